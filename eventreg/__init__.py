@@ -1,0 +1,80 @@
+"""eventreg: event registration and badge issuance."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event as sa_event
+
+from .config import DEFAULTS, check_production
+from .extensions import babel, csrf, db, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("EVENTREG_INSTANCE_PATH", str(ROOT / "instance")),
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("EVENTREG")
+    app.config.update(config or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'eventreg.db'}"
+    if not app.config["MAILBOX_DIR"]:
+        app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mail")
+    check_production(app.config)
+
+    _init_extensions(app)
+    from .web import register_blueprints
+
+    register_blueprints(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    from .web.i18n import select_locale, select_timezone
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(ROOT / "eventreg" / "translations"),
+    )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine)
+
+
+def _tune_sqlite(engine) -> None:
+    """SQLite serves concurrent requests only with WAL, a busy timeout and BEGIN IMMEDIATE.
+
+    BEGIN IMMEDIATE takes the write lock at the start of a transaction, so two writers queue
+    on the busy timeout instead of one failing with "database is locked" on its first write.
+    """
+
+    @sa_event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we send BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

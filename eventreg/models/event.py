@@ -1,0 +1,98 @@
+"""Events, their sessions and the organizer's extra questions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime
+
+
+class QuestionKind(str, enum.Enum):
+    text = "text"
+    single = "single"
+    multiple = "multiple"
+    checkbox = "checkbox"
+
+
+class Event(db.Model):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description_md: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitized on display
+    venue_name: Mapped[str] = mapped_column(String(200), default="")
+    venue_address: Mapped[str] = mapped_column(String(300), default="")
+    access_notes: Mapped[str] = mapped_column(Text, default="")  # how to find the reception desk
+    organizer: Mapped[str] = mapped_column(String(200), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    fee_note: Mapped[str] = mapped_column(String(200), default="")
+    privacy_notice: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(5), default="ja")  # language of its emails
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    waitlist_enabled: Mapped[bool] = mapped_column(default=True)
+    published: Mapped[bool] = mapped_column(default=True)
+    # Registration window. The deadline is a rule resolved per session by domain.deadlines:
+    # an absolute time, or "N days before the session starts, at HH:MM local time".
+    registration_opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    deadline_days_before: Mapped[Optional[int]]
+    deadline_time: Mapped[Optional[str]] = mapped_column(String(5))  # "HH:MM", local time
+
+    sessions: Mapped[list["EventSession"]] = relationship(
+        back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
+    )
+    questions: Mapped[list["Question"]] = relationship(
+        back_populates="event", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+
+class EventSession(db.Model):
+    """One date of an event (第1回, 第2回 ...), with its own seats."""
+
+    __tablename__ = "event_session"
+    __table_args__ = (
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("doors_at <= starts_at AND starts_at < ends_at", name="times_in_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    doors_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int]
+    # Confirmed registrations; changed only by the conditional updates in domain.capacity.
+    seats_taken: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+
+class Question(db.Model):
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[QuestionKind] = mapped_column(
+        db.Enum(QuestionKind, native_enum=False, length=16, validate_strings=True)
+    )
+    label: Mapped[str] = mapped_column(String(300))
+    help: Mapped[str] = mapped_column(String(500), default="")
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(default=False)
+
+    event: Mapped[Event] = relationship(back_populates="questions")

@@ -1,0 +1,85 @@
+"""A person's registration for one session, and the token that is their entry pass."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime
+from .event import Event, EventSession
+
+
+class Status(str, enum.Enum):
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    cancelled = "cancelled"
+
+
+class Sector(str, enum.Enum):
+    company = "company"
+    npo = "npo"
+    government = "government"
+    university = "university"
+    individual = "individual"
+    other = "other"
+
+
+ACTIVE = "status <> 'cancelled'"
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+    __table_args__ = (
+        # One active registration per email and session; cancelled ones do not count.
+        Index(
+            "uq_registration_active_email",
+            "session_id",
+            "email",
+            unique=True,
+            sqlite_where=text(ACTIVE),
+            postgresql_where=text(ACTIVE),
+        ),
+        # The waiting list is read in this order.
+        Index("ix_registration_queue", "session_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
+    # The pass: 192 random bits, URL-safe. It is the only credential an attendee holds.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[Status] = mapped_column(
+        db.Enum(Status, native_enum=False, length=16, validate_strings=True)
+    )
+    family_name: Mapped[str] = mapped_column(String(50))
+    given_name: Mapped[str] = mapped_column(String(50))
+    family_kana: Mapped[str] = mapped_column(String(50))
+    given_kana: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str] = mapped_column(String(254))  # normalised by domain.text.normalize_email
+    organization: Mapped[str] = mapped_column(String(100), default="")
+    department: Mapped[str] = mapped_column(String(100), default="")
+    sector: Mapped[Sector] = mapped_column(
+        db.Enum(Sector, native_enum=False, length=16, validate_strings=True)
+    )
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # question id (str) -> str | list[str]
+    language: Mapped[str] = mapped_column(String(5), default="ja")  # UI language at sign-up
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+    session: Mapped[EventSession] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+    @property
+    def full_kana(self) -> str:
+        return f"{self.family_kana} {self.given_kana}"

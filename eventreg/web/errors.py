@@ -1,0 +1,38 @@
+"""Error pages: every failure a person can cause gets a page in their language, never a trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+
+TEXTS = {
+    400: _l("The request could not be understood. Please go back and try again."),
+    404: _l("This page does not exist, or the link is no longer valid."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Please try again in a moment."),
+}
+
+
+def _page(code: int, text):
+    return render_template("errors.html", code=code, text=text), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc):
+        return _page(400, _l("The form expired or was sent twice. Please reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return _page(exc.code or 500, TEXTS.get(exc.code, exc.description))
+
+    @app.errorhandler(500)
+    def server_error(_exc):
+        db.session.rollback()
+        return _page(500, TEXTS[500])

@@ -1,0 +1,105 @@
+"""The registration form. Field checks call domain.text so the web and the CLI agree."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..domain import text
+from ..domain.errors import DomainError
+from ..models import Event, QuestionKind, Sector
+from .messages import message
+
+SECTORS = [
+    (Sector.company.value, _l("Company")),
+    (Sector.npo.value, _l("NPO / NGO")),
+    (Sector.government.value, _l("Government")),
+    (Sector.university.value, _l("University / research")),
+    (Sector.individual.value, _l("Individual")),
+    (Sector.other.value, _l("Other")),
+]
+
+
+class Normalized:
+    """Replaces the field's data with its normalised form, or fails with a localized message."""
+
+    def __init__(self, normalize, required: bool = False):
+        self.normalize = normalize
+        self.required = required
+        self.field_flags = {"required": True} if required else {}
+
+    def __call__(self, form, field):
+        try:
+            field.data = self.normalize(field.data or "")
+        except DomainError as exc:
+            raise ValidationError(message(exc.code)) from None
+        if self.required and not field.data:
+            raise ValidationError(_l("This field is required."))
+
+
+def cleaned(max_length: int, multiline: bool = False):
+    return lambda value: text.clean(value, max_length=max_length, multiline=multiline)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RegistrationForm(FlaskForm):
+    session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
+    family_name = StringField(_l("Family name"), validators=[Normalized(cleaned(50), True)])
+    given_name = StringField(_l("Given name"), validators=[Normalized(cleaned(50), True)])
+    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
+    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
+    email = StringField(_l("Email"), validators=[Normalized(text.normalize_email, True)])
+    email_confirm = StringField(_l("Email (again)"), validators=[Normalized(cleaned(254), True)])
+    organization = StringField(_l("Organization"), validators=[Normalized(cleaned(100))])
+    department = StringField(_l("Department / title"), validators=[Normalized(cleaned(100))])
+    sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
+    phone = StringField(_l("Phone (optional)"), validators=[Normalized(text.normalize_phone)])
+    consent = BooleanField(
+        _l("I agree to the handling of my personal data described in the privacy notice."),
+        validators=[InputRequired(_l("Please agree to the privacy notice to register."))],
+    )
+
+    def validate_email_confirm(self, field):
+        if self.email.errors or not field.data:
+            return
+        try:
+            same = text.normalize_email(field.data) == self.email.data
+        except DomainError:
+            same = False
+        if not same:
+            raise ValidationError(_l("The two email addresses do not match."))
+
+    def answers(self, event: Event) -> dict:
+        return {str(q.id): self[f"q_{q.id}"].data for q in event.questions}
+
+
+def _question_field(question):
+    validators = [InputRequired(_l("This question needs an answer."))] if question.required else [Optional()]
+    choices = [(c, c) for c in question.choices]
+    if question.kind == QuestionKind.text:
+        return TextAreaField(question.label, description=question.help,
+                             validators=[Normalized(cleaned(1000, multiline=True), question.required)])
+    if question.kind == QuestionKind.single:
+        return RadioField(question.label, description=question.help, choices=choices, validators=validators)
+    if question.kind == QuestionKind.multiple:
+        return MultiCheckboxField(question.label, description=question.help, choices=choices, validators=validators)
+    return BooleanField(question.label, description=question.help, validators=validators)
+
+
+def registration_form(event: Event, sessions_open: list, formdata=None) -> RegistrationForm:
+    """The form for one event: its own questions appended, its open sessions as choices."""
+    form_class = type("EventRegistrationForm", (RegistrationForm,), {
+        f"q_{q.id}": _question_field(q) for q in event.questions
+    })
+    form = form_class(formdata=formdata)
+    form.session_id.choices = [(s.id, s.title or str(s.id)) for s in sessions_open]
+    if len(sessions_open) == 1 and form.session_id.data is None:
+        form.session_id.data = sessions_open[0].id
+    return form

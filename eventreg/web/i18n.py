@@ -1,0 +1,36 @@
+"""Language choice: ?lang= or the language cookie, else Japanese."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, redirect, request
+
+bp = Blueprint("i18n", __name__)
+COOKIE = "lang"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        if candidate in languages:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    # Times are shown in the event's zone by the filters; this is the fallback.
+    return getattr(g, "timezone", None) or current_app.config["DEFAULT_TIMEZONE"]
+
+
+@bp.get("/lang/<code>")
+def switch(code: str):
+    target = request.args.get("next", "/")
+    # Only same-site paths: never an open redirect.
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,149 @@
+"""What attendees see: events, the registration form, their registration and pass.
+
+GET       /                        upcoming events
+GET, POST /e/<slug>                event page with the registration form
+GET       /e/<slug>/sent           "check your inbox" after a repeated sign-up
+GET       /r/<token>               the registration and its pass (the link in every email)
+GET       /r/<token>/pass.pdf      the pass as PDF
+GET       /r/<token>/calendar.ics  the session as a calendar entry
+GET, POST /r/<token>/cancel        confirm, then cancel
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..adapters import ics, pdf, qr
+from ..domain import deadlines, passes
+from ..domain import registration as registrations
+from ..domain.errors import DomainError
+from ..domain.passes import pass_context
+from ..extensions import db
+from ..models import Event, EventSession, Status
+from .forms import registration_form
+from .messages import message
+
+bp = Blueprint("public", __name__)
+
+
+def _event_or_404(slug: str) -> Event:
+    event = db.session.scalar(
+        select(Event)
+        .where(Event.slug == slug, Event.published.is_(True))
+        .options(selectinload(Event.sessions), selectinload(Event.questions))
+    )
+    if event is None:
+        abort(404)
+    g.timezone = event.timezone
+    return event
+
+
+def _registration_or_404(token: str):
+    registration = passes.find(token)
+    if registration is None:
+        abort(404)
+    g.timezone = registration.event.timezone
+    return registration
+
+
+@bp.get("/")
+def index():
+    now = clock.utcnow()
+    events = db.session.scalars(
+        select(Event)
+        .where(Event.published.is_(True), Event.sessions.any(EventSession.ends_at > now))
+        .options(selectinload(Event.sessions))
+        .order_by(Event.id)
+    ).all()
+    return render_template("public/index.html", events=events, now=now)
+
+
+@bp.route("/e/<slug>", methods=["GET", "POST"])
+def event_page(slug: str):
+    event = _event_or_404(slug)
+    now = clock.utcnow()
+    states = {s.id: deadlines.state(event, s, now) for s in event.sessions}
+    open_sessions = [s for s in event.sessions if states[s.id] == "open"]
+    form = registration_form(event, open_sessions, request.form if request.method == "POST" else None)
+    if request.method == "POST" and open_sessions and form.validate_on_submit():
+        response = _register(event, form, now)
+        if response is not None:
+            return response
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "public/event.html", event=event, form=form, states=states,
+        deadlines={s.id: deadlines.deadline_for(event, s) for s in event.sessions},
+    ), status
+
+
+def _register(event: Event, form, now):
+    session = next(s for s in event.sessions if s.id == form.session_id.data)
+    applicant = registrations.Applicant(
+        **{name: form[name].data for name in (
+            "family_name", "given_name", "family_kana", "given_kana", "email",
+            "organization", "department", "phone")},
+        sector=form.sector.data, answers=form.answers(event), language=str(get_locale()),
+    )
+    try:
+        outcome = registrations.register(session, applicant, now=now)
+    except DomainError as exc:
+        db.session.rollback()
+        form.session_id.errors.append(message(exc.code))
+        return None
+    db.session.commit()
+    if outcome.result == "duplicate":
+        return redirect(url_for("public.resent", slug=event.slug))
+    flash(_("You are registered. A confirmation email is on its way.") if outcome.result == "confirmed"
+          else _("The session is full, so you are on the waiting list. We will email you if a seat frees up."))
+    return redirect(url_for("public.registration", token=outcome.registration.token))
+
+
+@bp.get("/e/<slug>/sent")
+def resent(slug: str):
+    return render_template("public/resent.html", event=_event_or_404(slug))
+
+
+@bp.get("/r/<token>")
+def registration(token: str):
+    registration = _registration_or_404(token)
+    svg = qr.svg(passes.qr_payload(token)) if registration.status == Status.confirmed else None
+    return render_template("public/registration.html", r=registration, qr_svg=svg)
+
+
+@bp.get("/r/<token>/pass.pdf")
+def pass_pdf(token: str):
+    registration = _registration_or_404(token)
+    if registration.status != Status.confirmed:
+        abort(404)
+    body = pdf.render_pass(pass_context(registration, current_app.config["BASE_URL"]))
+    return body, 200, {"Content-Type": "application/pdf",
+                       "Content-Disposition": 'inline; filename="pass.pdf"'}
+
+
+@bp.get("/r/<token>/calendar.ics")
+def calendar(token: str):
+    registration = _registration_or_404(token)
+    body = ics.session_event(pass_context(registration, current_app.config["BASE_URL"]))
+    return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
+                       "Content-Disposition": 'attachment; filename="event.ics"'}
+
+
+@bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str):
+    registration = _registration_or_404(token)
+    if request.method == "POST":
+        try:
+            registrations.cancel(registration, now=clock.utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(message(exc.code), "error")
+            return redirect(url_for("public.registration", token=token))
+        db.session.commit()
+        flash(_("Your registration has been cancelled."))
+        return redirect(url_for("public.registration", token=token))
+    return render_template("public/cancel.html", r=registration)
