@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event as sa_event
 
 from .config import DEFAULTS, check_production
 from .extensions import babel, csrf, db, mail, migrate
@@ -54,27 +53,7 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "eventreg" / "translations"),
     )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from . import sqlite
+
         with app.app_context():
-            _tune_sqlite(db.engine)
-
-
-def _tune_sqlite(engine) -> None:
-    """SQLite serves concurrent requests only with WAL, a busy timeout and BEGIN IMMEDIATE.
-
-    BEGIN IMMEDIATE takes the write lock at the start of a transaction, so two writers queue
-    on the busy timeout instead of one failing with "database is locked" on its first write.
-    """
-
-    @sa_event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None  # we send BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @sa_event.listens_for(engine, "begin")
-    def _begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+            sqlite.tune(db.engine)

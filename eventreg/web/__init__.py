@@ -10,5 +10,24 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(i18n.bp)
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
+    _declare_writes(app)
     errors.register(app)
     filters.register(app)
+
+
+def _declare_writes(app: Flask) -> None:
+    """Requests that may write take SQLite's write lock up front (see eventreg.sqlite)."""
+    from flask import g, request
+
+    from ..sqlite import write_intent
+
+    @app.before_request
+    def _intent():
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            g.sqlite_write_token = write_intent.set(True)
+
+    @app.teardown_request
+    def _reset(_exc):
+        token = g.pop("sqlite_write_token", None)
+        if token is not None:
+            write_intent.reset(token)

@@ -1,0 +1,110 @@
+"""Shared fixtures. The database is SQLite or PostgreSQL, chosen by EVENTREG_TEST_DB.
+
+The schema is built by running the migrations once per run; tests commit for real and every
+table is emptied after each test, so race tests and live-server tests see what users would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from eventreg import create_app
+from eventreg.extensions import db
+
+from . import factories
+
+PG_ADMIN_URL = os.environ.get("EVENTREG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _create_pg_database() -> tuple[str, callable]:
+    import psycopg
+
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    name = f"eventreg_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    kind = os.environ.get("EVENTREG_TEST_DB", "sqlite")
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    elif kind == "postgresql":
+        url, drop = _create_pg_database()
+        yield url
+        drop()
+    else:
+        raise pytest.UsageError(f"EVENTREG_TEST_DB must be sqlite or postgresql, not {kind!r}")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 20} if "postgresql" in database_url else {},
+        "BASE_URL": "http://testserver",
+        "MAILBOX_DIR": str(tmp_path_factory.mktemp("mail")),
+        "MAIL_PORT": 1,  # nothing listens there unless a test starts an SMTP server
+        "OUTBOX_LEASE_SECONDS": 60,
+    })
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(text(f"DELETE FROM {table.name}"))
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with a clean session, for tests that call domain functions."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_event(ctx):
+    return factories.make_event
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on a free port; the app sends to it for the length of the test."""
+    from .smtp import SMTPRecorder
+
+    server = SMTPRecorder().start()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    yield server
+    server.stop()
+    app.config.update(saved)
