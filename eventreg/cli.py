@@ -16,7 +16,7 @@ from . import clock
 from .domain import event_spec
 from .domain.errors import DomainError
 from .extensions import db
-from .models import Event
+from .models import Event, EventSession
 
 
 def register_cli(app: Flask) -> None:
@@ -38,12 +38,16 @@ def demo_specs(today) -> list[dict]:
 
 
 @click.command("demo")
-def demo():
+@click.option("--if-missing", is_flag=True, help="Keep demo events that exist (and their registrations).")
+def demo(if_missing: bool):
     """(Re)create the demo events, dated in the future."""
     today = clock.utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
     for spec in demo_specs(today):
-        event = event_spec.replace_event(spec)
-        click.echo(f"demo event: {current_app.config['BASE_URL']}/e/{event.slug}")
+        upcoming = db.session.scalar(select(Event.id).where(
+            Event.slug == spec["slug"], Event.sessions.any(EventSession.starts_at > clock.utcnow())))
+        if not (if_missing and upcoming):
+            event_spec.replace_event(spec)
+        click.echo(f"demo event: {current_app.config['BASE_URL']}/e/{spec['slug']}")
     db.session.commit()
 
 

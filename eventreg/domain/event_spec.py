@@ -75,6 +75,8 @@ def build_event(spec: dict) -> Event:
         event.deadline_days_before = int(deadline["days_before"])
         event.deadline_time = time.fromisoformat(str(deadline.get("time", "00:00"))).strftime("%H:%M")
     for i, s in enumerate(spec["sessions"], 1):
+        if not isinstance(s, dict):
+            raise _bad(f"session {i}: must be a mapping")
         try:
             session = EventSession(
                 title=str(s.get("title", "")),
@@ -86,10 +88,14 @@ def build_event(spec: dict) -> Event:
             )
         except KeyError as exc:
             raise _bad(f"session {i}: missing {exc.args[0]}") from None
+        except (TypeError, ValueError):
+            raise _bad(f"session {i}: capacity must be a whole number") from None
         if not session.doors_at <= session.starts_at < session.ends_at or session.capacity < 0:
             raise _bad(f"session {i}: doors <= start < end and capacity >= 0 are required")
         event.sessions.append(session)
     for i, q in enumerate(spec.get("questions", []), 1):
+        if not isinstance(q, dict) or not q.get("label"):
+            raise _bad(f"question {i}: a mapping with a label is required")
         try:
             kind = QuestionKind(q.get("kind", "text"))
         except ValueError:

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+from sqlalchemy import select
+
+from eventreg.extensions import db
+from eventreg.models import Event, QuestionKind
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-event.yaml"
+
+TOML = """
+slug = "toml-briefing"
+title = "説明会"
+timezone = "Asia/Tokyo"
+deadline = { at = "2030-01-10T12:00:00" }
+[[sessions]]
+title = "第1回"
+date = 2030-01-12
+doors = "13:45"
+start = "14:00"
+end = "15:30"
+capacity = 11
+[[questions]]
+kind = "checkbox"
+label = "メールで案内を受け取る"
+"""
+
+
+def test_import_the_documented_example(app, ctx):
+    result = app.test_cli_runner().invoke(args=["import-event", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    event = db.session.scalar(select(Event).where(Event.slug == "csr-npo-case-study"))
+    [session] = event.sessions
+    assert session.starts_at.isoformat() == "2019-02-08T05:00:00+00:00"  # 14:00 JST
+    assert (event.deadline_days_before, event.deadline_time) == (1, "12:00")
+    assert [q.kind for q in event.questions] == [QuestionKind.single, QuestionKind.text]
+    again = app.test_cli_runner().invoke(args=["import-event", str(EXAMPLE)])
+    assert again.exit_code != 0 and "--replace" in again.output
+
+
+def test_import_toml_and_reject_bad_files(app, ctx, tmp_path):
+    good = tmp_path / "event.toml"
+    good.write_text(TOML, "utf-8")
+    assert app.test_cli_runner().invoke(args=["import-event", str(good)]).exit_code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("slug: x\ntitle: y\nsessions:\n  - date: 2030-01-01\n    start: '15:00'\n    end: '14:00'\n    capacity: 3\n", "utf-8")
+    result = app.test_cli_runner().invoke(args=["import-event", str(bad)])
+    assert result.exit_code != 0 and "session 1" in result.output
+    assert db.session.scalar(select(Event).where(Event.slug == "x")) is None
+
+
+def test_demo_creates_future_events_and_keeps_them_with_if_missing(app, ctx):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    ids = set(db.session.scalars(select(Event.id)))
+    assert len(ids) == 2
+    assert runner.invoke(args=["demo", "--if-missing"]).exit_code == 0
+    db.session.rollback()
+    assert set(db.session.scalars(select(Event.id))) == ids
