@@ -1,0 +1,35 @@
+"""Both catalogues hold a translation for every string the code and templates use."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+         "-o", str(pot), "--ignore-dirs=.venv tests bench", "."],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    with pot.open("rb") as fh:
+        return {m.id for m in read_po(fh) if m.id}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_catalogue_is_complete(extracted, lang):
+    with (ROOT / "eventreg" / "translations" / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = read_po(fh)
+    translated = {m.id for m in catalogue if m.id and m.string and "fuzzy" not in m.flags}
+    assert sorted(extracted - translated, key=str) == []
+
+
+def test_pages_are_japanese_by_default(client, make_event):
+    html = client.get(f"/e/{make_event().slug}").get_data(as_text=True)
+    assert '<html lang="ja">' in html and "申し込む" in html and "メールアドレス" in html
