@@ -7,13 +7,16 @@ import io
 from functools import lru_cache
 
 import qrcode
+import qrcode.image.pil
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
+QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 
-def _code(payload: str) -> qrcode.QRCode:
+
+def _code(payload: str, box_size: int = 10) -> qrcode.QRCode:
     # Level M survives a scuffed phone screen; a 36-character payload fits version 3.
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE, box_size=box_size)
     code.add_data(payload)
     code.make(fit=True)
     return code
@@ -28,7 +31,11 @@ def svg(payload: str) -> str:
 
 @lru_cache(maxsize=4096)
 def png_data_uri(payload: str, box_size: int = 8) -> str:
-    image = _code(payload).make_image(box_size=box_size)
+    """A black-and-white PNG, ``box_size`` pixels per module, quiet zone included.
+
+    Draw it with ``image-rendering: pixelated`` so a PDF viewer scales it without smoothing.
+    """
+    image = _code(payload, box_size).make_image(image_factory=qrcode.image.pil.PilImage)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

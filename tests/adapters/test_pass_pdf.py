@@ -1,0 +1,289 @@
+"""The entry pass PDF, checked the way a person would: its text layer, its embedded fonts, the
+QR code read back from a 150 dpi raster, and what it refuses to fetch.
+
+No database: the context is built by hand, as domain.passes.pass_context would build it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import select
+import socket
+import subprocess
+from datetime import datetime, timezone
+
+import pytest
+import zxingcpp
+from fontTools.ttLib import TTFont
+from PIL import Image
+
+from eventreg import create_app
+from eventreg.adapters import pdf
+
+PAYLOAD = "ER1:Zq3xY8vLm2Pk7sT1wR5nB4cD6fG9hJ0a"
+TITLE = "NPO法人のための会計・税務実務セミナー ―― 寄附税制と髙﨑・齋藤・渡邉の実例で学ぶ"
+NAME = "渡邊 真由美"
+KANA = "わたなべ まゆみ"
+ORGANIZATION = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ"
+DATE_LINE = "2019年2月8日(金) 14:00–17:00(13:30開場)"
+JA_INSTRUCTION = "受付でこのQRコードをご提示ください"
+EN_INSTRUCTION = "Show this pass at reception"
+A4_WIDTH_PT = 595.28
+PAGE_MARGIN_PT = 12 / 25.4 * 72
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def make_pass_ctx(*, event=None, session=None, attendee=None, qr_payload=PAYLOAD) -> dict:
+    """A pass context with hard Japanese test data; each part can be partly overridden."""
+    return {
+        "token": qr_payload.removeprefix("ER1:"),
+        "qr_payload": qr_payload,
+        "status": "confirmed",
+        "event": {
+            "id": 1, "slug": "kaikei-2019", "title": TITLE,
+            "venue_name": "千葉市民活動支援センター 会議室A",
+            "venue_address": "〒260-0013 千葉県千葉市中央区中央4-5-1 きぼーる15階",
+            "access_notes": "JR千葉駅東口から徒歩10分。\n15階でエレベーターを降り、右手の受付へお越しください。",
+            "organizer": "ちば市民活動・市民事業サポートクラブ", "contact_name": "事務局 齋藤",
+            "contact_phone": "043-227-0000", "contact_email": "jimukyoku@example.org",
+            "fee_note": "無料", "timezone": "Asia/Tokyo", "language": "ja",
+            "url": "http://testserver/e/kaikei-2019",
+            **(event or {}),
+        },
+        "session": {
+            "id": 1, "title": "第1部 基礎編",
+            "doors_at": utc(2019, 2, 8, 4, 30), "starts_at": utc(2019, 2, 8, 5, 0),
+            "ends_at": utc(2019, 2, 8, 8, 0),
+            **(session or {}),
+        },
+        "attendee": {
+            "full_name": NAME, "full_kana": KANA, "organization": ORGANIZATION,
+            "department": "事業推進部", "email": "mayumi@example.jp",
+            **(attendee or {}),
+        },
+        "links": {},
+    }
+
+
+@pytest.fixture(scope="module")
+def pdf_app():
+    return create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+
+
+@pytest.fixture(scope="module")
+def render(pdf_app, tmp_path_factory):
+    """render(ctx) -> path of the written PDF."""
+    folder = tmp_path_factory.mktemp("passes")
+    count = iter(range(1000))
+
+    def render(ctx: dict):
+        with pdf_app.app_context():
+            body = pdf.render_pass(ctx)
+        assert body.startswith(b"%PDF-")
+        path = folder / f"pass-{next(count)}.pdf"
+        path.write_bytes(body)
+        return path
+
+    return render
+
+
+@pytest.fixture(scope="module")
+def ja_pass(render):
+    return render(make_pass_ctx())
+
+
+def run(*args) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def text_of(path) -> str:
+    return run("pdftotext", "-enc", "UTF-8", str(path), "-")
+
+
+def squeezed(text: str) -> str:
+    """Text without any white space: wrapped CJK lines join up again."""
+    return re.sub(r"\s+", "", text)
+
+
+def page_count(path) -> int:
+    return int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", str(path)), re.M).group(1))
+
+
+def decode_qr(path, dpi: int = 150):
+    png = path.with_suffix(f".{dpi}.png")
+    run("pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(path), str(png.with_suffix("")))
+    return zxingcpp.read_barcodes(Image.open(png))
+
+
+def test_text_layer_has_title_name_kana_organization_and_date(ja_pass):
+    text = text_of(ja_pass)
+    assert DATE_LINE in text
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日\([月火水木金土日]\) 14:00–17:00\(13:30開場\)", text)
+    flat = squeezed(text)
+    for value in (TITLE, NAME, KANA, ORGANIZATION, "第1部基礎編", "事業推進部",
+                  "千葉市民活動支援センター", "JR千葉駅東口から徒歩10分。", "jimukyoku@example.org"):
+        assert squeezed(value) in flat, value
+    assert JA_INSTRUCTION in flat
+
+
+def test_one_page_with_the_name_above_nothing_else(ja_pass):
+    assert page_count(ja_pass) == 1
+    lines = [line.strip() for line in text_of(ja_pass).splitlines() if line.strip()]
+    assert lines.index(KANA) + 1 == lines.index(NAME + " 様")  # furigana sits right above the name
+
+
+def test_japanese_font_is_embedded(ja_pass):
+    fonts = run("pdffonts", str(ja_pass)).splitlines()[2:]
+    assert fonts, "no fonts in the PDF"
+    for row in fonts:
+        # name type... encoding emb sub uni object ID: a subset of IPAexGothic, embedded.
+        name, *_, emb, sub, uni, _obj, _gen = row.split()
+        assert re.fullmatch(r"[A-Z]{6}\+IPAexGothic", name), row
+        assert (emb, sub, uni) == ("yes", "yes", "yes"), row
+
+
+def test_font_has_a_glyph_for_every_character_of_the_test_data():
+    font_file = run("fc-match", "-f", "%{file}", "IPAexGothic")
+    assert "ipaex" in os.path.realpath(font_file).lower(), font_file
+    cmap = TTFont(font_file, lazy=True).getBestCmap()
+    ctx = make_pass_ctx()
+    values = [TITLE, NAME, KANA, ORGANIZATION, DATE_LINE, JA_INSTRUCTION, *ctx["event"].values(),
+              ctx["session"]["title"], *ctx["attendee"].values()]
+    missing = {ch for value in values if isinstance(value, str) for ch in value
+               if not ch.isspace() and ord(ch) not in cmap}
+    assert not missing, f"IPAexGothic has no glyph for {sorted(missing)}"
+
+
+def test_qr_decodes_from_a_150_dpi_raster_and_is_over_40_mm(ja_pass):
+    results = decode_qr(ja_pass)
+    assert [r.text for r in results] == [PAYLOAD]
+    position = results[0].position
+    width_px = max(p.x for p in (position.top_right, position.bottom_right)) - min(
+        p.x for p in (position.top_left, position.bottom_left))
+    assert width_px / 150 * 25.4 >= 40  # the symbol itself, quiet zone not counted
+
+
+def test_a_real_token_decodes_too(render):
+    from eventreg.domain.passes import new_token, qr_payload
+
+    payload = qr_payload(new_token())
+    assert [r.text for r in decode_qr(render(make_pass_ctx(qr_payload=payload)))] == [payload]
+
+
+def test_english_event_gets_english_lines(render):
+    path = render(make_pass_ctx(event={"language": "en", "title": "Annual Volunteers Meeting"}))
+    text = text_of(path)
+    assert EN_INSTRUCTION in text
+    assert "Fri, 8 Feb 2019, 14:00–17:00 (doors open 13:30)" in text
+    assert "Venue" in text and "Contact" in text
+    assert JA_INSTRUCTION not in squeezed(text) and "開場" not in text
+    assert " 様" not in text
+
+
+def test_japanese_event_has_no_english_instruction(ja_pass):
+    assert EN_INSTRUCTION not in text_of(ja_pass)
+
+
+@pytest.mark.parametrize("attendee, event", [
+    ({"full_name": "寿限無寿限無五劫の擦り切れ海砂利水魚の水行末雲来末風来末食う寝る処に住む処",
+      "organization": "公益社団法人" + "全国市民活動支援ネットワーク連絡協議会" * 4},
+     {"title": "第" + "十" * 40 + "回 全国ボランティアコーディネーター研究集会"}),
+    ({"full_name": "Wolfeschlegelsteinhausenbergerdorff-Alexandrina-Maximiliana Featherstonehaugh",
+      "full_kana": "", "department": "x" * 120},
+     {"title": "Supercalifragilisticexpialidocious" * 4, "language": "en",
+      "contact_email": "a-very-long-mailbox-name-for-the-organizing-committee@sub.example.org"}),
+])
+def test_long_values_wrap_inside_the_page(render, attendee, event):
+    path = render(make_pass_ctx(attendee=attendee, event=event))
+    assert page_count(path) == 1
+    bbox = run("pdftotext", "-bbox", str(path), "-")
+    right_edges = [float(x) for x in re.findall(r'<word xMin="[^"]+" yMin="[^"]+" xMax="([^"]+)"', bbox)]
+    assert right_edges
+    assert max(right_edges) <= A4_WIDTH_PT - PAGE_MARGIN_PT + 0.5
+    # pdftotext joins a word hyphenated at a line end, so compare without hyphens.
+    assert squeezed(attendee["full_name"]).replace("-", "") in squeezed(text_of(path)).replace("-", "")
+    assert [r.text for r in decode_qr(path)] == [PAYLOAD]
+
+
+@pytest.fixture
+def listener():
+    """A TCP port on 127.0.0.1 that records whether anything connected to it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.setblocking(False)
+
+    def connected() -> bool:
+        readable, _, _ = select.select([server], [], [], 0.2)
+        return bool(readable)
+
+    yield server.getsockname()[1], connected
+    server.close()
+
+
+def test_markup_in_the_context_is_escaped_and_never_fetched(render, listener):
+    port, connected = listener
+    html = f'<img src="http://127.0.0.1:{port}/x.png">'
+    path = render(make_pass_ctx(attendee={"organization": html, "department": f"<b>{port}</b>"}))
+    assert squeezed(html) in squeezed(text_of(path))  # shown as text, not as an image
+    assert f"<b>{port}</b>" in text_of(path)
+    assert not connected()
+
+
+def test_the_fetcher_refuses_the_network_and_files_outside_templates_pdf(listener, tmp_path):
+    port, connected = listener
+    picture = tmp_path / "secret.png"
+    Image.new("RGB", (40, 40), "red").save(picture)
+    escape = "../" * 12 + str(picture).lstrip("/")
+    encoded_escape = escape.replace("..", "%2e%2e")
+    body = pdf.html_to_pdf(f"""<!doctype html><meta charset="utf-8">
+        <link rel="stylesheet" href="http://127.0.0.1:{port}/evil.css">
+        <img src="http://127.0.0.1:{port}/x.png"> <img src="{picture.as_uri()}">
+        <img src="{escape}"> <img src="{encoded_escape}"> <img src="file://localhost{picture}">
+        <p style="background: url(http://127.0.0.1:{port}/bg.png)">blocked</p>""")
+    path = tmp_path / "blocked.pdf"
+    path.write_bytes(body)
+    assert not connected()
+    images = run("pdfimages", "-list", str(path)).splitlines()[2:]
+    assert images == []
+
+
+def test_the_fetcher_still_allows_data_uris_and_the_stylesheet(tmp_path):
+    picture = Image.new("RGB", (40, 40), "red")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    body = pdf.html_to_pdf(f'<img src="{uri}"><p>x</p>')
+    path = tmp_path / "allowed.pdf"
+    path.write_bytes(body)
+    assert len(run("pdfimages", "-list", str(path)).splitlines()[2:]) == 1
+    assert "IPAexGothic" in run("pdffonts", str(path))  # pdf.css applied: its font-family
+
+
+@pytest.mark.parametrize("url, allowed", [
+    (pdf.STYLESHEET.as_uri(), True),
+    (pdf.PDF_TEMPLATES.as_uri() + "/%2e%2e/pdf/pdf.css", True),
+    ("file://localhost" + str(pdf.STYLESHEET), True),
+    (pdf.PDF_TEMPLATES.as_uri() + "/../../pyproject.toml", False),
+    (pdf.PDF_TEMPLATES.as_uri() + "/%2e%2e/%2e%2e/pyproject.toml", False),
+    (pdf.PDF_TEMPLATES.as_uri() + "/nothing-here.css", False),
+    ("file:///etc/passwd", False),
+    ("file://evil.example/etc/passwd", False),
+    ("http://127.0.0.1:9/pdf.css", False),
+    ("https://example.org/pdf.css", False),
+])
+def test_fetcher_rule(url, allowed):
+    _weasyprint, fetcher_class = pdf._weasyprint()
+    if allowed:
+        response = fetcher_class().fetch(url)
+        assert b"IPAexGothic" in response.read()
+        response.close()
+    else:
+        with pytest.raises(ValueError, match="blocked resource"):
+            fetcher_class().fetch(url)

@@ -1,0 +1,61 @@
+"""QR codes read back by an independent decoder (zxing-cpp)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import subprocess
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from eventreg.adapters import pdf, qr
+from eventreg.domain.passes import new_token, qr_payload
+
+PAYLOADS = [
+    "ER1:Zq3xY8vLm2Pk7sT1wR5nB4cD6fG9hJ0a",
+    qr_payload(new_token()),
+    qr_payload("-_" * 16),  # every URL-safe special character a token may hold
+]
+
+
+def png_image(payload: str, box_size: int) -> Image.Image:
+    uri = qr.png_data_uri(payload, box_size=box_size)
+    prefix = "data:image/png;base64,"
+    assert uri.startswith(prefix)
+    return Image.open(io.BytesIO(base64.b64decode(uri[len(prefix):])))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("box_size", [1, 4, 8])
+def test_png_round_trips(payload, box_size):
+    image = png_image(payload, box_size)
+    # Whole modules: version 3 (29 modules) plus a 4-module quiet zone on each side.
+    assert image.size == (37 * box_size, 37 * box_size)
+    quiet = image.convert("L").crop((0, 0, image.width, 4 * box_size))
+    assert quiet.getextrema() == (255, 255)
+    # Scale up without smoothing, as the PDF draws it (image-rendering: pixelated).
+    big = image.convert("L").resize((image.width * (8 // box_size or 1),) * 2, Image.NEAREST)
+    assert [r.text for r in zxingcpp.read_barcodes(big)] == [payload]
+
+
+def test_png_default_box_size_is_8():
+    assert png_image(PAYLOADS[0], 8).size == png_image(PAYLOADS[0], box_size=8).size == (296, 296)
+
+
+def test_svg_scales_and_has_no_fixed_pixel_size():
+    markup = qr.svg(PAYLOADS[0])
+    assert markup.startswith("<svg") and 'viewBox="0 0 37 37"' in markup
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_svg_round_trips(payload, tmp_path):
+    """Drawn by a real SVG renderer (WeasyPrint), rasterized by poppler, read by zxing-cpp."""
+    uri = "data:image/svg+xml;base64," + base64.b64encode(qr.svg(payload).encode()).decode()
+    path = tmp_path / "svg.pdf"
+    path.write_bytes(pdf.html_to_pdf(f'<img src="{uri}" style="width: 50mm; height: 50mm">'))
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(path), str(tmp_path / "svg")],
+                   check=True)
+    results = zxingcpp.read_barcodes(Image.open(tmp_path / "svg.png"))
+    assert [r.text for r in results] == [payload]
