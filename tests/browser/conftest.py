@@ -1,0 +1,113 @@
+"""Browser fixtures: the app on a real HTTP port, and the system Chromium driven by Playwright.
+
+``live_server`` serves the session's ``app`` (tests/conftest.py) from a background thread;
+``browser`` is one headless Chromium per run (Debian's /usr/bin/chromium, never a downloaded
+one); ``phone`` and ``desktop`` are fresh pages with their own cookies for every test.
+
+Playwright's sync API runs its own event loop, so every Playwright call stays in the test
+thread; only the WSGI server runs elsewhere. Screenshots go to $EVENTREG_SHOTS (default
+/tmp/shots), outside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from eventreg.extensions import db
+
+CHROMIUM = os.environ.get("EVENTREG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SHOTS = Path(os.environ.get("EVENTREG_SHOTS", "/tmp/shots"))
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on http://127.0.0.1:<free port>; BASE_URL points there while it runs."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    previous = app.config["BASE_URL"]
+    app.config["BASE_URL"] = url
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.config["BASE_URL"] = previous
+        with app.app_context():
+            db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser, options):
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    return context, page
+
+
+@pytest.fixture
+def phone(browser):
+    """A 390x844 phone page (2x, touch, Japanese)."""
+    context, page = _page(browser, PHONE)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    """A 1280-px desktop page."""
+    context, page = _page(browser, DESKTOP)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot():
+    """``shot(page, "name")`` saves a full-page PNG to $EVENTREG_SHOTS/name.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str, full_page: bool = True) -> Path:
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
