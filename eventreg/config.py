@@ -17,7 +17,9 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": DEV_SECRET_KEY,
     # Embedded default: a SQLite file in the instance folder (filled in by create_app).
     "SQLALCHEMY_DATABASE_URI": None,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No pre-ping (a round trip per request); connections are recycled instead, and a dropped
+    # connection fails one request and is replaced.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
     # Absolute base URL used in emails and passes, e.g. https://events.example.org
     "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_TIMEZONE": "Asia/Tokyo",

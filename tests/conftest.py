@@ -55,7 +55,7 @@ def app(database_url, tmp_path_factory):
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 20} if "postgresql" in database_url else {},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20} if "postgresql" in database_url else {},
         "BASE_URL": "http://testserver",
         "MAILBOX_DIR": str(tmp_path_factory.mktemp("mail")),
         "MAIL_PORT": 1,  # nothing listens there unless a test starts an SMTP server

@@ -10,24 +10,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from ..extensions import db
-from ..models import MailKind, OutboxMessage, OutboxStatus, Registration
+from ..models import MailKind, OutboxMessage, OutboxStatus
 
 
-def enqueue(registration: Registration, kind: MailKind, now: datetime) -> OutboxMessage:
-    message = OutboxMessage(
-        registration=registration,
+def enqueue(registration_id: int, kind: MailKind, now: datetime) -> None:
+    """Queues one email in the caller's transaction (a plain INSERT: this is on the hot path)."""
+    db.session.execute(insert(OutboxMessage.__table__).values(
+        registration_id=registration_id,
         kind=kind,
-        message_id=f"{uuid.uuid4().hex}.{kind.value}",
+        message_id=f"{uuid.uuid4().hex}.{kind.value}",  # fixed now, so every retry carries it
         status=OutboxStatus.pending,
         attempts=0,
         created_at=now,
         next_attempt_at=now,
-    )
-    db.session.add(message)
-    return message
+    ))
 
 
 def _due(now: datetime):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import EventSession, MailKind, Registration, Sector, Status
+from ..models.registration import ACTIVE
 from . import capacity, deadlines, outbox, passes
 from .errors import DomainError
 
@@ -33,8 +35,13 @@ class Applicant:
 
 @dataclass
 class Outcome:
-    registration: Registration
+    registration_id: int
+    token: str
     result: str  # "confirmed", "waitlisted" or "duplicate"
+
+    @property
+    def registration(self) -> Registration:
+        return db.session.get(Registration, self.registration_id)
 
 
 def find_active(session_id: int, email: str) -> Registration | None:
@@ -48,8 +55,29 @@ def find_active(session_id: int, email: str) -> Registration | None:
 
 
 def _resend(existing: Registration, now: datetime) -> Outcome:
-    outbox.enqueue(existing, MailKind.pass_resent, now)
-    return Outcome(existing, "duplicate")
+    outbox.enqueue(existing.id, MailKind.pass_resent, now)
+    return Outcome(existing.id, existing.token, "duplicate")
+
+
+def _insert_unless_active(values: dict) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING on the one-active-registration index.
+
+    Returns the new row's id, or None when the email already holds an active registration for the
+    session (committed, or being committed by a concurrent request: the insert waits for it).
+    One round trip, and no savepoint to recover from a unique violation.
+    """
+    return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), values)
+
+
+@lru_cache(maxsize=2)
+def _insert_statement(dialect: str):
+    # Core, built once per dialect: this is the hot path. Values come as parameters.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(Registration.__table__)
+        .on_conflict_do_nothing(index_elements=["session_id", "email"], index_where=text(ACTIVE))
+        .returning(Registration.__table__.c.id)
+    )
 
 
 def register(session: EventSession, applicant: Applicant, *, now: datetime) -> Outcome:
@@ -60,37 +88,30 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
     """
     event = session.event
     deadlines.check_open(event, session, now)
-    existing = find_active(session.id, applicant.email)
-    if existing is not None:
-        return _resend(existing, now)
-    try:
-        with db.session.begin_nested():
-            if capacity.take_seat(session.id):
-                status = Status.confirmed
-            elif event.waitlist_enabled:
-                status = Status.waitlisted
-            else:
-                raise DomainError("session_full")
-            registration = Registration(
-                event_id=event.id,
-                session_id=session.id,
-                token=passes.new_token(),
-                status=status,
-                created_at=now,
-                confirmed_at=now if status == Status.confirmed else None,
-                **vars(applicant),
-            )
-            db.session.add(registration)
-            db.session.flush()
-    except IntegrityError:
-        # The same email won a concurrent race for this session; its row is committed now.
+    seated = capacity.take_seat(session.id)
+    if not seated and not event.waitlist_enabled:
         existing = find_active(session.id, applicant.email)
         if existing is None:
-            raise
+            raise DomainError("session_full")
         return _resend(existing, now)
-    kind = MailKind.confirmation if status == Status.confirmed else MailKind.waitlisted
-    outbox.enqueue(registration, kind, now)
-    return Outcome(registration, status.value)
+    status = Status.confirmed if seated else Status.waitlisted
+    token = passes.new_token()
+    registration_id = _insert_unless_active(dict(
+        event_id=event.id,
+        session_id=session.id,
+        token=token,
+        status=status,
+        created_at=now,
+        confirmed_at=now if seated else None,
+        **vars(applicant),
+    ))
+    if registration_id is None:
+        if seated:
+            capacity.release_seat(session.id)
+        return _resend(find_active(session.id, applicant.email), now)
+    kind = MailKind.confirmation if seated else MailKind.waitlisted
+    outbox.enqueue(registration_id, kind, now)
+    return Outcome(registration_id, token, status.value)
 
 
 def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
@@ -107,7 +128,7 @@ def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
     if result.rowcount != 1:
         raise DomainError("already_cancelled")
     db.session.refresh(registration)
-    outbox.enqueue(registration, MailKind.cancelled, now)
+    outbox.enqueue(registration.id, MailKind.cancelled, now)
     if not was_confirmed:
         return []
     capacity.release_seat(registration.session_id)
@@ -137,5 +158,5 @@ def promote_waiting(session_id: int, *, now: datetime) -> list[Registration]:
             db.session.expire(candidate)
             continue
         db.session.refresh(candidate)
-        outbox.enqueue(candidate, MailKind.promoted, now)
+        outbox.enqueue(candidate.id, MailKind.promoted, now)
         promoted.append(candidate)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
@@ -80,7 +83,16 @@ class RegistrationForm(FlaskForm):
         return {str(q.id): self[f"q_{q.id}"].data for q in event.questions}
 
 
-def _question_field(question):
+class QuestionSpec(NamedTuple):
+    id: int
+    kind: QuestionKind
+    label: str
+    help: str
+    choices: tuple
+    required: bool
+
+
+def _question_field(question: QuestionSpec):
     validators = [InputRequired(_l("This question needs an answer."))] if question.required else [Optional()]
     choices = [(c, c) for c in question.choices]
     if question.kind == QuestionKind.text:
@@ -93,12 +105,21 @@ def _question_field(question):
     return BooleanField(question.label, description=question.help, validators=validators)
 
 
+@lru_cache(maxsize=256)
+def _form_class(questions: tuple) -> type[RegistrationForm]:
+    """One form class per set of question definitions, built once per process."""
+    return type("EventRegistrationForm", (RegistrationForm,), {
+        f"q_{q.id}": _question_field(q) for q in questions
+    })
+
+
 def registration_form(event: Event, sessions_open: list, formdata=None) -> RegistrationForm:
     """The form for one event: its own questions appended, its open sessions as choices."""
-    form_class = type("EventRegistrationForm", (RegistrationForm,), {
-        f"q_{q.id}": _question_field(q) for q in event.questions
-    })
-    form = form_class(formdata=formdata)
+    # Frozen copies as the cache key: an edited question makes a new class.
+    questions = tuple(
+        QuestionSpec(q.id, q.kind, q.label, q.help, tuple(q.choices), q.required) for q in event.questions
+    )
+    form = _form_class(questions)(formdata=formdata)
     form.session_id.choices = [(s.id, s.title or str(s.id)) for s in sessions_open]
     if len(sessions_open) == 1 and form.session_id.data is None:
         form.session_id.data = sessions_open[0].id

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
 from ..adapters import ics, pdf, qr
@@ -32,11 +32,11 @@ bp = Blueprint("public", __name__)
 
 
 def _event_or_404(slug: str) -> Event:
-    event = db.session.scalar(
+    event = db.session.execute(
         select(Event)
         .where(Event.slug == slug, Event.published.is_(True))
-        .options(selectinload(Event.sessions), selectinload(Event.questions))
-    )
+        .options(joinedload(Event.sessions), joinedload(Event.questions))  # one round trip
+    ).unique().scalar_one_or_none()
     if event is None:
         abort(404)
     g.timezone = event.timezone
@@ -100,7 +100,7 @@ def _register(event: Event, form, now):
         return redirect(url_for("public.resent", slug=event.slug))
     flash(_("You are registered. A confirmation email is on its way.") if outcome.result == "confirmed"
           else _("The session is full, so you are on the waiting list. We will email you if a seat frees up."))
-    return redirect(url_for("public.registration", token=outcome.registration.token))
+    return redirect(url_for("public.registration", token=outcome.token))
 
 
 @bp.get("/e/<slug>/sent")

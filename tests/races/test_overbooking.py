@@ -102,7 +102,7 @@ def test_a_cancellation_racing_new_sign_ups_never_overbooks(app, make_event):
         registrations.register(event.sessions[0], factories.applicant(), now=clock.utcnow())
     db.session.commit()
     race(app, session_id, [factories.applicant() for _ in range(THREADS)],
-         cancel_token=first.registration.token)
+         cancel_token=first.token)
     db.session.rollback()  # a fresh snapshot (SQLite keeps the old one until then)
     assert counts(event.id)["confirmed"] == 4
     assert db.session.get(EventSession, session_id).seats_taken == 4
