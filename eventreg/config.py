@@ -23,6 +23,8 @@ DEFAULTS: dict[str, object] = {
     # Absolute base URL used in emails and passes, e.g. https://events.example.org
     "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_TIMEZONE": "Asia/Tokyo",
+    # Seconds a web process reuses a loaded event (see web/event_cache.py); 0 turns it off.
+    "EVENT_CACHE_SECONDS": 5,
     "BABEL_DEFAULT_LOCALE": "ja",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
     "LANGUAGES": ["ja", "en"],

@@ -16,17 +16,20 @@ from ..extensions import db
 from ..models import MailKind, OutboxMessage, OutboxStatus
 
 
+_INSERT = insert(OutboxMessage.__table__)  # Core, built once: it runs on every registration
+
+
 def enqueue(registration_id: int, kind: MailKind, now: datetime) -> None:
-    """Queues one email in the caller's transaction (a plain INSERT: this is on the hot path)."""
-    db.session.execute(insert(OutboxMessage.__table__).values(
-        registration_id=registration_id,
-        kind=kind,
-        message_id=f"{uuid.uuid4().hex}.{kind.value}",  # fixed now, so every retry carries it
-        status=OutboxStatus.pending,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
-    ))
+    """Queues one email in the caller's transaction."""
+    db.session.execute(_INSERT, {
+        "registration_id": registration_id,
+        "kind": kind,
+        "message_id": f"{uuid.uuid4().hex}.{kind.value}",  # fixed now, so every retry carries it
+        "status": OutboxStatus.pending,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    })
 
 
 def _due(now: datetime):

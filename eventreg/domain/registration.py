@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import EventSession, MailKind, Registration, Sector, Status
@@ -66,7 +67,12 @@ def _insert_unless_active(values: dict) -> int | None:
     session (committed, or being committed by a concurrent request: the insert waits for it).
     One round trip, and no savepoint to recover from a unique violation.
     """
-    return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), values)
+    try:
+        return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), values)
+    except IntegrityError:
+        # Not the email (ON CONFLICT covers that): the session is gone, replaced while the
+        # page showed it. The caller rolls back.
+        raise DomainError("event_changed") from None
 
 
 @lru_cache(maxsize=2)

@@ -22,6 +22,7 @@ class QuestionKind(str, enum.Enum):
 
 class Event(db.Model):
     __tablename__ = "event"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -62,6 +63,7 @@ class EventSession(db.Model):
     __table_args__ = (
         CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
         CheckConstraint("doors_at <= starts_at AND starts_at < ends_at", name="times_in_order"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +85,7 @@ class EventSession(db.Model):
 
 class Question(db.Model):
     __tablename__ = "question"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)

@@ -46,6 +46,7 @@ class Registration(db.Model):
         ),
         # The waiting list is read in this order.
         Index("ix_registration_queue", "session_id", "status", "id"),
+        {"sqlite_autoincrement": True},  # ids are never reused
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ MESSAGES = {
     "registration_closed": _l("Registration for this session has closed."),
     "session_full": _l("This session is full."),
     "session_started": _l("This session has already started, so the registration can no longer be cancelled online."),
+    "event_changed": _l("This event was just updated. Please reload the page and register again."),
     "already_cancelled": _l("This registration has already been cancelled."),
 }
 

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..adapters import ics, pdf, qr
@@ -25,6 +25,7 @@ from ..domain.errors import DomainError
 from ..domain.passes import pass_context
 from ..extensions import db
 from ..models import Event, EventSession, Status
+from . import event_cache
 from .forms import registration_form
 from .messages import message
 
@@ -32,11 +33,7 @@ bp = Blueprint("public", __name__)
 
 
 def _event_or_404(slug: str) -> Event:
-    event = db.session.execute(
-        select(Event)
-        .where(Event.slug == slug, Event.published.is_(True))
-        .options(joinedload(Event.sessions), joinedload(Event.questions))  # one round trip
-    ).unique().scalar_one_or_none()
+    event = event_cache.published_event(slug)
     if event is None:
         abort(404)
     g.timezone = event.timezone
@@ -92,15 +89,19 @@ def _register(event: Event, form, now):
     try:
         outcome = registrations.register(session, applicant, now=now)
     except DomainError as exc:
+        slug = event.slug  # read before the rollback expires it
         db.session.rollback()
+        if exc.code == "event_changed":  # the page showed a replaced version: show the new one
+            event_cache.forget(slug)
+            flash(message(exc.code), "error")
+            return redirect(url_for("public.event_page", slug=slug))
         form.session_id.errors.append(message(exc.code))
         return None
     db.session.commit()
     if outcome.result == "duplicate":
         return redirect(url_for("public.resent", slug=event.slug))
-    flash(_("You are registered. A confirmation email is on its way.") if outcome.result == "confirmed"
-          else _("The session is full, so you are on the waiting list. We will email you if a seat frees up."))
-    return redirect(url_for("public.registration", token=outcome.token))
+    # The welcome is a query flag, not a flash: the session cookie stays unchanged (and unsigned).
+    return redirect(url_for("public.registration", token=outcome.token, welcome=1))
 
 
 @bp.get("/e/<slug>/sent")
@@ -112,7 +113,8 @@ def resent(slug: str):
 def registration(token: str):
     registration = _registration_or_404(token)
     svg = qr.svg(passes.qr_payload(token)) if registration.status == Status.confirmed else None
-    return render_template("public/registration.html", r=registration, qr_svg=svg)
+    return render_template("public/registration.html", r=registration, qr_svg=svg,
+                           welcome=request.args.get("welcome") == "1")
 
 
 @bp.get("/r/<token>/pass.pdf")

@@ -41,7 +41,8 @@ def upgrade():
     sa.Column('deadline_days_before', sa.Integer(), nullable=True),
     sa.Column('deadline_time', sa.String(length=5), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event')),
-    sa.UniqueConstraint('slug', name=op.f('uq_event_slug'))
+    sa.UniqueConstraint('slug', name=op.f('uq_event_slug')),
+    sqlite_autoincrement=True,
     )
     op.create_table('event_session',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -55,7 +56,8 @@ def upgrade():
     sa.CheckConstraint('doors_at <= starts_at AND starts_at < ends_at', name=op.f('ck_event_session_times_in_order')),
     sa.CheckConstraint('seats_taken >= 0 AND seats_taken <= capacity', name=op.f('ck_event_session_seats_within_capacity')),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_event_session_event_id_event'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_session'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_session')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('event_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_event_session_event_id'), ['event_id'], unique=False)
@@ -70,7 +72,8 @@ def upgrade():
     sa.Column('choices', sa.JSON(), nullable=False),
     sa.Column('required', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_question_event_id_event'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_question'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('question', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_question_event_id'), ['event_id'], unique=False)
@@ -98,7 +101,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_registration_event_id_event'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['session_id'], ['event_session.id'], name=op.f('fk_registration_session_id_event_session'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registration')),
-    sa.UniqueConstraint('token', name=op.f('uq_registration_token'))
+    sa.UniqueConstraint('token', name=op.f('uq_registration_token')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_registration_event_id'), ['event_id'], unique=False)
@@ -120,7 +124,8 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_outbox_message_registration_id_registration'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
-    sa.UniqueConstraint('message_id', name=op.f('uq_outbox_message_message_id'))
+    sa.UniqueConstraint('message_id', name=op.f('uq_outbox_message_message_id')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)

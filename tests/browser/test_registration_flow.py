@@ -103,8 +103,8 @@ def test_register_on_phone_then_cancel_from_the_email(app, live_server, smtp_ser
     shot(page, "event-phone-filled")
     page.click("section.register button[type=submit]")
 
-    page.wait_for_url(re.compile(r"/r/[A-Za-z0-9_-]+$"))
-    token = page.url.rsplit("/", 1)[1]
+    page.wait_for_url(re.compile(r"/r/[A-Za-z0-9_-]+\?welcome=1$"))
+    token = page.url.rsplit("/", 1)[1].split("?")[0]
     assert page.locator(".status.status-confirmed").is_visible()
     assert page.locator("p.flash").is_visible()
     qr = page.locator(".pass .qr svg")
@@ -225,7 +225,7 @@ def test_mismatched_emails_and_no_consent_show_the_error_summary(app, live_serve
     page.click("#consent")
     page.click("section.register button[type=submit]")
     # The browser keeps the #fragment across the redirect, so the URL may end in one.
-    page.wait_for_url(re.compile(r"/r/[A-Za-z0-9_-]+(#[\w-]*)?$"))
+    page.wait_for_url(re.compile(r"/r/[A-Za-z0-9_-]+\?welcome=1(#[\w-]*)?$"))
     assert page.locator(".status.status-confirmed").is_visible()
     with database(app) as s:
         assert s.get(EventSession, session_id).seats_taken == 1

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -29,7 +30,7 @@ def test_register_normalises_and_queues_the_confirmation(register, make_event):
     response = register(event)
     assert response.status_code == 302
     [r] = registrations()
-    assert response.headers["Location"].endswith(f"/r/{r.token}")
+    assert response.headers["Location"].endswith(f"/r/{r.token}?welcome=1")
     assert (r.family_kana, r.given_kana, r.email) == ("ヤマダ", "ハナコ", "hanako@example.org")
     assert r.status == Status.confirmed and len(r.token) == 32
     assert db.session.get(EventSession, event.sessions[0].id).seats_taken == 1
@@ -147,3 +148,22 @@ def test_event_description_markdown_is_sanitised(client, make_event):
     html = client.get(f"/e/{event.slug}").get_data(as_text=True)
     assert "<strong>bold</strong>" in html
     assert "<script>alert(1)</script>" not in html and "javascript:" not in html
+
+
+def test_a_form_from_a_replaced_event_gets_a_message_not_a_500(client, make_event, register):
+    from eventreg.domain import event_spec
+
+    from ..factories import event_spec_dict
+
+    event = make_event()
+    shown = SimpleNamespace(slug=event.slug, sessions=[SimpleNamespace(id=event.sessions[0].id)])
+    db.session.remove()
+    client.get(f"/e/{event.slug}")  # the web process now caches this version
+    event_spec.replace_event(event_spec_dict(slug=event.slug))
+    db.session.commit()
+    db.session.remove()
+    response = register(shown)  # the attendee's page still shows the old session
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/e/{event.slug}")
+    assert registrations() == []
+    fresh = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "flash-error" in fresh and f'value="{shown.sessions[0].id}"' not in fresh
