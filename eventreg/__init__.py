@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import DEFAULTS, check_production
-from .extensions import babel, csrf, db, mail, migrate
+from .extensions import babel, csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +44,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
+    login_manager.init_app(app)
     from .web.i18n import select_locale, select_timezone
 
     babel.init_app(

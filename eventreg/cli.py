@@ -13,14 +13,14 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from . import clock
-from .domain import event_spec
+from .domain import event_spec, staff
 from .domain.errors import DomainError
 from .extensions import db
-from .models import Event, EventSession
+from .models import ApiToken, Event, EventSession, Role, StaffUser
 
 
 def register_cli(app: Flask) -> None:
-    for command in (demo, import_event, worker, mailcatcher):
+    for command in (demo, import_event, worker, mailcatcher, users, api_tokens):
         app.cli.add_command(command)
 
 
@@ -92,3 +92,121 @@ def mailcatcher(port: int | None):
     port = port or current_app.config["MAIL_PORT"]
     click.echo(f"mail catcher on 127.0.0.1:{port}, saving to {folder}")
     serve(folder, "127.0.0.1", port)
+
+
+def _user(email: str) -> StaffUser:
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no staff user {email!r}")
+    return user
+
+
+def _events(slugs: tuple[str, ...]) -> list[Event]:
+    found = []
+    for slug in slugs:
+        event = db.session.scalar(select(Event).where(Event.slug == slug))
+        if event is None:
+            raise click.ClickException(f"no event with slug {slug!r}")
+        found.append(event)
+    return found
+
+
+def _fail(exc: DomainError):
+    from .web.messages import message
+
+    raise click.ClickException(f"{message(exc.code)} ({exc.code})") from None
+
+
+@click.group("users")
+def users():
+    """Staff accounts: organizers (everything) and reception (the desk of assigned events)."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Shown at the desk and in the check-in log.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--event", "slugs", multiple=True, help="Event slug a reception user may work on (repeatable).")
+@click.password_option(help="Prompted for when not given (or set EVENTREG_NEW_PASSWORD).",
+                       envvar="EVENTREG_NEW_PASSWORD")
+def users_create(email, name, role, slugs, password):
+    try:
+        user = staff.create_user(email, name, password, Role(role), now=clock.utcnow())
+    except DomainError as exc:
+        _fail(exc)
+    for event in _events(slugs):
+        staff.assign(user, event)
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.email}" + (f" for {', '.join(slugs)}" if slugs else ""))
+
+
+@users.command("assign")
+@click.argument("email")
+@click.option("--event", "slugs", multiple=True, required=True)
+def users_assign(email, slugs):
+    user = _user(email)
+    for event in _events(slugs):
+        staff.assign(user, event)
+    db.session.commit()
+    click.echo(f"{user.email}: {', '.join(e.slug for e in user.events)}")
+
+
+@users.command("password")
+@click.argument("email")
+@click.password_option(envvar="EVENTREG_NEW_PASSWORD")
+def users_password(email, password):
+    user = _user(email)
+    try:
+        staff.set_password(user, password)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"password changed for {user.email}")
+
+
+@users.command("deactivate")
+@click.argument("email")
+def users_deactivate(email):
+    user = _user(email)
+    user.active = False
+    db.session.commit()
+    click.echo(f"deactivated {user.email}")
+
+
+@users.command("list")
+def users_list():
+    for user in db.session.scalars(select(StaffUser).order_by(StaffUser.email)):
+        events = ", ".join(e.slug for e in user.events) or "-"
+        click.echo(f"{user.email}\t{user.role.value}\t{'active' if user.active else 'inactive'}\t{events}")
+
+
+@click.group("api-tokens")
+def api_tokens():
+    """Bearer tokens for scanner apps (stored hashed; shown once)."""
+
+
+@api_tokens.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. 'iPad at desk 2'.")
+def api_tokens_create(email, name):
+    token = staff.create_api_token(_user(email), name, now=clock.utcnow())
+    db.session.commit()
+    click.echo(token)
+
+
+@api_tokens.command("revoke")
+@click.argument("token_id", type=int)
+def api_tokens_revoke(token_id):
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise click.ClickException(f"no token #{token_id}")
+    row.revoked_at = clock.utcnow()
+    db.session.commit()
+    click.echo(f"revoked #{token_id} ({row.name})")
+
+
+@api_tokens.command("list")
+def api_tokens_list():
+    for row in db.session.scalars(select(ApiToken).order_by(ApiToken.id)):
+        state = "revoked" if row.revoked_at else "active"
+        click.echo(f"#{row.id}\t{row.user.email}\t{row.name}\t{state}\tlast used {row.last_used_at or '-'}")

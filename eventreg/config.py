@@ -43,6 +43,8 @@ DEFAULTS: dict[str, object] = {
     "MAILBOX_DIR": None,
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session cookie
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Staff sessions end after a working day (or when the browser closes without "permanent").
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,
     "MAX_CONTENT_LENGTH": 256 * 1024,
 }

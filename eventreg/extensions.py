@@ -1,6 +1,7 @@
 """Extensions, created unbound; ``create_app`` calls their ``init_app``."""
 
 from flask_babel import Babel
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -21,3 +22,4 @@ migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
+login_manager = LoginManager()

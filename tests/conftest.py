@@ -108,3 +108,17 @@ def smtp_server(app):
     yield server
     server.stop()
     app.config.update(saved)
+
+
+@pytest.fixture
+def login(client):
+    """Signs a staff user in on the test client (through the real login form)."""
+    from .web.conftest import csrf_token
+
+    def sign_in(user, password=factories.PASSWORD):
+        token = csrf_token(client, "/login")
+        response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return sign_in

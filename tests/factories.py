@@ -64,3 +64,30 @@ def applicant(**overrides) -> Applicant:
     )
     values.update(overrides)
     return Applicant(**values)
+
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_staff(role: str = "reception", events=(), email: str | None = None, name: str = "受付 太郎"):
+    """A committed staff user (password: factories.PASSWORD)."""
+    from eventreg.domain import staff
+    from eventreg.models import Role
+
+    n = next(_counter)
+    user = staff.create_user(email or f"staff{n}@example.org", name, PASSWORD, Role(role),
+                             now=datetime.now(timezone.utc))
+    for event in events:
+        staff.assign(user, event)
+    db.session.commit()
+    return user
+
+
+def register_person(event, session_index: int = 0, **overrides):
+    """A committed registration through the domain (confirmed while seats last)."""
+    from eventreg.domain import registration
+
+    outcome = registration.register(event.sessions[session_index], applicant(**overrides),
+                                    now=datetime.now(timezone.utc))
+    db.session.commit()
+    return outcome.registration

@@ -60,7 +60,7 @@ def _resend(existing: Registration, now: datetime) -> Outcome:
     return Outcome(existing.id, existing.token, "duplicate")
 
 
-def _insert_unless_active(values: dict) -> int | None:
+def insert_unless_active(values: dict) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING on the one-active-registration index.
 
     Returns the new row's id, or None when the email already holds an active registration for the
@@ -102,7 +102,7 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
         return _resend(existing, now)
     status = Status.confirmed if seated else Status.waitlisted
     token = passes.new_token()
-    registration_id = _insert_unless_active(dict(
+    registration_id = insert_unless_active(dict(
         event_id=event.id,
         session_id=session.id,
         token=token,

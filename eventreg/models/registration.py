@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -46,6 +46,8 @@ class Registration(db.Model):
         ),
         # The waiting list is read in this order.
         Index("ix_registration_queue", "session_id", "status", "id"),
+        # Desk search and badge sheets go by furigana.
+        Index("ix_registration_event_kana", "event_id", "family_kana", "given_kana"),
         {"sqlite_autoincrement": True},  # ids are never reused
     )
 
@@ -61,7 +63,9 @@ class Registration(db.Model):
     given_name: Mapped[str] = mapped_column(String(50))
     family_kana: Mapped[str] = mapped_column(String(50))
     given_kana: Mapped[str] = mapped_column(String(50))
-    email: Mapped[str] = mapped_column(String(254))  # normalised by domain.text.normalize_email
+    # Normalised by domain.text.normalize_email; NULL only for a walk-in who gave none
+    # (NULLs never collide in the one-active-registration index).
+    email: Mapped[Optional[str]] = mapped_column(String(254))
     organization: Mapped[str] = mapped_column(String(100), default="")
     department: Mapped[str] = mapped_column(String(100), default="")
     sector: Mapped[Sector] = mapped_column(
@@ -73,6 +77,10 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Check-in: set and cleared only by domain.checkin's conditional updates.
+    checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    checked_in_desk: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    walk_in: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     event: Mapped[Event] = relationship()
     session: Mapped[EventSession] = relationship()

@@ -4,10 +4,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import dev, errors, filters, i18n, public
+    from . import admin, api, auth, dev, errors, filters, i18n, public, reception
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(i18n.bp)
+    for blueprint in (public.bp, i18n.bp, auth.bp, reception.bp, api.bp, admin.bp):
+        app.register_blueprint(blueprint)
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
     _declare_writes(app)

@@ -12,6 +12,8 @@ from babel.dates import format_date
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from .messages import message
+
 WEEKDAYS_JA = "月火水木金土日"
 _ALLOWED_TAGS = {
     "p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4",
@@ -29,6 +31,10 @@ def local(value: datetime, tz: str) -> datetime:
 
 def hm(value: datetime, tz: str) -> str:
     return local(value, tz).strftime("%H:%M")
+
+
+def hms(value: datetime, tz: str) -> str:
+    return local(value, tz).strftime("%H:%M:%S")
 
 
 def day(value: datetime, tz: str, lang: str | None = None, *, year: bool = True) -> str:
@@ -69,6 +75,7 @@ def render_markdown(text: str) -> Markup:
 def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "ja")
+    app.jinja_env.globals["message"] = message
     app.jinja_env.filters.update(
-        local=local, hm=hm, day=day, when=when, deadline=deadline, markdown=render_markdown
+        local=local, hm=hm, hms=hms, day=day, when=when, deadline=deadline, markdown=render_markdown
     )

@@ -124,3 +124,20 @@ def registration_form(event: Event, sessions_open: list, formdata=None) -> Regis
     if len(sessions_open) == 1 and form.session_id.data is None:
         form.session_id.data = sessions_open[0].id
     return form
+
+
+class WalkInForm(FlaskForm):
+    """The desk's short form for people who arrive without registering."""
+
+    class Meta:
+        csrf = False  # sent as JSON to the API, which checks CSRF (or a token) itself
+
+    session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
+    family_name = StringField(_l("Family name"), validators=[Normalized(cleaned(50), True)])
+    given_name = StringField(_l("Given name"), validators=[Normalized(cleaned(50), True)])
+    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
+    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
+    organization = StringField(_l("Organization"), validators=[Normalized(cleaned(100))])
+    sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
+    email = StringField(_l("Email (optional)"), validators=[
+        Normalized(lambda value: text.normalize_email(value) if (value or "").strip() else "")])

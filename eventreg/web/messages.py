@@ -14,6 +14,26 @@ MESSAGES = {
     "session_started": _l("This session has already started, so the registration can no longer be cancelled online."),
     "event_changed": _l("This event was just updated. Please reload the page and register again."),
     "already_cancelled": _l("This registration has already been cancelled."),
+    # Staff
+    "login_failed": _l("Email or password is not correct."),
+    "login_blocked": _l("Too many failed sign-ins. Please wait 15 minutes and try again."),
+    "user_exists": _l("A staff account with this email exists already."),
+    "password_too_short": _l("The password must have at least 10 characters."),
+    "not_found": _l("No such registration for this event."),
+    "not_checked_in": _l("This person is not checked in, so there is nothing to undo."),
+    "already_registered": _l("This email is already registered for this session: search for the name and check them in."),
+    "invalid_request": _l("The request is not valid."),
+    "unauthorized": _l("Sign in, or send a valid API token."),
+    # Desk results: what a volunteer reads from a metre away
+    "ok": _l("Welcome! Checked in."),
+    "already_checked_in": _l("Already checked in"),
+    "cancelled": _l("This registration was cancelled."),
+    "waitlisted": _l("On the waiting list, not confirmed."),
+    "wrong_event": _l("This pass is for another event."),
+    "wrong_session": _l("This pass is for another session."),
+    "unknown_pass": _l("Unknown or damaged pass."),
+    "undone": _l("Check-in taken back."),
+    "walk_in": _l("Walk-in registered and checked in."),
 }
 
 

@@ -1,4 +1,4 @@
-"""registration core
+"""registration core: events, sessions, questions, registrations, outbox
 
 Revision ID: 0001
 Revises: 

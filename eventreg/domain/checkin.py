@@ -1,0 +1,188 @@
+"""Check-in at the desk: one place for the rule, used by the desk page and the JSON API.
+
+``scan`` always returns an outcome and always writes a log row; it never raises for a bad pass.
+The check-in itself is a conditional update (``… WHERE checked_in_at IS NULL``), so the same pass
+scanned at two desks at once gives exactly one "ok" and one "already_checked_in".
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+import jaconv
+from sqlalchemy import and_, func, or_, select, update
+
+from ..extensions import db
+from ..models import Event, EventSession, MailKind, Registration, Scan, ScanResult, Status
+from . import capacity, outbox, passes
+from . import registration as registrations
+from .errors import DomainError
+from .registration import Applicant
+
+# The kana rows of the desk's filter (あ か さ た な …), as the katakana each row starts with.
+KANA_ROWS = {
+    "a": "アイウエオァィゥェォヴ", "ka": "カキクケコガギグゲゴ", "sa": "サシスセソザジズゼゾ",
+    "ta": "タチツテトダヂヅデドッ", "na": "ナニヌネノ", "ha": "ハヒフヘホバビブベボパピプペポ",
+    "ma": "マミムメモ", "ya": "ヤユヨャュョ", "ra": "ラリルレロ", "wa": "ワヲンヮ",
+}
+
+
+@dataclass
+class ScanOutcome:
+    result: ScanResult
+    # Only for passes of this event: a desk never sees another event's attendee.
+    registration: Registration | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result == ScanResult.ok
+
+
+def _log(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
+         method: str, desk: str, user_id: int | None, session_id: int | None, now: datetime) -> None:
+    db.session.add(Scan(
+        event_id=event_id, session_id=session_id,
+        registration_id=registration.id if registration is not None else None,
+        token_hash=passes.token_hash(token) if token else "",
+        result=result, method=method, desk=desk[:50], user_id=user_id, at=now,
+    ))
+
+
+def scan(payload: str, *, event: Event, session_id: int | None = None, method: str, desk: str,
+         user_id: int | None, now: datetime) -> ScanOutcome:
+    """Checks in the holder of a QR payload (or a bare token) at ``event`` (and ``session_id``)."""
+    token = passes.token_from_payload(payload or "")
+    registration = passes.find(token) if token else None
+    if registration is None:
+        outcome = ScanOutcome(ScanResult.unknown_pass)
+    elif registration.event_id != event.id:
+        outcome = ScanOutcome(ScanResult.wrong_event)
+    else:
+        outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
+    _log(event.id, outcome.result, registration=outcome.registration, token=token or "",
+         method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
+    return outcome
+
+
+def check_in_by_id(registration_id: int, *, event: Event, session_id: int | None = None, method: str,
+                   desk: str, user_id: int | None, now: datetime) -> ScanOutcome:
+    """The same check-in for a person found by search (no pass at hand)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise DomainError("not_found")
+    outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
+    _log(event.id, outcome.result, registration=registration, token="", method=method, desk=desk,
+         user_id=user_id, session_id=session_id, now=now)
+    return outcome
+
+
+def check_in(registration: Registration, *, session_id: int | None, desk: str, now: datetime) -> ScanOutcome:
+    if session_id is not None and registration.session_id != session_id:
+        return ScanOutcome(ScanResult.wrong_session, registration)
+    if registration.status == Status.cancelled:
+        return ScanOutcome(ScanResult.cancelled, registration)
+    if registration.status == Status.waitlisted:
+        return ScanOutcome(ScanResult.waitlisted, registration)
+    result = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.checked_in_at.is_(None),
+               Registration.status == Status.confirmed)
+        .values(checked_in_at=now, checked_in_desk=desk[:50])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(registration)  # the winner's time and desk, whoever won
+    if result.rowcount == 1:
+        return ScanOutcome(ScanResult.ok, registration)
+    if registration.status != Status.confirmed:  # cancelled between the read and the update
+        return ScanOutcome(ScanResult(registration.status.value), registration)
+    return ScanOutcome(ScanResult.already_checked_in, registration)
+
+
+def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, now: datetime) -> Registration:
+    """Takes a check-in back (a mistake at the desk); logged with who and when."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise DomainError("not_found")
+    result = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.checked_in_at.is_not(None))
+        .values(checked_in_at=None, checked_in_desk="")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError("not_checked_in")
+    db.session.refresh(registration)
+    _log(event.id, ScanResult.undone, registration=registration, token="", method="undo", desk=desk,
+         user_id=user_id, session_id=registration.session_id, now=now)
+    return registration
+
+
+def counts(event_id: int, session_id: int | None = None) -> dict[str, int]:
+    """Checked in / expected (confirmed) / walk-ins, for the live counters."""
+    where = [Registration.event_id == event_id, Registration.status == Status.confirmed]
+    if session_id is not None:
+        where.append(Registration.session_id == session_id)
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.count(Registration.checked_in_at),
+            func.count().filter(Registration.walk_in.is_(True)),
+        ).where(*where)
+    ).one()
+    return {"expected": row[0], "checked_in": row[1], "walk_ins": row[2]}
+
+
+
+
+def search(event_id: int, query: str = "", *, kana_row: str | None = None,
+           session_id: int | None = None, limit: int = 30) -> list[Registration]:
+    """Active registrations of the event by name, furigana (カナ or ひらがな, partial),
+    organization or email, optionally only those whose family furigana starts in ``kana_row``."""
+    where = [Registration.event_id == event_id, Registration.status != Status.cancelled]
+    if session_id is not None:
+        where.append(Registration.session_id == session_id)
+    # NFKC as the stored values; furigana is compared in katakana (ひらがな typed is fine).
+    text = unicodedata.normalize("NFKC", query or "")[:100]
+    for word in text.split():
+        word = word.replace("\\", "").replace("%", "").replace("_", "")  # no LIKE wildcards
+        if not word:
+            continue
+        like = f"%{word}%"
+        where.append(or_(
+            (Registration.family_name + Registration.given_name).ilike(like),
+            (Registration.family_kana + Registration.given_kana).like(f"%{jaconv.hira2kata(word)}%"),
+            Registration.organization.ilike(like),
+            Registration.email.ilike(like),
+        ))
+    if kana_row in KANA_ROWS:
+        where.append(func.substr(Registration.family_kana, 1, 1).in_(list(KANA_ROWS[kana_row])))
+    return list(db.session.scalars(
+        select(Registration).where(and_(*where))
+        .order_by(Registration.family_kana, Registration.given_kana, Registration.id).limit(limit)
+    ))
+
+
+def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: int | None,
+            now: datetime) -> Registration:
+    """Registers someone at the desk on the day and checks them in at once.
+
+    No deadline and no waiting list: a seat must be free. The email is optional; with one, the
+    confirmation (and pass) is sent as for any registration.
+    """
+    if not capacity.take_seat(session.id):
+        raise DomainError("session_full")
+    registration_id = registrations.insert_unless_active(dict(
+        event_id=session.event_id, session_id=session.id, token=passes.new_token(),
+        status=Status.confirmed, created_at=now, confirmed_at=now,
+        checked_in_at=now, checked_in_desk=desk[:50], walk_in=True, **vars(applicant),
+    ))
+    if registration_id is None:
+        raise DomainError("already_registered")  # the caller rolls back, which frees the seat
+    registration = db.session.get(Registration, registration_id)
+    if registration.email:
+        outbox.enqueue(registration_id, MailKind.confirmation, now)
+    _log(session.event_id, ScanResult.walk_in, registration=registration, token="", method="walk_in",
+         desk=desk, user_id=user_id, session_id=session.id, now=now)
+    return registration

@@ -1,0 +1,51 @@
+"""The check-in log: every scan attempt at a desk, successful or not, and every undo."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime
+from .registration import Registration
+from .staff import StaffUser
+
+
+class ScanResult(str, enum.Enum):
+    ok = "ok"
+    already_checked_in = "already_checked_in"
+    cancelled = "cancelled"
+    waitlisted = "waitlisted"
+    wrong_event = "wrong_event"
+    wrong_session = "wrong_session"
+    unknown_pass = "unknown_pass"
+    undone = "undone"  # a check-in taken back
+    walk_in = "walk_in"  # registered and checked in at the desk
+
+
+class Scan(db.Model):
+    __tablename__ = "scan"
+    __table_args__ = (Index("ix_scan_event_at", "event_id", "at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    session_id: Mapped[Optional[int]] = mapped_column(ForeignKey("event_session.id", ondelete="SET NULL"))
+    # Set only when the pass belongs to this event: the log never links to another event's people.
+    registration_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("registration.id", ondelete="SET NULL"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(16), default="")  # never the token itself
+    result: Mapped[ScanResult] = mapped_column(
+        db.Enum(ScanResult, native_enum=False, length=24, validate_strings=True)
+    )
+    method: Mapped[str] = mapped_column(String(16))  # camera, keyboard, search, api, walk_in
+    desk: Mapped[str] = mapped_column(String(50), default="")
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Optional[Registration]] = relationship()
+    user: Mapped[Optional[StaffUser]] = relationship()

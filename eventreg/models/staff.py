@@ -1,0 +1,80 @@
+"""Staff accounts (organizers and reception), their event assignments and API tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, Index, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime
+from .event import Event
+
+
+class Role(str, enum.Enum):
+    organizer = "organizer"  # every event, every staff page
+    reception = "reception"  # the desk and desk API of assigned events only
+
+
+staff_event = Table(
+    "staff_event",
+    db.metadata,
+    Column("user_id", ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class StaffUser(UserMixin, db.Model):
+    __tablename__ = "staff_user"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower-case, the login name
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=16, validate_strings=True))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    events: Mapped[list[Event]] = relationship(secondary=staff_event)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in or stay logged in
+        return self.active
+
+
+class ApiToken(db.Model):
+    """A bearer token for scanner apps; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[StaffUser] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, counted for rate limiting (by email and by address)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

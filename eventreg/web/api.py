@@ -1,0 +1,224 @@
+"""JSON API for scanner apps and the desk page, under /api/v1.
+
+Authentication: ``Authorization: Bearer <token>`` (tokens from ``flask --app wsgi api-tokens
+create``), or a signed-in staff session plus the ``X-CSRFToken`` header (the desk page).
+Errors are ``{"error": {"code": ..., "message": ...}}``; the codes are listed in openapi.json.
+Pass tokens travel only in request bodies, never in URLs (URLs end up in logs).
+
+GET  /api/v1/openapi.json
+GET  /api/v1/events/<event_id>/counts?session_id=
+GET  /api/v1/events/<event_id>/search?q=&row=&session_id=
+POST /api/v1/events/<event_id>/lookup                       {"payload"}
+POST /api/v1/events/<event_id>/checkins                     {"payload", "session_id"?, "desk"?}
+POST /api/v1/events/<event_id>/registrations/<id>/checkin   {"session_id"?, "desk"?}
+POST /api/v1/events/<event_id>/registrations/<id>/undo      {"desk"?}
+POST /api/v1/events/<event_id>/walk-ins                     {"session_id", names, furigana, ...}
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from .. import clock
+from ..domain import checkin, passes, staff
+from ..domain.errors import DomainError
+from ..domain.registration import Applicant
+from ..extensions import csrf, db
+from ..models import Event
+from .checkin_json import outcome_json, registration_json
+from .forms import WalkInForm
+from .messages import message
+from .openapi import spec
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # checked below for session-authenticated calls; bearer tokens need none
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, detail: str | None = None):
+        self.status, self.code, self.detail = status, code, detail
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    body = {"error": {"code": exc.code, "message": exc.detail or message(exc.code)}}
+    return jsonify(body), exc.status
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(_exc):
+    return _api_error(ApiError(400, "csrf_failed", "CSRF token missing or invalid."))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    return _api_error(ApiError(exc.code or 500, codes.get(exc.code, "invalid_request"), exc.description))
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint == "api.openapi":
+        return
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = staff.user_for_api_token(header[7:].strip(), now=clock.utcnow())
+        if user is None:
+            raise ApiError(401, "unauthorized")
+        db.session.commit()  # last_used_at
+        g.api_user, g.via = user, "api"
+    elif current_user.is_authenticated:
+        if request.method not in ("GET", "HEAD"):
+            csrf.protect()
+        g.api_user, g.via = current_user._get_current_object(), "desk"
+    else:
+        raise ApiError(401, "unauthorized")
+
+
+def event_api(view):
+    """Loads the event; only organizers and reception staff assigned to it (else 404)."""
+
+    @wraps(view)
+    def wrapped(event_id: int, **kwargs):
+        event = db.session.get(Event, event_id)
+        if event is None or not staff.can_use_desk(g.api_user, event.id):
+            raise ApiError(404, "not_found", "No such event.")
+        return view(event, **kwargs)
+
+    return wrapped
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_request", "Send a JSON object.")
+    return body
+
+
+def _session_id(event: Event, raw) -> int | None:
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw not in {s.id for s in event.sessions}:
+        raise ApiError(400, "invalid_request", "session_id is not a session of this event.")
+    return raw
+
+
+def _desk(body: dict) -> str:
+    desk = body.get("desk", "")
+    if not isinstance(desk, str):
+        raise ApiError(400, "invalid_request", "desk must be a string.")
+    return (desk.strip() or g.api_user.name)[:50]
+
+
+def _payload(body: dict) -> str:
+    payload = body.get("payload")
+    if not isinstance(payload, str) or len(payload) > 500:
+        raise ApiError(400, "invalid_request", "payload must be the text read from the pass.")
+    return payload
+
+
+def _method() -> str:
+    method = request.headers.get("X-Scan-Method", g.via)
+    return method if method in ("camera", "keyboard", "search", "api", "desk") else g.via
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(spec(current_app.config["BASE_URL"]))
+
+
+@bp.get("/events/<int:event_id>/counts")
+@event_api
+def counts(event: Event):
+    session_id = _session_id(event, request.args.get("session_id", type=int))
+    return jsonify(checkin.counts(event.id, session_id))
+
+
+@bp.get("/events/<int:event_id>/search")
+@event_api
+def search(event: Event):
+    session_id = _session_id(event, request.args.get("session_id", type=int))
+    found = checkin.search(event.id, request.args.get("q", "")[:100], kana_row=request.args.get("row"),
+                           session_id=session_id)
+    return jsonify({"results": [registration_json(r, event) for r in found]})
+
+
+@bp.post("/events/<int:event_id>/lookup")
+@event_api
+def lookup(event: Event):
+    """What a pass is, without checking anyone in."""
+    registration = passes.find(passes.token_from_payload(_payload(_body())) or "")
+    if registration is None or registration.event_id != event.id:
+        raise ApiError(404, "unknown_pass")
+    return jsonify({"registration": registration_json(registration, event)})
+
+
+@bp.post("/events/<int:event_id>/checkins")
+@event_api
+def scan(event: Event):
+    body = _body()
+    outcome = checkin.scan(_payload(body), event=event, session_id=_session_id(event, body.get("session_id")),
+                           method=_method(), desk=_desk(body), user_id=g.api_user.id, now=clock.utcnow())
+    db.session.commit()
+    return jsonify(outcome_json(outcome, event))
+
+
+@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/checkin")
+@event_api
+def check_in(event: Event, registration_id: int):
+    body = _body()
+    try:
+        outcome = checkin.check_in_by_id(
+            registration_id, event=event, session_id=_session_id(event, body.get("session_id")),
+            method="search", desk=_desk(body), user_id=g.api_user.id, now=clock.utcnow())
+    except DomainError as exc:
+        raise ApiError(404, exc.code) from None
+    db.session.commit()
+    return jsonify(outcome_json(outcome, event))
+
+
+@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/undo")
+@event_api
+def undo(event: Event, registration_id: int):
+    try:
+        registration = checkin.undo(registration_id, event=event, desk=_desk(_body()),
+                                    user_id=g.api_user.id, now=clock.utcnow())
+    except DomainError as exc:
+        raise ApiError(404 if exc.code == "not_found" else 409, exc.code) from None
+    db.session.commit()
+    return jsonify({"result": "undone", "message": message("undone"),
+                    "registration": registration_json(registration, event)})
+
+
+@bp.post("/events/<int:event_id>/walk-ins")
+@event_api
+def walk_in(event: Event):
+    body = _body()
+    form = WalkInForm(formdata=MultiDict({k: v for k, v in body.items() if isinstance(v, (str, int))}))
+    form.session_id.choices = [(s.id, s.title or str(s.id)) for s in event.sessions]
+    if not form.validate():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        return jsonify({"error": {"code": "invalid_input", "message": message("invalid_request"),
+                                  "fields": fields}}), 422
+    session = next(s for s in event.sessions if s.id == form.session_id.data)
+    applicant = Applicant(
+        family_name=form.family_name.data, given_name=form.given_name.data,
+        family_kana=form.family_kana.data, given_kana=form.given_kana.data,
+        email=form.email.data or None, organization=form.organization.data, sector=form.sector.data,
+        language=event.language,
+    )
+    try:
+        registration = checkin.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
+                                       now=clock.utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        raise ApiError(409, exc.code) from None
+    db.session.commit()
+    return jsonify({"result": "walk_in", "ok": True, "message": message("walk_in"),
+                    "registration": registration_json(registration, event)}), 201
