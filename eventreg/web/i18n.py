@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, request
+from flask import Blueprint, current_app, g, has_request_context, redirect, request
 
 bp = Blueprint("i18n", __name__)
 COOKIE = "lang"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI and worker: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
         if candidate in languages:

@@ -1,0 +1,43 @@
+from sqlalchemy import select
+
+from eventreg.domain import staff
+from eventreg.extensions import db
+from eventreg.models import ApiToken, Role, StaffUser
+
+from . import factories
+
+
+def test_create_reception_user_for_an_event_and_sign_in(app, ctx, client):
+    event = factories.make_event()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "Desk@Example.org", "--name", "受付 2", "--role", "reception",
+                                 "--event", event.slug], env={"EVENTREG_NEW_PASSWORD": "a-good-long-password"})
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == "desk@example.org"))
+    assert user.role == Role.reception and [e.slug for e in user.events] == [event.slug]
+    assert user.password_hash != "a-good-long-password"  # hashed
+    assert staff.can_use_desk(user, event.id)
+
+
+def test_bad_input_is_refused_with_a_message(app, ctx):
+    runner = app.test_cli_runner()
+    short = runner.invoke(args=["users", "create", "x@example.org", "--role", "organizer"],
+                          env={"EVENTREG_NEW_PASSWORD": "short"})
+    assert short.exit_code != 0 and "10" in short.output
+    unknown = runner.invoke(args=["users", "create", "y@example.org", "--role", "reception", "--event", "nope"],
+                            env={"EVENTREG_NEW_PASSWORD": "a-good-long-password"})
+    assert unknown.exit_code != 0 and "nope" in unknown.output
+    assert runner.invoke(args=["users", "create", "not-an-email", "--role", "organizer"],
+                         env={"EVENTREG_NEW_PASSWORD": "a-good-long-password"}).exit_code != 0
+
+
+def test_api_token_is_shown_once_stored_hashed_and_revocable(app, ctx, client):
+    user = factories.make_staff("organizer")
+    runner = app.test_cli_runner()
+    token = runner.invoke(args=["api-tokens", "create", user.email, "--name", "iPad 1"]).output.strip()
+    assert token.startswith("er_") and len(token) > 40
+    row = db.session.scalar(select(ApiToken))
+    assert token not in row.token_hash
+    assert client.get("/api/v1/events/1/counts", headers={"Authorization": f"Bearer {token}"}).status_code == 404
+    assert runner.invoke(args=["api-tokens", "revoke", str(row.id)]).exit_code == 0
+    assert client.get("/api/v1/events/1/counts", headers={"Authorization": f"Bearer {token}"}).status_code == 401
