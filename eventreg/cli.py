@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from . import clock
 from .domain import event_spec, staff
+from .domain import registration as registrations
+from .domain.registration import Applicant
 from .domain.errors import DomainError
 from .extensions import db
 from .models import ApiToken, Event, EventSession, Role, StaffUser
@@ -37,17 +39,44 @@ def demo_specs(today) -> list[dict]:
     return [seminar, briefing]
 
 
+DEMO_PASSWORD = "eventreg-demo"  # development only: `demo` refuses to run in production
+DEMO_PEOPLE = [  # family, given, family kana, given kana, organization, sector
+    ("山田", "花子", "ヤマダ", "ハナコ", "認定NPO法人 育て上げネット", "npo"),
+    ("佐藤", "健一", "サトウ", "ケンイチ", "日本マイクロソフト株式会社", "company"),
+    ("鈴木", "美咲", "スズキ", "ミサキ", "八王子市役所 協働推進課", "government"),
+    ("高橋", "翔", "タカハシ", "ショウ", "東京大学 公共政策大学院", "university"),
+    ("渡邊", "真由美", "ワタナベ", "マユミ", "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ", "npo"),
+]
+
+
 @click.command("demo")
 @click.option("--if-missing", is_flag=True, help="Keep demo events that exist (and their registrations).")
 def demo(if_missing: bool):
-    """(Re)create the demo events, dated in the future."""
-    today = clock.utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+    """(Re)create the demo events (dated in the future, with a few attendees) and demo staff."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("the demo is for development only")
+    now = clock.utcnow()
+    today = now.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+    events = []
     for spec in demo_specs(today):
-        upcoming = db.session.scalar(select(Event.id).where(
-            Event.slug == spec["slug"], Event.sessions.any(EventSession.starts_at > clock.utcnow())))
-        if not (if_missing and upcoming):
-            event_spec.replace_event(spec)
+        event = db.session.scalar(select(Event).where(
+            Event.slug == spec["slug"], Event.sessions.any(EventSession.starts_at > now)))
+        if not (if_missing and event):
+            event = event_spec.replace_event(spec)
+            for n, (family, given, fkana, gkana, org, sector) in enumerate(DEMO_PEOPLE):
+                registrations.register(event.sessions[n % len(event.sessions)], Applicant(
+                    family_name=family, given_name=given, family_kana=fkana, given_kana=gkana,
+                    email=f"demo{n + 1}@example.org", organization=org, sector=sector), now=now)
+        events.append(event)
         click.echo(f"demo event: {current_app.config['BASE_URL']}/e/{spec['slug']}")
+    for role in (Role.organizer, Role.reception):
+        email = f"{role.value}@example.org"
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if user is None:
+            user = staff.create_user(email, f"demo {role.value}", DEMO_PASSWORD, role, now=now)
+        for event in events:
+            staff.assign(user, event)
+        click.echo(f"demo staff: {email} / {DEMO_PASSWORD} ({role.value})")
     db.session.commit()
 
 

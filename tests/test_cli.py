@@ -3,7 +3,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from eventreg.extensions import db
-from eventreg.models import Event, QuestionKind
+from sqlalchemy import func
+
+from eventreg.models import Event, QuestionKind, Registration, StaffUser
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-event.yaml"
 
@@ -50,9 +52,13 @@ def test_import_toml_and_reject_bad_files(app, ctx, tmp_path):
 
 def test_demo_creates_future_events_and_keeps_them_with_if_missing(app, ctx):
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["demo"]).exit_code == 0
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
     ids = set(db.session.scalars(select(Event.id)))
     assert len(ids) == 2
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 10
+    desk = db.session.scalar(select(StaffUser).where(StaffUser.email == "reception@example.org"))
+    assert {e.id for e in desk.events} == ids
     assert runner.invoke(args=["demo", "--if-missing"]).exit_code == 0
     db.session.rollback()
     assert set(db.session.scalars(select(Event.id))) == ids
