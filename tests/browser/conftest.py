@@ -111,3 +111,44 @@ def shot():
         return path
 
     return take
+
+
+def write_y4m(image, path: Path, frames: int = 30, fps: int = 10) -> Path:
+    """A .y4m video of ``image`` (any PIL image; even width and height) repeated ``frames`` times.
+
+    Chromium plays it in a loop as its fake camera: a one-line header, then per frame the Y plane
+    and the Cb and Cr planes at half width and height (4:2:0).
+    """
+    width, height = image.size
+    y, cb, cr = image.convert("RGB").convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    frame = b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(frame)
+    return path
+
+
+@pytest.fixture
+def camera_phone(browser, tmp_path):
+    """``camera_phone(image)``: a phone page in a separate Chromium whose camera shows ``image``.
+
+    Camera permission is granted without a prompt (--use-fake-ui-for-media-stream).
+    """
+    launched = []
+
+    def open_page(image):
+        video = write_y4m(image, tmp_path / "camera.y4m")
+        chromium = browser.browser_type.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                                  f"--use-file-for-fake-video-capture={video}"])
+        launched.append(chromium)
+        context, page = _page(chromium, PHONE)
+        context.grant_permissions(["camera"])
+        return page
+
+    yield open_page
+    for chromium in launched:
+        chromium.close()

@@ -1,0 +1,415 @@
+/* The reception desk (templates/reception/desk.html): camera and USB-scanner check-in, search,
+ * walk-ins, live counters. Talks only to the JSON API (/api/v1) with the staff session and the
+ * X-CSRFToken header. Server data reaches the page only through textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  var CFG = JSON.parse(document.getElementById("desk-config").textContent);
+  var T = JSON.parse(document.getElementById("desk-i18n").textContent);
+  var $ = function (id) { return document.getElementById(id); };
+
+  var SCAN_EVERY_MS = 120;        // camera frames decoded per second: ~8
+  var SAME_PASS_MS = 4000;        // the same pass in front of the camera is not checked in twice
+  var COUNTS_EVERY_MS = 3000;
+  var RESULT_MS = { good: 6000, bad: 9000, touched: 20000 };
+  var GREEN = ["ok", "walk_in"], AMBER = ["already_checked_in"], NEUTRAL = ["undone"];
+
+  var state = { desk: CFG.desk, sessionId: CFG.session_id, busy: false, lastPayload: "", lastAt: 0,
+                row: "", resultTimer: 0, current: null };
+
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_m, key) { return values[key] == null ? "" : String(values[key]); });
+  }
+  function regUrl(template, id) { return template.replace(String(CFG.reg), String(id)); }
+
+  // ---- API ------------------------------------------------------------------------------------
+  function api(method, url, body, scanMethod) {
+    var headers = { "Accept": "application/json", "X-CSRFToken": CFG.csrf };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (scanMethod) headers["X-Scan-Method"] = scanMethod;
+    return fetch(url, { method: method, headers: headers, credentials: "same-origin",
+                        body: body === undefined ? undefined : JSON.stringify(body) })
+      .then(function (res) {
+        return res.json().catch(function () { return null; })
+          .then(function (data) { return { status: res.status, data: data }; });
+      }, function () { return { status: 0, data: null }; });
+  }
+
+  function problem(res) {
+    if (res.status === 0) return T.network;
+    if (res.status === 401 || (res.data && res.data.error && res.data.error.code === "csrf_failed")) return T.expired;
+    return (res.data && res.data.error && res.data.error.message) || T.error;
+  }
+
+  // ---- Sound (WebAudio beeps: one high for ok, two low for a problem) --------------------------
+  var audio = null;
+  function unlockAudio() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      if (!audio) audio = new Ctx();
+      if (audio.state === "suspended") audio.resume();
+    } catch (e) { audio = null; }
+  }
+  function beep(kind) {
+    unlockAudio();
+    if (!audio) return;
+    var notes = kind === "good" ? [[1320, 0, 0.16]] : kind === "amber" ? [[660, 0, 0.14], [660, 0.2, 0.14]]
+                                 : [[220, 0, 0.2], [220, 0.28, 0.2]];
+    var t0 = audio.currentTime + 0.01;
+    notes.forEach(function (n) {
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.type = kind === "good" ? "sine" : "square";
+      osc.frequency.value = n[0];
+      gain.gain.setValueAtTime(0.0001, t0 + n[1]);
+      gain.gain.exponentialRampToValueAtTime(0.25, t0 + n[1] + 0.01);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t0 + n[1] + n[2]);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t0 + n[1]);
+      osc.stop(t0 + n[1] + n[2] + 0.02);
+    });
+    if (kind !== "good" && navigator.vibrate) navigator.vibrate([120, 80, 120]);
+  }
+  document.addEventListener("pointerdown", unlockAudio, { passive: true });
+  document.addEventListener("keydown", unlockAudio);
+
+  // ---- The result panel -------------------------------------------------------------------------
+  var result = $("result");
+  var part = function (name) { return result.querySelector(".result-" + name); };
+
+  function kindOf(code) {
+    if (GREEN.indexOf(code) >= 0) return "good";
+    if (AMBER.indexOf(code) >= 0) return "amber";
+    if (NEUTRAL.indexOf(code) >= 0) return "info";
+    return "bad";
+  }
+
+  function setText(el, text) { el.textContent = text || ""; el.hidden = !text; }
+
+  function showResult(code, messageText, registration) {
+    var kind = kindOf(code), r = registration;
+    state.current = { code: code, registration: r };
+    result.className = "result result-" + kind;
+    result.dataset.result = code;
+    part("icon").textContent = { good: "✓", amber: "!", info: "↺", bad: "✕" }[kind];
+    part("message").textContent = messageText;
+    setText(part("when"), code === "already_checked_in" && r && r.checked_in_time
+      ? fmt(T.at_by, { time: r.checked_in_time, desk: r.checked_in_desk || "" }) : "");
+    setText(part("name"), r && r.name);
+    setText(part("kana"), r && r.kana);
+    setText(part("org"), r && [r.organization, r.department].filter(Boolean).join(" "));
+    setText(part("session"), r && r.session && [r.session.when, r.session.title].filter(Boolean).join(" "));
+    part("hint").hidden = kind !== "bad";
+    var confirmed = r && r.status === "confirmed";
+    var badge = $("result-badge");
+    badge.hidden = !(confirmed && (kind === "good" || kind === "amber"));
+    if (!badge.hidden) badge.href = regUrl(CFG.urls.badge, r.id);
+    $("result-undo").hidden = !(r && (code === "ok" || code === "already_checked_in") && r.checked_in_at);
+    result.hidden = false;
+    resetLater(RESULT_MS[kind === "bad" ? "bad" : "good"]);
+    beep(kind === "info" ? "amber" : kind);
+  }
+
+  function resetLater(ms) {
+    clearTimeout(state.resultTimer);
+    state.resultTimer = setTimeout(hideResult, ms);
+    var bar = part("timer");
+    bar.style.animation = "none";
+    void bar.offsetWidth;  // restart the shrinking bar
+    bar.style.animation = "desk-timer " + ms + "ms linear forwards";
+  }
+
+  function hideResult() {
+    clearTimeout(state.resultTimer);
+    result.hidden = true;
+    state.current = null;
+    refocus();
+  }
+
+  $("result-next").addEventListener("click", hideResult);
+  result.addEventListener("pointerdown", function () { if (!result.hidden) resetLater(RESULT_MS.touched); });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !result.hidden) hideResult(); });
+
+  $("result-undo").addEventListener("click", function () {
+    var cur = state.current;
+    if (!cur || !cur.registration) return;
+    this.disabled = true;
+    var button = this;
+    api("POST", regUrl(CFG.urls.undo, cur.registration.id), { desk: state.desk }).then(function (res) {
+      button.disabled = false;
+      if (res.status === 200) showResult("undone", res.data.message, res.data.registration);
+      else showResult("error", problem(res), cur.registration);
+      afterChange();
+    });
+  });
+
+  // ---- Scanning: camera and keyboard (USB/Bluetooth scanners type the code and Enter) ----------
+  function submitPayload(payload, method) {
+    payload = (payload || "").trim();
+    if (!payload || state.busy) return;
+    state.busy = true;
+    state.lastPayload = payload;
+    state.lastAt = Date.now();
+    var body = { payload: payload, session_id: state.sessionId, desk: state.desk };
+    api("POST", CFG.urls.scan, body, method).then(function (res) {
+      state.busy = false;
+      state.lastAt = Date.now();
+      if (res.status === 200 && res.data) showResult(res.data.result, res.data.message, res.data.registration);
+      else showResult("error", problem(res), null);
+      afterChange();
+    });
+  }
+
+  var scanInput = $("scan-input");
+  scanInput.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    var value = scanInput.value;
+    scanInput.value = "";
+    submitPayload(value, "keyboard");
+  });
+
+  // Keep the scanner's input focused, unless the person is using another field.
+  function typingElsewhere() {
+    var el = document.activeElement;
+    return el && el !== scanInput && el.matches("input, select, textarea, [contenteditable]");
+  }
+  function refocus() {
+    if (!typingElsewhere()) scanInput.focus({ preventScroll: true });
+  }
+  scanInput.addEventListener("blur", function () { setTimeout(refocus, 200); });
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest("input, select, textarea, label, summary, #walkin-form")) setTimeout(refocus, 0);
+  });
+  window.addEventListener("focus", function () { setTimeout(refocus, 0); });
+
+  // Camera: frames drawn to a canvas and decoded with jsQR (npm package, see package.json).
+  var camera = { stream: null, timer: 0, canvas: document.createElement("canvas"), lock: null };
+  var video = $("camera-video"), camStatus = $("camera-status"), camButton = $("camera-toggle");
+
+  function setCamera(on, note) {
+    camButton.setAttribute("aria-pressed", on ? "true" : "false");
+    $("camera").hidden = !on;
+    camStatus.textContent = note || "";
+    camStatus.className = "camera-status" + (note && !on ? " camera-problem" : "");
+  }
+
+  function startCamera() {
+    if (typeof window.jsQR !== "function") return setCamera(false, T.decoder_missing);
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      return setCamera(false, window.isSecureContext ? T.camera_none : T.camera_insecure);
+    }
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+      .then(function (stream) {
+        camera.stream = stream;
+        video.srcObject = stream;
+        video.play().catch(function () {});
+        setCamera(true, T.camera_on);
+        camera.timer = setInterval(decodeFrame, SCAN_EVERY_MS);
+        if (navigator.wakeLock) navigator.wakeLock.request("screen").then(function (l) { camera.lock = l; }, function () {});
+      }, function (err) {
+        var denied = err && (err.name === "NotAllowedError" || err.name === "SecurityError");
+        setCamera(false, denied ? T.camera_denied : T.camera_none);
+      });
+  }
+
+  function stopCamera() {
+    clearInterval(camera.timer);
+    if (camera.stream) camera.stream.getTracks().forEach(function (t) { t.stop(); });
+    camera.stream = null;
+    video.srcObject = null;
+    if (camera.lock) { camera.lock.release().catch(function () {}); camera.lock = null; }
+    setCamera(false, "");
+  }
+
+  function decodeFrame() {
+    if (state.busy || video.readyState < 2 || !video.videoWidth || document.hidden) return;
+    var scale = Math.min(1, 800 / Math.max(video.videoWidth, video.videoHeight));
+    var w = Math.round(video.videoWidth * scale), h = Math.round(video.videoHeight * scale);
+    var c = camera.canvas;
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    var ctx = c.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(video, 0, 0, w, h);
+    var code = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "dontInvert" });
+    if (!code || !code.data) return;
+    if (code.data === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) return;
+    submitPayload(code.data, "camera");
+  }
+
+  camButton.addEventListener("click", function () {
+    if (camera.stream) stopCamera(); else startCamera();
+  });
+
+  // ---- Live counters (every desk polls) --------------------------------------------------------
+  function countsUrl() {
+    return CFG.urls.counts + (state.sessionId ? "?session_id=" + state.sessionId : "");
+  }
+  function refreshCounts() {
+    if (document.hidden) return;
+    api("GET", countsUrl()).then(function (res) {
+      if (res.status !== 200 || !res.data) return;
+      document.querySelectorAll("[data-count]").forEach(function (el) {
+        var n = res.data[el.dataset.count];
+        if (n != null) el.textContent = String(n);
+      });
+    });
+  }
+  setInterval(refreshCounts, COUNTS_EVERY_MS);
+  document.addEventListener("visibilitychange", refreshCounts);
+
+  function afterChange() {
+    refreshCounts();
+    if (searchActive()) runSearch();
+  }
+
+  // ---- Search (name, furigana in カナ or ひらがな, organization, email; kana rows) -----------
+  var searchInput = $("search-input"), list = $("search-results"), note = $("search-note");
+  var rowTemplate = $("person-row");
+  var searchTimer = 0, searchSeq = 0;
+
+  function searchActive() { return searchInput.value.trim() !== "" || state.row !== ""; }
+
+  function runSearch() {
+    clearTimeout(searchTimer);
+    if (!searchActive()) { list.replaceChildren(); note.textContent = T.hint; return; }
+    var params = new URLSearchParams({ q: searchInput.value.trim() });
+    if (state.row) params.set("row", state.row);
+    if (state.sessionId) params.set("session_id", state.sessionId);
+    var seq = ++searchSeq;
+    note.textContent = T.searching;
+    api("GET", CFG.urls.search + "?" + params.toString()).then(function (res) {
+      if (seq !== searchSeq) return;  // an older answer arriving late
+      if (res.status !== 200 || !res.data) { note.textContent = problem(res); return; }
+      var people = res.data.results;
+      note.textContent = people.length ? fmt(T.results, { n: people.length }) : T.no_results;
+      list.replaceChildren.apply(list, people.map(personRow));
+    });
+  }
+
+  function personRow(r) {
+    var li = rowTemplate.content.firstElementChild.cloneNode(true);
+    li.dataset.id = r.id;
+    li.querySelector(".person-name").textContent = r.name;
+    li.querySelector(".person-kana").textContent = r.kana;
+    var when = CFG.several_sessions && !state.sessionId && r.session ? r.session.when : "";
+    setText(li.querySelector(".person-org"), [r.organization, when].filter(Boolean).join(" · "));
+    var status = li.querySelector(".status");
+    status.textContent = T[r.status] || r.status;
+    status.className = "status status-" + r.status;
+    status.hidden = r.status === "confirmed";  // only what needs attention: the waiting list
+    var checkedIn = li.querySelector(".person-in");
+    setText(checkedIn, r.checked_in_at ? "✓ " + fmt(T.checked_in_at, { time: r.checked_in_time }) +
+                                        (r.checked_in_desk ? " · " + r.checked_in_desk : "") : "");
+    if (r.checked_in_at) li.classList.add("person-done");
+    if (r.walk_in) checkedIn.textContent += " · " + T.walk_in;
+    var button = li.querySelector(".person-checkin");
+    button.hidden = !!r.checked_in_at || r.status !== "confirmed";
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      api("POST", regUrl(CFG.urls.checkin, r.id), { session_id: state.sessionId, desk: state.desk }, "search")
+        .then(function (res) {
+          button.disabled = false;
+          if (res.status === 200 && res.data) showResult(res.data.result, res.data.message, res.data.registration);
+          else showResult("error", problem(res), null);
+          afterChange();
+        });
+    });
+    return li;
+  }
+
+  searchInput.addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, 250);
+  });
+  searchInput.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    // A scanner that fires while the search field has focus: treat the code as a scan.
+    var value = searchInput.value.trim();
+    if (/^(ER1:)?[A-Za-z0-9_-]{32}$/.test(value)) {
+      searchInput.value = "";
+      runSearch();
+      submitPayload(value, "keyboard");
+    } else {
+      runSearch();
+    }
+  });
+  document.querySelectorAll(".kana-row").forEach(function (button) {
+    button.addEventListener("click", function () {
+      state.row = state.row === button.dataset.row ? "" : button.dataset.row;
+      document.querySelectorAll(".kana-row").forEach(function (b) {
+        b.setAttribute("aria-pressed", b.dataset.row === state.row ? "true" : "false");
+      });
+      runSearch();
+    });
+  });
+
+  // ---- Walk-ins ------------------------------------------------------------------------------
+  var form = $("walkin-form");
+  function clearErrors() {
+    form.querySelectorAll(".error").forEach(function (el) { el.textContent = ""; el.hidden = true; });
+    form.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+  }
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    clearErrors();
+    var data = new FormData(form), body = { desk: state.desk };
+    data.forEach(function (value, key) { body[key] = typeof value === "string" ? value.trim() : value; });
+    if (!body.session_id && state.sessionId) body.session_id = String(state.sessionId);
+    var submit = $("walkin-submit");
+    submit.disabled = true;
+    api("POST", CFG.urls.walk_in, body).then(function (res) {
+      submit.disabled = false;
+      if (res.status === 201 && res.data) {
+        form.reset();
+        $("walkin").open = false;
+        showResult("walk_in", res.data.message, res.data.registration);
+        afterChange();
+        return;
+      }
+      var fields = res.data && res.data.error && res.data.error.fields;
+      if (res.status === 422 && fields) {
+        var first = null;
+        form.querySelectorAll("[data-field]").forEach(function (box) {  // in the order of the form
+          var name = box.dataset.field, err = $("walkin-" + name + "-error");
+          if (!fields[name] || !err) return;
+          box.classList.add("has-error");
+          setText(err, fields[name].join(" "));
+          var input = box.querySelector("input");
+          if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+        });
+        if (first) first.focus();
+        else setText($("walkin-error"), problem(res));
+      } else {
+        setText($("walkin-error"), problem(res));
+        beep("bad");
+      }
+    });
+  });
+
+  // ---- Session and desk name (kept in the URL, so a bookmark sets up a desk) -------------------
+  function setParam(name, value) {
+    var url = new URL(window.location.href);
+    if (value) url.searchParams.set(name, value); else url.searchParams.delete(name);
+    return url;
+  }
+  var sessionSelect = $("desk-session");
+  if (sessionSelect) {
+    sessionSelect.addEventListener("change", function () {
+      window.location.assign(setParam("session", sessionSelect.value).toString());
+    });
+  }
+  var deskName = $("desk-name");
+  deskName.addEventListener("change", function () {
+    state.desk = deskName.value.trim().slice(0, 50) || CFG.desk;
+    window.history.replaceState(null, "", setParam("desk", state.desk).toString());
+  });
+  deskName.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); deskName.blur(); } });
+  $("desk-settings").addEventListener("submit", function (e) { e.preventDefault(); });
+
+  // ---- Start ---------------------------------------------------------------------------------
+  refreshCounts();
+  refocus();
+  if (new URLSearchParams(window.location.search).get("camera") === "1") startCamera();
+})();

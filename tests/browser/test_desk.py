@@ -1,0 +1,291 @@
+"""The reception desk in real Chromium: camera, USB scanner, search, walk-ins, counters.
+
+Assertions use structure (``#result[data-result=ok]``, ids, classes), not translated words, except
+where the words are the point (names, the time and desk of an earlier check-in). Every look at
+the database happens in a short app context closed before the browser acts again (see
+test_registration_flow.py). Screenshots of the phone layout go to $EVENTREG_SHOTS/desk-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from eventreg.adapters.pdf import render_pass
+from eventreg.domain.passes import pass_context
+from eventreg.extensions import db
+from eventreg.models import Registration, Scan, ScanResult
+
+from .. import factories
+from .test_registration_flow import assert_no_horizontal_overflow, assert_touch_targets, database
+
+pytestmark = pytest.mark.browser
+
+
+def setup_desk(app, people=(), **event_overrides):
+    """An event with a reception user and registrations; returns ids and tokens."""
+    with database(app):
+        event = factories.make_event(**event_overrides)
+        user = factories.make_staff("reception", events=[event])
+        regs = [factories.register_person(event, **person) for person in people]
+        return {"event": event.id, "session": event.sessions[0].id, "email": user.email,
+                "people": [(r.id, r.token) for r in regs]}
+
+
+def sign_in(page, live_server, email: str, then: str) -> None:
+    """Through the real /login form, then on to ``then``."""
+    page.goto(f"{live_server}/login?next={quote(then, safe='')}")
+    page.fill("#email", email)
+    page.fill("#password", factories.PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"**{then}")
+    page.locator("#counts [data-count=expected]").filter(has_text=re.compile(r"\d")).wait_for()
+
+
+def result(page, code: str):
+    panel = page.locator(f"#result[data-result={code}]")
+    panel.wait_for(state="visible")
+    return panel
+
+
+def registration(app, registration_id: int) -> Registration:
+    with database(app) as s:
+        reg = s.get(Registration, registration_id)
+        s.expunge(reg)
+        return reg
+
+
+def scans(app, registration_id: int) -> list[tuple[ScanResult, str]]:
+    with database(app) as s:
+        rows = s.scalars(select(Scan).where(Scan.registration_id == registration_id).order_by(Scan.id))
+        return [(row.result, row.method) for row in rows]
+
+
+# ---- a) the camera --------------------------------------------------------------------------------
+
+def pass_as_camera_frame(app, registration_id: int, tmp_path: Path) -> Image.Image:
+    """The PDF pass as a phone camera would see it: its QR area on white, 640×480, turned 10°."""
+    import zxingcpp
+
+    with app.app_context():
+        reg = db.session.get(Registration, registration_id)
+        pdf = render_pass(pass_context(reg, app.config["BASE_URL"]))
+        db.session.remove()
+    (tmp_path / "pass.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", "-singlefile",
+                    str(tmp_path / "pass.pdf"), str(tmp_path / "pass")], check=True)
+    page = Image.open(tmp_path / "pass.png").convert("RGB")
+    [code] = zxingcpp.read_barcodes(page)
+    xs = [p.x for p in (code.position.top_left, code.position.bottom_right)]
+    ys = [p.y for p in (code.position.top_left, code.position.bottom_right)]
+    margin = (max(xs) - min(xs)) // 3  # the quiet zone and a bit of the pass around it
+    crop = page.crop((min(xs) - margin, min(ys) - margin, max(xs) + margin, max(ys) + margin))
+    crop.thumbnail((400, 400))
+    frame = Image.new("RGB", (640, 480), "white")
+    frame.paste(crop, ((640 - crop.width) // 2, (480 - crop.height) // 2))
+    return frame.rotate(10, fillcolor="white")
+
+
+def test_camera_checks_in_without_a_tap(app, live_server, camera_phone, tmp_path, shot):
+    ids = setup_desk(app, [dict(family_name="山田", given_name="花子", family_kana="ヤマダ", given_kana="ハナコ")])
+    [(reg_id, _token)] = ids["people"]
+    page = camera_phone(pass_as_camera_frame(app, reg_id, tmp_path))
+
+    sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}?camera=1&desk=" + quote("受付1"))
+    panel = result(page, "ok")  # no click anywhere: the camera starts and the pass is decoded
+    assert "result-good" in panel.get_attribute("class")
+    assert page.locator(".result-name").inner_text() == "山田 花子"
+    assert page.locator(".result-kana").inner_text() == "ヤマダ ハナコ"
+    assert page.locator("#result-badge").get_attribute("href").endswith(f"/badge/{reg_id}")
+    assert page.js_errors == []
+    shot(page, "desk-camera-ok", full_page=False)
+    page.click("#result-next")
+    assert page.locator("#camera-video").is_visible()
+    assert page.get_attribute("#camera-toggle", "aria-pressed") == "true"
+    shot(page, "desk-camera", full_page=False)
+
+    reg = registration(app, reg_id)
+    assert reg.checked_in_at is not None and reg.checked_in_desk == "受付1"
+    # The pass stays in front of the camera: still one check-in, not one per frame.
+    page.wait_for_timeout(1500)
+    assert scans(app, reg_id) == [(ScanResult.ok, "camera")]
+
+
+# ---- b) a USB scanner, the amber result and undo ----------------------------------------------
+
+def test_usb_scanner_then_already_checked_in_then_undo(app, live_server, phone, shot):
+    ids = setup_desk(app, [dict(family_name="佐藤", given_name="一郎", family_kana="サトウ", given_kana="イチロウ",
+                                organization="若者TECHプロジェクト")])
+    [(reg_id, token)] = ids["people"]
+    page = phone
+    sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}?desk=" + quote("受付2"))
+    assert page.evaluate("document.activeElement.id") == "scan-input"
+    assert_no_horizontal_overflow(page)
+    assert_touch_targets(page, 44)
+    shot(page, "desk-idle")
+
+    page.keyboard.type(f"ER1:{token}\n")  # what a scanner does: the code, then Enter
+    panel = result(page, "ok")
+    assert "result-good" in panel.get_attribute("class")
+    assert page.locator(".result-name").inner_text() == "佐藤 一郎"
+    assert page.locator(".result-org").inner_text() == "若者TECHプロジェクト"
+    assert page.locator("#result-undo").is_visible() and page.locator("#result-badge").is_visible()
+    shot(page, "desk-ok", full_page=False)
+    time, desk = registration(app, reg_id).checked_in_at, registration(app, reg_id).checked_in_desk
+    assert time is not None and desk == "受付2"
+
+    page.keyboard.type(f"ER1:{token}\n")  # the focus stayed in the scanner's input
+    panel = result(page, "already_checked_in")
+    assert "result-amber" in panel.get_attribute("class")
+    when = page.locator(".result-when").inner_text()
+    assert re.search(r"\b\d{1,2}:\d{2}\b", when) and "受付2" in when, when
+    shot(page, "desk-already", full_page=False)
+
+    page.click("#result-undo")
+    result(page, "undone")
+    reg = registration(app, reg_id)
+    assert reg.checked_in_at is None and reg.checked_in_desk == ""
+    log = scans(app, reg_id)
+    assert [r for r, _ in log] == [ScanResult.ok, ScanResult.already_checked_in, ScanResult.undone]
+    assert log[0][1] == "keyboard"
+
+    # A pass that is not one of ours: red, in words, and the screen clears itself.
+    page.click("#result-next")
+    page.keyboard.type("ER1:" + "x" * 32 + "\n")
+    panel = result(page, "unknown_pass")
+    assert "result-bad" in panel.get_attribute("class")
+    assert page.locator(".result-message").inner_text().strip()
+    shot(page, "desk-red", full_page=False)
+    page.locator("#result").wait_for(state="hidden", timeout=12_000)
+    assert page.evaluate("document.activeElement.id") == "scan-input"
+    assert page.js_errors == []
+
+
+# ---- c) search by furigana and kana row -------------------------------------------------------
+
+def test_search_by_hiragana_and_kana_row_then_check_in(app, live_server, phone, shot):
+    people = [
+        dict(family_name="山田", given_name="花子", family_kana="ヤマダ", given_kana="ハナコ"),
+        dict(family_name="佐藤", given_name="健", family_kana="サトウ", given_kana="ケン", organization="NPOサトウ"),
+        dict(family_name="鈴木", given_name="次郎", family_kana="スズキ", given_kana="ジロウ"),
+        dict(family_name="田中", given_name="三郎", family_kana="タナカ", given_kana="サブロウ"),
+    ]
+    ids = setup_desk(app, people)
+    page = phone
+    sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}")
+
+    page.click("#search-input")
+    page.keyboard.type("やま", delay=20)  # hiragana, partial: finds ヤマダ
+    page.locator("#search-results .person").first.wait_for()
+    page.wait_for_function("document.querySelectorAll('#search-results .person').length === 1")
+    assert page.locator("#search-results .person-kana").inner_text() == "ヤマダ ハナコ"
+    assert page.evaluate("document.activeElement.id") == "search-input"  # not stolen by the scanner input
+
+    page.fill("#search-input", "")
+    page.click(".kana-row[data-row=sa]")
+    assert page.get_attribute(".kana-row[data-row=sa]", "aria-pressed") == "true"
+    page.wait_for_function(
+        "[...document.querySelectorAll('#search-results .person-kana')].map(e => e.textContent).join() "
+        "=== 'サトウ ケン,スズキ ジロウ'")
+    assert_no_horizontal_overflow(page)
+    shot(page, "desk-search")
+
+    satou = page.locator("#search-results .person", has_text="佐藤 健")
+    satou.locator("button.person-checkin").click()
+    result(page, "ok")
+    assert page.locator(".result-name").inner_text() == "佐藤 健"
+    assert registration(app, ids["people"][1][0]).checked_in_at is not None
+    assert scans(app, ids["people"][1][0]) == [(ScanResult.ok, "search")]
+    # The list shows the new state once the screen is back.
+    page.click("#result-next")
+    satou.locator(".person-in").filter(has_text=re.compile(r"\d{1,2}:\d{2}")).wait_for()
+    assert satou.locator("button.person-checkin").is_hidden()
+    assert page.js_errors == []
+
+
+# ---- d) walk-ins and the live counters -------------------------------------------------------
+
+def test_walk_in_registers_checks_in_and_counts(app, live_server, phone, browser, shot):
+    ids = setup_desk(app, [{}, {}], capacity=10)
+    page = phone
+    desk_url = f"/desk/{ids['event']}"
+    sign_in(page, live_server, ids["email"], desk_url)
+    counts = {key: page.locator(f"#counts [data-count={key}]") for key in ("checked_in", "expected", "walk_ins")}
+    assert [c.inner_text() for c in counts.values()] == ["0", "2", "0"]
+
+    # A second desk, signed in on another device, sees the change by polling.
+    other = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    other_page = other.new_page()
+    sign_in(other_page, live_server, ids["email"], desk_url)
+
+    page.click("#walkin > summary")
+    page.click("#walkin-submit")  # empty: the fields say what is missing
+    page.locator("[data-field=family_name].has-error .error").wait_for()
+    assert page.locator("[data-field=sector].has-error").count() == 1
+    assert_touch_targets(page, 24)
+    shot(page, "desk-walkin-errors")
+    page.fill("#walkin-family_name", "高橋")
+    page.fill("#walkin-given_name", "四郎")
+    page.fill("#walkin-family_kana", "たかはし")
+    page.fill("#walkin-given_kana", "しろう")
+    page.fill("#walkin-organization", "当日株式会社")
+    page.locator("label.choice:has(input[name=sector][value=company])").click()
+    page.click("#walkin-submit")
+    panel = result(page, "walk_in")
+    assert "result-good" in panel.get_attribute("class")
+    assert page.locator(".result-kana").inner_text() == "タカハシ シロウ"
+    assert page.locator("#result-badge").is_visible()
+    assert page.locator("#result-undo").is_hidden()
+
+    with database(app) as s:
+        reg = s.scalar(select(Registration).where(Registration.family_name == "高橋"))
+        assert reg.walk_in is True and reg.checked_in_at is not None and reg.email is None
+    other_page.locator("#counts [data-count=walk_ins]").filter(has_text="1").wait_for(timeout=8000)
+    assert other_page.locator("#counts [data-count=checked_in]").inner_text() == "1"
+    assert other_page.locator("#counts [data-count=expected]").inner_text() == "3"
+    shot(other_page, "desk-desktop")
+    other.close()
+    assert page.js_errors == []
+
+
+# ---- e) staff of another event -------------------------------------------------------------------
+
+def test_reception_of_another_event_gets_404(app, client, login):
+    with database(app):
+        event = factories.make_event()
+        other_event = factories.make_event()
+        outsider = factories.make_staff("reception", events=[other_event])
+        mine, theirs = other_event.id, event.id
+        login(outsider)
+    assert client.get(f"/desk/{theirs}").status_code == 404
+    assert client.get(f"/api/v1/events/{theirs}/counts").status_code == 404
+    assert client.get(f"/desk/{mine}").status_code == 200
+
+
+def test_decoder_is_served_from_node_modules(client):
+    response = client.get("/desk/vendor/jsQR.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.cache_control.max_age >= 86400
+    assert b"jsQR" in response.data[:2000]
+
+
+def test_desk_with_several_sessions_offers_a_session_choice(app, client, login):
+    first = factories.event_spec_dict()["sessions"][0]
+    second = dict(first, start="18:00", end="20:00", doors="17:45")
+    with database(app):
+        event = factories.make_event(sessions=[first, second])
+        user = factories.make_staff("reception", events=[event])
+        event_id, session_ids = event.id, [s.id for s in event.sessions]
+        login(user)
+    page = client.get(f"/desk/{event_id}?session={session_ids[1]}&desk=" + quote("入口A")).get_data(as_text=True)
+    assert f'<option value="{session_ids[1]}" selected>' in page
+    assert f'name="session_id" value="{session_ids[1]}" checked' in page  # the walk-in form follows
+    assert 'value="入口A"' in page
+    assert client.get(f"/desk/{event_id}?session=999999").status_code == 404
