@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
-from datetime import datetime, timezone
 
 import pytest
 import zxingcpp
@@ -22,35 +20,14 @@ from pypdf import PdfReader
 from eventreg import create_app
 from eventreg.adapters import badges
 
+from .pdf_checks import DEPARTMENT, KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, run, squeezed, text_of
+
 MM = 72 / 25.4  # points per millimetre
-PAYLOAD = "ER1:Zq3xY8vLm2Pk7sT1wR5nB4cD6fG9hJ0a"
-TITLE = "NPO法人のための会計・税務実務セミナー ―― 寄附税制と髙﨑・齋藤・渡邉の実例で学ぶ"
-NAME = "渡邊 真由美"
-KANA = "わたなべ まゆみ"
-ORGANIZATION = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ"
-DEPARTMENT = "事業推進部"
 LONG_ORGANIZATION = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ 地域連携推進室"
 LONG_LATIN_NAME = "Maximiliane Wolfeschlegelsteinhausen-Bergerdorff"
 LONG_KANA = "マクシミリアーネ ヴォルフェシュレーゲルシュタインハウゼン＝ベルガードルフ"
 LONG_CJK_NAME = "寿限無寿限無五劫の擦り切れ海砂利水魚の水行末雲来末風来末"
 LONG_DEPARTMENT = "国際交流・多文化共生推進プロジェクトチーム 事務局"
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
-
-
-def make_ctx(*, attendee=None, event=None, qr_payload=PAYLOAD) -> dict:
-    return {
-        "token": qr_payload.removeprefix("ER1:"), "qr_payload": qr_payload, "status": "confirmed",
-        "event": {"id": 1, "slug": "kaikei-2019", "title": TITLE, "timezone": "Asia/Tokyo",
-                  "language": "ja", "url": "http://testserver/e/kaikei-2019", **(event or {})},
-        "session": {"id": 1, "title": "第1部 基礎編", "doors_at": utc(2019, 2, 8, 4, 30),
-                    "starts_at": utc(2019, 2, 8, 5, 0), "ends_at": utc(2019, 2, 8, 8, 0)},
-        "attendee": {"full_name": NAME, "full_kana": KANA, "organization": ORGANIZATION,
-                     "department": DEPARTMENT, "email": "mayumi@example.jp", **(attendee or {})},
-        "links": {},
-    }
 
 
 LONGEST = {"full_name": LONG_LATIN_NAME, "full_kana": LONG_KANA,
@@ -149,18 +126,6 @@ def badge(render):
 @pytest.fixture(scope="module")
 def longest_badge(render):
     return render(make_ctx(attendee=LONGEST))
-
-
-def run(*args) -> str:
-    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
-
-
-def text_of(path) -> str:
-    return run("pdftotext", "-enc", "UTF-8", str(path), "-")
-
-
-def squeezed(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def pdfinfo(path) -> dict:

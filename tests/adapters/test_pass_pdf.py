@@ -12,8 +12,6 @@ import os
 import re
 import select
 import socket
-import subprocess
-from datetime import datetime, timezone
 
 import pytest
 import zxingcpp
@@ -23,52 +21,13 @@ from PIL import Image
 from eventreg import create_app
 from eventreg.adapters import pdf
 
-PAYLOAD = "ER1:Zq3xY8vLm2Pk7sT1wR5nB4cD6fG9hJ0a"
-TITLE = "NPO法人のための会計・税務実務セミナー ―― 寄附税制と髙﨑・齋藤・渡邉の実例で学ぶ"
-NAME = "渡邊 真由美"
-KANA = "わたなべ まゆみ"
-ORGANIZATION = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ"
+from .pdf_checks import KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, page_count, run, squeezed, text_of
+
 DATE_LINE = "2019年2月8日(金) 14:00–17:00(13:30開場)"
 JA_INSTRUCTION = "受付でこのQRコードをご提示ください"
 EN_INSTRUCTION = "Show this pass at reception"
 A4_WIDTH_PT = 595.28
 PAGE_MARGIN_PT = 12 / 25.4 * 72
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
-
-
-def make_pass_ctx(*, event=None, session=None, attendee=None, qr_payload=PAYLOAD) -> dict:
-    """A pass context with hard Japanese test data; each part can be partly overridden."""
-    return {
-        "token": qr_payload.removeprefix("ER1:"),
-        "qr_payload": qr_payload,
-        "status": "confirmed",
-        "event": {
-            "id": 1, "slug": "kaikei-2019", "title": TITLE,
-            "venue_name": "千葉市民活動支援センター 会議室A",
-            "venue_address": "〒260-0013 千葉県千葉市中央区中央4-5-1 きぼーる15階",
-            "access_notes": "JR千葉駅東口から徒歩10分。\n15階でエレベーターを降り、右手の受付へお越しください。",
-            "organizer": "ちば市民活動・市民事業サポートクラブ", "contact_name": "事務局 齋藤",
-            "contact_phone": "043-227-0000", "contact_email": "jimukyoku@example.org",
-            "fee_note": "無料", "timezone": "Asia/Tokyo", "language": "ja",
-            "url": "http://testserver/e/kaikei-2019",
-            **(event or {}),
-        },
-        "session": {
-            "id": 1, "title": "第1部 基礎編",
-            "doors_at": utc(2019, 2, 8, 4, 30), "starts_at": utc(2019, 2, 8, 5, 0),
-            "ends_at": utc(2019, 2, 8, 8, 0),
-            **(session or {}),
-        },
-        "attendee": {
-            "full_name": NAME, "full_kana": KANA, "organization": ORGANIZATION,
-            "department": "事業推進部", "email": "mayumi@example.jp",
-            **(attendee or {}),
-        },
-        "links": {},
-    }
 
 
 @pytest.fixture(scope="module")
@@ -95,24 +54,7 @@ def render(pdf_app, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ja_pass(render):
-    return render(make_pass_ctx())
-
-
-def run(*args) -> str:
-    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
-
-
-def text_of(path) -> str:
-    return run("pdftotext", "-enc", "UTF-8", str(path), "-")
-
-
-def squeezed(text: str) -> str:
-    """Text without any white space: wrapped CJK lines join up again."""
-    return re.sub(r"\s+", "", text)
-
-
-def page_count(path) -> int:
-    return int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", str(path)), re.M).group(1))
+    return render(make_ctx())
 
 
 def decode_qr(path, dpi: int = 150):
@@ -152,7 +94,7 @@ def test_font_has_a_glyph_for_every_character_of_the_test_data():
     font_file = run("fc-match", "-f", "%{file}", "IPAexGothic")
     assert "ipaex" in os.path.realpath(font_file).lower(), font_file
     cmap = TTFont(font_file, lazy=True).getBestCmap()
-    ctx = make_pass_ctx()
+    ctx = make_ctx()
     values = [TITLE, NAME, KANA, ORGANIZATION, DATE_LINE, JA_INSTRUCTION, *ctx["event"].values(),
               ctx["session"]["title"], *ctx["attendee"].values()]
     missing = {ch for value in values if isinstance(value, str) for ch in value
@@ -173,11 +115,11 @@ def test_a_real_token_decodes_too(render):
     from eventreg.domain.passes import new_token, qr_payload
 
     payload = qr_payload(new_token())
-    assert [r.text for r in decode_qr(render(make_pass_ctx(qr_payload=payload)))] == [payload]
+    assert [r.text for r in decode_qr(render(make_ctx(qr_payload=payload)))] == [payload]
 
 
 def test_english_event_gets_english_lines(render):
-    path = render(make_pass_ctx(event={"language": "en", "title": "Annual Volunteers Meeting"}))
+    path = render(make_ctx(event={"language": "en", "title": "Annual Volunteers Meeting"}))
     text = text_of(path)
     assert EN_INSTRUCTION in text
     assert "Fri, 8 Feb 2019, 14:00–17:00 (doors open 13:30)" in text
@@ -200,7 +142,7 @@ def test_japanese_event_has_no_english_instruction(ja_pass):
       "contact_email": "a-very-long-mailbox-name-for-the-organizing-committee@sub.example.org"}),
 ])
 def test_long_values_wrap_inside_the_page(render, attendee, event):
-    path = render(make_pass_ctx(attendee=attendee, event=event))
+    path = render(make_ctx(attendee=attendee, event=event))
     assert page_count(path) == 1
     bbox = run("pdftotext", "-bbox", str(path), "-")
     right_edges = [float(x) for x in re.findall(r'<word xMin="[^"]+" yMin="[^"]+" xMax="([^"]+)"', bbox)]
@@ -230,7 +172,7 @@ def listener():
 def test_markup_in_the_context_is_escaped_and_never_fetched(render, listener):
     port, connected = listener
     html = f'<img src="http://127.0.0.1:{port}/x.png">'
-    path = render(make_pass_ctx(attendee={"organization": html, "department": f"<b>{port}</b>"}))
+    path = render(make_ctx(attendee={"organization": html, "department": f"<b>{port}</b>"}))
     assert squeezed(html) in squeezed(text_of(path))  # shown as text, not as an image
     assert f"<b>{port}</b>" in text_of(path)
     assert not connected()

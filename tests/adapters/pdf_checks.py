@@ -1,0 +1,67 @@
+"""Shared by the PDF tests: hard Japanese test data, a context builder, and poppler helpers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import datetime, timezone
+
+PAYLOAD = "ER1:Zq3xY8vLm2Pk7sT1wR5nB4cD6fG9hJ0a"
+TITLE = "NPO法人のための会計・税務実務セミナー ―― 寄附税制と髙﨑・齋藤・渡邉の実例で学ぶ"
+NAME = "渡邊 真由美"
+KANA = "わたなべ まゆみ"
+ORGANIZATION = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ"
+DEPARTMENT = "事業推進部"
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def make_ctx(*, event=None, session=None, attendee=None, qr_payload=PAYLOAD) -> dict:
+    """A context as domain.passes.pass_context builds it; each part can be partly overridden."""
+    return {
+        "token": qr_payload.removeprefix("ER1:"),
+        "qr_payload": qr_payload,
+        "status": "confirmed",
+        "event": {
+            "id": 1, "slug": "kaikei-2019", "title": TITLE,
+            "venue_name": "千葉市民活動支援センター 会議室A",
+            "venue_address": "〒260-0013 千葉県千葉市中央区中央4-5-1 きぼーる15階",
+            "access_notes": "JR千葉駅東口から徒歩10分。\n15階でエレベーターを降り、右手の受付へお越しください。",
+            "organizer": "ちば市民活動・市民事業サポートクラブ", "contact_name": "事務局 齋藤",
+            "contact_phone": "043-227-0000", "contact_email": "jimukyoku@example.org",
+            "fee_note": "無料", "timezone": "Asia/Tokyo", "language": "ja",
+            "url": "http://testserver/e/kaikei-2019",
+            **(event or {}),
+        },
+        "session": {
+            "id": 1, "title": "第1部 基礎編",
+            "doors_at": utc(2019, 2, 8, 4, 30), "starts_at": utc(2019, 2, 8, 5, 0),
+            "ends_at": utc(2019, 2, 8, 8, 0),
+            **(session or {}),
+        },
+        "attendee": {
+            "full_name": NAME, "full_kana": KANA, "organization": ORGANIZATION,
+            "department": DEPARTMENT, "email": "mayumi@example.jp",
+            **(attendee or {}),
+        },
+        "links": {},
+    }
+
+
+def run(*args) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def text_of(path) -> str:
+    return run("pdftotext", "-enc", "UTF-8", str(path), "-")
+
+
+def squeezed(text: str) -> str:
+    """Text without any white space: wrapped CJK lines join up again."""
+    return re.sub(r"\s+", "", text)
+
+
+def page_count(path) -> int:
+    return int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", str(path)), re.M).group(1))
