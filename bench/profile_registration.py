@@ -136,6 +136,7 @@ def main() -> None:
 
         sys.path.insert(0, str(ROOT))
         from eventreg import create_app
+        from eventreg.extensions import db
 
         app = create_app()
         # No cookie jar: every POST carries the cookie from the GET, like the wrk script (a jar
