@@ -58,5 +58,36 @@ def create_app() -> Flask:
         db.session.commit()
         return redirect(f"/r/{item.id}")
 
+    _add_checkin(app)
     return app
 
+
+
+# --- baseline for bench/checkin.py ----------------------------------------------------------
+
+CREATE_PASS_TABLE_SQL = """
+CREATE TABLE IF NOT EXISTS bench_bare_pass (
+    id SERIAL PRIMARY KEY,
+    token VARCHAR(64) NOT NULL UNIQUE,
+    checked_in_at TIMESTAMPTZ
+)
+"""
+
+
+def _add_checkin(app: Flask) -> None:
+    """POST /checkin {"payload": "ER1:<token>"}: one conditional UPDATE by the indexed token."""
+    from flask import jsonify
+    from sqlalchemy import text
+
+    statement = text("UPDATE bench_bare_pass SET checked_in_at = now() "
+                     "WHERE token = :token AND checked_in_at IS NULL")
+
+    @app.post("/checkin")
+    def checkin():
+        body = request.get_json(silent=True)
+        payload = body.get("payload") if isinstance(body, dict) else None
+        if not isinstance(payload, str):
+            return jsonify({"error": "payload"}), 400
+        result = db.session.execute(statement, {"token": payload.removeprefix("ER1:")})
+        db.session.commit()
+        return jsonify({"result": "ok" if result.rowcount == 1 else "already_checked_in"})

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import jaconv
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Event, EventSession, MailKind, Registration, Scan, ScanResult, Status
@@ -92,9 +93,11 @@ def check_in(registration: Registration, *, session_id: int | None, desk: str, n
         .values(checked_in_at=now, checked_in_desk=desk[:50])
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(registration)  # the winner's time and desk, whoever won
-    if result.rowcount == 1:
+    if result.rowcount == 1:  # we won: the row holds exactly what we wrote
+        set_committed_value(registration, "checked_in_at", now)
+        set_committed_value(registration, "checked_in_desk", desk[:50])
         return ScanOutcome(ScanResult.ok, registration)
+    db.session.refresh(registration)  # the winner's time and desk, whoever won
     if registration.status != Status.confirmed:  # cancelled between the read and the update
         return ScanOutcome(ScanResult(registration.status.value), registration)
     return ScanOutcome(ScanResult.already_checked_in, registration)

@@ -17,11 +17,13 @@ POST /api/v1/events/<event_id>/walk-ins                     {"session_id", names
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -71,7 +73,8 @@ def _authenticate():
         user = staff.user_for_api_token(header[7:].strip(), now=clock.utcnow())
         if user is None:
             raise ApiError(401, "unauthorized")
-        db.session.commit()  # last_used_at
+        if db.session.dirty:  # last_used_at, written every few minutes; else no commit (and no reload)
+            db.session.commit()
         g.api_user, g.via = user, "api"
     elif current_user.is_authenticated:
         if request.method not in ("GET", "HEAD"):
@@ -86,7 +89,8 @@ def event_api(view):
 
     @wraps(view)
     def wrapped(event_id: int, **kwargs):
-        event = db.session.get(Event, event_id)
+        # With its sessions in one query: registration.session is then found without one.
+        event = db.session.get(Event, event_id, options=[joinedload(Event.sessions)])
         if event is None or not staff.can_use_desk(g.api_user, event.id):
             raise ApiError(404, "not_found", "No such event.")
         return view(event, **kwargs)
@@ -98,6 +102,10 @@ def _body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_request", "Send a JSON object.")
+    try:  # JSON may carry lone surrogates ("\\udcff"), which no database column can store
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ApiError(400, "invalid_request", "The JSON holds text that is not valid Unicode.") from None
     return body
 
 
@@ -107,6 +115,25 @@ def _session_id(event: Event, raw) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw not in {s.id for s in event.sessions}:
         raise ApiError(400, "invalid_request", "session_id is not a session of this event.")
     return raw
+
+
+def _query_session_id(event: Event) -> int | None:
+    raw = request.args.get("session_id", "")
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 19):  # "abc" must not mean "all sessions"
+        raise ApiError(400, "invalid_request", "session_id is not a session of this event.")
+    return _session_id(event, int(raw) if raw else None)
+
+
+def _walk_in_formdata(body: dict, form) -> MultiDict:
+    """The walk-in form's fields from JSON: strings (session_id may be an integer); null is absent."""
+    values = {}
+    for name, value in body.items():
+        if name not in form or value is None:
+            continue
+        if not isinstance(value, str) and not (name == "session_id" and type(value) is int):  # True is not 1
+            raise ApiError(400, "invalid_request", "Form values must be strings (session_id an integer).")
+        values[name] = str(value)
+    return MultiDict(values)
 
 
 def _desk(body: dict) -> str:
@@ -128,6 +155,13 @@ def _method() -> str:
     return method if method in ("camera", "keyboard", "search", "api", "desk") else g.via
 
 
+def _commit(body: dict, status: int = 200):
+    """Commits and answers ``body``, built before the commit: after it, every loaded row would be
+    expired and read again just to be serialised (three more queries per scan)."""
+    db.session.commit()
+    return jsonify(body), status
+
+
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(spec(current_app.config["BASE_URL"]))
@@ -136,14 +170,14 @@ def openapi():
 @bp.get("/events/<int:event_id>/counts")
 @event_api
 def counts(event: Event):
-    session_id = _session_id(event, request.args.get("session_id", type=int))
+    session_id = _query_session_id(event)
     return jsonify(checkin.counts(event.id, session_id))
 
 
 @bp.get("/events/<int:event_id>/search")
 @event_api
 def search(event: Event):
-    session_id = _session_id(event, request.args.get("session_id", type=int))
+    session_id = _query_session_id(event)
     found = checkin.search(event.id, request.args.get("q", "")[:100], kana_row=request.args.get("row"),
                            session_id=session_id)
     return jsonify({"results": [registration_json(r, event) for r in found]})
@@ -165,8 +199,7 @@ def scan(event: Event):
     body = _body()
     outcome = checkin.scan(_payload(body), event=event, session_id=_session_id(event, body.get("session_id")),
                            method=_method(), desk=_desk(body), user_id=g.api_user.id, now=clock.utcnow())
-    db.session.commit()
-    return jsonify(outcome_json(outcome, event))
+    return _commit(outcome_json(outcome, event))
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/checkin")
@@ -179,8 +212,7 @@ def check_in(event: Event, registration_id: int):
             method="search", desk=_desk(body), user_id=g.api_user.id, now=clock.utcnow())
     except DomainError as exc:
         raise ApiError(404, exc.code) from None
-    db.session.commit()
-    return jsonify(outcome_json(outcome, event))
+    return _commit(outcome_json(outcome, event))
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/undo")
@@ -191,8 +223,7 @@ def undo(event: Event, registration_id: int):
                                     user_id=g.api_user.id, now=clock.utcnow())
     except DomainError as exc:
         raise ApiError(404 if exc.code == "not_found" else 409, exc.code) from None
-    db.session.commit()
-    return jsonify({"result": "undone", "message": message("undone"),
+    return _commit({"result": "undone", "message": message("undone"),
                     "registration": registration_json(registration, event)})
 
 
@@ -200,7 +231,8 @@ def undo(event: Event, registration_id: int):
 @event_api
 def walk_in(event: Event):
     body = _body()
-    form = WalkInForm(formdata=MultiDict({k: v for k, v in body.items() if isinstance(v, (str, int))}))
+    form = WalkInForm(formdata=None)
+    form.process(formdata=_walk_in_formdata(body, form))
     form.session_id.choices = [(s.id, s.title or str(s.id)) for s in event.sessions]
     if not form.validate():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
@@ -219,6 +251,5 @@ def walk_in(event: Event):
     except DomainError as exc:
         db.session.rollback()
         raise ApiError(409, exc.code) from None
-    db.session.commit()
-    return jsonify({"result": "walk_in", "ok": True, "message": message("walk_in"),
-                    "registration": registration_json(registration, event)}), 201
+    return _commit({"result": "walk_in", "ok": True, "message": message("walk_in"),
+                    "registration": registration_json(registration, event)}, 201)
