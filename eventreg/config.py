@@ -25,6 +25,9 @@ DEFAULTS: dict[str, object] = {
     "DEFAULT_TIMEZONE": "Asia/Tokyo",
     # Seconds a web process reuses a loaded event (see web/event_cache.py); 0 turns it off.
     "EVENT_CACHE_SECONDS": 5,
+    # Seconds a web process trusts an API token it has checked: a revoked token or a deactivated
+    # user keeps working at most this long on a process that saw it (0 checks every request).
+    "API_TOKEN_CACHE_SECONDS": 30,
     "BABEL_DEFAULT_LOCALE": "ja",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
     "LANGUAGES": ["ja", "en"],

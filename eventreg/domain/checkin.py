@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import jaconv
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
@@ -41,14 +41,24 @@ class ScanOutcome:
         return self.result == ScanResult.ok
 
 
+# Core statements, built once: a scan is the desk's hot path.
+_LOG = insert(Scan.__table__)
+_reg = Registration.__table__.c
+_CHECK_IN = (
+    update(Registration.__table__)
+    .where(_reg.id == bindparam("rid"), _reg.checked_in_at.is_(None), _reg.status == Status.confirmed.value)
+    .values(checked_in_at=bindparam("now"), checked_in_desk=bindparam("desk"))
+)
+
+
 def _log(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
          method: str, desk: str, user_id: int | None, session_id: int | None, now: datetime) -> None:
-    db.session.add(Scan(
-        event_id=event_id, session_id=session_id,
-        registration_id=registration.id if registration is not None else None,
-        token_hash=passes.token_hash(token) if token else "",
-        result=result, method=method, desk=desk[:50], user_id=user_id, at=now,
-    ))
+    db.session.execute(_LOG, {
+        "event_id": event_id, "session_id": session_id,
+        "registration_id": registration.id if registration is not None else None,
+        "token_hash": passes.token_hash(token) if token else "",
+        "result": result, "method": method, "desk": desk[:50], "user_id": user_id, "at": now,
+    })
 
 
 def scan(payload: str, *, event: Event, session_id: int | None = None, method: str, desk: str,
@@ -86,13 +96,7 @@ def check_in(registration: Registration, *, session_id: int | None, desk: str, n
         return ScanOutcome(ScanResult.cancelled, registration)
     if registration.status == Status.waitlisted:
         return ScanOutcome(ScanResult.waitlisted, registration)
-    result = db.session.execute(
-        update(Registration)
-        .where(Registration.id == registration.id, Registration.checked_in_at.is_(None),
-               Registration.status == Status.confirmed)
-        .values(checked_in_at=now, checked_in_desk=desk[:50])
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_CHECK_IN, {"rid": registration.id, "now": now, "desk": desk[:50]})
     if result.rowcount == 1:  # we won: the row holds exactly what we wrote
         set_committed_value(registration, "checked_in_at", now)
         set_committed_value(registration, "checked_in_desk", desk[:50])

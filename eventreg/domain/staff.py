@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
@@ -43,10 +44,25 @@ def assign(user: StaffUser, event: Event) -> None:
         user.events.append(event)
 
 
-def can_use_desk(user: StaffUser, event_id: int) -> bool:
+@dataclass(frozen=True)
+class Principal:
+    """What the API needs to know of a token's user, as plain values (cacheable per process)."""
+
+    id: int
+    name: str
+    role: Role
+    event_ids: frozenset
+    is_active: bool = True
+
+
+def principal(user: StaffUser) -> Principal:
+    return Principal(user.id, user.name, user.role, user.event_ids, user.is_active)
+
+
+def can_use_desk(user: StaffUser | Principal, event_id: int) -> bool:
     if not user.is_active:
         return False
-    return user.role == Role.organizer or any(e.id == event_id for e in user.events)
+    return user.role == Role.organizer or event_id in user.event_ids
 
 
 def login_blocked(email: str, ip: str, *, now: datetime) -> bool:

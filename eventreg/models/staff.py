@@ -46,6 +46,10 @@ class StaffUser(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in or stay logged in
         return self.active
 
+    @property
+    def event_ids(self) -> frozenset:
+        return frozenset(event.id for event in self.events)
+
 
 class ApiToken(db.Model):
     """A bearer token for scanner apps; only its SHA-256 is stored."""

@@ -17,13 +17,14 @@ POST /api/v1/events/<event_id>/walk-ins                     {"session_id", names
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -33,6 +34,7 @@ from ..domain.errors import DomainError
 from ..domain.registration import Applicant
 from ..extensions import csrf, db
 from ..models import Event
+from . import event_cache
 from .checkin_json import outcome_json, registration_json
 from .forms import WalkInForm
 from .messages import message
@@ -70,12 +72,7 @@ def _authenticate():
         return
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        user = staff.user_for_api_token(header[7:].strip(), now=clock.utcnow())
-        if user is None:
-            raise ApiError(401, "unauthorized")
-        if db.session.dirty:  # last_used_at, written every few minutes; else no commit (and no reload)
-            db.session.commit()
-        g.api_user, g.via = user, "api"
+        g.api_user, g.via = _bearer_user(header[7:].strip()), "api"
     elif current_user.is_authenticated:
         if request.method not in ("GET", "HEAD"):
             csrf.protect()
@@ -84,13 +81,37 @@ def _authenticate():
         raise ApiError(401, "unauthorized")
 
 
+_tokens: dict[str, tuple[float, staff.Principal]] = {}  # token hash -> (expiry, who)
+
+
+def _bearer_user(token: str) -> staff.Principal:
+    """The token's user, checked in the database at most every API_TOKEN_CACHE_SECONDS."""
+    key = hashlib.sha256(token.encode()).hexdigest()
+    hit = _tokens.get(key)
+    if hit is not None and time.monotonic() < hit[0]:
+        return hit[1]
+    user = staff.user_for_api_token(token, now=clock.utcnow())
+    if user is None:
+        _tokens.pop(key, None)
+        raise ApiError(401, "unauthorized")
+    if db.session.dirty:  # last_used_at, written every few minutes (before anything autoflushes it)
+        db.session.commit()
+    who = staff.principal(user)
+    ttl = float(current_app.config["API_TOKEN_CACHE_SECONDS"])
+    if ttl > 0:
+        if len(_tokens) > 1024:
+            _tokens.clear()
+        _tokens[key] = (time.monotonic() + ttl, who)
+    return who
+
+
 def event_api(view):
     """Loads the event; only organizers and reception staff assigned to it (else 404)."""
 
     @wraps(view)
     def wrapped(event_id: int, **kwargs):
-        # With its sessions in one query: registration.session is then found without one.
-        event = db.session.get(Event, event_id, options=[joinedload(Event.sessions)])
+        # Cached per process, with its sessions: registration.session is found without a query.
+        event = event_cache.event_by_id(event_id)
         if event is None or not staff.can_use_desk(g.api_user, event.id):
             raise ApiError(404, "not_found", "No such event.")
         return view(event, **kwargs)

@@ -19,18 +19,17 @@ from ..extensions import db
 from ..models import Event
 
 _MAX_ENTRIES = 256
-_entries: dict[str, tuple[float, Event]] = {}
+_entries: dict[tuple, tuple[float, Event]] = {}
 
 
-def published_event(slug: str) -> Event | None:
+def _cached(key: tuple, *where) -> Event | None:
     """The event, attached to the current database session, or None."""
     ttl = float(current_app.config["EVENT_CACHE_SECONDS"])
-    hit = _entries.get(slug)
+    hit = _entries.get(key)
     if hit is not None and time.monotonic() - hit[0] < ttl:
         return db.session.merge(hit[1], load=False)
     event = db.session.execute(
-        select(Event)
-        .where(Event.slug == slug, Event.published.is_(True))
+        select(Event).where(*where)
         .options(joinedload(Event.sessions), joinedload(Event.questions))  # one round trip
     ).unique().scalar_one_or_none()
     if event is None or ttl <= 0:
@@ -38,9 +37,19 @@ def published_event(slug: str) -> Event | None:
     if len(_entries) >= _MAX_ENTRIES:
         _entries.clear()
     db.session.expunge(event)  # the cache keeps a detached copy; the request gets its own
-    _entries[slug] = (time.monotonic(), event)
+    _entries[key] = (time.monotonic(), event)
     return db.session.merge(event, load=False)
 
 
+def published_event(slug: str) -> Event | None:
+    """For the public pages."""
+    return _cached(("slug", slug), Event.slug == slug, Event.published.is_(True))
+
+
+def event_by_id(event_id: int) -> Event | None:
+    """For the desk API, published or not."""
+    return _cached(("id", event_id), Event.id == event_id)
+
+
 def forget(slug: str) -> None:
-    _entries.pop(slug, None)
+    _entries.pop(("slug", slug), None)
