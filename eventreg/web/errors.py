@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -19,7 +19,14 @@ TEXTS = {
 }
 
 
+API_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+             429: "too_many_requests", 500: "server_error"}
+
+
 def _page(code: int, text):
+    if request.path.startswith("/api/"):
+        # Routing fails before a blueprint is known, so API clients get their JSON shape here.
+        return jsonify({"error": {"code": API_CODES.get(code, "invalid_request"), "message": str(text)}}), code
     return render_template("errors.html", code=code, text=text), code
 
 

@@ -285,8 +285,7 @@ to (any other event answers 404 `not_found`, as if it did not exist).
 **Errors** are `{"error": {"code": "...", "message": "..."}}` with a stable snake_case `code`:
 """ + "\n".join(f"* `{code}` ({status}): {text}" for code, (status, text) in ERRORS.items()) + """
 
-URLs and methods under /api/v1 that match no route at all answer 404/405 with the site's HTML
-error page, not JSON (the routing happens before the API blueprint is chosen).
+URLs and methods under /api/v1 that match no route answer 404/405 in the same JSON shape.
 
 **Privacy.** Pass tokens travel only in request bodies, never in URLs. A pass of another event gives
 `wrong_event` with `registration: null`.

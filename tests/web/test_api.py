@@ -543,3 +543,11 @@ def test_no_token_in_api_urls(app):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")]
     assert rules and all(set(r.arguments) <= {"event_id", "registration_id"} for r in rules)
 
+
+def test_unrouted_api_urls_answer_in_the_json_error_shape(client, ctx):
+    for method, url, status, code in [("GET", "/api/v1/nowhere", 404, "not_found"),
+                                      ("GET", "/api/v1/events/abc/counts", 404, "not_found"),
+                                      ("POST", "/api/v1/events/1/counts", 405, "method_not_allowed")]:
+        response = client.open(url, method=method)
+        assert response.status_code == status and response.json["error"]["code"] == code
+    assert client.get("/nowhere").mimetype == "text/html"  # pages stay pages

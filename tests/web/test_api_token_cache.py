@@ -28,3 +28,4 @@ def test_a_checked_token_is_trusted_for_the_cache_time_only(app, client, make_ev
     api._tokens[key] = (0.0, api._tokens[key][1])
     assert client.get(f"/api/v1/events/{event.id}/counts", headers=headers).status_code == 401
     assert api._tokens == {}
+
