@@ -26,7 +26,6 @@ Only 127.0.0.1 is contacted. Every load run is bounded by time (-d) and by the t
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -34,7 +33,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,7 +43,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from registration import (  # noqa: E402  (the registration benchmark's harness)
     BENCH, HOST, PG, ROOT, VENV_BIN, Server, create_database, drop_database, event_yaml, free_port,
-    machine_busy, postgres_pids, proc_cpu, run_flask, run_wrk, summarize,
+    bench_arguments, bench_environment, machine_busy, postgres_pids, proc_cpu, run_flask, run_wrk,
+    summarize,
 )
 
 LUA = r"""
@@ -242,26 +241,11 @@ def profile(app: Server, url: str, tokens: Tokens, api_token: str, args, workdir
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--levels", default="1,8", help="concurrency levels (default 1,8)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per level; medians are reported")
-    parser.add_argument("--duration", type=float, default=10, help="seconds per measured run")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each run")
+    parser = bench_arguments(__doc__, "1,8")
     parser.add_argument("--people", type=int, default=120_000, help="registrations (and bare passes)")
-    parser.add_argument("--json", type=Path, help="also write all figures here")
-    parser.add_argument("--profile", type=Path, help="afterwards, py-spy the workers at c=8 into DIR")
-    parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     args = parser.parse_args()
     levels = [int(c) for c in args.levels.split(",")]
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
-
-    dbname = f"eventreg_bench_{secrets.token_hex(4)}"
-    uri = f"postgresql+psycopg://postgres@{HOST}:5432/{dbname}"
-    workdir = Path(tempfile.mkdtemp(prefix="eventreg-bench-"))
-    env = {**os.environ, "EVENTREG_SQLALCHEMY_DATABASE_URI": uri,
-           "EVENTREG_INSTANCE_PATH": str(workdir / "instance")}
-    env.pop("EVENTREG_ENV", None)  # development, as bench/registration.py
+    dbname, uri, workdir, env = bench_environment()
     servers: list[Server] = []
     started = datetime.now(timezone.utc)
     print(f"database {dbname}; work files in {workdir}")

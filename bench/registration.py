@@ -442,27 +442,38 @@ def profile(app: Server, url: str, users: list[dict], args, workdir: Path, outdi
 # --- main ----------------------------------------------------------------------------------
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--levels", default="1,8,32", help="concurrency levels (default 1,8,32)")
+def bench_arguments(doc: str, levels: str) -> argparse.ArgumentParser:
+    """The options every load benchmark here takes."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--levels", default=levels, help=f"concurrency levels (default {levels})")
     parser.add_argument("--runs", type=int, default=3, help="runs per level; medians are reported")
     parser.add_argument("--duration", type=float, default=10, help="seconds per measured run")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each run")
-    parser.add_argument("--max-requests", type=int, default=50_000, help="request cap per run")
     parser.add_argument("--json", type=Path, help="also write all figures here")
     parser.add_argument("--profile", type=Path, help="afterwards, py-spy the workers at c=8 into DIR")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
-    args = parser.parse_args()
-    levels = [int(c) for c in args.levels.split(",")]
+    return parser
+
+
+def bench_environment() -> tuple[str, str, Path, dict]:
+    """A new database name, its URI, a work folder, and the environment for the app's processes."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
-
     dbname = f"eventreg_bench_{secrets.token_hex(4)}"
     uri = f"postgresql+psycopg://postgres@{HOST}:5432/{dbname}"
     workdir = Path(tempfile.mkdtemp(prefix="eventreg-bench-"))
     env = {**os.environ, "EVENTREG_SQLALCHEMY_DATABASE_URI": uri,
            "EVENTREG_INSTANCE_PATH": str(workdir / "instance")}
-    env.pop("EVENTREG_ENV", None)  # development, as in the brief
+    env.pop("EVENTREG_ENV", None)  # development defaults, as a fresh checkout runs
+    return dbname, uri, workdir, env
+
+
+def main() -> None:
+    parser = bench_arguments(__doc__, "1,8,32")
+    parser.add_argument("--max-requests", type=int, default=50_000, help="request cap per run")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.levels.split(",")]
+    dbname, uri, workdir, env = bench_environment()
     servers: list[Server] = []
     started = datetime.now(timezone.utc)
     print(f"database {dbname}; work files in {workdir}")
