@@ -372,7 +372,9 @@ def measure(server: Server, url: str, users: list[dict], path: str, connections:
 
 
 def summarize(runs: list[dict]) -> dict:
-    med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
     n = sum(r["requests"] for r in runs) or 1
     return {
         "rps": med("rps"), "p50_ms": med("p50_us") / 1000, "p99_ms": med("p99_us") / 1000,
