@@ -64,7 +64,3 @@ def normalize_phone(value: str | None) -> str:
         raise DomainError("invalid_phone")
     return value
 
-
-def kana_sort_key(value: str) -> str:
-    """Sort furigana as a Japanese reader expects (hiragana order, ignoring voicing marks)."""
-    return unicodedata.normalize("NFKD", jaconv.kata2hira(value))
