@@ -45,12 +45,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
-    from .web.i18n import select_locale, select_timezone
+    from .web.i18n import select_locale
 
     babel.init_app(
         app,
         locale_selector=select_locale,
-        timezone_selector=select_timezone,
         default_translation_directories=str(ROOT / "eventreg" / "translations"),
     )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -29,7 +29,6 @@ DEFAULTS: dict[str, object] = {
     # user keeps working at most this long on a process that saw it (0 checks every request).
     "API_TOKEN_CACHE_SECONDS": 30,
     "BABEL_DEFAULT_LOCALE": "ja",
-    "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
     "LANGUAGES": ["ja", "en"],
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 8025,

@@ -77,5 +77,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "ja")
     app.jinja_env.globals["message"] = message
     app.jinja_env.filters.update(
-        local=local, hm=hm, hms=hms, day=day, when=when, deadline=deadline, markdown=render_markdown
+        hm=hm, hms=hms, day=day, when=when, deadline=deadline, markdown=render_markdown
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, has_request_context, redirect, request
+from flask import Blueprint, current_app, has_request_context, redirect, request
 
 bp = Blueprint("i18n", __name__)
 COOKIE = "lang"
@@ -18,11 +18,6 @@ def select_locale() -> str:
         if candidate in languages:
             return candidate
     return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def select_timezone() -> str:
-    # Times are shown in the event's zone by the filters; this is the fallback.
-    return getattr(g, "timezone", None) or current_app.config["DEFAULT_TIMEZONE"]
 
 
 @bp.get("/lang/<code>")

@@ -11,7 +11,7 @@ GET, POST /r/<token>/cancel        confirm, then cancel
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -36,7 +36,6 @@ def _event_or_404(slug: str) -> Event:
     event = event_cache.published_event(slug)
     if event is None:
         abort(404)
-    g.timezone = event.timezone
     return event
 
 
@@ -44,7 +43,6 @@ def _registration_or_404(token: str):
     registration = passes.find(token)
     if registration is None:
         abort(404)
-    g.timezone = registration.event.timezone
     return registration
 
 
