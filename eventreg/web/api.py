@@ -49,6 +49,20 @@ class ApiError(Exception):
         self.status, self.code, self.detail = status, code, detail
 
 
+# The HTTP status of each domain error the API passes on (openapi.ERRORS documents the same).
+DOMAIN_STATUS = {
+    "not_found": 404,
+    "not_checked_in": 409,
+    "session_full": 409,
+    "already_registered": 409,
+    "event_changed": 409,
+}
+
+
+def _domain_error(exc: DomainError) -> ApiError:
+    return ApiError(DOMAIN_STATUS[exc.code], exc.code)
+
+
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     body = {"error": {"code": exc.code, "message": exc.detail or message(exc.code)}}
@@ -232,7 +246,7 @@ def check_in(event: Event, registration_id: int):
             registration_id, event=event, session_id=_session_id(event, body.get("session_id")),
             method="search", desk=_desk(body), user_id=g.api_user.id, now=clock.utcnow())
     except DomainError as exc:
-        raise ApiError(404, exc.code) from None
+        raise _domain_error(exc) from None
     return _commit(outcome_json(outcome, event))
 
 
@@ -243,7 +257,7 @@ def undo(event: Event, registration_id: int):
         registration = checkin.undo(registration_id, event=event, desk=_desk(_body()),
                                     user_id=g.api_user.id, now=clock.utcnow())
     except DomainError as exc:
-        raise ApiError(404 if exc.code == "not_found" else 409, exc.code) from None
+        raise _domain_error(exc) from None
     return _commit({"result": "undone", "message": message("undone"),
                     "registration": registration_json(registration, event)})
 
@@ -271,6 +285,6 @@ def walk_in(event: Event):
                                        now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
-        raise ApiError(409, exc.code) from None
+        raise _domain_error(exc) from None
     return _commit({"result": "walk_in", "ok": True, "message": message("walk_in"),
                     "registration": registration_json(registration, event)}, 201)

@@ -212,15 +212,12 @@ def domain_codes(module: str, function: str, seen: set | None = None) -> set[str
     return codes
 
 
-def _status(node: ast.expr, code: str) -> int:
-    """The HTTP status expression of an ApiError, evaluated for one code (e.g. 404 if … else 409)."""
-    return eval(compile(ast.Expression(node), "api.py", "eval"), {"exc": SimpleNamespace(code=code)})  # noqa: S307
-
-
 def api_error_codes() -> set[tuple[str, int]]:
     tree = _module_tree("web/api.py")
     found: set[tuple[str, int]] = set()
-    handled: set[int] = set()
+    # The ApiError inside _domain_error takes its status from DOMAIN_STATUS, read below per code.
+    [helper] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_domain_error"]
+    handled: set[int] = {id(n) for n in ast.walk(helper) if isinstance(n, ast.Call)}
     # ApiError(status, exc.code) inside `except DomainError`: the codes of the domain calls tried.
     api_aliases = {"checkin": "checkin", "passes": "passes", "staff": "staff"}
     for node in ast.walk(tree):
@@ -234,15 +231,18 @@ def api_error_codes() -> set[tuple[str, int]]:
                 if isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) in api_aliases:
                     codes |= domain_codes(api_aliases[call.func.value.id], call.func.attr)
             assert codes, f"line {node.lineno}: a try without domain calls?"
-            for call in (n for stmt in handler.body for n in ast.walk(stmt) if isinstance(n, ast.Call)):
-                if getattr(call.func, "id", None) == "ApiError":
-                    found |= {(code, _status(call.args[0], code)) for code in codes}
-                    handled.add(id(call))
+            calls = [n for stmt in handler.body for n in ast.walk(stmt) if isinstance(n, ast.Call)]
+            assert any(getattr(c.func, "id", None) == "_domain_error" for c in calls), \
+                f"line {handler.lineno}: a DomainError must reach the client through _domain_error"
+            missing = codes - api.DOMAIN_STATUS.keys()
+            assert not missing, f"line {handler.lineno}: no HTTP status for {missing} (a 500)"
+            found |= {(code, api.DOMAIN_STATUS[code]) for code in codes}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ApiError" and id(node) not in handled:
             status, code = node.args[0], node.args[1]
             if isinstance(code, ast.Constant):
-                found.add((code.value, _status(status, code.value)))
+                assert isinstance(status, ast.Constant), ast.unparse(node)
+                found.add((code.value, status.value))
             elif isinstance(code, ast.Call) and code.func.attr == "get":  # codes.get(exc.code, default)
                 table = next(n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
                              and getattr(n.targets[0], "id", None) == code.func.value.id)
