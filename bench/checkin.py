@@ -32,7 +32,6 @@ import secrets
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,8 +39,9 @@ from pathlib import Path
 import psycopg
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from registration import (  # noqa: E402  (the registration benchmark's harness)
+# Run as `python bench/checkin.py`: Python puts bench/ on the path, so the registration
+# benchmark's harness imports as a sibling module.
+from registration import (
     BENCH, HOST, PG, ROOT, VENV_BIN, Server, create_database, drop_database, event_yaml, free_port,
     bench_arguments, bench_environment, machine_busy, postgres_pids, proc_cpu, run_flask, run_wrk,
     summarize,

@@ -27,7 +27,10 @@ bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to continue.")
-login_manager.session_protection = "strong"
+# "basic", not "strong": strong binds a session to the IP address, and reception phones hop between
+# the venue's Wi-Fi and mobile data mid-queue. It also clears the (unused) remember cookie on every
+# anonymous page view. Staff sessions are permanent and end after PERMANENT_SESSION_LIFETIME.
+login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader
