@@ -11,7 +11,6 @@ from functools import wraps
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
@@ -21,6 +20,7 @@ from ..domain import staff
 from ..domain.errors import DomainError
 from ..extensions import db, login_manager
 from ..models import Event, Role, StaffUser
+from .forms import PageForm
 from .messages import message
 
 bp = Blueprint("auth", __name__)
@@ -39,7 +39,7 @@ def _load_user(user_id: str):
     return user if user is not None and user.is_active else None
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     email = StringField(_l("Email"), validators=[InputRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
 

@@ -52,7 +52,15 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RegistrationForm(FlaskForm):
+class PageForm(FlaskForm):
+    """A form posted from our own pages. CSRFProtect checks every POST before the view runs, so the
+    form does not sign and check a second token of its own; templates put ``csrf_token()`` in."""
+
+    class Meta:
+        csrf = False
+
+
+class RegistrationForm(PageForm):
     session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
     family_name = StringField(_l("Family name"), validators=[Normalized(cleaned(50), True)])
     given_name = StringField(_l("Given name"), validators=[Normalized(cleaned(50), True)])
@@ -126,11 +134,9 @@ def registration_form(event: Event, sessions_open: list, formdata=None) -> Regis
     return form
 
 
-class WalkInForm(FlaskForm):
-    """The desk's short form for people who arrive without registering."""
-
-    class Meta:
-        csrf = False  # sent as JSON to the API, which checks CSRF (or a token) itself
+class WalkInForm(PageForm):
+    """The desk's short form for people who arrive without registering (sent as JSON to the API,
+    which checks the CSRF header or a bearer token itself)."""
 
     session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
     family_name = StringField(_l("Family name"), validators=[Normalized(cleaned(50), True)])
