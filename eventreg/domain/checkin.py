@@ -182,7 +182,7 @@ def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: 
         raise DomainError("session_full")
     registration_id = registrations.insert_unless_active(dict(
         event_id=session.event_id, session_id=session.id, token=passes.new_token(),
-        status=Status.confirmed, created_at=now, confirmed_at=now,
+        entry_id=passes.new_entry_id(), status=Status.confirmed, created_at=now, confirmed_at=now,
         checked_in_at=now, checked_in_desk=desk[:50], walk_in=True, **vars(applicant),
     ))
     if registration_id is None:

@@ -7,25 +7,36 @@ falls after the session starts. All results are aware UTC.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from ..models import Event, EventSession
 from .errors import DomainError
+from .rules import TimeRule
+
+
+def deadline_rule(event: Event, session: EventSession) -> TimeRule | None:
+    """The event's deadline as a rule (None: registration runs until the session starts)."""
+    if event.deadline_at is not None:
+        return TimeRule.absolute(event.deadline_at)
+    if event.deadline_days_before is not None:
+        hhmm = event.deadline_time or session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%H:%M")
+        return TimeRule.days_before(event.deadline_days_before, hhmm)
+    return None
 
 
 def deadline_for(event: Event, session: EventSession) -> datetime:
     starts = session.starts_at
-    if event.deadline_at is not None:
-        deadline = event.deadline_at
-    elif event.deadline_days_before is not None:
-        tz = ZoneInfo(event.timezone)
-        local_day = starts.astimezone(tz).date() - timedelta(days=event.deadline_days_before)
-        at = time.fromisoformat(event.deadline_time) if event.deadline_time else starts.astimezone(tz).time()
-        deadline = datetime.combine(local_day, at, tzinfo=tz)
-    else:
-        deadline = starts
+    rule = deadline_rule(event, session)
+    deadline = rule.resolve(starts, event.timezone) if rule else starts
     return min(deadline, starts).astimezone(timezone.utc)
+
+
+def resolve_window(event: Event, session: EventSession) -> None:
+    """Stores the session's registration window, resolved from the event's rule, on the session
+    row: the seat UPDATE checks it. Call after any change to the rule or the session's times."""
+    session.opens_at = event.registration_opens_at
+    session.closes_at = deadline_for(event, session)
 
 
 def state(event: Event, session: EventSession, now: datetime) -> str:

@@ -6,6 +6,7 @@ See docs/example-event.yaml for every key.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Event, EventSession, Question, QuestionKind
+from . import deadlines
 from .errors import DomainError
 
 _TEXT_KEYS = (
@@ -64,6 +66,7 @@ def build_event(spec: dict) -> Event:
         timezone=tz_name,
         waitlist_enabled=bool(spec.get("waitlist", True)),
         published=bool(spec.get("published", True)),
+        pass_key=secrets.token_urlsafe(32),
         **{key: str(spec.get(key, "")) for key in _TEXT_KEYS if key != "description"},
     )
     if spec.get("registration_opens"):
@@ -93,6 +96,8 @@ def build_event(spec: dict) -> Event:
         if not session.doors_at <= session.starts_at < session.ends_at or session.capacity < 0:
             raise _bad(f"session {i}: doors <= start < end and capacity >= 0 are required")
         event.sessions.append(session)
+    for session in event.sessions:
+        deadlines.resolve_window(event, session)
     for i, q in enumerate(spec.get("questions", []), 1):
         if not isinstance(q, dict) or not q.get("label"):
             raise _bad(f"question {i}: a mapping with a label is required")

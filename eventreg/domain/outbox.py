@@ -19,16 +19,25 @@ from ..models import MailKind, OutboxMessage, OutboxStatus
 _INSERT = insert(OutboxMessage.__table__)  # Core, built once: it runs on every registration
 
 
-def enqueue(registration_id: int, kind: MailKind, now: datetime) -> None:
-    """Queues one email in the caller's transaction."""
+def enqueue(registration_id: int | None, kind: MailKind, now: datetime, *, to_address: str | None = None,
+            to_name: str = "", language: str | None = None, context: dict | None = None,
+            attachments: list | None = None, idempotency_key: str | None = None,
+            not_before: datetime | None = None) -> None:
+    """Queues one email in the caller's transaction (to the registration, or to ``to_address``)."""
     db.session.execute(_INSERT, {
         "registration_id": registration_id,
         "kind": kind,
+        "to_address": to_address,
+        "to_name": to_name,
+        "language": language,
+        "context": context or {},
+        "attachments": attachments or [],
+        "idempotency_key": idempotency_key,
         "message_id": f"{uuid.uuid4().hex}.{kind.value}",  # fixed now, so every retry carries it
         "status": OutboxStatus.pending,
         "attempts": 0,
         "created_at": now,
-        "next_attempt_at": now,
+        "next_attempt_at": max(now, not_before) if not_before else now,
     })
 
 

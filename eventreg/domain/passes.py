@@ -19,6 +19,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)  # 24 bytes -> 32 characters
 
 
+def new_entry_id() -> str:
+    return secrets.token_urlsafe(12)  # 96 bits -> 16 characters
+
+
 def qr_payload(token: str) -> str:
     return QR_PREFIX + token
 

@@ -106,6 +106,7 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
         event_id=event.id,
         session_id=session.id,
         token=token,
+        entry_id=passes.new_entry_id(),
         status=status,
         created_at=now,
         confirmed_at=now if seated else None,

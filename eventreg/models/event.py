@@ -47,6 +47,8 @@ class Event(db.Model):
     deadline_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     deadline_days_before: Mapped[Optional[int]]
     deadline_time: Mapped[Optional[str]] = mapped_column(String(5))  # "HH:MM", local time
+    # Seed of the event's Ed25519 key that signs entry passes (domain.passes); never shown.
+    pass_key: Mapped[str] = mapped_column(String(64))
 
     sessions: Mapped[list["EventSession"]] = relationship(
         back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
@@ -75,6 +77,13 @@ class EventSession(db.Model):
     capacity: Mapped[int]
     # Confirmed registrations; changed only by the conditional updates in domain.capacity.
     seats_taken: Mapped[int] = mapped_column(default=0)
+    # The event's opening time and deadline rule resolved for this session (domain.deadlines),
+    # stored so that the one conditional seat UPDATE checks time and capacity together.
+    # Recomputed whenever the event, its rule or the session's times change.
+    opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # iCalendar SEQUENCE: grows each time the session's times change.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     event: Mapped[Event] = relationship(back_populates="sessions")
 

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -15,11 +15,14 @@ from .registration import Registration
 
 
 class MailKind(str, enum.Enum):
+    # To an attendee (registration_id set): rendered from the registration at delivery.
     confirmation = "confirmation"
     waitlisted = "waitlisted"
     promoted = "promoted"
     cancelled = "cancelled"
     pass_resent = "pass_resent"
+    # To someone else (to_address set): rendered from the row's context.
+    deadline_summary = "deadline_summary"  # to the event's contact when registration closes
 
 
 class OutboxStatus(str, enum.Enum):
@@ -29,29 +32,43 @@ class OutboxStatus(str, enum.Enum):
 
 
 class OutboxMessage(db.Model):
-    """One email to one registration.
+    """One email to one recipient.
 
-    The row records *what* to send; the worker renders it at delivery (templates, pass PDF,
-    .ics), so a registration request never pays for WeasyPrint.
+    The row records *what* to send: the kind, the recipient (a registration, or an address for
+    people who are not attendees), the values of its template, its attachments, and the earliest
+    time to send it. The worker renders it at delivery, so a request never pays for WeasyPrint.
     """
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    registration_id: Mapped[int] = mapped_column(
+    # The attendee it is about and addressed to; NULL for mail to a venue, an organizer, staff.
+    registration_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[MailKind] = mapped_column(
-        db.Enum(MailKind, native_enum=False, length=16, validate_strings=True)
+        db.Enum(MailKind, native_enum=False, length=32, validate_strings=True)
     )
+    # Recipient when it is not the registration's own email (which is read at delivery).
+    to_address: Mapped[Optional[str]] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    language: Mapped[Optional[str]] = mapped_column(String(5))  # None: the event's language
+    # Plain JSON values for the template (mail to non-attendees); attendee mail reads the row.
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    # What to attach, decided when queued: [{"kind": "pass_pdf"}, {"kind": "ics", "method":
+    # "REQUEST"|"CANCEL"}, {"kind": "file", "file_id": 12}].
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    # Asking twice for the same logical message (e.g. "deadline summary of session 7") makes one row.
+    idempotency_key: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)  # stable across retries
     status: Mapped[OutboxStatus] = mapped_column(
         db.Enum(OutboxStatus, native_enum=False, length=16, validate_strings=True),
         default=OutboxStatus.pending,
     )
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # real send attempts, not claims
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Not before this time: the "not before" of a scheduled message, then the retry back-off.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # A worker owns a message while claimed_until is in the future (see domain.outbox.claim).
     claimed_by: Mapped[Optional[str]] = mapped_column(String(100))
@@ -59,4 +76,4 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
 
-    registration: Mapped[Registration] = relationship()
+    registration: Mapped[Optional[Registration]] = relationship()

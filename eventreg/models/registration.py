@@ -1,4 +1,4 @@
-"""A person's registration for one session, and the token that is their entry pass."""
+"""A person's registration for one session, its management link secret and its entry credential."""
 
 from __future__ import annotations
 
@@ -54,8 +54,14 @@ class Registration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
-    # The pass: 192 random bits, URL-safe. It is the only credential an attendee holds.
+    # The management secret: 192 random bits in the attendee's view/cancel link (/r/<token>).
+    # Sent only by email; never printed on a pass or badge, never in a QR code.
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The entry credential's id, inside the signed QR payload (domain.passes). It opens nothing
+    # by itself: only a signed-in scanner can use it. entry_version grows when the registration
+    # is cancelled or moved, so every earlier pass stops working.
+    entry_id: Mapped[str] = mapped_column(String(24), unique=True)
+    entry_version: Mapped[int] = mapped_column(default=1, server_default="1")
     status: Mapped[Status] = mapped_column(
         db.Enum(Status, native_enum=False, length=16, validate_strings=True)
     )

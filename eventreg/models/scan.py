@@ -23,8 +23,21 @@ class ScanResult(str, enum.Enum):
     wrong_event = "wrong_event"
     wrong_session = "wrong_session"
     unknown_pass = "unknown_pass"
+    superseded = "superseded"  # an older pass of a registration that was moved (a new pass exists)
     undone = "undone"  # a check-in taken back
     walk_in = "walk_in"  # registered and checked in at the desk
+
+
+class ScanMethod(str, enum.Enum):
+    """How a desk found the person; the API's X-Scan-Method and the OpenAPI document use these."""
+
+    camera = "camera"  # the desk page's camera
+    keyboard = "keyboard"  # a USB/Bluetooth scanner typing into the desk page
+    search = "search"  # found by name, no pass at hand
+    api = "api"  # a scanner app with a bearer token that did not say
+    desk = "desk"  # the desk page (staff session) without a more precise method
+    walk_in = "walk_in"  # registered at the desk
+    undo = "undo"  # a check-in taken back
 
 
 class Scan(db.Model):
@@ -42,7 +55,9 @@ class Scan(db.Model):
     result: Mapped[ScanResult] = mapped_column(
         db.Enum(ScanResult, native_enum=False, length=24, validate_strings=True)
     )
-    method: Mapped[str] = mapped_column(String(16))  # camera, keyboard, search, api, walk_in
+    method: Mapped[ScanMethod] = mapped_column(
+        db.Enum(ScanMethod, native_enum=False, length=16, validate_strings=True)
+    )
     desk: Mapped[str] = mapped_column(String(50), default="")
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -68,6 +68,21 @@ class ApiToken(db.Model):
     user: Mapped[StaffUser] = relationship()
 
 
+class StaffSession(db.Model):
+    """A signed-in browser. The session cookie carries only this row's random id; signing out
+    revokes the row, and a password change revokes all of the user's rows, on every server."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, 256 bits
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[StaffUser] = relationship()
+
+
 class LoginAttempt(db.Model):
     """Failed logins, counted for rate limiting (by email and by address)."""
 

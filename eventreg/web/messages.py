@@ -32,6 +32,7 @@ MESSAGES = {
     "wrong_event": _l("This pass is for another event."),
     "wrong_session": _l("This pass is for another session."),
     "unknown_pass": _l("Unknown or damaged pass."),
+    "superseded": _l("This pass was replaced by a newer one (the registration was moved). Ask for the new pass or search the name."),
     "undone": _l("Check-in taken back."),
     "walk_in": _l("Walk-in registered and checked in."),
 }

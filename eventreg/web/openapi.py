@@ -40,6 +40,7 @@ SCAN_RESULTS = {
     "wrong_event": "A valid pass of another event; registration is null (nothing about that person).",
     "wrong_session": "A pass of this event but another session than session_id.",
     "unknown_pass": "Not a pass (damaged, mistyped or unknown); registration is null.",
+    "superseded": "An older pass of a registration that was moved to another session; a newer pass exists.",
 }
 
 JSON = "application/json"
