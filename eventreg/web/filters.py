@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import markdown
 import nh3
 from flask import Flask
-from babel.dates import format_date
+from babel.dates import format_date, get_timezone_name
 from flask_babel import get_locale
 from markupsafe import Markup
 
@@ -46,14 +46,34 @@ def day(value: datetime, tz: str, lang: str | None = None, *, year: bool = True)
     return format_date(d.date(), "EEE, d MMM y" if year else "EEE, d MMM", locale="en")
 
 
+def zone(value: datetime, tz: str, lang: str | None = None) -> str:
+    """The time zone, named as people say it: 「日本時間」「中央ヨーロッパ時間」 / "JST", "CEST".
+
+    English uses the abbreviation in force at ``value`` (summer time included); where a zone has
+    none (Asia/Dubai's "+04"), the UTC offset. Every time a person reads carries one of these,
+    so nobody abroad, and nobody reading an event held in another zone, has to guess.
+    """
+    local_value = local(value, tz)
+    if _lang(lang) == "ja":
+        name = get_timezone_name(ZoneInfo(tz), width="long", locale="ja", zone_variant="generic")
+        if "不明" not in name:
+            return name
+    abbreviation = local_value.tzname() or ""
+    if abbreviation.isalpha():
+        return abbreviation
+    offset = local_value.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+
+
 def when(session, tz: str, lang: str | None = None) -> str:
-    """「2019年2月8日(金) 14:00–17:00(13:30開場)」 / "Fri, 8 Feb 2019, 14:00–17:00 (doors open 13:30)".
+    """「2019年2月8日(金) 14:00–17:00 日本時間(13:30開場)」 /
+    "Fri, 8 Feb 2019, 14:00–17:00 JST (doors open 13:30)".
 
     ``session`` is a model or the plain dict of domain.passes.pass_context.
     """
     get = session.get if isinstance(session, dict) else lambda name: getattr(session, name)
     starts = get("starts_at")
-    times = f"{hm(starts, tz)}–{hm(get('ends_at'), tz)}"
+    times = f"{hm(starts, tz)}–{hm(get('ends_at'), tz)} {zone(starts, tz, lang)}"
     doors = hm(get("doors_at"), tz)
     if _lang(lang) == "ja":
         return f"{day(starts, tz, 'ja')} {times}({doors}開場)"
@@ -61,10 +81,17 @@ def when(session, tz: str, lang: str | None = None) -> str:
 
 
 def deadline(value: datetime, tz: str, lang: str | None = None) -> str:
-    """「2月7日(木) 12:00 締切」 / "Closes Thu, 7 Feb, 12:00"."""
+    """「2月7日(木) 12:00 締切(日本時間)」 / "Closes Thu, 7 Feb, 12:00 JST"."""
     if _lang(lang) == "ja":
-        return f"{day(value, tz, 'ja', year=False)} {hm(value, tz)} 締切"
-    return f"Closes {day(value, tz, 'en', year=False)}, {hm(value, tz)}"
+        return f"{day(value, tz, 'ja', year=False)} {hm(value, tz)} 締切({zone(value, tz, 'ja')})"
+    return f"Closes {day(value, tz, 'en', year=False)}, {hm(value, tz)} {zone(value, tz, 'en')}"
+
+
+def moment(value: datetime, tz: str, lang: str | None = None) -> str:
+    """A single instant with its zone: 「2月1日(月) 10:00(日本時間)」 / "Mon, 1 Feb, 10:00 JST"."""
+    if _lang(lang) == "ja":
+        return f"{day(value, tz, 'ja', year=False)} {hm(value, tz)}({zone(value, tz, 'ja')})"
+    return f"{day(value, tz, 'en', year=False)}, {hm(value, tz)} {zone(value, tz, 'en')}"
 
 
 def render_markdown(text: str) -> Markup:
@@ -77,5 +104,6 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "ja")
     app.jinja_env.globals["message"] = message
     app.jinja_env.filters.update(
-        hm=hm, hms=hms, day=day, when=when, deadline=deadline, markdown=render_markdown
+        hm=hm, hms=hms, day=day, when=when, deadline=deadline, moment=moment, zone=zone,
+        markdown=render_markdown,
     )

@@ -23,7 +23,7 @@ from eventreg.adapters import pdf
 
 from .pdf_checks import KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, page_count, run, squeezed, text_of
 
-DATE_LINE = "2019年2月8日(金) 14:00–17:00(13:30開場)"
+DATE_LINE = "2019年2月8日(金) 14:00–17:00 日本時間(13:30開場)"
 JA_INSTRUCTION = "受付でこのQRコードをご提示ください"
 EN_INSTRUCTION = "Show this pass at reception"
 A4_WIDTH_PT = 595.28
@@ -66,7 +66,7 @@ def decode_qr(path, dpi: int = 150):
 def test_text_layer_has_title_name_kana_organization_and_date(ja_pass):
     text = text_of(ja_pass)
     assert DATE_LINE in text
-    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日\([月火水木金土日]\) 14:00–17:00\(13:30開場\)", text)
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日\([月火水木金土日]\) 14:00–17:00 日本時間\(13:30開場\)", text)
     flat = squeezed(text)
     for value in (TITLE, NAME, KANA, ORGANIZATION, "第1部基礎編", "事業推進部",
                   "千葉市民活動支援センター", "JR千葉駅東口から徒歩10分。", "jimukyoku@example.org"):
@@ -122,7 +122,7 @@ def test_english_event_gets_english_lines(render):
     path = render(make_ctx(event={"language": "en", "title": "Annual Volunteers Meeting"}))
     text = text_of(path)
     assert EN_INSTRUCTION in text
-    assert "Fri, 8 Feb 2019, 14:00–17:00 (doors open 13:30)" in text
+    assert "Fri, 8 Feb 2019, 14:00–17:00 JST (doors open 13:30)" in text
     assert "Venue" in text and "Contact" in text
     assert JA_INSTRUCTION not in squeezed(text) and "開場" not in text
     assert " 様" not in text

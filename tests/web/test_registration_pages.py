@@ -19,9 +19,9 @@ def test_event_page_shows_japanese_date_deadline_and_seats(client, make_event):
     html = client.get(f"/e/{event.slug}").get_data(as_text=True)
     start = in_days(14)
     weekday = "月火水木金土日"[start.weekday()]
-    assert f"{start.year}年{start.month}月{start.day}日({weekday}) 14:00–17:00(13:30開場)" in html
+    assert f"{start.year}年{start.month}月{start.day}日({weekday}) 14:00–17:00 日本時間(13:30開場)" in html
     before = start - timedelta(days=1)
-    assert f"{before.month}月{before.day}日({'月火水木金土日'[before.weekday()]}) 12:00 締切" in html
+    assert f"{before.month}月{before.day}日({'月火水木金土日'[before.weekday()]}) 12:00 締切(日本時間)" in html
     assert "80" in html and 'name="csrf_token"' in html
 
 
