@@ -14,6 +14,7 @@ MESSAGES = {
     "session_started": _l("This session has already started, so the registration can no longer be cancelled online."),
     "event_changed": _l("This event was just updated. Please reload the page and register again."),
     "already_cancelled": _l("This registration has already been cancelled."),
+    "invalid_rule": _l("Enter a time as \"1d@12:00\" (days before at a time), \"2h\" (hours before) or a date and time with its UTC offset."),
     # Staff
     "login_failed": _l("Email or password is not correct."),
     "login_blocked": _l("Too many failed sign-ins. Please wait 15 minutes and try again."),
