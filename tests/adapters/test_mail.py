@@ -52,8 +52,11 @@ def test_confirmation_in_japanese_with_pass_and_calendar(app, make_event, smtp_s
     [message] = smtp_server.received
     assert message["Message-ID"] == f"<{left}@{MAIL_DOMAIN}>"
     assert message["Subject"] == "【参加登録完了】若者支援セミナー"
-    assert "hanako@example.org" in message["To"]
-    assert message["Reply-To"] == "office@example.org"
+    assert [a.addr_spec for a in message["To"].addresses] == ["hanako@example.org"]
+    assert message["To"].addresses[0].display_name == "山田 花子"
+    assert [(a.display_name, a.addr_spec) for a in message["Reply-To"].addresses] == [
+        ("若者TECHプロジェクト", "office@example.org")]
+    assert smtp_server.envelopes == [("no-reply@eventreg.localhost", ["hanako@example.org"])]
     text, html, files = parts(message)
     for body in (text, html):
         assert "山田 花子 様" in body
@@ -121,7 +124,8 @@ def test_waitlist_promotion_and_cancellation(app, make_event, smtp_server):
     cancelled = smtp_server.to("first@example.org")[-1]
     assert cancelled["Subject"].startswith("【キャンセル受付】")
     assert "キャンセルを承りました" in parts(cancelled)[0]
-    assert parts(cancelled)[2] == {}
+    assert set(parts(cancelled)[2]) == {"calendar.ics"}  # METHOD:CANCEL (tests/adapters/test_ics.py)
+    assert "METHOD:CANCEL" in parts(cancelled)[2]["calendar.ics"].get_content()
 
     promoted = smtp_server.to("second@example.org")[-1]
     assert promoted["Subject"].startswith("【参加確定のお知らせ】")
@@ -141,7 +145,18 @@ def test_second_sign_up_resends_the_link(app, make_event, smtp_server):
     text, _, files = parts(resent)
     assert "すでにご登録いただいております" in text and "参加確定" in text
     assert first.registration.token in text
-    assert files == {}
+    assert set(files) == {"pass.pdf", "calendar.ics"}  # the pass again, for a confirmed registration
+
+
+def test_second_sign_up_while_waiting_resends_no_pass(app, make_event, smtp_server):
+    event = make_event(capacity=1)
+    sign_up(event)
+    assert sign_up(event, email="waiting@example.org").result == "waitlisted"
+    assert sign_up(event, email="waiting@example.org").result == "duplicate"
+    assert deliver(app) == 3
+    resent = smtp_server.to("waiting@example.org")[-1]
+    assert resent["Subject"].startswith("【お申し込み内容のご案内】")
+    assert parts(resent)[2] == {}  # the row asks for a pass; a waiting registration has none
 
 
 def test_smtp_down_keeps_the_message_and_backs_off(app, make_event, smtp_server):
