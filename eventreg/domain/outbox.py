@@ -51,9 +51,13 @@ _INSERT = insert(OutboxMessage.__table__)  # Core, built once: it runs on every 
 
 @lru_cache(maxsize=2)
 def _insert_once(dialect: str):
-    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING, for PostgreSQL and SQLite."""
+    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, for PostgreSQL and SQLite."""
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return dialect_insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return (
+        dialect_insert(OutboxMessage.__table__)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.__table__.c.id)  # a row back only when one was inserted
+    )
 
 
 def _check_attachment(item: dict) -> dict:
@@ -91,6 +95,8 @@ def enqueue(registration_id: int | None, kind: MailKind, now: datetime, *, to_ad
         attachments = list(ATTACHMENTS[kind]) if registration_id is not None else []
     else:
         attachments = [_check_attachment(item) for item in attachments]
+    if registration_id is None and any(item["kind"] != "file" for item in attachments):
+        raise ValueError("a pass or calendar attachment needs a registration")
     values = {
         "registration_id": registration_id,
         "kind": kind,
@@ -109,8 +115,7 @@ def enqueue(registration_id: int | None, kind: MailKind, now: datetime, *, to_ad
     if idempotency_key is None:  # the hot path (every registration): a plain insert
         db.session.execute(_INSERT, values)
         return True
-    result = db.session.execute(_insert_once(db.session.get_bind().dialect.name), values)
-    return result.rowcount == 1
+    return db.session.scalar(_insert_once(db.session.get_bind().dialect.name), values) is not None
 
 
 def deliverable_attachments(attachments: list, registration_status: str | None) -> list:
