@@ -503,3 +503,47 @@ def test_row_language_overrides_the_event_language(app, make_event, smtp_server)
     db.session.commit()
     assert deliver(app) == 1
     assert smtp_server.received[0]["Subject"] == "Registration confirmed: 日本語のイベント"
+
+
+def test_a_slow_server_is_cut_off_at_the_deadline(app, make_event, monkeypatch):
+    """Each reply comes within the per-read timeout, but the whole conversation may not outlast
+    half the lease: a live worker must never lose the claim of a message it is still sending."""
+    import socket
+    import threading
+    import time
+
+    stop = threading.Event()
+
+    def slow_server(listener):
+        connection, _ = listener.accept()
+        with connection:
+            connection.sendall(b"220 slow.example ESMTP\r\n")
+            reader = connection.makefile("rb")
+            while not stop.is_set():
+                line = reader.readline()
+                if not line:
+                    return
+                time.sleep(0.4)  # under SMTP_TIMEOUT every time
+                if line.upper().startswith(b"EHLO"):
+                    connection.sendall(b"250 slow.example\r\n")
+                else:
+                    connection.sendall(b"250 OK\r\n")
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        thread = threading.Thread(target=slow_server, args=(listener,), daemon=True)
+        thread.start()
+        monkeypatch.setitem(app.config, "MAIL_PORT", listener.getsockname()[1])
+        monkeypatch.setitem(app.config, "OUTBOX_LEASE_SECONDS", 2)  # the send gets 1 s
+        event = make_event()
+        outbox.enqueue_deadline_summary(event.sessions[0], clock.utcnow(), confirmed=1, waitlisted=0)
+        db.session.commit()  # no PDF to render: the time measured is the SMTP conversation's
+        started = time.monotonic()
+        assert deliver(app) == 0
+        elapsed = time.monotonic() - started
+        stop.set()
+    [row] = outbox_rows()
+    assert row.status == OutboxStatus.pending and row.attempts == 1
+    assert "timed out" in row.last_error
+    assert elapsed < 2.5  # its 1 s and a reply in flight (without the deadline: sent after ~2.5 s)
