@@ -37,9 +37,10 @@ DEFAULTS: dict[str, object] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "eventreg <no-reply@eventreg.localhost>",
-    # Outbox worker: seconds between polls, and how long a claimed message stays claimed.
+    # Outbox worker: seconds between polls, and how long a claimed message stays claimed (a
+    # crashed worker's mail waits at most this long; each send is bounded to half of it).
     "OUTBOX_POLL_SECONDS": 2.0,
-    "OUTBOX_LEASE_SECONDS": 300,
+    "OUTBOX_LEASE_SECONDS": 60,
     "OUTBOX_MAX_ATTEMPTS": 12,
     # Where the development mail catcher writes .eml files (shown at /_dev/mail).
     "MAILBOX_DIR": None,

@@ -4,9 +4,13 @@ An edge like cli.py: it reads the clock and commits. Transactions are kept short
 span rendering or SMTP; the ones that write take SQLite's write lock up front (sqlite.writing).
 
 Delivery is at least once: a message is marked sent after the SMTP server accepted it, so a
-crash between the two (or a lost claim after a lease longer than any send) can repeat it;
-the Message-ID stays the same on every attempt. Run one or several workers; the conditional
-claim in domain.outbox keeps two workers from sending the same message at the same time.
+crash between the two can repeat it; the Message-ID stays the same on every attempt. Run one
+or several workers; the conditional claim and attempt in domain.outbox keep two workers from
+sending the same message at the same time, and a crashed worker's messages are taken up again
+when their one-minute lease runs out.
+
+Logs name the outbox id, the kind, the registration id and SMTP codes: never an address, a
+token or a link (SMTP exceptions carry the recipient in their text; it goes to last_error only).
 """
 
 from __future__ import annotations
@@ -18,17 +22,18 @@ import smtplib
 import socket
 import threading
 import time
+import traceback
 from datetime import datetime
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import clock
-from .adapters import mail
+from .adapters import ics, mail, pdf
 from .sqlite import writing
 from .domain import outbox, passes
 from .extensions import db
-from .models import OutboxMessage
+from .models import Event, OutboxMessage, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -42,53 +47,97 @@ def deliver_due(
     *,
     worker_id: str,
     now: datetime | None = None,
-    batch: int = 20,
+    batch: int = 5,
     stop: threading.Event | None = None,
 ) -> int:
     """Delivers up to ``batch`` due messages; returns how many the SMTP server accepted.
 
     Runs in its own app context (and so its own database session); the caller must not hold
-    an open write transaction on SQLite. Stops between messages once ``stop`` is set, or once
-    half the lease has gone by (a slow SMTP server must not let another worker re-claim a
-    message this one is about to send); messages it claimed but did not try go back to the
-    queue when their lease runs out.
+    an open write transaction on SQLite. The batch is claimed for OUTBOX_LEASE_SECONDS; each
+    message's lease is renewed, and its attempt counted, right before it is sent, and each send
+    is bounded to half the lease, so a live worker never loses a claim mid-send while a dead
+    worker's messages wait at most one lease. Stops between messages once ``stop`` is set, or
+    once half the lease has gone by, and gives the messages it did not try back at once.
+    ``now`` (tests) fixes the time of the whole round.
     """
     lease = float(app.config["OUTBOX_LEASE_SECONDS"])
     with app.app_context():
-        now = now or clock.utcnow()
         with writing():
-            ids = outbox.claim(worker_id, now, lease_seconds=lease, limit=batch)
+            ids = outbox.claim(worker_id, now or clock.utcnow(), lease_seconds=lease, limit=batch)
             db.session.commit()
         give_up_at = time.monotonic() + lease / 2
         sent = 0
-        for message_id in ids:
-            if (stop is not None and stop.is_set()) or time.monotonic() > give_up_at:
-                break
-            sent += _deliver_one(app, message_id, worker_id, now)
+        try:
+            while ids:
+                if (stop is not None and stop.is_set()) or time.monotonic() > give_up_at:
+                    break
+                sent += _deliver_one(app, ids.pop(0), worker_id, now, lease)
+        finally:
+            if ids:
+                _release(ids, worker_id)
         return sent
 
 
-def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime) -> bool:
+def _release(ids: list[int], worker_id: str) -> None:
+    try:
+        db.session.rollback()
+        with writing():
+            outbox.release(ids, worker_id)
+            db.session.commit()
+    except SQLAlchemyError:  # the lease runs out by itself
+        db.session.rollback()
+        log.warning("could not give back %d claimed message(s); they wait for their lease", len(ids))
+
+
+def _describe(row: OutboxMessage) -> str:
+    # Ids and the kind only: never an address, a token or a link.
+    return f"outbox #{row.id} ({row.kind.value}, registration #{row.registration_id}, attempt {row.attempts})"
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename.rpartition('/')[2]}:{frames[-1].lineno}" if frames else "?"
+
+
+def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime | None, lease: float) -> bool:
+    moment = now or clock.utcnow()
+    with writing():
+        if not outbox.start_attempt(message_id, worker_id, moment, lease_seconds=lease):
+            db.session.rollback()  # gone, sent, or claimed by another worker since
+            return False
+        db.session.commit()
     row = db.session.get(OutboxMessage, message_id)
     if row is None:  # its registration was deleted meanwhile
         db.session.rollback()
         return False
-    kind, left = row.kind.value, row.message_id
-    described = f"outbox #{message_id} ({kind}, registration #{row.registration_id}, attempt {row.attempts})"
-    ctx = passes.pass_context(row.registration, app.config["BASE_URL"])
+    described = _describe(row)
+    try:
+        plan = _plan(app, row)
+    except Exception as exc:  # a stored file gone, a registration without an address
+        db.session.rollback()
+        log.error("%s could not be prepared: %s at %s", described, type(exc).__name__, _where(exc))
+        _failed(app, message_id, worker_id, moment, f"{type(exc).__name__}: {exc}")
+        return False
     db.session.rollback()  # end the read before the slow part; touch no ORM object after this
     try:
-        mail.send(mail.build_message(ctx, kind, left))
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("%s not delivered: %s: %s", described, type(exc).__name__, exc)
-        _failed(app, message_id, worker_id, now, f"{type(exc).__name__}: {exc}")
-        return False
+        outgoing = mail.build_message(
+            kind=plan["kind"], lang=plan["lang"], values=plan["values"], to=plan["to"],
+            reply_to=plan["reply_to"], message_id_left=plan["message_id"], date=moment,
+            files=[_render(spec, plan, moment) for spec in plan["attachments"]],
+        )
     except Exception as exc:  # a template or PDF bug: retried with back-off, then failed
-        log.exception("%s could not be built", described)
-        _failed(app, message_id, worker_id, now, f"{type(exc).__name__}: {exc}")
+        log.error("%s could not be built: %s at %s", described, type(exc).__name__, _where(exc))
+        _failed(app, message_id, worker_id, moment, f"{type(exc).__name__}: {exc}")
+        return False
+    try:
+        mail.send(outgoing, within=lease / 2)
+    except (smtplib.SMTPException, OSError) as exc:
+        words, permanent = mail.describe_error(exc)
+        log.warning("%s not delivered: %s%s", described, words, " (permanent)" if permanent else "")
+        _failed(app, message_id, worker_id, moment, f"{type(exc).__name__}: {exc}", permanent=permanent)
         return False
     with writing():
-        if outbox.mark_sent(message_id, worker_id, now):
+        if outbox.mark_sent(message_id, worker_id, moment):
             log.info("%s sent", described)
         else:
             log.warning("%s sent, but its claim had passed to another worker", described)
@@ -96,9 +145,71 @@ def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime) -> 
     return True
 
 
-def _failed(app: Flask, message_id: int, worker_id: str, now: datetime, error: str) -> None:
+def _plan(app: Flask, row: OutboxMessage) -> dict:
+    """Plain values for one message, read in the worker's short read transaction."""
+    plan = {"kind": row.kind.value, "message_id": row.message_id, "files": {}}
+    if row.registration_id is not None:
+        ctx = passes.pass_context(row.registration, app.config["BASE_URL"])
+        event = ctx["event"]
+        address = row.to_address or ctx["attendee"]["email"]
+        if not address:
+            raise ValueError("the registration has no email address")
+        plan.update(
+            ctx=ctx, values=ctx,
+            lang=outbox.language(row.language, event["language"]),
+            to=(row.to_name or ctx["attendee"]["full_name"], address),
+            reply_to=(event["contact_name"] or event["organizer"], event["contact_email"]),
+            attachments=outbox.deliverable_attachments(row.attachments, ctx["status"]),
+        )
+    else:
+        values = {key: _datetime(key, value) for key, value in (row.context or {}).items()}
+        values.setdefault("recipient_name", row.to_name)
+        event = db.session.get(Event, values["event_id"]) if isinstance(values.get("event_id"), int) else None
+        plan.update(
+            ctx=None, values=values,
+            lang=outbox.language(row.language, event.language if event else None,
+                                 app.config["BABEL_DEFAULT_LOCALE"]),
+            to=(row.to_name, row.to_address), reply_to=None,
+            attachments=list(row.attachments or []),
+        )
+    for spec in plan["attachments"]:
+        if spec["kind"] == "file":
+            stored = db.session.get(StoredFile, spec["file_id"])
+            if stored is None:
+                raise LookupError(f"stored file #{spec['file_id']} is gone")
+            plan["files"][stored.id] = mail.File(stored.filename, stored.content_type, stored.data)
+    return plan
+
+
+def _datetime(key: str, value):
+    """Context values named ``*_at`` travel as ISO 8601 strings; templates get datetimes."""
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _render(spec: dict, plan: dict, moment: datetime) -> mail.File:
+    if spec["kind"] == "file":
+        return plan["files"][spec["file_id"]]
+    if plan["ctx"] is None:
+        raise ValueError(f"a {spec['kind']} attachment needs a registration")
+    if spec["kind"] == "pass_pdf":
+        return mail.File("pass.pdf", "application/pdf", pdf.render_pass(plan["ctx"]))
+    if spec["kind"] == "ics":
+        body = ics.session_event(plan["ctx"], now=moment, method=spec["method"],
+                                 organizer_email=mail.sender().addr_spec)
+        return mail.File("calendar.ics", f"text/calendar; charset=utf-8; method={spec['method']}", body)
+    raise ValueError(f"unknown attachment {spec['kind']!r}")
+
+
+def _failed(app: Flask, message_id: int, worker_id: str, now: datetime, error: str, *,
+            permanent: bool = False) -> None:
     with writing():
-        outbox.mark_failed(message_id, worker_id, now, error, max_attempts=app.config["OUTBOX_MAX_ATTEMPTS"])
+        outbox.mark_failed(message_id, worker_id, now, error, max_attempts=app.config["OUTBOX_MAX_ATTEMPTS"],
+                           permanent=permanent)
         db.session.commit()
 
 

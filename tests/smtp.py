@@ -3,6 +3,9 @@
 ``stop()`` then ``start()`` simulates an outage: connections are refused in between, and the
 server comes back on the same port. ``reject`` makes it answer DATA with a temporary error
 (the message is still recorded in ``rejected``, to compare what each attempt looked like).
+Addresses in ``refuse`` are refused at RCPT TO with a permanent 550 that names them, as real
+servers do. ``raw`` keeps each accepted message's bytes and ``envelopes`` its MAIL FROM and
+RCPT TO, so tests can parse headers themselves and compare them with the envelope.
 """
 
 from __future__ import annotations
@@ -28,10 +31,19 @@ class SMTPRecorder:
         self.messages: list[EmailMessage] = []
         self.rejected: list[EmailMessage] = []
         self.reject: str | None = None  # e.g. "451 4.3.0 try again later"
+        self.refuse: set[str] = set()  # recipients refused at RCPT TO
+        self.raw: list[bytes] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
-    # aiosmtpd handler hook
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
@@ -39,6 +51,8 @@ class SMTPRecorder:
                 self.rejected.append(message)
                 return self.reject
             self.messages.append(message)
+            self.raw.append(bytes(envelope.content))
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 
     def start(self) -> "SMTPRecorder":

@@ -1,46 +1,83 @@
-"""An iCalendar (RFC 5545) file for one session."""
+"""An iCalendar (RFC 5545) file for one registration's session, made with ``icalendar``.
+
+- UID ``registration-<id>@<host of BASE_URL>``: stable for the registration, so a later file
+  (a moved session, a cancellation) updates the same calendar entry; it is not a secret,
+  since calendar services sync it. The file carries no management link either: URL and
+  DESCRIPTION point to the public event page.
+- DTSTAMP is when the file was made (``now``); SEQUENCE is the session's sequence, which grows
+  each time its times change.
+- METHOD: PUBLISH for the download, REQUEST in the confirmation email (with ORGANIZER and
+  ATTENDEE, as RFC 5546 wants), CANCEL with STATUS:CANCELLED for a cancelled registration:
+  a cancelled registration never yields an active entry, whatever method is asked for.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from flask import current_app
+from icalendar import Calendar, Event, vCalAddress
+
+METHODS = ("PUBLISH", "REQUEST", "CANCEL")
+PRODID = "-//eventreg//eventreg//EN"
 
 
-def _escape(value: str) -> str:
-    return (value or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+def uid(ctx: dict) -> str:
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "eventreg.localhost"
+    return f"registration-{ctx['registration_id']}@{host}"
 
 
-def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+def _address(email: str, name: str, **params) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = name
+    for key, value in params.items():
+        address.params[key.replace("_", "-").upper()] = value
+    return address
 
 
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets are folded (RFC 5545 3.1), never inside a UTF-8 character."""
-    out, current = [], b""
-    for ch in line:
-        encoded = ch.encode()
-        if len(current) + len(encoded) > 75:
-            out.append(current.decode())
-            current = b" "
-        current += encoded
-    out.append(current.decode())
-    return "\r\n".join(out)
+def session_event(ctx: dict, *, now: datetime, method: str = "PUBLISH", organizer_email: str = "") -> bytes:
+    """The calendar file of the registration in ``ctx`` (domain.passes.pass_context).
 
-
-def session_event(ctx: dict, *, stamp: datetime | None = None) -> bytes:
+    ``organizer_email`` is used when the event has no contact email (ORGANIZER is required by
+    REQUEST and CANCEL).
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown iCalendar method {method!r}")
+    cancelled = ctx["status"] == "cancelled" or method == "CANCEL"
+    if cancelled:
+        method = "CANCEL"
     event, session = ctx["event"], ctx["session"]
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+
+    entry = Event()
+    entry.add("uid", uid(ctx))
+    entry.add("dtstamp", now.astimezone(timezone.utc))
+    entry.add("sequence", int(session.get("sequence") or 0))
+    entry.add("dtstart", session["starts_at"].astimezone(timezone.utc))
+    entry.add("dtend", session["ends_at"].astimezone(timezone.utc))
+    entry.add("summary", event["title"] + (f" {session['title']}" if session["title"] else ""))
     location = " ".join(part for part in (event["venue_name"], event["venue_address"]) if part)
-    title = event["title"] + (f" {session['title']}" if session["title"] else "")
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//eventreg//EN", "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{ctx['token']}@eventreg",
-        f"DTSTAMP:{_utc(stamp or session['starts_at'])}",
-        f"DTSTART:{_utc(session['starts_at'])}",
-        f"DTEND:{_utc(session['ends_at'])}",
-        f"SUMMARY:{_escape(title)}",
-        f"LOCATION:{_escape(location)}",
-        f"DESCRIPTION:{_escape(event['access_notes'] + chr(10) + ctx['links']['registration'])}",
-        f"URL:{ctx['links']['registration']}",
-        "END:VEVENT", "END:VCALENDAR",
-    ]
-    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
+    if location:
+        entry.add("location", location)
+    description = "\n".join(part for part in (event["access_notes"], event["url"]) if part)
+    if description:
+        entry.add("description", description)
+    entry.add("url", event["url"])
+    entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    organizer = event["contact_email"] or organizer_email
+    if organizer:
+        entry.add("organizer", _address(organizer, event["contact_name"] or event["organizer"]))
+    if method in ("REQUEST", "CANCEL") and ctx["attendee"]["email"]:
+        entry.add("attendee", _address(
+            ctx["attendee"]["email"], ctx["attendee"]["full_name"], role="REQ-PARTICIPANT", rsvp="FALSE",
+            **({} if cancelled else {"partstat": "ACCEPTED"}),
+        ))
+    calendar.add_component(entry)
+    return calendar.to_ical()
+

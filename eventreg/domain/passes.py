@@ -52,6 +52,7 @@ def pass_context(registration: Registration, base_url: str) -> dict:
     base = base_url.rstrip("/")
     link = f"{base}/r/{registration.token}"
     return {
+        "registration_id": registration.id,
         "token": registration.token,
         "qr_payload": qr_payload(registration.token),
         "status": registration.status.value,
@@ -67,6 +68,7 @@ def pass_context(registration: Registration, base_url: str) -> dict:
         "session": {
             "id": session.id, "title": session.title, "doors_at": session.doors_at,
             "starts_at": session.starts_at, "ends_at": session.ends_at,
+            "sequence": session.sequence,
         },
         "attendee": {
             "full_name": registration.full_name, "full_kana": registration.full_kana,

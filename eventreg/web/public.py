@@ -127,8 +127,8 @@ def pass_pdf(token: str):
 
 @bp.get("/r/<token>/calendar.ics")
 def calendar(token: str):
-    registration = _registration_or_404(token)
-    body = ics.session_event(pass_context(registration, current_app.config["BASE_URL"]))
+    registration = _registration_or_404(token)  # a cancelled one gets its METHOD:CANCEL file
+    body = ics.session_event(pass_context(registration, current_app.config["BASE_URL"]), now=clock.utcnow())
     return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
                        "Content-Disposition": 'attachment; filename="event.ics"'}
 
