@@ -29,6 +29,7 @@ from .sqlite import writing
 from .domain import outbox, passes
 from .extensions import db
 from .models import OutboxMessage
+from .web.links import registration_links
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime) -> 
         return False
     kind, left = row.kind.value, row.message_id
     described = f"outbox #{message_id} ({kind}, registration #{row.registration_id}, attempt {row.attempts})"
-    ctx = passes.pass_context(row.registration, app.config["BASE_URL"])
+    ctx = passes.pass_context(row.registration, registration_links(row.registration))
     db.session.rollback()  # end the read before the slow part; touch no ORM object after this
     try:
         mail.send(mail.build_message(ctx, kind, left))

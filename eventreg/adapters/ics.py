@@ -33,7 +33,7 @@ def session_event(ctx: dict, *, stamp: datetime | None = None) -> bytes:
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//eventreg//EN", "METHOD:PUBLISH",
         "BEGIN:VEVENT",
-        f"UID:{ctx['token']}@eventreg",
+        f"UID:registration-{ctx['registration_id']}@eventreg",  # not a secret
         f"DTSTAMP:{_utc(stamp or session['starts_at'])}",
         f"DTSTART:{_utc(session['starts_at'])}",
         f"DTEND:{_utc(session['ends_at'])}",

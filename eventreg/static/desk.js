@@ -326,7 +326,7 @@
     e.preventDefault();
     // A scanner that fires while the search field has focus: treat the code as a scan.
     var value = searchInput.value.trim();
-    if (/^(ER1:)?[A-Za-z0-9_-]{32}$/.test(value)) {
+    if (/^ER2:[A-Za-z2-7]{100,200}$/.test(value)) {  // an entry credential (domain/passes.py)
       searchInput.value = "";
       runSearch();
       submitPayload(value, "keyboard");

@@ -14,6 +14,7 @@ MESSAGES = {
     "session_started": _l("This session has already started, so the registration can no longer be cancelled online."),
     "event_changed": _l("This event was just updated. Please reload the page and register again."),
     "already_cancelled": _l("This registration has already been cancelled."),
+    "not_confirmed": _l("Only a confirmed registration can be moved to another session."),
     # Staff
     "login_failed": _l("Email or password is not correct."),
     "login_blocked": _l("Too many failed sign-ins. Please wait 15 minutes and try again."),

@@ -69,9 +69,14 @@ def world(app):
             organizer_email=organizer.email, reception_email=reception.email,
             org_token=staff.create_api_token(organizer, "scanner", now=now()),
             rec_token=staff.create_api_token(reception, "desk 2", now=now()),
-            hanako=hanako.id, hanako_token=hanako.token, ichiro=ichiro.id, ichiro_token=ichiro.token,
-            waiting=waiting.id, waiting_token=waiting.token, late=late.id, late_token=late.token,
-            gone=gone.id, gone_token=gone.token, stranger=stranger.id, stranger_token=stranger.token,
+            # <who>_token: what the QR code of their pass carries (the entry credential)
+            hanako=hanako.id, hanako_token=passes.qr_payload(hanako), ichiro=ichiro.id,
+            ichiro_token=passes.qr_payload(ichiro), waiting=waiting.id, waiting_token=passes.qr_payload(waiting),
+            late=late.id, late_token=passes.qr_payload(late), gone=gone.id, gone_token=passes.qr_payload(gone),
+            stranger=stranger.id, stranger_token=passes.qr_payload(stranger),
+            # the management secrets (view/cancel links) and entry ids, which no log may show
+            secrets=[r.token for r in (hanako, ichiro, waiting, late, gone, stranger)],
+            entry_ids={who: r.entry_id for who, r in (("hanako", hanako), ("stranger", stranger), ("gone", gone))},
         )
         assert waiting.status.value == "waitlisted"
         db.session.commit()
@@ -243,7 +248,7 @@ def test_desk_scan_method_header_goes_to_the_log(app, desk_client, world):
 
 def test_lookup_tells_what_a_pass_is_without_checking_in(app, client, world):
     response = call(client, "POST", f"/events/{world.a}/lookup", world.rec_token,
-                    {"payload": passes.qr_payload(world.hanako_token)})
+                    {"payload": world.hanako_token})
     assert response.status_code == 200
     person = response.get_json()["registration"]
     assert (person["id"], person["name"], person["kana"], person["status"]) == (
@@ -252,6 +257,8 @@ def test_lookup_tells_what_a_pass_is_without_checking_in(app, client, world):
     assert scans(app) == []  # a lookup is not a scan
     assert_error(call(client, "POST", f"/events/{world.a}/lookup", world.rec_token, {"payload": "ER1:" + "A" * 32}),
                  404, "unknown_pass")
+    assert_error(call(client, "POST", f"/events/{world.a}/lookup", world.rec_token,
+                      {"payload": "ER1:" + world.secrets[0]}), 404, "unknown_pass")  # the old format
     assert_error(call(client, "POST", f"/events/{world.a}/lookup", world.rec_token, {"payload": "garbage"}),
                  404, "unknown_pass")
     # Another event's pass is unknown here, and nothing about its holder comes back.
@@ -270,7 +277,7 @@ def test_lookup_tells_what_a_pass_is_without_checking_in(app, client, world):
     (None, {}, "unknown_pass", False),
 ])
 def test_scan_outcomes(app, client, world, who, body, result, has_registration):
-    payload = passes.qr_payload(getattr(world, f"{who}_token")) if who else "ER1:" + "B" * 32
+    payload = getattr(world, f"{who}_token") if who else "ER2:" + "B" * 136
     body = {k: getattr(world, v) for k, v in body.items()}
     response = call(client, "POST", f"/events/{world.a}/checkins", world.rec_token, {"payload": payload, **body})
     assert response.status_code == 200
@@ -508,7 +515,7 @@ def test_a_pass_token_never_reaches_a_log_line(app, client, world, caplog):
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # SQL echo is configuration, not ours
     tokens = [world.hanako_token, world.stranger_token, world.gone_token]
     for token in tokens:
-        for payload in (passes.qr_payload(token), token):
+        for payload in (token, token.lower()):
             call(client, "POST", f"/events/{world.a}/checkins", world.rec_token, {"payload": payload})
             call(client, "POST", f"/events/{world.a}/lookup", world.rec_token, {"payload": payload})
             call(client, "POST", f"/events/{world.b}/checkins", world.rec_token, {"payload": payload})
@@ -518,13 +525,15 @@ def test_a_pass_token_never_reaches_a_log_line(app, client, world, caplog):
                  {"payload": payload + "x" * 500})
     cli(app, "api-tokens", "list")
     text = "\n".join(r.getMessage() + repr(r.args) + (r.exc_text or "") for r in caplog.records)
-    for secret in tokens + [world.rec_token, world.org_token]:
-        assert secret not in text
+    entry_ids = list(world.entry_ids.values())
+    for secret in tokens + world.secrets + entry_ids + [world.rec_token, world.org_token]:
+        assert secret not in text and secret.lower() not in text
     logged = scans(app)
     assert logged and {len(s.token_hash) for s in logged} == {12}
-    assert {s.token_hash for s in logged} == {passes.token_hash(t) for t in tokens}
+    assert {s.token_hash for s in logged} == {passes.token_hash(e) for e in entry_ids}
     for row in logged:
-        assert not any(t in str(getattr(row, c.name)) for c in Scan.__table__.columns for t in tokens)
+        assert not any(t in str(getattr(row, c.name)) for c in Scan.__table__.columns
+                       for t in tokens + world.secrets + entry_ids)
 
 
 def test_another_events_pass_gives_no_registration_data(client, world):
