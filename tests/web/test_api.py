@@ -560,3 +560,61 @@ def test_unrouted_api_urls_answer_in_the_json_error_shape(client, ctx):
         response = client.open(url, method=method)
         assert response.status_code == status and response.json["error"]["code"] == code
     assert client.get("/nowhere").mimetype == "text/html"  # pages stay pages
+
+
+# --- one source for each set of values; no input makes a 500 ----------------------------------
+
+
+def test_an_unlisted_domain_code_answers_the_default_status_not_a_500(client, world, monkeypatch):
+    from eventreg.domain import checkin
+    from eventreg.domain.errors import DomainError
+    from eventreg.web import api
+
+    def new_rule(*args, **kwargs):
+        raise DomainError("a_rule_nobody_listed_yet")
+
+    monkeypatch.setattr(checkin, "undo", new_rule)
+    assert "a_rule_nobody_listed_yet" not in api.DOMAIN_STATUS
+    response = call(client, "POST", f"/events/{world.a}/registrations/{world.hanako}/undo", world.org_token, {})
+    assert_error(response, api.DEFAULT_DOMAIN_STATUS, "a_rule_nobody_listed_yet")
+    assert api.DEFAULT_DOMAIN_STATUS == 409
+
+
+def test_scan_methods_come_from_the_model(app, client, world):
+    from eventreg.models import ScanMethod
+    from eventreg.web.openapi import HEADER_SCAN_METHODS, spec
+
+    header = spec("http://x")["paths"]["/events/{event_id}/checkins"]["post"]["parameters"][1]
+    assert header["name"] == "X-Scan-Method" and header["schema"]["enum"] == list(HEADER_SCAN_METHODS)
+    assert set(HEADER_SCAN_METHODS) == {m.value for m in ScanMethod} - {"walk_in", "undo"}
+    for method in HEADER_SCAN_METHODS + ("walk_in", "undo", "bogus"):
+        call(client, "POST", f"/events/{world.a}/checkins", world.org_token, {"payload": "x"},
+             headers={"X-Scan-Method": method})
+    logged = [s.method.value for s in scans(app)]
+    assert logged == list(HEADER_SCAN_METHODS) + ["api", "api", "api"]
+
+
+@pytest.mark.parametrize("url, body", [
+    ("/events/{a}/search?q=%E5%B1%B1%00%E7%94%B0", None),
+    ("/events/{a}/search?q=%00", None),
+    ("/events/{a}/checkins", {"payload": "x", "desk": "受付\x001"}),
+    ("/events/{a}/registrations/{hanako}/checkin", {"desk": "\x00"}),
+    ("/events/{a}/registrations/{hanako}/undo", {"desk": "a\x00"}),
+    ("/events/{a}/walk-ins", {"session_id": "s2", "family_name": "佐藤", "given_name": "次郎", "family_kana": "サトウ",
+                              "given_kana": "ジロウ", "sector": "other", "desk": "\x00"}),
+])
+def test_a_nul_character_is_a_400_not_a_500(app, client, world, url, body):
+    if body is not None and body.get("session_id") == "s2":
+        body = dict(body, session_id=world.s2)
+    response = call(client, "GET" if body is None else "POST", url.format(**vars(world)), world.org_token, body)
+    assert_error(response, 400, "invalid_request")
+    assert scans(app) == []
+
+
+def test_a_nul_in_the_desk_page_query_is_dropped(client, login, world):
+    with client.application.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == world.reception_email))
+        db.session.expunge(user)
+    login(user)
+    page = client.get(f"/desk/{world.a}?desk=%E6%9D%B1%00%E5%8F%A3")
+    assert page.status_code == 200 and "東口" in page.get_data(as_text=True)
