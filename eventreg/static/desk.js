@@ -232,7 +232,10 @@
     ctx.drawImage(video, 0, 0, w, h);
     var code = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "dontInvert" });
     if (!code || !code.data) return;
-    if (code.data === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) return;
+    if (code.data === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) {
+      state.lastAt = Date.now();  // still in view: the window slides, so a pass held there scans once
+      return;
+    }
     submitPayload(code.data, "camera");
   }
 
