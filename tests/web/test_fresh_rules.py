@@ -104,25 +104,26 @@ def test_forgetting_the_cache_on_one_process_does_not_matter(client, make_event,
     assert registrations() == []
 
 
-def test_a_revoked_api_token_stops_at_its_next_request(app, client, make_event):
+def scanner(client, make_event):
+    """An event, its reception user and a bearer token that works now."""
     event = make_event()
     user = factories.make_staff("reception", events=[event])
     token = staff.create_api_token(user, "desk 1", now=datetime.now(timezone.utc))
     db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/events/{event.id}/counts", headers=headers).status_code == 200
+    return event, user, headers
+
+
+def test_a_revoked_api_token_stops_at_its_next_request(app, client, make_event):
+    event, _user, headers = scanner(client, make_event)
     db.session.execute(update(ApiToken).values(revoked_at=datetime.now(timezone.utc)))
     db.session.commit()
     assert client.get(f"/api/v1/events/{event.id}/counts", headers=headers).status_code == 401
 
 
 def test_an_unassigned_event_stops_at_the_next_request(app, client, make_event):
-    event = make_event()
-    user = factories.make_staff("reception", events=[event])
-    token = staff.create_api_token(user, "desk 1", now=datetime.now(timezone.utc))
-    db.session.commit()
-    headers = {"Authorization": f"Bearer {token}"}
-    assert client.get(f"/api/v1/events/{event.id}/counts", headers=headers).status_code == 200
+    event, user, headers = scanner(client, make_event)
     user.events.clear()
     db.session.commit()
     assert client.get(f"/api/v1/events/{event.id}/counts", headers=headers).status_code == 404
