@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Event, Registration, Status
@@ -158,6 +159,7 @@ def find_entry(credential: EntryCredential) -> Registration | None:
     row = db.session.execute(
         select(Registration, Event.pass_key).join(Event, Event.id == Registration.event_id)
         .where(Registration.entry_id == credential.entry_id)
+        .options(joinedload(Registration.session))  # the desk shows it: no second round trip
     ).first()
     if row is None:
         return None
