@@ -12,7 +12,7 @@ What it does (see docs/benchmarks.md):
    number of rows with other tokens;
 2. starts ``gunicorn -w 2 wsgi:app`` and ``gunicorn -w 2 'bare_app:create_app()'`` on loopback;
 3. drives each with wrk (one thread, a Lua script): every request POSTs
-   ``{"payload": "ER1:<token>"}`` with ``Authorization: Bearer <api token>`` and a token never sent
+   ``{"payload": "ER2:<signed entry credential>"}`` (the bare endpoint: ``ER1:<token>``) with ``Authorization: Bearer <api token>`` and a token never sent
    before (each run, warm-ups included, gets its own unused slice of the token list), so every
    request is a real check-in. Only a 200 whose body says ``"result":"ok"`` is a success; any
    other status or result and every socket error count as errors;
@@ -70,7 +70,7 @@ function request()
   end
   sent = i
   return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Authorization"] = auth},
-                    '{"payload": "ER1:' .. tokens[i] .. '"}')
+                    '{"payload": "' .. tokens[i] .. '"}')
 end
 
 function response(status, headers, body)
@@ -103,12 +103,12 @@ end
 """
 
 INSERT_PEOPLE = """
-INSERT INTO registration (event_id, session_id, token, status, family_name, given_name, family_kana,
+INSERT INTO registration (event_id, session_id, token, entry_id, status, family_name, given_name, family_kana,
     given_kana, email, organization, department, sector, phone, answers, language, created_at,
     confirmed_at, checked_in_desk, walk_in)
-SELECT %(event)s, %(session)s, t.token, 'confirmed', '山田', '花子', 'ヤマダ', 'ハナコ',
+SELECT %(event)s, %(session)s, t.token, t.entry_id, 'confirmed', '山田', '花子', 'ヤマダ', 'ハナコ',
     'bench' || t.n || '@example.org', '育て上げネット', '', 'npo', '', '{}', 'ja', now(), now(), '', false
-FROM unnest(%(tokens)s::text[]) WITH ORDINALITY AS t(token, n)
+FROM unnest(%(tokens)s::text[], %(entries)s::text[]) WITH ORDINALITY AS t(token, entry_id, n)
 """
 
 
@@ -144,17 +144,25 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
     api_token = run_flask(env, "api-tokens", "create", email, "--name", "bench scanner").strip()
     from bare_app import CREATE_PASS_TABLE_SQL
 
-    ours, bare = new_tokens(people), new_tokens(people)
+    from eventreg.domain.passes import new_entry_id, sign_entry
+
+    secrets_, bare = new_tokens(people), ["ER1:" + t for t in new_tokens(people)]  # bare_app strips ER1:
+    entries = [new_entry_id() for _ in range(people)]
     started = time.monotonic()
     with psycopg.connect(dbname=dbname, autocommit=True, **PG) as conn:
         event_id, session_id = conn.execute(
             "SELECT e.id, s.id FROM event e JOIN event_session s ON s.event_id = e.id WHERE e.slug = %s",
             (slug,)).fetchone()
         with conn.transaction():
-            conn.execute(INSERT_PEOPLE, {"event": event_id, "session": session_id, "tokens": ours})
+            conn.execute(INSERT_PEOPLE, {"event": event_id, "session": session_id, "tokens": secrets_,
+                                         "entries": entries})
             conn.execute("UPDATE event_session SET seats_taken = %s WHERE id = %s", (people, session_id))
+        [seed] = conn.execute("SELECT pass_key FROM event WHERE id = %s", (event_id,)).fetchone()
+        # What each pass's QR carries: the signed entry credential (as domain.passes.qr_payload).
+        ours = [sign_entry(seed, event_id, entry, 1) for entry in entries]
         conn.execute(CREATE_PASS_TABLE_SQL)
-        conn.execute("INSERT INTO bench_bare_pass (token) SELECT unnest(%s::text[])", (bare,))
+        conn.execute("INSERT INTO bench_bare_pass (token) SELECT unnest(%s::text[])",
+                     ([b.removeprefix("ER1:") for b in bare],))
         conn.execute("VACUUM ANALYZE registration")
         conn.execute("VACUUM ANALYZE bench_bare_pass")
     print(f"inserted {people} registrations and {people} bare passes in {time.monotonic() - started:.1f} s")
@@ -162,7 +170,7 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
 
 
 def lua_script(tokens: list[str], api_token: str) -> str:
-    listed = "{" + ",".join(f'"{t}"' for t in tokens) + "}"  # URL-safe base64: nothing to escape
+    listed = "{" + ",".join(f'"{t}"' for t in tokens) + "}"  # base32 / URL-safe base64: nothing to escape
     return LUA.replace("{TOKENS}", listed).replace("{AUTH}", f"Bearer {api_token}")
 
 

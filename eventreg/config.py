@@ -23,11 +23,9 @@ DEFAULTS: dict[str, object] = {
     # Absolute base URL used in emails and passes, e.g. https://events.example.org
     "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_TIMEZONE": "Asia/Tokyo",
-    # Seconds a web process reuses a loaded event (see web/event_cache.py); 0 turns it off.
+    # Seconds a web process reuses an event's display text (see web/event_cache.py: it decides
+    # nothing); 0 turns it off.
     "EVENT_CACHE_SECONDS": 5,
-    # Seconds a web process trusts an API token it has checked: a revoked token or a deactivated
-    # user keeps working at most this long on a process that saw it (0 checks every request).
-    "API_TOKEN_CACHE_SECONDS": 30,
     "BABEL_DEFAULT_LOCALE": "ja",
     "LANGUAGES": ["ja", "en"],
     "MAIL_SERVER": "127.0.0.1",

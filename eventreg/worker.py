@@ -34,6 +34,7 @@ from .sqlite import writing
 from .domain import outbox, passes
 from .extensions import db
 from .models import Event, OutboxMessage, StoredFile
+from .web.links import registration_links
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
     """Plain values for one message, read in the worker's short read transaction."""
     plan = {"kind": row.kind.value, "message_id": row.message_id, "files": {}}
     if row.registration_id is not None:
-        ctx = passes.pass_context(row.registration, app.config["BASE_URL"])
+        ctx = passes.pass_context(row.registration, registration_links(row.registration))
         event = ctx["event"]
         address = row.to_address or ctx["attendee"]["email"]
         if not address:

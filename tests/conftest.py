@@ -60,8 +60,6 @@ def app(database_url, tmp_path_factory):
         "MAILBOX_DIR": str(tmp_path_factory.mktemp("mail")),
         "MAIL_PORT": 1,  # nothing listens there unless a test starts an SMTP server
         "OUTBOX_LEASE_SECONDS": 60,
-        # Tests revoke tokens and deactivate users and expect it at once; the cache has its own test.
-        "API_TOKEN_CACHE_SECONDS": 0,
     })
     with app.app_context():
         upgrade()

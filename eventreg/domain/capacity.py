@@ -1,17 +1,33 @@
 """Seat counting. The database guards the seats: a conditional update, then the row count.
 
-The statements are Core and built once: they run on every registration.
+A registration's seat UPDATE checks capacity and the session's registration window together
+(``opens_at``/``closes_at``, resolved on the session row by domain.deadlines), so no rule is
+read from a copy of the event. When it takes no seat, ``why_no_seat`` asks the database once
+why. The statements are Core and built once: they run on every registration.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, or_, select, update
 
 from ..extensions import db
-from ..models import EventSession
+from ..models import Event, EventSession
+from . import deadlines
+from .deadlines import DeadlineState
 
 _seats = EventSession.__table__.c
+_now = bindparam("now", type_=_seats.closes_at.type)
+_IN_WINDOW = (or_(_seats.opens_at.is_(None), _seats.opens_at <= _now), _seats.closes_at > _now)
 _TAKE = (
+    update(EventSession.__table__)
+    .where(_seats.id == bindparam("sid"), _seats.seats_taken < _seats.capacity, *_IN_WINDOW)
+    .values(seats_taken=_seats.seats_taken + 1)
+)
+_TAKE_ANY_TIME = (
     update(EventSession.__table__)
     .where(_seats.id == bindparam("sid"), _seats.seats_taken < _seats.capacity)
     .values(seats_taken=_seats.seats_taken + 1)
@@ -21,12 +37,93 @@ _RELEASE = (
     .where(_seats.id == bindparam("sid"), _seats.seats_taken > 0)
     .values(seats_taken=_seats.seats_taken - 1)
 )
+_WHY = (
+    select(_seats.opens_at, _seats.closes_at, _seats.seats_taken, _seats.capacity,
+           Event.__table__.c.waitlist_enabled)
+    .join_from(EventSession.__table__, Event.__table__, Event.__table__.c.id == _seats.event_id)
+    .where(_seats.id == bindparam("sid"))
+)
 
 
-def take_seat(session_id: int) -> bool:
-    """Takes one seat if one is left. Safe under any number of concurrent callers."""
-    return db.session.execute(_TAKE, {"sid": session_id}).rowcount == 1
+class NoSeat(str, enum.Enum):
+    """Why a registration took no seat (the codes are DomainError codes, except waitlisted)."""
+
+    not_open = "registration_not_open"
+    closed = "registration_closed"
+    full = "session_full"  # and the waiting list is off
+    waitlisted = "waitlisted"  # full, the waiting list is on, the window is open
+    gone = "event_changed"  # the session no longer exists
+
+
+def take_seat(session_id: int, now: datetime) -> bool:
+    """Takes one seat if one is left and registration is open at ``now``. Safe under any number
+    of concurrent callers."""
+    return db.session.execute(_TAKE, {"sid": session_id, "now": now}).rowcount == 1
+
+
+def take_seat_any_time(session_id: int) -> bool:
+    """Takes one seat if one is left, whatever the registration window (walk-ins at the desk,
+    promotions from the waiting list)."""
+    return db.session.execute(_TAKE_ANY_TIME, {"sid": session_id}).rowcount == 1
 
 
 def release_seat(session_id: int) -> None:
     db.session.execute(_RELEASE, {"sid": session_id})
+
+
+def why_no_seat(session_id: int, now: datetime) -> NoSeat:
+    """After ``take_seat`` failed: one fresh query of the session's window and the event's
+    waiting-list switch decides."""
+    row = db.session.execute(_WHY, {"sid": session_id}).first()
+    if row is None:
+        return NoSeat.gone
+    state = deadlines.window_state(row.opens_at, row.closes_at, now)
+    if state == DeadlineState.not_open:
+        return NoSeat.not_open
+    if state == DeadlineState.closed:
+        return NoSeat.closed
+    return NoSeat.waitlisted if row.waitlist_enabled else NoSeat.full
+
+
+@dataclass(frozen=True)
+class Availability:
+    """One session as the event page shows it, read from the database on each request."""
+
+    id: int
+    event_id: int
+    title: str
+    doors_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    seats_taken: int
+    opens_at: datetime | None
+    closes_at: datetime
+    waitlist_enabled: bool
+    state: DeadlineState
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def full(self) -> bool:
+        return self.seats_left == 0
+
+
+_AVAILABILITY = (
+    select(_seats.id, _seats.event_id, _seats.title, _seats.doors_at, _seats.starts_at, _seats.ends_at, _seats.capacity,
+           _seats.seats_taken, _seats.opens_at, _seats.closes_at, Event.__table__.c.waitlist_enabled)
+    .join_from(EventSession.__table__, Event.__table__, Event.__table__.c.id == _seats.event_id)
+    .where(_seats.event_id == bindparam("eid"))
+    .order_by(_seats.starts_at, _seats.id)
+)
+
+
+def availability(event_id: int, now: datetime) -> list[Availability]:
+    """The event's sessions with seats, window and waiting-list switch: one cheap query, never
+    a cached copy."""
+    return [
+        Availability(**row._mapping, state=deadlines.window_state(row.opens_at, row.closes_at, now))
+        for row in db.session.execute(_AVAILABILITY, {"eid": event_id})
+    ]

@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..models import Event, EventSession, MailKind, Registration, Scan, ScanResult, Status
+from ..models import Event, EventSession, MailKind, Registration, Scan, ScanMethod, ScanResult, Status
 from . import capacity, outbox, passes
 from . import registration as registrations
 from .errors import DomainError
@@ -27,6 +27,16 @@ KANA_ROWS = {
     "a": "アイウエオァィゥェォヴ", "ka": "カキクケコガギグゲゴ", "sa": "サシスセソザジズゼゾ",
     "ta": "タチツテトダヂヅデドッ", "na": "ナニヌネノ", "ha": "ハヒフヘホバビブベボパピプペポ",
     "ma": "マミムメモ", "ya": "ヤユヨャュョ", "ra": "ラリルレロ", "wa": "ワヲンヮ",
+}
+
+
+# What a scan of a valid, current pass answers for each registration status. Only "ok" lets the
+# desk check the person in; a new status must be added here (tests/domain/test_checkin.py checks
+# that every Status is listed).
+RESULT_OF_STATUS: dict[Status, ScanResult] = {
+    Status.confirmed: ScanResult.ok,
+    Status.waitlisted: ScanResult.waitlisted,
+    Status.cancelled: ScanResult.cancelled,
 }
 
 
@@ -52,7 +62,9 @@ _CHECK_IN = (
 
 
 def _log(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
-         method: str, desk: str, user_id: int | None, session_id: int | None, now: datetime) -> None:
+         method: ScanMethod, desk: str, user_id: int | None, session_id: int | None, now: datetime) -> None:
+    """``token`` is what identifies the pass (the entry id, or the unreadable text); only a
+    short hash of it is stored."""
     db.session.execute(_LOG, {
         "event_id": event_id, "session_id": session_id,
         "registration_id": registration.id if registration is not None else None,
@@ -61,23 +73,47 @@ def _log(event_id: int, result: ScanResult, *, registration: Registration | None
     })
 
 
-def scan(payload: str, *, event: Event, session_id: int | None = None, method: str, desk: str,
+def scan(payload: str, *, event: Event, session_id: int | None = None, method: ScanMethod, desk: str,
          user_id: int | None, now: datetime) -> ScanOutcome:
-    """Checks in the holder of a QR payload (or a bare token) at ``event`` (and ``session_id``)."""
-    token = passes.token_from_payload(payload or "")
-    registration = passes.find(token) if token else None
+    """Checks in the holder of an entry credential (the QR payload) at ``event`` (and ``session_id``).
+
+    The signature is verified with the key of the pass's event; a pass whose entry version is
+    older than the registration's was replaced (cancelled, or moved to another session).
+    """
+    credential = passes.parse(payload or "")
+    registration = passes.find_entry(credential) if credential is not None else None
     if registration is None:
         outcome = ScanOutcome(ScanResult.unknown_pass)
     elif registration.event_id != event.id:
         outcome = ScanOutcome(ScanResult.wrong_event)
+    elif credential.entry_version != registration.entry_version:
+        outcome = _stale(registration, credential.entry_version)
     else:
         outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
-    _log(event.id, outcome.result, registration=outcome.registration, token=token or "",
+    logged = credential.entry_id if credential is not None else (payload or "").strip()[:200]
+    _log(event.id, outcome.result, registration=outcome.registration, token=logged,
          method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
     return outcome
 
 
-def check_in_by_id(registration_id: int, *, event: Event, session_id: int | None = None, method: str,
+def _stale(registration: Registration, entry_version: int) -> ScanOutcome:
+    if entry_version > registration.entry_version:  # signed but never issued: treat as unknown
+        return ScanOutcome(ScanResult.unknown_pass)
+    if registration.status == Status.cancelled:
+        return ScanOutcome(ScanResult.cancelled, registration)
+    return ScanOutcome(ScanResult.superseded, registration)
+
+
+def lookup(payload: str, *, event: Event) -> Registration | None:
+    """The registration of a current pass of ``event`` (nothing is checked in or logged)."""
+    credential = passes.parse(payload or "")
+    registration = passes.find_entry(credential) if credential is not None else None
+    if registration is None or registration.event_id != event.id:
+        return None
+    return registration
+
+
+def check_in_by_id(registration_id: int, *, event: Event, session_id: int | None = None, method: ScanMethod,
                    desk: str, user_id: int | None, now: datetime) -> ScanOutcome:
     """The same check-in for a person found by search (no pass at hand)."""
     registration = db.session.get(Registration, registration_id)
@@ -92,18 +128,17 @@ def check_in_by_id(registration_id: int, *, event: Event, session_id: int | None
 def check_in(registration: Registration, *, session_id: int | None, desk: str, now: datetime) -> ScanOutcome:
     if session_id is not None and registration.session_id != session_id:
         return ScanOutcome(ScanResult.wrong_session, registration)
-    if registration.status == Status.cancelled:
-        return ScanOutcome(ScanResult.cancelled, registration)
-    if registration.status == Status.waitlisted:
-        return ScanOutcome(ScanResult.waitlisted, registration)
+    admitted = RESULT_OF_STATUS[registration.status]
+    if admitted != ScanResult.ok:
+        return ScanOutcome(admitted, registration)
     result = db.session.execute(_CHECK_IN, {"rid": registration.id, "now": now, "desk": desk[:50]})
     if result.rowcount == 1:  # we won: the row holds exactly what we wrote
         set_committed_value(registration, "checked_in_at", now)
         set_committed_value(registration, "checked_in_desk", desk[:50])
         return ScanOutcome(ScanResult.ok, registration)
     db.session.refresh(registration)  # the winner's time and desk, whoever won
-    if registration.status != Status.confirmed:  # cancelled between the read and the update
-        return ScanOutcome(ScanResult(registration.status.value), registration)
+    if RESULT_OF_STATUS[registration.status] != ScanResult.ok:  # changed between the read and the update
+        return ScanOutcome(RESULT_OF_STATUS[registration.status], registration)
     return ScanOutcome(ScanResult.already_checked_in, registration)
 
 
@@ -121,7 +156,7 @@ def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, 
     if result.rowcount != 1:
         raise DomainError("not_checked_in")
     db.session.refresh(registration)
-    _log(event.id, ScanResult.undone, registration=registration, token="", method="undo", desk=desk,
+    _log(event.id, ScanResult.undone, registration=registration, token="", method=ScanMethod.undo, desk=desk,
          user_id=user_id, session_id=registration.session_id, now=now)
     return registration
 
@@ -175,10 +210,10 @@ def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: 
             now: datetime) -> Registration:
     """Registers someone at the desk on the day and checks them in at once.
 
-    No deadline and no waiting list: a seat must be free. The email is optional; with one, the
-    confirmation (and pass) is sent as for any registration.
+    No deadline and no waiting list: a seat must be free (the database's count decides). The
+    email is optional; with one, the confirmation (and pass) is sent as for any registration.
     """
-    if not capacity.take_seat(session.id):
+    if not capacity.take_seat_any_time(session.id):
         raise DomainError("session_full")
     registration_id = registrations.insert_unless_active(dict(
         event_id=session.event_id, session_id=session.id, token=passes.new_token(),
@@ -190,6 +225,6 @@ def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: 
     registration = db.session.get(Registration, registration_id)
     if registration.email:
         outbox.enqueue(registration_id, MailKind.confirmation, now)
-    _log(session.event_id, ScanResult.walk_in, registration=registration, token="", method="walk_in",
+    _log(session.event_id, ScanResult.walk_in, registration=registration, token="", method=ScanMethod.walk_in,
          desk=desk, user_id=user_id, session_id=session.id, now=now)
     return registration

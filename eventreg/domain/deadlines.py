@@ -7,6 +7,7 @@ falls after the session starts. All results are aware UTC.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -39,21 +40,36 @@ def resolve_window(event: Event, session: EventSession) -> None:
     session.closes_at = deadline_for(event, session)
 
 
-def state(event: Event, session: EventSession, now: datetime) -> str:
-    """'not_open', 'open' or 'closed' at ``now``. The deadline instant itself is closed."""
-    if event.registration_opens_at is not None and now < event.registration_opens_at:
-        return "not_open"
-    if now >= deadline_for(event, session):
-        return "closed"
-    return "open"
+class DeadlineState(str, enum.Enum):
+    not_open = "not_open"
+    open = "open"
+    closed = "closed"
 
 
-def check_open(event: Event, session: EventSession, now: datetime) -> None:
-    current = state(event, session, now)
-    if current == "not_open":
-        raise DomainError("registration_not_open")
-    if current == "closed":
-        raise DomainError("registration_closed")
+def window_state(opens_at: datetime | None, closes_at: datetime, now: datetime) -> DeadlineState:
+    """The state of a registration window at ``now``. The deadline instant itself is closed.
+
+    The same comparison as the seat UPDATE in domain.capacity (opens_at <= now < closes_at)."""
+    if opens_at is not None and now < opens_at:
+        return DeadlineState.not_open
+    if now >= closes_at:
+        return DeadlineState.closed
+    return DeadlineState.open
+
+
+def state(session: EventSession, now: datetime) -> DeadlineState:
+    """The session's registration state at ``now``, from the window stored on its row."""
+    return window_state(session.opens_at, session.closes_at, now)
+
+
+REFUSALS = {DeadlineState.not_open: "registration_not_open", DeadlineState.closed: "registration_closed"}
+
+
+def check_open(session: EventSession, now: datetime) -> None:
+    """DomainError registration_not_open / registration_closed unless the window is open."""
+    current = state(session, now)
+    if current in REFUSALS:
+        raise DomainError(REFUSALS[current])
 
 
 def check_cancellable(session: EventSession, now: datetime) -> None:

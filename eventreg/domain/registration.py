@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime
@@ -14,6 +15,7 @@ from ..extensions import db
 from ..models import EventSession, MailKind, Registration, Sector, Status
 from ..models.registration import ACTIVE
 from . import capacity, deadlines, outbox, passes
+from .capacity import NoSeat
 from .errors import DomainError
 
 
@@ -34,11 +36,19 @@ class Applicant:
     language: str = "ja"
 
 
+class Result(str, enum.Enum):
+    """What a sign-up did."""
+
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    duplicate = "duplicate"  # the email already held a registration: its pass was sent again
+
+
 @dataclass
 class Outcome:
     registration_id: int
-    token: str
-    result: str  # "confirmed", "waitlisted" or "duplicate"
+    token: str  # the management secret, for the redirect to /r/<token> (never shown otherwise)
+    result: Result
 
     @property
     def registration(self) -> Registration:
@@ -57,7 +67,7 @@ def find_active(session_id: int, email: str) -> Registration | None:
 
 def _resend(existing: Registration, now: datetime) -> Outcome:
     outbox.enqueue(existing.id, MailKind.pass_resent, now)
-    return Outcome(existing.id, existing.token, "duplicate")
+    return Outcome(existing.id, existing.token, Result.duplicate)
 
 
 def insert_unless_active(values: dict) -> int | None:
@@ -89,22 +99,28 @@ def _insert_statement(dialect: str):
 def register(session: EventSession, applicant: Applicant, *, now: datetime) -> Outcome:
     """Confirms, waitlists, or recognises a second sign-up with the same email.
 
+    Every rule is read from the database at the moment of the write: the seat UPDATE checks
+    capacity and the session's window together; when it takes no seat, one fresh query of the
+    window and the event's waiting-list switch decides (``capacity.why_no_seat``). Only
+    ``session.id`` and ``session.event_id`` are read from ``session``.
+
     A duplicate never takes a second seat: the pass link is emailed again instead, to the
     address on file, so a stranger typing someone's email learns nothing.
     """
-    event = session.event
-    deadlines.check_open(event, session, now)
-    seated = capacity.take_seat(session.id)
-    if not seated and not event.waitlist_enabled:
-        existing = find_active(session.id, applicant.email)
-        if existing is None:
-            raise DomainError("session_full")
-        return _resend(existing, now)
+    session_id, event_id = session.id, session.event_id
+    seated = capacity.take_seat(session_id, now)
+    if not seated:
+        why = capacity.why_no_seat(session_id, now)
+        if why != NoSeat.waitlisted:
+            existing = find_active(session_id, applicant.email) if why == NoSeat.full else None
+            if existing is None:
+                raise DomainError(why.value)
+            return _resend(existing, now)
     status = Status.confirmed if seated else Status.waitlisted
     token = passes.new_token()
     registration_id = insert_unless_active(dict(
-        event_id=event.id,
-        session_id=session.id,
+        event_id=event_id,
+        session_id=session_id,
         token=token,
         entry_id=passes.new_entry_id(),
         status=status,
@@ -114,11 +130,11 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
     ))
     if registration_id is None:
         if seated:
-            capacity.release_seat(session.id)
-        return _resend(find_active(session.id, applicant.email), now)
+            capacity.release_seat(session_id)
+        return _resend(find_active(session_id, applicant.email), now)
     kind = MailKind.confirmation if seated else MailKind.waitlisted
     outbox.enqueue(registration_id, kind, now)
-    return Outcome(registration_id, token, status.value)
+    return Outcome(registration_id, token, Result.confirmed if seated else Result.waitlisted)
 
 
 def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
@@ -129,7 +145,8 @@ def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
     result = db.session.execute(
         update(Registration)
         .where(Registration.id == registration.id, Registration.status != Status.cancelled)
-        .values(status=Status.cancelled, cancelled_at=now)
+        # entry_version + 1: every pass printed or sent so far scans as "cancelled".
+        .values(status=Status.cancelled, cancelled_at=now, entry_version=Registration.entry_version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -152,7 +169,7 @@ def promote_waiting(session_id: int, *, now: datetime) -> list[Registration]:
             .order_by(Registration.id)
             .limit(1)
         )
-        if candidate is None or not capacity.take_seat(session_id):
+        if candidate is None or not capacity.take_seat_any_time(session_id):
             return promoted
         result = db.session.execute(
             update(Registration)
@@ -167,3 +184,33 @@ def promote_waiting(session_id: int, *, now: datetime) -> list[Registration]:
         db.session.refresh(candidate)
         outbox.enqueue(candidate.id, MailKind.promoted, now)
         promoted.append(candidate)
+
+
+def move(registration: Registration, to_session: EventSession, *, now: datetime) -> list[Registration]:
+    """Moves a confirmed registration to another session of its event (staff, no deadline: a
+    seat must be free there). The old pass stops working (``superseded``), a new one is sent,
+    and the freed seat goes to the first waiting person. Returns those promoted."""
+    if to_session.event_id != registration.event_id or to_session.id == registration.session_id:
+        raise DomainError("invalid_request")
+    if registration.status != Status.confirmed:
+        raise DomainError("not_confirmed")
+    if not capacity.take_seat_any_time(to_session.id):
+        raise DomainError("session_full")
+    old_session_id = registration.session_id
+    try:
+        result = db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration.id, Registration.status == Status.confirmed,
+                   Registration.session_id == old_session_id)
+            .values(session_id=to_session.id, entry_version=Registration.entry_version + 1,
+                    checked_in_at=None, checked_in_desk="")
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError:  # the email already holds a registration there; the caller rolls back
+        raise DomainError("already_registered") from None
+    if result.rowcount != 1:
+        raise DomainError("not_confirmed")  # cancelled or moved meanwhile; the caller rolls back
+    db.session.refresh(registration)
+    outbox.enqueue(registration.id, MailKind.pass_resent, now)
+    capacity.release_seat(old_session_id)
+    return promote_waiting(old_session_id, now=now)

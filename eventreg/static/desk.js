@@ -232,7 +232,10 @@
     ctx.drawImage(video, 0, 0, w, h);
     var code = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "dontInvert" });
     if (!code || !code.data) return;
-    if (code.data === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) return;
+    if (code.data === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) {
+      state.lastAt = Date.now();  // still in view: the window slides, so a pass held there scans once
+      return;
+    }
     submitPayload(code.data, "camera");
   }
 
@@ -326,7 +329,7 @@
     e.preventDefault();
     // A scanner that fires while the search field has focus: treat the code as a scan.
     var value = searchInput.value.trim();
-    if (/^(ER1:)?[A-Za-z0-9_-]{32}$/.test(value)) {
+    if (/^ER2:[A-Za-z2-7]{100,200}$/.test(value)) {  // an entry credential (domain/passes.py)
       searchInput.value = "";
       runSearch();
       submitPayload(value, "keyboard");

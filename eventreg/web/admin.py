@@ -6,7 +6,7 @@ GET /admin/events/<event_id>/badges.pdf   all confirmed badges, A4 10-up, in fur
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +15,7 @@ from ..domain.passes import pass_context
 from ..extensions import db
 from ..models import Event, Registration, Scan, Status
 from .auth import organizer_only
+from .links import registration_links
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -47,9 +48,8 @@ def badge_sheet(event_id: int):
         .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
         .options(selectinload(Registration.session))
     ).all()
-    base = current_app.config["BASE_URL"]
     from ..adapters import badges  # WeasyPrint-backed: loaded on the first sheet
 
-    body = badges.render_badge_sheet([pass_context(r, base) for r in people])
+    body = badges.render_badge_sheet([pass_context(r, registration_links(r)) for r in people])
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": f'attachment; filename="badges-{event.slug}.pdf"'}

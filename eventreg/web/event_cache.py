@@ -1,10 +1,14 @@
-"""A per-process cache of published events (with sessions and questions) for the public pages.
+"""A per-process cache of published events for the public pages: display text only.
 
-Loading an event with its sessions and questions costs about 2 ms of CPU, a third of a
-registration; merging a cached copy into the request's session costs about 0.1 ms. Entries live
-EVENT_CACHE_SECONDS (default 5): an edit shows up within that time. Nothing that must be exact is
-read from the copy: seats are taken by a conditional UPDATE in the database, and "seats left" on
-the page may lag by those few seconds.
+What it serves: the title, description, venue, contact, questions and time zone of an event,
+which change rarely and cost about 2 ms of CPU to load with their questions. Entries live
+EVENT_CACHE_SECONDS (default 5): an edit shows up within that time.
+
+**It decides nothing.** Seats left, 満席, the waiting list switch, opening and deadline come from
+the database on every request (``domain.capacity.availability``), and the registration itself is
+decided by the conditional seat UPDATE and one fresh query (``domain.registration.register``).
+So a stale copy on one server, or ``forget`` clearing only this process, can only show an old
+description for a few seconds, never accept or refuse anyone.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import time
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
 from ..models import Event
@@ -23,33 +27,33 @@ _entries: dict[tuple, tuple[float, Event]] = {}
 
 
 def _cached(key: tuple, *where) -> Event | None:
-    """The event, attached to the current database session, or None."""
+    """The event, attached to the current database session, or None. Its sessions are not
+    part of the copy: read them with domain.capacity.availability."""
     ttl = float(current_app.config["EVENT_CACHE_SECONDS"])
     hit = _entries.get(key)
     if hit is not None and time.monotonic() - hit[0] < ttl:
         return db.session.merge(hit[1], load=False)
-    event = db.session.execute(
-        select(Event).where(*where)
-        .options(joinedload(Event.sessions), joinedload(Event.questions))  # one round trip
-    ).unique().scalar_one_or_none()
-    if event is None or ttl <= 0:
-        return event
+    statement = select(Event).where(*where).options(selectinload(Event.questions))
+    if ttl <= 0:
+        return db.session.scalars(statement).one_or_none()
+    # Loaded in a session of its own, so the copy never takes an object from the request's.
+    with Session(db.engine) as own:
+        event = own.scalars(statement).one_or_none()
+        own.expunge_all()
+    if event is None:
+        return None
     if len(_entries) >= _MAX_ENTRIES:
         _entries.clear()
-    db.session.expunge(event)  # the cache keeps a detached copy; the request gets its own
-    _entries[key] = (time.monotonic(), event)
+    _entries[key] = (time.monotonic(), event)  # a detached copy; each request gets its own
     return db.session.merge(event, load=False)
 
 
 def published_event(slug: str) -> Event | None:
-    """For the public pages."""
+    """For the public pages (display text)."""
     return _cached(("slug", slug), Event.slug == slug, Event.published.is_(True))
 
 
-def event_by_id(event_id: int) -> Event | None:
-    """For the desk API, published or not."""
-    return _cached(("id", event_id), Event.id == event_id)
-
-
 def forget(slug: str) -> None:
+    """Drops this process's copy (a replaced event shows at once here; elsewhere within
+    EVENT_CACHE_SECONDS, which only affects display)."""
     _entries.pop(("slug", slug), None)

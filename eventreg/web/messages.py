@@ -15,6 +15,7 @@ MESSAGES = {
     "event_changed": _l("This event was just updated. Please reload the page and register again."),
     "already_cancelled": _l("This registration has already been cancelled."),
     "invalid_rule": _l("Enter a time as \"1d@12:00\" (days before at a time), \"2h\" (hours before) or a date and time with its UTC offset."),
+    "not_confirmed": _l("Only a confirmed registration can be moved to another session."),
     # Staff
     "login_failed": _l("Email or password is not correct."),
     "login_blocked": _l("Too many failed sign-ins. Please wait 15 minutes and try again."),

@@ -7,13 +7,19 @@ responses validate against these schemas.
 
 from __future__ import annotations
 
+from ..models import ScanMethod, Sector, Status
+
+# The values a client may send in X-Scan-Method: how the pass was read. Made from the model's
+# enum (walk_in and undo are written by their own endpoints, never claimed by a client).
+HEADER_SCAN_METHODS = tuple(m.value for m in ScanMethod if m not in (ScanMethod.walk_in, ScanMethod.undo))
+
 # Every error code the API answers with, its HTTP status, and when. Scan *results* (ok,
 # already_checked_in, …) are not errors: they come with 200 from /checkins and /checkin.
 ERRORS: dict[str, tuple[int, str]] = {
     "invalid_request": (400, "The body is not a JSON object, or a field has the wrong type or value "
                              "(payload not a string or longer than 500 characters, session_id not a "
-                             "session of this event, desk not a string, text with lone UTF-16 surrogates; walk-in values "
-                             "not strings)."),
+                             "session of this event, desk not a string, NUL characters in desk or q, text with lone "
+                             "UTF-16 surrogates; walk-in values not strings)."),
     "csrf_failed": (400, "Session (desk page) authentication only: the X-CSRFToken header is missing "
                          "or invalid on a POST."),
     "unauthorized": (401, "No valid bearer token and no signed-in staff session (unknown or revoked "
@@ -30,6 +36,8 @@ ERRORS: dict[str, tuple[int, str]] = {
                                 "session; search for the name and check them in instead."),
     "event_changed": (409, "Walk-in only: the session was removed (event replaced) meanwhile."),
 }
+# Any other domain code the server may produce one day (a rule newer than this document) answers
+# 409 with that code (web/api.py DEFAULT_DOMAIN_STATUS), never a 500.
 
 # Outcomes of a check-in (HTTP 200). "ok" is the only one that let someone in.
 SCAN_RESULTS = {
@@ -108,7 +116,7 @@ SCHEMAS = {
             "kana": {"type": "string", "example": "ヤマダ ハナコ"},
             "organization": {"type": "string"},
             "department": {"type": "string"},
-            "status": {"type": "string", "enum": ["confirmed", "waitlisted", "cancelled"]},
+            "status": {"type": "string", "enum": [s.value for s in Status]},
             "walk_in": {"type": "boolean"},
             "session": _ref("Session"),
             "checked_in_at": {"type": "string", "format": "date-time", "nullable": True,
@@ -158,6 +166,15 @@ SCHEMAS = {
             "walk_ins": {"type": "integer", "description": "Of those, registered at the desk."},
         },
     },
+    "PassKey": {
+        "type": "object", "required": ["event_id", "algorithm", "format", "public_key"], "additionalProperties": False,
+        "properties": {
+            "event_id": {"type": "integer"},
+            "algorithm": {"type": "string", "enum": ["Ed25519"]},
+            "format": {"type": "string", "enum": ["ER2"]},
+            "public_key": {"type": "string", "description": "The raw 32-byte public key, base64url without padding."},
+        },
+    },
     "SearchResults": {
         "type": "object", "required": ["results"], "additionalProperties": False,
         "properties": {"results": {"type": "array", "maxItems": 30, "items": _ref("Registration")}},
@@ -170,7 +187,8 @@ DESK = {"type": "string", "maxLength": 50,
 SESSION_ID = {"type": "integer", "nullable": True,
               "description": "Check in for this session only (else: wrong_session). Not a boolean."}
 PAYLOAD = {"type": "string", "maxLength": 500,
-           "description": "Exactly what the scanner read: `ER1:<token>` (the bare token also works)."}
+           "description": "Exactly what the scanner read: the entry credential `ER2:<base32>` (any letter "
+                          "case). See `/events/{event_id}/pass-key` for its format."}
 
 BODIES = {
     "Payload": {"type": "object", "required": ["payload"], "properties": {"payload": PAYLOAD}},
@@ -189,7 +207,7 @@ BODIES = {
             "given_kana": {"type": "string"},
             "organization": {"type": "string", "maxLength": 100},
             "sector": {"type": "string",
-                       "enum": ["company", "npo", "government", "university", "individual", "other"]},
+                       "enum": [s.value for s in Sector]},
             "email": {"type": "string", "description": "Optional; with one, the pass is emailed."},
             "desk": DESK,
         },
@@ -239,9 +257,11 @@ PATHS = {
         "description": "Always logged. Every outcome answers 200 with a `result` (see ScanOutcome); only "
                        "`ok` means the person was let in now. The same pass scanned at two desks at once "
                        "gives one `ok` and one `already_checked_in`. Send the header "
-                       "`X-Scan-Method: camera|keyboard` to tell the log how the pass was read.",
+                       "`X-Scan-Method` to tell the log how the pass was read (another value logs `api`). "
+                       "A pass whose entry version is older than the registration's answers `cancelled` "
+                       "(cancelled since) or `superseded` (moved to another session).",
         "parameters": [EVENT_ID, {"name": "X-Scan-Method", "in": "header", "required": False,
-                                  "schema": {"type": "string", "enum": ["camera", "keyboard", "search", "api", "desk"]}}],
+                                  "schema": {"type": "string", "enum": list(HEADER_SCAN_METHODS)}}],
         "requestBody": _body("Scan", "The scanned payload, optionally a session and desk name."),
         "responses": {"200": _json(_ref("ScanOutcome"), "The outcome (also for passes that are not let in)."),
                       **_errors(*COMMON_POST)},
@@ -272,6 +292,17 @@ PATHS = {
                                 "event_changed")},
     }},
 }
+
+PATHS["/events/{event_id}/pass-key"] = {"get": {
+    "summary": "The public key that signs this event's passes (for an offline desk)",
+    "description": "A pass's QR code carries `ER2:` + base32 (RFC 4648, no padding) of 85 bytes: version "
+                   "(1 byte, 2), event id (4 bytes), entry id (12 bytes), entry version (4 bytes), all "
+                   "big-endian, then the Ed25519 signature (64 bytes) of `eventreg entry pass\\0` followed "
+                   "by the 21 bytes before it. A pass that verifies with this key was issued by this "
+                   "server; whether it is still current (not cancelled or moved) only the server knows.",
+    "parameters": [EVENT_ID],
+    "responses": {"200": _json(_ref("PassKey"), "The event's public key."), **_errors(*COMMON_GET)},
+}}
 
 DESCRIPTION = """\
 For scanner apps and the desk page.

@@ -11,7 +11,7 @@ GET, POST /r/<token>/cancel        confirm, then cancel
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,20 +19,24 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..adapters import ics, pdf, qr
-from ..domain import deadlines, passes
+from ..domain import capacity, deadlines, passes
 from ..domain import registration as registrations
+from ..domain.deadlines import DeadlineState
 from ..domain.errors import DomainError
 from ..domain.passes import pass_context
+from ..domain.registration import Result
 from ..extensions import db
 from ..models import Event, EventSession, Status
 from . import event_cache
 from .forms import registration_form
+from .links import registration_links
 from .messages import message
 
 bp = Blueprint("public", __name__)
 
 
 def _event_or_404(slug: str) -> Event:
+    """The event's display text (title, description, questions) from the per-process cache."""
     event = event_cache.published_event(slug)
     if event is None:
         abort(404)
@@ -40,8 +44,15 @@ def _event_or_404(slug: str) -> Event:
 
 
 def _registration_or_404(token: str):
-    registration = passes.find(token)
+    registration = passes.find_by_token(token)
     if registration is None:
+        abort(404)
+    return registration
+
+
+def _usable_or_404(token: str):
+    registration = _registration_or_404(token)
+    if not passes.usable(registration):
         abort(404)
     return registration
 
@@ -62,22 +73,34 @@ def index():
 def event_page(slug: str):
     event = _event_or_404(slug)
     now = clock.utcnow()
-    states = {s.id: deadlines.state(event, s, now) for s in event.sessions}
-    open_sessions = [s for s in event.sessions if states[s.id] == "open"]
+    # Seats, window and waiting list from the database on every request, never from the cache.
+    sessions = capacity.availability(event.id, now)
+    if not sessions:  # this process's copy is of a replaced event: load the current one
+        event_cache.forget(slug)
+        event = _event_or_404(slug)
+        sessions = capacity.availability(event.id, now)
+    open_sessions = [s for s in sessions if s.state == DeadlineState.open]
     form = registration_form(event, open_sessions, request.form if request.method == "POST" else None)
-    if request.method == "POST" and open_sessions and form.validate_on_submit():
-        response = _register(event, form, now)
-        if response is not None:
-            return response
+    refusal = None
+    if request.method == "POST":
+        asked = request.form.get("session_id", type=int)
+        chosen = next((s for s in sessions if s.id == asked), None)
+        if asked is not None and chosen is None:  # the page showed a replaced version: show the new one
+            flash(message("event_changed"), "error")
+            return redirect(url_for("public.event_page", slug=slug))
+        if chosen is not None and chosen.state != DeadlineState.open:
+            refusal = message(deadlines.REFUSALS[chosen.state])
+        elif open_sessions and form.validate_on_submit():
+            response = _register(event, form, open_sessions, now)
+            if response is not None:
+                return response
     status = 400 if request.method == "POST" else 200
-    return render_template(
-        "public/event.html", event=event, form=form, states=states,
-        deadlines={s.id: deadlines.deadline_for(event, s) for s in event.sessions},
-    ), status
+    return render_template("public/event.html", event=event, form=form, sessions=sessions,
+                           refusal=refusal), status
 
 
-def _register(event: Event, form, now):
-    session = next(s for s in event.sessions if s.id == form.session_id.data)
+def _register(event: Event, form, open_sessions, now):
+    session = next(s for s in open_sessions if s.id == form.session_id.data)
     applicant = registrations.Applicant(
         **{name: form[name].data for name in (
             "family_name", "given_name", "family_kana", "given_kana", "email",
@@ -96,7 +119,7 @@ def _register(event: Event, form, now):
         form.session_id.errors.append(message(exc.code))
         return None
     db.session.commit()
-    if outcome.result == "duplicate":
+    if outcome.result == Result.duplicate:
         return redirect(url_for("public.resent", slug=event.slug))
     # The welcome is a query flag, not a flash: the session cookie stays unchanged (and unsigned).
     return redirect(url_for("public.registration", token=outcome.token, welcome=1))
@@ -110,25 +133,26 @@ def resent(slug: str):
 @bp.get("/r/<token>")
 def registration(token: str):
     registration = _registration_or_404(token)
-    svg = qr.svg(passes.qr_payload(token)) if registration.status == Status.confirmed else None
+    # The QR carries the entry credential, never the management secret in this page's URL.
+    svg = qr.svg(passes.qr_payload(registration)) if passes.usable(registration) else None
     return render_template("public/registration.html", r=registration, qr_svg=svg,
                            welcome=request.args.get("welcome") == "1")
 
 
 @bp.get("/r/<token>/pass.pdf")
 def pass_pdf(token: str):
-    registration = _registration_or_404(token)
-    if registration.status != Status.confirmed:
-        abort(404)
-    body = pdf.render_pass(pass_context(registration, current_app.config["BASE_URL"]))
+    registration = _usable_or_404(token)
+    body = pdf.render_pass(pass_context(registration, registration_links(registration)))
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": 'inline; filename="pass.pdf"'}
 
 
 @bp.get("/r/<token>/calendar.ics")
 def calendar(token: str):
-    registration = _registration_or_404(token)  # a cancelled one gets its METHOD:CANCEL file
-    body = ics.session_event(pass_context(registration, current_app.config["BASE_URL"]), now=clock.utcnow())
+    registration = _registration_or_404(token)
+    if registration.status != Status.cancelled and not passes.usable(registration):
+        abort(404)  # a waiting-list place is no calendar entry yet; a cancelled one gets METHOD:CANCEL
+    body = ics.session_event(pass_context(registration, registration_links(registration)), now=clock.utcnow())
     return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
                        "Content-Disposition": 'attachment; filename="event.ics"'}
 

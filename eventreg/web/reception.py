@@ -14,14 +14,16 @@ import json
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 
+from ..domain import passes
 from ..domain.checkin import KANA_ROWS
 from ..domain.passes import pass_context
 from ..extensions import db
-from ..models import Event, Registration, Status
+from ..models import Event, Registration
 from .auth import desk_access
+from .links import registration_links
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
 
@@ -51,7 +53,7 @@ def jsqr():
 
 def _registration_of(event: Event, registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event.id or registration.status != Status.confirmed:
+    if registration is None or registration.event_id != event.id or not passes.usable(registration):
         abort(404)
     return registration
 
@@ -62,7 +64,8 @@ def desk(event: Event):
     session_id = request.args.get("session", type=int)
     if session_id is not None and session_id not in {s.id for s in event.sessions}:
         abort(404)
-    desk_name = (request.args.get("desk") or current_user.name)[:50]
+    # No control characters (a NUL would reach the database with every scan and fail there).
+    desk_name = "".join(ch for ch in (request.args.get("desk") or current_user.name) if ch >= " ")[:50]
     return render_template("reception/desk.html", event=event, session_id=session_id,
                            desk_name=desk_name, kana_rows=list(KANA_ROWS))
 
@@ -80,6 +83,7 @@ def badge_pdf(event: Event, registration_id: int):
     registration = _registration_of(event, registration_id)
     from ..adapters import badges  # WeasyPrint-backed: loaded on the first badge
 
-    body = badges.render_badge(pass_context(registration, current_app.config["BASE_URL"]))
+    # The badge's QR is the entry credential (see domain.passes: it opens nothing, shows nothing).
+    body = badges.render_badge(pass_context(registration, registration_links(registration)))
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"'}

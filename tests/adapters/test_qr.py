@@ -11,13 +11,14 @@ import zxingcpp
 from PIL import Image
 
 from eventreg.adapters import pdf, qr
-from eventreg.domain.passes import new_token, qr_payload
+from eventreg.domain.passes import new_entry_id, sign_entry
 
-PAYLOADS = [
-    "ER1:Zq3xY8vLm2Pk7sT1wR5nB4cD6fG9hJ0a",
-    qr_payload(new_token()),
-    qr_payload("-_" * 16),  # every URL-safe special character a token may hold
-]
+# payload -> modules per side with the quiet zone
+PAYLOADS = {
+    "ER1:Zq3xY8vLm2Pk7sT1wR5nB4cD6fG9hJ0a": 37,  # 36 characters: version 3 (29 modules)
+    sign_entry("a seed", 42, new_entry_id(), 1): 49,  # an entry credential: version 6 (41 modules)
+    sign_entry("a seed", 2**31 - 1, "-_" * 8, 2**32 - 1): 49,  # largest ids, URL-safe specials
+}
 
 
 def png_image(payload: str, box_size: int) -> Image.Image:
@@ -31,8 +32,8 @@ def png_image(payload: str, box_size: int) -> Image.Image:
 @pytest.mark.parametrize("box_size", [1, 4, 8])
 def test_png_round_trips(payload, box_size):
     image = png_image(payload, box_size)
-    # Whole modules: version 3 (29 modules) plus a 4-module quiet zone on each side.
-    assert image.size == (37 * box_size, 37 * box_size)
+    # Whole modules, plus a 4-module quiet zone on each side.
+    assert image.size == (PAYLOADS[payload] * box_size, PAYLOADS[payload] * box_size)
     quiet = image.convert("L").crop((0, 0, image.width, 4 * box_size))
     assert quiet.getextrema() == (255, 255)
     # Scale up without smoothing, as the PDF draws it (image-rendering: pixelated).
@@ -41,11 +42,11 @@ def test_png_round_trips(payload, box_size):
 
 
 def test_png_default_box_size_is_8():
-    assert png_image(PAYLOADS[0], 8).size == png_image(PAYLOADS[0], box_size=8).size == (296, 296)
+    assert png_image(list(PAYLOADS)[0], 8).size == png_image(list(PAYLOADS)[0], box_size=8).size == (296, 296)
 
 
 def test_svg_scales_and_has_no_fixed_pixel_size():
-    markup = qr.svg(PAYLOADS[0])
+    markup = qr.svg(list(PAYLOADS)[0])
     assert markup.startswith("<svg") and 'viewBox="0 0 37 37"' in markup
 
 

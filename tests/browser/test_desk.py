@@ -18,6 +18,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from eventreg.adapters.pdf import render_pass
+from eventreg.domain import passes
 from eventreg.domain.passes import pass_context
 from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult
@@ -35,7 +36,7 @@ def setup_desk(app, people=(), **event_overrides):
         user = factories.make_staff("reception", events=[event])
         regs = [factories.register_person(event, **person) for person in people]
         return {"event": event.id, "session": event.sessions[0].id, "email": user.email,
-                "people": [(r.id, r.token) for r in regs]}
+                "people": [(r.id, passes.qr_payload(r)) for r in regs]}  # (id, what the pass's QR carries)
 
 
 def sign_in(page, live_server, email: str, then: str) -> None:
@@ -75,7 +76,9 @@ def pass_as_camera_frame(app, registration_id: int, tmp_path: Path) -> Image.Ima
 
     with app.app_context():
         reg = db.session.get(Registration, registration_id)
-        pdf = render_pass(pass_context(reg, app.config["BASE_URL"]))
+        from eventreg.web.links import registration_links
+
+        pdf = render_pass(pass_context(reg, registration_links(reg)))
         db.session.remove()
     (tmp_path / "pass.pdf").write_bytes(pdf)
     subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", "-singlefile",
@@ -130,7 +133,7 @@ def test_usb_scanner_then_already_checked_in_then_undo(app, live_server, phone, 
     assert_touch_targets(page, 44)
     shot(page, "desk-idle")
 
-    page.keyboard.type(f"ER1:{token}\n")  # what a scanner does: the code, then Enter
+    page.keyboard.type(f"{token}\n")  # what a scanner does: the code, then Enter
     panel = result(page, "ok")
     assert "result-good" in panel.get_attribute("class")
     assert page.locator(".result-name").inner_text() == "佐藤 一郎"
@@ -140,7 +143,7 @@ def test_usb_scanner_then_already_checked_in_then_undo(app, live_server, phone, 
     time, desk = registration(app, reg_id).checked_in_at, registration(app, reg_id).checked_in_desk
     assert time is not None and desk == "受付2"
 
-    page.keyboard.type(f"ER1:{token}\n")  # the focus stayed in the scanner's input
+    page.keyboard.type(f"{token}\n")  # the focus stayed in the scanner's input
     panel = result(page, "already_checked_in")
     assert "result-amber" in panel.get_attribute("class")
     when = page.locator(".result-when").inner_text()

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from eventreg.domain import deadlines
+from eventreg.domain.deadlines import DeadlineState
 from eventreg.models import Event, EventSession
 
 JST = timezone(timedelta(hours=9))
@@ -17,6 +18,12 @@ def seed_session() -> EventSession:
         ends_at=datetime(2019, 2, 8, 17, 0, tzinfo=JST),
         capacity=80,
     )
+
+
+def resolved(event: Event, session: EventSession) -> EventSession:
+    """The session with its window stored on it, as event_spec.build_event leaves it."""
+    deadlines.resolve_window(event, session)
+    return session
 
 
 def seed_event(**overrides) -> Event:
@@ -41,7 +48,7 @@ def test_the_day_before_at_noon_in_tokyo():
     (datetime(2019, 2, 7, 3, 0, 0, tzinfo=UTC), "closed"),
 ])
 def test_relative_deadline_boundary(now, expected):
-    assert deadlines.state(seed_event(), seed_session(), now) == expected
+    assert deadlines.state(resolved(seed_event(), seed_session()), now) == expected
 
 
 def test_absolute_deadline_and_opening_time():
@@ -50,11 +57,11 @@ def test_absolute_deadline_and_opening_time():
         deadline_at=datetime(2019, 2, 1, 18, 0, tzinfo=JST),
         registration_opens_at=datetime(2019, 1, 10, 10, 0, tzinfo=JST),
     )
-    session = seed_session()
-    assert deadlines.state(event, session, datetime(2019, 1, 10, 9, 59, tzinfo=JST)) == "not_open"
-    assert deadlines.state(event, session, datetime(2019, 1, 10, 10, 0, tzinfo=JST)) == "open"
-    assert deadlines.state(event, session, datetime(2019, 2, 1, 17, 59, tzinfo=JST)) == "open"
-    assert deadlines.state(event, session, datetime(2019, 2, 1, 18, 0, tzinfo=JST)) == "closed"
+    session = resolved(event, seed_session())
+    assert deadlines.state(session, datetime(2019, 1, 10, 9, 59, tzinfo=JST)) == DeadlineState.not_open
+    assert deadlines.state(session, datetime(2019, 1, 10, 10, 0, tzinfo=JST)) == DeadlineState.open
+    assert deadlines.state(session, datetime(2019, 2, 1, 17, 59, tzinfo=JST)) == DeadlineState.open
+    assert deadlines.state(session, datetime(2019, 2, 1, 18, 0, tzinfo=JST)) == DeadlineState.closed
 
 
 def test_no_rule_means_until_the_session_starts():
@@ -79,5 +86,5 @@ def test_other_time_zone_uses_its_own_local_noon():
 
 def test_check_open_raises_stable_codes():
     with pytest.raises(Exception) as info:
-        deadlines.check_open(seed_event(), seed_session(), datetime(2019, 2, 7, 12, 0, tzinfo=JST))
+        deadlines.check_open(resolved(seed_event(), seed_session()), datetime(2019, 2, 7, 12, 0, tzinfo=JST))
     assert info.value.code == "registration_closed"

@@ -9,7 +9,7 @@ import threading
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain import checkin
+from eventreg.domain import checkin, passes
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
 from eventreg.models import Event, Registration, Scan, ScanResult
@@ -72,7 +72,7 @@ def log(registration_id: int) -> list[Scan]:
 def test_one_pass_at_sixteen_desks_checks_in_once(app, make_event):
     event = factories.make_event()
     person = factories.register_person(event)
-    results = race(app, [scan_job(event.id, person.token)] * THREADS)
+    results = race(app, [scan_job(event.id, passes.qr_payload(person))] * THREADS)
 
     outcomes = sorted(result for _, result in results)
     assert outcomes.count("ok") == 1 and outcomes.count("already_checked_in") == THREADS - 1
@@ -88,11 +88,11 @@ def test_one_pass_at_sixteen_desks_checks_in_once(app, make_event):
 def test_undo_racing_check_ins_leaves_the_state_the_log_describes(app, make_event):
     event = factories.make_event()
     person = factories.register_person(event)
-    checkin.scan(person.token, event=event, method="camera", desk="first", user_id=None, now=clock.utcnow())
+    checkin.scan(passes.qr_payload(person), event=event, method="camera", desk="first", user_id=None, now=clock.utcnow())
     db.session.commit()
     scans, undos = 1, 0
     for _round in range(3):
-        results = race(app, [scan_job(event.id, person.token), undo_job(event.id, person.id)] * (THREADS // 2))
+        results = race(app, [scan_job(event.id, passes.qr_payload(person)), undo_job(event.id, person.id)] * (THREADS // 2))
         assert {r for _, r in results} <= {"ok", "already_checked_in", "undone", "not_checked_in"}
         scans += sum(1 for _, r in results if r in ("ok", "already_checked_in"))
         undos += sum(1 for _, r in results if r == "undone")

@@ -41,7 +41,7 @@ def race(app, session_id: int, applicants, *, cancel_token: str | None = None) -
     def cancel():
         with app.app_context(), writing():
             barrier.wait()
-            registration = passes.find(cancel_token)
+            registration = passes.find_by_token(cancel_token)
             registrations.cancel(registration, now=clock.utcnow())
             db.session.commit()
             db.session.remove()

@@ -69,9 +69,14 @@ def world(app):
             organizer_email=organizer.email, reception_email=reception.email,
             org_token=staff.create_api_token(organizer, "scanner", now=now()),
             rec_token=staff.create_api_token(reception, "desk 2", now=now()),
-            hanako=hanako.id, hanako_token=hanako.token, ichiro=ichiro.id, ichiro_token=ichiro.token,
-            waiting=waiting.id, waiting_token=waiting.token, late=late.id, late_token=late.token,
-            gone=gone.id, gone_token=gone.token, stranger=stranger.id, stranger_token=stranger.token,
+            # <who>_token: what the QR code of their pass carries (the entry credential)
+            hanako=hanako.id, hanako_token=passes.qr_payload(hanako), ichiro=ichiro.id,
+            ichiro_token=passes.qr_payload(ichiro), waiting=waiting.id, waiting_token=passes.qr_payload(waiting),
+            late=late.id, late_token=passes.qr_payload(late), gone=gone.id, gone_token=passes.qr_payload(gone),
+            stranger=stranger.id, stranger_token=passes.qr_payload(stranger),
+            # the management secrets (view/cancel links) and entry ids, which no log may show
+            secrets=[r.token for r in (hanako, ichiro, waiting, late, gone, stranger)],
+            entry_ids={who: r.entry_id for who, r in (("hanako", hanako), ("stranger", stranger), ("gone", gone))},
         )
         assert waiting.status.value == "waitlisted"
         db.session.commit()
@@ -243,7 +248,7 @@ def test_desk_scan_method_header_goes_to_the_log(app, desk_client, world):
 
 def test_lookup_tells_what_a_pass_is_without_checking_in(app, client, world):
     response = call(client, "POST", f"/events/{world.a}/lookup", world.rec_token,
-                    {"payload": passes.qr_payload(world.hanako_token)})
+                    {"payload": world.hanako_token})
     assert response.status_code == 200
     person = response.get_json()["registration"]
     assert (person["id"], person["name"], person["kana"], person["status"]) == (
@@ -252,6 +257,8 @@ def test_lookup_tells_what_a_pass_is_without_checking_in(app, client, world):
     assert scans(app) == []  # a lookup is not a scan
     assert_error(call(client, "POST", f"/events/{world.a}/lookup", world.rec_token, {"payload": "ER1:" + "A" * 32}),
                  404, "unknown_pass")
+    assert_error(call(client, "POST", f"/events/{world.a}/lookup", world.rec_token,
+                      {"payload": "ER1:" + world.secrets[0]}), 404, "unknown_pass")  # the old format
     assert_error(call(client, "POST", f"/events/{world.a}/lookup", world.rec_token, {"payload": "garbage"}),
                  404, "unknown_pass")
     # Another event's pass is unknown here, and nothing about its holder comes back.
@@ -270,7 +277,7 @@ def test_lookup_tells_what_a_pass_is_without_checking_in(app, client, world):
     (None, {}, "unknown_pass", False),
 ])
 def test_scan_outcomes(app, client, world, who, body, result, has_registration):
-    payload = passes.qr_payload(getattr(world, f"{who}_token")) if who else "ER1:" + "B" * 32
+    payload = getattr(world, f"{who}_token") if who else "ER2:" + "B" * 136
     body = {k: getattr(world, v) for k, v in body.items()}
     response = call(client, "POST", f"/events/{world.a}/checkins", world.rec_token, {"payload": payload, **body})
     assert response.status_code == 200
@@ -508,7 +515,7 @@ def test_a_pass_token_never_reaches_a_log_line(app, client, world, caplog):
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # SQL echo is configuration, not ours
     tokens = [world.hanako_token, world.stranger_token, world.gone_token]
     for token in tokens:
-        for payload in (passes.qr_payload(token), token):
+        for payload in (token, token.lower()):
             call(client, "POST", f"/events/{world.a}/checkins", world.rec_token, {"payload": payload})
             call(client, "POST", f"/events/{world.a}/lookup", world.rec_token, {"payload": payload})
             call(client, "POST", f"/events/{world.b}/checkins", world.rec_token, {"payload": payload})
@@ -518,13 +525,15 @@ def test_a_pass_token_never_reaches_a_log_line(app, client, world, caplog):
                  {"payload": payload + "x" * 500})
     cli(app, "api-tokens", "list")
     text = "\n".join(r.getMessage() + repr(r.args) + (r.exc_text or "") for r in caplog.records)
-    for secret in tokens + [world.rec_token, world.org_token]:
-        assert secret not in text
+    entry_ids = list(world.entry_ids.values())
+    for secret in tokens + world.secrets + entry_ids + [world.rec_token, world.org_token]:
+        assert secret not in text and secret.lower() not in text
     logged = scans(app)
     assert logged and {len(s.token_hash) for s in logged} == {12}
-    assert {s.token_hash for s in logged} == {passes.token_hash(t) for t in tokens}
+    assert {s.token_hash for s in logged} == {passes.token_hash(e) for e in entry_ids}
     for row in logged:
-        assert not any(t in str(getattr(row, c.name)) for c in Scan.__table__.columns for t in tokens)
+        assert not any(t in str(getattr(row, c.name)) for c in Scan.__table__.columns
+                       for t in tokens + world.secrets + entry_ids)
 
 
 def test_another_events_pass_gives_no_registration_data(client, world):
@@ -551,3 +560,61 @@ def test_unrouted_api_urls_answer_in_the_json_error_shape(client, ctx):
         response = client.open(url, method=method)
         assert response.status_code == status and response.json["error"]["code"] == code
     assert client.get("/nowhere").mimetype == "text/html"  # pages stay pages
+
+
+# --- one source for each set of values; no input makes a 500 ----------------------------------
+
+
+def test_an_unlisted_domain_code_answers_the_default_status_not_a_500(client, world, monkeypatch):
+    from eventreg.domain import checkin
+    from eventreg.domain.errors import DomainError
+    from eventreg.web import api
+
+    def new_rule(*args, **kwargs):
+        raise DomainError("a_rule_nobody_listed_yet")
+
+    monkeypatch.setattr(checkin, "undo", new_rule)
+    assert "a_rule_nobody_listed_yet" not in api.DOMAIN_STATUS
+    response = call(client, "POST", f"/events/{world.a}/registrations/{world.hanako}/undo", world.org_token, {})
+    assert_error(response, api.DEFAULT_DOMAIN_STATUS, "a_rule_nobody_listed_yet")
+    assert api.DEFAULT_DOMAIN_STATUS == 409
+
+
+def test_scan_methods_come_from_the_model(app, client, world):
+    from eventreg.models import ScanMethod
+    from eventreg.web.openapi import HEADER_SCAN_METHODS, spec
+
+    header = spec("http://x")["paths"]["/events/{event_id}/checkins"]["post"]["parameters"][1]
+    assert header["name"] == "X-Scan-Method" and header["schema"]["enum"] == list(HEADER_SCAN_METHODS)
+    assert set(HEADER_SCAN_METHODS) == {m.value for m in ScanMethod} - {"walk_in", "undo"}
+    for method in HEADER_SCAN_METHODS + ("walk_in", "undo", "bogus"):
+        call(client, "POST", f"/events/{world.a}/checkins", world.org_token, {"payload": "x"},
+             headers={"X-Scan-Method": method})
+    logged = [s.method.value for s in scans(app)]
+    assert logged == list(HEADER_SCAN_METHODS) + ["api", "api", "api"]
+
+
+@pytest.mark.parametrize("url, body", [
+    ("/events/{a}/search?q=%E5%B1%B1%00%E7%94%B0", None),
+    ("/events/{a}/search?q=%00", None),
+    ("/events/{a}/checkins", {"payload": "x", "desk": "受付\x001"}),
+    ("/events/{a}/registrations/{hanako}/checkin", {"desk": "\x00"}),
+    ("/events/{a}/registrations/{hanako}/undo", {"desk": "a\x00"}),
+    ("/events/{a}/walk-ins", {"session_id": "s2", "family_name": "佐藤", "given_name": "次郎", "family_kana": "サトウ",
+                              "given_kana": "ジロウ", "sector": "other", "desk": "\x00"}),
+])
+def test_a_nul_character_is_a_400_not_a_500(app, client, world, url, body):
+    if body is not None and body.get("session_id") == "s2":
+        body = dict(body, session_id=world.s2)
+    response = call(client, "GET" if body is None else "POST", url.format(**vars(world)), world.org_token, body)
+    assert_error(response, 400, "invalid_request")
+    assert scans(app) == []
+
+
+def test_a_nul_in_the_desk_page_query_is_dropped(client, login, world):
+    with client.application.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == world.reception_email))
+        db.session.expunge(user)
+    login(user)
+    page = client.get(f"/desk/{world.a}?desk=%E6%9D%B1%00%E5%8F%A3")
+    assert page.status_code == 200 and "東口" in page.get_data(as_text=True)

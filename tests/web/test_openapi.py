@@ -313,7 +313,7 @@ def check(response, url: str, method: str) -> dict:
 
 @pytest.fixture
 def data(app):
-    from eventreg.domain import staff
+    from eventreg.domain import passes, staff
 
     with app.app_context():
         now = datetime.now(timezone.utc)
@@ -328,8 +328,10 @@ def data(app):
         stranger = factories.register_person(other)
         values = SimpleNamespace(
             event=event.id, other=other.id, session=event.sessions[0].id, email=user.email,
-            token=staff.create_api_token(user, "t", now=now), person=person.id, pass_=person.token,
-            waiting=waiting.token, stranger=stranger.token, stranger_id=stranger.id)
+            token=staff.create_api_token(user, "t", now=now), person=person.id,
+            pass_=passes.qr_payload(person), waiting=passes.qr_payload(waiting),
+            stranger=passes.qr_payload(stranger), stranger_id=stranger.id,
+            person_secret=person.token, waiting_secret=waiting.token)
         db.session.commit()
         db.session.remove()
     return values
@@ -346,7 +348,8 @@ def test_real_responses_validate_against_the_document(app, client, data, login):
         ("get", f"{e}/counts?session_id={data.session}", None, 200, None),
         ("get", f"{e}/search?q=やまだ&row=ya", None, 200, None),
         ("get", f"{e}/search?q=%E5%B1%B1%E7%94%B0", None, 200, None),
-        ("post", f"{e}/lookup", {"payload": "ER1:" + data.pass_}, 200, None),
+        ("post", f"{e}/lookup", {"payload": data.pass_}, 200, None),
+        ("get", f"{e}/pass-key", None, 200, None),
         ("post", f"{e}/checkins", {"payload": data.pass_, "desk": "A"}, 200, "ok"),
         ("post", f"{e}/checkins", {"payload": data.pass_}, 200, "already_checked_in"),
         ("post", f"{e}/checkins", {"payload": data.waiting}, 200, "waitlisted"),
@@ -380,8 +383,8 @@ def test_real_responses_validate_against_the_document(app, client, data, login):
     with app.app_context():
         from eventreg.domain import passes
 
-        for token in (data.pass_, data.waiting):  # the second was promoted by the first cancellation
-            registrations.cancel(passes.find(token), now=datetime.now(timezone.utc))
+        for token in (data.person_secret, data.waiting_secret):  # the second was promoted by the first cancellation
+            registrations.cancel(passes.find_by_token(token), now=datetime.now(timezone.utc))
             db.session.commit()
         db.session.remove()
     walk_in = client.post(f"{e}/walk-ins", headers=auth, json=dict(walk, email="w@example.org"))
@@ -389,7 +392,7 @@ def test_real_responses_validate_against_the_document(app, client, data, login):
     check(walk_in, f"{e}/walk-ins", "post")
 
     # Errors that come before the view: 401, 413, and csrf_failed from a desk session.
-    for method, url in [("get", f"{e}/counts"), ("get", f"{e}/search"), ("post", f"{e}/lookup"),
+    for method, url in [("get", f"{e}/counts"), ("get", f"{e}/search"), ("get", f"{e}/pass-key"), ("post", f"{e}/lookup"),
                         ("post", f"{e}/checkins"), ("post", f"{e}/walk-ins"),
                         ("post", f"{e}/registrations/{data.person}/checkin"),
                         ("post", f"{e}/registrations/{data.person}/undo")]:

@@ -1,0 +1,32 @@
+"""Absolute links for a registration, built by the edge (the domain never spells a URL).
+
+They are always built from BASE_URL (``url_for(..., _external=True)`` in a request context made
+from it), also inside a request: what goes into a PDF, a calendar file or an email must carry the
+site's canonical address, never the Host header a client sent.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+from ..models import Registration
+
+
+def _links(registration: Registration) -> dict[str, str]:
+    token = registration.token
+    return {
+        "registration": url_for("public.registration", token=token, _external=True),
+        "cancel": url_for("public.cancel", token=token, _external=True),
+        "pdf": url_for("public.pass_pdf", token=token, _external=True),
+        "ics": url_for("public.calendar", token=token, _external=True),
+        "event": url_for("public.event_page", slug=registration.event.slug, _external=True),
+    }
+
+
+def registration_links(registration: Registration) -> dict[str, str]:
+    """The links ``domain.passes.pass_context`` takes: registration, cancel, pdf, ics, event.
+
+    The first four carry the management secret: they go into emails only, never onto a pass.
+    """
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        return _links(registration)
