@@ -176,3 +176,18 @@ def test_nothing_due_is_one_indexed_query(app, make_event):
         with engine.connect() as conn:
             plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query, parameters))
         assert "ix_scheduled_task_due" in plan, plan
+
+
+def test_the_tick_command(app, make_event):
+    """`flask --app wsgi tick`: the worker's tick once, from the command line, at the real time."""
+    from pathlib import Path
+
+    make_event()  # its deadline is days ahead
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["tick"]).output.strip() == "nothing due"
+    example = Path(__file__).resolve().parents[2] / "docs" / "example-event.yaml"  # held in 2019
+    assert runner.invoke(args=["import-event", str(example)]).exit_code == 0
+    result = runner.invoke(args=["tick"])
+    assert (result.exit_code, result.output.strip()) == (0, "missed: 1")
+    assert runner.invoke(args=["tick"]).output.strip() == "nothing due"
+    assert summaries() == []
