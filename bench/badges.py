@@ -1,17 +1,21 @@
-"""How long name badges take, and how much memory a big sheet needs.
+"""How long name badges take, and how much memory a big sheet needs in the worker.
 
-    .venv/bin/python bench/badges.py [--renders 30] [--attendees 1000] [--workers 2]
+    .venv/bin/python bench/badges.py [--renders 30] [--attendees 1000] [--db sqlite|URL]
 
 Prints:
 - warm: median and p95 of --renders one-badge PDFs in this process after one warm-up render,
-  each for a different attendee (so the QR cache never helps);
-- sheet: wall time of one A4 10-up sheet for --attendees distinct attendees (varied Japanese
-  names and organisations, real tokens), sorted by furigana as the caller would, and its pages
-  and size; peak memory three ways: the sum of this process's and its descendants' RSS and
-  PSS sampled from /proc every 20 ms (PSS splits pages shared after a fork fairly: the honest
-  total), and getrusage's max RSS of this process plus the largest finished child.
+  each for a different attendee (so the QR cache never helps; contexts built by hand, as
+  domain.passes.pass_context would build them);
+- sheet: the badge sheet as the worker makes it: --attendees confirmed registrations (varied
+  Japanese names and organisations) in a fresh database (SQLite, or a temporary PostgreSQL
+  database with --db), a queued badge_sheet job, and ``worker.run_job`` in this process: claim,
+  read the registrations, build the contexts, render in chunks (2 worker processes) reporting
+  progress to the job row, store the PDF as a StoredFile, mark the job done. Wall time of
+  run_job, the PDF's pages and size, and peak memory three ways: the sum of this process's
+  and its descendants' RSS and PSS sampled from /proc every 20 ms (PSS splits pages shared
+  after a fork fairly: the honest total), and getrusage's max RSS of this process plus the
+  largest finished child.
 Runs in a fresh process, so the sheet includes starting the worker processes.
-No database: contexts are built by hand, as domain.passes.pass_context would build them.
 """
 
 from __future__ import annotations
@@ -129,11 +133,52 @@ class Sampler(threading.Thread):
             self.stop.wait(0.02)
 
 
+def sheet_job(args):
+    """Queues and runs the badge-sheet job for --attendees people; returns the PDF and figures."""
+    from flask_migrate import upgrade
+    from eventreg import create_app
+    from eventreg.domain import jobs
+    from eventreg.extensions import db
+    from eventreg.models import Job
+    from eventreg.worker import run_job
+    from tests import factories
+
+    from tick import database
+
+    url, drop = database(args.db)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade()
+            event = factories.make_event(capacity=args.attendees,
+                                         title="NPO法人のための会計・税務実務セミナー ―― 新しい寄附税制をわかりやすく解説します")
+            factories.bulk_confirmed(event.sessions[0], args.attendees)
+            jobs.queue_badge_sheet(event.id, factories.in_days(0))
+            db.session.commit()
+            db.session.remove()
+        sampler = Sampler()
+        sampler.start()
+        wall, cpu = time.perf_counter(), time.process_time()
+        job_id = run_job(app, worker_id="bench")
+        seconds, parent_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        sampler.stop.set()
+        sampler.join()
+        with app.app_context():
+            job = db.session.get(Job, job_id)
+            assert job.status.value == "done", (job.status, job.error)
+            body = job.result_file.data
+            progress = f"{job.progress} of {job.total}"
+            db.session.remove()
+        return body, seconds, parent_cpu, sampler, progress
+    finally:
+        drop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--renders", type=int, default=30)
     parser.add_argument("--attendees", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--db", default="sqlite", help="sqlite, or postgresql+psycopg://user@host/db")
     parser.add_argument("--out", default=None, help="write the sheet PDF here")
     args = parser.parse_args()
 
@@ -157,15 +202,7 @@ def main() -> None:
               f"{statistics.median(walls):6.1f} ms  p95 {p95(walls):6.1f} ms | cpu median "
               f"{statistics.median(cpus):6.1f} ms  p95 {p95(cpus):6.1f} ms | {size / 1024:.0f} KiB")
 
-        ctxs = sorted((make_ctx(i, rng) for i in range(args.attendees)),
-                      key=lambda c: c["attendee"]["full_kana"])
-        sampler = Sampler()
-        sampler.start()
-        wall, cpu = time.perf_counter(), time.process_time()
-        body = badges.render_badge_sheet(ctxs, workers=args.workers)
-        seconds, parent_cpu = time.perf_counter() - wall, time.process_time() - cpu
-        sampler.stop.set()
-        sampler.join()
+    body, seconds, parent_cpu, sampler, progress = sheet_job(args)
     if args.out:
         with open(args.out, "wb") as f:
             f.write(body)
@@ -177,11 +214,12 @@ def main() -> None:
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"sheet {args.attendees} attendees, {pages} A4 pages, {len(body) / 1024 / 1024:.1f} MiB: "
           f"wall {seconds:5.2f} s | cpu: this process {parent_cpu:5.2f} s (QR codes, HTML, join, "
-          f"memory sampling), worker processes "
+          f"memory sampling, database), worker processes "
           f"{sum(sampler.cpu_ticks.values()) / os.sysconf('SC_CLK_TCK'):5.2f} s")
     print(f"      peak memory, sampled: RSS sum {sampler.peak_rss / 1024:.0f} MB, "
           f"PSS sum {sampler.peak_pss / 1024:.0f} MB | getrusage: self {own / 1024:.0f} MB "
           f"+ largest child {child / 1024:.0f} MB = {(own + child) / 1024:.0f} MB")
+    print(f"      job progress at the end: {progress} badges")
     print(f"load average {os.getloadavg()[0]:.2f} at end")
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``flask --app wsgi demo | import-event FILE | worker | mailcatcher``."""
+"""Command line: ``flask --app wsgi demo | import-event FILE | worker | tick | mailcatcher``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .models import ApiToken, Event, EventSession, Role, StaffUser
 
 
 def register_cli(app: Flask) -> None:
-    for command in (demo, import_event, worker, mailcatcher, users, api_tokens):
+    for command in (demo, import_event, worker, tick, mailcatcher, users, api_tokens):
         app.cli.add_command(command)
 
 
@@ -105,10 +105,21 @@ def import_event(path: Path, replace: bool):
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def worker(once: bool):
-    """Deliver queued email from the outbox, with retries."""
+    """Deliver queued email (with retries), do scheduled work and background jobs."""
     from .worker import run
 
     run(current_app._get_current_object(), once=once)
+
+
+@click.command("tick")
+def tick():
+    """Do the scheduled work that is due now (the worker does this every TICK_SECONDS)."""
+    from .worker import tick as run_tick
+
+    outcomes = run_tick(current_app._get_current_object())
+    click.echo(", ".join(f"{outcome}: {n}" for outcome, n in sorted(outcomes.items())) or "nothing due")
+    if outcomes.get("error"):
+        raise click.exceptions.Exit(1)
 
 
 @click.command("mailcatcher")

@@ -40,6 +40,11 @@ DEFAULTS: dict[str, object] = {
     "OUTBOX_POLL_SECONDS": 2.0,
     "OUTBOX_LEASE_SECONDS": 60,
     "OUTBOX_MAX_ATTEMPTS": 12,
+    # Seconds between the worker's periodic ticks (scheduled tasks: domain.periodic); <= 60.
+    "TICK_SECONDS": 30,
+    # How long a worker owns a background job without reporting progress; a crashed worker's
+    # job is started again by another worker after this.
+    "JOB_LEASE_SECONDS": 60,
     # Where the development mail catcher writes .eml files (shown at /_dev/mail).
     "MAILBOX_DIR": None,
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session cookie

@@ -1,7 +1,13 @@
-"""The outbox worker: claims due messages, renders and sends them, records the outcome.
+"""The worker: delivers the outbox, runs the periodic tick, and does background jobs.
 
 An edge like cli.py: it reads the clock and commits. Transactions are kept short and never
 span rendering or SMTP; the ones that write take SQLite's write lock up front (sqlite.writing).
+
+- ``deliver_due``: claims due messages, renders and sends them, records the outcome;
+- ``tick``: at least once a minute (TICK_SECONDS), the scheduled tasks that are due
+  (domain.periodic), each in its own transaction, each done once however many workers run;
+- ``run_job``: claims one background job (domain.jobs), e.g. a badge sheet, does it while
+  reporting progress (which renews its lease) and stores the result.
 
 Delivery is at least once: a message is marked sent after the SMTP server accepted it, so a
 crash between the two can repeat it; the Message-ID stays the same on every attempt. Run one
@@ -23,6 +29,8 @@ import socket
 import threading
 import time
 import traceback
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
@@ -31,9 +39,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import clock
 from .adapters import ics, mail, pdf
 from .sqlite import writing
-from .domain import outbox, passes
+from .domain import jobs, outbox, passes, periodic
 from .extensions import db
-from .models import Event, OutboxMessage, StoredFile
+from .models import Event, Job, JobKind, OutboxMessage, StoredFile
 from .web.links import registration_links
 
 log = logging.getLogger(__name__)
@@ -214,10 +222,114 @@ def _failed(app: Flask, message_id: int, worker_id: str, now: datetime, error: s
         db.session.commit()
 
 
-def run(app: Flask, *, once: bool = False) -> None:
-    """Polls the outbox every OUTBOX_POLL_SECONDS until SIGTERM or Ctrl-C.
+def tick(app: Flask, *, now: datetime | None = None, batch: int = 200) -> Counter:
+    """Does the scheduled tasks due at ``now``; returns how many ended with each outcome.
 
-    With ``once``, delivers what is due now (batch after batch) and returns.
+    Nothing due costs one indexed query and no write lock. Each task is its own transaction
+    (domain.periodic.do_task marks it done in the transaction of its effect); one that fails
+    is logged and stays due for the next tick.
+    """
+    outcomes: Counter = Counter()
+    with app.app_context():
+        now = now or clock.utcnow()
+        while True:
+            ids = periodic.due_work(now, limit=batch)
+            db.session.rollback()
+            for task_id in ids:
+                try:
+                    with writing():
+                        outcome = periodic.do_task(task_id, now)
+                        db.session.commit()
+                except Exception:  # a bug or a database error in one task must not stop the others
+                    db.session.rollback()
+                    log.exception("scheduled task #%d failed; it stays due", task_id)
+                    outcomes["error"] += 1
+                    continue
+                if outcome:
+                    outcomes[outcome] += 1
+                    log.info("scheduled task #%d: %s", task_id, outcome)
+            if len(ids) < batch or outcomes["error"]:
+                return outcomes
+
+
+class LostClaim(Exception):
+    """The job was taken over by another worker (this one's lease had run out)."""
+
+
+def run_job(app: Flask, *, worker_id: str, now: datetime | None = None) -> int | None:
+    """Claims one job and does it; returns its id (None: no job was waiting).
+
+    Progress is recorded after each step in a short transaction of its own, which renews the
+    lease; if the job was taken over meanwhile, this worker stops. ``now`` fixes the time of
+    every write (tests); by default each write reads the clock.
+    """
+    lease = float(app.config["JOB_LEASE_SECONDS"])
+    stamp: Callable[[], datetime] = (lambda: now) if now else clock.utcnow
+    with app.app_context():
+        with writing():
+            job_id = jobs.claim(worker_id, stamp(), lease_seconds=lease)
+            db.session.commit()
+        if job_id is None:
+            return None
+        job = db.session.get(Job, job_id)
+        described = f"job #{job_id} ({job.kind.value}, event #{job.event_id}, attempt {job.attempts})"
+        log.info("%s started", described)
+
+        def report(done: int, total: int | None = None) -> None:
+            with writing():
+                owned = jobs.progress(job_id, worker_id, stamp(), done, lease_seconds=lease, total=total)
+                db.session.commit()
+            if not owned:
+                raise LostClaim(job_id)
+
+        try:
+            filename, content_type, data = _RUNNERS[job.kind](app, job, report)
+            with writing():
+                finished = jobs.finish(job_id, worker_id, stamp(), filename=filename,
+                                       content_type=content_type, data=data)
+                db.session.commit()
+            if not finished:
+                raise LostClaim(job_id)
+        except LostClaim:
+            db.session.rollback()
+            log.warning("%s was taken over by another worker; stopped", described)
+        except Exception:
+            db.session.rollback()
+            log.exception("%s failed", described)
+            with writing():
+                jobs.fail(job_id, worker_id, stamp())
+                db.session.commit()
+        else:
+            log.info("%s done: %s, %d bytes", described, filename, len(data))
+        return job_id
+
+
+def _badge_contexts(app: Flask, event_id: int) -> tuple[str, list[dict]]:
+    slug = db.session.get(Event, event_id).slug
+    ctxs = [passes.pass_context(r, registration_links(r)) for r in jobs.badge_sheet_people(event_id)]
+    return slug, ctxs
+
+
+def _badge_sheet(app: Flask, job: Job, report: Callable[..., None]) -> tuple[str, str, bytes]:
+    """The A4 badge sheet of the job's event, in furigana order; progress counts badges."""
+    from .adapters import badges  # WeasyPrint-backed: loaded with the first job
+
+    slug, ctxs = _badge_contexts(app, job.event_id)
+    db.session.rollback()  # end the read before the slow part; touch no ORM object after this
+    report(0, total=len(ctxs))
+    body = badges.render_badge_sheet(ctxs, progress=report)
+    return f"badges-{slug}.pdf", "application/pdf", body
+
+
+_RUNNERS = {JobKind.badge_sheet: _badge_sheet}
+
+
+def run(app: Flask, *, once: bool = False) -> None:
+    """Delivers the outbox every OUTBOX_POLL_SECONDS, runs the tick every TICK_SECONDS and
+    does queued jobs, until SIGTERM or Ctrl-C.
+
+    With ``once``, delivers what is due now (batch after batch), ticks once, does the queued
+    jobs and returns.
     """
     if not logging.getLogger().handlers:  # a bare `flask worker`: log to stderr
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -225,26 +337,33 @@ def run(app: Flask, *, once: bool = False) -> None:
         log.setLevel(logging.INFO)
     worker_id = worker_name()
     poll = float(app.config["OUTBOX_POLL_SECONDS"])
+    every = float(app.config["TICK_SECONDS"])
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    log.info("outbox worker %s started (poll every %.1f s)", worker_id, poll)
+    log.info("worker %s started (outbox every %.1f s, tick every %.0f s)", worker_id, poll, every)
     total = 0
+    next_tick = time.monotonic()
     try:
         while not stop.is_set():
+            sent, job = 0, None
             try:
                 sent = deliver_due(app, worker_id=worker_id, stop=stop)
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + every
+                    tick(app)
+                job = run_job(app, worker_id=worker_id)
             except SQLAlchemyError:
                 log.exception("database error; retrying in %.1f s", poll)
-                sent = 0
             total += sent
-            if sent:  # more may be due: look again at once
+            if sent:
                 log.info("sent %d message(s), %d since start", sent, total)
+            if sent or job is not None:  # more may be due: look again at once
                 continue
             if once:
                 break
-            stop.wait(poll)
+            stop.wait(max(0.0, min(poll, next_tick - time.monotonic())))
     except KeyboardInterrupt:
         log.info("interrupted")
     finally:
         signal.signal(signal.SIGTERM, previous)
-    log.info("outbox worker %s stopped; %d message(s) sent", worker_id, total)
+    log.info("worker %s stopped; %d message(s) sent", worker_id, total)

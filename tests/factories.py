@@ -91,3 +91,43 @@ def register_person(event, session_index: int = 0, **overrides):
                                     now=datetime.now(timezone.utc))
     db.session.commit()
     return outcome.registration
+
+
+FAMILIES = [("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("渡邊", "ワタナベ"),
+            ("伊藤", "イトウ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),
+            ("吉田", "ヨシダ"), ("山田", "ヤマダ"), ("齋藤", "サイトウ"), ("長谷川", "ハセガワ"), ("勅使河原", "テシガワラ"),
+            ("青木", "アオキ"), ("石井", "イシイ"), ("松本", "マツモト"), ("井上", "イノウエ"), ("木村", "キムラ")]
+GIVENS = [("真由美", "マユミ"), ("大輔", "ダイスケ"), ("花子", "ハナコ"), ("翔太", "ショウタ"), ("美咲", "ミサキ"),
+          ("健一", "ケンイチ"), ("由紀子", "ユキコ"), ("誠", "マコト"), ("陽菜", "ヒナ"), ("浩二", "コウジ"),
+          ("智恵", "チエ"), ("龍之介", "リュウノスケ")]
+ORGANIZATIONS = ["特定非営利活動法人 ちば市民活動・市民事業サポートクラブ", "千葉市役所", "株式会社ミライ会計",
+                 "一般社団法人 地域福祉ネットワーク", "", "Chiba International Volunteers"]
+
+
+def bulk_confirmed(session, count: int) -> list[str]:
+    """``count`` confirmed registrations for ``session`` in one Core INSERT (a few hundred ms for
+    1,000; the domain's register() takes a seat per person and is far slower). Person i is
+    FAMILIES[i % 20] GIVENS[i // 20 % 12]; returns their full names in that order. Commits."""
+    from sqlalchemy import insert, update
+
+    from eventreg.domain.passes import new_entry_id, new_token
+    from eventreg.models import EventSession, Registration, Status
+
+    now = datetime.now(timezone.utc)
+    rows, names = [], []
+    for i in range(count):
+        (family, family_kana), (given, given_kana) = FAMILIES[i % 20], GIVENS[i // 20 % 12]
+        names.append(f"{family} {given}")
+        rows.append({
+            "event_id": session.event_id, "session_id": session.id, "token": new_token(),
+            "entry_id": new_entry_id(), "entry_version": 1, "status": Status.confirmed,
+            "family_name": family, "given_name": given, "family_kana": family_kana, "given_kana": given_kana,
+            "email": f"bulk{i}.{session.id}@example.org", "organization": ORGANIZATIONS[i % len(ORGANIZATIONS)],
+            "department": "", "sector": Sector.npo, "phone": "", "answers": {}, "language": "ja",
+            "created_at": now, "confirmed_at": now, "checked_in_desk": "", "walk_in": False,
+        })
+    db.session.execute(insert(Registration), rows)
+    db.session.execute(update(EventSession).where(EventSession.id == session.id)
+                       .values(seats_taken=EventSession.seats_taken + count))
+    db.session.commit()
+    return names

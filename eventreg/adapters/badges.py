@@ -20,6 +20,8 @@ import math
 import multiprocessing
 import os
 import unicodedata
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
@@ -229,11 +231,19 @@ def render_badge(ctx: dict, *, print_dialog: bool = True) -> bytes:
                            finisher=_open_print_dialog if print_dialog else None)
 
 
-def render_badge_sheet(ctxs: list[dict], *, workers: int | None = None) -> bytes:
-    """A4 pages of 10 cards (2 columns × 5 rows), in the order of ``ctxs``."""
+def render_badge_sheet(ctxs: list[dict], *, workers: int | None = None,
+                       progress: Callable[[int], None] | None = None) -> bytes:
+    """A4 pages of 10 cards (2 columns × 5 rows), in the order of ``ctxs``.
+
+    ``progress(cards_done)`` is called after each chunk of PAGES_PER_CHUNK pages; an exception
+    it raises stops the rendering (chunks not started are dropped) and propagates.
+    """
     if len(ctxs) <= CARDS_PER_PAGE * PAGES_PER_CHUNK:  # one chunk: no pool, no merge
-        return pdf.html_to_pdf(_sheet_html([card(c) for c in ctxs]), stylesheets=BADGE_CSS)
-    return _render_chunks(ctxs, workers or min(2, os.cpu_count() or 1))
+        body = pdf.html_to_pdf(_sheet_html([card(c) for c in ctxs]), stylesheets=BADGE_CSS)
+        if progress:
+            progress(len(ctxs))
+        return body
+    return _render_chunks(ctxs, workers or min(2, os.cpu_count() or 1), progress)
 
 
 def _sheet_html(cards: list[dict]) -> str:
@@ -241,7 +251,7 @@ def _sheet_html(cards: list[dict]) -> str:
     return render_template("pdf/badge.html", pages=pages, sheet=True)
 
 
-def _render_chunks(ctxs: list[dict], workers: int) -> bytes:
+def _render_chunks(ctxs: list[dict], workers: int, progress: Callable[[int], None] | None = None) -> bytes:
     """Chunks of PAGES_PER_CHUNK pages laid out in worker processes, joined with pypdf.
 
     WeasyPrint's layout is the cost (about 0.12 s of CPU a page) and runs on one core, so it is
@@ -250,7 +260,8 @@ def _render_chunks(ctxs: list[dict], workers: int) -> bytes:
     objects), so it cannot use the second core, and it keeps every page's layout in memory;
     pypdf joins finished chunk PDFs instead (each embeds its own IPAexGothic subset: about
     1.5 MB for 100 pages). The parent builds each chunk's cards (QR codes: ~5 ms each the first
-    time, then cached) and HTML while the workers lay out earlier chunks.
+    time, then cached) and HTML while the workers lay out earlier chunks, keeping two chunks per
+    worker queued: chunks are joined (and ``progress`` reported) in order as they finish.
     Workers are forked from a "forkserver": a clean process that imported WeasyPrint once, not a
     fork of a possibly multi-threaded web process holding Pango and fontconfig state. It is
     started with the first big sheet and stays for the life of the process; the workers end
@@ -261,15 +272,29 @@ def _render_chunks(ctxs: list[dict], workers: int) -> bytes:
     chunk = CARDS_PER_PAGE * PAGES_PER_CHUNK
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["eventreg.adapters.pdf", "weasyprint"])
+    starts = iter(range(0, len(ctxs), chunk))
+    writer = PdfWriter()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [
-            pool.submit(pdf.html_to_pdf, _sheet_html([card(c) for c in ctxs[i:i + chunk]]),
-                        stylesheets=BADGE_CSS)
-            for i in range(0, len(ctxs), chunk)
-        ]
-        writer = PdfWriter()
-        for future in futures:
-            writer.append(BytesIO(future.result()))
+
+        def submit_next(pending: deque) -> None:
+            start = next(starts, None)
+            if start is not None:
+                html = _sheet_html([card(c) for c in ctxs[start:start + chunk]])
+                pending.append((start, pool.submit(pdf.html_to_pdf, html, stylesheets=BADGE_CSS)))
+
+        try:
+            pending: deque = deque()
+            for _ in range(2 * workers):  # enough queued that no worker waits for the parent
+                submit_next(pending)
+            while pending:
+                start, future = pending.popleft()
+                submit_next(pending)  # the parent builds the next chunk while the workers lay out
+                writer.append(BytesIO(future.result()))
+                if progress:
+                    progress(min(start + chunk, len(ctxs)))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     out = BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Event, EventSession, Question, QuestionKind
-from . import deadlines
+from . import deadlines, schedule
 from .errors import DomainError
 
 _TEXT_KEYS = (
@@ -124,4 +124,5 @@ def replace_event(spec: dict) -> Event:
         db.session.flush()
     db.session.add(event)
     db.session.flush()
+    schedule.reschedule(event)
     return event

@@ -1,30 +1,50 @@
-"""Organizer pages. The back office grows here; for now the event-day views.
+"""Organizer pages. The back office grows here; for now the event-day views and their jobs.
 
-GET /admin/events/<event_id>/checkins     the check-in log (every scan, undo and walk-in)
-GET /admin/events/<event_id>/badges.pdf   all confirmed badges, A4 10-up, in furigana order
+GET  /admin/events/<event_id>/checkins     the check-in log (every scan, undo and walk-in)
+GET  /admin/events/<event_id>/badges       the A4 badge sheet: a button, and the recent sheets
+POST /admin/events/<event_id>/badges       queue the sheet as a worker job -> its job page
+GET  /admin/jobs/<job_id>                  a job's progress bar, then its download link
+GET  /admin/jobs/<job_id>.json             the job's state, polled by static/job.js
+GET  /admin/jobs/<job_id>/download         the finished file
+
+No request renders a badge sheet: the worker does (eventreg.worker.run_job).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from io import BytesIO
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import clock
+from ..domain import jobs
 from ..domain.checkin import counts
-from ..domain.passes import pass_context
 from ..extensions import db
-from ..models import Event, Registration, Scan, Status
+from ..models import Event, Job, JobKind, JobStatus, Scan, StoredFile
 from .auth import organizer_only
-from .links import registration_links
+from .messages import message
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+_MAX_ID = 2**31 - 1  # PostgreSQL integer: a larger id is no row, not an error
+
 
 def _event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
+    event = db.session.get(Event, event_id) if event_id <= _MAX_ID else None
     if event is None:
         abort(404)
     return event
+
+
+def _job(job_id: int) -> Job:
+    job = db.session.get(Job, job_id) if job_id <= _MAX_ID else None
+    if job is None:
+        abort(404)
+    return job
 
 
 @bp.get("/events/<int:event_id>/checkins")
@@ -38,18 +58,72 @@ def checkins(event_id: int):
     return render_template("admin/checkins.html", event=event, scans=scans, counts=counts(event.id))
 
 
-@bp.get("/events/<int:event_id>/badges.pdf")
+@bp.get("/events/<int:event_id>/badges")
 @organizer_only
 def badge_sheet(event_id: int):
     event = _event(event_id)
-    people = db.session.scalars(
-        select(Registration)
-        .where(Registration.event_id == event.id, Registration.status == Status.confirmed)
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
-        .options(selectinload(Registration.session))
+    recent = db.session.scalars(
+        select(Job).where(Job.event_id == event.id, Job.kind == JobKind.badge_sheet)
+        .order_by(Job.id.desc()).limit(10)
     ).all()
-    from ..adapters import badges  # WeasyPrint-backed: loaded on the first sheet
+    return render_template("admin/jobs.html", event=event, jobs=recent, state=job_state)
 
-    body = badges.render_badge_sheet([pass_context(r, registration_links(r)) for r in people])
-    return body, 200, {"Content-Type": "application/pdf",
-                       "Content-Disposition": f'attachment; filename="badges-{event.slug}.pdf"'}
+
+@bp.post("/events/<int:event_id>/badges")
+@organizer_only
+def start_badge_sheet(event_id: int):
+    event = _event(event_id)
+    job_id = jobs.queue_badge_sheet(event.id, clock.utcnow(), requested_by=current_user.id).id
+    db.session.commit()
+    return redirect(url_for("admin.job_page", job_id=job_id), 303)
+
+
+@bp.get("/jobs/<int:job_id>")
+@organizer_only
+def job_page(job_id: int):
+    job = _job(job_id)
+    return render_template("admin/job.html", job=job, event=job_event(job), state=job_state(job))
+
+
+@bp.get("/jobs/<int:job_id>.json")
+@organizer_only
+def job_status(job_id: int):
+    response = jsonify(job_state(_job(job_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/jobs/<int:job_id>/download")
+@organizer_only
+def job_download(job_id: int):
+    job = _job(job_id)
+    if job.status != JobStatus.done or job.result_file_id is None:
+        abort(404)
+    stored = db.session.get(StoredFile, job.result_file_id)
+    return send_file(BytesIO(stored.data), mimetype=stored.content_type, as_attachment=True,
+                     download_name=stored.filename, max_age=0)
+
+
+def job_event(job: Job) -> Event | None:
+    return db.session.get(Event, job.event_id) if job.event_id else None
+
+
+def job_state(job: Job) -> dict:
+    """What the job page shows, as plain values (also the JSON that static/job.js polls)."""
+    total = job.total
+    if job.status == JobStatus.queued:
+        text = _("Waiting for a worker to start…")
+    elif job.status == JobStatus.running:
+        text = _("%(done)s of %(total)s badges done…", done=job.progress, total=total)
+    elif job.status == JobStatus.done:
+        text = _("Ready: %(total)s badges.", total=total)
+    else:
+        text = message(job.error or jobs.FAILED)
+    return {
+        "id": job.id,
+        "status": job.status.value,
+        "progress": job.progress,
+        "total": total,
+        "message": text,
+        "download_url": url_for("admin.job_download", job_id=job.id) if job.status == JobStatus.done else None,
+    }

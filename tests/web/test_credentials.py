@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 import zxingcpp
 from PIL import Image
 

@@ -19,7 +19,13 @@ def world(make_event):
         OTHER_RECEPTION: factories.make_staff("reception", events=[other]),
         ORGANIZER: factories.make_staff("organizer"),
     }
-    return {"event": event.id, "other": other.id, "person": person.id, "users": users}
+    from datetime import datetime, timezone
+
+    from eventreg.domain import jobs
+
+    job = jobs.queue_badge_sheet(event.id, datetime.now(timezone.utc)).id
+    db.session.commit()
+    return {"event": event.id, "other": other.id, "person": person.id, "job": job, "users": users}
 
 
 # (url template, expected status per role). Reception sees its own desk and API only; a desk
@@ -30,7 +36,11 @@ URLS = [
     ("/desk/{event}/badge/{person}", {ANON: 302, RECEPTION: 200, OTHER_RECEPTION: 404, ORGANIZER: 200}),
     ("/desk/{other}", {ANON: 302, RECEPTION: 404, OTHER_RECEPTION: 200, ORGANIZER: 200}),
     ("/admin/events/{event}/checkins", {ANON: 302, RECEPTION: 403, OTHER_RECEPTION: 403, ORGANIZER: 200}),
-    ("/admin/events/{event}/badges.pdf", {ANON: 302, RECEPTION: 403, OTHER_RECEPTION: 403, ORGANIZER: 200}),
+    ("/admin/events/{event}/badges", {ANON: 302, RECEPTION: 403, OTHER_RECEPTION: 403, ORGANIZER: 200}),
+    ("/admin/jobs/{job}", {ANON: 302, RECEPTION: 403, OTHER_RECEPTION: 403, ORGANIZER: 200}),
+    ("/admin/jobs/{job}.json", {ANON: 302, RECEPTION: 403, OTHER_RECEPTION: 403, ORGANIZER: 200}),
+    ("/admin/jobs/{job}/download", {ANON: 302, RECEPTION: 403, OTHER_RECEPTION: 403, ORGANIZER: 404}),  # not done
+    ("/admin/jobs/2147483648", {ANON: 302, RECEPTION: 403, OTHER_RECEPTION: 403, ORGANIZER: 404}),
     ("/api/v1/events/{event}/counts", {ANON: 401, RECEPTION: 200, OTHER_RECEPTION: 404, ORGANIZER: 200}),
     ("/api/v1/events/{event}/search?q=", {ANON: 401, RECEPTION: 200, OTHER_RECEPTION: 404, ORGANIZER: 200}),
     ("/api/v1/events/999999/counts", {ANON: 401, RECEPTION: 404, OTHER_RECEPTION: 404, ORGANIZER: 404}),

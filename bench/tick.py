@@ -1,0 +1,105 @@
+"""How long the worker's periodic tick takes with 1,000 events in the database.
+
+    .venv/bin/python bench/tick.py [--events 1000] [--db sqlite|URL] [--repeat 20]
+
+Creates --events events (one session each, 14 or 15 days ahead, deadline the day before at
+12:00, so one scheduled deadline summary each) in a fresh database built by the migrations, then times:
+- idle: one tick when nothing is due (the every-30-seconds case), median and max of --repeat;
+- all due: one tick at a moment when every event's deadline has passed (1,000 summaries
+  queued, each task in its own transaction), once.
+The database is a fresh SQLite file, or with --db a PostgreSQL server URL on which a temporary
+database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def database(arg: str):
+    if arg == "sqlite":
+        folder = tempfile.mkdtemp(prefix="eventreg-tick-")
+        return f"sqlite:///{folder}/tick.db", lambda: None
+    import psycopg
+
+    admin = arg.replace("postgresql+psycopg://", "postgresql://")
+    name = f"eventreg_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return re.sub(r"/[^/]*$", f"/{name}", arg), drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--db", default="sqlite", help="sqlite, or postgresql+psycopg://user@host/db")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+
+    import logging
+
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from eventreg import create_app
+    from eventreg.extensions import db
+    from eventreg.models import OutboxMessage, ScheduledTask
+    from eventreg.worker import tick
+    from tests.factories import event_spec_dict, in_days
+    from eventreg.domain import event_spec
+
+    logging.getLogger("eventreg.worker").setLevel(logging.WARNING)
+    url, drop = database(args.db)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
+        with app.app_context():
+            upgrade()
+            made = time.perf_counter()
+            for i in range(args.events):
+                event_spec.replace_event(event_spec_dict(slug=f"bench-{i}", start=in_days(14 + i % 2)))
+                if i % 100 == 99:
+                    db.session.commit()
+            db.session.commit()
+            tasks = db.session.scalar(select(func.count()).select_from(ScheduledTask))
+            last_due = db.session.scalar(select(func.max(ScheduledTask.due_at)))
+            print(f"{db.engine.dialect.name}: {args.events} events, {tasks} scheduled tasks "
+                  f"(made in {time.perf_counter() - made:.1f} s)")
+            db.session.remove()
+
+        tick(app)  # warm: first connection, statement caches
+        idle = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            outcomes = tick(app)
+            idle.append((time.perf_counter() - started) * 1000)
+            assert not outcomes, outcomes
+        print(f"idle tick (nothing due), {args.repeat} runs: median {statistics.median(idle):.2f} ms, "
+              f"max {max(idle):.2f} ms")
+
+        started = time.perf_counter()
+        outcomes = tick(app, now=last_due + timedelta(minutes=1))
+        seconds = time.perf_counter() - started
+        with app.app_context():
+            queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        print(f"tick with all {tasks} due: {seconds:.2f} s, outcomes {dict(outcomes)}, {queued} summaries queued")
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Scheduled work found from the database's state, each piece done once.
+
+The worker's tick (eventreg.worker.tick) asks ``due_work(now)`` for the ids of due tasks (one
+query on the ``(done_at, due_at)`` index: cheap when nothing is due) and runs ``do_task`` for
+each, in a transaction of its own. ``do_task`` marks the task done with a conditional UPDATE
+(``… WHERE id = :id AND done_at IS NULL``) *in the same transaction as its effect*: of three
+workers that find the same task, one updates the row and queues the email; the others update
+nothing and do nothing. A restart finds the row done. If the effect fails, the transaction rolls
+back and the task stays due.
+
+Outcomes: ``done`` (did its work), ``skipped`` (nothing to do, e.g. no contact address),
+``missed`` (found more than MISSED_AFTER after it was due: a summary days late is noise).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import Event, EventSession, MailKind, Registration, ScheduledTask, Status, TaskKind
+from . import outbox
+
+MISSED_AFTER = timedelta(hours=48)
+
+DONE, SKIPPED, MISSED = "done", "skipped", "missed"
+
+
+def due_work(now: datetime, *, limit: int = 100) -> list[int]:
+    """Ids of tasks due at ``now`` and not done, oldest first."""
+    return list(db.session.scalars(
+        select(ScheduledTask.id)
+        .where(ScheduledTask.done_at.is_(None), ScheduledTask.due_at <= now)
+        .order_by(ScheduledTask.due_at, ScheduledTask.id)
+        .limit(limit)
+    ))
+
+
+def _mark_done(task_id: int, now: datetime, outcome: str) -> bool:
+    """The guard: True for the one caller whose UPDATE found the task not done."""
+    result = db.session.execute(
+        update(ScheduledTask)
+        # due_at too: a session moved since due_work looked must not be done early.
+        .where(ScheduledTask.id == task_id, ScheduledTask.done_at.is_(None), ScheduledTask.due_at <= now)
+        .values(done_at=now, outcome=outcome)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def do_task(task_id: int, now: datetime) -> str | None:
+    """Does one due task in the caller's transaction; returns its outcome, or None when it was
+    done already (by another worker, or before a restart) or is gone."""
+    task = db.session.get(ScheduledTask, task_id)
+    if task is None or task.done_at is not None or task.due_at > now:
+        return None
+    event = db.session.get(Event, task.event_id)
+    session = db.session.get(EventSession, task.session_id) if task.session_id else None
+    applies, effect = _KINDS[task.kind]
+    if now - task.due_at > MISSED_AFTER:
+        outcome = MISSED
+    else:
+        outcome = DONE if applies(event, session) else SKIPPED
+    if not _mark_done(task_id, now, outcome):
+        return None
+    if outcome == DONE:
+        effect(event, session, now)
+    db.session.flush()
+    return outcome
+
+
+def _has_contact(event: Event, _session) -> bool:
+    return bool((event.contact_email or "").strip())
+
+
+def _send_deadline_summary(event: Event, session: EventSession, now: datetime) -> None:
+    """Emails the event's contact the session's numbers when its registration has closed."""
+    outbox.enqueue(
+        None, MailKind.deadline_summary, now,
+        to_address=event.contact_email.strip(), to_name=event.contact_name, language=event.language,
+        context=deadline_summary_context(event, session),
+        idempotency_key=f"deadline_summary:{session.id}",
+    )
+
+
+def deadline_summary_context(event: Event, session: EventSession) -> dict:
+    """The template values of a deadline summary (plain JSON: the outbox row keeps them)."""
+    counts = dict(db.session.execute(
+        select(Registration.status, func.count())
+        .where(Registration.session_id == session.id, Registration.status != Status.cancelled)
+        .group_by(Registration.status)
+    ).all())
+    return {
+        "event_title": event.title,
+        "session_title": session.title,
+        "session_starts_at": session.starts_at.isoformat(),
+        "timezone": event.timezone,
+        "confirmed": counts.get(Status.confirmed, 0),
+        "waitlisted": counts.get(Status.waitlisted, 0),
+        "capacity": session.capacity,
+        "contact_name": event.contact_name,
+    }
+
+
+# kind -> (whether there is anything to do, the effect). The effect runs only for the worker
+# whose conditional UPDATE marked the task done, in the same transaction.
+_KINDS = {
+    TaskKind.deadline_summary: (_has_contact, _send_deadline_summary),
+}
