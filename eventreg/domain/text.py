@@ -68,10 +68,11 @@ def clean_name(value: str | None, *, max_length: int, covers: Callable[[str], bo
     unprintable_character; no_visible_letters has none.
     """
     # Emoji first: a ZWJ sequence (👨‍👩‍👧) would otherwise be refused as a control character.
+    # As typed too: NFKC turns 🈁 into ココ.
     raw = value or ""
-    if _EMOJI.search(normalized := unicodedata.normalize("NFKC", raw)):
-        emoji = next(g.group() for g in regex.finditer(r"\X", normalized) if _EMOJI.search(g.group()))
-        raise DomainError("emoji", emoji)
+    for form in (raw, unicodedata.normalize("NFKC", raw)):
+        if _EMOJI.search(form):
+            raise DomainError("emoji", next(g.group() for g in regex.finditer(r"\X", form) if _EMOJI.search(g.group())))
     value = clean(raw, max_length=max_length)
     # Named as typed: NFKC turns U+3164 into U+1160.
     if found := _INVISIBLE.search(raw) or _INVISIBLE.search(value):
