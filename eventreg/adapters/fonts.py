@@ -6,8 +6,9 @@ that no font of the chain covers would print as a missing-glyph box. ``covers(ch
 the union of the chain's character maps, read once per process from fontconfig's cache
 (``fc-match --format %{charset}``: the same coverage Pango uses to choose a font, equal to the
 fonts' cmap tables as fontTools reads them, ~15 ms instead of ~300 ms; tests/adapters/test_fonts.py
-checks both agree). A generic family (sans-serif) at the end of the chain is not counted: which
-font it names depends on the machine.
+checks both agree). A family defined by an @font-face rule of pdf.css (``src: local(…)`` and a
+``unicode-range``) counts as that font limited to the range. A generic family (sans-serif) at the
+end of the chain is not counted: which font it names depends on the machine.
 
 No decisions here: domain.text decides what to refuse, given ``covers``.
 """
@@ -44,15 +45,34 @@ def _in_ranges(ranges, code: int) -> bool:
     return i >= 0 and ranges[i][0] <= code <= ranges[i][1]
 
 
+def _css(stylesheet: Path) -> str:
+    return re.sub(r"/\*.*?\*/", "", stylesheet.read_text(encoding="utf-8"), flags=re.S)
+
+
+def _names(value: str) -> list[str]:
+    return [name.strip().strip("\"'") for name in value.split(",") if name.strip()]
+
+
 def chain_families(stylesheet: Path = STYLESHEET) -> list[str]:
     """The named families of the ``html { font-family: … }`` rule, in order, generics left out."""
-    css = re.sub(r"/\*.*?\*/", "", stylesheet.read_text(encoding="utf-8"), flags=re.S)
-    rule = re.search(r"(?:^|})\s*html\s*{([^}]*)}", css)
+    rule = re.search(r"(?:^|})\s*html\s*{([^}]*)}", _css(stylesheet))
     declaration = re.search(r"font-family\s*:\s*([^;}]+)", rule.group(1) if rule else "")
     if not declaration:
         raise RuntimeError(f"no font-family in the html rule of {stylesheet}")
-    families = [name.strip().strip("\"'") for name in declaration.group(1).split(",")]
-    return [name for name in families if name and name.lower() not in GENERIC_FAMILIES]
+    return [name for name in _names(declaration.group(1)) if name.lower() not in GENERIC_FAMILIES]
+
+
+def font_faces(stylesheet: Path = STYLESHEET) -> dict[str, tuple[list[str], tuple[tuple[int, int], ...]]]:
+    """The stylesheet's @font-face aliases: family → (local() font names, unicode-range)."""
+    faces = {}
+    for body in re.findall(r"@font-face\s*{([^}]*)}", _css(stylesheet)):
+        family = re.search(r"font-family\s*:\s*([^;]+)", body)
+        local = re.findall(r"local\(\s*[\"']?([^\"')]+)[\"']?\s*\)", body)
+        ranges = re.findall(r"U\+([0-9A-Fa-f]+)(?:-([0-9A-Fa-f]+))?", body)
+        if family:
+            faces[_names(family.group(1))[0]] = (
+                local, tuple((int(a, 16), int(b or a, 16)) for a, b in ranges) or ((0, 0x10FFFF),))
+    return faces
 
 
 def _parse_charset(charset: str) -> tuple[tuple[int, int], ...]:
@@ -73,28 +93,51 @@ def _merge(ranges) -> tuple[tuple[int, int], ...]:
     return tuple((start, end) for start, end in merged)
 
 
-def find_font(family: str) -> ChainFont | None:
-    """The regular face fontconfig gives for ``family``, or None when it is not installed
-    (fontconfig then substitutes another family, which the chain must not count)."""
+def _fontconfig(command: str, pattern: str) -> list[str]:
+    """family, fullname, file, index and charset of the first font ``fc-match`` or ``fc-list``
+    gives for ``pattern``; [] when there is none."""
     try:
         out = subprocess.run(
-            ["fc-match", "--format", "%{family}\t%{file}\t%{index}\t%{charset}", f"{family}:style=Regular"],
+            [command, "--format", "%{family}\t%{fullname}\t%{file}\t%{index}\t%{charset}\n", pattern],
             capture_output=True, text=True, check=True, timeout=10,
         ).stdout
     except (OSError, subprocess.SubprocessError):
+        return []
+    first = out.split("\n", 1)[0]
+    return (first.split("\t") + [""] * 5)[:5] if first else []
+
+
+def _listed(name: str, names: str) -> bool:
+    return name.casefold() in (n.strip().casefold() for n in names.split(","))
+
+
+def find_font(family: str) -> ChainFont | None:
+    """The regular face fontconfig gives for ``family``, or None when it is not installed
+    (fontconfig then substitutes another family, which the chain must not count)."""
+    found = _fontconfig("fc-match", f"{family}:style=Regular")
+    if not found or not _listed(family, found[0]):
         return None
-    found, file, index, charset = (out.split("\t") + ["", "", "", ""])[:4]
-    if family.casefold() not in (name.strip().casefold() for name in found.split(",")):
-        return None
-    return ChainFont(family, file, int(index or 0), _parse_charset(charset))
+    return ChainFont(family, found[2], int(found[3] or 0), _parse_charset(found[4]))
+
+
+def find_face(family: str, local_names: list[str], unicode_range) -> ChainFont | None:
+    """An @font-face alias: the first local() font installed, limited to ``unicode_range``."""
+    for name in local_names:
+        found = _fontconfig("fc-list", f":fullname={name}")  # exact, as WeasyPrint's local()
+        if found and _listed(name, found[1]):
+            charset = _parse_charset(found[4])
+            ranges = tuple((max(a, c), min(b, d)) for a, b in charset for c, d in unicode_range
+                           if max(a, c) <= min(b, d))
+            return ChainFont(family, found[2], int(found[3] or 0), _merge(ranges))
+    return None
 
 
 @lru_cache(maxsize=1)
 def chain_fonts() -> tuple[ChainFont, ...]:
     """The installed fonts of the chain, in order; a missing family is logged and skipped."""
-    fonts = []
+    fonts, faces = [], font_faces()
     for family in chain_families():
-        font = find_font(family)
+        font = find_face(family, *faces[family]) if family in faces else find_font(family)
         if font is None:
             log.warning("PDF font family %r is not installed (run scripts/setup)", family)
         else:

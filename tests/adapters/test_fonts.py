@@ -32,7 +32,7 @@ from . import font_cases
 from .pdf_checks import drawn_glyphs, make_ctx, missing_glyphs, run
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAIN = ["IPAexGothic", "Noto Sans", "Noto Sans CJK JP"]
+CHAIN = ["Noto Sans LGC", "IPAexGothic", "Noto Sans CJK JP"]  # LGC: pdf.css's alias of Noto Sans
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,7 @@ def assert_every_character_printed(pdf_bytes: bytes, value: str) -> None:
 def test_the_chain_is_pdf_css_font_family_and_every_font_is_installed():
     assert fonts.chain_families() == CHAIN
     assert [f.family for f in fonts.chain_fonts()] == CHAIN
+    assert list(fonts.font_faces()) == ["Noto Sans LGC"]
     assert "sans-serif" in (ROOT / "templates/pdf/pdf.css").read_text()  # generic last, not counted
 
 
@@ -95,7 +96,18 @@ def test_fontconfig_coverage_is_the_fonts_cmap(family):
     cmap = TTFont(font.file, fontNumber=font.index, lazy=True)["cmap"].getBestCmap()
     covered = {code for start, end in font.ranges for code in range(start, end + 1)}
     # fontconfig leaves out the C0 controls (NUL, CR) that some fonts map; the form refuses them.
-    assert covered == {code for code, glyph in cmap.items() if glyph != ".notdef" and code >= 0x20}
+    expected = {code for code, glyph in cmap.items() if glyph != ".notdef" and code >= 0x20}
+    if family in fonts.font_faces():  # an alias draws only its unicode-range
+        ranges = fonts.font_faces()[family][1]
+        expected = {code for code in expected if any(a <= code <= b for a, b in ranges)}
+    assert covered == expected and len(covered) > 500
+
+
+def test_the_alias_is_noto_sans_limited_to_latin_greek_cyrillic():
+    alias = fonts.chain_fonts()[0]
+    assert alias.family == "Noto Sans LGC" and alias.file.endswith("NotoSans-Regular.ttf")
+    assert alias.covers("ș") and alias.covers("λ") and alias.covers("Ж")
+    assert not alias.covers("a") and not alias.covers("é") and not alias.covers("—")  # IPAexGothic's
 
 
 def test_a_family_that_is_not_installed_is_not_counted():
@@ -125,6 +137,14 @@ def test_every_hard_character_prints_on_the_pass_and_the_badge(app_ctx, notdef_w
     for rendered in (pdf.render_pass(ctx), badges.render_badge(ctx)):
         assert notdef_warnings() == []
         assert_every_character_printed(rendered, name)
+
+
+def test_greek_and_cyrillic_are_drawn_proportional_not_as_full_width_kanji(app_ctx):
+    """IPAexGothic has Greek and Cyrillic, but only full-width (the badge read 「Α λ έ ξ α ν」)."""
+    rendered = badges.render_badge(make_ctx(attendee={"full_name": "Αλέξανδρος Иван", "organization": "Ștefan 渡邊"}))
+    drawn = {ch: chain_name(font) for ch, _gid, font in drawn_glyphs(rendered)}
+    assert {drawn[ch] for ch in "ΑλέξИванȘ"} == {"Noto Sans LGC"}
+    assert {drawn[ch] for ch in "tefan渡邊"} == {"IPAexGothic"}  # ordinary text stays on the fast font
 
 
 def test_non_bmp_kanji_print_on_the_badge_sheet(app_ctx, notdef_warnings):
