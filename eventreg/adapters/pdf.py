@@ -17,7 +17,7 @@ from urllib.request import url2pathname
 
 from flask import render_template
 
-from . import qr
+from . import fonts, qr
 
 PDF_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pdf"
 STYLESHEET = PDF_TEMPLATES / "pdf.css"
@@ -31,7 +31,8 @@ def _weasyprint():
     import weasyprint
 
     class LocalOnlyFetcher(weasyprint.URLFetcher):
-        """Only data: URIs and files under templates/pdf; never the network or the disk at large."""
+        """Only data: URIs, files under templates/pdf and the font files of the chain (for
+        pdf.css's @font-face); never the network or the disk at large."""
 
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
@@ -42,9 +43,17 @@ def _weasyprint():
                 path = Path(url2pathname(parts.path)).resolve()
                 if path.is_relative_to(PDF_TEMPLATES) and path.is_file():
                     return super().fetch(path.as_uri(), headers)
+                # An @font-face src: local(…) of pdf.css, resolved by fontconfig to a chain font.
+                if str(path) in _chain_font_files():
+                    return super().fetch(path.as_uri(), headers)
             raise ValueError(f"blocked resource: {url[:80]}")
 
     return weasyprint, LocalOnlyFetcher
+
+
+@lru_cache(maxsize=1)
+def _chain_font_files() -> frozenset[str]:
+    return frozenset(str(Path(font.file).resolve()) for font in fonts.chain_fonts())
 
 
 def _font_config():

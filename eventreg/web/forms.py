@@ -11,6 +11,7 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, 
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..adapters import fonts
 from ..domain import text
 from ..domain.errors import DomainError
 from ..models import Event, QuestionKind, Sector
@@ -38,13 +39,31 @@ class Normalized:
         try:
             field.data = self.normalize(field.data or "")
         except DomainError as exc:
-            raise ValidationError(message(exc.code)) from None
+            raise ValidationError(error_message(exc)) from None
         if self.required and not field.data:
             raise ValidationError(_l("This field is required."))
 
 
+def error_message(exc: DomainError) -> str:
+    """The localized words for ``exc``; the character-naming codes of domain.text.clean_name get
+    the character and its code point, e.g. 「𣒺 (U+234BA)」."""
+    words = message(exc.code)
+    if "%(char)s" in words:
+        shown = " ".join(f"U+{ord(ch):04X}" for ch in exc.detail)
+        if exc.code in ("emoji", "unprintable_character"):  # invisible or stacked: code points only
+            shown = f"{exc.detail} ({shown})"
+        words = words % {"char": shown}
+    return words
+
+
 def cleaned(max_length: int, multiline: bool = False):
     return lambda value: text.clean(value, max_length=max_length, multiline=multiline)
+
+
+def named(max_length: int):
+    """Names, organizations and departments: visible letters only, and only characters that the
+    PDF fonts draw (adapters.fonts), so whatever is accepted prints on the pass and the badge."""
+    return lambda value: text.clean_name(value, max_length=max_length, covers=fonts.covers)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -62,14 +81,14 @@ class PageForm(FlaskForm):
 
 class RegistrationForm(PageForm):
     session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
-    family_name = StringField(_l("Family name"), validators=[Normalized(cleaned(50), True)])
-    given_name = StringField(_l("Given name"), validators=[Normalized(cleaned(50), True)])
+    family_name = StringField(_l("Family name"), validators=[Normalized(named(50), True)])
+    given_name = StringField(_l("Given name"), validators=[Normalized(named(50), True)])
     family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
     given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
     email = StringField(_l("Email"), validators=[Normalized(text.normalize_email, True)])
     email_confirm = StringField(_l("Email (again)"), validators=[Normalized(cleaned(254), True)])
-    organization = StringField(_l("Organization"), validators=[Normalized(cleaned(100))])
-    department = StringField(_l("Department / title"), validators=[Normalized(cleaned(100))])
+    organization = StringField(_l("Organization"), validators=[Normalized(named(100))])
+    department = StringField(_l("Department / title"), validators=[Normalized(named(100))])
     sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
     phone = StringField(_l("Phone (optional)"), validators=[Normalized(text.normalize_phone)])
     consent = BooleanField(
@@ -139,11 +158,11 @@ class WalkInForm(PageForm):
     which checks the CSRF header or a bearer token itself)."""
 
     session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
-    family_name = StringField(_l("Family name"), validators=[Normalized(cleaned(50), True)])
-    given_name = StringField(_l("Given name"), validators=[Normalized(cleaned(50), True)])
+    family_name = StringField(_l("Family name"), validators=[Normalized(named(50), True)])
+    given_name = StringField(_l("Given name"), validators=[Normalized(named(50), True)])
     family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
     given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
-    organization = StringField(_l("Organization"), validators=[Normalized(cleaned(100))])
+    organization = StringField(_l("Organization"), validators=[Normalized(named(100))])
     sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
     email = StringField(_l("Email (optional)"), validators=[
         Normalized(lambda value: text.normalize_email(value) if (value or "").strip() else "")])

@@ -65,3 +65,18 @@ def squeezed(text: str) -> str:
 
 def page_count(path) -> int:
     return int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", str(path)), re.M).group(1))
+
+
+def drawn_glyphs(pdf: bytes) -> list[tuple[str, int, str]]:
+    """(character, glyph id, font name) of every character drawn in ``pdf``, read with PyMuPDF.
+    Glyph id 0 is .notdef: the empty box a printer draws for a character the font lacks."""
+    import pymupdf
+
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        return [(chr(c[0]), c[1], span["font"])
+                for page in document for span in page.get_texttrace() for c in span["chars"]]
+
+
+def missing_glyphs(pdf: bytes) -> list[tuple[str, str]]:
+    """The characters drawn as .notdef, with their font."""
+    return [(ch, font) for ch, gid, font in drawn_glyphs(pdf) if gid == 0 and not ch.isspace()]
