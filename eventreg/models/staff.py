@@ -42,6 +42,11 @@ class StaffUser(UserMixin, db.Model):
 
     events: Mapped[list[Event]] = relationship(secondary=staff_event)
 
+    # UserMixin compares users by get_id(), which is now a session: keep the ORM's identity.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
     # Not a column: the secret of the StaffSession this object was loaded through (or started).
     session_secret = None
 
