@@ -188,7 +188,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f} at start")
     rng = random.Random(8)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.app_context():
         badges.render_badge(make_ctx(0, rng))  # warm-up: import, fonts, stylesheets
         walls, cpus = [], []

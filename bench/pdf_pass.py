@@ -72,7 +72,7 @@ def render_warm(renders: int, name: str | None = None) -> tuple[list[float], lis
     from eventreg.adapters import pdf
     from eventreg.domain.passes import new_token
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     walls, cpus, size = [], [], 0
     with app.app_context():
         for _ in range(renders):

@@ -123,6 +123,7 @@ def main() -> None:
     uri = f"postgresql+psycopg://postgres@{HOST}:5432/{dbname}"
     workdir = Path(tempfile.mkdtemp(prefix="eventreg-prof-"))
     os.environ["EVENTREG_SQLALCHEMY_DATABASE_URI"] = uri
+    os.environ["EVENTREG_ENV"] = "development"
     os.environ["EVENTREG_INSTANCE_PATH"] = str(workdir / "instance")
     os.environ["BARE_DATABASE_URI"] = uri
     env = dict(os.environ)

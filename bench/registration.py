@@ -8,7 +8,7 @@ What it does (see docs/benchmarks.md):
 1. creates a fresh PostgreSQL database on 127.0.0.1:5432, runs the migrations, imports an event
    dated 30 days ahead with one session of capacity 10,000,000 (open deadline), and creates
    the bare app's one table;
-2. starts ``gunicorn -w 2 wsgi:app`` (EVENTREG_ENV unchanged, i.e. development) and
+2. starts ``gunicorn -w 2 wsgi:app`` (EVENTREG_ENV=development, as scripts/run) and
    ``gunicorn -w 2 'bare_app:create_app()'`` on loopback;
 3. drives each with wrk (C, one thread, a Lua script) at each concurrency: every virtual user
    first GETs /e/<slug> for its session cookie and CSRF token, then POSTs complete valid
@@ -466,7 +466,7 @@ def bench_environment() -> tuple[str, str, Path, dict]:
     workdir = Path(tempfile.mkdtemp(prefix="eventreg-bench-"))
     env = {**os.environ, "EVENTREG_SQLALCHEMY_DATABASE_URI": uri,
            "EVENTREG_INSTANCE_PATH": str(workdir / "instance")}
-    env.pop("EVENTREG_ENV", None)  # development defaults, as a fresh checkout runs
+    env["EVENTREG_ENV"] = "development"  # development defaults, as scripts/run serves a fresh checkout
     return dbname, uri, workdir, env
 
 

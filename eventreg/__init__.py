@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import DEFAULTS, check_production
+from .config import DEFAULTS, check_production, finish
 from .extensions import babel, csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'eventreg.db'}"
     if not app.config["MAILBOX_DIR"]:
         app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mail")
+    finish(app.config)
     check_production(app.config)
 
     _init_extensions(app)

@@ -10,16 +10,20 @@ from __future__ import annotations
 import os
 
 DEV_SECRET_KEY = "dev-only-not-secret"
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 12  # distinct characters: refuses "aaaa…", "abababab…", "12341234…"
 
 DEFAULTS: dict[str, object] = {
-    # "development" or "production"; production refuses unsafe settings (see check_production).
-    "ENV": "development",
-    "SECRET_KEY": DEV_SECRET_KEY,
+    # "production" (the default: refuses unsafe settings, see check_production) or "development"
+    # (opt-in: scripts/run and the test suite set it; it alone serves /_dev/mail).
+    "ENV": "production",
+    "SECRET_KEY": None,  # development falls back to DEV_SECRET_KEY; production requires a real one
     # Embedded default: a SQLite file in the instance folder (filled in by create_app).
     "SQLALCHEMY_DATABASE_URI": None,
     # No pre-ping (a round trip per request); connections are recycled instead, and a dropped
     # connection fails one request and is replaced.
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+    # hide_parameters: tracebacks and log lines show the SQL, never the values (emails, tokens).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "hide_parameters": True},
     # Absolute base URL used in emails and passes, e.g. https://events.example.org
     "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_TIMEZONE": "Asia/Tokyo",
@@ -52,6 +56,8 @@ DEFAULTS: dict[str, object] = {
     # Staff sessions end after a working day (or when the browser closes without "permanent").
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,
+    # None: follows ENV (Secure in production, so the cookie never travels over plain http).
+    "SESSION_COOKIE_SECURE": None,
     "MAX_CONTENT_LENGTH": 256 * 1024,
 }
 
@@ -60,13 +66,42 @@ class UnsafeConfiguration(RuntimeError):
     pass
 
 
+def finish(config) -> None:
+    """Settings that follow from others; called after every source has been read."""
+    if config["ENV"] not in ("production", "development"):
+        raise UnsafeConfiguration(f"EVENTREG_ENV must be production or development, not {config['ENV']!r}")
+    production = config["ENV"] == "production"
+    if not production and not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = DEV_SECRET_KEY
+    if config["SESSION_COOKIE_SECURE"] is None:
+        config["SESSION_COOKIE_SECURE"] = production
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
+    options.setdefault("hide_parameters", True)  # also when a caller passes its own options
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def weak_secret(secret) -> str | None:
+    """Why ``secret`` is unfit to sign sessions, or None."""
+    secret = "" if secret is None else str(secret)
+    if not secret:
+        return "EVENTREG_SECRET_KEY is not set"
+    if secret == DEV_SECRET_KEY:
+        return "EVENTREG_SECRET_KEY is the public development key"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"EVENTREG_SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(secret)) < MIN_SECRET_DISTINCT:
+        return f"EVENTREG_SECRET_KEY has fewer than {MIN_SECRET_DISTINCT} different characters"
+    return None
+
+
 def check_production(config) -> None:
     """Refuse to run a production app on development defaults."""
     if config["ENV"] != "production":
         return
     problems = []
-    if config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) or len(str(config["SECRET_KEY"])) < 16:
-        problems.append("EVENTREG_SECRET_KEY must be set to a random value of at least 16 characters")
+    weak = weak_secret(config["SECRET_KEY"])
+    if weak:
+        problems.append(weak + ' (make one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))")')
     if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite") and not os.environ.get(
         "EVENTREG_ALLOW_SQLITE"
     ):

@@ -19,6 +19,9 @@ from eventreg.extensions import db
 
 from . import factories
 
+# Development mode is opt-in (production is the default); the suite, and the servers it starts, opt in.
+os.environ.setdefault("EVENTREG_ENV", "development")
+
 PG_ADMIN_URL = os.environ.get("EVENTREG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

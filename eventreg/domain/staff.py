@@ -1,4 +1,16 @@
-"""Staff accounts, passwords, API tokens and the login rate limit."""
+"""Staff accounts, passwords, API tokens, sign-in sessions and the login rate limit.
+
+Sign-in limits (failed attempts in the last 15 minutes):
+- 5 per (email, address) pair: a stranger guessing a password locks only his own address out of
+  that account, never the real user at her desk;
+- 30 per address, whatever the emails: one address cannot spray many accounts;
+- 100 per email across all addresses: the ceiling for a guesser with many addresses. Reaching it
+  needs 20 addresses inside 15 minutes; it then locks that account for everyone, which is the
+  price of bounding distributed guessing at about 10 000 guesses a day.
+Each attempt is written (and committed by the caller) before it is counted and before the password
+is checked, so parallel attempts see each other: 40 at once get at most 5 password checks.
+Known and unknown emails, and inactive users, cost the same: one password hash check each.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +19,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import ApiToken, Event, LoginAttempt, Role, StaffUser, staff_event
+from ..models import ApiToken, Event, LoginAttempt, Role, StaffSession, StaffUser, staff_event
 from . import text
 from .errors import DomainError
 
 LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_ADDRESS = 30
+MAX_FAILURES_PER_EMAIL = 100
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -37,6 +50,8 @@ def set_password(user: StaffUser, password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise DomainError("password_too_short", str(MIN_PASSWORD_LENGTH))
     user.password_hash = generate_password_hash(password)
+    if user.id is not None:  # every browser signed in with the old password is signed out
+        db.session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
 
 
 def assign(user: StaffUser, event: Event) -> None:
@@ -65,29 +80,94 @@ def can_use_desk(user: StaffUser | Principal, event_id: int) -> bool:
     return user.role == Role.organizer or event_id in user.event_ids
 
 
+def normalize_login(email: str, ip: str) -> tuple[str, str]:
+    return (email or "").strip().lower()[:254], (ip or "")[:64]
+
+
+def reserve_login_attempt(email: str, ip: str, *, now: datetime) -> LoginAttempt:
+    """Step 1 of a sign-in: the attempt's row. The caller commits it before calling authenticate."""
+    email, ip = normalize_login(email, ip)
+    attempt = LoginAttempt(email=email, ip=ip, at=now)
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
 def login_blocked(email: str, ip: str, *, now: datetime) -> bool:
-    since = now - LOGIN_WINDOW
-    by_email, by_ip = db.session.execute(
+    """Whether the attempts in the window (the caller's reserved one included) pass a limit."""
+    pair, by_ip, by_email = db.session.execute(
         select(
-            func.count().filter(LoginAttempt.email == email),
+            func.count().filter(LoginAttempt.email == email, LoginAttempt.ip == ip),
             func.count().filter(LoginAttempt.ip == ip),
-        ).where(LoginAttempt.at >= since, or_(LoginAttempt.email == email, LoginAttempt.ip == ip))
+            func.count().filter(LoginAttempt.email == email),
+        ).where(LoginAttempt.at >= now - LOGIN_WINDOW, or_(LoginAttempt.email == email, LoginAttempt.ip == ip))
     ).one()
-    return by_email >= MAX_FAILURES_PER_EMAIL or by_ip >= MAX_FAILURES_PER_ADDRESS
+    return pair > MAX_FAILURES_PER_PAIR or by_ip > MAX_FAILURES_PER_ADDRESS or by_email > MAX_FAILURES_PER_EMAIL
 
 
-def authenticate(email: str, password: str, ip: str, *, now: datetime) -> StaffUser:
-    """The user, or DomainError: 'login_blocked' (too many failures) or 'login_failed'."""
-    email = (email or "").strip().lower()[:254]
-    ip = (ip or "")[:64]
+_dummy_hash: str | None = None
+
+
+def _hash_to_check(user: StaffUser | None) -> str:
+    """The user's hash, or a hash of the same method and cost that nothing matches."""
+    global _dummy_hash
+    if user is not None and user.is_active and user.password_hash:
+        return user.password_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_urlsafe(24))
+    return _dummy_hash
+
+
+def authenticate(attempt: LoginAttempt, password: str, *, now: datetime) -> StaffUser:
+    """Step 2: the user, or DomainError 'login_blocked' (too many failures) or 'login_failed'.
+
+    A failure keeps the attempt row (it counts); a blocked attempt's row is removed, so a lock
+    ends 15 minutes after the last real failure; a success clears the failures of its pair."""
+    email, ip = attempt.email, attempt.ip
     if login_blocked(email, ip, now=now):
+        db.session.delete(attempt)
         raise DomainError("login_blocked")
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-    if user is None or not user.is_active or not check_password_hash(user.password_hash, password or ""):
-        db.session.add(LoginAttempt(email=email, ip=ip, at=now))
+    matches = check_password_hash(_hash_to_check(user), password or "")  # always one check
+    if user is None or not user.is_active or not matches:
         raise DomainError("login_failed")
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    db.session.execute(delete(LoginAttempt).where(
+        or_(LoginAttempt.id == attempt.id, and_(LoginAttempt.email == email, LoginAttempt.ip == ip))))
     return user
+
+
+def _session_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()  # the row keeps a hash: a database dump signs no one in
+
+
+def start_session(user: StaffUser, *, now: datetime, lifetime: timedelta) -> str:
+    """A new signed-in browser for ``user``; returns the secret its cookie carries (256 bits)."""
+    db.session.execute(delete(StaffSession).where(  # the user's finished sessions
+        StaffSession.user_id == user.id, or_(StaffSession.expires_at <= now, StaffSession.revoked_at.is_not(None))))
+    raw = secrets.token_urlsafe(32)
+    db.session.add(StaffSession(id=_session_key(raw), user_id=user.id, created_at=now, expires_at=now + lifetime))
+    db.session.flush()
+    user.session_secret = raw
+    return raw
+
+
+def user_for_session(raw: str, *, now: datetime) -> StaffUser | None:
+    """The active user of a live (not revoked, not expired) session, in one query."""
+    if not raw or len(raw) > 100:
+        return None
+    user = db.session.scalar(
+        select(StaffUser).join(StaffSession, StaffSession.user_id == StaffUser.id).where(
+            StaffSession.id == _session_key(raw), StaffSession.revoked_at.is_(None),
+            StaffSession.expires_at > now, StaffUser.active.is_(True)))
+    if user is not None:
+        user.session_secret = raw
+    return user
+
+
+def end_session(raw: str | None, *, now: datetime) -> None:
+    if raw:
+        db.session.execute(update(StaffSession).where(
+            StaffSession.id == _session_key(raw), StaffSession.revoked_at.is_(None)).values(revoked_at=now))
 
 
 def _hash(token: str) -> str:

@@ -42,6 +42,21 @@ class StaffUser(UserMixin, db.Model):
 
     events: Mapped[list[Event]] = relationship(secondary=staff_event)
 
+    # UserMixin compares users by get_id(), which is now a session: keep the ORM's identity.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    # Not a column: the secret of the StaffSession this object was loaded through (or started).
+    session_secret = None
+
+    def get_id(self) -> str:
+        """Flask-Login keeps this in the cookie: the session's secret, never the user's id, so
+        signing out (or a password change) ends it on the server."""
+        if not self.session_secret:
+            raise AttributeError("a staff user signs in through domain.staff.start_session")
+        return self.session_secret
+
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in or stay logged in
         return self.active

@@ -1,16 +1,30 @@
 """The web edge: one blueprint per audience."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id in a URL is a 404, not a database error
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route is a row id: 1 .. 2^31-1, digits only (no sign, no 20 digits)."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, dev, errors, filters, i18n, public, reception
+    from . import admin, api, auth, dev, errors, filters, i18n, public, reception, security
 
+    # Before any route is added: every <int:...> of every blueprint is an id.
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["id"] = IdConverter
     for blueprint in (public.bp, i18n.bp, auth.bp, reception.bp, api.bp, admin.bp):
         app.register_blueprint(blueprint)
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
     _declare_writes(app)
+    security.register(app)
     errors.register(app)
     filters.register(app)
 

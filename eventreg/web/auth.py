@@ -1,14 +1,17 @@
 """Staff login (Flask-Login) and the access rules of staff pages.
 
-GET, POST /login     sign in (rate-limited per email and per address)
-POST      /logout    sign out
+GET, POST /login     sign in (rate-limited: see domain/staff.py)
+POST      /logout    sign out (the session ends on the server, so a saved cookie is worthless)
+
+The session cookie carries only a StaffSession's random secret (Flask-Login's user id is that
+secret); every request loads the session row with its user in one query.
 """
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -19,9 +22,10 @@ from .. import clock
 from ..domain import staff
 from ..domain.errors import DomainError
 from ..extensions import db, login_manager
-from ..models import Event, Role, StaffUser
+from ..models import Event, Role
 from .forms import PageForm
 from .messages import message
+from .security import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -34,9 +38,8 @@ login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+def _load_user(session_secret: str):
+    return staff.user_for_session(session_secret, now=clock.utcnow())
 
 
 class LoginForm(PageForm):
@@ -44,32 +47,34 @@ class LoginForm(PageForm):
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
 
 
-def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("auth.home")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        now = clock.utcnow()
+        attempt = staff.reserve_login_attempt(form.email.data, request.remote_addr or "", now=now)
+        db.session.commit()  # visible to parallel attempts before anyone's password is checked
         try:
-            user = staff.authenticate(form.email.data, form.password.data, request.remote_addr or "",
-                                      now=clock.utcnow())
+            user = staff.authenticate(attempt, form.password.data, now=now)
         except DomainError as exc:
-            db.session.commit()  # keep the failed attempt: it counts toward the limit
+            db.session.commit()  # the failed attempt stays: it counts toward the limit
             form.password.errors.append(message(exc.code))
             status = 429 if exc.code == "login_blocked" else 401
         else:
+            staff.start_session(user, now=now, lifetime=current_app.permanent_session_lifetime)
             db.session.commit()
-            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+            session.permanent = True  # the cookie expires with the server's session row
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), url_for("auth.home")))
     return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        staff.end_session(current_user.session_secret, now=clock.utcnow())
+        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 

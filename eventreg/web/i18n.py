@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, has_request_context, redirect, request
+
+from .security import safe_next
 
 bp = Blueprint("i18n", __name__)
 COOKIE = "lang"
@@ -22,12 +22,8 @@ def select_locale() -> str:
 
 @bp.get("/lang/<code>")
 def switch(code: str):
-    target = request.args.get("next", "/")
-    # Only same-site paths: never an open redirect.
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target)
+    response = redirect(safe_next(request.args.get("next"), "/"))  # only same-site paths
     if code in current_app.config["LANGUAGES"]:
-        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

@@ -12,6 +12,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from eventreg.extensions import db
@@ -194,7 +195,7 @@ def test_mismatched_emails_and_no_consent_show_the_error_summary(app, live_serve
     summary = page.locator(".error-summary[role=alert]")
     summary.wait_for()
     # Focus lands on the summary, so keyboard and screen-reader users start there.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'")
+    expect(page.locator("#error-summary")).to_be_focused()  # not wait_for_function: CSP refuses eval
     links = summary.locator("a")
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     assert hrefs == ["#email_confirm-field", "#consent-field"]

@@ -1,0 +1,34 @@
+"""gunicorn settings for eventreg: ``.venv/bin/gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Every setting can still be given on the command line (``-b``, ``-w``) or as ``GUNICORN_CMD_ARGS``.
+The access log never carries a pass token: ``/r/<token>...`` becomes ``/r/[redacted]...`` in the
+request line, the path, the query string and the referrer, and in gunicorn's own error lines.
+"""
+
+import os
+
+from gunicorn.glogging import Logger
+
+from eventreg.web.security import RedactFilter, redact_path
+
+bind = "127.0.0.1:8000"  # behind the reverse proxy; -b to change
+workers = int(os.environ.get("WEB_CONCURRENCY", 2))  # gunicorn's own convention
+accesslog = "-"
+errorlog = "-"
+# The proxy's address is %(h)s unless forwarded_allow_ips names it (then X-Forwarded-For is used).
+access_log_format = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with pass tokens taken out of every atom and every error line."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: redact_path(value) if isinstance(value, str) else value for key, value in atoms.items()}
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        self.error_log.addFilter(RedactFilter())
+
+
+logger_class = RedactingLogger
