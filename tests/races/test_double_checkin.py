@@ -5,23 +5,22 @@ process, all released together by a barrier: the request's own transaction, its 
 and the conditional check-in update are what production runs.
 """
 
-import httpx
 from sqlalchemy import select
 
 from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult
 
 from .. import factories
-from .edge import TIMEOUT, at_once, pass_payload, scan_request
+from .edge import at_once, client, pass_payload, scan_request
 
 THREADS = 16
 
 
 def undo_request(base_url: str, event_id: int, api_token: str, registration_id: int, desk: str):
     def job():
-        with httpx.Client(base_url=base_url, timeout=TIMEOUT) as client:
-            response = client.post(f"/api/v1/events/{event_id}/registrations/{registration_id}/undo",
-                                   json={"desk": desk}, headers={"Authorization": f"Bearer {api_token}"})
+        with client(base_url) as http:
+            response = http.post(f"/api/v1/events/{event_id}/registrations/{registration_id}/undo",
+                                 json={"desk": desk}, headers={"Authorization": f"Bearer {api_token}"})
         if response.status_code == 200:
             return response.json()["result"]
         return response.json()["error"]["code"] if response.status_code == 409 else f"http_{response.status_code}"

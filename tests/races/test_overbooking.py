@@ -14,7 +14,7 @@ from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, OutboxMessage, Registration, Status
 
 from .. import factories
-from .edge import SignUp, at_once, cancel_path, csrf_from, outcome
+from .edge import SignUp, at_once, cancel_path, client, csrf_from, outcome
 
 THREADS = 24
 
@@ -73,14 +73,12 @@ def test_the_same_email_at_once_takes_one_seat(http_server, make_event):
 
 
 def test_a_cancellation_racing_new_sign_ups_never_overbooks(http_server, make_event):
-    import httpx
-
     event = make_event(capacity=4)
     session_id = event.sessions[0].id
     seated = [registrations.register(event.sessions[0], factories.applicant(), now=clock.utcnow())
               for _ in range(4)]
     db.session.commit()
-    leaving = httpx.Client(base_url=http_server, follow_redirects=False, timeout=60)
+    leaving = client(http_server)
     path = cancel_path(seated[0].registration)
     db.session.commit()
     token = csrf_from(leaving.get(path).text)
