@@ -90,9 +90,12 @@ def _errors(*codes: str) -> dict:
 COMMON_GET = ("unauthorized", "not_found", "invalid_request")
 COMMON_POST = COMMON_GET + ("csrf_failed", "too_large")
 
-EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"},
+# Path ids are what the app's URL converter accepts (web/__init__.py): 1 … 2^31 − 1; anything
+# else matches no route and answers 404 not_found.
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": ROW_ID,
             "description": "The event's id (shown in the desk URL /desk/<event_id>)."}
-REGISTRATION_ID = {"name": "registration_id", "in": "path", "required": True, "schema": {"type": "integer"},
+REGISTRATION_ID = {"name": "registration_id", "in": "path", "required": True, "schema": ROW_ID,
                    "description": "A registration id from search, lookup or a scan result."}
 SESSION_QUERY = {"name": "session_id", "in": "query", "required": False, "schema": {"type": "integer"},
                  "description": "Only this session of the event."}

@@ -1,66 +1,30 @@
 """The same pass at many desks at once: one check-in, and a log that tells the truth.
 
-Each attempt runs in its own thread, app context and connection, as a POST to the API would
-(``writing()``: SQLite takes its write lock up front), all released together by a barrier.
+Each attempt is a real POST to the scanner API (bearer token), served by a threaded server in this
+process, all released together by a barrier: the request's own transaction, its SQLite write intent
+and the conditional check-in update are what production runs.
 """
-
-import threading
 
 from sqlalchemy import select
 
-from eventreg import clock
-from eventreg.domain import checkin, passes
-from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
-from eventreg.models import Event, Registration, Scan, ScanResult
-from eventreg.sqlite import writing
+from eventreg.models import Registration, Scan, ScanResult
 
 from .. import factories
+from .edge import at_once, client, pass_payload, scan_request
 
 THREADS = 16
 
 
-def race(app, jobs) -> list[tuple[str, str]]:
-    """Runs every job (a function of nothing returning a result string) at once; (desk, result) pairs."""
-    barrier = threading.Barrier(len(jobs))
-    results, lock = [], threading.Lock()
+def undo_request(base_url: str, event_id: int, api_token: str, registration_id: int, desk: str):
+    def job():
+        with client(base_url) as http:
+            response = http.post(f"/api/v1/events/{event_id}/registrations/{registration_id}/undo",
+                                 json={"desk": desk}, headers={"Authorization": f"Bearer {api_token}"})
+        if response.status_code == 200:
+            return response.json()["result"]
+        return response.json()["error"]["code"] if response.status_code == 409 else f"http_{response.status_code}"
 
-    def attempt(desk, job):
-        with app.app_context(), writing():
-            barrier.wait()
-            try:
-                result = job(desk)
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                result = exc.code
-            finally:
-                db.session.remove()
-            with lock:
-                results.append((desk, result))
-
-    threads = [threading.Thread(target=attempt, args=(f"desk {i}", job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    return results
-
-
-def scan_job(event_id: int, token: str):
-    def job(desk: str) -> str:
-        event = db.session.get(Event, event_id)
-        return checkin.scan(token, event=event, method="camera", desk=desk, user_id=None,
-                            now=clock.utcnow()).result.value
-    return job
-
-
-def undo_job(event_id: int, registration_id: int):
-    def job(desk: str) -> str:
-        event = db.session.get(Event, event_id)
-        checkin.undo(registration_id, event=event, desk=desk, user_id=None, now=clock.utcnow())
-        return "undone"
     return job
 
 
@@ -69,33 +33,40 @@ def log(registration_id: int) -> list[Scan]:
     return db.session.scalars(select(Scan).where(Scan.registration_id == registration_id).order_by(Scan.id)).all()
 
 
-def test_one_pass_at_sixteen_desks_checks_in_once(app, make_event):
-    event = factories.make_event()
+def test_one_pass_at_sixteen_desks_checks_in_once(http_server, make_event, scanner_token):
+    event = make_event()
     person = factories.register_person(event)
-    results = race(app, [scan_job(event.id, passes.qr_payload(person))] * THREADS)
+    payload = pass_payload(person)
+    db.session.commit()
+    desks = [f"desk {i}" for i in range(THREADS)]
+    results = at_once([scan_request(http_server, event.id, scanner_token, payload, d) for d in desks])
 
-    outcomes = sorted(result for _, result in results)
-    assert outcomes.count("ok") == 1 and outcomes.count("already_checked_in") == THREADS - 1
-    [winner] = [desk for desk, result in results if result == "ok"]
+    assert sorted(results) == sorted(["ok"] + ["already_checked_in"] * (THREADS - 1))
+    [winner] = [desk for desk, result in zip(desks, results) if result == "ok"]
     rows = log(person.id)
     assert len(rows) == THREADS
-    assert sorted(r.result.value for r in rows) == outcomes
+    assert sorted(r.result.value for r in rows) == sorted(results)
     assert [r.desk for r in rows if r.result == ScanResult.ok] == [winner]
     registration = db.session.get(Registration, person.id)
     assert registration.checked_in_desk == winner and registration.checked_in_at is not None
 
 
-def test_undo_racing_check_ins_leaves_the_state_the_log_describes(app, make_event):
-    event = factories.make_event()
+def test_undo_racing_check_ins_leaves_the_state_the_log_describes(http_server, make_event, scanner_token):
+    event = make_event()
     person = factories.register_person(event)
-    checkin.scan(passes.qr_payload(person), event=event, method="camera", desk="first", user_id=None, now=clock.utcnow())
+    payload = pass_payload(person)
     db.session.commit()
+    assert scan_request(http_server, event.id, scanner_token, payload, "first")() == "ok"
     scans, undos = 1, 0
     for _round in range(3):
-        results = race(app, [scan_job(event.id, passes.qr_payload(person)), undo_job(event.id, person.id)] * (THREADS // 2))
-        assert {r for _, r in results} <= {"ok", "already_checked_in", "undone", "not_checked_in"}
-        scans += sum(1 for _, r in results if r in ("ok", "already_checked_in"))
-        undos += sum(1 for _, r in results if r == "undone")
+        jobs = []
+        for i in range(THREADS // 2):
+            jobs.append(scan_request(http_server, event.id, scanner_token, payload, f"scan {i}"))
+            jobs.append(undo_request(http_server, event.id, scanner_token, person.id, f"undo {i}"))
+        results = at_once(jobs)
+        assert set(results) <= {"ok", "already_checked_in", "undone", "not_checked_in"}, results
+        scans += sum(1 for r in results if r in ("ok", "already_checked_in"))
+        undos += sum(1 for r in results if r == "undone")
         rows = log(person.id)
         registration = db.session.get(Registration, person.id)
         db.session.refresh(registration)
@@ -112,3 +83,4 @@ def test_undo_racing_check_ins_leaves_the_state_the_log_describes(app, make_even
             assert registration.checked_in_at is not None and registration.checked_in_desk == changes[-1].desk
         else:
             assert registration.checked_in_at is None and registration.checked_in_desk == ""
+        db.session.commit()

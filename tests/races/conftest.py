@@ -1,0 +1,49 @@
+"""Race fixtures: the app on a real HTTP port, so every attempt goes through the edge users hit.
+
+``http_server`` serves the session's ``app`` from a threaded werkzeug server (one thread per
+request, as many at once as clients send): each request gets its own app context, database
+session and connection, and POSTs declare their write intent exactly as in production.
+``scanner_token`` is a bearer token of an organizer, for the scanner API.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from eventreg import clock
+from eventreg.domain import staff
+from eventreg.extensions import db
+
+from .. import factories
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # hundreds of request lines would bury a failure
+        pass
+
+
+@pytest.fixture
+def http_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="race-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+
+
+@pytest.fixture
+def scanner_token(ctx) -> str:
+    user = factories.make_staff("organizer")
+    token = staff.create_api_token(user, "race scanner", now=clock.utcnow())
+    db.session.commit()
+    return token
