@@ -66,7 +66,7 @@ def main() -> None:
     logging.getLogger("eventreg.worker").setLevel(logging.WARNING)
     url, drop = database(args.db)
     try:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
+        app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
         with app.app_context():
             upgrade()
             made = time.perf_counter()
