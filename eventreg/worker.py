@@ -331,7 +331,9 @@ def run(app: Flask, *, once: bool = False) -> None:
     With ``once``, delivers what is due now (batch after batch), ticks once, does the queued
     jobs and returns.
     """
-    if not logging.getLogger().handlers:  # a bare `flask worker`: log to stderr
+    # A bare `flask worker`: log to stderr, unless Flask's own handler on the app's logger (the
+    # parent of ours) does already: both would print every line twice.
+    if not logging.getLogger().handlers and not logging.getLogger(app.logger.name).handlers:
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not log.isEnabledFor(logging.INFO):
         log.setLevel(logging.INFO)
