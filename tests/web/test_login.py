@@ -197,6 +197,13 @@ def test_parallel_wrong_attempts_get_at_most_five_password_checks(app, world, mo
         return real_check(stored, password)
 
     monkeypatch.setattr(staff, "check_password_hash", counting)
+    # The wrapper sees the checks: one wrong attempt from elsewhere is one check.
+    lone = app.test_client()
+    assert lone.post("/login", data={"email": world["email"], "password": "wrong-password-0",
+                                     "csrf_token": csrf_token(lone, "/login")},
+                     environ_base={"REMOTE_ADDR": "192.0.2.200"}).status_code == 401
+    assert len(checks) == 1
+    checks.clear()
     clients = [app.test_client() for _ in range(40)]
     barrier = threading.Barrier(len(clients))
     statuses = []
@@ -215,7 +222,9 @@ def test_parallel_wrong_attempts_get_at_most_five_password_checks(app, world, mo
     for t in threads:
         t.join(timeout=120)
     assert len(statuses) == 40 and set(statuses) <= {401, 429}, statuses
-    assert 1 <= len(checks) <= staff.MAX_FAILURES_PER_PAIR, len(checks)
+    # At most five; possibly none, when all forty attempts were recorded before any was counted
+    # (each counts the others' committed reservations: a burst like this is an attack anyway).
+    assert len(checks) <= staff.MAX_FAILURES_PER_PAIR, len(checks)
     assert statuses.count(401) == len(checks)
 
 
