@@ -29,7 +29,7 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.cont
           checks.response_schema_conformance]
 EXAMPLES = 12
 INT32 = 2**31
-# Found by this run (issue #6 security list: "ids of 2^31 and above"); h-security validates ids.
+# Found by this run before the id converter existed (issue #6: "ids of 2^31 and above" were 500s).
 
 @pytest.fixture
 def api_data(app, ctx, monkeypatch):
