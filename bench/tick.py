@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 
+# The repository root, for `tests.factories` and `tests.pg` (test helpers, not part of the package).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -30,18 +29,9 @@ def database(arg: str):
     if arg == "sqlite":
         folder = tempfile.mkdtemp(prefix="eventreg-tick-")
         return f"sqlite:///{folder}/tick.db", lambda: None
-    import psycopg
+    from tests.pg import fresh_database
 
-    admin = arg.replace("postgresql+psycopg://", "postgresql://")
-    name = f"eventreg_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return re.sub(r"/[^/]*$", f"/{name}", arg), drop
+    return fresh_database(arg, prefix="eventreg_bench")
 
 
 def main() -> None:

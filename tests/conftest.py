@@ -7,8 +7,6 @@ table is emptied after each test, so race tests and live-server tests see what u
 from __future__ import annotations
 
 import os
-import re
-import uuid
 
 import pytest
 from flask_migrate import upgrade
@@ -18,27 +16,10 @@ from eventreg import create_app
 from eventreg.extensions import db
 
 from . import factories
+from .pg import fresh_database
 
 # Development mode is opt-in (production is the default); the suite, and the servers it starts, opt in.
 os.environ.setdefault("EVENTREG_ENV", "development")
-
-PG_ADMIN_URL = os.environ.get("EVENTREG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _create_pg_database() -> tuple[str, callable]:
-    import psycopg
-
-    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    name = f"eventreg_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL), drop
-
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
@@ -46,7 +27,7 @@ def database_url(tmp_path_factory):
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     elif kind == "postgresql":
-        url, drop = _create_pg_database()
+        url, drop = fresh_database()
         yield url
         drop()
     else:

@@ -15,7 +15,7 @@ from eventreg.domain.rules import TimeRule
 from eventreg.extensions import db
 from eventreg.models import Event, EventSession, OutboxMessage, Registration, ScanResult
 
-from .conftest import _create_pg_database
+from .pg import fresh_database
 
 JST = timezone(timedelta(hours=9))
 OLD_TOKEN = "OldTokenPrintedOnBadges_12345678"  # 32 characters, as 0001 made them
@@ -26,7 +26,7 @@ def url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'at-0002.db'}"
     else:
-        url, drop = _create_pg_database()
+        url, drop = fresh_database()
         yield url
         drop()
 

@@ -9,8 +9,10 @@ MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id in a URL is a 404, not a
 class IdConverter(IntegerConverter):
     """``<int:...>`` in every route is a row id: 1 .. 2^31-1, digits only (no sign, no 20 digits)."""
 
-    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):  # noqa: A002
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_blueprints(app: Flask) -> None:

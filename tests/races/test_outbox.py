@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from eventreg import clock
+from eventreg.domain import outbox
 from eventreg.domain.registration import register
 from eventreg.extensions import db
-from eventreg.models import OutboxMessage, OutboxStatus
+from eventreg.models import MailKind, OutboxMessage, OutboxStatus
+from eventreg.sqlite import writing
 from eventreg.worker import deliver_due
 
 from ..factories import applicant
@@ -65,14 +69,6 @@ def test_concurrent_workers_deliver_each_message_once(app, make_event, smtp_serv
 
 
 # --- A worker that dies: its mail waits one lease (a minute), and only real tries count -----
-
-from datetime import timedelta  # noqa: E402
-
-import pytest  # noqa: E402
-
-from eventreg.domain import outbox  # noqa: E402
-from eventreg.models import MailKind  # noqa: E402
-from eventreg.sqlite import writing  # noqa: E402
 
 LEASE = 60  # OUTBOX_LEASE_SECONDS in the test config
 
@@ -154,6 +150,8 @@ def test_a_lost_claim_is_not_sent(app, make_event, smtp_server):
 def test_claims_skip_rows_another_worker_has_locked(app, make_event, smtp_server, database_url):
     """PostgreSQL: FOR UPDATE SKIP LOCKED; a claim neither waits for nor takes a locked row."""
     if not database_url.startswith("postgresql"):
+        # The feature under test exists only on PostgreSQL; on SQLite claims are serialised by the
+        # write lock, which the four-worker race above proves on both databases.
         pytest.skip("SQLite has no row locks: its write lock serialises claims (see the race above)")
     now = _queue(make_event(), 4)
     ids = [r.id for r in _rows()]

@@ -133,7 +133,9 @@ def test_the_user_loader_costs_one_query(app, client, world):
         secret = session["_user_id"]
     statements = []
     with app.app_context():
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        def listener(_conn, _cursor, statement, *_rest):
+            statements.append(statement)
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert staff.user_for_session(secret, now=clock.utcnow()) is not None

@@ -3,13 +3,28 @@ PDFs could not print or what is not a name; they store deliverable email address
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import select
 
+from eventreg.domain import staff
 from eventreg.extensions import db
 from eventreg.models import Registration
 
-from .test_api import assert_error, call, world  # noqa: F401  (world is a fixture)
+from .. import factories
+from .test_api import assert_error, call
+
+
+@pytest.fixture
+def desk(make_event):
+    """An event and a reception user's API token for it."""
+    event = make_event()
+    user = factories.make_staff("reception", events=[event])
+    token = staff.create_api_token(user, "desk", now=datetime.now(timezone.utc))
+    db.session.commit()
+    return SimpleNamespace(event=event.id, session=event.sessions[0].id, token=token)
 
 
 def stored() -> list[Registration]:
@@ -60,9 +75,9 @@ def test_a_non_bmp_name_and_an_idn_address_are_stored(register, make_event):
     ({"organization": "𣒺"}, "organization"),
     ({"email": "山田@example.jp"}, "email"),
 ])
-def test_the_walk_in_api_refuses_the_same(client, world, change, field):  # noqa: F811
-    form = {"session_id": world.s2, "family_name": "佐藤", "given_name": "次郎", "family_kana": "サトウ",
+def test_the_walk_in_api_refuses_the_same(client, desk, change, field):
+    form = {"session_id": desk.session, "family_name": "佐藤", "given_name": "次郎", "family_kana": "サトウ",
             "given_kana": "ジロウ", "sector": "individual", **change}
-    error = assert_error(call(client, "POST", f"/events/{world.a}/walk-ins", world.rec_token, form),
+    error = assert_error(call(client, "POST", f"/events/{desk.event}/walk-ins", desk.token, form),
                          422, "invalid_input")
     assert list(error["fields"]) == [field]
