@@ -113,7 +113,8 @@ def event_api(view):
     @wraps(view)
     def wrapped(event_id: int, **kwargs):
         # From the database (one primary-key query): nothing here comes from a per-process copy.
-        event = db.session.get(Event, event_id) if event_id < 2**31 else None
+        # The id converter (web/__init__.py) already keeps event_id within the integer column.
+        event = db.session.get(Event, event_id)
         if event is None or not staff.can_use_desk(g.api_user, event.id):
             raise ApiError(404, "not_found", "No such event.")
         return view(event, **kwargs)
