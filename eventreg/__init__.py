@@ -29,6 +29,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mail")
     finish(app.config)
     check_production(app.config)
+    from . import clock
+
+    clock.configure(str(Path(app.instance_path) / "clock.json") if app.config["ENV"] == "development" else None,
+                    app.config["CLOCK"])
 
     _init_extensions(app)
     from .web import register_blueprints

@@ -18,7 +18,7 @@ from .domain import registration as registrations
 from .domain.registration import Applicant
 from .domain.errors import DomainError
 from .extensions import db
-from .models import ApiToken, Event, EventSession, Role, StaffUser
+from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
 
 
 def register_cli(app: Flask) -> None:
@@ -69,14 +69,14 @@ def demo(if_missing: bool):
                     email=f"demo{n + 1}@example.org", organization=org, sector=sector), now=now)
         events.append(event)
         click.echo(f"demo event: {current_app.config['BASE_URL']}/e/{spec['slug']}")
-    for role in (Role.organizer, Role.reception):
-        email = f"{role.value}@example.org"
+    for email, role, event_role in (("organizer@example.org", Role.organizer, EventRole.owner),
+                                    ("reception@example.org", Role.staff, EventRole.reception)):
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
         if user is None:
-            user = staff.create_user(email, f"demo {role.value}", DEMO_PASSWORD, role, now=now)
+            user = staff.create_user(email, f"demo {event_role.value}", DEMO_PASSWORD, role, now=now)
         for event in events:
-            staff.assign(user, event)
-        click.echo(f"demo staff: {email} / {DEMO_PASSWORD} ({role.value})")
+            staff.assign(user, event, event_role, now=now)
+        click.echo(f"demo staff: {email} / {DEMO_PASSWORD} ({event_role.value})")
     db.session.commit()
 
 
@@ -159,36 +159,49 @@ def _fail(exc: DomainError):
 
 @click.group("users")
 def users():
-    """Staff accounts: organizers (everything) and reception (the desk of assigned events)."""
+    """Staff accounts: organizers (may create events) and staff (only the events they are given).
+
+    Roles are per event (owner, editor, reception, viewer); the back office invites people too."""
 
 
 @users.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="Shown at the desk and in the check-in log.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--event", "slugs", multiple=True, help="Event slug a reception user may work on (repeatable).")
+@click.option("--event", "slugs", multiple=True, help="Event slug to give the user a role on (repeatable).")
+@click.option("--event-role", type=click.Choice([r.value for r in EventRole]), default=None,
+              help="The role on those events (default: owner for organizers, reception for staff).")
 @click.password_option(help="Prompted for when not given (or set EVENTREG_NEW_PASSWORD).",
                        envvar="EVENTREG_NEW_PASSWORD")
-def users_create(email, name, role, slugs, password):
+def users_create(email, name, role, slugs, event_role, password):
+    now = clock.utcnow()
     try:
-        user = staff.create_user(email, name, password, Role(role), now=clock.utcnow())
+        user = staff.create_user(email, name, password, Role(role), now=now)
     except DomainError as exc:
         _fail(exc)
     for event in _events(slugs):
-        staff.assign(user, event)
+        staff.assign(user, event, _event_role(user, event_role), now=now)
     db.session.commit()
     click.echo(f"created {user.role.value} {user.email}" + (f" for {', '.join(slugs)}" if slugs else ""))
+
+
+def _event_role(user: StaffUser, value: str | None) -> EventRole:
+    if value:
+        return EventRole(value)
+    return EventRole.owner if user.role == Role.organizer else EventRole.reception
 
 
 @users.command("assign")
 @click.argument("email")
 @click.option("--event", "slugs", multiple=True, required=True)
-def users_assign(email, slugs):
+@click.option("--event-role", type=click.Choice([r.value for r in EventRole]), default=None,
+              help="Default: owner for organizers, reception for staff.")
+def users_assign(email, slugs, event_role):
     user = _user(email)
     for event in _events(slugs):
-        staff.assign(user, event)
+        staff.assign(user, event, _event_role(user, event_role), now=clock.utcnow())
     db.session.commit()
-    click.echo(f"{user.email}: {', '.join(e.slug for e in user.events)}")
+    click.echo(f"{user.email}: {', '.join(f'{m.event.slug} ({m.role.value})' for m in user.memberships)}")
 
 
 @users.command("password")

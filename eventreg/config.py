@@ -59,6 +59,9 @@ DEFAULTS: dict[str, object] = {
     # None: follows ENV (Secure in production, so the cookie never travels over plain http).
     "SESSION_COOKIE_SECURE": None,
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # The development clock (eventreg/clock.py): "+2d", "-3h" or "2019-02-07T12:01:00+09:00".
+    # None leaves whatever /_dev/clock set; refused in production.
+    "CLOCK": None,
 }
 
 
@@ -106,6 +109,8 @@ def check_production(config) -> None:
         "EVENTREG_ALLOW_SQLITE"
     ):
         problems.append("use PostgreSQL in production (or set EVENTREG_ALLOW_SQLITE=1 knowingly)")
+    if config.get("CLOCK"):
+        problems.append("EVENTREG_CLOCK (the development clock) is for development and tests only")
     if not str(config["BASE_URL"]).startswith("https://"):
         problems.append("EVENTREG_BASE_URL must be an https:// URL in production")
     if problems:

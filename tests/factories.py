@@ -70,15 +70,25 @@ PASSWORD = "correct-horse-battery"
 
 
 def make_staff(role: str = "reception", events=(), email: str | None = None, name: str = "受付 太郎"):
-    """A committed staff user (password: factories.PASSWORD)."""
+    """A committed staff user (password: factories.PASSWORD).
+
+    ``role`` is "organizer" (an account that may create events; owner of ``events``, or of every
+    event that exists now when none are given) or an event role (owner, editor, reception,
+    viewer) on each of ``events``, for a "staff" account."""
+    from sqlalchemy import select
+
     from eventreg.domain import staff
-    from eventreg.models import Role
+    from eventreg.models import EventRole, Role
 
     n = next(_counter)
-    user = staff.create_user(email or f"staff{n}@example.org", name, PASSWORD, Role(role),
-                             now=datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    account = Role.organizer if role == "organizer" else Role.staff
+    user = staff.create_user(email or f"staff{n}@example.org", name, PASSWORD, account, now=now)
+    event_role = EventRole.owner if role == "organizer" else EventRole(role)
+    if role == "organizer" and not events:
+        events = db.session.scalars(select(Event)).all()
     for event in events:
-        staff.assign(user, event)
+        staff.assign(user, event, event_role, now=now)
     db.session.commit()
     return user
 

@@ -2,7 +2,7 @@ from sqlalchemy import select
 
 from eventreg.domain import staff
 from eventreg.extensions import db
-from eventreg.models import ApiToken, Role, StaffUser
+from eventreg.models import ApiToken, EventRole, Role, StaffUser
 
 from . import factories
 
@@ -10,11 +10,12 @@ from . import factories
 def test_create_reception_user_for_an_event_and_sign_in(app, ctx, client):
     event = factories.make_event()
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "Desk@Example.org", "--name", "受付 2", "--role", "reception",
+    result = runner.invoke(args=["users", "create", "Desk@Example.org", "--name", "受付 2", "--role", "staff",
                                  "--event", event.slug], env={"EVENTREG_NEW_PASSWORD": "a-good-long-password"})
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == "desk@example.org"))
-    assert user.role == Role.reception and [e.slug for e in user.events] == [event.slug]
+    assert user.role == Role.staff and [e.slug for e in user.events] == [event.slug]
+    assert user.role_on(event.id) == EventRole.reception  # the default role of a staff account
     assert user.password_hash != "a-good-long-password"  # hashed
     assert staff.can_use_desk(user, event.id)
 
@@ -24,7 +25,7 @@ def test_bad_input_is_refused_with_a_message(app, ctx):
     short = runner.invoke(args=["users", "create", "x@example.org", "--role", "organizer"],
                           env={"EVENTREG_NEW_PASSWORD": "short"})
     assert short.exit_code != 0 and "10" in short.output
-    unknown = runner.invoke(args=["users", "create", "y@example.org", "--role", "reception", "--event", "nope"],
+    unknown = runner.invoke(args=["users", "create", "y@example.org", "--role", "staff", "--event", "nope"],
                             env={"EVENTREG_NEW_PASSWORD": "a-good-long-password"})
     assert unknown.exit_code != 0 and "nope" in unknown.output
     assert runner.invoke(args=["users", "create", "not-an-email", "--role", "organizer"],

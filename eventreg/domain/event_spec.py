@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Event, EventSession, Question, QuestionKind
+from ..models import Event, EventSession, EventStatus, Question, QuestionKind
 from . import deadlines, schedule
 from .errors import DomainError
 
@@ -65,7 +65,7 @@ def build_event(spec: dict) -> Event:
         language=spec.get("language", "ja"),
         timezone=tz_name,
         waitlist_enabled=bool(spec.get("waitlist", True)),
-        published=bool(spec.get("published", True)),
+        status=EventStatus(spec.get("status", "published" if spec.get("published", True) else "draft")),
         pass_key=secrets.token_urlsafe(32),
         **{key: str(spec.get(key, "")) for key in _TEXT_KEYS if key != "description"},
     )

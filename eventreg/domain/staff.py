@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,8 +24,8 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import ApiToken, Event, LoginAttempt, Role, StaffSession, StaffUser, staff_event
-from . import text
+from ..models import ApiToken, Event, EventMember, EventRole, LoginAttempt, Role, StaffSession, StaffUser
+from . import permissions, text
 from .errors import DomainError
 
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -54,30 +55,47 @@ def set_password(user: StaffUser, password: str) -> None:
         db.session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
 
 
-def assign(user: StaffUser, event: Event) -> None:
-    if event not in user.events:
-        user.events.append(event)
+def assign(user: StaffUser, event: Event, role: EventRole = EventRole.reception, *, now: datetime) -> None:
+    """Gives ``user`` ``role`` on ``event`` (replacing the role they had there)."""
+    for member in user.memberships:
+        if member.event_id == event.id:
+            member.role = role
+            return
+    user.memberships.append(EventMember(event_id=event.id, role=role, created_at=now))
 
 
 @dataclass(frozen=True)
 class Principal:
-    """What the API needs to know of a token's user, as plain values (cacheable per process)."""
+    """Who is asking, as plain values: a signed-in user or an API token's user, with what they
+    may do on each of their events (a token's own event and role already applied)."""
 
     id: int
     name: str
     role: Role
-    event_ids: frozenset
+    grants: Mapping[int, frozenset]  # event id -> capabilities (domain.permissions)
     is_active: bool = True
+
+    @property
+    def event_ids(self) -> frozenset:
+        return frozenset(self.grants)
 
 
 def principal(user: StaffUser) -> Principal:
-    return Principal(user.id, user.name, user.role, user.event_ids, user.is_active)
+    return Principal(user.id, user.name, user.role,
+                     {m.event_id: permissions.capabilities(m.role) for m in user.memberships}, user.is_active)
 
 
-def can_use_desk(user: StaffUser | Principal, event_id: int) -> bool:
-    if not user.is_active:
+def can(who: StaffUser | Principal, event_id: int, capability: permissions.Capability) -> bool:
+    """Whether ``who`` may use ``capability`` on the event; inactive accounts may do nothing."""
+    if not who.is_active:
         return False
-    return user.role == Role.organizer or event_id in user.event_ids
+    if isinstance(who, Principal):
+        return capability in who.grants.get(event_id, frozenset())
+    return permissions.allows(who.role_on(event_id), capability)
+
+
+def can_use_desk(who: StaffUser | Principal, event_id: int) -> bool:
+    return can(who, event_id, permissions.Capability.desk)
 
 
 def normalize_login(email: str, ip: str) -> tuple[str, str]:
@@ -204,16 +222,21 @@ def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | N
     if not isinstance(token, str) or not token or len(token) > 200:
         return None, False
     rows = db.session.execute(
-        select(ApiToken.id, ApiToken.last_used_at, StaffUser.id, StaffUser.name, StaffUser.role,
-               StaffUser.active, staff_event.c.event_id)
+        select(ApiToken.id, ApiToken.last_used_at, ApiToken.event_id, ApiToken.role, StaffUser.id, StaffUser.name,
+               StaffUser.role, StaffUser.active, EventMember.event_id, EventMember.role)
         .join(StaffUser, StaffUser.id == ApiToken.user_id)
-        .outerjoin(staff_event, staff_event.c.user_id == StaffUser.id)
+        .outerjoin(EventMember, EventMember.user_id == StaffUser.id)
         .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
     ).all()
-    if not rows or not rows[0][5]:
+    if not rows or not rows[0][7]:
         return None, False
-    token_id, last_used, user_id, name, role, active, _ = rows[0]
-    who = Principal(user_id, name, role, frozenset(r[6] for r in rows if r[6] is not None), active)
+    token_id, last_used, token_event, token_role, user_id, name, role, active = rows[0][:8]
+    grants = {
+        event_id: permissions.limited(member_role, [token_role])
+        for *_, event_id, member_role in rows
+        if event_id is not None and (token_event is None or event_id == token_event)
+    }
+    who = Principal(user_id, name, role, grants, active)
     if last_used is not None and now - last_used <= timedelta(minutes=5):
         return who, False
     db.session.execute(

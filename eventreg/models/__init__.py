@@ -1,15 +1,19 @@
-from .event import Event, EventSession, Question, QuestionKind
+from .audit import AuditEntry
+from .event import DEFAULT_SECURITY_COLUMNS, Event, EventSession, EventStatus, Question, QuestionKind, SecurityFormat
 from .outbox import MailKind, OutboxMessage, OutboxStatus
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
-from .staff import ApiToken, LoginAttempt, Role, StaffSession, StaffUser, staff_event
+from .security_list import SecurityListSend
+from .staff import ApiToken, EventMember, EventRole, Invitation, LoginAttempt, Role, StaffSession, StaffUser
 from .work import Job, JobKind, JobStatus, ScheduledTask, StoredFile, TaskKind
 
 __all__ = [
-    "Event", "EventSession", "Question", "QuestionKind",
+    "AuditEntry",
+    "DEFAULT_SECURITY_COLUMNS", "Event", "EventSession", "EventStatus", "Question", "QuestionKind", "SecurityFormat",
     "MailKind", "OutboxMessage", "OutboxStatus",
     "Registration", "Sector", "Status",
     "Scan", "ScanMethod", "ScanResult",
-    "ApiToken", "LoginAttempt", "Role", "StaffSession", "StaffUser", "staff_event",
+    "SecurityListSend",
+    "ApiToken", "EventMember", "EventRole", "Invitation", "LoginAttempt", "Role", "StaffSession", "StaffUser",
     "Job", "JobKind", "JobStatus", "ScheduledTask", "StoredFile", "TaskKind",
 ]

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -18,6 +18,24 @@ class QuestionKind(str, enum.Enum):
     single = "single"
     multiple = "multiple"
     checkbox = "checkbox"
+
+
+class EventStatus(str, enum.Enum):
+    draft = "draft"  # only its staff see it (and its preview); nobody can sign up
+    published = "published"  # listed, open for sign-up within its window
+    closed = "closed"  # the page stays, sign-up is over whatever the window says
+
+
+class SecurityFormat(str, enum.Enum):
+    """The file the venue's building security receives."""
+
+    xlsx = "xlsx"
+    csv = "csv"  # UTF-8 with BOM
+    csv_cp932 = "csv_cp932"  # Windows-31J, for older Japanese Excel
+
+
+# The building-security list's columns, in the default order (domain.exports names them).
+DEFAULT_SECURITY_COLUMNS = ["name", "kana", "organization", "department", "session"]
 
 
 class Event(db.Model):
@@ -40,7 +58,10 @@ class Event(db.Model):
     language: Mapped[str] = mapped_column(String(5), default="ja")  # language of its emails
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
-    published: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[EventStatus] = mapped_column(
+        db.Enum(EventStatus, native_enum=False, length=16, validate_strings=True),
+        default=EventStatus.published, server_default="published",
+    )
     # Registration window. The deadline is a rule resolved per session by domain.deadlines:
     # an absolute time, or "N days before the session starts, at HH:MM local time".
     registration_opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -49,6 +70,20 @@ class Event(db.Model):
     deadline_time: Mapped[Optional[str]] = mapped_column(String(5))  # "HH:MM", local time
     # Seed of the event's Ed25519 key that signs entry passes (domain.passes); never shown.
     pass_key: Mapped[str] = mapped_column(String(64))
+    # The building-security list (入館者リスト): who receives it, which columns, which file, and
+    # when it goes out (a domain.rules text such as "1d@12:00"; NULL: at the registration deadline).
+    security_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    security_columns: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_SECURITY_COLUMNS))
+    security_format: Mapped[SecurityFormat] = mapped_column(
+        db.Enum(SecurityFormat, native_enum=False, length=16, validate_strings=True),
+        default=SecurityFormat.xlsx, server_default="xlsx",
+    )
+    security_send_rule: Mapped[Optional[str]] = mapped_column(String(40))
+
+    @property
+    def published(self) -> bool:
+        """Whether the public can see the event page (published or closed)."""
+        return self.status != EventStatus.draft
 
     sessions: Mapped[list["EventSession"]] = relationship(
         back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
@@ -106,5 +141,8 @@ class Question(db.Model):
     help: Mapped[str] = mapped_column(String(500), default="")
     choices: Mapped[list] = mapped_column(JSON, default=list)
     required: Mapped[bool] = mapped_column(default=False)
+    # A question that has answers is hidden rather than deleted: the form stops asking it, the
+    # answers stay in the data and in every export.
+    hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     event: Mapped[Event] = relationship(back_populates="questions")

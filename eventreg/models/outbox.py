@@ -23,6 +23,10 @@ class MailKind(str, enum.Enum):
     pass_resent = "pass_resent"
     # To someone else (to_address set): rendered from the row's context.
     deadline_summary = "deadline_summary"  # to the event's contact when registration closes
+    session_changed = "session_changed"  # to an attendee: their session's date or time changed
+    invitation = "invitation"  # to a new member of an event's staff
+    security_list = "security_list"  # to the venue: the building-security list, attached
+    security_list_diff = "security_list_diff"  # to the venue: who was added / removed since
 
 
 class OutboxStatus(str, enum.Enum):

@@ -48,6 +48,9 @@ class Registration(db.Model):
         Index("ix_registration_queue", "session_id", "status", "id"),
         # Desk search and badge sheets go by furigana.
         Index("ix_registration_event_kana", "event_id", "family_kana", "given_kana"),
+        # The attendee list sorts by sign-up time and by arrival.
+        Index("ix_registration_event_created", "event_id", "created_at"),
+        Index("ix_registration_event_arrival", "event_id", "checked_in_at"),
         {"sqlite_autoincrement": True},  # ids are never reused
     )
 

@@ -34,6 +34,7 @@ class StoredFile(db.Model):
 
 class JobKind(str, enum.Enum):
     badge_sheet = "badge_sheet"  # the A4 badge sheet of an event
+    reception_list = "reception_list"  # the desk's 受付名簿 PDF
 
 
 class JobStatus(str, enum.Enum):
@@ -75,6 +76,7 @@ class Job(db.Model):
 
 class TaskKind(str, enum.Enum):
     deadline_summary = "deadline_summary"  # tell the event's contact that registration closed
+    security_list = "security_list"  # send the building-security list of a session to the venue
 
 
 class ScheduledTask(db.Model):

@@ -26,6 +26,10 @@ def register_blueprints(app: Flask) -> None:
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
     _declare_writes(app)
+    from ..domain.permissions import Capability
+    from .access import may
+
+    app.jinja_env.globals.update(may=may, Capability=Capability)
     security.register(app)
     errors.register(app)
     filters.register(app)

@@ -9,20 +9,18 @@ secret); every request loads the session row with its user in one query.
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from flask_login import current_user, login_user, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from .. import clock
 from ..domain import staff
 from ..domain.errors import DomainError
+from ..domain.permissions import Capability
 from ..extensions import db, login_manager
-from ..models import Event, Role
+from .access import account_access, event_access
 from .forms import PageForm
 from .messages import message
 from .security import safe_next
@@ -80,36 +78,13 @@ def logout():
 
 
 @bp.get("/staff")
-@login_required
+@account_access()
 def home():
-    """Where staff land: the events they may work on."""
-    if current_user.role == Role.organizer:
-        events = db.session.scalars(select(Event).order_by(Event.id.desc())).all()
-    else:
-        events = current_user.events
+    """Where staff land: the events they have a role on."""
+    events = sorted((m.event for m in current_user.memberships), key=lambda e: e.id, reverse=True)
     return render_template("auth/home.html", events=events)
 
 
 def desk_access(view):
-    """Loads ``event_id`` into ``event``; only organizers and reception staff assigned to it."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(event_id: int, **kwargs):
-        event = db.session.get(Event, event_id)
-        if event is None or not staff.can_use_desk(current_user, event.id):
-            abort(404)  # not 403: staff learn nothing about events they do not work on
-        return view(event=event, **kwargs)
-
-    return wrapped
-
-
-def organizer_only(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role != Role.organizer:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+    """The desk's pages: ``event_id`` loaded into ``event``, for staff whose role has the desk."""
+    return event_access(Capability.desk)(view)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
-from ..models import Event
+from ..models import Event, EventStatus
 
 _MAX_ENTRIES = 256
 _entries: dict[tuple, tuple[float, Event]] = {}
@@ -50,7 +50,7 @@ def _cached(key: tuple, *where) -> Event | None:
 
 def published_event(slug: str) -> Event | None:
     """For the public pages (display text)."""
-    return _cached(("slug", slug), Event.slug == slug, Event.published.is_(True))
+    return _cached(("slug", slug), Event.slug == slug, Event.status != EventStatus.draft)
 
 
 def forget(slug: str) -> None:

@@ -26,7 +26,7 @@ from ..domain.errors import DomainError
 from ..domain.passes import pass_context
 from ..domain.registration import Result
 from ..extensions import db
-from ..models import Event, EventSession, Status
+from ..models import Event, EventSession, EventStatus, Status
 from . import event_cache
 from .forms import registration_form
 from .links import registration_links
@@ -62,7 +62,7 @@ def index():
     now = clock.utcnow()
     events = db.session.scalars(
         select(Event)
-        .where(Event.published.is_(True), Event.sessions.any(EventSession.ends_at > now))
+        .where(Event.status == EventStatus.published, Event.sessions.any(EventSession.ends_at > now))
         .options(selectinload(Event.sessions))
         .order_by(Event.id)
     ).all()

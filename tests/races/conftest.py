@@ -16,6 +16,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from eventreg import clock
 from eventreg.domain import staff
 from eventreg.extensions import db
+from eventreg.models import EventRole
 
 from .. import factories
 
@@ -42,8 +43,25 @@ def http_server(app):
 
 
 @pytest.fixture
-def scanner_token(ctx) -> str:
-    user = factories.make_staff("organizer")
-    token = staff.create_api_token(user, "race scanner", now=clock.utcnow())
+def scanner_user(ctx):
+    return factories.make_staff("organizer")
+
+
+@pytest.fixture
+def make_event(ctx, scanner_user):
+    """Events of race tests belong to the scanner's organizer (roles are per event)."""
+
+    def make(**overrides):
+        event = factories.make_event(**overrides)
+        staff.assign(scanner_user, event, EventRole.owner, now=clock.utcnow())
+        db.session.commit()
+        return event
+
+    return make
+
+
+@pytest.fixture
+def scanner_token(scanner_user) -> str:
+    token = staff.create_api_token(scanner_user, "race scanner", now=clock.utcnow())
     db.session.commit()
     return token

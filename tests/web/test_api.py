@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from eventreg.domain import passes, registration as registrations, staff
 from eventreg.extensions import db
-from eventreg.models import ApiToken, Registration, Role, Scan, ScanResult, StaffUser
+from eventreg.models import ApiToken, Event, EventMember, EventRole, Registration, Role, Scan, ScanResult, StaffUser
 
 from .. import factories
 from .conftest import csrf_token
@@ -36,8 +36,13 @@ def fast_staff(role: str, events=()) -> StaffUser:
     if not _HASH:
         _HASH.append(generate_password_hash(factories.PASSWORD))
     n = len(db.session.scalars(select(StaffUser.id)).all()) + 1
-    user = StaffUser(email=f"api-staff{n}@example.org", name="受付 太郎", role=Role(role), active=True,
-                     created_at=now(), password_hash=_HASH[0], events=list(events))
+    account = Role.organizer if role == "organizer" else Role.staff
+    if role == "organizer" and not events:
+        events = db.session.scalars(select(Event)).all()
+    event_role = EventRole.owner if role == "organizer" else EventRole(role)
+    user = StaffUser(email=f"api-staff{n}@example.org", name="受付 太郎", role=account, active=True,
+                     created_at=now(), password_hash=_HASH[0],
+                     memberships=[EventMember(event_id=e.id, role=event_role, created_at=now()) for e in events])
     db.session.add(user)
     db.session.commit()
     return user

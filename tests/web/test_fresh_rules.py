@@ -124,6 +124,6 @@ def test_a_revoked_api_token_stops_at_its_next_request(app, client, make_event):
 
 def test_an_unassigned_event_stops_at_the_next_request(app, client, make_event):
     event, user, headers = scanner(client, make_event)
-    user.events.clear()
+    user.memberships.clear()
     db.session.commit()
     assert client.get(f"/api/v1/events/{event.id}/counts", headers=headers).status_code == 404

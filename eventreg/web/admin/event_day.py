@@ -1,4 +1,4 @@
-"""Organizer pages. The back office grows here; for now the event-day views and their jobs.
+"""The event-day views and their background jobs.
 
 GET  /admin/events/<event_id>/checkins     the check-in log (every scan, undo and walk-in)
 GET  /admin/events/<event_id>/badges       the A4 badge sheet: a button, and the recent sheets
@@ -14,43 +14,35 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
+from flask import abort, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import clock
-from ..domain import jobs
-from ..domain.checkin import counts
-from ..extensions import db
-from ..models import Event, Job, JobKind, JobStatus, Scan, StoredFile
-from .auth import organizer_only
-from .messages import message
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-_MAX_ID = 2**31 - 1  # PostgreSQL integer: a larger id is no row, not an error
+from ... import clock
+from ...domain import jobs
+from ...domain.checkin import counts
+from ...domain.permissions import Capability
+from ...extensions import db
+from ...models import Event, Job, JobKind, JobStatus, Scan, StoredFile
+from ..access import event_access
+from ..messages import message
+from . import bp
 
 
-def _event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id) if event_id <= _MAX_ID else None
-    if event is None:
-        abort(404)
-    return event
-
-
-def _job(job_id: int) -> Job:
-    job = db.session.get(Job, job_id) if job_id <= _MAX_ID else None
+def _job_event(kwargs: dict) -> int | None:
+    """A job's pages are its event's: the job is loaded into ``job``."""
+    job = db.session.get(Job, kwargs.pop("job_id"))
     if job is None:
         abort(404)
-    return job
+    kwargs["job"] = job
+    return job.event_id
 
 
 @bp.get("/events/<int:event_id>/checkins")
-@organizer_only
-def checkins(event_id: int):
-    event = _event(event_id)
+@event_access(Capability.view)
+def checkins(event: Event):
     scans = db.session.scalars(
         select(Scan).where(Scan.event_id == event.id).order_by(Scan.at.desc(), Scan.id.desc()).limit(1000)
         .options(selectinload(Scan.registration), selectinload(Scan.user))
@@ -59,9 +51,8 @@ def checkins(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/badges")
-@organizer_only
-def badge_sheet(event_id: int):
-    event = _event(event_id)
+@event_access(Capability.export_personal)
+def badge_sheet(event: Event):
     recent = db.session.scalars(
         select(Job).where(Job.event_id == event.id, Job.kind == JobKind.badge_sheet)
         .order_by(Job.id.desc()).limit(10)
@@ -70,42 +61,35 @@ def badge_sheet(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/badges")
-@organizer_only
-def start_badge_sheet(event_id: int):
-    event = _event(event_id)
+@event_access(Capability.export_personal)
+def start_badge_sheet(event: Event):
     job_id = jobs.queue_badge_sheet(event.id, clock.utcnow(), requested_by=current_user.id).id
     db.session.commit()
     return redirect(url_for("admin.job_page", job_id=job_id), 303)
 
 
 @bp.get("/jobs/<int:job_id>")
-@organizer_only
-def job_page(job_id: int):
-    job = _job(job_id)
-    return render_template("admin/job.html", job=job, event=job_event(job), state=job_state(job))
+@event_access(Capability.export_personal, via=_job_event)
+def job_page(event: Event, job: Job):
+    return render_template("admin/job.html", job=job, event=event, state=job_state(job))
 
 
 @bp.get("/jobs/<int:job_id>.json")
-@organizer_only
-def job_status(job_id: int):
-    response = jsonify(job_state(_job(job_id)))
+@event_access(Capability.export_personal, via=_job_event)
+def job_status(event: Event, job: Job):
+    response = jsonify(job_state(job))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("/jobs/<int:job_id>/download")
-@organizer_only
-def job_download(job_id: int):
-    job = _job(job_id)
+@event_access(Capability.export_personal, via=_job_event)
+def job_download(event: Event, job: Job):
     if job.status != JobStatus.done or job.result_file_id is None:
         abort(404)
     stored = db.session.get(StoredFile, job.result_file_id)
     return send_file(BytesIO(stored.data), mimetype=stored.content_type, as_attachment=True,
                      download_name=stored.filename, max_age=0)
-
-
-def job_event(job: Job) -> Event | None:
-    return db.session.get(Event, job.event_id) if job.event_id else None
 
 
 def job_state(job: Job) -> dict:
