@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -116,6 +117,15 @@ def test_a_viewer_sees_but_cannot_change(client, login, event):
     assert post(client, event, url(event, reg, "/cancel")).status_code == 403
     assert post(client, event, url(event, reg, "/resend")).status_code == 403
     assert fresh(reg).status == Status.confirmed and mails(reg) == [MailKind.confirmation]
+
+
+def test_the_edit_form_is_filled_in_with_what_is_stored(client, login, event, owner):
+    reg = person(event, phone="042-527-6051")
+    login(owner)
+    html = client.get(url(event, reg, "/edit")).get_data(as_text=True)
+    checked = re.findall(r'<input checked id="[^"]+" name="([^"]+)"[^>]*value="([^"]+)"', html)
+    assert sorted(checked) == sorted([("sector", "npo"), (f"q_{event.questions[0].id}", "要")])
+    assert 'value="042-527-6051"' in html and f'value="{reg.email}"' in html
 
 
 def test_edit_normalises_saves_and_shows_the_change(client, login, event, owner):

@@ -77,6 +77,7 @@ def _form(cls, event: Event, *, formdata=None, obj=None, data=None):
         extra[f"q_{q.id}"] = _question_field(spec)
     form = type(cls.__name__, (cls,), extra)(formdata=formdata, obj=obj, data=data)
     if obj is not None and formdata is None:
+        form.sector.data = obj.sector.value  # the radio buttons compare plain strings
         for q in event.questions:
             form[f"q_{q.id}"].data = (obj.answers or {}).get(str(q.id))
         if obj.walk_in:
