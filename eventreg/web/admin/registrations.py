@@ -180,37 +180,32 @@ def move_registration(event: Event, reg: Registration):
     target = db.session.get(EventSession, request.form.get("session_id", type=int) or 0)
     if target is None or target.event_id != event.id:
         return _refused(event, reg, DomainError("invalid_request"))
-    try:
-        staff_actions.move(reg, target, actor=current_user, now=clock.utcnow())
-    except DomainError as exc:
-        return _refused(event, reg, exc)
-    db.session.commit()
-    flash(_("Moved to %(session)s. The attendee will get the new pass by email; the old one no longer works.",
-            session=target.title or target.id))
-    return _back(event, reg)
+    return _act(event, reg, staff_actions.move, _(
+        "Moved to %(session)s. The attendee will get the new pass by email; the old one no longer works.",
+        session=target.title or target.id), target)
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/promote")
 @event_access(Capability.manage_registrations, via=_registration_event)
 def promote_registration(event: Event, reg: Registration):
-    try:
-        staff_actions.promote(reg, actor=current_user, now=clock.utcnow())
-    except DomainError as exc:
-        return _refused(event, reg, exc)
-    db.session.commit()
-    flash(_("Confirmed from the waiting list. The attendee will get the pass by email."))
-    return _back(event, reg)
+    return _act(event, reg, staff_actions.promote,
+                _("Confirmed from the waiting list. The attendee will get the pass by email."))
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/resend")
 @event_access(Capability.manage_registrations, via=_registration_event)
 def resend_pass(event: Event, reg: Registration):
+    return _act(event, reg, staff_actions.resend_pass, _("The pass will be emailed again."))
+
+
+def _act(event: Event, reg: Registration, action, done: str, *args):
+    """One staff action: refused -> rollback and the reason; done -> commit and ``done``."""
     try:
-        staff_actions.resend_pass(reg, actor=current_user, now=clock.utcnow())
+        action(reg, *args, actor=current_user, now=clock.utcnow())
     except DomainError as exc:
         return _refused(event, reg, exc)
     db.session.commit()
-    flash(_("The pass will be emailed again."))
+    flash(done)
     return _back(event, reg)
 
 
