@@ -159,6 +159,9 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
     plan = {"kind": row.kind.value, "message_id": row.message_id, "files": {}}
     if row.registration_id is not None:
         ctx = passes.pass_context(row.registration, registration_links(row.registration))
+        # Why this mail goes out, for kinds sent for several reasons (pass_resent: "duplicate"
+        # sign-up, "moved" to another session, "staff" resend).
+        ctx["reason"] = (row.context or {}).get("reason", "")
         event = ctx["event"]
         address = row.to_address or ctx["attendee"]["email"]
         if not address:

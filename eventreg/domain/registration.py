@@ -66,7 +66,7 @@ def find_active(session_id: int, email: str) -> Registration | None:
 
 
 def _resend(existing: Registration, now: datetime) -> Outcome:
-    outbox.enqueue(existing.id, MailKind.pass_resent, now)
+    outbox.enqueue(existing.id, MailKind.pass_resent, now, context={"reason": "duplicate"})
     return Outcome(existing.id, existing.token, Result.duplicate)
 
 
@@ -217,6 +217,6 @@ def move(registration: Registration, to_session: EventSession, *, now: datetime)
     if result.rowcount != 1:
         raise DomainError("not_confirmed")  # cancelled or moved meanwhile; the caller rolls back
     db.session.refresh(registration)
-    outbox.enqueue(registration.id, MailKind.pass_resent, now)
+    outbox.enqueue(registration.id, MailKind.pass_resent, now, context={"reason": "moved"})
     capacity.release_seat(old_session_id)
     return promote_waiting(old_session_id, now=now)

@@ -234,6 +234,6 @@ def resend_pass(reg: Registration, *, actor, now: datetime) -> None:
         raise DomainError("no_pass")
     if not reg.email:
         raise DomainError("no_email")
-    outbox.enqueue(reg.id, MailKind.pass_resent, now)
+    outbox.enqueue(reg.id, MailKind.pass_resent, now, context={"reason": "staff"})
     audit.record(reg.event_id, "pass_resent", actor=actor, now=now, registration_id=reg.id)
     db.session.flush()

@@ -547,3 +547,25 @@ def test_a_slow_server_is_cut_off_at_the_deadline(app, make_event, monkeypatch):
     assert row.status == OutboxStatus.pending and row.attempts == 1
     assert "timed out" in row.last_error
     assert elapsed < 2.5  # its 1 s and a reply in flight (without the deadline: sent after ~2.5 s)
+
+
+def test_a_move_and_a_staff_resend_say_why_the_pass_comes_again(app, make_event, smtp_server):
+    from eventreg.domain import staff_actions
+
+    from .. import factories
+
+    event = make_event(sessions=[
+        {"title": "第1回", "date": factories.in_days(10).date().isoformat(), "start": "14:00", "end": "17:00", "capacity": 5},
+        {"title": "第2回", "date": factories.in_days(17).date().isoformat(), "start": "14:00", "end": "17:00", "capacity": 5},
+    ])
+    owner = factories.make_staff("owner", events=[event])
+    person = sign_up(event, email="moved@example.org").registration
+    staff_actions.move(person, event.sessions[1], actor=owner, now=clock.utcnow())
+    staff_actions.resend_pass(person, actor=owner, now=clock.utcnow())
+    db.session.commit()
+    assert deliver(app) == 3
+    _confirmation, moved, resent = smtp_server.received[-3:]
+    moved_text, resent_text = parts(moved)[0], parts(resent)[0]
+    assert moved["Subject"].startswith("【参加回変更のお知らせ】") and "第2回" in moved["Subject"]
+    assert "下記の回に変更しました" in moved_text and "すでにご登録" not in moved_text
+    assert "主催者より改めてお送りします" in resent_text and "すでにご登録" not in resent_text
