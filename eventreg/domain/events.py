@@ -441,12 +441,25 @@ def _resolve_all(event: Event) -> None:
     schedule.reschedule(event)
 
 
+def _keep_wall_clock(event: Event, old: ZoneInfo, new: ZoneInfo) -> None:
+    """Before anyone registered, a new time zone keeps the sessions' local times (14:00 stays
+    14:00, now in the new zone); afterwards it is refused (``timezone_in_use``)."""
+    for session in event.sessions:
+        for name in ("doors_at", "starts_at", "ends_at"):
+            local = getattr(session, name).astimezone(old).replace(tzinfo=None)
+            setattr(session, name, local.replace(tzinfo=new).astimezone(timezone.utc))
+
+
 def update_event(event: Event, values: Mapping[str, Any], *, actor, now: datetime) -> dict:
     """Changes the event's own fields; windows and scheduled tasks follow a changed rule or
-    time zone (session instants stay: a changed time zone changes their local times). Returns
-    the changes ({} when nothing changed)."""
+    time zone. Returns the changes ({} when nothing changed). The time zone may change only
+    while nobody registered, and then the sessions keep their local times."""
     cleaned = clean_event(values, event=event)
     before = _snapshot(event, _EVENT_FIELDS)
+    if cleaned["timezone"] != event.timezone:
+        if registration_count(event.id):
+            raise DomainError("timezone_in_use")
+        _keep_wall_clock(event, ZoneInfo(event.timezone), ZoneInfo(cleaned["timezone"]))
     for name, value in cleaned.items():
         setattr(event, name, value)
     changed = audit.changes(before, _snapshot(event, _EVENT_FIELDS))
