@@ -424,13 +424,18 @@ def create_event(values: Mapping[str, Any], *, actor, now: datetime, sessions: l
     cleaned = clean_event(values)
     tz_name = cleaned["timezone"]
     event = build(cleaned, [clean_session(s, tz_name) for s in sessions], [clean_question(q) for q in questions])
+    return _save_new(event, "event_created", audit.changes({}, _snapshot(event, ("title", "slug"))),
+                     actor=actor, now=now)
+
+
+def _save_new(event: Event, action: str, changed: dict, *, actor, now: datetime) -> Event:
+    """Adds a new event: its tasks scheduled, ``actor`` (a staff user) its owner, the entry written."""
     db.session.add(event)
     db.session.flush()
     schedule.reschedule(event)
     if actor is not None and hasattr(actor, "memberships"):
         staff.assign(actor, event, EventRole.owner, now=now)
-    audit.record(event.id, "event_created", actor=actor, now=now,
-                 changed=audit.changes({}, _snapshot(event, ("title", "slug"))))
+    audit.record(event.id, action, actor=actor, now=now, changed=changed)
     db.session.flush()
     return event
 
@@ -708,15 +713,8 @@ def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | N
                                        choices=list(q.choices or []), required=q.required, hidden=q.hidden))
     for session in copy.sessions:
         deadlines.resolve_window(copy, session)
-    db.session.add(copy)
-    db.session.flush()
-    schedule.reschedule(copy)
-    if actor is not None and hasattr(actor, "memberships"):
-        staff.assign(actor, copy, EventRole.owner, now=now)
-    audit.record(copy.id, "event_cloned", actor=actor, now=now,
-                 changed={"cloned_from": [None, event.id], "days_shifted": [None, days]})
-    db.session.flush()
-    return copy
+    return _save_new(copy, "event_cloned", {"cloned_from": [None, event.id], "days_shifted": [None, days]},
+                     actor=actor, now=now)
 
 
 def deadline_rule(event: Event, session: EventSession) -> TimeRule | None:
