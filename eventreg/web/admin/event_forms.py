@@ -207,3 +207,46 @@ def rule_words(event: Event, session: EventSession | None = None) -> str:
     if days == 1:
         return _("the day before at %(time)s", time=at)
     return _("%(days)s days before at %(time)s", days=days, time=at)
+
+
+ACTION_WORDS = {
+    "event_created": _l("Event created"), "event_edited": _l("Details changed"),
+    "event_published": _l("Published"), "event_closed": _l("Registration closed"),
+    "event_reopened": _l("Registration reopened"), "event_unpublished": _l("Back to draft"),
+    "event_cloned": _l("Copied from another event"),
+    "session_added": _l("Session added"), "session_edited": _l("Session changed"),
+    "session_removed": _l("Session removed"),
+    "question_added": _l("Question added"), "question_edited": _l("Question changed"),
+    "question_hidden": _l("Question hidden"), "question_shown": _l("Question asked again"),
+    "question_deleted": _l("Question deleted"),
+}
+FIELD_WORDS = {
+    "title": _l("Title"), "description_md": _l("Description (Markdown)"), "venue_name": _l("Venue"),
+    "venue_address": _l("Address"), "access_notes": _l("How to find the reception"), "organizer": _l("Organizer"),
+    "contact_name": _l("Contact name"), "contact_phone": _l("Contact phone"), "contact_email": _l("Contact email"),
+    "fee_note": _l("Fee"), "privacy_notice": _l("Privacy notice"), "language": _l("Language of the emails"),
+    "timezone": _l("Time zone"), "waitlist_enabled": _l("Waiting list when full"),
+    "registration_opens_at": _l("Registration opens"), "deadline_at": _l("Registration deadline"),
+    "deadline_days_before": _l("Registration deadline"), "deadline_time": _l("Registration deadline"),
+    "doors_at": _l("Doors open"), "starts_at": _l("Start"), "ends_at": _l("End"), "capacity": _l("Capacity"),
+    "status": _l("Status"), "label": _l("Question"), "kind": _l("Kind"), "choices": _l("Choices, one per line"),
+    "required": _l("An answer is required"), "help": _l("Help text"), "hidden": _l("Hide"),
+}
+_NOT_SHOWN = ("session_id", "question_id", "slug", "cloned_from", "days_shifted", "notified")
+
+
+def action_words(action: str) -> str:
+    """An audit entry's action for people (other parts' codes: as they are until they add words)."""
+    return str(ACTION_WORDS.get(action, action))
+
+
+def changed_words(changes: dict) -> str:
+    """The fields an entry changed, by their form labels, each once: 「タイトル、定員」."""
+    names = []
+    for key in changes or {}:
+        if key in _NOT_SHOWN:
+            continue
+        label = str(FIELD_WORDS.get(key, key)).split("(")[0].split(",")[0]
+        if label not in names:
+            names.append(label)
+    return str(_(", ")).join(names)

@@ -40,7 +40,7 @@ from ..filters import render_markdown
 from ..forms import registration_form
 from . import bp
 from .event_forms import (
-    KIND_CHOICES, CloneForm, DeleteForm, EventForm, NewEventForm, QuestionForm, SessionForm, event_data, event_values,
+    KIND_CHOICES, CloneForm, action_words, changed_words, DeleteForm, EventForm, NewEventForm, QuestionForm, SessionForm, event_data, event_values,
     put_problems, question_data, question_values, refusal, rule_words, session_data, session_values, words,
 )
 
@@ -379,7 +379,8 @@ def role_words(role) -> str:
 @bp.app_context_processor
 def _event_words():
     """For every template (the staff home lists statuses and roles too)."""
-    return {"status_words": status_words, "role_words": role_words, "kind_words": kind_words}
+    return {"status_words": status_words, "role_words": role_words, "kind_words": kind_words,
+            "action_words": action_words, "changed_words": changed_words}
 
 
 def kind_words(kind) -> str:
