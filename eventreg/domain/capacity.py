@@ -12,16 +12,20 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 
 from ..extensions import db
-from ..models import Event, EventSession
+from ..models import Event, EventSession, EventStatus
 from . import deadlines
 from .deadlines import DeadlineState
 
 _seats = EventSession.__table__.c
 _now = bindparam("now", type_=_seats.closes_at.type)
-_IN_WINDOW = (or_(_seats.opens_at.is_(None), _seats.opens_at <= _now), _seats.closes_at > _now)
+_events = Event.__table__.c
+# Sign-up is open only while the event is published: a draft or closed event takes nobody,
+# whatever its window says (staff paths such as walk-ins and promotions use _TAKE_ANY_TIME).
+_PUBLISHED = exists().where(_events.id == _seats.event_id, _events.status == EventStatus.published.value)
+_IN_WINDOW = (or_(_seats.opens_at.is_(None), _seats.opens_at <= _now), _seats.closes_at > _now, _PUBLISHED)
 _TAKE = (
     update(EventSession.__table__)
     .where(_seats.id == bindparam("sid"), _seats.seats_taken < _seats.capacity, *_IN_WINDOW)
@@ -39,7 +43,7 @@ _RELEASE = (
 )
 _WHY = (
     select(_seats.opens_at, _seats.closes_at, _seats.seats_taken, _seats.capacity,
-           Event.__table__.c.waitlist_enabled)
+           Event.__table__.c.waitlist_enabled, Event.__table__.c.status)
     .join_from(EventSession.__table__, Event.__table__, Event.__table__.c.id == _seats.event_id)
     .where(_seats.id == bindparam("sid"))
 )
@@ -77,12 +81,19 @@ def why_no_seat(session_id: int, now: datetime) -> NoSeat:
     row = db.session.execute(_WHY, {"sid": session_id}).first()
     if row is None:
         return NoSeat.gone
-    state = deadlines.window_state(row.opens_at, row.closes_at, now)
+    state = window(row.opens_at, row.closes_at, row.status, now)
     if state == DeadlineState.not_open:
         return NoSeat.not_open
     if state == DeadlineState.closed:
         return NoSeat.closed
     return NoSeat.waitlisted if row.waitlist_enabled else NoSeat.full
+
+
+def window(opens_at: datetime | None, closes_at: datetime, status, now: datetime) -> DeadlineState:
+    """The window's state, closed whenever the event is not published (a draft, or closed)."""
+    if EventStatus(status) != EventStatus.published:
+        return DeadlineState.closed
+    return deadlines.window_state(opens_at, closes_at, now)
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,7 @@ class Availability:
     opens_at: datetime | None
     closes_at: datetime
     waitlist_enabled: bool
+    event_status: EventStatus  # read with the seats: the page never takes it from a cache
     state: DeadlineState
 
     @property
@@ -113,7 +125,8 @@ class Availability:
 
 _AVAILABILITY = (
     select(_seats.id, _seats.event_id, _seats.title, _seats.doors_at, _seats.starts_at, _seats.ends_at, _seats.capacity,
-           _seats.seats_taken, _seats.opens_at, _seats.closes_at, Event.__table__.c.waitlist_enabled)
+           _seats.seats_taken, _seats.opens_at, _seats.closes_at, Event.__table__.c.waitlist_enabled,
+           Event.__table__.c.status.label("event_status"))
     .join_from(EventSession.__table__, Event.__table__, Event.__table__.c.id == _seats.event_id)
     .where(_seats.event_id == bindparam("eid"))
     .order_by(_seats.starts_at, _seats.id)
@@ -124,6 +137,7 @@ def availability(event_id: int, now: datetime) -> list[Availability]:
     """The event's sessions with seats, window and waiting-list switch: one cheap query, never
     a cached copy."""
     return [
-        Availability(**row._mapping, state=deadlines.window_state(row.opens_at, row.closes_at, now))
+        Availability(**{**row._mapping, "event_status": EventStatus(row.event_status)},
+                     state=window(row.opens_at, row.closes_at, row.event_status, now))
         for row in db.session.execute(_AVAILABILITY, {"eid": event_id})
     ]

@@ -1,24 +1,24 @@
 """Building an event from a plain mapping (an imported YAML/TOML file, or the demo).
 
 Times in the file are local to the event's time zone: ``date: 2019-02-08``, ``start: "14:00"``.
-See docs/example-event.yaml for every key.
+See docs/example-event.yaml for every key. The values go through the same checks as the
+back-office forms (domain.events.clean_event / clean_session / clean_question); a problem is a
+DomainError("invalid_event_file") whose detail names the place ("session 1: end: ...").
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Event, EventSession, EventStatus, Question, QuestionKind
-from . import deadlines, schedule
+from ..models import Event, EventStatus
+from . import events, schedule
 from .errors import DomainError
 
 _TEXT_KEYS = (
-    "title", "description", "venue_name", "venue_address", "access_notes", "organizer",
+    "title", "venue_name", "venue_address", "access_notes", "organizer",
     "contact_name", "contact_phone", "contact_email", "fee_note", "privacy_notice",
 )
 
@@ -27,24 +27,37 @@ def _bad(detail: str):
     return DomainError("invalid_event_file", detail)
 
 
-def _local(value, tz: ZoneInfo, what: str) -> datetime:
-    if isinstance(value, datetime):
-        naive = value
-    else:
-        try:
-            naive = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise _bad(f"{what}: not a date-time: {value!r}") from None
-    return naive.replace(tzinfo=tz) if naive.tzinfo is None else naive
+def _text(value) -> str:
+    """A date or date-time read by YAML/TOML back to the text the checks take."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return "" if value is None else str(value)
 
 
-def _at(day, hhmm, tz: ZoneInfo, what: str) -> datetime:
+def _deadline(deadline) -> str:
+    """The file's ``deadline`` mapping as rule text ("1d@12:00", a local date-time, or "")."""
+    if not deadline:
+        return ""
+    if not isinstance(deadline, dict):
+        raise _bad("deadline: must be a mapping with days_before (and time) or at")
+    if "at" in deadline:
+        return _text(deadline["at"])
+    if "days_before" in deadline:
+        days = deadline["days_before"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 999:
+            raise _bad("deadline.days_before: must be a whole number from 0 to 999")
+        hhmm = deadline.get("time", "00:00")
+        if isinstance(hhmm, int) and not isinstance(hhmm, bool):  # YAML 1.1: 12:00 unquoted is 720
+            hhmm = f"{hhmm // 60:02d}:{hhmm % 60:02d}"
+        return f"{days}d@{_text(hhmm)}"
+    return ""
+
+
+def _checked(where: str, check, *args):
     try:
-        d = day if isinstance(day, date) else date.fromisoformat(str(day))
-        t = hhmm if isinstance(hhmm, time) else time.fromisoformat(str(hhmm))
-    except ValueError:
-        raise _bad(f"{what}: expected date YYYY-MM-DD and time HH:MM") from None
-    return datetime.combine(d, t, tzinfo=tz)
+        return check(*args)
+    except events.InvalidValues as exc:
+        raise _bad(f"{where}{exc.detail}") from None
 
 
 def build_event(spec: dict) -> Event:
@@ -54,65 +67,39 @@ def build_event(spec: dict) -> Event:
     for key in ("slug", "title", "sessions"):
         if not spec.get(key):
             raise _bad(f"missing key: {key}")
-    tz_name = spec.get("timezone", "Asia/Tokyo")
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _bad(f"unknown time zone: {tz_name}") from None
-    event = Event(
-        slug=str(spec["slug"]),
-        description_md=str(spec.get("description", "")),
-        language=spec.get("language", "ja"),
-        timezone=tz_name,
+    if not isinstance(spec["sessions"], list):
+        raise _bad("sessions: must be a list")
+    values = {key: _text(spec.get(key, "")) for key in _TEXT_KEYS}
+    values.update(
+        slug=str(spec["slug"]), description_md=_text(spec.get("description", "")),
+        language=spec.get("language", "ja"), timezone=spec.get("timezone", events.DEFAULT_TIMEZONE),
         waitlist_enabled=bool(spec.get("waitlist", True)),
-        status=EventStatus(spec.get("status", "published" if spec.get("published", True) else "draft")),
-        pass_key=secrets.token_urlsafe(32),
-        **{key: str(spec.get(key, "")) for key in _TEXT_KEYS if key != "description"},
+        registration_opens=_text(spec.get("registration_opens")) or None,
+        deadline=_deadline(spec.get("deadline")),
     )
-    if spec.get("registration_opens"):
-        event.registration_opens_at = _local(spec["registration_opens"], tz, "registration_opens")
-    deadline = spec.get("deadline") or {}
-    if "at" in deadline:
-        event.deadline_at = _local(deadline["at"], tz, "deadline.at")
-    elif "days_before" in deadline:
-        event.deadline_days_before = int(deadline["days_before"])
-        event.deadline_time = time.fromisoformat(str(deadline.get("time", "00:00"))).strftime("%H:%M")
+    # The slug may be taken: replace_event deletes the event it names.
+    event_values = _checked("", lambda v: events.clean_event(v, unique_slug=False), values)
+    sessions = []
     for i, s in enumerate(spec["sessions"], 1):
         if not isinstance(s, dict):
             raise _bad(f"session {i}: must be a mapping")
-        try:
-            session = EventSession(
-                title=str(s.get("title", "")),
-                doors_at=_at(s["date"], s.get("doors", s["start"]), tz, f"session {i}"),
-                starts_at=_at(s["date"], s["start"], tz, f"session {i}"),
-                ends_at=_at(s["date"], s["end"], tz, f"session {i}"),
-                capacity=int(s["capacity"]),
-                seats_taken=0,
-            )
-        except KeyError as exc:
-            raise _bad(f"session {i}: missing {exc.args[0]}") from None
-        except (TypeError, ValueError):
-            raise _bad(f"session {i}: capacity must be a whole number") from None
-        if not session.doors_at <= session.starts_at < session.ends_at or session.capacity < 0:
-            raise _bad(f"session {i}: doors <= start < end and capacity >= 0 are required")
-        event.sessions.append(session)
-    for session in event.sessions:
-        deadlines.resolve_window(event, session)
-    for i, q in enumerate(spec.get("questions", []), 1):
-        if not isinstance(q, dict) or not q.get("label"):
+        for key in ("date", "start", "end", "capacity"):
+            if key not in s:
+                raise _bad(f"session {i}: missing {key}")
+        sessions.append(_checked(f"session {i}: ", events.clean_session, {
+            "title": s.get("title", ""), "date": s["date"], "doors": s.get("doors", s["start"]),
+            "start": s["start"], "end": s["end"], "capacity": s["capacity"],
+        }, event_values["timezone"]))
+    questions = []
+    for i, q in enumerate(spec.get("questions") or [], 1):
+        if not isinstance(q, dict):
             raise _bad(f"question {i}: a mapping with a label is required")
-        try:
-            kind = QuestionKind(q.get("kind", "text"))
-        except ValueError:
-            raise _bad(f"question {i}: kind must be text, single, multiple or checkbox") from None
-        choices = [str(c) for c in q.get("choices", [])]
-        if kind in (QuestionKind.single, QuestionKind.multiple) and not choices:
-            raise _bad(f"question {i}: choices are required for {kind.value}")
-        event.questions.append(Question(
-            position=i, kind=kind, label=str(q["label"]), help=str(q.get("help", "")),
-            choices=choices, required=bool(q.get("required", False)),
-        ))
-    return event
+        questions.append(_checked(f"question {i}: ", events.clean_question, q))
+    try:
+        status = EventStatus(spec.get("status", "published" if spec.get("published", True) else "draft"))
+    except ValueError:
+        raise _bad("status: must be draft, published or closed") from None
+    return events.build(event_values, sessions, questions, status=status)
 
 
 def replace_event(spec: dict) -> Event:

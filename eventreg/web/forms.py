@@ -108,7 +108,7 @@ class RegistrationForm(PageForm):
             raise ValidationError(_l("The two email addresses do not match."))
 
     def answers(self, event: Event) -> dict:
-        return {str(q.id): self[f"q_{q.id}"].data for q in event.questions}
+        return {str(q.id): self[f"q_{q.id}"].data for q in event.questions if not q.hidden}
 
 
 class QuestionSpec(NamedTuple):
@@ -145,7 +145,8 @@ def registration_form(event: Event, sessions_open: list, formdata=None) -> Regis
     """The form for one event: its own questions appended, its open sessions as choices."""
     # Frozen copies as the cache key: an edited question makes a new class.
     questions = tuple(
-        QuestionSpec(q.id, q.kind, q.label, q.help, tuple(q.choices), q.required) for q in event.questions
+        QuestionSpec(q.id, q.kind, q.label, q.help, tuple(q.choices), q.required)
+        for q in event.questions if not q.hidden  # a hidden question is no longer asked
     )
     form = _form_class(questions)(formdata=formdata)
     form.session_id.choices = [(s.id, s.title or str(s.id)) for s in sessions_open]

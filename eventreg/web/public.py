@@ -75,10 +75,13 @@ def event_page(slug: str):
     now = clock.utcnow()
     # Seats, window and waiting list from the database on every request, never from the cache.
     sessions = capacity.availability(event.id, now)
-    if not sessions:  # this process's copy is of a replaced event: load the current one
+    if not sessions or sessions[0].event_status == EventStatus.draft:
+        # This process's copy is of a replaced or unpublished event: load the current one.
         event_cache.forget(slug)
         event = _event_or_404(slug)
         sessions = capacity.availability(event.id, now)
+        if sessions and sessions[0].event_status == EventStatus.draft:
+            abort(404)
     open_sessions = [s for s in sessions if s.state == DeadlineState.open]
     form = registration_form(event, open_sessions, request.form if request.method == "POST" else None)
     refusal = None
@@ -95,8 +98,9 @@ def event_page(slug: str):
             if response is not None:
                 return response
     status = 400 if request.method == "POST" else 200
+    ended = bool(sessions) and sessions[0].event_status == EventStatus.closed  # fresh, not cached
     return render_template("public/event.html", event=event, form=form, sessions=sessions,
-                           refusal=refusal), status
+                           refusal=refusal, ended=ended), status
 
 
 def _register(event: Event, form, open_sessions, now):

@@ -314,7 +314,10 @@ def _one_mailbox(raw: bytes, name: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("family, given_name, shown", HOSTILE)
 def test_hostile_names_stay_one_recipient(app, make_event, smtp_server, family, given_name, shown):
-    event = make_event(contact_name=f"{family} 事務局")
+    event = make_event()
+    # Written past the editor's checks (which refuse control characters): the mail must hold anyway.
+    event.contact_name = f"{family} 事務局"
+    db.session.commit()
     sign_up(event, family_name=family, given_name=given_name, email="victim@example.org")
     assert deliver(app) == 1
     [raw] = smtp_server.raw

@@ -1,0 +1,252 @@
+"""The event editor's forms, and the words for domain.events' codes.
+
+The forms only render fields and carry what was typed: every check is domain.events'
+``clean_*`` (the same one the YAML/TOML import uses), whose problems land on the fields here.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields import Field
+
+from ...domain import events
+from ...domain.events import InvalidValues, Problem
+from ...models import Event, EventSession, Question
+from ..filters import hm, moment
+from ..forms import PageForm
+
+WORDS = {
+    "required": _l("This field is required."),
+    "too_long": _l("This is too long (at most %(max)s characters)."),
+    "control_characters": _l("Please remove invisible or control characters."),
+    "invalid_email": _l("Please enter a valid email address."),
+    "unknown_language": _l("Please choose Japanese or English."),
+    "unknown_timezone": _l("Please choose a time zone from the list."),
+    "invalid_slug": _l("Use only lower-case letters a–z, digits and hyphens (at most 80)."),
+    "slug_taken": _l("Another event already uses this web address."),
+    "invalid_datetime": _l("Enter a date and time, e.g. 2026-03-05 10:00."),
+    "invalid_date": _l("Enter a date, e.g. 2026-03-05."),
+    "invalid_time": _l("Enter a time, e.g. 14:00."),
+    "date_out_of_range": _l("Enter a date between the years 2000 and 2100."),
+    "invalid_deadline": _l("Enter the rule as 1d@12:00 (days before, at a time), a date and time such as 2026-03-04 12:00, or leave it empty."),
+    "deadline_hours": _l("A deadline in hours before the start is not available yet: use 1d@12:00 or a date and time."),
+    "not_a_number": _l("Enter a whole number."),
+    "capacity_negative": _l("The capacity cannot be negative."),
+    "capacity_too_large": _l("The capacity can be at most %(max)s."),
+    "doors_after_start": _l("Doors must open at or before the start."),
+    "end_before_start": _l("The end must be after the start."),
+    "unknown_kind": _l("Please choose a kind of question."),
+    "choices_required": _l("Enter the choices, one per line."),
+    "too_many_choices": _l("At most %(max)s choices."),
+    "duplicate_choice": _l("This choice is listed twice: %(choice)s"),
+    # Refusals of a change (the detail is a number or a choice)
+    "capacity_below_taken": _l("The capacity cannot be lower than the %(detail)s seats already taken."),
+    "session_has_registrations": _l("This session cannot be removed: %(detail)s people have registered for it (cancelled ones included). Change its times instead, or move them first."),
+    "event_has_registrations": _l("This is not possible: %(detail)s registrations exist for this event (cancelled ones included)."),
+    "question_has_answers": _l("This question has answers, so it cannot be deleted. Hide it instead: the answers stay in the data and the exports."),
+    "question_kind_in_use": _l("This question has answers, so its kind cannot change."),
+    "question_choice_in_use": _l("This question has answers: the choice “%(detail)s” cannot be removed or renamed (new choices can be added)."),
+    "status_change_refused": _l("This status change is not possible now. Reload the page."),
+    "no_sessions": _l("Add a session first."),
+    "last_session": _l("A published event keeps at least one session."),
+    "timezone_in_use": _l("The time zone cannot change once people have registered."),
+}
+
+
+def words(code: str, **params) -> str:
+    text = WORDS.get(code)
+    if text is None:
+        from ..messages import message
+        return message(code)
+    text = str(text)
+    return text % params if params else text
+
+
+def refusal(exc) -> str:
+    """The words for a DomainError raised by a change (detail filled in)."""
+    return words(exc.code, detail=exc.detail) if "%(detail)s" in str(WORDS.get(exc.code, "")) else words(exc.code)
+
+
+def problem_words(problem: Problem) -> str:
+    return words(problem.code, **problem.params)
+
+
+def put_problems(form, exc: InvalidValues, rename: dict | None = None) -> None:
+    """Shows each problem under its field (unknown fields: on the form's first field)."""
+    rename = rename or {}
+    for problem in exc.problems:
+        name = rename.get(problem.field, problem.field)
+        target: Field = form[name] if name in form else next(iter(form))
+        target.errors = [*target.errors, problem_words(problem)]
+
+
+LANGUAGE_CHOICES = [("ja", "日本語"), ("en", "English")]
+
+
+class EventForm(PageForm):
+    title = StringField(_l("Title"), render_kw={"maxlength": 200, "required": True})
+    description_md = TextAreaField(_l("Description (Markdown)"), render_kw={"rows": 12, "maxlength": 20000},
+                                   description=_l("Paragraphs, **bold**, lists with -, ### headings and links. Use “Preview” to see it."))
+    venue_name = StringField(_l("Venue"), render_kw={"maxlength": 200})
+    venue_address = StringField(_l("Address"), render_kw={"maxlength": 300})
+    access_notes = TextAreaField(_l("How to find the reception"), render_kw={"rows": 3, "maxlength": 2000},
+                                 description=_l("e.g. 2階正面玄関裏手のセミナー受付"))
+    organizer = StringField(_l("Organizer"), render_kw={"maxlength": 200})
+    contact_name = StringField(_l("Contact name"), render_kw={"maxlength": 200})
+    contact_phone = StringField(_l("Contact phone"), render_kw={"maxlength": 50})
+    contact_email = StringField(_l("Contact email"), render_kw={"maxlength": 254},
+                                description=_l("Receives the numbers when registration closes."))
+    fee_note = StringField(_l("Fee"), render_kw={"maxlength": 200}, description=_l("e.g. 参加費無料"))
+    language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES)
+    timezone = SelectField(_l("Time zone"), default=events.DEFAULT_TIMEZONE)
+    privacy_notice = TextAreaField(_l("Privacy notice"), render_kw={"rows": 4, "maxlength": 5000})
+    waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
+    registration_opens = StringField(_l("Registration opens"), render_kw={"type": "datetime-local"},
+                                     description=_l("Local time of the event. Empty: open as soon as the event is published."))
+    deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40, "spellcheck": "false"},
+                           description=_l("1d@12:00 = the day before at 12:00 (前日12:00); 2d@17:00 = two days before at 17:00; or a date and time such as 2026-03-04 12:00; empty = until the session starts."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(name, name) for name in events.timezones()]
+
+
+class NewEventForm(EventForm):
+    slug = StringField(_l("Web address (optional)"), render_kw={"maxlength": 80, "spellcheck": "false"},
+                       description=_l("The end of the public address /e/…: a–z, 0–9 and hyphens. Empty: one is made for you."))
+
+
+def event_values(form: EventForm) -> dict:
+    names = [*events.TEXT_FIELDS, "contact_email", "language", "timezone", "registration_opens", "deadline"]
+    values = {name: form[name].data for name in names}
+    values["waitlist_enabled"] = bool(form.waitlist_enabled.data)
+    if "slug" in form:
+        values["slug"] = form.slug.data
+    return values
+
+
+def event_data(event: Event) -> dict:
+    """The form's initial values for ``event``."""
+    data = {name: getattr(event, name) for name in (*events.TEXT_FIELDS, "contact_email", "language", "timezone",
+                                                    "waitlist_enabled")}
+    opens = event.registration_opens_at
+    data["registration_opens"] = opens.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M") if opens else ""
+    data["deadline"] = events.deadline_text(event)
+    return data
+
+
+class SessionForm(PageForm):
+    title = StringField(_l("Name of the session"), render_kw={"maxlength": 200}, description=_l("e.g. 第1回 (may stay empty with one session)"))
+    date = StringField(_l("Date"), render_kw={"type": "date", "required": True})
+    doors = StringField(_l("Doors open"), render_kw={"type": "time"}, description=_l("Empty: at the start."))
+    start = StringField(_l("Start"), render_kw={"type": "time", "required": True})
+    end = StringField(_l("End"), render_kw={"type": "time", "required": True})
+    capacity = StringField(_l("Capacity"), render_kw={"type": "number", "min": 0, "max": events.MAX_CAPACITY,
+                                                       "inputmode": "numeric", "required": True})
+
+
+def session_values(form: SessionForm) -> dict:
+    return {name: form[name].data for name in ("title", "date", "doors", "start", "end", "capacity")}
+
+
+def session_data(session: EventSession, tz: str) -> dict:
+    local = {name: getattr(session, f"{name}_at").astimezone(ZoneInfo(tz)) for name in ("doors", "starts", "ends")}
+    return {"title": session.title, "date": local["starts"].date().isoformat(), "doors": local["doors"].strftime("%H:%M"),
+            "start": local["starts"].strftime("%H:%M"), "end": local["ends"].strftime("%H:%M"),
+            "capacity": str(session.capacity)}
+
+
+KIND_CHOICES = [
+    ("text", _l("Text")), ("single", _l("One choice")), ("multiple", _l("Several choices")),
+    ("checkbox", _l("Yes/no checkbox")),
+]
+
+
+class QuestionForm(PageForm):
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    label = StringField(_l("Question"), render_kw={"maxlength": 300, "required": True})
+    help = StringField(_l("Help text"), render_kw={"maxlength": 500})
+    choices = TextAreaField(_l("Choices, one per line"), render_kw={"rows": 4},
+                            description=_l("For “one choice” and “several choices”."))
+    required = BooleanField(_l("An answer is required"))
+
+
+def question_values(form: QuestionForm) -> dict:
+    return {"kind": form.kind.data, "label": form.label.data, "help": form.help.data,
+            "choices": form.choices.data or "", "required": bool(form.required.data)}
+
+
+def question_data(question: Question) -> dict:
+    return {"kind": question.kind.value, "label": question.label, "help": question.help,
+            "choices": "\n".join(question.choices or []), "required": question.required}
+
+
+class CloneForm(PageForm):
+    first_date = StringField(_l("Date of the first session"), render_kw={"type": "date", "required": True})
+
+
+class DeleteForm(PageForm):
+    confirm = BooleanField(_l("Yes, delete this event, its sessions and questions for good."))
+
+
+def rule_words(event: Event, session: EventSession | None = None) -> str:
+    """The deadline rule in words: 「前日12:00」, 「3日前の17:00」, 「開始時刻まで」, a date."""
+    if event.deadline_at is not None:
+        return moment(event.deadline_at, event.timezone)
+    days, at = event.deadline_days_before, event.deadline_time
+    if days is None:
+        return _("until the session starts")
+    if at is None:
+        at = hm(session.starts_at, event.timezone) if session else _("the start time")
+    if days == 0:
+        return _("on the day at %(time)s", time=at)
+    if days == 1:
+        return _("the day before at %(time)s", time=at)
+    return _("%(days)s days before at %(time)s", days=days, time=at)
+
+
+ACTION_WORDS = {
+    "event_created": _l("Event created"), "event_edited": _l("Details changed"),
+    "event_published": _l("Published"), "event_closed": _l("Registration closed"),
+    "event_reopened": _l("Registration reopened"), "event_unpublished": _l("Back to draft"),
+    "event_cloned": _l("Copied from another event"),
+    "session_added": _l("Session added"), "session_edited": _l("Session changed"),
+    "session_removed": _l("Session removed"),
+    "question_added": _l("Question added"), "question_edited": _l("Question changed"),
+    "question_hidden": _l("Question hidden"), "question_shown": _l("Question asked again"),
+    "question_deleted": _l("Question deleted"),
+}
+FIELD_WORDS = {
+    "title": _l("Title"), "description_md": _l("Description (Markdown)"), "venue_name": _l("Venue"),
+    "venue_address": _l("Address"), "access_notes": _l("How to find the reception"), "organizer": _l("Organizer"),
+    "contact_name": _l("Contact name"), "contact_phone": _l("Contact phone"), "contact_email": _l("Contact email"),
+    "fee_note": _l("Fee"), "privacy_notice": _l("Privacy notice"), "language": _l("Language of the emails"),
+    "timezone": _l("Time zone"), "waitlist_enabled": _l("Waiting list when full"),
+    "registration_opens_at": _l("Registration opens"), "deadline_at": _l("Registration deadline"),
+    "deadline_days_before": _l("Registration deadline"), "deadline_time": _l("Registration deadline"),
+    "doors_at": _l("Doors open"), "starts_at": _l("Start"), "ends_at": _l("End"), "capacity": _l("Capacity"),
+    "status": _l("Status"), "label": _l("Question"), "kind": _l("Kind"), "choices": _l("Choices, one per line"),
+    "required": _l("An answer is required"), "help": _l("Help text"), "hidden": _l("Hide"),
+}
+_NOT_SHOWN = ("session_id", "question_id", "slug", "cloned_from", "days_shifted", "notified")
+
+
+def action_words(action: str) -> str:
+    """An audit entry's action for people (other parts' codes: as they are until they add words)."""
+    return str(ACTION_WORDS.get(action, action))
+
+
+def changed_words(changes: dict) -> str:
+    """The fields an entry changed, by their form labels, each once: 「タイトル、定員」."""
+    names = []
+    for key in changes or {}:
+        if key in _NOT_SHOWN:
+            continue
+        label = str(FIELD_WORDS.get(key, key)).split("(")[0].split(",")[0]
+        if label not in names:
+            names.append(label)
+    return str(_(", ")).join(names)
