@@ -85,6 +85,13 @@ def principal(user: StaffUser) -> Principal:
                      {m.event_id: permissions.capabilities(m.role) for m in user.memberships}, user.is_active)
 
 
+def has_role(who: StaffUser | Principal, event_id: int) -> bool:
+    """Whether ``who`` works on the event at all (a token limited to another event does not)."""
+    if isinstance(who, Principal):
+        return event_id in who.grants
+    return who.role_on(event_id) is not None
+
+
 def can(who: StaffUser | Principal, event_id: int, capability: permissions.Capability) -> bool:
     """Whether ``who`` may use ``capability`` on the event; inactive accounts may do nothing."""
     if not who.is_active:

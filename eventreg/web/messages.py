@@ -34,6 +34,7 @@ MESSAGES = {
     "already_registered": _l("This email is already registered for this session: search for the name and check them in."),
     "invalid_request": _l("The request is not valid."),
     "unauthorized": _l("Sign in, or send a valid API token."),
+    "forbidden": _l("Your role on this event does not allow this."),
     # Desk results: what a volunteer reads from a metre away
     "ok": _l("Welcome! Checked in."),
     "already_checked_in": _l("Already checked in"),
