@@ -5,11 +5,13 @@ client then share its ``g`` (Flask-Login's cached user, flask-wtf's CSRF token) 
 database session (a POST that does not commit keeps SQLite's write lock). With several
 browsers in one test that is wrong, so: before each request the test's own session ends its
 transaction (uncommitted changes are dropped: tests commit what a request must see), and the
-request gets a fresh app context, session and ``g``.
+request gets a fresh app context, session and ``g``. ``response.access_decision`` is what
+web/access.py decided for the request, if a rule of it ran.
 """
 
 from __future__ import annotations
 
+from flask import g
 from flask.testing import FlaskClient
 
 from eventreg.extensions import db
@@ -21,6 +23,8 @@ class IsolatedClient(FlaskClient):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
             response.get_data()  # read the body while the request's context still exists
+            # What web/access.py decided ("allowed", "not_found", "forbidden"; None: no rule ran).
+            response.access_decision = g.get("access_decision")
             db.session.remove()
         return response
 
