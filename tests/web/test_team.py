@@ -339,3 +339,27 @@ def test_the_password_page_counts_toward_the_sign_in_limit(client, login, team):
                                                  "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code
                 for n in range(6)]
     assert statuses == [400] * 5 + [429]
+
+
+def test_the_command_line_makes_event_tokens_too(app, client, team):
+    event = team["event"]
+    runner = app.test_cli_runner()
+    args = ["api-tokens", "create", team["owner"].email, "--name", "scanner"]
+    assert runner.invoke(args=args + ["--event", event.slug]).exit_code != 0  # --role goes with --event
+    reception = factories.make_staff("reception", events=[event])
+    too_high = runner.invoke(args=["api-tokens", "create", reception.email, "--name", "x",
+                                   "--event", event.slug, "--role", "editor"])
+    assert too_high.exit_code != 0 and "token_role_too_high" in too_high.output
+    made = runner.invoke(args=args + ["--event", event.slug, "--role", "reception"])
+    assert made.exit_code == 0
+    secret = made.output.strip()
+    db.session.rollback()
+    row = db.session.scalar(select(ApiToken))
+    assert (row.event_id, row.role) == (event.id, EventRole.reception)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get(f"/api/v1/events/{event.id}/counts", headers=bearer).status_code == 200
+    assert client.get(f"/api/v1/events/{team['other'].id}/counts", headers=bearer).status_code == 404
+    listing = runner.invoke(args=["api-tokens", "list"]).output
+    assert f"{event.slug} (reception)" in listing
+    assert runner.invoke(args=["api-tokens", "revoke", str(row.id)]).exit_code == 0
+    assert client.get(f"/api/v1/events/{event.id}/counts", headers=bearer).status_code == 401
