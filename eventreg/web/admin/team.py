@@ -48,25 +48,30 @@ ROLE_HINTS = {
 TOKEN_ROLES = (EventRole.reception, EventRole.viewer, EventRole.editor)
 
 
-def _role_choices(roles=tuple(EventRole)):
-    return [(r.value, f"{ROLE_NAMES[r]} ({ROLE_HINTS[r]})") for r in roles]
+class _RoleChoices:
+    """The role field's choices, in the request's language (built per form, not at import)."""
+
+    roles: tuple = tuple(EventRole)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(r.value, f"{ROLE_NAMES[r]}: {ROLE_HINTS[r]}") for r in self.roles]
 
 
-class InviteForm(PageForm):
+class InviteForm(_RoleChoices, PageForm):
     email = StringField(_l("Email"), validators=[InputRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=_role_choices(), default=EventRole.reception.value,
-                       validators=[InputRequired()])
+    role = SelectField(_l("Role"), default=EventRole.reception.value, validators=[InputRequired()])
 
 
-class RoleForm(PageForm):
-    role = SelectField(_l("Role"), choices=_role_choices(), validators=[InputRequired()])
+class RoleForm(_RoleChoices, PageForm):
+    role = SelectField(_l("Role"), validators=[InputRequired()])
 
 
-class TokenForm(PageForm):
+class TokenForm(_RoleChoices, PageForm):
+    roles = TOKEN_ROLES
     name = StringField(_l("What the token is for"), description=_l("e.g. \"iPad at desk 2\""),
                        validators=[Normalized(lambda v: text.clean(v, max_length=100), True)])
-    role = SelectField(_l("Role"), choices=_role_choices(TOKEN_ROLES), default=EventRole.reception.value,
-                       validators=[InputRequired()])
+    role = SelectField(_l("Role"), default=EventRole.reception.value, validators=[InputRequired()])
 
 
 def invitation_link(secret: str) -> str:
