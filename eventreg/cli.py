@@ -241,8 +241,19 @@ def api_tokens():
 @api_tokens.command("create")
 @click.argument("email")
 @click.option("--name", required=True, help="What the token is for, e.g. 'iPad at desk 2'.")
-def api_tokens_create(email, name):
-    token = staff.create_api_token(_user(email), name, now=clock.utcnow())
+@click.option("--event", "slug", default=None, help="Limit the token to this event (with --role).")
+@click.option("--role", type=click.Choice([r.value for r in EventRole]), default=None,
+              help="The token's role on --event; never more than the user's own role there.")
+def api_tokens_create(email, name, slug, role):
+    """Without --event: the token acts with the user's roles on all their events."""
+    if (slug is None) != (role is None):
+        raise click.UsageError("--event and --role go together")
+    event = _events((slug,))[0] if slug else None
+    try:
+        token = staff.create_api_token(_user(email), name, now=clock.utcnow(), event=event,
+                                       role=EventRole(role) if role else None)
+    except DomainError as exc:
+        _fail(exc)
     db.session.commit()
     click.echo(token)
 
@@ -253,7 +264,7 @@ def api_tokens_revoke(token_id):
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise click.ClickException(f"no token #{token_id}")
-    row.revoked_at = clock.utcnow()
+    staff.revoke_api_token(row, actor=None, now=clock.utcnow())
     db.session.commit()
     click.echo(f"revoked #{token_id} ({row.name})")
 
@@ -262,4 +273,5 @@ def api_tokens_revoke(token_id):
 def api_tokens_list():
     for row in db.session.scalars(select(ApiToken).order_by(ApiToken.id)):
         state = "revoked" if row.revoked_at else "active"
-        click.echo(f"#{row.id}\t{row.user.email}\t{row.name}\t{state}\tlast used {row.last_used_at or '-'}")
+        scope = f"{db.session.get(Event, row.event_id).slug} ({row.role.value})" if row.event_id else "all events"
+        click.echo(f"#{row.id}\t{row.user.email}\t{row.name}\t{scope}\t{state}\tlast used {row.last_used_at or '-'}")

@@ -4,9 +4,14 @@
   ``event``; the signed-in user needs ``capability`` there (domain.permissions). An event the user
   has no role on is a 404, not a 403: staff learn nothing about events they do not work on.
 - ``account_access(role=None)``: signed in (and, with ``role``, an account of that kind).
+- ``api_event_access(capability)``: the same rule for the JSON API, for whoever the API
+  authenticated (``g.api_user``: a bearer token's Principal, limited to the token's event and
+  role, or the signed-in user of the desk page). The API's error handler words the 404 / 403.
 
 Each wrapped view carries ``.access`` so that tests/web/test_authorization_matrix.py can check
-that every staff URL of the app declares one, and walk it with every role.
+that every staff URL of the app declares one, and walk it with every role. Each decision is
+also left in ``g.access_decision`` ("allowed", "not_found", "forbidden"), so the matrix can
+tell a 404 for access from a 404 for an object that does not exist.
 """
 
 from __future__ import annotations
@@ -27,6 +32,17 @@ def _default_via(kwargs: dict) -> int | None:
     return kwargs.pop("event_id")
 
 
+def _decide(who, event: Event | None, capability: Capability) -> None:
+    """Aborts with 404 (no role on the event, or no event) or 403 (a role without it)."""
+    if event is None or not staff.has_role(who, event.id):
+        g.access_decision = "not_found"
+        abort(404)
+    if not staff.can(who, event.id, capability):
+        g.access_decision = "forbidden"
+        abort(403)
+    g.access_decision = "allowed"
+
+
 def event_access(capability: Capability, *, via: Callable[[dict], int | None] = _default_via):
     """``via(kwargs)`` returns the event id the request is about (it may pop or load kwargs)."""
 
@@ -36,12 +52,27 @@ def event_access(capability: Capability, *, via: Callable[[dict], int | None] = 
         def wrapped(**kwargs):
             event_id = via(kwargs)
             event = db.session.get(Event, event_id) if event_id is not None else None
-            if event is None or current_user.role_on(event.id) is None:
-                abort(404)
-            if not staff.can(current_user, event.id, capability):
-                abort(403)
+            _decide(current_user, event, capability)
             g.event = event
             return view(event=event, **kwargs)
+
+        wrapped.access = capability
+        return wrapped
+
+    return decorate
+
+
+def api_event_access(capability: Capability):
+    """For API views ``view(event, **kwargs)`` under ``/events/<event_id>/…``; the blueprint's
+    before_request has put the caller in ``g.api_user`` (or answered 401)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(event_id: int, **kwargs):
+            # From the database (one primary-key query): nothing here comes from a per-process copy.
+            event = db.session.get(Event, event_id)
+            _decide(g.api_user, event, capability)
+            return view(event, **kwargs)
 
         wrapped.access = capability
         return wrapped
@@ -55,7 +86,9 @@ def account_access(role: Role | None = None):
         @login_required
         def wrapped(*args, **kwargs):
             if role is not None and current_user.role != role:
+                g.access_decision = "forbidden"
                 abort(403)
+            g.access_decision = "allowed"
             return view(*args, **kwargs)
 
         wrapped.access = f"account:{role.value}" if role else "account"

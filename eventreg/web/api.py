@@ -19,7 +19,6 @@ GET  /api/v1/events/<event_id>/pass-key                     the public key that 
 from __future__ import annotations
 
 import json
-from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
@@ -30,9 +29,11 @@ from werkzeug.exceptions import HTTPException
 from .. import clock
 from ..domain import checkin, passes, staff
 from ..domain.errors import DomainError
+from ..domain.permissions import Capability
 from ..domain.registration import Applicant
 from ..extensions import csrf, db
 from ..models import Event, ScanMethod
+from .access import api_event_access
 from .checkin_json import outcome_json, registration_json
 from .forms import WalkInForm
 from .messages import message
@@ -77,7 +78,7 @@ def _csrf_error(_exc):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
     return _api_error(ApiError(exc.code or 500, codes.get(exc.code, "invalid_request"), exc.description))
 
 
@@ -107,19 +108,10 @@ def _bearer_user(token: str) -> staff.Principal:
     return who
 
 
-def event_api(view):
-    """Loads the event; only organizers and reception staff assigned to it (else 404)."""
-
-    @wraps(view)
-    def wrapped(event_id: int, **kwargs):
-        # From the database (one primary-key query): nothing here comes from a per-process copy.
-        # The id converter (web/__init__.py) already keeps event_id within the integer column.
-        event = db.session.get(Event, event_id)
-        if event is None or not staff.can_use_desk(g.api_user, event.id):
-            raise ApiError(404, "not_found", "No such event.")
-        return view(event, **kwargs)
-
-    return wrapped
+# Every API view under /events/<event_id>/ so far is the desk's; its event is loaded into
+# ``event``. No role on the event (or a token limited to another event): 404; a role without the
+# desk (a viewer, or a token limited to one): 403. See web/access.py.
+event_api = api_event_access(Capability.desk)
 
 
 def _body() -> dict:

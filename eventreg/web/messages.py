@@ -34,6 +34,7 @@ MESSAGES = {
     "already_registered": _l("This email is already registered for this session: search for the name and check them in."),
     "invalid_request": _l("The request is not valid."),
     "unauthorized": _l("Sign in, or send a valid API token."),
+    "forbidden": _l("Your role on this event does not allow this."),
     # Desk results: what a volunteer reads from a metre away
     "ok": _l("Welcome! Checked in."),
     "already_checked_in": _l("Already checked in"),
@@ -60,6 +61,23 @@ MESSAGES = {
     "no_email": _l("This registration has no email address."),
     "session_full_staff": _l("This session is full. Tick \"put on the waiting list\" or \"add even if full\" to add this person."),
     "choose_session": _l("Please choose a session."),
+    # The event's team, invitations and API tokens (domain/invitations.py, domain/staff.py)
+    "not_allowed": _l("Only an owner of this event may change its staff."),
+    "already_member": _l("This person is on this event's staff already: change their role in the list instead."),
+    "invitation_not_pending": _l("This invitation is no longer pending (it was accepted, withdrawn or has expired)."),
+    "invitation_accepted": _l("This invitation has been accepted already."),
+    "invitation_revoked": _l("This invitation was withdrawn or replaced by a newer one."),
+    "invitation_expired": _l("This invitation has expired."),
+    "invitation_unknown": _l("This invitation link is not valid."),
+    "account_exists": _l("A staff account for this address exists already: sign in with it, then open the invitation link again to accept."),
+    "name_required": _l("Please enter your name."),
+    "wrong_account": _l("This invitation is for another email address. Sign out, then sign in with the invited address (or open the link while signed out to create its account)."),
+    "last_owner": _l("An event needs at least one active owner: make someone else an owner first."),
+    "not_a_member": _l("This person is not on this event's staff."),
+    "token_name_required": _l("Please say what the token is for."),
+    "token_scope": _l("A token limited to an event needs both the event and a role."),
+    "token_role_too_high": _l("A token cannot have a role that allows more than your own role on this event."),
+    "password_too_long": _l("The password must have at most 200 characters."),
 }
 
 

@@ -24,6 +24,8 @@ ERRORS: dict[str, tuple[int, str]] = {
                          "or invalid on a POST."),
     "unauthorized": (401, "No valid bearer token and no signed-in staff session (unknown or revoked "
                           "token, or its user was deactivated)."),
+    "forbidden": (403, "The user (or the token's role) works on this event but may not do this "
+                       "(e.g. a viewer, or a token limited to the viewer role, at the desk API)."),
     "not_found": (404, "No such event for this user (reception staff see only the events they are "
                        "assigned to), or no such registration in this event."),
     "unknown_pass": (404, "Lookup only: the payload is not a pass of this event."),
@@ -87,7 +89,7 @@ def _errors(*codes: str) -> dict:
 
 
 # Every authenticated route can answer these.
-COMMON_GET = ("unauthorized", "not_found", "invalid_request")
+COMMON_GET = ("unauthorized", "forbidden", "not_found", "invalid_request")
 COMMON_POST = COMMON_GET + ("csrf_failed", "too_large")
 
 # Path ids are what the app's URL converter accepts (web/__init__.py): 1 … 2^31 − 1; anything
