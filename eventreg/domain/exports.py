@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
+from ..extensions import db
 from ..models import Event, QuestionKind, Registration, Sector, Status
-from .checkin import KANA_ROWS
+from . import roster
 
 MULTI_JOIN = " / "
+STREAM_BATCH = 1000  # registrations loaded per round trip
 
 PERSONAL_SETS = ("attendees", "arrivals", "reception")
 SETS = PERSONAL_SETS + ("summary",)
@@ -79,39 +81,49 @@ def columns(event: Event, which: str | Iterable[str]) -> list[Column]:
     return result
 
 
-def selection(event: Event, which: str, base: Select | None = None) -> Select:
-    """The registrations of an export, as a Select of Registration: ``base`` (the attendee list's
-    filter, already sorted) or else all of the event's, by furigana; "arrivals" keeps only who
-    checked in, by sector then furigana; "reception" only confirmed people, by furigana."""
-    query = base if base is not None else select(Registration).where(Registration.event_id == event.id)
-    kana_order = (Registration.family_kana, Registration.given_kana, Registration.id)
-    if base is None:
-        query = query.order_by(*kana_order)
+def selection(event: Event, which: str, flt: roster.ListFilter, *, now: datetime) -> Select:
+    """The registrations of an export, as a Select of Registration, following the attendee
+    list's filter ``flt``: "attendees" exactly the list (in its order), "arrivals" those of them
+    who checked in, "reception" those confirmed, both in 五十音 order ("arrivals" is grouped by
+    sector afterwards: ``people``)."""
     if which == "arrivals":
-        query = query.where(Registration.checked_in_at.is_not(None)).order_by(None).order_by(
-            Registration.sector, *kana_order)
+        flt = flt.but(status="checked_in", sort="kana")
     elif which == "reception":
-        query = query.where(Registration.status == Status.confirmed).order_by(None).order_by(*kana_order)
-    return query
+        flt = flt.but(status="confirmed", sort="kana")
+    return roster.matching(event, flt, now=now)
 
 
-def kana_row(kana: str) -> str:
-    """The 五十音 row heading of a furigana: "あ行" … "わ行", "他" for anything else."""
-    first = (kana or "")[:1]
-    if "\u3041" <= first <= "\u3096":  # hiragana → katakana
-        first = chr(ord(first) + 0x60)
-    for row, letters in KANA_ROWS.items():
-        if first and first in letters:
-            return _ROW_HEADINGS[row]
-    return "他"
+def people(event: Event, which: str, flt: roster.ListFilter, *, now: datetime) -> Iterable[Registration]:
+    """The registrations of an export, streamed from the database in batches."""
+    query = selection(event, which, flt, now=now).execution_options(yield_per=STREAM_BATCH)
+    result = db.session.scalars(query)
+    if which == "arrivals":  # by sector (the form's order), 五十音 within each: a stable sort
+        return sorted(result, key=lambda reg: SECTOR_ORDER.index(reg.sector.value))
+    return result
 
 
-_ROW_HEADINGS = {"a": "あ行", "ka": "か行", "sa": "さ行", "ta": "た行", "na": "な行", "ha": "は行",
-                 "ma": "ま行", "ya": "や行", "ra": "ら行", "wa": "わ行"}
+def export(event: Event, which: str | Iterable[str], flt: roster.ListFilter, *, now: datetime,
+           labels: Mapping[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the set ``which`` (or of a list of column keys) for the people ``flt``
+    selects; "summary" counts them by session, sector and status, cancelled included."""
+    if which == "summary":
+        everyone = [flt] if flt.status else [flt, flt.but(status="cancelled")]
+        regs = (reg for f in everyone for reg in people(event, "attendees", f, now=now))
+        return summary_rows(event, regs, labels)
+    group = which if isinstance(which, str) else "attendees"
+    return rows(event, people(event, group, flt, now=now), columns(event, which), labels)
+
+
+kana_row = roster.kana_row
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def session_title(session, zone: ZoneInfo) -> str:
+    """A session's title, or its start time when it has none (a one-session event)."""
+    return session.title or _local(session.starts_at, zone)
 
 
 def header(cols: list[Column], labels: Mapping[str, str] | None = None) -> list[str]:
@@ -136,7 +148,7 @@ def rows(event: Event, registrations: Iterable[Registration], cols: list[Column]
     each registration, so no row causes a query."""
     labels = labels or {}
     zone = ZoneInfo(event.timezone)
-    session_titles = {s.id: s.title or f"#{s.id}" for s in event.sessions}
+    session_titles = {s.id: session_title(s, zone) for s in event.sessions}
     kinds = {q.id: q.kind for q in event.questions}
     yes, no = labels.get("yes", "yes"), labels.get("no", "")
 
@@ -180,7 +192,8 @@ def summary_rows(event: Event, registrations: Iterable[Registration],
             counts[(reg.session_id, reg.sector.value, key)] += 1
     measures = SUMMARY_COLUMNS[2:]
     body = []
-    sessions = [(s.id, s.title or f"#{s.id}") for s in event.sessions]
+    zone = ZoneInfo(event.timezone)
+    sessions = [(s.id, session_title(s, zone)) for s in event.sessions]
     total_label = labels.get("total", "total")
     for session_id, title in sessions:
         for sector in SECTOR_ORDER:
@@ -202,3 +215,32 @@ def _summary_keys(reg: Registration) -> list[str]:
     if reg.walk_in:
         keys.append("walk_in")
     return keys
+
+
+def reception_list(event: Event, flt: roster.ListFilter, *, now: datetime) -> dict:
+    """The 受付名簿 as plain values for the PDF: the event, its sessions, and the confirmed people
+    ``flt`` selects in 五十音 order, grouped under their row headings (あ行 …)."""
+    zone = ZoneInfo(event.timezone)
+    titles = {s.id: session_title(s, zone) for s in event.sessions}
+    groups: list[dict] = []
+    count = 0
+    for reg in db.session.scalars(selection(event, "reception", flt, now=now)
+                                  .execution_options(yield_per=STREAM_BATCH)):
+        heading = kana_row(reg.family_kana)
+        if not groups or groups[-1]["heading"] != heading:
+            groups.append({"heading": heading, "people": []})
+        groups[-1]["people"].append({
+            "kana": f"{reg.family_kana} {reg.given_kana}", "name": f"{reg.family_name} {reg.given_name}",
+            "organization": reg.organization, "department": reg.department,
+            "session": titles.get(reg.session_id, ""),
+        })
+        count += 1
+    sessions = [s for s in event.sessions if flt.session_id in (None, s.id)]
+    return {
+        "title": event.title, "timezone": event.timezone, "language": event.language,
+        "venue": event.venue_name,
+        "sessions": [{"title": s.title, "doors_at": s.doors_at, "starts_at": s.starts_at,
+                      "ends_at": s.ends_at} for s in sessions],
+        "several_sessions": len(event.sessions) > 1,
+        "groups": groups, "count": count, "made_at": now,
+    }
