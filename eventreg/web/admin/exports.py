@@ -123,7 +123,9 @@ def _download(event: Event, which: str, fmt: str):
         db.session.commit()
     day = now.astimezone(ZoneInfo(event.timezone)).strftime("%Y%m%d")
     name = f"event-{event.id}-{which}-{day}{'-cp932' if fmt == 'cp932.csv' else ''}.{extension}"
-    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    response = send_file(BytesIO(data), mimetype=mimetype.split(";")[0], as_attachment=True,
+                         download_name=name, max_age=0)
+    response.headers["Content-Type"] = mimetype
     response.headers["Cache-Control"] = "no-store"
     return response
 
