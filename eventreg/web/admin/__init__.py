@@ -12,3 +12,4 @@ from . import event_day  # noqa: E402,F401  (the modules add their routes to bp)
 from . import registrations  # noqa: E402,F401
 from . import events  # noqa: E402,F401
 from . import team  # noqa: E402,F401
+from . import exports  # noqa: E402,F401

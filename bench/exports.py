@@ -1,0 +1,145 @@
+"""Exports of 10,000 registrations end to end, and the reception list PDF of 500 people.
+
+    .venv/bin/python bench/exports.py [--people 10000] [--pdf-people 500] [--repeat 5] [--db URL|sqlite]
+
+A fresh PostgreSQL database (tests/pg.py; --db sqlite for a temporary SQLite file) built by the
+migrations gets one event with three questions (text, multiple choice, checkbox) and --people
+confirmed registrations with phone numbers, departments and answers: the attendee export has
+17 + 3 = 20 columns. Each figure is the median of --repeat downloads through the app (Flask's
+test client, signed in as the organizer): the request, the query, the rows, the file's bytes.
+CP932 is measured on clean data (its report is not the case to time). The reception list PDF is
+rendered as the worker does (domain.exports.reception_list, then adapters.pdf), once to warm up
+WeasyPrint, then --repeat times for the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def database(arg: str):
+    if arg == "sqlite":
+        folder = tempfile.mkdtemp(prefix="eventreg-exports-")
+        return f"sqlite:///{folder}/exports.db", lambda: None
+    from tests.pg import PG_ADMIN_URL, fresh_database
+
+    return fresh_database(arg or PG_ADMIN_URL, prefix="eventreg_bench")
+
+
+def fill(event, count: int) -> None:
+    """``count`` confirmed registrations with every column filled, in one Core INSERT."""
+    from sqlalchemy import insert, update
+
+    from eventreg.domain.passes import new_entry_id, new_token
+    from eventreg.extensions import db
+    from eventreg.models import EventSession, Registration, Sector, Status
+    from tests.factories import FAMILIES, GIVENS, ORGANIZATIONS
+
+    text, multi, tick = (str(q.id) for q in event.questions)
+    session = event.sessions[0]
+    now = datetime.now(timezone.utc)
+    sectors = list(Sector)
+    rows = []
+    for i in range(count):
+        (family, family_kana), (given, given_kana) = FAMILIES[i % 20], GIVENS[i // 20 % 12]
+        rows.append({
+            "event_id": event.id, "session_id": session.id, "token": new_token(), "entry_id": new_entry_id(),
+            "entry_version": 1, "status": Status.confirmed, "family_name": family, "given_name": given,
+            "family_kana": family_kana, "given_kana": given_kana, "email": f"p{i}@example.org",
+            "organization": ORGANIZATIONS[i % len(ORGANIZATIONS)], "department": "事業推進部 主任",
+            "sector": sectors[i % len(sectors)], "phone": f"03-{i % 10000:04d}-{i % 7919:04d}",
+            "answers": {text: "会計の基礎を学びたい。\n二行目", multi: ["会場", "オンライン"], tick: i % 2 == 0},
+            "language": "ja", "created_at": now - timedelta(minutes=i), "confirmed_at": now,
+            "checked_in_at": now if i % 3 == 0 else None, "checked_in_desk": "受付A" if i % 3 == 0 else "",
+            "walk_in": False,
+        })
+    for start in range(0, count, 2000):
+        db.session.execute(insert(Registration), rows[start:start + 2000])
+    db.session.execute(update(EventSession).where(EventSession.id == session.id).values(seats_taken=count))
+    db.session.commit()
+
+
+def median_of(repeat: int, action) -> tuple[float, float, object]:
+    """Median wall time and median CPU time of this process (app and client; not PostgreSQL's)."""
+    times, cpu, result = [], [], None
+    for _ in range(repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        result = action()
+        times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    return statistics.median(times), statistics.median(cpu), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--pdf-people", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--db", default="", help="sqlite, or a PostgreSQL admin URL (default: tests/pg.py's)")
+    args = parser.parse_args()
+
+    from flask_babel import force_locale
+    from flask_migrate import upgrade
+
+    from eventreg import create_app
+    from eventreg.adapters import pdf
+    from eventreg.domain import exports, roster
+    from tests import factories
+
+    url, drop = database(args.db)
+    try:
+        app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1,
+                          "WTF_CSRF_ENABLED": False})
+        with app.app_context():
+            upgrade()
+            questions = [{"label": "参加の動機", "kind": "text"},
+                         {"label": "参加方法", "kind": "multiple", "choices": ["会場", "オンライン"]},
+                         {"label": "懇親会に参加する", "kind": "checkbox"}]
+            event = factories.make_event(capacity=args.people + 10, questions=questions)
+            small = factories.make_event(capacity=args.pdf_people + 10)
+            fill(event, args.people)
+            factories.bulk_confirmed(small.sessions[0], args.pdf_people)
+            user = factories.make_staff("organizer")
+            event_id, small_id, email = event.id, small.id, user.email
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": factories.PASSWORD})
+        assert response.status_code == 302, response.status_code
+        print(f"{args.people} registrations, {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
+              f"median of {args.repeat}")
+        for fmt in ("csv", "cp932.csv", "xlsx"):
+            path = f"/admin/events/{event_id}/exports/attendees.{fmt}"
+            client.get(path)  # warm up
+            seconds, cpu, response = median_of(args.repeat, lambda: client.get(path))
+            assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"], fmt
+            lines = response.data.count(b"\r\n") if fmt != "xlsx" else args.people + 1
+            print(f"  attendees.{fmt:<10} {seconds:6.3f} s wall  {cpu:6.3f} s CPU  "
+                  f"{len(response.data) / 1e6:5.1f} MB  {lines} rows")
+        with app.app_context():
+            from eventreg.extensions import db
+            from eventreg.models import Event
+
+            def reception_pdf():
+                ctx = exports.reception_list(db.session.get(Event, small_id), roster.ListFilter(),
+                                             now=datetime.now(timezone.utc))
+                with force_locale("ja"), app.test_request_context():
+                    return pdf.render_reception_list(ctx)
+
+            reception_pdf()  # WeasyPrint's import and fonts
+            seconds, cpu, body = median_of(args.repeat, reception_pdf)
+            print(f"  reception list PDF, {args.pdf_people} people: {seconds:6.3f} s wall  {cpu:6.3f} s CPU  "
+                  f"{len(body) / 1e6:4.1f} MB")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()
