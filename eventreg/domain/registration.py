@@ -137,9 +137,14 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
     return Outcome(registration_id, token, Result.confirmed if seated else Result.waitlisted)
 
 
-def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
-    """Cancels; a freed seat goes to the first waiting person. Returns those promoted."""
-    deadlines.check_cancellable(registration.session, now)
+def cancel(registration: Registration, *, now: datetime, notify: bool = True,
+           by_staff: bool = False) -> list[Registration]:
+    """Cancels; a freed seat goes to the first waiting person. Returns those promoted.
+
+    The attendee is emailed unless ``notify`` is False; staff (``by_staff``) may cancel after
+    the session started, attendees may not."""
+    if not by_staff:
+        deadlines.check_cancellable(registration.session, now)
     was_confirmed = registration.status == Status.confirmed
     # Conditional, so two cancel clicks at once cannot free two seats.
     result = db.session.execute(
@@ -152,7 +157,8 @@ def cancel(registration: Registration, *, now: datetime) -> list[Registration]:
     if result.rowcount != 1:
         raise DomainError("already_cancelled")
     db.session.refresh(registration)
-    outbox.enqueue(registration.id, MailKind.cancelled, now)
+    if notify:
+        outbox.enqueue(registration.id, MailKind.cancelled, now)
     if not was_confirmed:
         return []
     capacity.release_seat(registration.session_id)
