@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import clock
 from .adapters import ics, mail, pdf
 from .sqlite import writing
-from .domain import jobs, outbox, passes, periodic
+from .domain import exports, jobs, outbox, passes, periodic, roster
 from .extensions import db
 from .models import Event, Job, JobKind, OutboxMessage, StoredFile
 from .web.links import registration_links
@@ -321,7 +321,22 @@ def _badge_sheet(app: Flask, job: Job, report: Callable[..., None]) -> tuple[str
     return f"badges-{slug}.pdf", "application/pdf", body
 
 
-_RUNNERS = {JobKind.badge_sheet: _badge_sheet}
+def _reception_list(app: Flask, job: Job, report: Callable[..., None]) -> tuple[str, str, bytes]:
+    """The 受付名簿 PDF: the confirmed people of the job's filter, in 五十音 order."""
+    from flask_babel import force_locale
+
+    event = db.session.get(Event, job.event_id)
+    flt = roster.ListFilter.from_args(job.params.get("filter") or {})
+    ctx = exports.reception_list(event, flt, now=clock.utcnow())
+    slug = event.slug
+    db.session.rollback()  # end the read before the slow part; touch no ORM object after this
+    report(0, total=ctx["count"])
+    with force_locale(ctx["language"]):
+        body = pdf.render_reception_list(ctx)
+    return f"reception-list-{slug}.pdf", "application/pdf", body
+
+
+_RUNNERS = {JobKind.badge_sheet: _badge_sheet, JobKind.reception_list: _reception_list}
 
 
 def run(app: Flask, *, once: bool = False) -> None:

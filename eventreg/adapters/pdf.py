@@ -102,3 +102,9 @@ def render_pass(ctx: dict) -> bytes:
     qr_src = qr.png_data_uri(ctx["qr_payload"], box_size=QR_BOX_SIZE)
     html = render_template("pdf/pass.html", **ctx, qr_src=qr_src)
     return html_to_pdf(html)
+
+
+def render_reception_list(ctx: dict) -> bytes:
+    """The 受付名簿 (templates/pdf/reception_list.html) of domain.exports.reception_list's context."""
+    html = render_template("pdf/reception_list.html", **ctx)
+    return html_to_pdf(html, stylesheets=("reception_list.css",))

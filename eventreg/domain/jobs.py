@@ -19,7 +19,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Job, JobKind, JobStatus, Registration, Status, StoredFile
+from ..models import Event, Job, JobKind, JobStatus, Registration, Status, StoredFile
+from . import roster
 
 MAX_ATTEMPTS = 3
 FAILED = "job_failed"  # error codes, worded in web/messages.py
@@ -49,6 +50,15 @@ def queue_badge_sheet(event_id: int, now: datetime, *, requested_by: int | None 
     total = db.session.scalar(select(func.count()).select_from(Registration).where(
         Registration.event_id == event_id, Registration.status == Status.confirmed))
     return queue(JobKind.badge_sheet, now, event_id=event_id, requested_by=requested_by, total=total)
+
+
+def queue_reception_list(event: Event, flt: roster.ListFilter, now: datetime, *,
+                         requested_by: int | None = None) -> Job:
+    """The 受付名簿 PDF of the confirmed people ``flt`` selects (the attendee list's filter, kept
+    in the job's params so the worker selects the same people)."""
+    total = roster.count(event, flt.but(status="confirmed"), now=now)
+    return queue(JobKind.reception_list, now, event_id=event.id, requested_by=requested_by, total=total,
+                 params={"filter": flt.as_args()})
 
 
 def _claimable(now: datetime):

@@ -71,7 +71,11 @@ def start_badge_sheet(event: Event):
 @bp.get("/jobs/<int:job_id>")
 @event_access(Capability.export_personal, via=_job_event)
 def job_page(event: Event, job: Job):
-    return render_template("admin/job.html", job=job, event=event, state=job_state(job))
+    if job.kind == JobKind.reception_list:
+        title, back = _("Reception list"), url_for("admin.exports_page", event_id=event.id, **job.params.get("filter", {}))
+    else:
+        title, back = _("Badge sheet"), url_for("admin.badge_sheet", event_id=event.id)
+    return render_template("admin/job.html", job=job, event=event, state=job_state(job), title=title, back=back)
 
 
 @bp.get("/jobs/<int:job_id>.json")
@@ -97,8 +101,12 @@ def job_state(job: Job) -> dict:
     total = job.total
     if job.status == JobStatus.queued:
         text = _("Waiting for a worker to start…")
+    elif job.status == JobStatus.running and job.kind == JobKind.reception_list:
+        text = _("Making the reception list of %(total)s people…", total=total)
     elif job.status == JobStatus.running:
         text = _("%(done)s of %(total)s badges done…", done=job.progress, total=total)
+    elif job.status == JobStatus.done and job.kind == JobKind.reception_list:
+        text = _("Ready: the reception list of %(total)s people.", total=total)
     elif job.status == JobStatus.done:
         text = _("Ready: %(total)s badges.", total=total)
     else:

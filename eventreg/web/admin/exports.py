@@ -1,0 +1,144 @@
+"""Exports: the attendee data as CSV (UTF-8 with BOM, or CP932) and XLSX, and the reception list.
+
+GET  /admin/events/<event_id>/exports                        choose the columns and the format
+GET  /admin/events/<event_id>/exports/<which>.<fmt>          a file with personal data
+                                                               (which: attendees, arrivals, reception;
+                                                                fmt: csv, cp932.csv, xlsx)
+GET  /admin/events/<event_id>/exports/summary.<fmt>          counts only, no names (viewers too)
+POST /admin/events/<event_id>/reception-list                 queue the 受付名簿 PDF -> its job page
+
+The attendee list's filter comes along in the query string (domain.roster.ListFilter), so an
+export holds exactly the people the organizer was looking at. A CP932 download whose data has
+characters Windows-31J cannot carry answers with the report of them (row, column, character)
+instead of a file, and offers UTF-8 and XLSX: nothing is ever replaced silently.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+from flask import redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from ... import clock
+from ...adapters import sheets
+from ...domain import audit, exports, jobs, roster
+from ...domain.permissions import Capability
+from ...extensions import db
+from ...models import Event, Job, JobKind
+from ..access import event_access
+from ..forms import SECTORS
+from . import bp
+
+FORMATS = {
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "cp932.csv": ("csv", "text/csv; charset=windows-31j"),
+    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+REPORT_LIMIT = 500  # problem characters listed on the page; the count is always complete
+
+COLUMN_TITLES = {
+    "id": _l("ID"), "status": _l("Status"), "session": _l("Session"),
+    "family_name": _l("Family name"), "given_name": _l("Given name"),
+    "family_kana": _l("Family name (furigana)"), "given_kana": _l("Given name (furigana)"),
+    "name": _l("Name"), "kana": _l("Furigana"), "email": _l("Email"), "phone": _l("Phone"),
+    "organization": _l("Organization"), "department": _l("Department / title"),
+    "sector": _l("Sector"), "walk_in": _l("Walk-in"), "created_at": _l("Signed up at"),
+    "cancelled_at": _l("Cancelled at"), "checked_in_at": _l("Checked in at"), "checked_in_desk": _l("Desk"),
+    "kana_row": _l("Kana row"),
+    # The summary's counts.
+    "confirmed": _l("Confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled"),
+    "checked_in": _l("Checked in"),
+}
+SET_TITLES = {
+    "attendees": _l("Attendees: everything, with every question's answers"),
+    "arrivals": _l("Arrivals: who came, by sector (for the funder's report)"),
+    "reception": _l("Reception list: confirmed people in 五十音 order"),
+    "summary": _l("Summary: counts by session, sector and status (no names)"),
+}
+STATUS_TITLES = {"confirmed": _l("Confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled")}
+
+
+def export_labels() -> dict[str, str]:
+    """The header texts and code labels of domain.exports in the current language."""
+    labels = {f"column.{key}": str(title) for key, title in COLUMN_TITLES.items()}
+    labels |= {f"sector.{code}": str(title) for code, title in SECTORS}
+    labels |= {f"status.{code}": str(title) for code, title in STATUS_TITLES.items()}
+    labels |= {"yes": _("Yes"), "no": "", "total": _("Total")}
+    return labels
+
+
+def _filter() -> roster.ListFilter:
+    return roster.ListFilter.from_args(request.args)
+
+
+@bp.get("/events/<int:event_id>/exports")
+@event_access(Capability.view)
+def exports_page(event: Event):
+    flt = _filter()
+    now = clock.utcnow()
+    return render_template(
+        "admin/exports.html", event=event, flt=flt, args=flt.as_args(), sets=SET_TITLES,
+        personal=exports.PERSONAL_SETS, matching=roster.count(event, flt, now=now),
+        everyone=roster.count(event, roster.ListFilter(), now=now),
+        recent=db.session.scalars(
+            select(Job).where(Job.event_id == event.id, Job.kind == JobKind.reception_list)
+            .order_by(Job.id.desc()).limit(5)).all(),
+    )
+
+
+@bp.get("/events/<int:event_id>/exports/<any(attendees,arrivals,reception):which>.<any(csv,'cp932.csv',xlsx):fmt>")
+@event_access(Capability.export_personal)
+def export_people(event: Event, which: str, fmt: str):
+    return _download(event, which, fmt)
+
+
+@bp.get("/events/<int:event_id>/exports/summary.<any(csv,'cp932.csv',xlsx):fmt>")
+@event_access(Capability.view)
+def export_summary(event: Event, fmt: str):
+    return _download(event, "summary", fmt)
+
+
+def _download(event: Event, which: str, fmt: str):
+    now = clock.utcnow()
+    flt = _filter()
+    header, body = exports.export(event, which, flt, now=now, labels=export_labels())
+    extension, mimetype = FORMATS[fmt]
+    if fmt == "cp932.csv":
+        problems = sheets.cp932_problems(header, body)
+        if problems:
+            return _cp932_report(event, which, flt, problems)
+        data = sheets.csv_bytes(header, body, encoding="cp932")
+    elif fmt == "csv":
+        data = sheets.csv_bytes(header, body)
+    else:
+        data = sheets.xlsx_bytes(header, body, sheet=str(SET_TITLES[which]).split(":")[0])
+    if which in exports.PERSONAL_SETS:
+        audit.record(event.id, "personal_data_exported", actor=current_user, now=now,
+                     note=f"{which} {fmt}: {len(body)} people; filter {flt.as_args()}")
+        db.session.commit()
+    day = now.astimezone(ZoneInfo(event.timezone)).strftime("%Y%m%d")
+    name = f"event-{event.id}-{which}-{day}{'-cp932' if fmt == 'cp932.csv' else ''}.{extension}"
+    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _cp932_report(event: Event, which: str, flt: roster.ListFilter, problems: list):
+    rows = [(row, column, ch, f"U+{ord(ch):04X}") for row, column, ch in problems[:REPORT_LIMIT]]
+    html = render_template("admin/exports_cp932.html", event=event, which=which, args=flt.as_args(),
+                           rows=rows, total=len(problems), title=SET_TITLES[which])
+    return html, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/events/<int:event_id>/reception-list")
+@event_access(Capability.export_personal)
+def start_reception_list(event: Event):
+    flt = _filter() if request.args else roster.ListFilter.from_args(request.form)
+    job_id = jobs.queue_reception_list(event, flt, clock.utcnow(), requested_by=current_user.id).id
+    db.session.commit()
+    return redirect(url_for("admin.job_page", job_id=job_id), 303)
