@@ -82,6 +82,7 @@ def _api_error(exc: ApiError):
     body = {"code": exc.code, "message": exc.detail or message(exc.code)}
     if exc.fields is not None:
         body["fields"] = exc.fields
+    body.update(exc.more)
     return jsonify({"error": body}), exc.status
 
 

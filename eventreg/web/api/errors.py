@@ -31,6 +31,9 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_input": (422, "Walk-in only: the values have the right types but the form refuses them "
                            "(a missing name, furigana not in kana, an unknown sector, a session of "
                            "another event…); see error.fields."),
+    "cp932_unmappable": (422, "CP932 exports only: some characters of the data do not exist in Windows-31J; "
+                              "error.problems lists them (row, column, character) and no file is made "
+                              "(nothing is replaced silently). Ask for csv (UTF-8) or xlsx instead."),
     "not_checked_in": (409, "Undo only: the person is not checked in."),
     "session_full": (409, "Walk-in only: no free seat in the session."),
     "already_registered": (409, "Walk-in only: this email already holds an active registration for the "
@@ -52,9 +55,10 @@ DEFAULT_DOMAIN_STATUS = 409
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, detail: str | None = None, fields: dict | None = None):
+    def __init__(self, status: int, code: str, detail: str | None = None, fields: dict | None = None,
+                 **more):
         super().__init__(code)
-        self.status, self.code, self.detail, self.fields = status, code, detail, fields
+        self.status, self.code, self.detail, self.fields, self.more = status, code, detail, fields, more
 
 
 def domain_error(exc: DomainError) -> ApiError:

@@ -49,7 +49,7 @@ def _desk(body: dict) -> str:
 
 def _method(headers: dict) -> ScanMethod:
     """How the pass was read, from X-Scan-Method; anything else logs how the client authenticated."""
-    method = headers["scan_method"]
+    method = headers.get("scan_method")
     return ScanMethod(method) if method in s.HEADER_SCAN_METHODS else ScanMethod(g.via)
 
 
@@ -78,7 +78,7 @@ def search(event: Event, args: dict):
 
     Active (not cancelled) registrations, at most 30, ordered by furigana.
     """
-    found = checkin.search(event.id, args["q"][:100], kana_row=args["row"],
+    found = checkin.search(event.id, args["q"][:100], kana_row=args.get("row"),
                            session_id=_session_id(event, args["session_id"]))
     return jsonify({"results": [registration_json(r, event) for r in found]})
 

@@ -107,7 +107,7 @@ class CountsQuery(RequestSchema):
 class SearchQuery(RequestSchema):
     q = Text(load_default="", metadata=_doc("Words (longer is cut to 100 characters). Several words must "
                                             "all match; hiragana matches katakana."))
-    row = fields.String(load_default="", metadata=_doc(
+    row = fields.String(metadata=_doc(
         "Only family furigana starting in this kana row (あ か さ …); other values are ignored.",
         enum=["a", "ka", "sa", "ta", "na", "ha", "ma", "ya", "ra", "wa"]))
     session_id = QueryId(load_default=None, metadata=SESSION_QUERY)
@@ -165,13 +165,13 @@ class WalkInRequest(RequestSchema):
 
 
 class ScanHeaders(RequestSchema):
-    scan_method = fields.String(data_key="X-Scan-Method", load_default="", metadata=_doc(
+    scan_method = fields.String(data_key="X-Scan-Method", metadata=_doc(
         "How the pass was read, for the log; another value logs `api` (or `desk` for the desk page).",
         enum=list(HEADER_SCAN_METHODS)))
 
 
-class RegistrationsQuery(RequestSchema):
-    """The attendee list's filters (domain.roster.ListFilter, field for field) and a page."""
+class FilterQuery(RequestSchema):
+    """The attendee list's filters: domain.roster.ListFilter, field for field."""
 
     session_id = QueryId(load_default=None, metadata=SESSION_QUERY)
     status = fields.String(load_default="", validate=validate.OneOf(roster.STATUSES), metadata=_doc(
@@ -189,6 +189,11 @@ class RegistrationsQuery(RequestSchema):
         "Free text (name, furigana in any kana form, organization, email); every word must match."))
     sort = fields.String(load_default="kana", validate=validate.OneOf(roster.SORTS), metadata=_doc(
         "kana: 五十音 order; organization; created: newest first; arrival: first to arrive first."))
+
+
+class RegistrationsQuery(FilterQuery):
+    """The filters and a page."""
+
     page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
     per_page = fields.Integer(load_default=100, validate=validate.Range(1, MAX_PER_PAGE),
                               metadata=_doc(f"At most {MAX_PER_PAGE}."))
@@ -336,12 +341,22 @@ class OneAttendeeSchema(ResponseSchema):
     registration = fields.Nested(AttendeeDetailSchema, required=True)
 
 
+class ProblemSchema(ResponseSchema):
+    row = fields.Integer(required=True, metadata=_doc("1 is the first row after the header."))
+    column = fields.String(required=True)
+    character = fields.String(required=True)
+    code_point = fields.String(required=True, metadata={"example": "U+20BB7"})
+
+
 class ErrorBodySchema(ResponseSchema):
     code = fields.String(required=True, validate=validate.OneOf(list(ERRORS)),
                          metadata=_doc("Stable, snake_case: what clients switch on."))
     message = fields.String(required=True, metadata=_doc("For people, in the server's language."))
     fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
                           metadata=_doc("invalid_request / invalid_input: field name -> messages."))
+    problems = fields.List(fields.Nested(ProblemSchema), metadata=_doc(
+        "cp932_unmappable: the characters Windows-31J cannot carry (at most 500 listed)."))
+    total = fields.Integer(metadata=_doc("cp932_unmappable: how many there are in all."))
 
 
 class ErrorSchema(ResponseSchema):
