@@ -25,7 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ApiToken, Event, EventMember, EventRole, LoginAttempt, Role, StaffSession, StaffUser
-from . import permissions, text
+from . import audit, permissions, text
 from .errors import DomainError
 
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -33,6 +33,7 @@ MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_ADDRESS = 30
 MAX_FAILURES_PER_EMAIL = 100
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200  # the login form accepts no longer one
 
 
 def create_user(email: str, name: str, password: str, role: Role, *, now: datetime) -> StaffUser:
@@ -47,9 +48,16 @@ def create_user(email: str, name: str, password: str, role: Role, *, now: dateti
     return user
 
 
-def set_password(user: StaffUser, password: str) -> None:
+def check_password(password: str) -> None:
+    """The password rules (the command line, the invitation page and the password page)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise DomainError("password_too_short", str(MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise DomainError("password_too_long", str(MAX_PASSWORD_LENGTH))
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    check_password(password)
     user.password_hash = generate_password_hash(password)
     if user.id is not None:  # every browser signed in with the old password is signed out
         db.session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
@@ -199,12 +207,53 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(user: StaffUser, name: str, *, now: datetime) -> str:
-    """Returns the token once; only its hash is stored."""
+def create_api_token(user: StaffUser, name: str, *, now: datetime, event: Event | None = None,
+                     role: EventRole | None = None, actor=None) -> str:
+    """A bearer token for ``user``; returns it once (only its hash is stored).
+
+    With ``event`` and ``role``: limited to that event and role, which may grant nothing the
+    user's own role there does not (at every request the token gets the smaller of the two, see
+    principal_for_api_token). Without both: the token acts with the user's roles on all their
+    events (the command-line tokens of before per-event roles). The event's audit log records
+    the creation (``actor``: who made it, by default ``user``)."""
+    label = text.clean(name, max_length=100)
+    if not label:
+        raise DomainError("token_name_required")
+    if (event is None) != (role is None):
+        raise DomainError("token_scope")
+    if event is not None:
+        role = EventRole(role)
+        own = user.role_on(event.id)
+        if own is None:
+            raise DomainError("not_a_member")
+        if not permissions.capabilities(role) <= permissions.capabilities(own):
+            raise DomainError("token_role_too_high")
     token = "er_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=text.clean(name, max_length=100), token_hash=_hash(token),
-                            created_at=now))
+    row = ApiToken(user_id=user.id, name=label, token_hash=_hash(token), created_at=now,
+                   event_id=event.id if event is not None else None, role=role)
+    db.session.add(row)
+    db.session.flush()
+    if event is not None:
+        audit.record(event.id, "api_token_created", actor=actor or user, now=now,
+                     changed={"token": [None, f"#{row.id} {label}"], "role": [None, role.value]})
     return token
+
+
+def revoke_api_token(row: ApiToken, *, actor, now: datetime) -> bool:
+    """Revokes the token (at its next request, on every server); False if it was revoked already."""
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = now
+    if row.event_id is not None:
+        audit.record(row.event_id, "api_token_revoked", actor=actor, now=now,
+                     changed={"token": [f"#{row.id} {row.name}", None]})
+    return True
+
+
+def event_api_tokens(event_id: int) -> list[ApiToken]:
+    """The tokens limited to an event, newest first (revoked ones too: the list shows them)."""
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.event_id == event_id).order_by(ApiToken.id.desc())))
 
 
 def user_for_api_token(token: str, *, now: datetime) -> StaffUser | None:

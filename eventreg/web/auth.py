@@ -1,7 +1,11 @@
 """Staff login (Flask-Login) and the access rules of staff pages.
 
-GET, POST /login     sign in (rate-limited: see domain/staff.py)
-POST      /logout    sign out (the session ends on the server, so a saved cookie is worthless)
+GET, POST /login            sign in (rate-limited: see domain/staff.py)
+POST      /logout           sign out (the session ends on the server, so a saved cookie is worthless)
+GET       /staff            the signed-in user's events
+GET, POST /staff/password   change one's password (current + new); the user's other browsers are signed out
+GET, POST /invite/<secret>  an invitation to an event's staff: choose a name and a password, or
+                            accept with the signed-in account of the invited address
 
 The session cookie carries only a StaffSession's random secret (Flask-Login's user id is that
 secret); every request loads the session row with its user in one query.
@@ -9,19 +13,22 @@ secret); every request loads the session row with its user in one query.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from .. import clock
-from ..domain import staff
+from ..domain import invitations, staff, text
 from ..domain.errors import DomainError
 from ..domain.permissions import Capability
 from ..extensions import db, login_manager
+from ..models import Event
 from .access import account_access, event_access
-from .forms import PageForm
+from .admin.team import ROLE_NAMES
+from .forms import Normalized, PageForm, error_message
 from .messages import message
 from .security import safe_next
 
@@ -60,12 +67,17 @@ def login():
             form.password.errors.append(message(exc.code))
             status = 429 if exc.code == "login_blocked" else 401
         else:
-            staff.start_session(user, now=now, lifetime=current_app.permanent_session_lifetime)
-            db.session.commit()
-            session.permanent = True  # the cookie expires with the server's session row
-            login_user(user)
+            _sign_in(user, now)
             return redirect(safe_next(request.args.get("next"), url_for("auth.home")))
     return render_template("auth/login.html", form=form), status
+
+
+def _sign_in(user, now) -> None:
+    """A new server-side session for ``user`` (committed), and its cookie."""
+    staff.start_session(user, now=now, lifetime=current_app.permanent_session_lifetime)
+    db.session.commit()
+    session.permanent = True  # the cookie expires with the server's session row
+    login_user(user)
 
 
 @bp.post("/logout")
@@ -74,7 +86,7 @@ def logout():
         staff.end_session(current_user.session_secret, now=clock.utcnow())
         db.session.commit()
     logout_user()
-    return redirect(url_for("auth.login"))
+    return redirect(safe_next(request.args.get("next"), url_for("auth.login")))
 
 
 @bp.get("/staff")
@@ -88,3 +100,88 @@ def home():
 def desk_access(view):
     """The desk's pages: ``event_id`` loaded into ``event``, for staff whose role has the desk."""
     return event_access(Capability.desk)(view)
+
+
+def _min_length(form, field):
+    try:
+        staff.check_password(field.data)
+    except DomainError as exc:
+        raise ValidationError(error_message(exc)) from None
+
+
+class PasswordForm(PageForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=200)])
+    new_password = PasswordField(_l("New password"), description=_l("At least 10 characters."),
+                                 validators=[InputRequired(), _min_length])
+    confirm = PasswordField(_l("New password (again)"), validators=[
+        InputRequired(), EqualTo("new_password", _l("The two new passwords are not the same."))])
+
+
+@bp.route("/staff/password", methods=["GET", "POST"])
+@account_access()
+def password():
+    """The current password is checked like a sign-in (it counts toward the same limits), so a
+    borrowed session cannot guess it; the new one ends every other session of the user."""
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/password.html", form=form), 400 if request.method == "POST" else 200
+    now = clock.utcnow()
+    attempt = staff.reserve_login_attempt(current_user.email, request.remote_addr or "", now=now)
+    db.session.commit()
+    try:
+        user = staff.authenticate(attempt, form.current_password.data, now=now)
+    except DomainError as exc:
+        db.session.commit()  # the failed attempt counts
+        form.current_password.errors.append(
+            message(exc.code) if exc.code == "login_blocked" else _("The current password is not correct."))
+        return render_template("auth/password.html", form=form), 429 if exc.code == "login_blocked" else 400
+    staff.set_password(user, form.new_password.data)  # deletes all of the user's sessions
+    _sign_in(user, now)  # … and this browser gets a new one
+    flash(_("Your password was changed. Your other browsers and devices are signed out."))
+    return redirect(url_for("auth.home"), 303)
+
+
+class InviteForm(PageForm):
+    name = StringField(_l("Your name"), description=_l("Shown to the other staff, at the desk and in the logs."),
+                       validators=[Normalized(lambda v: text.clean_name(v, max_length=100), True)])
+    new_password = PasswordField(_l("Password"), description=_l("At least 10 characters."),
+                                 validators=[InputRequired(), _min_length])
+    confirm = PasswordField(_l("Password (again)"), validators=[
+        InputRequired(), EqualTo("new_password", _l("The two passwords are not the same."))])
+
+
+GONE_STATUS = {invitations.UNKNOWN: 404}  # accepted, revoked, expired: 410 Gone
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def invite(token: str):
+    """Public: the link's 256-bit secret is the credential. A dead link's page names no event
+    and no address, so it tells nothing about anyone's account."""
+    now = clock.utcnow()
+    found = invitations.lookup(token, now=now)
+    if found.state != invitations.PENDING:
+        return render_template("auth/invite_gone.html", state=found.state), GONE_STATUS.get(found.state, 410)
+    invitation = found.invitation
+    event = db.session.get(Event, invitation.event_id)
+    form, error, error_code = InviteForm(), None, None
+    if request.method == "POST":
+        try:
+            if current_user.is_authenticated:
+                invitations.accept_existing(token, current_user, now=now)
+                user = current_user
+            elif form.validate():
+                user = invitations.accept_new(token, name=form.name.data, password=form.new_password.data, now=now)
+            else:
+                user = None
+        except DomainError as exc:
+            db.session.rollback()
+            error, error_code = error_message(exc), exc.code
+        else:
+            if user is not None:
+                db.session.commit()
+                if not current_user.is_authenticated:
+                    _sign_in(user, now)
+                flash(_("Welcome: you are now on the staff of “%(event)s”.", event=event.title))
+                return redirect(url_for("auth.home"), 303)
+    return render_template("auth/invite.html", invitation=invitation, event=event, form=form, error=error,
+                           error_code=error_code,                           role_name=ROLE_NAMES[invitation.role]), 400 if request.method == "POST" else 200

@@ -49,6 +49,23 @@ MESSAGES = {
     # Background jobs (admin/job.html)
     "job_failed": _l("The file could not be made. Please try again; if it fails again, tell the administrator."),
     "job_abandoned": _l("The worker making this file stopped several times. Please try again later, or tell the administrator."),
+    # The event's team, invitations and API tokens (domain/invitations.py, domain/staff.py)
+    "not_allowed": _l("Only an owner of this event may change its staff."),
+    "already_member": _l("This person is on this event's staff already: change their role in the list instead."),
+    "invitation_not_pending": _l("This invitation is no longer pending (it was accepted, withdrawn or has expired)."),
+    "invitation_accepted": _l("This invitation has been accepted already."),
+    "invitation_revoked": _l("This invitation was withdrawn or replaced by a newer one."),
+    "invitation_expired": _l("This invitation has expired."),
+    "invitation_unknown": _l("This invitation link is not valid."),
+    "account_exists": _l("A staff account for this address exists already: sign in with it, then open the invitation link again to accept."),
+    "name_required": _l("Please enter your name."),
+    "wrong_account": _l("This invitation is for another email address. Sign out, then sign in with the invited address (or open the link while signed out to create its account)."),
+    "last_owner": _l("An event needs at least one active owner: make someone else an owner first."),
+    "not_a_member": _l("This person is not on this event's staff."),
+    "token_name_required": _l("Please say what the token is for."),
+    "token_scope": _l("A token limited to an event needs both the event and a role."),
+    "token_role_too_high": _l("A token cannot have a role that allows more than your own role on this event."),
+    "password_too_long": _l("The password must have at most 200 characters."),
 }
 
 
