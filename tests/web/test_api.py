@@ -554,8 +554,12 @@ def test_another_events_pass_gives_no_registration_data(client, world):
 
 def test_no_token_in_api_urls(app):
     """Pass tokens travel in bodies only: no route of the API takes one in its path."""
+    from werkzeug.routing import AnyConverter
+
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")]
-    assert rules and all(set(r.arguments) <= {"event_id", "registration_id"} for r in rules)
+    assert rules and all(set(r.arguments) <= {"event_id", "registration_id", "which", "fmt"} for r in rules)
+    for rule in rules:  # an export's name and format are fixed words, not free text
+        assert all(isinstance(rule._converters[a], AnyConverter) for a in set(rule.arguments) & {"which", "fmt"})
 
 
 def test_unrouted_api_urls_answer_in_the_json_error_shape(client, ctx):

@@ -180,6 +180,16 @@ class Api(SmorestApi):
         pass  # the organizer list pages in its body (total, page, per_page), not in a header
 
 
+def _only_null(self, field, ret, **kwargs) -> dict:
+    """apispec writes a nullable nested schema for OpenAPI 3.0 as ``anyOf: [{type: object,
+    nullable: true}, {$ref}]``, whose first branch admits any object; ``enum: [null]`` makes it
+    admit only null, so the reference alone decides the object's shape."""
+    for branch in ret.get("anyOf", []):
+        if branch == {"type": "object", "nullable": True}:
+            branch["enum"] = [None]
+    return {}
+
+
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer",
                    "description": "A token from `flask --app wsgi api-tokens create`; a token may be limited "
@@ -202,6 +212,7 @@ def document(state) -> None:
         "tags": [{"name": "desk", "description": "Scanner apps and the desk page: the `desk` capability."},
                  {"name": "organizer", "description": "The attendee list and exports: `view` / `export_personal`."}],
     })
+    api.ma_plugin.converter.add_attribute_function(_only_null)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     app.extensions["flask-smorest"]["blp_name_to_api"][bp.name] = api
