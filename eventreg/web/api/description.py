@@ -7,9 +7,9 @@ from .errors import ERRORS
 DESCRIPTION = """\
 For scanner apps and the desk page (tag `desk`), and for organizers' scripts (tag `organizer`).
 
-**Authentication.** Either `Authorization: Bearer <token>` (create one with
-`flask --app wsgi api-tokens create EMAIL --name "iPad at desk 2"`; it is shown once and stored
-hashed; revoke with `api-tokens revoke ID`), or a signed-in staff session cookie (the desk page), in
+**Authentication.** Either `Authorization: Bearer <token>` (create one on the event's staff page,
+limited to that event and a role, or with `flask --app wsgi api-tokens create EMAIL --name "iPad at
+desk 2"`; it is shown once and stored hashed; revoke it there or with `api-tokens revoke ID`), or a signed-in staff session cookie (the desk page), in
 which case every POST must carry the session's CSRF token in the `X-CSRFToken` header (else 400
 `csrf_failed`).
 
