@@ -554,8 +554,12 @@ def test_another_events_pass_gives_no_registration_data(client, world):
 
 def test_no_token_in_api_urls(app):
     """Pass tokens travel in bodies only: no route of the API takes one in its path."""
+    from werkzeug.routing import AnyConverter
+
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")]
-    assert rules and all(set(r.arguments) <= {"event_id", "registration_id"} for r in rules)
+    assert rules and all(set(r.arguments) <= {"event_id", "registration_id", "which", "fmt"} for r in rules)
+    for rule in rules:  # an export's name and format are fixed words, not free text
+        assert all(isinstance(rule._converters[a], AnyConverter) for a in set(rule.arguments) & {"which", "fmt"})
 
 
 def test_unrouted_api_urls_answer_in_the_json_error_shape(client, ctx):
@@ -573,7 +577,7 @@ def test_unrouted_api_urls_answer_in_the_json_error_shape(client, ctx):
 def test_an_unlisted_domain_code_answers_the_default_status_not_a_500(client, world, monkeypatch):
     from eventreg.domain import checkin
     from eventreg.domain.errors import DomainError
-    from eventreg.web import api
+    from eventreg.web.api import errors as api
 
     def new_rule(*args, **kwargs):
         raise DomainError("a_rule_nobody_listed_yet")
@@ -587,9 +591,11 @@ def test_an_unlisted_domain_code_answers_the_default_status_not_a_500(client, wo
 
 def test_scan_methods_come_from_the_model(app, client, world):
     from eventreg.models import ScanMethod
-    from eventreg.web.openapi import HEADER_SCAN_METHODS, spec
+    from eventreg.web.api.schemas import HEADER_SCAN_METHODS
 
-    header = spec("http://x")["paths"]["/events/{event_id}/checkins"]["post"]["parameters"][1]
+    document = client.get(f"{API}/openapi.json").get_json()
+    [header] = [p for p in document["paths"][API + "/events/{event_id}/checkins"]["post"]["parameters"]
+                if p["in"] == "header"]
     assert header["name"] == "X-Scan-Method" and header["schema"]["enum"] == list(HEADER_SCAN_METHODS)
     assert set(HEADER_SCAN_METHODS) == {m.value for m in ScanMethod} - {"walk_in", "undo"}
     for method in HEADER_SCAN_METHODS + ("walk_in", "undo", "bogus"):

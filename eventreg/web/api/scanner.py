@@ -1,0 +1,197 @@
+"""The desk endpoints, for scanner apps (bearer tokens) and the desk page (static/desk.js, the
+staff session + X-CSRFToken). Each needs the ``desk`` capability on the event.
+
+GET  /api/v1/events/<event_id>/counts?session_id=
+GET  /api/v1/events/<event_id>/search?q=&row=&session_id=
+POST /api/v1/events/<event_id>/lookup                       {"payload"}
+POST /api/v1/events/<event_id>/checkins                     {"payload", "session_id"?, "desk"?}
+POST /api/v1/events/<event_id>/registrations/<id>/checkin   {"session_id"?, "desk"?}
+POST /api/v1/events/<event_id>/registrations/<id>/undo      {"desk"?}
+POST /api/v1/events/<event_id>/walk-ins                     {"session_id", names, furigana, ...}
+GET  /api/v1/events/<event_id>/pass-key                     the public key that signs the event's passes
+
+Pass tokens travel only in request bodies, never in URLs (URLs end up in logs).
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+from werkzeug.datastructures import MultiDict
+
+from ... import clock
+from ...domain import checkin, passes
+from ...domain.errors import DomainError
+from ...domain.permissions import Capability
+from ...domain.registration import Applicant
+from ...extensions import db
+from ...models import Event, ScanMethod
+from ..checkin_json import outcome_json, registration_json
+from ..forms import WalkInForm
+from ..messages import message
+from . import schemas as s
+from .core import bp, endpoint
+from .errors import ApiError, domain_error
+
+DESK = Capability.desk
+TAGS = ["desk"]
+
+
+def _session_id(event: Event, session_id: int | None) -> int | None:
+    if session_id is not None and session_id not in {x.id for x in event.sessions}:
+        raise ApiError(400, "invalid_request", "session_id is not a session of this event.",
+                       fields={"session_id": ["Not a session of this event."]})
+    return session_id
+
+
+def _desk(body: dict) -> str:
+    return (body["desk"].strip() or g.api_user.name)[:50]
+
+
+def _method(headers: dict) -> ScanMethod:
+    """How the pass was read, from X-Scan-Method; anything else logs how the client authenticated."""
+    method = headers.get("scan_method")
+    return ScanMethod(method) if method in s.HEADER_SCAN_METHODS else ScanMethod(g.via)
+
+
+def _commit(body: dict, status: int = 200):
+    """Commits and answers ``body``, built before the commit: after it, every loaded row would be
+    expired and read again just to be serialised (three more queries per scan)."""
+    db.session.commit()
+    return jsonify(body), status
+
+
+@bp.route("/events/<int:event_id>/counts", methods=["GET"], tags=TAGS)
+@endpoint(DESK)
+@bp.arguments(s.CountsQuery, location="query")
+@bp.response(200, s.CountsSchema, description="Counts of confirmed registrations.")
+def counts(event: Event, args: dict):
+    """Live counters: expected, checked in, walk-ins"""
+    return jsonify(checkin.counts(event.id, _session_id(event, args["session_id"])))
+
+
+@bp.route("/events/<int:event_id>/search", methods=["GET"], tags=TAGS)
+@endpoint(DESK)
+@bp.arguments(s.SearchQuery, location="query")
+@bp.response(200, s.SearchResultsSchema, description="Matching registrations.")
+def search(event: Event, args: dict):
+    """Find people without a pass (name, furigana, organization, email)
+
+    Active (not cancelled) registrations, at most 30, ordered by furigana.
+    """
+    found = checkin.search(event.id, args["q"][:100], kana_row=args.get("row"),
+                           session_id=_session_id(event, args["session_id"]))
+    return jsonify({"results": [registration_json(r, event) for r in found]})
+
+
+@bp.route("/events/<int:event_id>/lookup", methods=["POST"], tags=TAGS)
+@endpoint(DESK, "unknown_pass", post=True)
+@bp.arguments(s.LookupRequest, description="The scanned payload.")
+@bp.response(200, s.LookupSchema, description="The pass's registration.")
+def lookup(event: Event, body: dict):
+    """What a pass is, without checking anyone in"""
+    registration = checkin.lookup(body["payload"], event=event)
+    if registration is None:
+        raise ApiError(404, "unknown_pass")
+    return jsonify({"registration": registration_json(registration, event)})
+
+
+@bp.route("/events/<int:event_id>/checkins", methods=["POST"], tags=TAGS)
+@endpoint(DESK, post=True)
+@bp.arguments(s.ScanHeaders, location="headers")
+@bp.arguments(s.ScanRequest, description="The scanned payload, optionally a session and desk name.")
+@bp.response(200, s.ScanOutcomeSchema, description="The outcome (also for passes that are not let in).")
+def scan(event: Event, headers: dict, body: dict):
+    """Check in the holder of a scanned pass
+
+    Always logged. Every outcome answers 200 with a `result` (see ScanOutcome); only `ok` means
+    the person was let in now. The same pass scanned at two desks at once gives one `ok` and one
+    `already_checked_in`. Send the header `X-Scan-Method` to tell the log how the pass was read.
+    A pass whose entry version is older than the registration's answers `cancelled` (cancelled
+    since) or `superseded` (moved to another session).
+    """
+    outcome = checkin.scan(body["payload"], event=event, session_id=_session_id(event, body["session_id"]),
+                           method=_method(headers), desk=_desk(body), user_id=g.api_user.id, now=clock.utcnow())
+    return _commit(outcome_json(outcome, event))
+
+
+@bp.route("/events/<int:event_id>/registrations/<int:registration_id>/checkin", methods=["POST"], tags=TAGS)
+@endpoint(DESK, post=True)
+@bp.arguments(s.CheckInRequest, description="Optional session and desk; send {} for neither.")
+@bp.response(200, s.ScanOutcomeSchema, description="The outcome.")
+def check_in(event: Event, body: dict, registration_id: int):
+    """Check in a person found by search
+
+    Outcomes as for /checkins, except unknown_pass and wrong_event (a registration of another
+    event is `not_found`).
+    """
+    try:
+        outcome = checkin.check_in_by_id(
+            registration_id, event=event, session_id=_session_id(event, body["session_id"]),
+            method=ScanMethod.search, desk=_desk(body), user_id=g.api_user.id, now=clock.utcnow())
+    except DomainError as exc:
+        raise domain_error(exc) from None
+    return _commit(outcome_json(outcome, event))
+
+
+@bp.route("/events/<int:event_id>/registrations/<int:registration_id>/undo", methods=["POST"], tags=TAGS)
+@endpoint(DESK, "not_checked_in", post=True)
+@bp.arguments(s.UndoRequest, description="Optional desk; send {} for none.")
+@bp.response(200, s.UndoneSchema, description="Not checked in any more.")
+def undo(event: Event, body: dict, registration_id: int):
+    """Take a check-in back (logged)"""
+    try:
+        registration = checkin.undo(registration_id, event=event, desk=_desk(body),
+                                    user_id=g.api_user.id, now=clock.utcnow())
+    except DomainError as exc:
+        raise domain_error(exc) from None
+    return _commit({"result": "undone", "message": message("undone"),
+                    "registration": registration_json(registration, event)})
+
+
+@bp.route("/events/<int:event_id>/walk-ins", methods=["POST"], tags=TAGS)
+@endpoint(DESK, "invalid_input", "session_full", "already_registered", "event_changed", post=True)
+@bp.arguments(s.WalkInRequest, description="The short walk-in form.")
+@bp.response(201, s.WalkInSchema, description="Registered and checked in.")
+def walk_in(event: Event, body: dict):
+    """Register someone at the desk and check them in
+
+    Needs a free seat (no waiting list, no deadline). Values are strings (session_id may be an
+    integer); null counts as absent. The desk's walk-in form checks them as the public form does.
+    """
+    form = WalkInForm(formdata=None)
+    form.process(formdata=MultiDict({k: v for k, v in body.items() if k in form and v is not None}))
+    form.session_id.choices = [(x.id, x.title or str(x.id)) for x in event.sessions]
+    if not form.validate():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        raise ApiError(422, "invalid_input", message("invalid_request"), fields=fields)
+    session = next(x for x in event.sessions if x.id == form.session_id.data)
+    applicant = Applicant(
+        family_name=form.family_name.data, given_name=form.given_name.data,
+        family_kana=form.family_kana.data, given_kana=form.given_kana.data,
+        email=form.email.data or None, organization=form.organization.data, sector=form.sector.data,
+        language=event.language,
+    )
+    try:
+        registration = checkin.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
+                                       now=clock.utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        raise domain_error(exc) from None
+    return _commit({"result": "walk_in", "ok": True, "message": message("walk_in"),
+                    "registration": registration_json(registration, event)}, 201)
+
+
+@bp.route("/events/<int:event_id>/pass-key", methods=["GET"], tags=TAGS)
+@endpoint(DESK)
+@bp.response(200, s.PassKeySchema, description="The event's public key.")
+def pass_key(event: Event):
+    """The public key that signs this event's passes (for an offline desk)
+
+    A pass's QR code carries `ER2:` + base32 (RFC 4648, no padding) of 85 bytes: version (1 byte,
+    2), event id (4 bytes), entry id (12 bytes), entry version (4 bytes), all big-endian, then the
+    Ed25519 signature (64 bytes) of `eventreg entry pass\\0` followed by the 21 bytes before it. A
+    pass that verifies with this key was issued by this server; whether it is still current (not
+    cancelled or moved) only the server knows.
+    """
+    return jsonify({"event_id": event.id, "algorithm": "Ed25519", "format": passes.QR_PREFIX.rstrip(":"),
+                    "public_key": passes.public_key(event)})
