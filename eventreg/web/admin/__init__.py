@@ -3,8 +3,11 @@
 Each view declares the capability it needs with web.access.event_access; see
 domain/permissions.py for which role has which.
 """
+
 from flask import Blueprint
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
 from . import event_day  # noqa: E402,F401  (the modules add their routes to bp)
 from . import registrations  # noqa: E402,F401
 from . import events  # noqa: E402,F401
