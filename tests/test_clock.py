@@ -19,7 +19,7 @@ from sqlalchemy import select
 from eventreg import clock, create_app, worker
 from eventreg.config import UnsafeConfiguration
 from eventreg.extensions import db
-from eventreg.models import ScheduledTask
+from eventreg.models import ScheduledTask, TaskKind
 
 from . import factories
 from .web.conftest import csrf_token
@@ -221,7 +221,8 @@ def test_cli_refuses_a_bad_setting(tmp_path):
 def _deadline_task(app) -> tuple[int, datetime]:
     with app.app_context():
         event = factories.make_event()
-        task = db.session.scalar(select(ScheduledTask).where(ScheduledTask.event_id == event.id))
+        task = db.session.scalar(select(ScheduledTask).where(
+            ScheduledTask.event_id == event.id, ScheduledTask.kind == TaskKind.deadline_summary))
         found = task.id, task.due_at
         db.session.remove()
         return found
