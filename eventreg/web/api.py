@@ -33,7 +33,7 @@ from ..domain.errors import DomainError
 from ..domain.registration import Applicant
 from ..extensions import csrf, db
 from ..models import Event, ScanMethod
-from .checkin_json import outcome_json, registration_json
+from .checkin_json import duplicate_walk_in_message, outcome_json, registration_json
 from .forms import WalkInForm
 from .messages import message
 from .openapi import HEADER_SCAN_METHODS, spec
@@ -278,9 +278,15 @@ def walk_in(event: Event):
         email=form.email.data or None, organization=form.organization.data, sector=form.sector.data,
         language=event.language,
     )
+    confirm = body.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise ApiError(400, "invalid_request", "confirm must be true or false.")
     try:
         registration = checkin.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
-                                       now=clock.utcnow())
+                                       now=clock.utcnow(), confirm=confirm)
+    except checkin.DuplicateWalkIn as exc:
+        db.session.rollback()
+        raise ApiError(409, "walk_in_duplicate", duplicate_walk_in_message(exc.existing, event)) from None
     except DomainError as exc:
         db.session.rollback()
         raise _domain_error(exc) from None

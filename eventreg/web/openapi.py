@@ -35,6 +35,9 @@ ERRORS: dict[str, tuple[int, str]] = {
     "already_registered": (409, "Walk-in only: this email already holds an active registration for the "
                                 "session; search for the name and check them in instead."),
     "event_changed": (409, "Walk-in only: the session was removed (event replaced) meanwhile."),
+    "walk_in_duplicate": (409, "Walk-in only: someone of this name (and email, when given) was registered as a "
+                               "walk-in at this event already; error.message asks whether to enter them "
+                               "again. Send the same body with confirm: true to do so."),
 }
 # Any other domain code the server may produce one day (a rule newer than this document) answers
 # 409 with that code (web/api.py DEFAULT_DOMAIN_STATUS), never a 500.
@@ -127,6 +130,10 @@ SCHEMAS = {
             "checked_in_time": {"type": "string", "nullable": True, "example": "13:42",
                                 "description": "HH:MM in the event's time zone."},
             "checked_in_desk": {"type": "string", "nullable": True},
+            "not_on_security_list": {"type": "boolean",
+                                     "description": "True when the building-security list of the person's "
+                                                    "session was sent and they are not on it: the building has "
+                                                    "no pass for them."},
         },
     },
     "ScanOutcome": {
@@ -164,9 +171,11 @@ SCHEMAS = {
     "Counts": {
         "type": "object", "required": ["expected", "checked_in", "walk_ins"], "additionalProperties": False,
         "properties": {
-            "expected": {"type": "integer", "description": "Confirmed registrations."},
-            "checked_in": {"type": "integer", "description": "Of those, checked in."},
-            "walk_ins": {"type": "integer", "description": "Of those, registered at the desk."},
+            "expected": {"type": "integer", "description": "Confirmed registrations made beforehand "
+                                                           "(walk-ins are not expected)."},
+            "checked_in": {"type": "integer", "description": "Everyone who arrived: the expected people "
+                                                             "checked in plus the walk-ins."},
+            "walk_ins": {"type": "integer", "description": "Registered at the desk and checked in."},
         },
     },
     "PassKey": {
@@ -213,6 +222,8 @@ BODIES = {
                        "enum": [s.value for s in Sector]},
             "email": {"type": "string", "description": "Optional; with one, the pass is emailed."},
             "desk": DESK,
+            "confirm": {"type": "boolean", "default": False,
+                        "description": "Enter the person although a walk-in of the same name exists."},
         },
     },
 }
@@ -292,6 +303,7 @@ PATHS = {
         "requestBody": _body("WalkIn", "The short walk-in form."),
         "responses": {"201": _json(_ref("WalkIn"), "Registered and checked in."),
                       **_errors(*COMMON_POST, "invalid_input", "session_full", "already_registered",
+                                "walk_in_duplicate",
                                 "event_changed")},
     }},
 }
