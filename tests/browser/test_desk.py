@@ -475,3 +475,32 @@ def test_the_password_field_looks_like_the_others(live_server, phone, shot):
                                  Math.round(document.querySelector(sel).getBoundingClientRect().height)]; }"""
     assert phone.evaluate(style, "#password") == phone.evaluate(style, "#email")
     shot(phone, "h-desk-login")
+
+
+# ---- h) the development clock's page and banner ----------------------------------------------------
+
+def test_the_clock_page_moves_the_time_and_every_page_says_so(app, live_server, phone, shot, tmp_path):
+    from eventreg import clock
+
+    saved = clock._file
+    clock.configure(str(tmp_path / "clock.json"))
+    try:
+        ids = setup_desk(app, [{}])
+        page = phone
+        page.goto(f"{live_server}/_dev/clock")
+        assert page.locator("#dev-clock").count() == 0
+        page.fill("#clock-at", "2019-02-07T12:01")
+        page.click("#clock-set button[type=submit]")
+        banner = page.locator("#dev-clock")
+        assert banner.inner_text() == "開発用時計: 2019-02-07 12:01 (JST)"
+        assert_no_horizontal_overflow(page)
+        shot(page, "h-desk-clock-page")
+        sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}")
+        assert page.locator("#dev-clock").is_visible()  # also above the desk's own bar
+        shot(page, "h-desk-clock-banner-desk", full_page=False)
+        page.goto(f"{live_server}/_dev/clock")
+        page.click("#clock-reset button")
+        assert page.locator("#dev-clock").count() == 0
+        assert page.js_errors == []
+    finally:
+        clock.configure(saved)
