@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
 
 
 def register_cli(app: Flask) -> None:
-    for command in (demo, import_event, worker, tick, mailcatcher, users, api_tokens):
+    for command in (demo, import_event, worker, tick, mailcatcher, users, api_tokens, clock_command):
         app.cli.add_command(command)
 
 
@@ -275,3 +275,60 @@ def api_tokens_list():
         state = "revoked" if row.revoked_at else "active"
         scope = f"{db.session.get(Event, row.event_id).slug} ({row.role.value})" if row.event_id else "all events"
         click.echo(f"#{row.id}\t{row.user.email}\t{row.name}\t{scope}\t{state}\tlast used {row.last_used_at or '-'}")
+
+
+@click.group("clock")
+def clock_command():
+    """The development clock (development and tests only): the time the app and the worker run at.
+
+    Every process of this instance (web servers, workers) follows a change at once, without a
+    restart. A setting is a shift from real time (+2d, -3h, +1d2h30m) or a fixed time with its
+    UTC offset (2019-02-07T12:01:00+09:00), which stands still."""
+    if not clock.enabled():
+        raise click.ClickException("the development clock is for development only (EVENTREG_ENV=development)")
+
+
+def _show_clock() -> None:
+    now = clock.utcnow()
+    tz = current_app.config["DEFAULT_TIMEZONE"]
+    override = clock.current()
+    what = "real time" if override is None else (
+        f"fixed: {clock.setting()}" if isinstance(override, datetime) else f"shifted: {clock.setting()}")
+    click.echo(f"{now.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S %z} ({tz})")
+    click.echo(f"{now:%Y-%m-%d %H:%M:%S} UTC")
+    click.echo(what)
+
+
+@clock_command.command("show")
+def clock_show():
+    """The app's time now, in the default time zone and in UTC, and the setting."""
+    _show_clock()
+
+
+@clock_command.command("set")
+@click.argument("setting")
+def clock_set(setting: str):
+    """SETTING: +2d, -3h, +1d2h30m (shifted from real time) or 2019-02-07T12:01:00+09:00 (fixed)."""
+    try:
+        clock.set_setting(setting)
+    except clock.BadClock as exc:
+        raise click.ClickException(str(exc)) from None
+    _show_clock()
+
+
+@clock_command.command("shift")
+@click.argument("by")
+def clock_shift(by: str):
+    """Moves the clock from where it stands by BY (+1d, -2h); a fixed clock stays fixed."""
+    try:
+        clock.set_setting(clock.shifted(by))
+    except clock.BadClock as exc:
+        raise click.ClickException(str(exc)) from None
+    _show_clock()
+
+
+@clock_command.command("reset")
+def clock_reset():
+    """Back to real time."""
+    clock.set_setting("")
+    _show_clock()

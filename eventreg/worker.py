@@ -39,9 +39,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import clock
 from .adapters import ics, mail, pdf
 from .sqlite import writing
-from .domain import exports, jobs, outbox, passes, periodic, roster
+from .domain import exports, jobs, outbox, passes, periodic, roster, security_list
 from .extensions import db
-from .models import Event, Job, JobKind, OutboxMessage, StoredFile
+from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, StoredFile
 from .web.links import registration_links
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,10 @@ def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime | No
         return False
     db.session.rollback()  # end the read before the slow part; touch no ORM object after this
     try:
+        files = [_render(spec, plan, moment) for spec in plan["attachments"]]
         outgoing = mail.build_message(
             kind=plan["kind"], lang=plan["lang"], values=plan["values"], to=plan["to"],
-            reply_to=plan["reply_to"], message_id_left=plan["message_id"], date=moment,
-            files=[_render(spec, plan, moment) for spec in plan["attachments"]],
+            reply_to=plan["reply_to"], message_id_left=plan["message_id"], date=moment, files=files,
         )
     except Exception as exc:  # a template or PDF bug: retried with back-off, then failed
         log.error("%s could not be built: %s at %s", described, type(exc).__name__, _where(exc))
@@ -150,13 +150,15 @@ def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime | No
             log.info("%s sent", described)
         else:
             log.warning("%s sent, but its claim had passed to another worker", described)
+        for send_id, file in plan["keep"]:  # a building-security list: keep the file as sent
+            security_list.keep_file(send_id, file.filename, file.content_type, file.data, moment)
         db.session.commit()
     return True
 
 
 def _plan(app: Flask, row: OutboxMessage) -> dict:
     """Plain values for one message, read in the worker's short read transaction."""
-    plan = {"kind": row.kind.value, "message_id": row.message_id, "files": {}}
+    plan = {"kind": row.kind.value, "message_id": row.message_id, "files": {}, "lists": {}, "keep": []}
     if row.registration_id is not None:
         ctx = passes.pass_context(row.registration, registration_links(row.registration))
         # Why this mail goes out, for kinds sent for several reasons (pass_resent: "duplicate"
@@ -184,12 +186,16 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
             to=(row.to_name, row.to_address), reply_to=None,
             attachments=list(row.attachments or []),
         )
+        if row.kind in (MailKind.security_list, MailKind.security_list_diff) and values.get("contact_email"):
+            plan["reply_to"] = (values.get("contact_name") or values.get("organizer") or "", values["contact_email"])
     for spec in plan["attachments"]:
         if spec["kind"] == "file":
             stored = db.session.get(StoredFile, spec["file_id"])
             if stored is None:
                 raise LookupError(f"stored file #{spec['file_id']} is gone")
             plan["files"][stored.id] = mail.File(stored.filename, stored.content_type, stored.data)
+        elif spec["kind"] == "security_list":
+            plan["lists"][spec["send_id"]] = security_list.frozen_sheet(spec["send_id"], spec["format"])
     return plan
 
 
@@ -206,6 +212,16 @@ def _datetime(key: str, value):
 def _render(spec: dict, plan: dict, moment: datetime) -> mail.File:
     if spec["kind"] == "file":
         return plan["files"][spec["file_id"]]
+    if spec["kind"] == "security_list":
+        # Rendered from the values frozen when the list was sent, so a retry attaches the same
+        # list; kept (StoredFile) once the SMTP server accepted it.
+        frozen = plan["lists"][spec["send_id"]]
+        file, problems = mail.security_list_file(frozen["format"], frozen["header"], frozen["rows"],
+                                                 frozen["filename"])
+        if problems:  # the email says which characters made it UTF-8 instead of CP932
+            plan["values"]["cp932_problems"] = [list(problem) for problem in problems]
+        plan["keep"].append((spec["send_id"], file))
+        return file
     if plan["ctx"] is None:
         raise ValueError(f"a {spec['kind']} attachment needs a registration")
     if spec["kind"] == "pass_pdf":
@@ -226,11 +242,14 @@ def _failed(app: Flask, message_id: int, worker_id: str, now: datetime, error: s
 
 
 def tick(app: Flask, *, now: datetime | None = None, batch: int = 200) -> Counter:
-    """Does the scheduled tasks due at ``now``; returns how many ended with each outcome.
+    """Does the scheduled tasks due at ``now``, then sends the difference of every
+    building-security list that changed since it was sent; returns how many ended with each
+    outcome ("done", "skipped", "missed", "difference", "error").
 
-    Nothing due costs one indexed query and no write lock. Each task is its own transaction
-    (domain.periodic.do_task marks it done in the transaction of its effect); one that fails
-    is logged and stays due for the next tick.
+    Nothing due costs one indexed query, plus one that reads the sessions with a list sent and
+    not yet ended, and no write lock. Each task and each difference is its own transaction
+    (domain.periodic.do_task marks a task done in the transaction of its effect; a difference is
+    one insert under the unique (session, seq)); one that fails is logged and stays due.
     """
     outcomes: Counter = Counter()
     with app.app_context():
@@ -252,7 +271,31 @@ def tick(app: Flask, *, now: datetime | None = None, batch: int = 200) -> Counte
                     outcomes[outcome] += 1
                     log.info("scheduled task #%d: %s", task_id, outcome)
             if len(ids) < batch or outcomes["error"]:
-                return outcomes
+                break
+        _send_differences(now, outcomes)
+        return outcomes
+
+
+def _send_differences(now: datetime, outcomes: Counter) -> None:
+    """One transaction per changed session: the loser of a race with another worker finds the
+    seq taken (or, on SQLite, nothing changed any more) and sends nothing."""
+    session_ids = periodic.changed_security_lists(now)
+    db.session.rollback()
+    for session_id in session_ids:
+        try:
+            with writing():
+                session = db.session.get(EventSession, session_id)
+                sent = security_list.send_difference(session, now=now) if session else None
+                what = None if sent is None else ("difference" if sent.kind == security_list.DIFF else "list")
+                db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("security list of session #%d: the difference failed; tried again next tick", session_id)
+            outcomes["error"] += 1
+            continue
+        if what:
+            outcomes[what] += 1
+            log.info("security list of session #%d: %s queued", session_id, what)
 
 
 class LostClaim(Exception):

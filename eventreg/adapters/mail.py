@@ -117,14 +117,37 @@ def build_message(*, kind: str, lang: str, values: dict, to: tuple[str, str], me
     for file in files:
         content_type, *params = (part.strip() for part in file.content_type.split(";"))
         maintype, subtype = content_type.split("/")
-        extra = dict(param.split("=", 1) for param in params if "=" in param and not param.startswith("charset="))
-        if maintype == "text":
+        every = dict(param.split("=", 1) for param in params if "=" in param)
+        extra = {key: value for key, value in every.items() if key != "charset"}
+        if maintype == "text" and subtype == "calendar":
             message.add_attachment(file.data.decode("utf-8"), subtype=subtype, filename=file.filename,
                                    params=extra or None)
-        else:
+        else:  # as bytes, base64: a CSV keeps its BOM or its CP932 bytes exactly
             message.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.filename,
-                                   params=extra or None)
+                                   params=every or None)
     return Outgoing(message, From.addr_spec, To.addr_spec)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def security_list_file(fmt: str, header: list[str], rows: list[list[str]], filename: str,
+                       *, sheet: str = "入館者リスト") -> tuple[File, list[tuple[int, str, str]]]:
+    """The building-security list file in ``fmt`` ("xlsx", "csv", "csv_cp932"), and the CP932
+    problems: a CP932 list that cannot carry every name goes as UTF-8 CSV with BOM instead (never
+    with a character replaced), and the problems (row, column, character) are returned so the
+    email can say so."""
+    from . import sheets  # XlsxWriter: loaded with the first list
+
+    if fmt == "xlsx":
+        return File(filename, XLSX, sheets.xlsx_bytes(header, rows, sheet=sheet)), []
+    problems: list[tuple[int, str, str]] = []
+    if fmt == "csv_cp932":
+        try:
+            return File(filename, "text/csv; charset=shift_jis", sheets.csv_bytes(header, rows, encoding="cp932")), []
+        except sheets.Unencodable as exc:
+            problems = exc.problems
+    return File(filename, "text/csv; charset=utf-8", sheets.csv_bytes(header, rows)), problems
 
 
 def describe_error(exc: BaseException) -> tuple[str, bool]:

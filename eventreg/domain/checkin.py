@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Event, EventSession, MailKind, Registration, Scan, ScanMethod, ScanResult, Status
-from . import capacity, outbox, passes
+from . import capacity, outbox, passes, security_list
 from . import registration as registrations
 from .errors import DomainError
 from .registration import Applicant
@@ -162,20 +162,22 @@ def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, 
 
 
 def counts(event_id: int, session_id: int | None = None) -> dict[str, int]:
-    """Checked in / expected (confirmed) / walk-ins, for the live counters."""
+    """The live counters, which add up: ``checked_in`` (everyone who has arrived) is the
+    registered people who arrived plus ``walk_ins``; ``expected`` (参加予定) is the people who
+    registered beforehand and are confirmed, whether they have arrived or not. A walk-in is never
+    "expected": registered at the desk, they count once, as arrived."""
     where = [Registration.event_id == event_id, Registration.status == Status.confirmed]
     if session_id is not None:
         where.append(Registration.session_id == session_id)
+    walk_in = Registration.walk_in.is_(True)
     row = db.session.execute(
         select(
-            func.count(),
+            func.count().filter(~walk_in),
             func.count(Registration.checked_in_at),
-            func.count().filter(Registration.walk_in.is_(True)),
+            func.count(Registration.checked_in_at).filter(walk_in),
         ).where(*where)
     ).one()
     return {"expected": row[0], "checked_in": row[1], "walk_ins": row[2]}
-
-
 
 
 def search(event_id: int, query: str = "", *, kana_row: str | None = None,
@@ -206,15 +208,46 @@ def search(event_id: int, query: str = "", *, kana_row: str | None = None,
     ))
 
 
+class DuplicateWalkIn(DomainError):
+    """Someone of this name (and this email, when one is given) was registered as a walk-in at
+    this event already: the desk asks before entering them again. ``existing`` is that walk-in."""
+
+    def __init__(self, existing: Registration):
+        super().__init__("walk_in_duplicate")
+        self.existing = existing
+
+
+def earlier_walk_in(event_id: int, applicant: Applicant) -> Registration | None:
+    """The latest active walk-in of the event with the applicant's name (family and given, as
+    the form normalised them) and, when the applicant gave an email, that email."""
+    where = [Registration.event_id == event_id, Registration.walk_in.is_(True),
+             Registration.status != Status.cancelled,
+             Registration.family_name == applicant.family_name, Registration.given_name == applicant.given_name]
+    if applicant.email:
+        where.append(Registration.email == applicant.email)
+    return db.session.scalar(select(Registration).where(*where).order_by(Registration.id.desc()).limit(1))
+
+
 def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: int | None,
-            now: datetime) -> Registration:
+            now: datetime, confirm: bool = False) -> Registration:
     """Registers someone at the desk on the day and checks them in at once.
 
     No deadline and no waiting list: a seat must be free (the database's count decides). The
     email is optional; with one, the confirmation (and pass) is sent as for any registration.
+
+    A second walk-in of the same name (and email, when given) at the event raises
+    DuplicateWalkIn (nothing is registered; the seat taken is freed by the caller's rollback),
+    unless ``confirm`` (the desk asked and was told
+    "enter again"). This is a question to the volunteer, not a guarantee: two desks entering the
+    same person in the same second both pass the check (nothing unique can be said of a name).
     """
     if not capacity.take_seat_any_time(session.id):
-        raise DomainError("session_full")
+        raise DomainError("session_full")  # first: no question about someone who cannot sit
+    if not confirm:
+        existing = earlier_walk_in(session.event_id, applicant)
+        # The same email in the same session is refused below (already_registered): no question.
+        if existing is not None and not (applicant.email and existing.session_id == session.id):
+            raise DuplicateWalkIn(existing)  # the caller rolls back, which frees the seat
     registration_id = registrations.insert_unless_active(dict(
         event_id=session.event_id, session_id=session.id, token=passes.new_token(),
         entry_id=passes.new_entry_id(), status=Status.confirmed, created_at=now, confirmed_at=now,
@@ -228,3 +261,12 @@ def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: 
     _log(session.event_id, ScanResult.walk_in, registration=registration, token="", method=ScanMethod.walk_in,
          desk=desk, user_id=user_id, session_id=session.id, now=now)
     return registration
+
+
+def not_on_security_list(registration: Registration) -> bool:
+    """True when the building was sent the list of the person's session and they are not on it
+    (so it has no pass for them): the desk's marker. False when they are on it, when no list
+    was sent yet, and for people who are not confirmed (the desk turns those away anyway)."""
+    if registration.status != Status.confirmed:
+        return False
+    return security_list.on_sent_list(registration) is False

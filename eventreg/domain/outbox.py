@@ -68,6 +68,10 @@ def _check_attachment(item: dict) -> dict:
         return {"kind": "ics", "method": item["method"]}
     if kind == "file" and isinstance(item.get("file_id"), int) and len(item) == 2:
         return {"kind": "file", "file_id": item["file_id"]}
+    # A building-security list, rendered from its frozen SecurityListSend row at delivery.
+    if (kind == "security_list" and isinstance(item.get("send_id"), int)
+            and item.get("format") in ("xlsx", "csv", "csv_cp932") and len(item) == 3):
+        return {"kind": "security_list", "send_id": item["send_id"], "format": item["format"]}
     raise ValueError(f"unknown attachment {item!r}")
 
 
@@ -82,7 +86,8 @@ def enqueue(registration_id: int | None, kind: MailKind, now: datetime, *, to_ad
     ``context`` (plain JSON values; see ``deadline_summary_context`` for that kind).
     ``attachments`` None means the kind's default (``ATTACHMENTS``); items are
     ``{"kind": "pass_pdf"}``, ``{"kind": "ics", "method": "REQUEST"|"CANCEL"}`` and
-    ``{"kind": "file", "file_id": <StoredFile id>}``. With an ``idempotency_key`` that is
+    ``{"kind": "file", "file_id": <StoredFile id>}``, ``{"kind": "security_list", "send_id":
+    <SecurityListSend id>, "format": "xlsx"|"csv"|"csv_cp932"}``. With an ``idempotency_key`` that is
     queued already, nothing is added and False is returned. Nothing is sent before
     ``not_before``. ``language`` None: the event's language.
     """
@@ -95,7 +100,7 @@ def enqueue(registration_id: int | None, kind: MailKind, now: datetime, *, to_ad
         attachments = list(ATTACHMENTS[kind]) if registration_id is not None else []
     else:
         attachments = [_check_attachment(item) for item in attachments]
-    if registration_id is None and any(item["kind"] != "file" for item in attachments):
+    if registration_id is None and any(item["kind"] not in ("file", "security_list") for item in attachments):
         raise ValueError("a pass or calendar attachment needs a registration")
     values = {
         "registration_id": registration_id,

@@ -9,7 +9,12 @@ nothing and do nothing. A restart finds the row done. If the effect fails, the t
 back and the task stays due.
 
 Outcomes: ``done`` (did its work), ``skipped`` (nothing to do, e.g. no contact address),
-``missed`` (found more than MISSED_AFTER after it was due: a summary days late is noise).
+``missed`` (found too late to be useful: a summary more than MISSED_AFTER after it was due is
+noise; a building-security list is useful until its session ends, so it goes late rather than
+never, e.g. when the contact was entered after the send time).
+
+The tick also looks for building-security lists that changed since they were sent
+(``changed_security_lists``, domain.security_list): no task marks those, the state does.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Event, EventSession, MailKind, Registration, ScheduledTask, Status, TaskKind
-from . import outbox
+from . import outbox, security_list
 
 MISSED_AFTER = timedelta(hours=48)
 
@@ -57,8 +62,8 @@ def do_task(task_id: int, now: datetime) -> str | None:
         return None
     event = db.session.get(Event, task.event_id)
     session = db.session.get(EventSession, task.session_id) if task.session_id else None
-    applies, effect = _KINDS[task.kind]
-    if now - task.due_at > MISSED_AFTER:
+    applies, effect, too_late = _KINDS[task.kind]
+    if too_late(task, session, now):
         outcome = MISSED
     else:
         outcome = DONE if applies(event, session) else SKIPPED
@@ -68,6 +73,14 @@ def do_task(task_id: int, now: datetime) -> str | None:
         effect(event, session, now)
     db.session.flush()
     return outcome
+
+
+def _late(task: ScheduledTask, _session, now: datetime) -> bool:
+    return now - task.due_at > MISSED_AFTER
+
+
+def _session_over(_task, session: EventSession | None, now: datetime) -> bool:
+    return session is None or now >= session.ends_at
 
 
 def _has_contact(event: Event, _session) -> bool:
@@ -103,8 +116,26 @@ def deadline_summary_context(event: Event, session: EventSession) -> dict:
     }
 
 
-# kind -> (whether there is anything to do, the effect). The effect runs only for the worker
-# whose conditional UPDATE marked the task done, in the same transaction.
+def _has_security_contact(event: Event, _session) -> bool:
+    return bool((event.security_email or "").strip())
+
+
+def _send_security_list(event: Event, session: EventSession, now: datetime) -> None:
+    """The whole list, frozen now. A "send now" that took the same seq a moment ago makes this
+    one fail: the transaction rolls back and the task stays due for the next tick."""
+    if security_list.send_full(session, trigger=security_list.SCHEDULE, now=now) is None:
+        raise RuntimeError(f"session #{session.id}: another list was sent at the same moment")
+
+
+def changed_security_lists(now: datetime) -> list[int]:
+    """Session ids whose building-security list changed since it was sent (see
+    domain.security_list.changed_sessions); the tick sends each a difference."""
+    return security_list.changed_sessions(now)
+
+
+# kind -> (whether there is anything to do, the effect, whether it is too late). The effect runs
+# only for the worker whose conditional UPDATE marked the task done, in the same transaction.
 _KINDS = {
-    TaskKind.deadline_summary: (_has_contact, _send_deadline_summary),
+    TaskKind.deadline_summary: (_has_contact, _send_deadline_summary, _late),
+    TaskKind.security_list: (_has_security_contact, _send_security_list, _session_over),
 }

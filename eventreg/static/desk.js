@@ -99,6 +99,7 @@
     setText(part("kana"), r && r.kana);
     setText(part("org"), r && [r.organization, r.department].filter(Boolean).join(" "));
     setText(part("session"), r && r.session && [r.session.when, r.session.title].filter(Boolean).join(" "));
+    $("result-security").hidden = !(r && r.not_on_security_list && kind !== "bad");
     part("hint").hidden = kind !== "bad";
     var confirmed = r && r.status === "confirmed";
     var badge = $("result-badge");
@@ -251,8 +252,11 @@
     if (document.hidden) return;
     api("GET", countsUrl()).then(function (res) {
       if (res.status !== 200 || !res.data) return;
+      var values = Object.assign({}, res.data);
+      // Registered people who arrived: everyone arrived minus the walk-ins (the counts add up).
+      if (values.checked_in != null && values.walk_ins != null) values.registered_in = values.checked_in - values.walk_ins;
       document.querySelectorAll("[data-count]").forEach(function (el) {
-        var n = res.data[el.dataset.count];
+        var n = values[el.dataset.count];
         if (n != null) el.textContent = String(n);
       });
     });
@@ -305,6 +309,7 @@
                                         (r.checked_in_desk ? " · " + r.checked_in_desk : "") : "");
     if (r.checked_in_at) li.classList.add("person-done");
     if (r.walk_in) checkedIn.textContent += " · " + T.walk_in;
+    li.querySelector(".person-security").hidden = !r.not_on_security_list;
     var button = li.querySelector(".person-checkin");
     button.hidden = !!r.checked_in_at || r.status !== "confirmed";
     button.addEventListener("click", function () {
@@ -316,6 +321,22 @@
           else showResult("error", problem(res), null);
           afterChange();
         });
+    });
+    // Someone checked in already (maybe before the result screen closed): reprint or take it back.
+    var done = !!r.checked_in_at && r.status === "confirmed";
+    var badge = li.querySelector(".person-badge");
+    badge.hidden = !done;
+    if (done) badge.href = regUrl(CFG.urls.badge, r.id);
+    var undo = li.querySelector(".person-undo");
+    undo.hidden = !done;
+    undo.addEventListener("click", function () {
+      undo.disabled = true;
+      api("POST", regUrl(CFG.urls.undo, r.id), { desk: state.desk }).then(function (res) {
+        undo.disabled = false;
+        if (res.status === 200 && res.data) showResult("undone", res.data.message, res.data.registration);
+        else showResult("error", problem(res), r);
+        afterChange();
+      });
     });
     return li;
   }
@@ -354,16 +375,41 @@
     form.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
   }
+  var again = $("walkin-again");
+  function askAgain(text) {
+    $("walkin-again-text").textContent = text;
+    again.hidden = false;
+    $("walkin-submit").hidden = true;
+    $("walkin-again-yes").focus();
+  }
+  function closeAgain() {
+    again.hidden = true;
+    $("walkin-submit").hidden = false;
+  }
+  $("walkin-again-yes").addEventListener("click", function () { sendWalkIn(true); });
+  $("walkin-again-no").addEventListener("click", function () { closeAgain(); $("walkin-submit").focus(); });
+  form.addEventListener("input", closeAgain);  // another name: the question no longer applies
+
   form.addEventListener("submit", function (e) {
     e.preventDefault();
+    sendWalkIn(false);
+  });
+  function sendWalkIn(confirm) {
     clearErrors();
-    var data = new FormData(form), body = { desk: state.desk };
+    var data = new FormData(form), body = { desk: state.desk, confirm: confirm };
     data.forEach(function (value, key) { body[key] = typeof value === "string" ? value.trim() : value; });
     if (!body.session_id && state.sessionId) body.session_id = String(state.sessionId);
-    var submit = $("walkin-submit");
-    submit.disabled = true;
+    var submit = $("walkin-submit"), yes = $("walkin-again-yes");
+    submit.disabled = yes.disabled = true;
     api("POST", CFG.urls.walk_in, body).then(function (res) {
-      submit.disabled = false;
+      submit.disabled = yes.disabled = false;
+      var code = res.data && res.data.error && res.data.error.code;
+      if (res.status === 409 && code === "walk_in_duplicate") {
+        askAgain(problem(res));
+        beep("amber");
+        return;
+      }
+      closeAgain();
       if (res.status === 201 && res.data) {
         form.reset();
         $("walkin").open = false;
@@ -389,7 +435,7 @@
         beep("bad");
       }
     });
-  });
+  }
 
   // ---- Session and desk name (kept in the URL, so a bookmark sets up a desk) -------------------
   function setParam(name, value) {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..domain.checkin import ScanOutcome
+from flask_babel import gettext as _
+
+from ..domain.checkin import ScanOutcome, not_on_security_list
 from ..models import Event, Registration
 from .filters import hm, when
 from .messages import message
@@ -23,6 +25,8 @@ def registration_json(registration: Registration, event: Event) -> dict:
         "checked_in_at": registration.checked_in_at.isoformat() if registration.checked_in_at else None,
         "checked_in_time": hm(registration.checked_in_at, tz) if registration.checked_in_at else None,
         "checked_in_desk": registration.checked_in_desk or None,
+        # The building was sent its list for this session without this person: no building pass.
+        "not_on_security_list": not_on_security_list(registration),
     }
 
 
@@ -33,3 +37,10 @@ def outcome_json(outcome: ScanOutcome, event: Event) -> dict:
         "message": message(outcome.result.value),
         "registration": registration_json(outcome.registration, event) if outcome.registration else None,
     }
+
+
+def duplicate_walk_in_message(existing: Registration, event: Event) -> str:
+    """The desk's question when the same walk-in is entered again (send ``confirm`` to go on)."""
+    return _("%(name)s was already registered as a walk-in at %(time)s (%(desk)s). Enter again?",
+             name=existing.full_name, time=hm(existing.created_at, event.timezone),
+             desk=existing.checked_in_desk or "-")

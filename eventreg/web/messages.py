@@ -46,6 +46,7 @@ MESSAGES = {
     "superseded": _l("This pass was replaced by a newer one (the registration was moved). Ask for the new pass or search the name."),
     "undone": _l("Check-in taken back."),
     "walk_in": _l("Walk-in registered and checked in."),
+    "walk_in_duplicate": _l("Someone of this name was already registered as a walk-in. Enter again?"),
     # Background jobs (admin/job.html)
     "job_failed": _l("The file could not be made. Please try again; if it fails again, tell the administrator."),
     "job_abandoned": _l("The worker making this file stopped several times. Please try again later, or tell the administrator."),

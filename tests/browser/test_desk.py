@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from eventreg.adapters.pdf import render_pass
 from eventreg.domain import passes
@@ -251,7 +251,9 @@ def test_walk_in_registers_checks_in_and_counts(app, live_server, phone, browser
         assert reg.walk_in is True and reg.checked_in_at is not None and reg.email is None
     other_page.locator("#counts [data-count=walk_ins]").filter(has_text="1").wait_for(timeout=8000)
     assert other_page.locator("#counts [data-count=checked_in]").inner_text() == "1"
-    assert other_page.locator("#counts [data-count=expected]").inner_text() == "3"
+    # 参加予定 stays the two who registered (none arrived yet); the walk-in counts as arrived.
+    assert other_page.locator("#counts [data-count=expected]").inner_text() == "2"
+    assert other_page.locator("#counts [data-count=registered_in]").inner_text() == "0"
     shot(other_page, "desk-desktop")
     other.close()
     assert page.js_errors == []
@@ -292,3 +294,213 @@ def test_desk_with_several_sessions_offers_a_session_choice(app, client, login):
     assert f'name="session_id" value="{session_ids[1]}" checked' in page  # the walk-in form follows
     assert 'value="入口A"' in page
     assert client.get(f"/desk/{event_id}?session=999999").status_code == 404
+
+
+# ---- f) a compact desk on a phone, its way out, and what search offers after the result --------
+
+def test_the_camera_sits_high_on_a_phone_and_the_header_leads_out(app, live_server, camera_phone, tmp_path, shot):
+    ids = setup_desk(app, [dict(family_name="山田", given_name="花子", family_kana="ヤマダ", given_kana="ハナコ")])
+    [(reg_id, _token)] = ids["people"]
+    page = camera_phone(Image.new("RGB", (640, 480), "white"))  # a camera that sees no pass
+    sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}?camera=1")
+    page.locator("#camera-video").wait_for(state="visible")
+    top = page.evaluate("document.getElementById('camera-video').getBoundingClientRect().top")
+    height = page.evaluate("window.innerHeight")
+    assert height == 844 and top <= 0.2 * height, f"the camera starts at {top}px of {height}"
+    assert page.locator(".top").is_hidden()  # the site's bar gives way to the desk's
+    assert_no_horizontal_overflow(page)
+    assert_touch_targets(page, 44)
+    shot(page, "h-desk-camera", full_page=False)
+
+    # The way back to the event list, and out.
+    assert page.locator("#desk-events").get_attribute("href").endswith("/staff")
+    page.click("#desk-signout")
+    page.wait_for_url("**/login")
+    assert page.goto(f"{live_server}/desk/{ids['event']}").url.startswith(f"{live_server}/login")
+    assert page.js_errors == []
+
+
+def test_search_after_the_result_offers_reprint_and_undo(app, live_server, phone, shot):
+    ids = setup_desk(app, [dict(family_name="佐藤", given_name="健", family_kana="サトウ", given_kana="ケン")])
+    [(reg_id, token)] = ids["people"]
+    page = phone
+    sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}")
+    page.keyboard.type(f"{token}\n")
+    result(page, "ok")
+    page.click("#result-next")  # the screen closed: only the search is left
+
+    page.click("#search-input")
+    page.keyboard.type("さとう", delay=20)
+    person = page.locator("#search-results .person", has_text="佐藤 健")
+    person.locator(".person-undo").wait_for()
+    assert person.locator(".person-checkin").is_hidden()
+    badge = person.locator(".person-badge")
+    assert badge.is_visible() and badge.get_attribute("href").endswith(f"/badge/{reg_id}")
+    assert person.locator(".person-security").is_hidden()  # no list was sent: no marker
+    assert_touch_targets(page, 44)
+    shot(page, "h-desk-search-reprint-undo", full_page=False)
+
+    person.locator(".person-undo").click()
+    result(page, "undone")
+    assert registration(app, reg_id).checked_in_at is None
+    assert [r for r, _ in scans(app, reg_id)] == [ScanResult.ok, ScanResult.undone]
+    page.click("#result-next")
+    person.locator(".person-checkin").wait_for()  # the list shows the new state
+    assert person.locator(".person-undo").is_hidden() and person.locator(".person-badge").is_hidden()
+    assert page.js_errors == []
+
+
+def test_someone_missing_from_the_sent_security_list_is_marked(app, live_server, phone, shot):
+    from datetime import datetime, timezone
+
+    from eventreg.domain import security_list
+
+    ids = setup_desk(app, [dict(family_name="山田", given_name="花子", family_kana="ヤマダ", given_kana="ハナコ")])
+    with database(app) as s:
+        from eventreg.models import Event
+
+        event = s.get(Event, ids["event"])
+        event.security_email = "security@venue.example"
+        security_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
+        s.commit()
+        late = factories.register_person(event, family_name="遅野", given_name="次郎", family_kana="オソノ",
+                                         given_kana="ジロウ")
+        late_id, late_token = late.id, passes.qr_payload(late)
+    page = phone
+    sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}")
+
+    page.keyboard.type(f"{late_token}\n")  # signed up after the list went to the building
+    result(page, "ok")
+    mark = page.locator("#result-security")
+    assert mark.is_visible() and "入館者リストに未掲載" in mark.inner_text() and "ビル入館証がありません" in mark.inner_text()
+    shot(page, "h-desk-security-marker", full_page=False)
+    page.click("#result-next")
+
+    page.keyboard.type(f"{ids['people'][0][1]}\n")  # on the list: no marker
+    result(page, "ok")
+    assert page.locator("#result-security").is_hidden()
+    page.click("#result-next")
+
+    page.click("#search-input")
+    page.keyboard.type("おその", delay=20)
+    person = page.locator("#search-results .person", has_text="遅野 次郎")
+    person.locator(".person-security").wait_for()
+    assert "入館者リストに未掲載" in person.locator(".person-security").inner_text()
+    shot(page, "h-desk-security-marker-search", full_page=False)
+    assert registration(app, late_id).checked_in_at is not None
+    assert page.js_errors == []
+
+
+def test_a_second_walk_in_of_the_same_name_asks_first(app, live_server, phone, shot):
+    ids = setup_desk(app, [], capacity=10)
+    page = phone
+    sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}")
+
+    def enter():
+        page.click("#walkin > summary")
+        page.fill("#walkin-family_name", "高橋")
+        page.fill("#walkin-given_name", "四郎")
+        page.fill("#walkin-family_kana", "たかはし")
+        page.fill("#walkin-given_kana", "しろう")
+        page.locator("label.choice:has(input[name=sector][value=company])").click()
+        page.click("#walkin-submit")
+
+    enter()
+    result(page, "walk_in")
+    page.click("#result-next")
+    enter()
+    question = page.locator("#walkin-again")
+    question.wait_for()
+    text = page.locator("#walkin-again-text").inner_text()
+    assert "高橋 四郎" in text and re.search(r"\d{1,2}:\d{2}", text), text
+    assert page.locator("#walkin-submit").is_hidden()
+    question.scroll_into_view_if_needed()
+    shot(page, "h-desk-walkin-again", full_page=False)
+    with database(app) as s:
+        assert s.scalar(select(func.count()).select_from(Registration)) == 1  # asking wrote nothing
+
+    page.click("#walkin-again-yes")
+    result(page, "walk_in")
+    with database(app) as s:
+        assert s.scalar(select(func.count()).select_from(Registration).where(Registration.walk_in.is_(True))) == 2
+    assert page.js_errors == []
+
+
+# ---- g) the check-in log on a phone, and the sign-in page -----------------------------------------
+
+def test_check_in_log_on_a_phone_is_cards_in_words(app, live_server, phone, desktop, shot):
+    from datetime import datetime, timezone
+
+    from eventreg.domain import checkin
+
+    with database(app) as s:
+        event = factories.make_event()
+        organizer = factories.make_staff("owner", events=[event], email=f"owner{event.id}@example.org")
+        desk_user = factories.make_staff("reception", events=[event], name="受付 花子")
+        person = factories.register_person(event, family_name="渡邊", given_name="真由美",
+                                           organization="特定非営利活動法人 ちば市民活動・市民事業サポートクラブ")
+        now = datetime.now(timezone.utc)
+        for payload, method in ((passes.qr_payload(person), "camera"), (passes.qr_payload(person), "keyboard"),
+                                ("garbage", "api")):
+            checkin.scan(payload, event=event, method=method, desk="正面受付 1", user_id=desk_user.id, now=now)
+        checkin.walk_in(event.sessions[0], factories.applicant(email=None), desk="正面受付 1",
+                        user_id=desk_user.id, now=now)
+        s.commit()
+        event_id, email = event.id, organizer.email
+    url = f"/admin/events/{event_id}/checkins"
+    for page in (phone, desktop):
+        page.goto(f"{live_server}/login?next={quote(url, safe='')}")
+        page.fill("#email", email)
+        page.fill("#password", factories.PASSWORD)
+        page.click("form button[type=submit]")
+        page.wait_for_url(f"**{url}")
+    methods = phone.locator(".log-method").all_inner_texts()
+    assert sorted(methods) == sorted(["カメラ", "USBスキャナー", "スキャナーアプリ", "当日参加"]), methods
+    assert not {"camera", "keyboard", "walk_in", "api"} & set(methods)
+    assert_no_horizontal_overflow(phone)
+    # Stacked: every cell of a row starts at the row's left edge, one under the other, no table columns.
+    display = phone.evaluate("getComputedStyle(document.querySelector('.log tbody tr')).display")
+    assert display == "flex"
+    assert phone.locator(".log thead").bounding_box()["height"] <= 1
+    shot(phone, "h-desk-checkin-log-390")
+    assert desktop.evaluate("getComputedStyle(document.querySelector('.log tbody tr')).display") == "table-row"
+    shot(desktop, "h-desk-checkin-log-1280")
+
+
+def test_the_password_field_looks_like_the_others(live_server, phone, shot):
+    phone.goto(f"{live_server}/login")
+    style = """(sel) => { const s = getComputedStyle(document.querySelector(sel));
+                         return [s.borderTopWidth, s.borderTopStyle, s.borderRadius, s.paddingLeft, s.fontSize,
+                                 Math.round(document.querySelector(sel).getBoundingClientRect().width),
+                                 Math.round(document.querySelector(sel).getBoundingClientRect().height)]; }"""
+    assert phone.evaluate(style, "#password") == phone.evaluate(style, "#email")
+    shot(phone, "h-desk-login")
+
+
+# ---- h) the development clock's page and banner ----------------------------------------------------
+
+def test_the_clock_page_moves_the_time_and_every_page_says_so(app, live_server, phone, shot, tmp_path):
+    from eventreg import clock
+
+    saved = clock._file
+    clock.configure(str(tmp_path / "clock.json"))
+    try:
+        ids = setup_desk(app, [{}])
+        page = phone
+        page.goto(f"{live_server}/_dev/clock")
+        assert page.locator("#dev-clock").count() == 0
+        page.fill("#clock-at", "2019-02-07T12:01")
+        page.click("#clock-set button[type=submit]")
+        banner = page.locator("#dev-clock")
+        assert banner.inner_text() == "開発用時計: 2019-02-07 12:01 (JST)"
+        assert_no_horizontal_overflow(page)
+        shot(page, "h-desk-clock-page")
+        sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}")
+        assert page.locator("#dev-clock").is_visible()  # also above the desk's own bar
+        shot(page, "h-desk-clock-banner-desk", full_page=False)
+        page.goto(f"{live_server}/_dev/clock")
+        page.click("#clock-reset button")
+        assert page.locator("#dev-clock").count() == 0
+        assert page.js_errors == []
+    finally:
+        clock.configure(saved)

@@ -1,4 +1,7 @@
+import re
 from datetime import datetime, timezone
+
+from flask_babel import refresh
 
 from eventreg.domain import checkin, passes
 from eventreg.extensions import db
@@ -21,3 +24,34 @@ def test_the_organizer_reads_every_scan_in_the_log(client, login, make_event):
     assert "受付 2" in html and "desk 2" in html
     assert "&lt;b&gt;山田&lt;/b&gt;" in html and "<b>山田</b>" not in html  # escaped
     assert person.token not in html and person.entry_id not in html
+
+
+def test_the_log_names_methods_in_words_and_counts_add_up(client, login, make_event):
+    event = make_event(capacity=10)
+    people = [factories.register_person(event) for _ in range(3)]
+    now = datetime.now(timezone.utc)
+    for person, method in zip(people[:2], ("camera", "search")):
+        checkin.scan(passes.qr_payload(person), event=event, method=method, desk="d", user_id=None, now=now)
+    checkin.walk_in(event.sessions[0], factories.applicant(family_name="当日", email=None), desk="d",
+                    user_id=None, now=now)
+    checkin.undo(people[1].id, event=event, desk="d", user_id=None, now=now)
+    db.session.commit()
+    login(factories.make_staff("organizer"))
+    html = client.get(f"/admin/events/{event.id}/checkins").get_data(as_text=True)
+    methods = re.findall(r'data-method="(\w+)">([^<]*)</td>', html)
+    assert sorted(methods) == sorted([("camera", "カメラ"), ("search", "名前検索"), ("walk_in", "当日参加"),
+                                      ("undo", "取り消し")]), methods
+    assert "ScanMethod" not in html
+    # Arrived 2 = one registered person (the other was undone) + one walk-in; 3 registered expected.
+    assert "来場 2人(事前登録 3人中 1人、当日参加 1人)" in html
+
+
+def test_the_log_in_english(client, login, make_event):
+    event = make_event()
+    checkin.scan("garbage", event=event, method="keyboard", desk="d", user_id=None, now=datetime.now(timezone.utc))
+    db.session.commit()
+    login(factories.make_staff("organizer"))
+    refresh()  # the test's app context (ctx) would keep the locale of the sign-in page
+    html = client.get(f"/admin/events/{event.id}/checkins?lang=en").get_data(as_text=True)
+    assert 'data-method="keyboard">USB scanner</td>' in html
+    assert "Arrived: 0 (registered 0 of 0 expected, walk-ins 0)" in html

@@ -39,6 +39,9 @@ ERRORS: dict[str, tuple[int, str]] = {
     "already_registered": (409, "Walk-in only: this email already holds an active registration for the "
                                 "session; search for the name and check them in instead."),
     "event_changed": (409, "Walk-in only: the session was removed (event replaced) meanwhile."),
+    "walk_in_duplicate": (409, "Walk-in only: someone of this name (and email, when given) was registered as a "
+                               "walk-in at this event already; error.message asks whether to enter them "
+                               "again. Send the same body with confirm: true to do so."),
 }
 
 # The HTTP status of each domain error the API passes on.

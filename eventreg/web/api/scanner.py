@@ -25,7 +25,7 @@ from ...domain.permissions import Capability
 from ...domain.registration import Applicant
 from ...extensions import db
 from ...models import Event, ScanMethod
-from ..checkin_json import outcome_json, registration_json
+from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
 from ..forms import WalkInForm
 from ..messages import message
 from . import schemas as s
@@ -149,7 +149,8 @@ def undo(event: Event, body: dict, registration_id: int):
 
 
 @bp.route("/events/<int:event_id>/walk-ins", methods=["POST"], tags=TAGS)
-@endpoint(DESK, "invalid_input", "session_full", "already_registered", "event_changed", post=True)
+@endpoint(DESK, "invalid_input", "session_full", "already_registered", "event_changed", "walk_in_duplicate",
+          post=True)
 @bp.arguments(s.WalkInRequest, description="The short walk-in form.")
 @bp.response(201, s.WalkInSchema, description="Registered and checked in.")
 def walk_in(event: Event, body: dict):
@@ -173,7 +174,10 @@ def walk_in(event: Event, body: dict):
     )
     try:
         registration = checkin.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
-                                       now=clock.utcnow())
+                                       now=clock.utcnow(), confirm=body["confirm"])
+    except checkin.DuplicateWalkIn as exc:
+        db.session.rollback()
+        raise ApiError(409, "walk_in_duplicate", duplicate_walk_in_message(exc.existing, event)) from None
     except DomainError as exc:
         db.session.rollback()
         raise domain_error(exc) from None

@@ -161,6 +161,8 @@ class WalkInRequest(RequestSchema):
     sector = Text(allow_none=True, load_default=None, metadata=_doc(
         "Required by the form (another value is 422 invalid_input).", enum=[s.value for s in Sector]))
     email = _form_text("Optional; with one, the pass is emailed.")
+    confirm = fields.Boolean(load_default=False, metadata=_doc(
+        "Enter the person although a walk-in of the same name exists (after 409 walk_in_duplicate)."))
     desk = _desk()
 
 
@@ -231,10 +233,9 @@ class RegistrationSchema(ResponseSchema):
     checked_in_at = _nullable(fields.DateTime, "UTC, ISO 8601; null when not checked in.")
     checked_in_time = _nullable(fields.String, "HH:MM in the event's time zone.")
     checked_in_desk = _nullable(fields.String, "Where the person was checked in.")
-    on_security_list = fields.Boolean(allow_none=True, metadata=_doc(
-        "Whether the person is on the building-security list that was sent to the venue (null: no "
-        "list sent yet for the session). Reception tells people who are not that the building has "
-        "no pass for them."))
+    not_on_security_list = fields.Boolean(required=True, metadata=_doc(
+        "True when the building-security list of the person's session was sent to the venue and they "
+        "are not on it: the building has no pass for them (reception tells them)."))
 
 
 class ScanOutcomeSchema(ResponseSchema):
@@ -264,9 +265,11 @@ class LookupSchema(ResponseSchema):
 
 
 class CountsSchema(ResponseSchema):
-    expected = fields.Integer(required=True, metadata=_doc("Confirmed registrations."))
-    checked_in = fields.Integer(required=True, metadata=_doc("Of those, checked in."))
-    walk_ins = fields.Integer(required=True, metadata=_doc("Of those, registered at the desk."))
+    expected = fields.Integer(required=True, metadata=_doc(
+        "Confirmed registrations made beforehand (walk-ins are not expected)."))
+    checked_in = fields.Integer(required=True, metadata=_doc(
+        "Everyone who arrived: the expected people checked in plus the walk-ins."))
+    walk_ins = fields.Integer(required=True, metadata=_doc("Registered at the desk and checked in."))
 
 
 class PassKeySchema(ResponseSchema):

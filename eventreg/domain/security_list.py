@@ -1,0 +1,352 @@
+"""The building-security list (入館者リスト): who the venue lets in, per session, sent once.
+
+One list per session. At the event's send rule (``Event.security_send_rule``, a domain.rules
+text; none: the registration deadline) the scheduled task (domain.periodic) freezes the list:
+``send_full`` writes a ``SecurityListSend`` row (seq = last + 1) holding every confirmed person's
+values, and queues one email to ``Event.security_email`` whose attachment names that row. The
+worker renders the file (XLSX, CSV with BOM or CP932 CSV) from the frozen values at delivery and
+keeps it (``StoredFile``): the file is what was sent, whatever changes afterwards.
+
+After a list was sent, each tick compares the session's people with the last send
+(``changed_sessions``, then ``send_difference`` in a transaction of its own): a late addition or
+cancellation gives one "diff" row and one email naming exactly who was added and who removed,
+with the whole updated list attached. Nothing changed: nothing sent.
+
+A person is compared by the values the venue sees (the columns of the last send, plus name,
+furigana and organization), not by registration id: someone who cancels and registers again
+with the same details is no change, a corrected name is one (the old row is removed, the new one
+added), and a person moved to another session leaves this session's list.
+
+Exactly once: the task is marked done by a conditional UPDATE in the transaction of its effect,
+and ``(session_id, seq)`` is unique, so of several workers (or a worker and a "send now") that
+try to send the same list, one insert wins; the others find a conflict and send nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    DEFAULT_SECURITY_COLUMNS, Event, EventSession, MailKind, Registration, SecurityFormat,
+    SecurityListSend, Status, StoredFile,
+)
+from . import outbox
+from .errors import DomainError
+
+# Every column the venue may get, in the order the settings page offers them.
+COLUMNS = ("name", "kana", "organization", "department", "session", "email", "phone", "sector")
+# Always frozen with a send, whatever the columns: a difference email names people by them.
+IDENTITY = ("name", "kana", "organization")
+
+LABELS = {
+    "ja": {"name": "氏名", "kana": "フリガナ", "organization": "会社名・団体名", "department": "部署・役職",
+           "session": "回", "email": "メールアドレス", "phone": "電話番号", "sector": "所属区分"},
+    "en": {"name": "Name", "kana": "Furigana", "organization": "Organization", "department": "Department / title",
+           "session": "Session", "email": "Email", "phone": "Phone", "sector": "Sector"},
+}
+SECTORS = {
+    "ja": {"company": "企業", "npo": "NPO・NGO", "government": "行政", "university": "大学・研究機関",
+           "individual": "個人", "other": "その他"},
+    "en": {"company": "Company", "npo": "NPO / NGO", "government": "Government",
+           "university": "University / research", "individual": "Individual", "other": "Other"},
+}
+EXTENSIONS = {SecurityFormat.xlsx: "xlsx", SecurityFormat.csv: "csv", SecurityFormat.csv_cp932: "csv"}
+
+FULL, DIFF = "full", "diff"
+SCHEDULE, MANUAL, CHANGE = "schedule", "manual", "change"
+
+
+def _lang(event: Event) -> str:
+    return event.language if event.language in LABELS else "ja"
+
+
+def columns_of(event: Event) -> list[str]:
+    """The event's columns, known ones only, in its order (the default when none are left)."""
+    chosen = [c for c in (event.security_columns or []) if c in COLUMNS]
+    return list(dict.fromkeys(chosen)) or list(DEFAULT_SECURITY_COLUMNS)
+
+
+def check_columns(values: list[str]) -> list[str]:
+    """Columns chosen on the settings page: known, without repeats, at least one."""
+    chosen = list(dict.fromkeys(v for v in values if v))
+    if not chosen or any(c not in COLUMNS for c in chosen):
+        raise DomainError("invalid_security_columns")
+    return chosen
+
+
+def labels(language: str) -> dict[str, str]:
+    return LABELS.get(language, LABELS["ja"])
+
+
+def header(columns: list[str], language: str) -> list[str]:
+    names = labels(language)
+    return [names[c] for c in columns]
+
+
+def session_label(event: Event, session: EventSession) -> str:
+    """The 回 column: the session's title, or its local start when it has none."""
+    if session.title:
+        return session.title
+    return session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _values(reg: Registration, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:
+    every = {
+        "name": reg.full_name, "kana": reg.full_kana, "organization": reg.organization or "",
+        "department": reg.department or "", "session": session_text, "email": reg.email or "",
+        "phone": reg.phone or "", "sector": SECTORS[_lang(event)].get(getattr(reg.sector, "value", reg.sector), ""),
+    }
+    return {c: every[c] for c in wanted}
+
+
+def _frozen_columns(columns: list[str]) -> list[str]:
+    return list(dict.fromkeys([*columns, *IDENTITY]))
+
+
+def current_people(session: EventSession, columns: list[str] | None = None) -> dict[str, dict[str, str]]:
+    """The confirmed people of ``session`` now, in furigana order: registration id (text) -> the
+    values of ``columns`` (default: the event's) plus name, furigana and organization."""
+    event = session.event
+    wanted = _frozen_columns(columns or columns_of(event))
+    text = session_label(event, session)
+    regs = db.session.scalars(
+        select(Registration)
+        .where(Registration.session_id == session.id, Registration.status == Status.confirmed)
+        .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
+    )
+    return {str(reg.id): _values(reg, event, text, wanted) for reg in regs}
+
+
+def ordered(people: dict[str, dict[str, str]]) -> list[tuple[str, dict[str, str]]]:
+    """(id, values) in furigana order, then name, then id: the order of every list and email."""
+    return sorted(people.items(), key=lambda item: (item[1].get("kana", ""), item[1].get("name", ""), int(item[0])))
+
+
+def sheet(columns: list[str], people: dict[str, dict[str, str]], language: str) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of a list: what the file holds, as plain strings."""
+    return header(columns, language), [[values.get(c, "") for c in columns] for _, values in ordered(people)]
+
+
+def preview(session: EventSession) -> tuple[list[str], list[list[str]]]:
+    """The list as it would go now (header, rows), in the event's columns and language."""
+    event = session.event
+    columns = columns_of(event)
+    return sheet(columns, current_people(session, columns), _lang(event))
+
+
+def last_sent(session_id: int) -> SecurityListSend | None:
+    """The latest list sent for the session (full or difference), or None."""
+    return db.session.scalar(
+        select(SecurityListSend).where(SecurityListSend.session_id == session_id)
+        .order_by(SecurityListSend.seq.desc()).limit(1)
+    )
+
+
+def sends(session_id: int) -> list[SecurityListSend]:
+    """Every list sent for the session, first to last."""
+    return list(db.session.scalars(
+        select(SecurityListSend).where(SecurityListSend.session_id == session_id).order_by(SecurityListSend.seq)
+    ))
+
+
+def _key(values: dict[str, str], columns: list[str]) -> tuple[str, ...]:
+    return tuple(values.get(c, "") for c in _frozen_columns(columns))
+
+
+def difference(before: SecurityListSend, people: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
+    """(added ids of ``people``, removed ids of ``before.people``): rows compared by the values of
+    ``before``'s columns, as a multiset (two people with the same details count twice)."""
+    def keyed(mapping):
+        return [(_key(values, before.columns), rid) for rid, values in ordered(mapping)]
+
+    old, new = keyed(before.people or {}), keyed(people)
+    unmatched_new = Counter(key for key, _ in new)
+    unmatched_new.subtract(Counter(key for key, _ in old))
+    unmatched_old = Counter(key for key, _ in old)
+    unmatched_old.subtract(Counter(key for key, _ in new))
+    added, removed = [], []
+    for key, rid in new:
+        if unmatched_new[key] > 0:
+            unmatched_new[key] -= 1
+            added.append(rid)
+    for key, rid in old:
+        if unmatched_old[key] > 0:
+            unmatched_old[key] -= 1
+            removed.append(rid)
+    return added, removed
+
+
+def on_sent_list(registration: Registration) -> bool | None:
+    """Whether the building has this person on the last list it was sent for their session (the
+    desk marks those it has not); None when no list was sent for the session yet."""
+    last = last_sent(registration.session_id)
+    if last is None:
+        return None
+    if registration.status != Status.confirmed:
+        return False
+    session = db.session.get(EventSession, registration.session_id)
+    mine = _key(_values(registration, session.event, session_label(session.event, session),
+                        _frozen_columns(last.columns)), last.columns)
+    return any(_key(values, last.columns) == mine for values in (last.people or {}).values())
+
+
+def _recipient(event: Event) -> str:
+    address = (event.security_email or "").strip()
+    if not address:
+        raise DomainError("no_security_contact")
+    return address
+
+
+def filename(event: Event, session: EventSession, seq: int, fmt: SecurityFormat) -> str:
+    day = session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y%m%d")
+    return f"security-list-{event.slug}-{day}-{seq}.{EXTENSIONS[SecurityFormat(fmt)]}"
+
+
+def _mail_context(event: Event, session: EventSession, row: SecurityListSend,
+                  before: SecurityListSend | None) -> dict:
+    """The template values of a list email (plain JSON; ``*_at`` as ISO text)."""
+    def person(values):
+        return {c: values.get(c, "") for c in IDENTITY}
+
+    old = (before.people or {}) if before else {}
+    return {
+        "event_id": event.id, "session_id": session.id, "send_id": row.id, "seq": row.seq,
+        "list_kind": row.kind, "event_title": event.title, "session_title": session.title or "",
+        "session_starts_at": session.starts_at.isoformat(), "session_ends_at": session.ends_at.isoformat(),
+        "session_doors_at": (session.doors_at or session.starts_at).isoformat(), "timezone": event.timezone,
+        "venue_name": event.venue_name, "count": row.count, "format": SecurityFormat(event.security_format).value,
+        "organizer": event.organizer, "contact_name": event.contact_name,
+        "contact_email": event.contact_email, "contact_phone": event.contact_phone,
+        "previous_seq": before.seq if before else None,
+        "previous_at": before.created_at.isoformat() if before else None,
+        "added": [person(row.people[rid]) for rid in row.added],
+        "removed": [person(old[rid]) for rid in row.removed],
+    }
+
+
+def _insert(session: EventSession, *, kind: str, trigger: str, actor, now: datetime,
+            people: dict, columns: list[str], before: SecurityListSend | None,
+            added=(), removed=()) -> SecurityListSend | None:
+    """Writes the send (seq = last + 1) and queues its email; None when another send took that
+    seq first (the unique (session_id, seq): the caller's other work stands)."""
+    event = session.event
+    row = SecurityListSend(
+        event_id=event.id, session_id=session.id, seq=(before.seq + 1) if before else 1, kind=kind,
+        trigger=trigger, created_at=now, recipient=_recipient(event), columns=columns, people=people,
+        added=list(added), removed=list(removed), count=len(people),
+        sent_by=getattr(actor, "id", None), outbox_key="",
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    row.outbox_key = f"security_list:{row.id}"
+    outbox.enqueue(
+        None, MailKind.security_list if kind == FULL else MailKind.security_list_diff, now,
+        to_address=row.recipient, to_name="", language=_lang(event),
+        context=_mail_context(event, session, row, before),
+        attachments=[{"kind": "security_list", "send_id": row.id, "format": SecurityFormat(event.security_format).value}],
+        idempotency_key=row.outbox_key,
+    )
+    db.session.flush()
+    return row
+
+
+def send_full(session: EventSession, *, trigger: str, actor=None, now: datetime) -> SecurityListSend | None:
+    """Freezes the session's whole list and queues it to the venue (flushes; no commit).
+
+    ``trigger`` is "schedule" (the task) or "manual" (send now). DomainError
+    ``no_security_contact`` without an address; None when a concurrent send took the seq."""
+    event = session.event
+    _recipient(event)
+    columns = columns_of(event)
+    return _insert(session, kind=FULL, trigger=trigger, actor=actor, now=now,
+                   people=current_people(session, columns), columns=columns, before=last_sent(session.id))
+
+
+def send_difference(session: EventSession, *, now: datetime) -> SecurityListSend | None:
+    """After a list was sent: if people were added or removed since the last send, one "diff"
+    send naming them, with the whole updated list attached. None when nothing changed, nothing
+    was sent before, the event has no contact any more, or another worker sent it first. A
+    changed contact address gets the whole list instead (it never had one)."""
+    before = last_sent(session.id)
+    event = session.event
+    if before is None or not (event.security_email or "").strip():
+        return None
+    columns = columns_of(event)
+    people = current_people(session, list(dict.fromkeys([*columns, *before.columns])))
+    added, removed = difference(before, people)
+    frozen = {rid: {c: values[c] for c in _frozen_columns(columns)} for rid, values in people.items()}
+    if before.recipient != _recipient(event):
+        return _insert(session, kind=FULL, trigger=CHANGE, actor=None, now=now, people=frozen,
+                       columns=columns, before=before)
+    if not added and not removed:
+        return None
+    return _insert(session, kind=DIFF, trigger=CHANGE, actor=None, now=now, people=frozen, columns=columns,
+                   before=before, added=added, removed=removed)
+
+
+def changed_sessions(now: datetime) -> list[int]:
+    """Sessions whose last sent list no longer matches their people (or whose contact changed):
+    the tick's cheap look. Only sessions with a list sent that have not ended are read."""
+    latest = (
+        select(SecurityListSend.session_id, func.max(SecurityListSend.seq).label("seq"))
+        .group_by(SecurityListSend.session_id).subquery()
+    )
+    rows = db.session.execute(
+        select(SecurityListSend, EventSession, Event)
+        .join(latest, (latest.c.session_id == SecurityListSend.session_id) & (latest.c.seq == SecurityListSend.seq))
+        .join(EventSession, EventSession.id == SecurityListSend.session_id)
+        .join(Event, Event.id == EventSession.event_id)
+        .where(EventSession.ends_at > now, Event.security_email != "")
+    ).all()
+    changed = []
+    for before, session, event in rows:
+        if before.recipient != event.security_email.strip():
+            changed.append(session.id)
+            continue
+        people = current_people(session, list(dict.fromkeys([*columns_of(event), *before.columns])))
+        if len(people) != before.count or any(difference(before, people)):
+            changed.append(session.id)
+    return changed
+
+
+def frozen_sheet(send_id: int, fmt: str) -> dict:
+    """What the worker needs to render a send's file in ``fmt`` (decided when it was queued), as
+    plain values: ``format``, ``filename``, ``header``, ``rows`` (the people frozen in the row, in
+    the event's language)."""
+    row = db.session.get(SecurityListSend, send_id)
+    if row is None:
+        raise LookupError(f"security list send #{send_id} is gone")
+    event = db.session.get(Event, row.event_id)
+    session = db.session.get(EventSession, row.session_id)
+    head, body = sheet(row.columns, row.people or {}, _lang(event))
+    fmt = SecurityFormat(fmt)
+    return {"format": fmt.value, "filename": filename(event, session, row.seq, fmt), "header": head, "rows": body}
+
+
+def keep_file(send_id: int, name: str, content_type: str, data: bytes, now: datetime) -> bool:
+    """Keeps the file of a send as it was delivered (the first delivery only); flushes."""
+    row = db.session.get(SecurityListSend, send_id)
+    if row is None or row.file_id is not None:
+        return False
+    stored = StoredFile(event_id=row.event_id, filename=name, content_type=content_type, size=len(data),
+                        data=data, created_at=now)
+    db.session.add(stored)
+    db.session.flush()
+    result = db.session.execute(
+        update(SecurityListSend).where(SecurityListSend.id == send_id, SecurityListSend.file_id.is_(None))
+        .values(file_id=stored.id).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.delete(stored)
+    db.session.flush()
+    return result.rowcount == 1

@@ -1,0 +1,87 @@
+"""The desk's JSON (web/api.py + web/checkin_json.py) for this issue's paper cuts: the
+building-security marker, the counts that add up, and the question before a second walk-in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from eventreg.domain import passes, security_list, staff
+from eventreg.extensions import db
+from eventreg.models import Registration
+
+from .. import factories
+
+API = "/api/v1"
+
+
+def token_for(event) -> str:
+    user = factories.make_staff("reception", events=[event])
+    token = staff.create_api_token(user, "desk test", now=datetime.now(timezone.utc))
+    db.session.commit()
+    return token
+
+
+def post(client, token, url, body):
+    return client.post(API + url, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def get(client, token, url):
+    return client.get(API + url, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_late_registration_is_marked_not_on_the_sent_security_list(client, make_event):
+    event = make_event(capacity=10)
+    event.security_email = "security@venue.example"
+    on_list = factories.register_person(event, family_name="山田", family_kana="ヤマダ")
+    db.session.commit()
+    token = token_for(event)
+    before = get(client, token, f"/events/{event.id}/search?q=ヤマダ").get_json()["results"]
+    assert [p["not_on_security_list"] for p in before] == [False]  # nothing sent yet
+
+    security_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
+    late = factories.register_person(event, family_name="遅野", family_kana="オソノ")
+    db.session.commit()
+    found = {p["id"]: p["not_on_security_list"] for p in get(client, token, f"/events/{event.id}/search").get_json()["results"]}
+    assert found == {on_list.id: False, late.id: True}
+
+    scanned = post(client, token, f"/events/{event.id}/checkins", {"payload": passes.qr_payload(late)}).get_json()
+    assert scanned["result"] == "ok" and scanned["registration"]["not_on_security_list"] is True
+    scanned = post(client, token, f"/events/{event.id}/checkins", {"payload": passes.qr_payload(on_list)}).get_json()
+    assert scanned["registration"]["not_on_security_list"] is False
+
+
+def test_counts_add_up_over_the_api(client, make_event):
+    event = make_event(capacity=10)
+    people = [factories.register_person(event) for _ in range(3)]
+    db.session.commit()
+    token = token_for(event)
+    post(client, token, f"/events/{event.id}/checkins", {"payload": passes.qr_payload(people[0])})
+    walk_in = {"session_id": event.sessions[0].id, "family_name": "当日", "given_name": "一郎",
+               "family_kana": "トウジツ", "given_kana": "イチロウ", "sector": "individual"}
+    assert post(client, token, f"/events/{event.id}/walk-ins", walk_in).status_code == 201
+    counts = get(client, token, f"/events/{event.id}/counts").get_json()
+    assert counts == {"expected": 3, "checked_in": 2, "walk_ins": 1}
+
+
+def test_a_second_walk_in_asks_and_confirm_enters_it(client, make_event):
+    event = make_event(capacity=10)
+    token = token_for(event)
+    url = f"/events/{event.id}/walk-ins"
+    walk_in = {"session_id": event.sessions[0].id, "family_name": "高橋", "given_name": "四郎",
+               "family_kana": "たかはし", "given_kana": "しろう", "sector": "company", "desk": "受付1"}
+    assert post(client, token, url, walk_in).status_code == 201
+
+    asked = post(client, token, url, walk_in)
+    assert asked.status_code == 409
+    error = asked.get_json()["error"]
+    assert error["code"] == "walk_in_duplicate"
+    assert "高橋 四郎" in error["message"] and "受付1" in error["message"] and "もう一度登録しますか" in error["message"]
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
+    assert db.session.get(type(event.sessions[0]), event.sessions[0].id).seats_taken == 1
+
+    assert post(client, token, url, dict(walk_in, confirm="yes")).status_code == 400  # a boolean, please
+    assert post(client, token, url, dict(walk_in, confirm=True)).status_code == 201
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Registration).where(Registration.walk_in)) == 2
