@@ -116,12 +116,12 @@ def errors_of(value, schema: dict, where: str = "$") -> list[str]:
 def test_the_validator_catches_wrong_shapes():
     person = {"id": 1, "name": "a", "kana": "ア", "organization": "", "department": "", "status": "confirmed",
               "walk_in": False, "session": {"id": 1, "title": "", "when": "x"}, "checked_in_at": None,
-              "checked_in_time": None, "checked_in_desk": None}
+              "checked_in_time": None, "checked_in_desk": None, "not_on_security_list": False}
     schema = {"$ref": "#/components/schemas/ScanOutcome"}
     good = {"result": "ok", "ok": True, "message": "m", "registration": person}
     assert errors_of(good, schema) == []
     assert errors_of(dict(good, registration=None), schema) == []
-    assert errors_of(dict(good, registration=dict(person, on_security_list=False)), schema) == []
+    assert errors_of(dict(good, registration=dict(person, not_on_security_list=True)), schema) == []
     bad = [dict(good, result="maybe"), dict(good, ok="yes"), {k: v for k, v in good.items() if k != "message"},
            dict(good, extra=1), dict(good, registration=dict(person, id=True)),
            dict(good, registration=dict(person, checked_in_at="yesterday")),
@@ -274,6 +274,14 @@ def domain_codes(module: str, function: str, seen: set | None = None) -> set[str
     if not found:  # a constant or a class used as a function (ListFilter): no DomainError
         return set()
     local = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    # Subclasses of DomainError in the module (checkin.DuplicateWalkIn): the code their
+    # __init__ passes to super().__init__.
+    subclasses = {
+        n.name: {c.args[0].value for c in ast.walk(n) if isinstance(c, ast.Call)
+                 and isinstance(c.func, ast.Attribute) and c.func.attr == "__init__"
+                 and c.args and isinstance(c.args[0], ast.Constant)}
+        for n in tree.body if isinstance(n, ast.ClassDef) and any(getattr(b, "id", None) == "DomainError" for b in n.bases)
+    }
     codes = set()
     for node in ast.walk(found[0]):
         if not isinstance(node, ast.Call):
@@ -281,6 +289,8 @@ def domain_codes(module: str, function: str, seen: set | None = None) -> set[str
         if isinstance(node.func, ast.Name) and node.func.id == "DomainError":
             assert isinstance(node.args[0], ast.Constant), ast.unparse(node)
             codes.add(node.args[0].value)
+        elif isinstance(node.func, ast.Name) and node.func.id in subclasses:
+            codes |= subclasses[node.func.id]
         elif isinstance(node.func, ast.Name) and node.func.id in local:
             codes |= domain_codes(module, node.func.id, seen)
         elif (isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)

@@ -51,6 +51,7 @@ DOMAIN_STATUS = {
     "session_full": 409,
     "already_registered": 409,
     "event_changed": 409,
+    "walk_in_duplicate": 409,
 }
 # A domain code not listed above (a new rule nobody documented yet) is never a KeyError and a
 # 500: domain errors refuse a valid request because of the state of things, which is 409 Conflict.
@@ -64,8 +65,8 @@ class ApiError(Exception):
         self.status, self.code, self.detail, self.fields, self.more = status, code, detail, fields, more
 
 
-def domain_error(exc: DomainError) -> ApiError:
-    return ApiError(DOMAIN_STATUS.get(exc.code, DEFAULT_DOMAIN_STATUS), exc.code)
+def domain_error(exc: DomainError, detail: str | None = None) -> ApiError:
+    return ApiError(DOMAIN_STATUS.get(exc.code, DEFAULT_DOMAIN_STATUS), exc.code, detail)
 
 
 def by_status(codes) -> dict[int, list[str]]:

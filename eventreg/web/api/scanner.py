@@ -175,12 +175,11 @@ def walk_in(event: Event, body: dict):
     try:
         registration = checkin.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
                                        now=clock.utcnow(), confirm=body["confirm"])
-    except checkin.DuplicateWalkIn as exc:
-        db.session.rollback()
-        raise ApiError(409, "walk_in_duplicate", duplicate_walk_in_message(exc.existing, event)) from None
     except DomainError as exc:
         db.session.rollback()
-        raise domain_error(exc) from None
+        # A walk-in of the same name exists: the desk shows the question and may send confirm.
+        asked = duplicate_walk_in_message(exc.existing, event) if isinstance(exc, checkin.DuplicateWalkIn) else None
+        raise domain_error(exc, asked) from None
     return _commit({"result": "walk_in", "ok": True, "message": message("walk_in"),
                     "registration": registration_json(registration, event)}, 201)
 

@@ -161,7 +161,7 @@ class WalkInRequest(RequestSchema):
     sector = Text(allow_none=True, load_default=None, metadata=_doc(
         "Required by the form (another value is 422 invalid_input).", enum=[s.value for s in Sector]))
     email = _form_text("Optional; with one, the pass is emailed.")
-    confirm = fields.Boolean(load_default=False, metadata=_doc(
+    confirm = fields.Boolean(load_default=False, truthy={True}, falsy={False}, metadata=_doc(
         "Enter the person although a walk-in of the same name exists (after 409 walk_in_duplicate)."))
     desk = _desk()
 
