@@ -84,11 +84,11 @@ class ListFilter:
         walk_in = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
         status, sort, sector = _text(get("status")), _text(get("sort")), _text(get("sector"))
         return cls(
-            session_id=_id(get("session")) if get("session") is not None else _id(get("session_id")),
+            session_id=parse_id(get("session")) if get("session") is not None else parse_id(get("session_id")),
             status=status if status in STATUSES else "",
             sector=sector if sector in Sector.__members__ else "",
             walk_in=walk_in.get(_text(get("walk_in")).lower()),
-            question_id=_id(get("question")) if get("question") is not None else _id(get("question_id")),
+            question_id=parse_id(get("question")) if get("question") is not None else parse_id(get("question_id")),
             answer=_text(get("answer"))[:MAX_QUERY],
             q=_text(get("q"))[:MAX_QUERY],
             sort=sort if sort in SORTS else "kana",
@@ -117,7 +117,7 @@ def _text(value) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
-def _id(value) -> int | None:
+def parse_id(value) -> int | None:
     value = _text(value)
     if not value.isascii() or not value.isdigit() or len(value) > 10:
         return None
