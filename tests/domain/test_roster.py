@@ -18,12 +18,12 @@ NOW = datetime.now(timezone.utc)
 _n = itertools.count(1)
 
 
-def two_session_event(**overrides):
+def two_session_event(capacity=50, **overrides):
     start = factories.in_days(14)
     return factories.make_event(sessions=[
-        {"title": "第1回", "date": start.date().isoformat(), "start": "14:00", "end": "15:30", "capacity": 50},
+        {"title": "第1回", "date": start.date().isoformat(), "start": "14:00", "end": "15:30", "capacity": capacity},
         {"title": "第2回", "date": (start + timedelta(days=7)).date().isoformat(), "start": "14:00",
-         "end": "15:30", "capacity": 50},
+         "end": "15:30", "capacity": capacity},
     ], questions=[
         {"label": "参加の目的", "kind": "single", "choices": ["情報収集", "ネットワーク作り", "100%_参加"]},
         {"label": "関心分野", "kind": "multiple", "choices": ["教育", "福祉", "環境"]},

@@ -71,8 +71,11 @@ REFUSALS = {
 
 
 def _page_number(value) -> int:
-    value = (value or "").strip() if isinstance(value, str) else ""
-    return min(int(value), MAX_PAGE) if value.isascii() and value.isdigit() and len(value) < 8 and int(value) > 0 else 1
+    """1 unless a page number is given; a huge one is the last page (the view clamps it)."""
+    value = value.strip() if isinstance(value, str) else ""
+    if not (value.isascii() and value.isdigit()):
+        return 1
+    return max(1, min(int(value) if len(value) <= 6 else MAX_PAGE, MAX_PAGE))
 
 
 def registration_link(event: Event, registration: Registration) -> str | None:
