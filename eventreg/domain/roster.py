@@ -112,9 +112,15 @@ class ListFilter:
 
 
 def _text(value) -> str:
+    """NFKC, without control, format and surrogate characters (no column holds them, and
+    PostgreSQL refuses a NUL in a parameter)."""
     if not isinstance(value, str):
         return ""
-    return unicodedata.normalize("NFKC", value).strip()
+    value = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in value if unicodedata.category(ch) not in _UNSEARCHABLE).strip()
+
+
+_UNSEARCHABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
 
 def parse_id(value) -> int | None:
@@ -165,7 +171,7 @@ def _status(event: Event, status: str, now: datetime) -> list[ColumnElement]:
 
 def _search(q: str) -> list[ColumnElement]:
     """Every word must be found in the name, the furigana, the organization or the email."""
-    words = unicodedata.normalize("NFKC", q or "")[:MAX_QUERY].split()[:MAX_WORDS]
+    words = _text(q)[:MAX_QUERY].split()[:MAX_WORDS]
     where = []
     for word in words:
         kana = jaconv.hira2kata(word)
@@ -188,7 +194,7 @@ def _answer(event: Event, question_id: int, answer: str) -> ColumnElement:
     question = next((q for q in event.questions if q.id == question_id), None)
     if question is None:
         return false()
-    answer = (answer or "").strip()
+    answer = _text(answer)[:MAX_QUERY]
     key = str(question.id)
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if question.kind == QuestionKind.checkbox:

@@ -167,6 +167,9 @@ def test_search_is_literal(ctx):
     assert ids(event, q="/") == [slash.id]
     assert set(ids(event, q="")) == {percent.id, plain.id, slash.id}
     assert ids(event, q="' OR 1=1 --") == []
+    assert ids(event, q="100\x00%\u200b") == [percent.id]  # NUL and invisible characters are dropped
+    # Only unsearchable characters: no text to look for, so "answered at all" (nobody here).
+    assert ids(event, question_id=event.questions[2].id, answer="\x00\ud800") == []
 
 
 def test_kana_rows():
