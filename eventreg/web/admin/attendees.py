@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ... import clock
 from ...domain import bulk_actions, roster
@@ -27,6 +28,7 @@ from ...domain.permissions import Capability
 from ...domain.roster import ListFilter
 from ...extensions import db
 from ...models import Event, Registration
+from .. import filters
 from ..access import event_access, may
 from ..forms import SECTORS
 from ..messages import message
@@ -78,32 +80,60 @@ def _page_number(value) -> int:
     return max(1, min(int(value) if len(value) <= 6 else MAX_PAGE, MAX_PAGE))
 
 
-def registration_link(event: Event, registration: Registration) -> str | None:
-    """The registration's page, once the back office has one (admin.registration)."""
-    if "admin.registration" not in current_app.view_functions:
-        return None
-    return url_for("admin.registration", event_id=event.id, registration_id=registration.id)
-
-
 @bp.get("/events/<int:event_id>/attendees")
 @event_access(Capability.view)
 def attendees(event: Event):
     now = clock.utcnow()
     flt = ListFilter.from_args(request.args)
-    total = roster.count(event, flt, now=now)
+    page = _page_number(request.args.get("page"))
+    found, total = _page_of(event, flt, page, now)
     pages = max(1, -(-total // PER_PAGE))
-    page = min(_page_number(request.args.get("page")), pages)
-    found = db.session.scalars(roster.matching(event, flt, now=now).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    if page > pages:  # past the end (an old link): the last page
+        page = pages
+        found, total = _page_of(event, flt, page, now)
     show_answers = request.args.get("answers") == "1"
     return render_template(
         "admin/attendees.html", event=event, flt=flt, total=total, page=page, pages=pages,
         first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=roster.counts(event, now=now),
         sessions={s.id: s for s in event.sessions}, show_answers=show_answers, can_bulk=may(Capability.manage_registrations, event),
         status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=dict(SECTORS),
-        actions=ACTION_LABELS, link=lambda r: registration_link(event, r), answer_text=answer_text,
+        actions=ACTION_LABELS, link=_linker(event), answer_text=answer_text, stamp=_stamper(event),
+        session_labels={s.id: session_label(s, event) for s in event.sessions}, select_label=_select_label(),
         list_url=lambda **changes: _list_url(event, flt, **{"page": page, "answers": show_answers, **changes}),
         now=now,
     )
+
+
+def _page_of(event: Event, flt: ListFilter, page: int, now) -> tuple[list[Registration], int]:
+    """One page and the number of all matching rows, in one query (a window count)."""
+    rows = db.session.execute(
+        roster.matching(event, flt, now=now).add_columns(func.count().over())
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    if not rows:
+        return [], roster.count(event, flt, now=now) if page > 1 else 0
+    return [row[0] for row in rows], rows[0][1]
+
+
+def session_label(session, event: Event) -> str:
+    return session.title or filters.day(session.starts_at, event.timezone, year=False)
+
+
+def _stamper(event: Event):
+    """「11月2日(月) 22:45」 in the event's time zone (the page names the zone once)."""
+    lang = str(get_locale() or "ja")
+    return lambda value: f"{filters.day(value, event.timezone, lang, year=False)} {filters.hm(value, event.timezone)}"
+
+
+def _select_label():
+    template = _("Select %(name)s")  # looked up once; formatted per row
+    return lambda name: template % {"name": name}
+
+
+def _linker(event: Event):
+    if "admin.registration" not in current_app.view_functions:
+        return lambda registration: None
+    return lambda registration: url_for("admin.registration", event_id=event.id, registration_id=registration.id)
 
 
 def _list_url(event: Event, flt: ListFilter, **extra) -> str:
