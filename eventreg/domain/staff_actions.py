@@ -88,6 +88,9 @@ def edit(reg: Registration, values: dict, *, actor, now: datetime, covers: Cover
         errors.update(exc.errors)
     if errors:
         raise fields.InvalidFields(errors)
+    # A question added after the sign-up, left empty: nothing to record.
+    new_answers = {key: value for key, value in new_answers.items()
+                   if key in (reg.answers or {}) or value not in (None, "", [], False)}
     before = snapshot(reg)
     if "email" in person and person["email"] != reg.email and reg.status != Status.cancelled \
             and _other_active(reg.session_id, person["email"], reg.id):
@@ -156,7 +159,7 @@ def add_by_hand(session: EventSession, applicant: Applicant, *, actor, now: date
     if raised is not None:
         audit.record(reg.event_id, "capacity_override", actor=actor, now=now, registration_id=reg.id,
                      changed={"capacity": raised, "seats_taken": [raised[0], raised[1]]},
-                     note=f"session {session.id}: added above capacity")
+                     note="added above capacity")
         db.session.expire(session, ["capacity", "seats_taken"])
     db.session.flush()
     return reg
@@ -177,7 +180,7 @@ def cancel(reg: Registration, *, actor, now: datetime, notify: bool = True) -> l
     audit.record(reg.event_id, "cancelled_by_staff", actor=actor, now=now, registration_id=reg.id,
                  changed=audit.changes(before, {"status": reg.status.value, "entry_version": reg.entry_version}),
                  note="" if notify else "attendee not told")
-    _log_promotions(promoted, actor=actor, now=now, why=f"seat freed by the cancellation of #{reg.id}")
+    _log_promotions(promoted, actor=actor, now=now, why="seat freed (cancellation)")
     db.session.flush()
     return promoted
 
@@ -192,7 +195,7 @@ def move(reg: Registration, session: EventSession, *, actor, now: datetime) -> l
     after = {"session_id": reg.session_id, "entry_version": reg.entry_version, "checked_in_at": reg.checked_in_at}
     changed = {key: [_iso(value[0]), _iso(value[1])] for key, value in audit.changes(before, after).items()}
     audit.record(reg.event_id, "moved", actor=actor, now=now, registration_id=reg.id, changed=changed)
-    _log_promotions(promoted, actor=actor, now=now, why=f"seat freed by the move of #{reg.id}")
+    _log_promotions(promoted, actor=actor, now=now, why="seat freed (move)")
     db.session.flush()
     return promoted
 

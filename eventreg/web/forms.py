@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..adapters import fonts
-from ..domain import text
+from ..domain import fields, text
 from ..domain.errors import DomainError
 from ..models import Event, QuestionKind, Sector
 from .messages import message
@@ -60,10 +60,11 @@ def cleaned(max_length: int, multiline: bool = False):
     return lambda value: text.clean(value, max_length=max_length, multiline=multiline)
 
 
-def named(max_length: int):
-    """Names, organizations and departments: visible letters only, and only characters that the
-    PDF fonts draw (adapters.fonts), so whatever is accepted prints on the pass and the badge."""
-    return lambda value: text.clean_name(value, max_length=max_length, covers=fonts.covers)
+def checked(name: str):
+    """A person field's check from domain.fields (the staff pages use the same). Names,
+    organizations and departments get the PDF fonts (adapters.fonts), so whatever is accepted
+    prints on the pass and the badge."""
+    return fields.normalizer(name, fonts.covers)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -81,16 +82,16 @@ class PageForm(FlaskForm):
 
 class RegistrationForm(PageForm):
     session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
-    family_name = StringField(_l("Family name"), validators=[Normalized(named(50), True)])
-    given_name = StringField(_l("Given name"), validators=[Normalized(named(50), True)])
-    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
-    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
-    email = StringField(_l("Email"), validators=[Normalized(text.normalize_email, True)])
-    email_confirm = StringField(_l("Email (again)"), validators=[Normalized(cleaned(254), True)])
-    organization = StringField(_l("Organization"), validators=[Normalized(named(100))])
-    department = StringField(_l("Department / title"), validators=[Normalized(named(100))])
+    family_name = StringField(_l("Family name"), validators=[Normalized(checked("family_name"), True)])
+    given_name = StringField(_l("Given name"), validators=[Normalized(checked("given_name"), True)])
+    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(checked("family_kana"), True)])
+    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(checked("given_kana"), True)])
+    email = StringField(_l("Email"), validators=[Normalized(checked("email"), True)])
+    email_confirm = StringField(_l("Email (again)"), validators=[Normalized(cleaned(fields.EMAIL_MAX), True)])
+    organization = StringField(_l("Organization"), validators=[Normalized(checked("organization"))])
+    department = StringField(_l("Department / title"), validators=[Normalized(checked("department"))])
     sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
-    phone = StringField(_l("Phone (optional)"), validators=[Normalized(text.normalize_phone)])
+    phone = StringField(_l("Phone (optional)"), validators=[Normalized(checked("phone"))])
     consent = BooleanField(
         _l("I agree to the handling of my personal data described in the privacy notice."),
         validators=[InputRequired(_l("Please agree to the privacy notice to register."))],
@@ -124,7 +125,7 @@ def _question_field(question: QuestionSpec):
     choices = [(c, c) for c in question.choices]
     if question.kind == QuestionKind.text:
         return TextAreaField(question.label, description=question.help,
-                             validators=[Normalized(cleaned(1000, multiline=True), question.required)])
+                             validators=[Normalized(cleaned(fields.ANSWER_MAX, multiline=True), question.required)])
     if question.kind == QuestionKind.single:
         return RadioField(question.label, description=question.help, choices=choices, validators=validators)
     if question.kind == QuestionKind.multiple:
@@ -158,11 +159,11 @@ class WalkInForm(PageForm):
     which checks the CSRF header or a bearer token itself)."""
 
     session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
-    family_name = StringField(_l("Family name"), validators=[Normalized(named(50), True)])
-    given_name = StringField(_l("Given name"), validators=[Normalized(named(50), True)])
-    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
-    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(text.normalize_kana, True)])
-    organization = StringField(_l("Organization"), validators=[Normalized(named(100))])
+    family_name = StringField(_l("Family name"), validators=[Normalized(checked("family_name"), True)])
+    given_name = StringField(_l("Given name"), validators=[Normalized(checked("given_name"), True)])
+    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(checked("family_kana"), True)])
+    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(checked("given_kana"), True)])
+    organization = StringField(_l("Organization"), validators=[Normalized(checked("organization"))])
     sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
     email = StringField(_l("Email (optional)"), validators=[
         Normalized(lambda value: text.normalize_email(value) if (value or "").strip() else "")])

@@ -48,6 +48,18 @@ MESSAGES = {
     # Background jobs (admin/job.html)
     "job_failed": _l("The file could not be made. Please try again; if it fails again, tell the administrator."),
     "job_abandoned": _l("The worker making this file stopped several times. Please try again later, or tell the administrator."),
+    # Staff changing one registration (domain.staff_actions, domain.fields)
+    "required": _l("This field is required."),
+    "answer_required": _l("This question needs an answer."),
+    "invalid_choice": _l("Please choose one of the options."),
+    "invalid_fields": _l("Please check the entries marked in red."),
+    "email_taken": _l("Another registration for this session already uses this email address."),
+    "not_waitlisted": _l("This registration is not on the waiting list."),
+    "no_free_seat": _l("There is no free seat in this session. Cancel someone, move someone, or raise the capacity first."),
+    "no_pass": _l("Only a confirmed registration has a pass."),
+    "no_email": _l("This registration has no email address."),
+    "session_full_staff": _l("This session is full. Tick \"put on the waiting list\" or \"add even if full\" to add this person."),
+    "choose_session": _l("Please choose a session."),
 }
 
 

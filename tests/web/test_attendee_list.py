@@ -46,6 +46,8 @@ def test_the_page_counts_lists_and_heads_rows(client, event, organizer):
     assert html.index("青木") < html.index("ヴィレット") < html.index("加藤")
     assert [h for h in re.findall(r'scope="rowgroup"[^>]*>([^<]+)<', html)] == ["あ行", "か行"]
     assert "千葉市役所" in html and "市民自治推進課" in html
+    kato = db.session.scalar(select(Registration).where(Registration.family_kana == "カトウ"))
+    assert f'href="/admin/events/{event.id}/registrations/{kato.id}"' in html  # the name opens the registration
     counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", html))
     assert counts["申し込み完了"] == "2" and counts["キャンセル待ち"] == "1" and counts["キャンセル済み"] == "1"
     assert counts["受付済み"] == "1"
