@@ -84,11 +84,11 @@ class ListFilter:
         walk_in = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
         status, sort, sector = _text(get("status")), _text(get("sort")), _text(get("sector"))
         return cls(
-            session_id=_id(get("session")) if get("session") is not None else _id(get("session_id")),
+            session_id=parse_id(get("session")) if get("session") is not None else parse_id(get("session_id")),
             status=status if status in STATUSES else "",
             sector=sector if sector in Sector.__members__ else "",
             walk_in=walk_in.get(_text(get("walk_in")).lower()),
-            question_id=_id(get("question")) if get("question") is not None else _id(get("question_id")),
+            question_id=parse_id(get("question")) if get("question") is not None else parse_id(get("question_id")),
             answer=_text(get("answer"))[:MAX_QUERY],
             q=_text(get("q"))[:MAX_QUERY],
             sort=sort if sort in SORTS else "kana",
@@ -112,12 +112,18 @@ class ListFilter:
 
 
 def _text(value) -> str:
+    """NFKC, without control, format and surrogate characters (no column holds them, and
+    PostgreSQL refuses a NUL in a parameter)."""
     if not isinstance(value, str):
         return ""
-    return unicodedata.normalize("NFKC", value).strip()
+    value = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in value if unicodedata.category(ch) not in _UNSEARCHABLE).strip()
 
 
-def _id(value) -> int | None:
+_UNSEARCHABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def parse_id(value) -> int | None:
     value = _text(value)
     if not value.isascii() or not value.isdigit() or len(value) > 10:
         return None
@@ -165,7 +171,7 @@ def _status(event: Event, status: str, now: datetime) -> list[ColumnElement]:
 
 def _search(q: str) -> list[ColumnElement]:
     """Every word must be found in the name, the furigana, the organization or the email."""
-    words = unicodedata.normalize("NFKC", q or "")[:MAX_QUERY].split()[:MAX_WORDS]
+    words = _text(q)[:MAX_QUERY].split()[:MAX_WORDS]
     where = []
     for word in words:
         kana = jaconv.hira2kata(word)
@@ -188,7 +194,7 @@ def _answer(event: Event, question_id: int, answer: str) -> ColumnElement:
     question = next((q for q in event.questions if q.id == question_id), None)
     if question is None:
         return false()
-    answer = (answer or "").strip()
+    answer = _text(answer)[:MAX_QUERY]
     key = str(question.id)
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if question.kind == QuestionKind.checkbox:

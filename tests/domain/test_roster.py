@@ -18,12 +18,12 @@ NOW = datetime.now(timezone.utc)
 _n = itertools.count(1)
 
 
-def two_session_event(**overrides):
+def two_session_event(capacity=50, **overrides):
     start = factories.in_days(14)
     return factories.make_event(sessions=[
-        {"title": "第1回", "date": start.date().isoformat(), "start": "14:00", "end": "15:30", "capacity": 50},
+        {"title": "第1回", "date": start.date().isoformat(), "start": "14:00", "end": "15:30", "capacity": capacity},
         {"title": "第2回", "date": (start + timedelta(days=7)).date().isoformat(), "start": "14:00",
-         "end": "15:30", "capacity": 50},
+         "end": "15:30", "capacity": capacity},
     ], questions=[
         {"label": "参加の目的", "kind": "single", "choices": ["情報収集", "ネットワーク作り", "100%_参加"]},
         {"label": "関心分野", "kind": "multiple", "choices": ["教育", "福祉", "環境"]},
@@ -167,6 +167,9 @@ def test_search_is_literal(ctx):
     assert ids(event, q="/") == [slash.id]
     assert set(ids(event, q="")) == {percent.id, plain.id, slash.id}
     assert ids(event, q="' OR 1=1 --") == []
+    assert ids(event, q="100\x00%\u200b") == [percent.id]  # NUL and invisible characters are dropped
+    # Only unsearchable characters: no text to look for, so "answered at all" (nobody here).
+    assert ids(event, question_id=event.questions[2].id, answer="\x00\ud800") == []
 
 
 def test_kana_rows():

@@ -9,6 +9,7 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from . import event_day  # noqa: E402,F401  (the modules add their routes to bp)
+from . import attendees  # noqa: E402,F401
 from . import registrations  # noqa: E402,F401
 from . import events  # noqa: E402,F401
 from . import team  # noqa: E402,F401
