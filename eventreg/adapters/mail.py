@@ -38,6 +38,7 @@ from typing import NamedTuple
 from flask import current_app, render_template
 
 from ..extensions import mail
+from . import sheets
 
 SMTP_TIMEOUT = 30  # seconds, for connecting and for every read/write on the socket
 LANGUAGES = ("ja", "en")
@@ -137,8 +138,6 @@ def security_list_file(fmt: str, header: list[str], rows: list[list[str]], filen
     problems: a CP932 list that cannot carry every name goes as UTF-8 CSV with BOM instead (never
     with a character replaced), and the problems (row, column, character) are returned so the
     email can say so."""
-    from . import sheets  # XlsxWriter: loaded with the first list
-
     if fmt == "xlsx":
         return File(filename, XLSX, sheets.xlsx_bytes(header, rows, sheet=sheet)), []
     problems: list[tuple[int, str, str]] = []
