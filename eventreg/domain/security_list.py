@@ -33,10 +33,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
-    DEFAULT_SECURITY_COLUMNS, Event, EventSession, MailKind, Registration, SecurityFormat,
-    SecurityListSend, Status, StoredFile,
+    DEFAULT_SECURITY_COLUMNS, Event, EventSession, MailKind, OutboxMessage, OutboxStatus, Registration,
+    SecurityFormat, SecurityListSend, Status, StoredFile, TaskKind,
 )
-from . import outbox
+from . import audit, outbox, schedule
 from .errors import DomainError
 
 # Every column the venue may get, in the order the settings page offers them.
@@ -350,3 +350,63 @@ def keep_file(send_id: int, name: str, content_type: str, data: bytes, now: date
         db.session.delete(stored)
     db.session.flush()
     return result.rowcount == 1
+
+
+def configure(event: Event, *, email: str, columns: list[str], fmt: SecurityFormat, rule: str | None,
+              actor, now: datetime) -> None:
+    """Saves the event's security-list settings (values already checked: domain.text.normalize_email,
+    ``check_columns``, domain.rules.parse), writes the audit entry and moves the sessions' tasks
+    (a list already sent stays sent; no contact: no pending task). Flushes."""
+    before = {"security_email": event.security_email, "security_columns": list(event.security_columns or []),
+              "security_format": SecurityFormat(event.security_format).value,
+              "security_send_rule": event.security_send_rule}
+    event.security_email = email
+    event.security_columns = list(columns)
+    event.security_format = SecurityFormat(fmt)
+    event.security_send_rule = rule or None
+    after = {"security_email": email, "security_columns": list(columns), "security_format": event.security_format.value,
+             "security_send_rule": event.security_send_rule}
+    changed = audit.changes(before, after)
+    if changed:
+        audit.record(event.id, "security_list_settings", actor=actor, now=now, changed=changed)
+    schedule.reschedule(event)
+
+
+def send_time(event: Event, session: EventSession) -> datetime | None:
+    """When the session's list goes (or went) out: the task's time; None without a contact."""
+    if not (event.security_email or "").strip():
+        return None
+    return schedule.due_at(TaskKind.security_list, event, session)
+
+
+def history(session_id: int) -> list[dict]:
+    """Every send of the session with its delivery, first to last: ``send`` (the row),
+    ``status`` ("queued", "sent", "failed"), ``sent_at`` (when the worker really delivered it),
+    ``error`` (the last failure, if any), ``attempts``."""
+    rows = db.session.execute(
+        select(SecurityListSend, OutboxMessage)
+        .outerjoin(OutboxMessage, OutboxMessage.idempotency_key == SecurityListSend.outbox_key)
+        .where(SecurityListSend.session_id == session_id).order_by(SecurityListSend.seq)
+    ).all()
+    result = []
+    for send, message in rows:
+        status = "queued"
+        if message is not None and message.status == OutboxStatus.sent:
+            status = "sent"
+        elif message is not None and message.status == OutboxStatus.failed:
+            status = "failed"
+        result.append({
+            "send": send, "status": status, "sent_at": message.sent_at if message else None,
+            "error": (message.last_error or "") if message else "", "attempts": message.attempts if message else 0,
+        })
+    return result
+
+
+def format_of(send: SecurityListSend) -> str:
+    """The file format the send was queued with (the event's setting may have changed since)."""
+    attachments = db.session.scalar(select(OutboxMessage.attachments).where(
+        OutboxMessage.idempotency_key == send.outbox_key)) or []
+    for item in attachments:
+        if item.get("kind") == "security_list":
+            return item["format"]
+    return SecurityFormat(db.session.get(Event, send.event_id).security_format).value

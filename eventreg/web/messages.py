@@ -48,6 +48,9 @@ MESSAGES = {
     # Background jobs (admin/job.html)
     "job_failed": _l("The file could not be made. Please try again; if it fails again, tell the administrator."),
     "job_abandoned": _l("The worker making this file stopped several times. Please try again later, or tell the administrator."),
+    # The building-security list (admin/security_list.html)
+    "no_security_contact": _l("Enter the venue's security contact (email) first."),
+    "invalid_security_columns": _l("Choose at least one column."),
 }
 
 

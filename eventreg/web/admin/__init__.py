@@ -9,3 +9,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from . import event_day  # noqa: E402,F401  (the modules add their routes to bp)
+from . import security_list  # noqa: E402,F401
