@@ -24,8 +24,10 @@ try to send the same list, one insert wins; the others find a conflict and send 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -96,9 +98,11 @@ def session_label(event: Event, session: EventSession) -> str:
     return session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def _values(reg: Registration, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:
+def _values(reg, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:
+    """A person's values; ``reg`` is a Registration or a row of ``_PERSON`` columns."""
     every = {
-        "name": reg.full_name, "kana": reg.full_kana, "organization": reg.organization or "",
+        "name": f"{reg.family_name} {reg.given_name}", "kana": f"{reg.family_kana} {reg.given_kana}",
+        "organization": reg.organization or "",
         "department": reg.department or "", "session": session_text, "email": reg.email or "",
         "phone": reg.phone or "", "sector": SECTORS[_lang(event)].get(getattr(reg.sector, "value", reg.sector), ""),
     }
@@ -294,27 +298,63 @@ def send_difference(session: EventSession, *, now: datetime) -> SecurityListSend
                    before=before, added=added, removed=removed)
 
 
+# What the tick reads of each person: plain rows, no ORM objects (thousands per tick).
+_PERSON = (Registration.session_id, Registration.family_name, Registration.given_name, Registration.family_kana,
+           Registration.given_kana, Registration.organization, Registration.department, Registration.email,
+           Registration.phone, Registration.sector)
+
+
+def _fingerprint(keys) -> str:
+    return hashlib.sha256(repr(sorted(keys)).encode()).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _sent_fingerprint(send_id: int, created_at: datetime, columns: tuple[str, ...]) -> str | None:
+    """The fingerprint of a send's people. A send never changes once written, so this is a pure
+    function of the row (kept per process, so each list's people are read once, not every tick);
+    it decides nothing by itself: the tick compares it with the people read now."""
+    people = db.session.scalar(select(SecurityListSend.people).where(SecurityListSend.id == send_id))
+    if people is None:
+        return None
+    return _fingerprint(_key(values, list(columns)) for values in people.values())
+
+
 def changed_sessions(now: datetime) -> list[int]:
     """Sessions whose last sent list no longer matches their people (or whose contact changed):
-    the tick's cheap look. Only sessions with a list sent that have not ended are read."""
+    the tick's look. Three queries whatever the number of sessions: the last send of each session
+    with a list sent that has not ended, and the people of those sessions as plain rows; each
+    session's people are compared with its last send by count, then by a fingerprint of the
+    values the venue has (``_key``)."""
     latest = (
         select(SecurityListSend.session_id, func.max(SecurityListSend.seq).label("seq"))
         .group_by(SecurityListSend.session_id).subquery()
     )
     rows = db.session.execute(
-        select(SecurityListSend, EventSession, Event)
+        select(SecurityListSend.id, SecurityListSend.created_at, SecurityListSend.count, SecurityListSend.columns,
+               SecurityListSend.recipient, EventSession, Event)
         .join(latest, (latest.c.session_id == SecurityListSend.session_id) & (latest.c.seq == SecurityListSend.seq))
         .join(EventSession, EventSession.id == SecurityListSend.session_id)
         .join(Event, Event.id == EventSession.event_id)
         .where(EventSession.ends_at > now, Event.security_email != "")
     ).all()
+    if not rows:
+        return []
+    people: dict[int, list] = {}
+    for person in db.session.execute(
+        select(*_PERSON).where(Registration.session_id.in_([row.EventSession.id for row in rows]),
+                               Registration.status == Status.confirmed)
+    ):
+        people.setdefault(person.session_id, []).append(person)
     changed = []
-    for before, session, event in rows:
-        if before.recipient != event.security_email.strip():
+    for send_id, created_at, count, columns, recipient, session, event in rows:
+        mine = people.get(session.id, [])
+        if recipient != event.security_email.strip() or len(mine) != count:
             changed.append(session.id)
             continue
-        people = current_people(session, list(dict.fromkeys([*columns_of(event), *before.columns])))
-        if len(people) != before.count or any(difference(before, people)):
+        text = session_label(event, session)
+        wanted = _frozen_columns(columns)
+        now_keys = (_key(_values(p, event, text, wanted), columns) for p in mine)
+        if _fingerprint(now_keys) != _sent_fingerprint(send_id, created_at, tuple(columns)):
             changed.append(session.id)
     return changed
 
