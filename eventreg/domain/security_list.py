@@ -319,6 +319,19 @@ def _sent_fingerprint(send_id: int, created_at: datetime, columns: tuple[str, ..
     return _fingerprint(_key(values, list(columns)) for values in people.values())
 
 
+def _getters(wanted: list[str], event: Event, session_text: str):
+    """Per column, person row -> value: ``_values`` without building a dict per person (the
+    tick reads every person of every live list)."""
+    sectors = SECTORS[_lang(event)]
+    table = {
+        "name": lambda p: f"{p.family_name} {p.given_name}", "kana": lambda p: f"{p.family_kana} {p.given_kana}",
+        "organization": lambda p: p.organization or "", "department": lambda p: p.department or "",
+        "session": lambda p: session_text, "email": lambda p: p.email or "", "phone": lambda p: p.phone or "",
+        "sector": lambda p: sectors.get(getattr(p.sector, "value", p.sector), ""),
+    }
+    return [table[c] for c in wanted]
+
+
 def changed_sessions(now: datetime) -> list[int]:
     """Sessions whose last sent list no longer matches their people (or whose contact changed):
     the tick's look. Three queries whatever the number of sessions: the last send of each session
@@ -351,9 +364,8 @@ def changed_sessions(now: datetime) -> list[int]:
         if recipient != event.security_email.strip() or len(mine) != count:
             changed.append(session.id)
             continue
-        text = session_label(event, session)
-        wanted = _frozen_columns(columns)
-        now_keys = (_key(_values(p, event, text, wanted), columns) for p in mine)
+        getters = _getters(_frozen_columns(columns), event, session_label(event, session))
+        now_keys = (tuple(get(p) for get in getters) for p in mine)
         if _fingerprint(now_keys) != _sent_fingerprint(send_id, created_at, tuple(columns)):
             changed.append(session.id)
     return changed
