@@ -124,6 +124,8 @@ def build_message(*, kind: str, lang: str, values: dict, to: tuple[str, str], me
             message.add_attachment(file.data.decode("utf-8"), subtype=subtype, filename=file.filename,
                                    params=extra or None)
         else:  # as bytes, base64: a CSV keeps its BOM or its CP932 bytes exactly
+            if maintype == "text":
+                every.setdefault("charset", "utf-8")  # text without a charset has always been UTF-8 here
             message.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.filename,
                                    params=every or None)
     return Outgoing(message, From.addr_spec, To.addr_spec)
