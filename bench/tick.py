@@ -7,8 +7,11 @@ Creates --events events (one session each, 14 or 15 days ahead, deadline the day
 - idle: one tick when nothing is due (the every-30-seconds case), median and max of --repeat;
 - all due: one tick at a moment when every event's deadline has passed (1,000 summaries
   queued, each task in its own transaction), once.
-The database is a fresh SQLite file, or with --db a PostgreSQL server URL on which a temporary
-database is created and dropped.
+With --security, every event also has a venue contact and --people confirmed people, so the
+"all due" tick also sends 1,000 building-security lists; then it times the ticks that follow,
+which compare every sent list with its session (nothing changed, then one cancellation: one
+difference). The database is a fresh SQLite file, or with --db a PostgreSQL server URL on which
+a temporary database is created and dropped.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--db", default="sqlite", help="sqlite, or postgresql+psycopg://user@host/db")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--security", action="store_true", help="venue contacts and building-security lists")
+    parser.add_argument("--people", type=int, default=20, help="confirmed people per event, with --security")
     args = parser.parse_args()
 
     import logging
@@ -50,8 +55,9 @@ def main() -> None:
     from eventreg.extensions import db
     from eventreg.models import OutboxMessage, ScheduledTask
     from eventreg.worker import tick
-    from tests.factories import event_spec_dict, in_days
-    from eventreg.domain import event_spec
+    from tests.factories import bulk_confirmed, event_spec_dict, in_days
+    from eventreg.domain import event_spec, registration, schedule
+    from eventreg.models import Registration, Status
 
     logging.getLogger("eventreg.worker").setLevel(logging.WARNING)
     url, drop = database(args.db)
@@ -61,7 +67,12 @@ def main() -> None:
             upgrade()
             made = time.perf_counter()
             for i in range(args.events):
-                event_spec.replace_event(event_spec_dict(slug=f"bench-{i}", start=in_days(14 + i % 2)))
+                event = event_spec.replace_event(event_spec_dict(slug=f"bench-{i}", start=in_days(14 + i % 2)))
+                if args.security:
+                    event.security_email = "security@venue.example"
+                    schedule.reschedule(event)
+                    db.session.commit()
+                    bulk_confirmed(event.sessions[0], args.people)
                 if i % 100 == 99:
                     db.session.commit()
             db.session.commit()
@@ -86,7 +97,24 @@ def main() -> None:
         seconds = time.perf_counter() - started
         with app.app_context():
             queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-        print(f"tick with all {tasks} due: {seconds:.2f} s, outcomes {dict(outcomes)}, {queued} summaries queued")
+        print(f"tick with all {tasks} due: {seconds:.2f} s, outcomes {dict(outcomes)}, {queued} messages queued")
+        if args.security:
+            after = last_due + timedelta(minutes=2)
+            quiet = []
+            for _ in range(max(3, args.repeat // 4)):
+                started = time.perf_counter()
+                outcomes = tick(app, now=after)
+                quiet.append((time.perf_counter() - started) * 1000)
+                assert not outcomes, outcomes
+            print(f"tick with {args.events} lists sent, nothing changed: median {statistics.median(quiet):.0f} ms, "
+                  f"max {max(quiet):.0f} ms")
+            with app.app_context():
+                reg = db.session.scalar(select(Registration).where(Registration.status == Status.confirmed).limit(1))
+                registration.cancel(reg, now=after)
+                db.session.commit()
+            started = time.perf_counter()
+            outcomes = tick(app, now=after + timedelta(seconds=30))
+            print(f"tick after one cancellation: {(time.perf_counter() - started) * 1000:.0f} ms, outcomes {dict(outcomes)}")
     finally:
         drop()
 

@@ -38,6 +38,7 @@ from typing import NamedTuple
 from flask import current_app, render_template
 
 from ..extensions import mail
+from . import sheets
 
 SMTP_TIMEOUT = 30  # seconds, for connecting and for every read/write on the socket
 LANGUAGES = ("ja", "en")
@@ -123,6 +124,8 @@ def build_message(*, kind: str, lang: str, values: dict, to: tuple[str, str], me
             message.add_attachment(file.data.decode("utf-8"), subtype=subtype, filename=file.filename,
                                    params=extra or None)
         else:  # as bytes, base64: a CSV keeps its BOM or its CP932 bytes exactly
+            if maintype == "text":
+                every.setdefault("charset", "utf-8")  # text without a charset has always been UTF-8 here
             message.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.filename,
                                    params=every or None)
     return Outgoing(message, From.addr_spec, To.addr_spec)
@@ -137,8 +140,6 @@ def security_list_file(fmt: str, header: list[str], rows: list[list[str]], filen
     problems: a CP932 list that cannot carry every name goes as UTF-8 CSV with BOM instead (never
     with a character replaced), and the problems (row, column, character) are returned so the
     email can say so."""
-    from . import sheets  # XlsxWriter: loaded with the first list
-
     if fmt == "xlsx":
         return File(filename, XLSX, sheets.xlsx_bytes(header, rows, sheet=sheet)), []
     problems: list[tuple[int, str, str]] = []

@@ -24,8 +24,10 @@ try to send the same list, one insert wins; the others find a conflict and send 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -33,10 +35,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
-    DEFAULT_SECURITY_COLUMNS, Event, EventSession, MailKind, Registration, SecurityFormat,
-    SecurityListSend, Status, StoredFile,
+    DEFAULT_SECURITY_COLUMNS, Event, EventSession, MailKind, OutboxMessage, OutboxStatus, Registration,
+    SecurityFormat, SecurityListSend, Status, StoredFile, TaskKind,
 )
-from . import outbox
+from . import audit, outbox, schedule
 from .errors import DomainError
 
 # Every column the venue may get, in the order the settings page offers them.
@@ -96,9 +98,11 @@ def session_label(event: Event, session: EventSession) -> str:
     return session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def _values(reg: Registration, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:
+def _values(reg, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:
+    """A person's values; ``reg`` is a Registration or a row of ``_PERSON`` columns."""
     every = {
-        "name": reg.full_name, "kana": reg.full_kana, "organization": reg.organization or "",
+        "name": f"{reg.family_name} {reg.given_name}", "kana": f"{reg.family_kana} {reg.given_kana}",
+        "organization": reg.organization or "",
         "department": reg.department or "", "session": session_text, "email": reg.email or "",
         "phone": reg.phone or "", "sector": SECTORS[_lang(event)].get(getattr(reg.sector, "value", reg.sector), ""),
     }
@@ -294,27 +298,75 @@ def send_difference(session: EventSession, *, now: datetime) -> SecurityListSend
                    before=before, added=added, removed=removed)
 
 
+# What the tick reads of each person: plain rows, no ORM objects (thousands per tick).
+_PERSON = (Registration.session_id, Registration.family_name, Registration.given_name, Registration.family_kana,
+           Registration.given_kana, Registration.organization, Registration.department, Registration.email,
+           Registration.phone, Registration.sector)
+
+
+def _fingerprint(keys) -> str:
+    return hashlib.sha256(repr(sorted(keys)).encode()).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _sent_fingerprint(send_id: int, created_at: datetime, columns: tuple[str, ...]) -> str | None:
+    """The fingerprint of a send's people. A send never changes once written, so this is a pure
+    function of the row (kept per process, so each list's people are read once, not every tick);
+    it decides nothing by itself: the tick compares it with the people read now."""
+    people = db.session.scalar(select(SecurityListSend.people).where(SecurityListSend.id == send_id))
+    if people is None:
+        return None
+    return _fingerprint(_key(values, list(columns)) for values in people.values())
+
+
+def _getters(wanted: list[str], event: Event, session_text: str):
+    """Per column, person row -> value: ``_values`` without building a dict per person (the
+    tick reads every person of every live list)."""
+    sectors = SECTORS[_lang(event)]
+    table = {
+        "name": lambda p: f"{p.family_name} {p.given_name}", "kana": lambda p: f"{p.family_kana} {p.given_kana}",
+        "organization": lambda p: p.organization or "", "department": lambda p: p.department or "",
+        "session": lambda p: session_text, "email": lambda p: p.email or "", "phone": lambda p: p.phone or "",
+        "sector": lambda p: sectors.get(getattr(p.sector, "value", p.sector), ""),
+    }
+    return [table[c] for c in wanted]
+
+
 def changed_sessions(now: datetime) -> list[int]:
     """Sessions whose last sent list no longer matches their people (or whose contact changed):
-    the tick's cheap look. Only sessions with a list sent that have not ended are read."""
+    the tick's look. Three queries whatever the number of sessions: the last send of each session
+    with a list sent that has not ended, and the people of those sessions as plain rows; each
+    session's people are compared with its last send by count, then by a fingerprint of the
+    values the venue has (``_key``)."""
     latest = (
         select(SecurityListSend.session_id, func.max(SecurityListSend.seq).label("seq"))
         .group_by(SecurityListSend.session_id).subquery()
     )
     rows = db.session.execute(
-        select(SecurityListSend, EventSession, Event)
+        select(SecurityListSend.id, SecurityListSend.created_at, SecurityListSend.count, SecurityListSend.columns,
+               SecurityListSend.recipient, EventSession, Event)
         .join(latest, (latest.c.session_id == SecurityListSend.session_id) & (latest.c.seq == SecurityListSend.seq))
         .join(EventSession, EventSession.id == SecurityListSend.session_id)
         .join(Event, Event.id == EventSession.event_id)
         .where(EventSession.ends_at > now, Event.security_email != "")
     ).all()
+    if not rows:
+        return []
+    people: dict[int, list] = {}
+    for person in db.session.execute(
+        select(*_PERSON).where(Registration.session_id.in_([row.EventSession.id for row in rows]),
+                               Registration.status == Status.confirmed)
+    ):
+        people.setdefault(person.session_id, []).append(person)
     changed = []
-    for before, session, event in rows:
-        if before.recipient != event.security_email.strip():
+    for send_id, created_at, count, columns, recipient, session, event in rows:
+        mine = people.get(session.id, [])
+        if recipient != event.security_email.strip() or len(mine) != count:
             changed.append(session.id)
             continue
-        people = current_people(session, list(dict.fromkeys([*columns_of(event), *before.columns])))
-        if len(people) != before.count or any(difference(before, people)):
+        getters = _getters(_frozen_columns(columns), event, session_label(event, session))
+        now_keys = (tuple(get(p) for get in getters) for p in mine)
+        if _fingerprint(now_keys) != _sent_fingerprint(send_id, created_at, tuple(columns)):
             changed.append(session.id)
     return changed
 
@@ -350,3 +402,63 @@ def keep_file(send_id: int, name: str, content_type: str, data: bytes, now: date
         db.session.delete(stored)
     db.session.flush()
     return result.rowcount == 1
+
+
+def configure(event: Event, *, email: str, columns: list[str], fmt: SecurityFormat, rule: str | None,
+              actor, now: datetime) -> None:
+    """Saves the event's security-list settings (values already checked: domain.text.normalize_email,
+    ``check_columns``, domain.rules.parse), writes the audit entry and moves the sessions' tasks
+    (a list already sent stays sent; no contact: no pending task). Flushes."""
+    before = {"security_email": event.security_email, "security_columns": list(event.security_columns or []),
+              "security_format": SecurityFormat(event.security_format).value,
+              "security_send_rule": event.security_send_rule}
+    event.security_email = email
+    event.security_columns = list(columns)
+    event.security_format = SecurityFormat(fmt)
+    event.security_send_rule = rule or None
+    after = {"security_email": email, "security_columns": list(columns), "security_format": event.security_format.value,
+             "security_send_rule": event.security_send_rule}
+    changed = audit.changes(before, after)
+    if changed:
+        audit.record(event.id, "security_list_settings", actor=actor, now=now, changed=changed)
+    schedule.reschedule(event)
+
+
+def send_time(event: Event, session: EventSession) -> datetime | None:
+    """When the session's list goes (or went) out: the task's time; None without a contact."""
+    if not (event.security_email or "").strip():
+        return None
+    return schedule.due_at(TaskKind.security_list, event, session)
+
+
+def history(session_id: int) -> list[dict]:
+    """Every send of the session with its delivery, first to last: ``send`` (the row),
+    ``status`` ("queued", "sent", "failed"), ``sent_at`` (when the worker really delivered it),
+    ``error`` (the last failure, if any), ``attempts``."""
+    rows = db.session.execute(
+        select(SecurityListSend, OutboxMessage)
+        .outerjoin(OutboxMessage, OutboxMessage.idempotency_key == SecurityListSend.outbox_key)
+        .where(SecurityListSend.session_id == session_id).order_by(SecurityListSend.seq)
+    ).all()
+    result = []
+    for send, message in rows:
+        status = "queued"
+        if message is not None and message.status == OutboxStatus.sent:
+            status = "sent"
+        elif message is not None and message.status == OutboxStatus.failed:
+            status = "failed"
+        result.append({
+            "send": send, "status": status, "sent_at": message.sent_at if message else None,
+            "error": (message.last_error or "") if message else "", "attempts": message.attempts if message else 0,
+        })
+    return result
+
+
+def format_of(send: SecurityListSend) -> str:
+    """The file format the send was queued with (the event's setting may have changed since)."""
+    attachments = db.session.scalar(select(OutboxMessage.attachments).where(
+        OutboxMessage.idempotency_key == send.outbox_key)) or []
+    for item in attachments:
+        if item.get("kind") == "security_list":
+            return item["format"]
+    return SecurityFormat(db.session.get(Event, send.event_id).security_format).value

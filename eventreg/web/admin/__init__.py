@@ -14,3 +14,4 @@ from . import registrations  # noqa: E402,F401
 from . import events  # noqa: E402,F401
 from . import team  # noqa: E402,F401
 from . import exports  # noqa: E402,F401
+from . import security_list  # noqa: E402,F401
