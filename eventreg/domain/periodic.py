@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Event, EventSession, MailKind, Registration, ScheduledTask, Status, TaskKind
+from ..models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
 from . import outbox, security_list
 
 MISSED_AFTER = timedelta(hours=48)
@@ -88,32 +88,15 @@ def _has_contact(event: Event, _session) -> bool:
 
 
 def _send_deadline_summary(event: Event, session: EventSession, now: datetime) -> None:
-    """Emails the event's contact the session's numbers when its registration has closed."""
-    outbox.enqueue(
-        None, MailKind.deadline_summary, now,
-        to_address=event.contact_email.strip(), to_name=event.contact_name, language=event.language,
-        context=deadline_summary_context(event, session),
-        idempotency_key=f"deadline_summary:{session.id}",
-    )
-
-
-def deadline_summary_context(event: Event, session: EventSession) -> dict:
-    """The template values of a deadline summary (plain JSON: the outbox row keeps them)."""
+    """Emails the event's contact the session's numbers when its registration has closed
+    (once per session: the outbox's idempotency key)."""
     counts = dict(db.session.execute(
         select(Registration.status, func.count())
         .where(Registration.session_id == session.id, Registration.status != Status.cancelled)
         .group_by(Registration.status)
     ).all())
-    return {
-        "event_title": event.title,
-        "session_title": session.title,
-        "session_starts_at": session.starts_at.isoformat(),
-        "timezone": event.timezone,
-        "confirmed": counts.get(Status.confirmed, 0),
-        "waitlisted": counts.get(Status.waitlisted, 0),
-        "capacity": session.capacity,
-        "contact_name": event.contact_name,
-    }
+    outbox.enqueue_deadline_summary(session, now, confirmed=counts.get(Status.confirmed, 0),
+                                    waitlisted=counts.get(Status.waitlisted, 0), deadline_at=session.closes_at)
 
 
 def _has_security_contact(event: Event, _session) -> bool:

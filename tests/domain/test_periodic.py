@@ -53,7 +53,9 @@ def test_due_work_boundary_is_the_due_instant(make_event):
     assert periodic.due_work(task.due_at) == [task.id]  # as at the deadline: the instant is due
 
 
-def test_the_summary_is_queued_once_with_the_numbers(make_event):
+def test_the_summary_is_queued_once_with_the_numbers_and_arrives(app, make_event, smtp_server):
+    from eventreg.worker import deliver_due
+
     event = make_event(capacity=2, contact_name="事務局 田中")
     session = event.sessions[0]
     for _ in range(3):  # two confirmed, one waiting
@@ -70,14 +72,17 @@ def test_the_summary_is_queued_once_with_the_numbers(make_event):
     db.session.commit()
     [row] = summaries()
     assert row.registration_id is None and row.to_address == "office@example.org"
-    assert row.to_name == "事務局 田中" and row.language == "ja"
-    assert row.idempotency_key == f"deadline_summary:{session.id}"
-    assert row.context == {
-        "event_title": event.title, "session_title": session.title,
-        "session_starts_at": session.starts_at.isoformat(), "timezone": "Asia/Tokyo",
-        "confirmed": 2, "waitlisted": 1, "capacity": 2, "contact_name": "事務局 田中",
-    }
+    assert row.to_name == "事務局 田中" and row.language is None  # the event's language, at delivery
+    assert row.idempotency_key == f"deadline_summary:session:{session.id}"
+    assert {k: row.context[k] for k in ("event_title", "confirmed", "waitlisted", "capacity", "timezone")} == {
+        "event_title": event.title, "confirmed": 2, "waitlisted": 1, "capacity": 2, "timezone": "Asia/Tokyo"}
     assert datetime.fromisoformat(row.context["session_starts_at"]) == session.starts_at
+    assert datetime.fromisoformat(row.context["deadline_at"]) == session.closes_at
+    # The worker renders it (this context once lacked keys the template needs: a mail never sent).
+    assert deliver_due(app, worker_id="test", now=now) == 5  # 4 attendee mails and the summary
+    [mail] = [m for m in smtp_server.received if m["To"].endswith("<office@example.org>")]
+    body = mail.get_body(("plain",)).get_content()
+    assert "参加確定: 2名(定員 2名)" in body and "キャンセル待ち: 1名" in body
     db.session.expire_all()
     done = task_of(session.id)
     assert (done.done_at, done.outcome) == (now, "done")

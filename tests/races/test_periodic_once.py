@@ -91,7 +91,7 @@ def test_three_workers_do_each_task_once(app, due, effects):
     rows = summaries()
     assert len(rows) == EVENTS
     assert sorted(row.idempotency_key for row in rows) == sorted(
-        f"deadline_summary:{t.session_id}" for t in tasks)
+        f"deadline_summary:session:{t.session_id}" for t in tasks)
     assert set(effects.values()) == {1}  # the effect itself ran once per task
     db.session.commit()
 
