@@ -153,7 +153,7 @@ def cluster(tmp_path_factory):
             list(pool.map(lambda args: cluster.cli(*args), [
                 ("import-event", str(folder / "event.yaml")),
                 ("users", "create", ORGANIZER, "--role", "organizer", "--name", "multi")]))
-        cluster.cli("users", "assign", ORGANIZER, "--event", spec["slug"])
+            cluster.cli("users", "assign", ORGANIZER, "--event", spec["slug"])  # roles are per event
             scanner, revocable = pool.map(
                 lambda name: cluster.cli("api-tokens", "create", ORGANIZER, "--name", name).split()[-1],
                 ["scanner", "to revoke"])
