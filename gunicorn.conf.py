@@ -1,8 +1,9 @@
 """gunicorn settings for eventreg: ``.venv/bin/gunicorn -c gunicorn.conf.py wsgi:app``.
 
 Every setting can still be given on the command line (``-b``, ``-w``) or as ``GUNICORN_CMD_ARGS``.
-The access log never carries a pass token: ``/r/<token>...`` becomes ``/r/[redacted]...`` in the
-request line, the path, the query string and the referrer, and in gunicorn's own error lines.
+The access log never carries a pass token or an invitation link: ``/r/<token>...`` becomes
+``/r/[redacted]...`` (and ``/invite/<token>`` ``/invite/[redacted]``) in the request line, the path,
+the query string and the referrer, and in gunicorn's own error lines.
 """
 
 import os

@@ -114,9 +114,10 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 # ---- logs --------------------------------------------------------------------------------------
 
-# /r/<token>, /r/<token>/pass.pdf, ... : the token is a credential (the attendee's link).
-# Also when percent-encoded, as in the language switch's ``?next=%2Fr%2F<token>``.
-_PASS_PATH = re.compile(r"((?:/|%2f)r(?:/|%2f))[^/?&#%\s\"]+", re.IGNORECASE)
+# /r/<token>, /r/<token>/pass.pdf, ... : the token is a credential (the attendee's link); so is
+# /invite/<token> (a staff invitation). Also when percent-encoded, as in the language switch's
+# ``?next=%2Fr%2F<token>`` or the sign-in page's ``?next=%2Finvite%2F<token>``.
+_PASS_PATH = re.compile(r"((?:/|%2f)(?:r|invite)(?:/|%2f))[^/?&#%\s\"]+", re.IGNORECASE)
 REDACTED = "[redacted]"
 
 

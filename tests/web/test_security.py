@@ -176,6 +176,8 @@ def test_the_largest_id_still_routes(client, login, world):
 @pytest.mark.parametrize("line, expected", [
     ("GET /r/AbC_d-9/pass.pdf HTTP/1.1", "GET /r/[redacted]/pass.pdf HTTP/1.1"),
     ("/r/tok123", "/r/[redacted]"),
+    ("POST /invite/Inv-Tok_9 HTTP/1.1", "POST /invite/[redacted] HTTP/1.1"),
+    ("/login?next=%2Finvite%2FInvTok", "/login?next=%2Finvite%2F[redacted]"),
     ("/r/tok123?welcome=1", "/r/[redacted]?welcome=1"),
     ("/lang/en?next=%2Fr%2Ftok123%3Fwelcome%3D1", "/lang/en?next=%2Fr%2F[redacted]%3Fwelcome%3D1"),
     ("/lang/en?next=/r/tok123/cancel", "/lang/en?next=/r/[redacted]/cancel"),
