@@ -284,3 +284,15 @@ def test_bulk_resend_skips_nobody_silently(client, event, organizer):
     assert response.status_code == 409 and "待機" in html and "当日" in html
     response = run(client, event, action="resend", scope="selected", ids=[str(ok.id)])
     assert response.status_code == 303 and mails(MailKind.pass_resent) == 1
+
+
+def test_the_list_exports_what_it_shows(client, event, organizer):
+    add(event, family_name="山田", family_kana="ヤマダ", organization="千葉市役所")
+    add(event, family_name="鈴木", family_kana="スズキ", organization="育て上げネット")
+    html = page(client, event, "?q=やまだ&sort=organization")
+    [link] = re.findall(r'href="([^"]*/exports\?[^"]*)">この一覧を書き出す', html)
+    exports = client.get(link.replace("&amp;", "&"))
+    assert exports.status_code == 200
+    [csv_link] = [u.replace("&amp;", "&") for u in re.findall(r'href="([^"]*attendees\.csv[^"]*)"', exports.get_data(as_text=True))]
+    text = client.get(csv_link).get_data().decode("utf-8-sig")
+    assert "山田" in text and "鈴木" not in text  # the same filter, not the whole event

@@ -9,7 +9,7 @@ the document cannot drift from the checks; over APIFairy and flask-openapi3 beca
 used and maintained of the marshmallow-based ones and works with Flask 3 and marshmallow 4 here.
 We use it for parsing and documentation only: errors keep our format (core.Parser, core.Api), and
 the desk endpoints answer the JSON they always did (web/checkin_json), described by response
-schemas that tests check real answers against. See docs/issue7-h-api.md.
+schemas that tests check real answers against. See docs/api.md.
 
 - core.py: the blueprint, authentication, access per endpoint, parsing, errors, the document
 - schemas.py: request and response schemas;  errors.py: every error code and its status

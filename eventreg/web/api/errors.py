@@ -20,8 +20,8 @@ ERRORS: dict[str, tuple[int, str]] = {
                           "token, or its user was deactivated)."),
     "forbidden": (403, "The user (or the token's role) works on this event but may not do this: the "
                        "desk endpoints need the `desk` capability (owner, editor, reception), the "
-                       "registration list `view` (owner, editor, viewer), exports `export_personal` "
-                       "(owner, editor)."),
+                       "registration list and the summary export `view` (owner, editor, viewer), the exports "
+                       "with personal data `export_personal` (owner, editor)."),
     "not_found": (404, "No such event for this user (staff see only the events they have a role on; "
                        "a token limited to another event sees none), or no such registration in this "
                        "event."),
