@@ -14,9 +14,9 @@ which case every POST must carry the session's CSRF token in the `X-CSRFToken` h
 `csrf_failed`).
 
 **Access.** Every endpoint under `/api/v1/events/{event_id}/` needs one capability on that event:
-the desk endpoints `desk` (owner, editor, reception), the registration list and one registration
-`view` (owner, editor, viewer), exports `export_personal` (owner, editor). A token limited to an
-event and a role has no more than that role there (and never more than its user's own role); a
+the desk endpoints `desk` (owner, editor, reception), the registration list, one registration
+and the summary export (counts only) `view` (owner, editor, viewer), the exports with personal
+data `export_personal` (owner, editor). A token limited to an event and a role has no more than that role there (and never more than its user's own role); a
 token limited to reception can call only the desk endpoints, a viewer's cannot export. An event the
 caller has no role on (or a token limited to another event) answers 404 `not_found`, as if it did
 not exist; a role without the capability answers 403 `forbidden`.
