@@ -239,7 +239,9 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     sign_in(page, live_server, organizer, then=f"/admin/events/{seminar}/security")  # 9 days on: signed out
     status = page.locator(f"#session-{session_id} .security-history li").first.inner_text()
     assert re.search(rf"送信済み .*12:00:07 → {re.escape(VENUE)} — 2名", status), status
+    page.goto("about:blank")  # not under the app's CSP, which refuses the email's inline styles
     page.set_content(security_mail.get_body(preferencelist=("html",)).get_content())
+    assert "2名" in page.inner_text("table")
     shot(page, "issue7-security-email")
 
     # -- 6. A late cancellation through the link in the email: the difference goes to the venue ----
@@ -255,6 +257,9 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     assert len(venue_mail) == 2
     diff_text = venue_mail[1].get_body(preferencelist=("plain",)).get_content()
     assert "山田 花子" in diff_text and "青木" not in diff_text, diff_text
+    page.goto("about:blank")
+    page.set_content(venue_mail[1].get_body(preferencelist=("html",)).get_content())
+    shot(page, "issue7-security-diff-email")
     with database(app) as s:
         sent = security_list.last_sent(session_id)
         hanako = s.scalar(select(Registration).where(Registration.email == PERSON))
