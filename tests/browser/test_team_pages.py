@@ -36,7 +36,8 @@ def test_an_owner_invites_and_the_person_joins(app, ctx, make_event, live_server
     db.session.remove()
 
     sign_in(desktop, live_server, owner_email)
-    desktop.click(f"a[href='/admin/events/{event_id}/team']")
+    desktop.click(f"a.button[href='/admin/events/{event_id}']")  # the staff home opens the back office,
+    desktop.click(f".admin-tabs a[href='/admin/events/{event_id}/team']")  # whose tabs lead to the staff page
     desktop.fill("input[name=email]", "new.staff@example.org")
     desktop.select_option("form[action*='/team/invite'] select[name=role]", "editor")
     desktop.click("form[action*='/team/invite'] button[type=submit]")
