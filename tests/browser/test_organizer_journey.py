@@ -232,13 +232,15 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     filename, data = attachment(security_mail)
     assert filename.endswith(".xlsx")
     rows = sheet_rows(data)
-    assert rows[0][:4] == ["氏名", "フリガナ", "会社名・団体名", "部署・役職"], rows[0]
-    assert sorted(row[:4] for row in rows[1:]) == [["山田 花子", "ヤマダ ハナコ", "育て上げネット", ""],
-                                                   ["青木 大輔", "アオキ ダイスケ", "千葉市役所", "市民協働課"]], rows
+    assert rows[0] == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "回"], rows[0]
+    when = f"{day.isoformat()} 14:00"  # an untitled session is named by its start
+    assert sorted(rows[1:]) == [["山田 花子", "ヤマダ ハナコ", "育て上げネット", "", when],
+                                ["青木 大輔", "アオキ ダイスケ", "千葉市役所", "市民協働課", when]], rows
 
     sign_in(page, live_server, organizer, then=f"/admin/events/{seminar}/security")  # 9 days on: signed out
     status = page.locator(f"#session-{session_id} .security-history li").first.inner_text()
     assert re.search(rf"送信済み .*12:00:07 → {re.escape(VENUE)} — 2名", status), status
+    shot(page, "issue7-security-page-1280", full_page=False)
     page.goto("about:blank")  # not under the app's CSP, which refuses the email's inline styles
     page.set_content(security_mail.get_body(preferencelist=("html",)).get_content())
     assert "2名" in page.inner_text("table")
@@ -257,6 +259,7 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     assert len(venue_mail) == 2
     diff_text = venue_mail[1].get_body(preferencelist=("plain",)).get_content()
     assert "山田 花子" in diff_text and "青木" not in diff_text, diff_text
+    assert [row[0] for row in sheet_rows(attachment(venue_mail[1])[1])[1:]] == ["青木 大輔"]  # the list as it is now
     page.goto("about:blank")
     page.set_content(venue_mail[1].get_body(preferencelist=("html",)).get_content())
     shot(page, "issue7-security-diff-email")
