@@ -111,8 +111,8 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     seminar = event_id(seminar_edit)
     page.goto(f"{live_server}/admin/events/{seminar}/security")
     page.fill("#email", VENUE)
-    page.click("form.security-settings button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form.security-settings button[type=submit]")
     assert page.input_value("#email") == VENUE
     assert re.search(r"\d+月\d+日\(.\) 12:00", page.inner_text(f"#session-{_first_session(app, seminar)}"))
     publish(page, seminar_edit)
@@ -210,6 +210,9 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     pdf = download(page, page.locator("#job-download"), tmp_path)
     assert pdf.startswith(b"%PDF")
     (tmp_path / "reception.pdf").write_bytes(pdf)
+    words = subprocess.run(["pdftotext", "-layout", str(tmp_path / "reception.pdf"), "-"], capture_output=True,
+                           text=True, check=True, timeout=60).stdout
+    assert "受付名簿" in words and "山田 花子" in words and "青木 大輔" in words and "山多" not in words, words
     SHOTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "reception.pdf"),
                     str(SHOTS / "issue7-reception-list-pdf")], check=True, timeout=60)
