@@ -39,7 +39,7 @@ def test_fix_a_typo_and_see_the_history(live_server, ctx, desktop, phone, shot):
     desktop.fill("#password", factories.PASSWORD)
     desktop.locator("form button[type=submit]").click()
     desktop.goto(page_url)
-    desktop.get_by_role("link", name="編集").click()
+    desktop.click(f"a.button[href$='/registrations/{reg.id}/edit']")  # not the event's 編集 tab
     desktop.fill("#family_name", "渡邊")
     desktop.get_by_role("button", name="保存").click()
     desktop.wait_for_url(page_url)

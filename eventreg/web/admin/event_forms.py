@@ -140,7 +140,9 @@ def event_data(event: Event) -> dict:
 
 
 class SessionForm(PageForm):
-    title = StringField(_l("Name of the session"), render_kw={"maxlength": 200}, description=_l("e.g. 第1回 (may stay empty with one session)"))
+    # Its own id: the edit page also holds the event's form, whose title is #title (the name stays "title").
+    title = StringField(_l("Name of the session"), id="session_title", render_kw={"maxlength": 200},
+                        description=_l("e.g. 第1回 (may stay empty with one session)"))
     date = StringField(_l("Date"), render_kw={"type": "date", "required": True})
     doors = StringField(_l("Doors open"), render_kw={"type": "time"}, description=_l("Empty: at the start."))
     start = StringField(_l("Start"), render_kw={"type": "time", "required": True})
