@@ -140,7 +140,7 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
     run_flask(env, "import-event", str(spec_path))
     email = "bench-organizer@example.org"
     run_flask({**env, "EVENTREG_NEW_PASSWORD": secrets.token_urlsafe(16)},
-              "users", "create", email, "--role", "organizer", "--name", "bench")
+              "users", "create", email, "--role", "organizer", "--name", "bench", "--event", slug)
     api_token = run_flask(env, "api-tokens", "create", email, "--name", "bench scanner").strip()
     from bare_app import CREATE_PASS_TABLE_SQL
 
@@ -156,7 +156,9 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
         with conn.transaction():
             conn.execute(INSERT_PEOPLE, {"event": event_id, "session": session_id, "tokens": secrets_,
                                          "entries": entries})
-            conn.execute("UPDATE event_session SET seats_taken = %s WHERE id = %s", (people, session_id))
+            # More people than the editor allows on one session (100,000): set in SQL, for load only.
+            conn.execute("UPDATE event_session SET capacity = %s, seats_taken = %s WHERE id = %s",
+                         (people, people, session_id))
         [seed] = conn.execute("SELECT pass_key FROM event WHERE id = %s", (event_id,)).fetchone()
         # What each pass's QR carries: the signed entry credential (as domain.passes.qr_payload).
         ours = [sign_entry(seed, event_id, entry, 1) for entry in entries]
