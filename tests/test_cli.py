@@ -5,7 +5,7 @@ from sqlalchemy import select
 from eventreg.extensions import db
 from sqlalchemy import func
 
-from eventreg.models import Event, QuestionKind, Registration, StaffUser
+from eventreg.models import Event, QuestionKind, Registration, ScheduledTask, StaffUser, TaskKind
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-event.yaml"
 
@@ -35,6 +35,7 @@ def test_import_the_documented_example(app, ctx):
     assert session.starts_at.isoformat() == "2019-02-08T05:00:00+00:00"  # 14:00 JST
     assert (event.deadline_days_before, event.deadline_time) == (1, "12:00")
     assert [q.kind for q in event.questions] == [QuestionKind.single, QuestionKind.text]
+    assert event.security_email == "security@venue.example" and event.security_format.value == "xlsx"
     again = app.test_cli_runner().invoke(args=["import-event", str(EXAMPLE)])
     assert again.exit_code != 0 and "--replace" in again.output
 
@@ -48,6 +49,13 @@ def test_import_toml_and_reject_bad_files(app, ctx, tmp_path):
     result = app.test_cli_runner().invoke(args=["import-event", str(bad)])
     assert result.exit_code != 0 and "session 1" in result.output
     assert db.session.scalar(select(Event).where(Event.slug == "x")) is None
+    for security, says in (("{email: not-an-address}", "security.email"), ("{email: a@b.example, columns: [shoe_size]}", "security.columns"),
+                           ("{email: a@b.example, format: pdf}", "security.format"), ("{email: a@b.example, send_rule: soon}", "security.send_rule")):
+        bad.write_text("slug: y\ntitle: y\nsessions:\n  - date: 2030-01-01\n    start: '14:00'\n    end: '15:00'\n"
+                       f"    capacity: 3\nsecurity: {security}\n", "utf-8")
+        result = app.test_cli_runner().invoke(args=["import-event", str(bad)])
+        assert result.exit_code != 0 and says in result.output, result.output
+    assert db.session.scalar(select(Event).where(Event.slug == "y")) is None
 
 
 def test_demo_creates_future_events_and_keeps_them_with_if_missing(app, ctx):
@@ -59,6 +67,10 @@ def test_demo_creates_future_events_and_keeps_them_with_if_missing(app, ctx):
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 10
     desk = db.session.scalar(select(StaffUser).where(StaffUser.email == "reception@example.org"))
     assert {e.id for e in desk.events} == ids
+    seminar = db.session.scalar(select(Event).where(Event.slug == "csr-npo-case-study"))
+    assert seminar.security_email == "security@venue.example"  # the demo can show the list going out
+    assert db.session.scalar(select(func.count()).select_from(ScheduledTask).where(
+        ScheduledTask.event_id == seminar.id, ScheduledTask.kind == TaskKind.security_list)) == 1
     assert runner.invoke(args=["demo", "--if-missing"]).exit_code == 0
     db.session.rollback()
     assert set(db.session.scalars(select(Event.id))) == ids

@@ -13,8 +13,8 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Event, EventStatus
-from . import events, schedule
+from ..models import Event, EventStatus, SecurityFormat
+from . import events, rules, schedule, security_list, text
 from .errors import DomainError
 
 _TEXT_KEYS = (
@@ -99,7 +99,37 @@ def build_event(spec: dict) -> Event:
         status = EventStatus(spec.get("status", "published" if spec.get("published", True) else "draft"))
     except ValueError:
         raise _bad("status: must be draft, published or closed") from None
-    return events.build(event_values, sessions, questions, status=status)
+    event = events.build(event_values, sessions, questions, status=status)
+    _security(event, spec.get("security"))
+    return event
+
+
+def _security(event: Event, security) -> None:
+    """The file's ``security`` mapping: the building-security list's contact, columns, format and
+    send rule, with the settings page's checks (domain.security_list)."""
+    if not security:
+        return
+    if not isinstance(security, dict):
+        raise _bad("security: must be a mapping with email (and columns, format, send_rule)")
+    try:
+        event.security_email = text.normalize_email(_text(security.get("email")))
+    except DomainError:
+        raise _bad("security.email: not an email address") from None
+    if "columns" in security:
+        try:
+            event.security_columns = security_list.check_columns([str(c) for c in security["columns"] or []])
+        except (DomainError, TypeError):
+            raise _bad(f"security.columns: choose from {', '.join(security_list.COLUMNS)}") from None
+    if "format" in security:
+        try:
+            event.security_format = SecurityFormat(security["format"])
+        except ValueError:
+            raise _bad("security.format: must be xlsx, csv or csv_cp932") from None
+    if security.get("send_rule"):
+        try:
+            event.security_send_rule = rules.parse(_text(security["send_rule"])).text()
+        except DomainError:
+            raise _bad("security.send_rule: a rule such as 1d@12:00 or 2h") from None
 
 
 def replace_event(spec: dict) -> Event:
