@@ -100,7 +100,8 @@ def _release(ids: list[int], worker_id: str) -> None:
 
 def _describe(row: OutboxMessage) -> str:
     # Ids and the kind only: never an address, a token or a link.
-    return f"outbox #{row.id} ({row.kind.value}, registration #{row.registration_id}, attempt {row.attempts})"
+    whom = f"registration #{row.registration_id}" if row.registration_id is not None else "not an attendee"
+    return f"outbox #{row.id} ({row.kind.value}, {whom}, attempt {row.attempts})"
 
 
 def _where(exc: BaseException) -> str:
