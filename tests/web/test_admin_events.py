@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import events
 from eventreg.extensions import db
 from eventreg.models import (
     AuditEntry, Event, EventMember, EventRole, EventSession, EventStatus, MailKind, OutboxMessage, Question, Registration,

@@ -4,7 +4,6 @@ the bulk actions, and bulk actions confirmed, done in one transaction, or refuse
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain import schedule, security_list
+from eventreg.domain import security_list
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Event, ScheduledTask, SecurityFormat, SecurityListSend, TaskKind
+from eventreg.models import AuditEntry, Event, ScheduledTask, SecurityFormat, TaskKind
 from eventreg.worker import deliver_due, tick
 
 from .. import factories

@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 from ... import clock
 from ...domain import bulk_actions, roster
 from ...domain.bulk_actions import Action, BulkRefused
-from ...domain.errors import DomainError
 from ...domain.permissions import Capability
 from ...domain.roster import ListFilter
 from ...extensions import db

@@ -103,23 +103,32 @@ def export_summary(event: Event, fmt: str):
     return _download(event, "summary", fmt)
 
 
-def _download(event: Event, which: str, fmt: str):
-    now = clock.utcnow()
-    flt = _filter()
+class Unmappable(Exception):
+    """A CP932 file was asked for, but the data has characters Windows-31J lacks."""
+
+    def __init__(self, problems: list):
+        super().__init__("cp932_unmappable")
+        self.problems = problems
+
+
+def export_response(event: Event, which: str, fmt: str, flt: roster.ListFilter, *, actor, now, via: str = ""):
+    """One export as a download (the back office and the API): the people ``flt`` selects, in
+    ``fmt``; raises Unmappable instead of replacing a character. A personal-data export writes
+    an audit entry (``via``: "API " for the API)."""
     header, body = exports.export(event, which, flt, now=now, labels=export_labels())
     extension, mimetype = FORMATS[fmt]
     if fmt == "cp932.csv":
         problems = sheets.cp932_problems(header, body)
         if problems:
-            return _cp932_report(event, which, flt, problems)
+            raise Unmappable(problems)
         data = sheets.csv_bytes(header, body, encoding="cp932")
     elif fmt == "csv":
         data = sheets.csv_bytes(header, body)
     else:
         data = sheets.xlsx_bytes(header, body, sheet=str(SET_TITLES[which]).split(":")[0])
     if which in exports.PERSONAL_SETS:
-        audit.record(event.id, "personal_data_exported", actor=current_user, now=now,
-                     note=f"{which} {fmt}: {len(body)} people; filter {flt.as_args()}")
+        audit.record(event.id, "personal_data_exported", actor=actor, now=now,
+                     note=f"{via}{which} {fmt}: {len(body)} people; filter {flt.as_args()}")
         db.session.commit()
     day = now.astimezone(ZoneInfo(event.timezone)).strftime("%Y%m%d")
     name = f"event-{event.id}-{which}-{day}{'-cp932' if fmt == 'cp932.csv' else ''}.{extension}"
@@ -128,6 +137,14 @@ def _download(event: Event, which: str, fmt: str):
     response.headers["Content-Type"] = mimetype
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _download(event: Event, which: str, fmt: str):
+    flt = _filter()
+    try:
+        return export_response(event, which, fmt, flt, actor=current_user, now=clock.utcnow())
+    except Unmappable as exc:
+        return _cp932_report(event, which, flt, exc.problems)
 
 
 def _cp932_report(event: Event, which: str, flt: roster.ListFilter, problems: list):

@@ -22,18 +22,14 @@ registration id, so pages do not overlap while nothing changes; ``total`` is the
 
 from __future__ import annotations
 
-from io import BytesIO
-from zoneinfo import ZoneInfo
-
-from flask import g, send_file
+from flask import g
 
 from ... import clock
-from ...adapters import sheets
-from ...domain import audit, exports, roster, staff
+from ...domain import roster, staff
 from ...domain.permissions import Capability
 from ...extensions import db
 from ...models import Event, Registration
-from ..admin.exports import FORMATS, SET_TITLES, export_labels
+from ..admin.exports import FORMATS, Unmappable, export_response
 from ..filters import when
 from . import schemas as s
 from .core import bp, endpoint
@@ -124,30 +120,13 @@ FILE_RESPONSE = {"200": {"description": "The file (an attachment). csv: UTF-8 wi
 
 
 def _file(event: Event, which: str, fmt: str, args: dict):
-    now = clock.utcnow()
-    flt = _filter(event, args)
-    header, body = exports.export(event, which, flt, now=now, labels=export_labels())
-    extension, mimetype = FORMATS[fmt]
-    if fmt == "cp932.csv":
-        problems = sheets.cp932_problems(header, body)
-        if problems:
-            listed = [{"row": row, "column": column, "character": ch, "code_point": f"U+{ord(ch):04X}"}
-                      for row, column, ch in problems[:PROBLEMS_LISTED]]
-            raise ApiError(422, "cp932_unmappable", problems=listed, total=len(problems))
-        data = sheets.csv_bytes(header, body, encoding="cp932")
-    elif fmt == "csv":
-        data = sheets.csv_bytes(header, body)
-    else:
-        data = sheets.xlsx_bytes(header, body, sheet=str(SET_TITLES[which]).split(":")[0])
-    if which in exports.PERSONAL_SETS:
-        audit.record(event.id, "personal_data_exported", actor=g.api_user, now=now,
-                     note=f"API {which} {fmt}: {len(body)} people; filter {flt.as_args()}")
-        db.session.commit()
-    day = now.astimezone(ZoneInfo(event.timezone)).strftime("%Y%m%d")
-    name = f"event-{event.id}-{which}-{day}{'-cp932' if fmt == 'cp932.csv' else ''}.{extension}"
-    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    try:
+        return export_response(event, which, fmt, _filter(event, args), actor=g.api_user, now=clock.utcnow(),
+                               via="API ")
+    except Unmappable as exc:
+        listed = [{"row": row, "column": column, "character": ch, "code_point": f"U+{ord(ch):04X}"}
+                  for row, column, ch in exc.problems[:PROBLEMS_LISTED]]
+        raise ApiError(422, "cp932_unmappable", problems=listed, total=len(exc.problems)) from None
 
 
 @bp.route("/events/<int:event_id>/exports/<any(attendees,arrivals,reception):which>.<any(csv,'cp932.csv',xlsx):fmt>",
