@@ -63,15 +63,27 @@ def live_server(app):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def _playwright():
     if not os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is None:
         pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/setup (browser tests are never skipped)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        launched: list = []
+        yield pw, launched
+        for chromium in launched:
+            if chromium.is_connected():
+                chromium.close()
+
+
+@pytest.fixture
+def browser(_playwright):
+    """One Chromium for the run, started again if a test crashed it: a crash fails that test,
+    not every browser test after it."""
+    pw, launched = _playwright
+    if not launched or not launched[-1].is_connected():
+        launched.append(pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True))
+    return launched[-1]
 
 
 def _page(browser, options):

@@ -28,8 +28,14 @@ def test_public_staff_desk_and_badge_pages_run_under_the_policy(app, live_server
     page.fill("#scan-input", "not-a-pass")  # the desk's script runs: the field answers
     page.keyboard.press("Enter")
     page.locator(".result").first.wait_for()
+    # The badge page opens the PDF in a frame and calls its print dialog. Headless Chromium's
+    # print of a PDF frame sometimes crashes the browser (about once in twenty runs here), and the
+    # dialog is not what this test checks: the frame gets a small HTML page instead of the PDF
+    # (tests/adapters checks the PDF) and print only records that the page's script called it.
+    page.add_init_script("window.print = () => { window.__printed = true; };")  # every frame
+    page.route("**/badge/*.pdf", lambda route: route.fulfill(content_type="text/html", body="<p>badge</p>"))
     page.goto(f"{live_server}/desk/{ids['event']}/badge/{reg_id}")
-    page.wait_for_timeout(500)
+    page.wait_for_function("() => document.getElementById('badge').contentWindow.__printed === true")
     page.goto(f"{live_server}/staff")
     assert violations == []
     assert page.js_errors == []
