@@ -46,14 +46,14 @@ def test_fix_a_typo_and_see_the_history(live_server, ctx, desktop, phone, shot):
     assert "保存しました" in desktop.content()
     assert desktop.locator("ol.audit").inner_text().count("渡辺 → 渡邊") == 1
     assert desktop.evaluate(NO_OVERFLOW)
-    shot(desktop, "h-regs-registration-1280")
+    shot(desktop, "registration-registration-1280")
 
     phone.context.add_cookies(desktop.context.cookies())
     phone.goto(page_url)
     assert "渡邊 真由美" in phone.locator("h1").inner_text()
     assert phone.evaluate(NO_OVERFLOW), "the page is wider than the phone"
-    shot(phone, "h-regs-registration-390")
+    shot(phone, "registration-registration-390")
     phone.goto(f"{live_server}/admin/events/{event.id}/registrations/new")
     assert phone.evaluate(NO_OVERFLOW)
-    shot(phone, "h-regs-add-390")
+    shot(phone, "registration-add-390")
     assert desktop.js_errors == [] and phone.js_errors == []

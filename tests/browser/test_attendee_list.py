@@ -57,7 +57,7 @@ def test_laptop_and_phone(app, live_server, desktop, phone, shot):
     assert headings[:3] == ["あ行", "か行", "さ行"], headings
     assert desktop.locator("tr.person").count() == 100
     assert desktop.locator("input[name=ids]").count() == 100
-    shot(desktop, "h-roster-list-1280")
+    shot(desktop, "attendee-list-list-1280")
     assert desktop.js_errors == []
 
     desktop.fill("#f-q", "やまだ")
@@ -69,7 +69,7 @@ def test_laptop_and_phone(app, live_server, desktop, phone, shot):
     desktop.click(".roster-filter button[type=submit]")
     desktop.wait_for_url("**answers=1*")
     assert desktop.locator("th.col-answer").count() == 3
-    shot(desktop, "h-roster-search-answers-1280")
+    shot(desktop, "attendee-list-search-answers-1280")
 
     # Bulk: select all on the page with the header checkbox, resend the pass, confirm.
     desktop.goto(f"{live_server}{url}?status=confirmed&walk_in=0&session={first_session}&sort=organization")
@@ -81,7 +81,7 @@ def test_laptop_and_phone(app, live_server, desktop, phone, shot):
     desktop.click(".bulk-panel button[type=submit]")
     desktop.wait_for_url(f"**{url}/bulk")
     assert "100" in desktop.locator(".bulk-summary").inner_text()
-    shot(desktop, "h-roster-bulk-confirm-1280")
+    shot(desktop, "attendee-list-bulk-confirm-1280")
     desktop.click(".bulk-confirm form button[type=submit]")
     desktop.wait_for_url(f"**{url}?*")
     assert "100" in desktop.locator(".flash").inner_text()
@@ -91,7 +91,7 @@ def test_laptop_and_phone(app, live_server, desktop, phone, shot):
     assert no_sideways_scroll(phone)
     card = phone.locator("tr.person").first.bounding_box()
     assert card["width"] <= 390
-    shot(phone, "h-roster-list-390")
+    shot(phone, "attendee-list-list-390")
     phone.goto(f"{live_server}{url}?answers=1&q=%EF%BE%94%EF%BE%8F%EF%BE%80%EF%BE%9E")  # ﾔﾏﾀﾞ
     assert no_sideways_scroll(phone)
     assert phone.locator("tr.person").count() > 0
@@ -99,4 +99,4 @@ def test_laptop_and_phone(app, live_server, desktop, phone, shot):
 
     sign_in(phone, live_server, organizer, url)
     assert no_sideways_scroll(phone)
-    shot(phone, "h-roster-list-organizer-390", full_page=False)
+    shot(phone, "attendee-list-list-organizer-390", full_page=False)

@@ -310,7 +310,7 @@ def test_the_camera_sits_high_on_a_phone_and_the_header_leads_out(app, live_serv
     assert page.locator(".top").is_hidden()  # the site's bar gives way to the desk's
     assert_no_horizontal_overflow(page)
     assert_touch_targets(page, 44)
-    shot(page, "h-desk-camera", full_page=False)
+    shot(page, "desk-camera", full_page=False)
 
     # The way back to the event list, and out.
     assert page.locator("#desk-events").get_attribute("href").endswith("/staff")
@@ -338,7 +338,7 @@ def test_search_after_the_result_offers_reprint_and_undo(app, live_server, phone
     assert badge.is_visible() and badge.get_attribute("href").endswith(f"/badge/{reg_id}")
     assert person.locator(".person-security").is_hidden()  # no list was sent: no marker
     assert_touch_targets(page, 44)
-    shot(page, "h-desk-search-reprint-undo", full_page=False)
+    shot(page, "desk-search-reprint-undo", full_page=False)
 
     person.locator(".person-undo").click()
     result(page, "undone")
@@ -373,7 +373,7 @@ def test_someone_missing_from_the_sent_security_list_is_marked(app, live_server,
     result(page, "ok")
     mark = page.locator("#result-security")
     assert mark.is_visible() and "入館者リストに未掲載" in mark.inner_text() and "ビル入館証がありません" in mark.inner_text()
-    shot(page, "h-desk-security-marker", full_page=False)
+    shot(page, "desk-security-marker", full_page=False)
     page.click("#result-next")
 
     page.keyboard.type(f"{ids['people'][0][1]}\n")  # on the list: no marker
@@ -386,7 +386,7 @@ def test_someone_missing_from_the_sent_security_list_is_marked(app, live_server,
     person = page.locator("#search-results .person", has_text="遅野 次郎")
     person.locator(".person-security").wait_for()
     assert "入館者リストに未掲載" in person.locator(".person-security").inner_text()
-    shot(page, "h-desk-security-marker-search", full_page=False)
+    shot(page, "desk-security-marker-search", full_page=False)
     assert registration(app, late_id).checked_in_at is not None
     assert page.js_errors == []
 
@@ -415,7 +415,7 @@ def test_a_second_walk_in_of_the_same_name_asks_first(app, live_server, phone, s
     assert "高橋 四郎" in text and re.search(r"\d{1,2}:\d{2}", text), text
     assert page.locator("#walkin-submit").is_hidden()
     question.scroll_into_view_if_needed()
-    shot(page, "h-desk-walkin-again", full_page=False)
+    shot(page, "desk-walkin-again", full_page=False)
     with database(app) as s:
         assert s.scalar(select(func.count()).select_from(Registration)) == 1  # asking wrote nothing
 
@@ -462,9 +462,9 @@ def test_check_in_log_on_a_phone_is_cards_in_words(app, live_server, phone, desk
     display = phone.evaluate("getComputedStyle(document.querySelector('.log tbody tr')).display")
     assert display == "flex"
     assert phone.locator(".log thead").bounding_box()["height"] <= 1
-    shot(phone, "h-desk-checkin-log-390")
+    shot(phone, "desk-checkin-log-390")
     assert desktop.evaluate("getComputedStyle(document.querySelector('.log tbody tr')).display") == "table-row"
-    shot(desktop, "h-desk-checkin-log-1280")
+    shot(desktop, "desk-checkin-log-1280")
 
 
 def test_the_password_field_looks_like_the_others(live_server, phone, shot):
@@ -474,7 +474,7 @@ def test_the_password_field_looks_like_the_others(live_server, phone, shot):
                                  Math.round(document.querySelector(sel).getBoundingClientRect().width),
                                  Math.round(document.querySelector(sel).getBoundingClientRect().height)]; }"""
     assert phone.evaluate(style, "#password") == phone.evaluate(style, "#email")
-    shot(phone, "h-desk-login")
+    shot(phone, "desk-login")
 
 
 # ---- h) the development clock's page and banner ----------------------------------------------------
@@ -494,10 +494,10 @@ def test_the_clock_page_moves_the_time_and_every_page_says_so(app, live_server, 
         banner = page.locator("#dev-clock")
         assert banner.inner_text() == "開発用時計: 2019-02-07 12:01 (JST)"
         assert_no_horizontal_overflow(page)
-        shot(page, "h-desk-clock-page")
+        shot(page, "desk-clock-page")
         sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}")
         assert page.locator("#dev-clock").is_visible()  # also above the desk's own bar
-        shot(page, "h-desk-clock-banner-desk", full_page=False)
+        shot(page, "desk-clock-banner-desk", full_page=False)
         page.goto(f"{live_server}/_dev/clock")
         page.click("#clock-reset button")
         assert page.locator("#dev-clock").count() == 0

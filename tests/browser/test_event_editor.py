@@ -28,21 +28,21 @@ def test_create_the_seed_seminar_in_the_browser(app, live_server, desktop, phone
     add_question(page, **SEED_QUESTION)
     page.goto(edit_url)
     assert "前日12:00" in page.inner_text(".rule-words")
-    shot(page, "h-events-editor-1280")
+    shot(page, "event-editor-1280")
     page.goto(edit_url.replace("/edit", "/preview"))
     assert "プレビュー(未公開)" in page.inner_text(".preview-banner")
-    shot(page, "h-events-preview-1280")
+    shot(page, "event-preview-1280")
     publish(page, edit_url)
     page.goto(edit_url.replace("/edit", ""))
     assert "公開中" in page.inner_text(".admin-head")
-    shot(page, "h-events-overview-1280")
+    shot(page, "event-overview-1280")
     assert page.js_errors == []
 
     sign_in(phone, live_server, email)
-    shot(phone, "h-events-staff-390")
+    shot(phone, "event-staff-390")
     _no_sideways_scroll(phone)
     for path, name in (("/edit", "editor"), ("", "overview"), ("/checkins", "checkins")):
         phone.goto(edit_url.replace("/edit", path))
         _no_sideways_scroll(phone)
-        shot(phone, f"h-events-{name}-390")
+        shot(phone, f"event-{name}-390")
     assert phone.js_errors == []

@@ -44,18 +44,18 @@ def test_an_owner_invites_and_the_person_joins(app, ctx, make_event, live_server
     desktop.wait_for_url(re.compile(rf".*/admin/events/{event_id}/team(#.*)?$"))  # a redirect keeps #invite
     assert "new.staff@example.org" in desktop.locator(".flash").inner_text()
     assert desktop.locator(".team .member").count() == 4  # three members, one pending invitation
-    shot(desktop, "h-roles-team-1280")
+    shot(desktop, "team-team-1280")
 
     sign_in(phone, live_server, owner_email)
     phone.goto(f"{live_server}/admin/events/{event_id}/team")
     no_sideways_scroll(phone)
-    shot(phone, "h-roles-team-390")
+    shot(phone, "team-team-390")
     phone.goto(f"{live_server}/admin/events/{event_id}/tokens")
     phone.fill("input[name=name]", "受付2のiPad")
     phone.click("button.primary")
     assert re.fullmatch(r"er_[\w-]{40,}", phone.locator("#new-token").inner_text().strip())
     no_sideways_scroll(phone)
-    shot(phone, "h-roles-tokens-390")
+    shot(phone, "team-tokens-390")
 
     assert deliver_due(app, worker_id="browser-team") == 1
     [mail] = smtp_server.to("new.staff@example.org")
@@ -65,7 +65,7 @@ def test_an_owner_invites_and_the_person_joins(app, ctx, make_event, live_server
     invited = context.new_page()
     invited.goto(link)
     no_sideways_scroll(invited)
-    shot(invited, "h-roles-invite-390")
+    shot(invited, "team-invite-390")
     invited.fill("input[name=name]", "新井 四郎")
     invited.fill("input[name=new_password]", "a-long-new-password")
     invited.fill("input[name=confirm]", "a-long-new-password")
@@ -73,7 +73,7 @@ def test_an_owner_invites_and_the_person_joins(app, ctx, make_event, live_server
     invited.wait_for_url("**/staff")
     assert "地域NPO向け" in invited.content()
     invited.goto(link)
-    shot(invited, "h-roles-invite-used-390")
+    shot(invited, "team-invite-used-390")
     assert invited.locator("h1[data-state=accepted]").count() == 1
     context.close()
     with app.app_context():
