@@ -43,7 +43,10 @@ def kinds(event) -> dict[str, list[str]]:
     """Each kind of request: a few variants, cycled through."""
     s1, s2 = (s.id for s in event.sessions)
     single, multiple, text, checkbox = (q.id for q in event.questions)
-    q = lambda text: "q=" + quote(text)  # noqa: E731
+
+    def q(text: str) -> str:
+        return "q=" + quote(text)
+
     return {
         "all (kana order)": [""],
         "page 30 of 46": ["page=30"],

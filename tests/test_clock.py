@@ -264,8 +264,10 @@ def test_a_running_worker_follows_a_changed_clock_without_restart(app, database_
                                env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
-        while "started" not in (line := process.stdout.readline()):  # noqa: B023
+        line = process.stdout.readline()
+        while "started" not in line:
             assert line and time.monotonic() < deadline, "the worker did not start"
+            line = process.stdout.readline()
         time.sleep(2.5)  # two ticks at real time: nothing is due
         assert _task_done(app, task_id) is None
 

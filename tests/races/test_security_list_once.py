@@ -216,6 +216,8 @@ def effects(monkeypatch):
 @pytest.fixture
 def without_unique_seq(app, dialect):
     """Drops the unique (session_id, seq) for one test (PostgreSQL), and puts it back."""
+    # Not a gap: scripts/test runs this file on both databases; on SQLite the guard that acts is
+    # the write intent, shown by test_sqlite_without_the_write_intent_fails_loudly_never_twice.
     if dialect != "postgresql":
         pytest.skip("SQLite cannot drop a constraint; there the write lock serialises the ticks")
     with app.app_context():
@@ -293,6 +295,7 @@ def test_with_the_unique_seq_slow_racing_workers_send_the_difference_once(
 
 def test_sqlite_without_the_write_intent_fails_loudly_never_twice(app, seminar, dev_clock, effects, monkeypatch,
                                                                 dialect):
+    # The PostgreSQL run shows its own guards instead (the conditional UPDATE, the unique seq).
     if dialect != "sqlite":
         pytest.skip("PostgreSQL ignores the write intent")
     monkeypatch.setattr(worker, "writing", contextlib.nullcontext)  # the tick's BEGIN IMMEDIATE, gone

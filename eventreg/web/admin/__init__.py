@@ -8,7 +8,10 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import event_day  # noqa: E402,F401  (the modules add their routes to bp)
+# Imported for their side effect, after bp exists: each module adds its routes to bp (Flask's
+# usual pattern for a blueprint split over modules), so the names are unused (F401) and the
+# imports cannot stand at the top (E402).
+from . import event_day  # noqa: E402,F401
 from . import attendees  # noqa: E402,F401
 from . import registrations  # noqa: E402,F401
 from . import events  # noqa: E402,F401

@@ -16,7 +16,8 @@ schemas that tests check real answers against. See docs/api.md.
 - scanner.py: the desk endpoints;  organizer.py: the organizer endpoints
 """
 
-from . import organizer, scanner  # noqa: F401  (routes)
+# Imported for their side effect: each module adds its routes to core.bp (so the names are unused).
+from . import organizer, scanner  # noqa: F401
 from .core import bp, document
 
 # Last, after every route: runs when the app registers the blueprint, so it sees them all.
