@@ -274,7 +274,30 @@ def tick(app: Flask, *, now: datetime | None = None, batch: int = 200) -> Counte
             if len(ids) < batch or outcomes["error"]:
                 break
         _send_differences(now, outcomes)
+        for sweep in periodic.SWEEPS:
+            _sweep(sweep, now, outcomes)
         return outcomes
+
+
+def _sweep(sweep: periodic.Sweep, now: datetime, outcomes: Counter) -> None:
+    """One sweep of work found from state (expired holds, messages due, events past retention):
+    one query finds the ids, each id is its own transaction, and ``sweep.do`` is written so that
+    a second worker doing the same id at the same moment does nothing (a conditional UPDATE)."""
+    ids = sweep.find(now)
+    db.session.rollback()
+    for item_id in ids:
+        try:
+            with writing():
+                done = sweep.do(item_id, now)
+                db.session.commit()
+        except Exception:  # one bad row must not stop the others; it is found again next tick
+            db.session.rollback()
+            log.exception("%s #%d failed; tried again next tick", sweep.name, item_id)
+            outcomes["error"] += 1
+            continue
+        if done:
+            outcomes[sweep.name] += 1
+            log.info("%s #%d: done", sweep.name, item_id)
 
 
 def _send_differences(now: datetime, outcomes: Counter) -> None:

@@ -35,6 +35,7 @@ KANA_ROWS = {
 # that every Status is listed).
 RESULT_OF_STATUS: dict[Status, ScanResult] = {
     Status.confirmed: ScanResult.ok,
+    Status.held: ScanResult.unconfirmed,
     Status.waitlisted: ScanResult.waitlisted,
     Status.cancelled: ScanResult.cancelled,
 }

@@ -19,6 +19,8 @@ The tick also looks for building-security lists that changed since they were sen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -122,3 +124,21 @@ _KINDS = {
     TaskKind.deadline_summary: (_has_contact, _send_deadline_summary, _late),
     TaskKind.security_list: (_has_security_contact, _send_security_list, _session_over),
 }
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Work the tick finds from the database's state rather than from a ScheduledTask.
+
+    ``find(now)`` returns ids (one cheap indexed query when there is nothing to do); ``do(id,
+    now)`` does one in the caller's transaction and returns whether it did anything: it must be
+    guarded (a conditional UPDATE) so that workers racing on the same id do it once.
+    """
+
+    name: str  # the outcome counted and logged, e.g. "hold_expired"
+    find: Callable[[datetime], list[int]]
+    do: Callable[[int, datetime], bool]
+
+
+# Each part that has such work lists its sweep here; the worker's tick runs them in order.
+SWEEPS: list[Sweep] = []

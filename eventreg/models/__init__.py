@@ -1,6 +1,7 @@
 from .audit import AuditEntry
-from .event import DEFAULT_SECURITY_COLUMNS, Event, EventSession, EventStatus, Question, QuestionKind, SecurityFormat
-from .outbox import MailKind, OutboxMessage, OutboxStatus
+from .event import (DEFAULT_SECURITY_COLUMNS, Event, EventSession, EventStatus, Question, QuestionKind, ReminderRule,
+                    SecurityFormat)
+from .outbox import AttendeeMessage, MailKind, MessageStatus, OutboxMessage, OutboxStatus
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
 from .security_list import SecurityListSend
@@ -9,8 +10,9 @@ from .work import Job, JobKind, JobStatus, ScheduledTask, StoredFile, TaskKind
 
 __all__ = [
     "AuditEntry",
-    "DEFAULT_SECURITY_COLUMNS", "Event", "EventSession", "EventStatus", "Question", "QuestionKind", "SecurityFormat",
-    "MailKind", "OutboxMessage", "OutboxStatus",
+    "DEFAULT_SECURITY_COLUMNS", "Event", "EventSession", "EventStatus", "Question", "QuestionKind", "ReminderRule",
+    "SecurityFormat",
+    "AttendeeMessage", "MailKind", "MessageStatus", "OutboxMessage", "OutboxStatus",
     "Registration", "Sector", "Status",
     "Scan", "ScanMethod", "ScanResult",
     "SecurityListSend",

@@ -79,6 +79,15 @@ class Event(db.Model):
         default=SecurityFormat.xlsx, server_default="xlsx",
     )
     security_send_rule: Mapped[Optional[str]] = mapped_column(String(40))
+    # Email confirmation (optional): a sign-up holds its seat for hold_minutes until the person
+    # clicks the link in the email; an unconfirmed hold expires and the seat goes to the next
+    # person waiting (domain.holds).
+    confirm_email: Mapped[bool] = mapped_column(default=False, server_default=false())
+    hold_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    # Retention (APPI): personal data is removed retention_days after the last session ends
+    # (domain.retention); purged_at says when it was, and the counts the statistics need stay.
+    retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     @property
     def published(self) -> bool:
@@ -90,6 +99,9 @@ class Event(db.Model):
     )
     questions: Mapped[list["Question"]] = relationship(
         back_populates="event", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    reminders: Mapped[list["ReminderRule"]] = relationship(
+        back_populates="event", order_by="ReminderRule.id", cascade="all, delete-orphan"
     )
 
 
@@ -146,3 +158,21 @@ class Question(db.Model):
     hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     event: Mapped[Event] = relationship(back_populates="questions")
+
+
+class ReminderRule(db.Model):
+    """One reminder of an event, as a time rule (domain.rules text: "1d@10:00", "2h").
+
+    Each session gets a ScheduledTask of kind ``reminder`` per rule (``ref_id`` = this id),
+    moved with its session by domain.schedule.
+    """
+
+    __tablename__ = "reminder_rule"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship(back_populates="reminders")

@@ -27,6 +27,11 @@ class MailKind(str, enum.Enum):
     invitation = "invitation"  # to a new member of an event's staff
     security_list = "security_list"  # to the venue: the building-security list, attached
     security_list_diff = "security_list_diff"  # to the venue: who was added / removed since
+    # Issue 8: to an attendee (registration_id set).
+    message = "message"  # an organizer's message (attendee_message_id set)
+    reminder = "reminder"  # a reminder before the session (context: reminder rule id)
+    confirm_email = "confirm_email"  # "click to confirm your email and keep your seat"
+    hold_expired = "hold_expired"  # the hold lapsed unconfirmed; the seat was released
 
 
 class OutboxStatus(str, enum.Enum):
@@ -79,5 +84,42 @@ class OutboxMessage(db.Model):
     claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
+    # The organizer's message this row delivers (kind ``message``): its history and counts.
+    attendee_message_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("attendee_message.id", ondelete="SET NULL"), index=True
+    )
 
     registration: Mapped[Optional[Registration]] = relationship()
+
+
+class MessageStatus(str, enum.Enum):
+    draft = "draft"  # being written; can be edited or deleted
+    scheduled = "scheduled"  # goes out at send_at (the periodic tick queues it)
+    queued = "queued"  # recipients fixed, one outbox row each (recipient_count)
+    cancelled = "cancelled"  # a scheduled message taken back before it was queued
+
+
+class AttendeeMessage(db.Model):
+    """An organizer's message to a filtered set of an event's attendees (domain.messages).
+
+    Subject and body are plain text with placeholders from a fixed list ({name}, {event} ...),
+    never template code. The recipients are the attendee list's filter (``filter``: the
+    ListFilter's query arguments), resolved when the message is queued.
+    """
+
+    __tablename__ = "attendee_message"
+    __table_args__ = (Index("ix_attendee_message_due", "status", "send_at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    filter: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[MessageStatus] = mapped_column(
+        db.Enum(MessageStatus, native_enum=False, length=16, validate_strings=True), default=MessageStatus.draft
+    )
+    send_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # NULL: when queued by hand
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    queued_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    recipient_count: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -16,6 +16,9 @@ from .event import Event, EventSession
 
 class Status(str, enum.Enum):
     confirmed = "confirmed"
+    # A seat held until the person confirms their email (events with confirm_email); counted in
+    # seats_taken, released when hold_expires_at passes unconfirmed (domain.holds).
+    held = "held"
     waitlisted = "waitlisted"
     cancelled = "cancelled"
 
@@ -51,6 +54,8 @@ class Registration(db.Model):
         # The attendee list sorts by sign-up time and by arrival.
         Index("ix_registration_event_created", "event_id", "created_at"),
         Index("ix_registration_event_arrival", "event_id", "checked_in_at"),
+        # The tick finds expired email-confirmation holds on this index.
+        Index("ix_registration_hold_expires", "hold_expires_at"),
         {"sqlite_autoincrement": True},  # ids are never reused
     )
 
@@ -90,6 +95,15 @@ class Registration(db.Model):
     checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     checked_in_desk: Mapped[str] = mapped_column(String(50), default="", server_default="")
     walk_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Email confirmation: until email_confirmed_at is set, hold_expires_at says when an
+    # unconfirmed sign-up (held seat or waiting-list place) lapses. NULL: nothing pending.
+    hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    email_confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Retention: when the personal fields were removed (domain.retention). "repeat_attendee" keeps,
+    # for the statistics, whether the person had come to an earlier event (decided from the
+    # email before it was removed); NULL while the email is still there to decide it.
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    repeat_attendee: Mapped[Optional[bool]]
 
     event: Mapped[Event] = relationship()
     session: Mapped[EventSession] = relationship()

@@ -20,6 +20,7 @@ class ScanResult(str, enum.Enum):
     already_checked_in = "already_checked_in"
     cancelled = "cancelled"
     waitlisted = "waitlisted"
+    unconfirmed = "unconfirmed"  # a seat held until the person confirms their email (no pass yet)
     wrong_event = "wrong_event"
     wrong_session = "wrong_session"
     unknown_pass = "unknown_pass"

@@ -77,6 +77,7 @@ class Job(db.Model):
 class TaskKind(str, enum.Enum):
     deadline_summary = "deadline_summary"  # tell the event's contact that registration closed
     security_list = "security_list"  # send the building-security list of a session to the venue
+    reminder = "reminder"  # remind a session's attendees (ref_id: the ReminderRule)
 
 
 class ScheduledTask(db.Model):
@@ -89,7 +90,7 @@ class ScheduledTask(db.Model):
 
     __tablename__ = "scheduled_task"
     __table_args__ = (
-        UniqueConstraint("kind", "session_id", name="uq_scheduled_task_kind_session"),
+        UniqueConstraint("kind", "session_id", "ref_id", name="uq_scheduled_task_kind_session_ref"),
         Index("ix_scheduled_task_due", "done_at", "due_at"),
         {"sqlite_autoincrement": True},
     )
@@ -98,6 +99,9 @@ class ScheduledTask(db.Model):
     kind: Mapped[TaskKind] = mapped_column(db.Enum(TaskKind, native_enum=False, length=32, validate_strings=True))
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[Optional[int]] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
+    # Which one of several tasks of a kind per session (the ReminderRule of a reminder); 0 for
+    # kinds with one task per session.
+    ref_id: Mapped[int] = mapped_column(default=0, server_default="0")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # "done" (did its work), "missed" (found too late to be useful), set with done_at.

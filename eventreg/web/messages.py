@@ -40,6 +40,7 @@ MESSAGES = {
     "already_checked_in": _l("Already checked in"),
     "cancelled": _l("This registration was cancelled."),
     "waitlisted": _l("On the waiting list, not confirmed."),
+    "unconfirmed": _l("The email address was never confirmed; the seat is only held."),
     "wrong_event": _l("This pass is for another event."),
     "wrong_session": _l("This pass is for another session."),
     "unknown_pass": _l("Unknown or damaged pass."),

@@ -25,6 +25,7 @@ SCAN_RESULTS = {
     "already_checked_in": "Was checked in before (registration.checked_in_at/desk tell when and where).",
     "cancelled": "The registration was cancelled.",
     "waitlisted": "On the waiting list, not confirmed.",
+    "unconfirmed": "Signed up with email confirmation and never confirmed: the seat is only held.",
     "wrong_event": "A valid pass of another event; registration is null (nothing about that person).",
     "wrong_session": "A pass of this event but another session than session_id.",
     "unknown_pass": "Not a pass (damaged, mistyped or unknown); registration is null.",
