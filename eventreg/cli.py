@@ -62,7 +62,7 @@ def demo(if_missing: bool):
         event = db.session.scalar(select(Event).where(
             Event.slug == spec["slug"], Event.sessions.any(EventSession.starts_at > now)))
         if not (if_missing and event):
-            event = event_spec.replace_event(spec)
+            event = event_spec.replace_event(spec, now=now)
             for n, (family, given, fkana, gkana, org, sector) in enumerate(DEMO_PEOPLE):
                 registrations.register(event.sessions[n % len(event.sessions)], Applicant(
                     family_name=family, given_name=given, family_kana=fkana, given_kana=gkana,
@@ -95,7 +95,7 @@ def import_event(path: Path, replace: bool):
     ):
         raise click.ClickException(f"an event with slug {spec.get('slug')!r} exists; use --replace")
     try:
-        event = event_spec.replace_event(spec)
+        event = event_spec.replace_event(spec, now=clock.utcnow())
     except DomainError as exc:
         raise click.ClickException(f"{path}: {exc.detail}") from None
     db.session.commit()

@@ -51,7 +51,7 @@ def event_spec_dict(**overrides) -> dict:
 
 def make_event(**overrides) -> Event:
     """A saved, committed event (commit, so other threads and the live server see it)."""
-    event = event_spec.replace_event(event_spec_dict(**overrides))
+    event = event_spec.replace_event(event_spec_dict(**overrides), now=datetime.now(timezone.utc))
     db.session.commit()
     return event
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Event, EventStatus, SecurityFormat
-from . import events, rules, schedule, security_list, text
+from . import events, reminders, rules, schedule, security_list, text
 from .errors import DomainError
 
 _TEXT_KEYS = (
@@ -60,8 +60,9 @@ def _checked(where: str, check, *args):
         raise _bad(f"{where}{exc.detail}") from None
 
 
-def build_event(spec: dict) -> Event:
-    """A new, unsaved Event with its sessions and questions; raises DomainError if invalid."""
+def build_event(spec: dict, *, now: datetime | None = None) -> Event:
+    """A new, unsaved Event with its sessions and questions; raises DomainError if invalid.
+    ``now``: when its reminder rules were made (see domain.events.build)."""
     if not isinstance(spec, dict):
         raise _bad("the file must hold a mapping")
     for key in ("slug", "title", "sessions"):
@@ -99,9 +100,29 @@ def build_event(spec: dict) -> Event:
         status = EventStatus(spec.get("status", "published" if spec.get("published", True) else "draft"))
     except ValueError:
         raise _bad("status: must be draft, published or closed") from None
-    event = events.build(event_values, sessions, questions, status=status)
+    event = events.build(event_values, sessions, questions, status=status,
+                         reminder_rules=_reminders(spec.get("reminders", [reminders.DEFAULT_RULE])), now=now)
     _security(event, spec.get("security"))
     return event
+
+
+def _reminders(value) -> list[str]:
+    """The file's ``reminders`` list of rule texts ("1d@10:00", "2h"); absent: the default one,
+    ``[]``: none."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _bad("reminders: must be a list of rules such as 1d@10:00 or 2h")
+    for i, item in enumerate(value, 1):
+        try:
+            reminders.check_rule(_text(item))
+        except DomainError as exc:
+            raise _bad(f"reminder {i}: {_text(item)[:40]!r} is not a rule such as 1d@10:00 or 2h "
+                       f"(days before at a time, or hours before; at most {reminders.MAX_DAYS} days)"
+                       + ("" if exc.code != "reminder_not_relative" else ", not a fixed date")) from None
+    if len(value) > reminders.MAX_RULES:
+        raise _bad(f"reminders: at most {reminders.MAX_RULES}")
+    return [_text(item) for item in value]
 
 
 def _security(event: Event, security) -> None:
@@ -132,9 +153,9 @@ def _security(event: Event, security) -> None:
             raise _bad("security.send_rule: a rule such as 1d@12:00 or 2h") from None
 
 
-def replace_event(spec: dict) -> Event:
+def replace_event(spec: dict, *, now: datetime | None = None) -> Event:
     """Adds the event, first deleting an existing one with the same slug."""
-    event = build_event(spec)
+    event = build_event(spec, now=now)
     old = db.session.scalar(select(Event).where(Event.slug == event.slug))
     if old is not None:
         db.session.delete(old)

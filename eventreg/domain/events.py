@@ -41,7 +41,7 @@ from ..extensions import db
 from ..models import (
     Event, EventRole, EventSession, EventStatus, MailKind, Question, QuestionKind, Registration, Status,
 )
-from . import audit, deadlines, outbox, schedule, staff
+from . import audit, deadlines, outbox, reminders, schedule, staff
 from .errors import DomainError
 from .registration import promote_waiting
 from .rules import TimeRule
@@ -383,8 +383,12 @@ def new_slug(title_hint: str = "event") -> str:
 
 
 def build(event_values: dict, sessions: list[dict], questions: list[dict], *,
-          status: EventStatus = EventStatus.draft) -> Event:
-    """A new, unsaved Event from values that ``clean_*`` returned; windows resolved."""
+          status: EventStatus = EventStatus.draft, reminder_rules=(reminders.DEFAULT_RULE,),
+          now: datetime | None = None) -> Event:
+    """A new, unsaved Event from values that ``clean_*`` returned; windows resolved. It gets
+    the reminder rules given (by default one: the day before at 10:00, domain.reminders),
+    created at ``now`` (None, from a caller that has no time to give: the rules' creation time is
+    then unknown and stored as 1970-01-01, ``UNKNOWN_TIME``)."""
     values = dict(event_values)
     slug = values.pop("slug", None) or new_slug()
     event = Event(slug=slug, status=status, pass_key=secrets.token_urlsafe(32), **values)
@@ -394,7 +398,11 @@ def build(event_values: dict, sessions: list[dict], questions: list[dict], *,
         event.questions.append(Question(position=position, hidden=False, **q))
     for session in event.sessions:
         deadlines.resolve_window(event, session)
+    event.reminders.extend(reminders.new_rules(reminder_rules, now or UNKNOWN_TIME))
     return event
+
+
+UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _plain(value):
@@ -423,7 +431,8 @@ def create_event(values: Mapping[str, Any], *, actor, now: datetime, sessions: l
     values; ``actor`` becomes its owner. Flushes."""
     cleaned = clean_event(values)
     tz_name = cleaned["timezone"]
-    event = build(cleaned, [clean_session(s, tz_name) for s in sessions], [clean_question(q) for q in questions])
+    event = build(cleaned, [clean_session(s, tz_name) for s in sessions], [clean_question(q) for q in questions],
+                  now=now)
     return _save_new(event, "event_created", audit.changes({}, _snapshot(event, ("title", "slug"))),
                      actor=actor, now=now)
 
@@ -713,6 +722,7 @@ def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | N
                                        choices=list(q.choices or []), required=q.required, hidden=q.hidden))
     for session in copy.sessions:
         deadlines.resolve_window(copy, session)
+    copy.reminders.extend(reminders.new_rules([r.rule for r in event.reminders], now))
     return _save_new(copy, "event_cloned", {"cloned_from": [None, event.id], "days_shifted": [None, days]},
                      actor=actor, now=now)
 

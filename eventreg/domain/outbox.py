@@ -42,6 +42,7 @@ ATTACHMENTS = {
     MailKind.cancelled: (ICS_CANCEL,),
     MailKind.waitlisted: (),
     MailKind.deadline_summary: (),
+    MailKind.reminder: (PASS_PDF,),
 }
 # Attachments that show a seat: sent only while the registration is confirmed.
 _NEEDS_SEAT = ("pass_pdf", "ics:REQUEST")
@@ -102,14 +103,25 @@ def enqueue(registration_id: int | None, kind: MailKind, now: datetime, *, to_ad
         attachments = [_check_attachment(item) for item in attachments]
     if registration_id is None and any(item["kind"] not in ("file", "security_list") for item in attachments):
         raise ValueError("a pass or calendar attachment needs a registration")
-    values = {
+    values = _row(registration_id, kind, now, to_address=to_address, to_name=to_name, language=language,
+                  context=context, attachments=attachments, idempotency_key=idempotency_key,
+                  not_before=not_before)
+    if idempotency_key is None:  # the hot path (every registration): a plain insert
+        db.session.execute(_INSERT, values)
+        return True
+    return db.session.scalar(_insert_once(db.session.get_bind().dialect.name), values) is not None
+
+
+def _row(registration_id, kind: MailKind, now: datetime, *, to_address=None, to_name="", language=None,
+         context=None, attachments=(), idempotency_key=None, not_before=None) -> dict:
+    return {
         "registration_id": registration_id,
         "kind": kind,
         "to_address": to_address,
         "to_name": to_name or "",
         "language": language,
         "context": context or {},
-        "attachments": attachments,
+        "attachments": list(attachments),
         "idempotency_key": idempotency_key,
         "message_id": f"{uuid.uuid4().hex}.{kind.value}",  # fixed now, so every retry carries it
         "status": OutboxStatus.pending,
@@ -117,10 +129,27 @@ def enqueue(registration_id: int | None, kind: MailKind, now: datetime, *, to_ad
         "created_at": now,
         "next_attempt_at": max(now, not_before) if not_before else now,
     }
-    if idempotency_key is None:  # the hot path (every registration): a plain insert
-        db.session.execute(_INSERT, values)
-        return True
-    return db.session.scalar(_insert_once(db.session.get_bind().dialect.name), values) is not None
+
+
+def attendee_row(registration_id: int, kind: MailKind, now: datetime, *, idempotency_key: str,
+                 language: str | None = None, context: dict | None = None) -> dict:
+    """The values of one keyed attendee message with the kind's attachments, for ``insert_once``."""
+    kind = MailKind(kind)
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    return _row(registration_id, kind, now, language=language, context=context,
+                attachments=ATTACHMENTS[kind], idempotency_key=idempotency_key)
+
+
+def insert_once(rows: list[dict]) -> int:
+    """Queues many keyed messages in one statement (``INSERT … ON CONFLICT (idempotency_key) DO
+    NOTHING``); returns how many were new. Rows whose key is queued already are skipped."""
+    if not rows:
+        return 0
+    if any(not row.get("idempotency_key") for row in rows):
+        raise ValueError("insert_once needs an idempotency key on every row")
+    result = db.session.execute(_insert_once(db.session.get_bind().dialect.name), rows)
+    return len(result.all())
 
 
 def deliverable_attachments(attachments: list, registration_status: str | None) -> list:

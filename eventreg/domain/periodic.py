@@ -11,7 +11,8 @@ back and the task stays due.
 Outcomes: ``done`` (did its work), ``skipped`` (nothing to do, e.g. no contact address),
 ``missed`` (found too late to be useful: a summary more than MISSED_AFTER after it was due is
 noise; a building-security list is useful until its session ends, so it goes late rather than
-never, e.g. when the contact was entered after the send time).
+never, e.g. when the contact was entered after the send time; a reminder is missed more than
+MISSED_AFTER late or once its session is over, and skipped when nobody confirmed has an email).
 
 The tick also looks for building-security lists that changed since they were sent
 (``changed_security_lists``, domain.security_list): no task marks those, the state does.
@@ -27,7 +28,7 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
-from . import outbox, security_list
+from . import outbox, reminders, security_list
 
 MISSED_AFTER = timedelta(hours=48)
 
@@ -72,7 +73,7 @@ def do_task(task_id: int, now: datetime) -> str | None:
     if not _mark_done(task_id, now, outcome):
         return None
     if outcome == DONE:
-        effect(event, session, now)
+        effect(event, session, now, task)
     db.session.flush()
     return outcome
 
@@ -89,7 +90,7 @@ def _has_contact(event: Event, _session) -> bool:
     return bool((event.contact_email or "").strip())
 
 
-def _send_deadline_summary(event: Event, session: EventSession, now: datetime) -> None:
+def _send_deadline_summary(event: Event, session: EventSession, now: datetime, _task=None) -> None:
     """Emails the event's contact the session's numbers when its registration has closed
     (once per session: the outbox's idempotency key)."""
     counts = dict(db.session.execute(
@@ -105,11 +106,26 @@ def _has_security_contact(event: Event, _session) -> bool:
     return bool((event.security_email or "").strip())
 
 
-def _send_security_list(event: Event, session: EventSession, now: datetime) -> None:
+def _send_security_list(event: Event, session: EventSession, now: datetime, _task=None) -> None:
     """The whole list, frozen now. A "send now" that took the same seq a moment ago makes this
     one fail: the transaction rolls back and the task stays due for the next tick."""
     if security_list.send_full(session, trigger=security_list.SCHEDULE, now=now) is None:
         raise RuntimeError(f"session #{session.id}: another list was sent at the same moment")
+
+
+def _reminder_too_late(task: ScheduledTask, session: EventSession | None, now: datetime) -> bool:
+    # More than MISSED_AFTER late ("remember tomorrow" two days later is noise), or the
+    # session is over.
+    return _late(task, session, now) or _session_over(task, session, now)
+
+
+def _has_recipients(_event: Event, session: EventSession | None) -> bool:
+    return session is not None and bool(reminders.recipients(session.id))
+
+
+def _send_reminder(_event: Event, session: EventSession, now: datetime, task: ScheduledTask) -> None:
+    """One outbox row per confirmed person, keyed by task and registration (domain.reminders)."""
+    reminders.queue(task, session, now)
 
 
 def changed_security_lists(now: datetime) -> list[int]:
@@ -118,11 +134,13 @@ def changed_security_lists(now: datetime) -> list[int]:
     return security_list.changed_sessions(now)
 
 
-# kind -> (whether there is anything to do, the effect, whether it is too late). The effect runs
-# only for the worker whose conditional UPDATE marked the task done, in the same transaction.
+# kind -> (whether there is anything to do, the effect, whether it is too late). The effect,
+# effect(event, session, now, task), runs only for the worker whose conditional UPDATE marked
+# the task done, in the same transaction.
 _KINDS = {
     TaskKind.deadline_summary: (_has_contact, _send_deadline_summary, _late),
     TaskKind.security_list: (_has_security_contact, _send_security_list, _session_over),
+    TaskKind.reminder: (_has_recipients, _send_reminder, _reminder_too_late),
 }
 
 

@@ -17,6 +17,13 @@ JST = timezone(timedelta(hours=9))
 SECOND = timedelta(seconds=1)
 
 
+@pytest.fixture
+def make_event(make_event):
+    """Events without reminder rules: these tests are about the deadline summary (reminders are
+    tests/domain/test_reminders.py and tests/races/test_reminders_once.py)."""
+    return lambda **overrides: make_event(**{"reminders": [], **overrides})
+
+
 def task_of(session_id: int) -> ScheduledTask:
     return db.session.scalar(select(ScheduledTask).where(
         ScheduledTask.session_id == session_id, ScheduledTask.kind == TaskKind.deadline_summary))
@@ -196,7 +203,8 @@ def test_the_tick_command(app, make_event):
     example = Path(__file__).resolve().parents[2] / "docs" / "example-event.yaml"  # held in 2019
     assert runner.invoke(args=["import-event", str(example)]).exit_code == 0
     result = runner.invoke(args=["tick"])
-    # Held in 2019: its deadline summary and its building-security list are both long missed.
-    assert (result.exit_code, result.output.strip()) == (0, "missed: 2")
+    # Held in 2019: its deadline summary, its building-security list and its reminder are all
+    # long missed.
+    assert (result.exit_code, result.output.strip()) == (0, "missed: 3")
     assert runner.invoke(args=["tick"]).output.strip() == "nothing due"
     assert summaries() == []

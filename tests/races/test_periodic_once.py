@@ -25,6 +25,13 @@ EVENTS = 5
 
 
 @pytest.fixture
+def make_event(make_event):
+    """Events without reminder rules: these tests are about the deadline summary (reminders are
+    tests/domain/test_reminders.py and tests/races/test_reminders_once.py)."""
+    return lambda **overrides: make_event(**{"reminders": [], **overrides})
+
+
+@pytest.fixture
 def due(make_event):
     """EVENTS events whose deadline passed a minute ago; returns (task ids, now)."""
     for _ in range(EVENTS):

@@ -40,6 +40,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
+def make_event(make_event):
+    """Events without reminder rules: these tests are about the building-security list (reminders are
+    tests/domain/test_reminders.py and tests/races/test_reminders_once.py)."""
+    return lambda **overrides: make_event(**{"reminders": [], **overrides})
+
+
+@pytest.fixture
 def dev_clock(app):
     """The development clock, put back to real time after the test."""
     def at(moment):
