@@ -83,6 +83,16 @@ MESSAGES = {
     # The building-security list (admin/security_list.html)
     "no_security_contact": _l("Enter the venue's security contact (email) first."),
     "invalid_security_columns": _l("Choose at least one column."),
+    # Reminders (admin/reminders.html, domain.reminders)
+    "reminder_days": _l("Enter the number of days before the session as a whole number from 0 to 60."),
+    "reminder_time": _l("Enter the time of day as HH:MM, for example 10:00."),
+    "reminder_hours": _l("Enter the number of hours before the start as a whole number from 1 to 72."),
+    "reminder_kind": _l("Choose \"days before, at a time of day\" or \"hours before the start\"."),
+    "reminder_not_relative": _l("A reminder is set relative to each session (days or hours before), not as a fixed date."),
+    "reminder_too_early": _l("A reminder can be at most 60 days or 72 hours before the session."),
+    "reminder_exists": _l("This event has this reminder already."),
+    "too_many_reminders": _l("An event can have at most 5 reminders."),
+    "reminder_not_found": _l("This reminder was removed already."),
 }
 
 

@@ -101,6 +101,7 @@ FILLERS = {
     "member_id": lambda w, users: users["viewer"].id,
     "send_id": lambda w, users: w.send_id,
     "file_id": lambda w, users: w.file_id,
+    "rule_id": lambda w, users: w.event.reminders[0].id,  # the event's default reminder
 }
 
 
