@@ -17,6 +17,7 @@ is marked missed and sends nothing.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,22 +53,25 @@ def check_rule(value: str) -> str:
     return rule.text()
 
 
+def _whole(text: str) -> bool:
+    # ASCII digits only (after NFKC, full-width １２ is 12), at most 3: int() never fails here.
+    return text.isascii() and text.isdecimal() and len(text) <= 3
+
+
 def rule_from_parts(kind: str, *, days: str = "", at: str = "", hours: str = "") -> str:
     """The rule text from the back office's form: "N days before at HH:MM" (kind "days") or
     "N hours before" (kind "hours"), each part as typed. DomainError with the code of the
     first wrong part: ``reminder_days``, ``reminder_time``, ``reminder_hours``, ``reminder_kind``."""
+    days, at, hours = (unicodedata.normalize("NFKC", part or "").strip() for part in (days, at, hours))
     if kind == "days":
-        days = (days or "").strip()
-        if not days.isdigit() or not 0 <= int(days) <= MAX_DAYS:
+        if not _whole(days) or not 0 <= int(days) <= MAX_DAYS:
             raise DomainError("reminder_days", days[:10])
-        at = (at or "").strip()
         parts = at.split(":")
-        if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (0 <= int(parts[0]) <= 23 and 0 <= int(parts[1]) <= 59):
+        if len(parts) != 2 or not all(_whole(p) for p in parts) or not (0 <= int(parts[0]) <= 23 and 0 <= int(parts[1]) <= 59):
             raise DomainError("reminder_time", at[:10])
         return check_rule(f"{int(days)}d@{int(parts[0]):02d}:{int(parts[1]):02d}")
     if kind == "hours":
-        hours = (hours or "").strip()
-        if not hours.isdigit() or not 1 <= int(hours) <= MAX_HOURS:
+        if not _whole(hours) or not 1 <= int(hours) <= MAX_HOURS:
             raise DomainError("reminder_hours", hours[:10])
         return check_rule(f"{int(hours)}h")
     raise DomainError("reminder_kind", (kind or "")[:10])
