@@ -80,7 +80,7 @@ def test_the_import_refuses_a_bad_reminder(ctx, bad):
     ({"kind": "days", "days": "1", "at": "10時"}, "reminder_time"),
     ({"kind": "hours", "hours": "0"}, "reminder_hours"),
     ({"kind": "hours", "hours": "1.5"}, "reminder_hours"),
-    ({"kind": "hours", "hours": "²"}, "reminder_hours"),  # a digit to str.isdigit, not to int()
+    ({"kind": "hours", "hours": "٣"}, "reminder_hours"),  # a decimal digit, but not one we read
     ({"kind": "hours", "hours": "1e3"}, "reminder_hours"),
     ({"kind": "weeks"}, "reminder_kind"),
 ])
