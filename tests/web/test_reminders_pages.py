@@ -136,3 +136,34 @@ def test_the_reminder_arrives_with_venue_access_notes_cancel_link_and_pass(app, 
     login(factories.make_staff("viewer", [seminar]))
     body = client.get(page(seminar)).get_data(as_text=True)
     assert "送信済み" in body and "2名" in body
+
+
+@pytest.fixture
+def dev_clock(app):
+    from eventreg import clock
+
+    def at(moment):
+        clock.set_setting(moment.isoformat())
+        return moment
+
+    yield at
+    clock.set_setting("")
+
+
+def test_a_reminder_more_than_48_hours_late_shows_missed_and_sends_nothing(app, client, login, make_event, dev_clock,
+                                                                           smtp_server):
+    """The worker was down for two days: with the development clock past due + 48 h, the tick
+    (at the clock's time, as the worker runs it) marks the reminder missed, and the page says so."""
+    event = make_event(reminders=["3d@10:00"])
+    factories.register_person(event, email="late@example.org")
+    [task] = reminder_tasks(event.id)
+    dev_clock(task.due_at + timedelta(hours=48, minutes=1))
+    db.session.commit()
+    assert tick(app) == {"missed": 1}
+    while deliver_due(app, worker_id="test"):
+        pass
+    assert [m["Subject"] for m in smtp_server.to("late@example.org") if "開催のご案内" in m["Subject"]] == []
+    db.session.commit()
+    login(factories.make_staff("viewer", [event]))
+    body = client.get(page(event)).get_data(as_text=True)
+    assert "未送信(見送り)" in body and "48時間以上遅れたか" in body
