@@ -120,7 +120,7 @@ def _reminder_too_late(task: ScheduledTask, session: EventSession | None, now: d
 
 
 def _has_recipients(_event: Event, session: EventSession | None) -> bool:
-    return session is not None and bool(reminders.recipients(session.id))
+    return session is not None and reminders.has_recipients(session.id)
 
 
 def _send_reminder(_event: Event, session: EventSession, now: datetime, task: ScheduledTask) -> None:

@@ -119,15 +119,23 @@ def remove(event: Event, rule_id: int, *, actor, now: datetime) -> str:
     return text
 
 
+def _reminded(session_id: int) -> tuple:
+    # Who a reminder of the session goes to: confirmed, with an email address. Not waiting,
+    # cancelled or held (a seat kept until the email is confirmed).
+    return (Registration.session_id == session_id, Registration.status == Status.confirmed,
+            Registration.email.is_not(None), Registration.email != "")
+
+
 def recipients(session_id: int) -> list[tuple[int, str]]:
-    """(registration id, language) of everyone a reminder of the session goes to: confirmed,
-    with an email address. Not waiting, cancelled or held (an unconfirmed email)."""
+    """(registration id, language) of everyone a reminder of the session goes to."""
     return list(db.session.execute(
-        select(Registration.id, Registration.language)
-        .where(Registration.session_id == session_id, Registration.status == Status.confirmed,
-               Registration.email.is_not(None), Registration.email != "")
-        .order_by(Registration.id)
+        select(Registration.id, Registration.language).where(*_reminded(session_id)).order_by(Registration.id)
     ).all())
+
+
+def has_recipients(session_id: int) -> bool:
+    """Whether a reminder of the session would go to anyone (``recipients`` is not empty)."""
+    return db.session.scalar(select(Registration.id).where(*_reminded(session_id)).limit(1)) is not None
 
 
 def key(task_id: int, registration_id: int) -> str:
@@ -162,18 +170,16 @@ class TaskState:
 
 
 def _counts(task_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """task id -> (rows queued, rows sent) from the outbox keys."""
-    if not task_ids:
-        return {}
-    found: dict[int, list[int]] = {}
+    """task id -> (rows queued, rows sent), from the outbox keys (one indexed prefix query per
+    done task: a handful per event)."""
+    found = {}
     for task_id in task_ids:
-        prefix = f"reminder:{task_id}:"
-        queued, sent = db.session.execute(
+        found[task_id] = tuple(db.session.execute(
             select(func.count(), func.count().filter(OutboxMessage.status == OutboxStatus.sent))
-            .where(OutboxMessage.kind == MailKind.reminder, OutboxMessage.idempotency_key.startswith(prefix))
-        ).one()
-        found[task_id] = [queued, sent]
-    return {task_id: tuple(value) for task_id, value in found.items()}
+            .where(OutboxMessage.kind == MailKind.reminder,
+                   OutboxMessage.idempotency_key.startswith(f"reminder:{task_id}:"))
+        ).one())
+    return found
 
 
 def overview(event: Event) -> list[tuple[ReminderRule, TimeRule, list[TaskState]]]:
