@@ -202,3 +202,18 @@ def test_the_overview_says_pending_sent_missed_and_skipped(make_event):
               reminders.overview(event) for st in sts}
     assert states == {("1d@10:00", first.id): ("sent", 1), ("1d@10:00", second.id): ("missed", 0),
                       ("2h", first.id): ("pending", 0), ("2h", second.id): ("skipped", 0)}
+
+
+def test_a_copy_keeps_the_rules_and_an_added_session_gets_its_reminders(make_event):
+    event = make_event(sessions=SESSIONS[:1], reminders=["2d@17:00", "2h"])
+    copy = events.clone_event(event, "2030-04-10", actor=None, now=NOW)
+    db.session.commit()
+    assert [r.rule for r in copy.reminders] == ["2d@17:00", "2h"]
+    assert sorted(t.due_at for t in reminder_tasks(copy.sessions[0].id)) == [
+        datetime(2030, 4, 8, 17, 0, tzinfo=JST), datetime(2030, 4, 10, 12, 0, tzinfo=JST)]
+
+    added = events.add_session(event, {"title": "第2回", "date": "2030-03-20", "doors": "18:30", "start": "19:00",
+                                       "end": "20:30", "capacity": 5}, actor=None, now=NOW)
+    db.session.commit()
+    assert sorted(t.due_at for t in reminder_tasks(added.id)) == [
+        datetime(2030, 3, 18, 17, 0, tzinfo=JST), datetime(2030, 3, 20, 17, 0, tzinfo=JST)]
