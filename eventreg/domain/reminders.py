@@ -192,7 +192,10 @@ def overview(event: Event) -> list[tuple[ReminderRule, TimeRule, list[TaskState]
     counts = _counts([task.id for task in tasks.values() if task.done_at is not None])
     result = []
     for reminder in event.reminders:
-        rule = parse(reminder.rule)
+        try:
+            rule = parse(reminder.rule)
+        except DomainError:  # only checked rules are stored; one that is not is shown nowhere
+            continue
         states = []
         for session in event.sessions:
             task = tasks.get((session.id, reminder.id))
