@@ -304,7 +304,7 @@ def deliveries(message_id: int, *, limit: int, offset: int = 0) -> list[tuple[Ou
         .outerjoin(Registration, Registration.id == OutboxMessage.registration_id)
         .where(OutboxMessage.attendee_message_id == message_id)
         .order_by(OutboxMessage.registration_id, OutboxMessage.id).limit(limit).offset(offset)
-    ).tuples())
+    ).all())
 
 
 def subjects(message_ids) -> dict[int, str]:
@@ -312,4 +312,4 @@ def subjects(message_ids) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(
-        select(AttendeeMessage.id, AttendeeMessage.subject).where(AttendeeMessage.id.in_(ids))).tuples())
+        select(AttendeeMessage.id, AttendeeMessage.subject).where(AttendeeMessage.id.in_(ids))).all())
