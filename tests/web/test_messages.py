@@ -46,7 +46,8 @@ def test_compose_preview_and_send(world, client, login):
     msg = only_message()
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     first = sorted(people, key=lambda r: r.id)[0]
-    assert "{{ 7*7 }}" in html and "49" not in html.replace("7*7", "")
+    preview = html.split('<pre class="mail-preview">', 1)[1].split("</pre>", 1)[0]
+    assert "{{ 7*7 }}" in preview and "49" not in preview  # sent as written, never evaluated
     assert "3名に送信" in html
     assert f"{first.full_name} 様" in html and "/r/" in html
     token = csrf_token(client, f"/admin/events/{event.id}/messages/{msg.id}")
