@@ -143,6 +143,11 @@ def sample_recipient(event: Event, flt: roster.ListFilter, *, now: datetime,
     return db.session.scalars(query.limit(1)).first()
 
 
+def first_recipients(event: Event, flt: roster.ListFilter, *, now: datetime, limit: int = 20) -> list[Registration]:
+    """The first recipients in the list's order (the preview's choice of whom to show)."""
+    return list(db.session.scalars(_recipients(event, flt, now).limit(limit)))
+
+
 def filter_of(message: AttendeeMessage) -> roster.ListFilter:
     return roster.ListFilter.from_args(message.filter or {})
 

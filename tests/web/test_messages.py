@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from eventreg.domain import messages
 from eventreg.extensions import db
-from eventreg.models import AttendeeMessage, MessageStatus, OutboxMessage
+from eventreg.models import AttendeeMessage, MessageStatus, OutboxMessage, Registration
 
 from .. import factories
 from .conftest import csrf_token
@@ -132,3 +132,16 @@ def test_another_events_message_is_a_404(world, client, login):
     db.session.commit()
     login(editor)
     assert client.get(f"/admin/events/{event.id}/messages/{msg.id}").status_code == 404
+
+
+def test_the_preview_shows_a_chosen_recipient(world, client, login):
+    event, people, editor, _viewer = world
+    login(editor)
+    response = compose(client, event, subject="件名", body="{name} 様")
+    url = response.headers["Location"]
+    last = max(people, key=lambda r: r.id)
+    db.session.execute(Registration.__table__.update().where(Registration.id == last.id).values(given_name="次郎"))
+    db.session.commit()
+    html = client.get(f"{url}?to={last.id}").get_data(as_text=True)
+    assert "山田 次郎 様" in html.split('<pre class="mail-preview">', 1)[1]
+    assert client.get(f"{url}?to=abc").status_code == 200

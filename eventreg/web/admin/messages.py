@@ -130,7 +130,7 @@ def _preview(event: Event, msg: AttendeeMessage, flt: ListFilter, now) -> dict |
     ctx = passes.pass_context(who, registration_links(who))
     lang = event.language if event.language in ("ja", "en") else "ja"
     ctx.update(message_text.filled(msg.subject, msg.body, ctx, lang), kind="message", lang=lang)
-    return {"who": who, "subject": ctx["message_subject"],
+    return {"who": who, "subject": ctx["message_subject"], "choices": messages.first_recipients(event, flt, now=now),
             "text": render_template(f"mail/{lang}/message.txt", ctx=ctx, **ctx)}
 
 
