@@ -42,6 +42,7 @@ from .sqlite import writing
 from .domain import exports, jobs, outbox, passes, periodic, roster, security_list
 from .extensions import db
 from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, StoredFile
+from .web import message_text
 from .web.links import registration_links
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,8 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
             reply_to=(event["contact_name"] or event["organizer"], event["contact_email"]),
             attachments=outbox.deliverable_attachments(row.attachments, ctx["status"]),
         )
+        if row.kind == MailKind.message:  # an organizer's message, filled in for this person
+            ctx.update(message_text.for_row(row.attendee_message_id, ctx, plan["lang"]))
     else:
         values = {key: _datetime(key, value) for key, value in (row.context or {}).items()}
         values.setdefault("recipient_name", row.to_name)

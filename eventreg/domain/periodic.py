@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
-from . import outbox, reminders, security_list
+from . import messages, outbox, reminders, security_list
 
 MISSED_AFTER = timedelta(hours=48)
 
@@ -159,4 +159,6 @@ class Sweep:
 
 
 # Each part that has such work lists its sweep here; the worker's tick runs them in order.
-SWEEPS: list[Sweep] = []
+SWEEPS: list[Sweep] = [
+    Sweep("message_queued", messages.due_messages, messages.queue_due),  # scheduled messages due
+]

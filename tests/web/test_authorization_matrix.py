@@ -26,8 +26,9 @@ from datetime import datetime, timezone
 import pytest
 from werkzeug.routing import AnyConverter
 
-from eventreg.domain import invitations, jobs, staff
+from eventreg.domain import invitations, jobs, messages, staff
 from eventreg.domain.permissions import GRANTS, Capability
+from eventreg.domain.roster import ListFilter
 from eventreg.extensions import db
 from eventreg.models import EventRole, Role, SecurityListSend, StoredFile
 
@@ -85,6 +86,7 @@ class World:
     send_id: int
     file_id: int
     tokens: dict = field(default_factory=dict)
+    message_id: int = 0
 
 
 # Argument name -> a real id (or value) in the world. A route with an argument not named here
@@ -102,6 +104,7 @@ FILLERS = {
     "send_id": lambda w, users: w.send_id,
     "file_id": lambda w, users: w.file_id,
     "rule_id": lambda w, users: w.event.reminders[0].id,  # the event's default reminder
+    "message_id": lambda w, users: w.message_id,
 }
 
 
@@ -138,7 +141,10 @@ def make_world(users: dict) -> World:
     revoked = staff.event_api_tokens(event.id)[0]  # the newest
     staff.revoke_api_token(revoked, actor=users["owner"], now=now)
     db.session.commit()
-    return World(event, other, registration, job_id, invitation.id, revoked.id, send.id, stored.id, tokens)
+    message = messages.save_draft(event, subject="{name}様", body="本文", flt=ListFilter(), actor=None, now=now)
+    db.session.commit()
+    return World(event, other, registration, job_id, invitation.id, revoked.id, send.id, stored.id, tokens,
+                 message_id=message.id)
 
 
 def staff_rules(app) -> list:

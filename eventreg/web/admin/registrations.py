@@ -26,6 +26,7 @@ from wtforms.validators import InputRequired
 from ... import clock
 from ...adapters import fonts
 from ...domain import capacity, fields, staff_actions
+from ...domain import messages as attendee_messages
 from ...domain.errors import DomainError
 from ...domain.permissions import Capability
 from ...domain.registration import Applicant
@@ -127,7 +128,8 @@ def registration(event: Event, reg: Registration):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.registration_id == reg.id)
                                  .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
     sessions = capacity.availability(event.id, clock.utcnow())
-    return render_template("admin/registration.html", event=event, r=reg, mails=mails, scans=scans,
+    subjects = attendee_messages.subjects(m.attendee_message_id for m in mails)  # an organizer's message
+    return render_template("admin/registration.html", event=event, r=reg, mails=mails, scans=scans, subjects=subjects,
                            entries=entries, sessions=sessions, labels=_labels(event), words=WORDS, sectors=SECTOR_WORDS,
                            current=next((s for s in sessions if s.id == reg.session_id), None))
 
@@ -279,6 +281,7 @@ WORDS = {
     "mails": {
         "confirmation": _l("Confirmation"), "waitlisted": _l("Waiting list"), "promoted": _l("Seat offered from the waiting list"),
         "cancelled": _l("Cancellation"), "pass_resent": _l("Pass sent again"), "session_changed": _l("Session changed"),
+        "message": _l("Message from the organizer"),
     },
     "mail_status": {"pending": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Failed")},
     "status": {"confirmed": _l("Seat confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled")},

@@ -1,0 +1,82 @@
+"""How long queuing an organizer's message to 2,000 recipients takes (target: under 2 s).
+
+    .venv/bin/python bench/messages.py [--recipients 2000] [--db sqlite|postgresql] [--repeat 5]
+
+Creates an event with --recipients confirmed people (one Core INSERT) in a fresh database built
+by the migrations, then, --repeat times, saves a draft to "confirmed, not yet arrived" and times
+``domain.messages.queue`` + commit: the conditional UPDATE, the recipient query, the batched
+INSERT … ON CONFLICT DO NOTHING of one outbox row each, and the recipient count. Prints the median
+and the maximum. ``--db postgresql`` creates (and drops) a temporary database on
+postgresql+psycopg://postgres@127.0.0.1:5432 (or give a server URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def database(arg: str):
+    if arg == "sqlite":
+        folder = tempfile.mkdtemp(prefix="eventreg-messages-")
+        return f"sqlite:///{folder}/messages.db", lambda: None
+    from tests.pg import PG_ADMIN_URL, fresh_database
+
+    return fresh_database(PG_ADMIN_URL if arg == "postgresql" else arg, prefix="eventreg_bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=2000)
+    parser.add_argument("--db", default="sqlite")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+
+    from eventreg import create_app
+    from eventreg.domain import messages
+    from eventreg.domain.roster import ListFilter
+    from eventreg.extensions import db
+    from eventreg.sqlite import writing
+    from tests.factories import bulk_confirmed, event_spec_dict
+    from eventreg.domain import event_spec
+
+    url, drop = database(args.db)
+    try:
+        app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
+        with app.app_context():
+            upgrade()
+            event = event_spec.replace_event(event_spec_dict(slug="bench-messages", capacity=args.recipients + 10))
+            db.session.commit()
+            bulk_confirmed(event.sessions[0], args.recipients)
+            times = []
+            for _ in range(args.repeat):
+                now = datetime.now(timezone.utc)
+                message = messages.save_draft(event, subject="【ご案内】{name}様", body="{name} 様\n{pass_link}",
+                                              flt=ListFilter(status="not_arrived"), actor=None, now=now)
+                message_id = message.id
+                db.session.commit()
+                started = time.perf_counter()
+                with writing():
+                    made = messages.queue(message_id, now)
+                    db.session.commit()
+                times.append(time.perf_counter() - started)
+                assert made == args.recipients, made
+            print(f"{db.engine.dialect.name}: queue a message to {args.recipients} recipients, {args.repeat} runs: "
+                  f"median {statistics.median(times):.3f} s, max {max(times):.3f} s")
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()
