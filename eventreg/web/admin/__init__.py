@@ -18,3 +18,4 @@ from . import events  # noqa: E402,F401
 from . import team  # noqa: E402,F401
 from . import exports  # noqa: E402,F401
 from . import security_list  # noqa: E402,F401
+from . import stats  # noqa: E402,F401
