@@ -47,10 +47,7 @@ def epoch(column) -> ColumnElement:
 
 
 def _bucket(column, seconds: int) -> ColumnElement:
-    value = epoch(column)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(value / float(seconds)), Integer)
-    return value / seconds  # integer division; epochs are positive
+    return epoch(column) // seconds  # integer division on both databases; epochs are positive
 
 
 def _at(bucket: int, seconds: int) -> datetime:

@@ -62,6 +62,7 @@ def test_event_numbers(ctx):
     assert company["checked_in"] == 10
     assert sum(b["count"] for b in result.arrivals[s.id]) == 11
     assert result.arrivals[s.id][-1]["total"] == 11
+    assert [b["count"] for b in result.arrivals[s.id]] == [3, 5, 2, 1]  # 5-minute bins from 13:30 (+ the walk-in)
     assert {c["lead"]: c["count"] for c in result.cancellations}["day_before"] == 3
     assert result.scans == {"ok": 1}
 
