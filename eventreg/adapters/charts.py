@@ -36,8 +36,8 @@ def fit(text: str, width: float, size: float = FONT_SIZE) -> str:
 def _nice_max(value: float) -> int:
     if value <= 5:
         return 5
-    for step in (1, 2, 2.5, 5):
-        for power in range(0, 7):
+    for power in range(0, 7):
+        for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8):
             top = step * 10 ** power
             if top >= value:
                 return int(top) if top == int(top) else int(top) + 1
@@ -56,8 +56,10 @@ def _open(width: int, height: int, title: str, desc: str, uid: str) -> list[str]
             f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>']
 
 
-def _text(x, y, value, anchor="start", size=FONT_SIZE, fill=INK, weight="") -> str:
+def _text(x, y, value, anchor="start", size=FONT_SIZE, fill=INK, weight="", halo=False) -> str:
     w = f' font-weight="{weight}"' if weight else ""
+    if halo:  # readable over lines and bars
+        w += ' stroke="#fff" stroke-width="3" paint-order="stroke" stroke-linejoin="round"'
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}"{w}>'
             f'{escape(str(value))}</text>')
 
@@ -127,14 +129,14 @@ def line_chart(*, uid: str, title: str, desc: str, x_labels: Sequence[str], seri
         y = y_of(value)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{MUTED}" '
                      f'stroke-width="2" stroke-dasharray="6 4"/>')
-        parts.append(_text(left + 4, y - 5, fit(f"{label} {value:g}", plot_w / 2), "start", 11, MUTED))
+        parts.append(_text(width - right - 2, y - 5, fit(f"{label} {value:g}", plot_w / 2), "end", 11, MUTED, halo=True))
     for index, (position, label) in enumerate(markers):
         x = left + position * plot_w / n
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{plot_top - 4}" y2="{plot_bottom}" stroke="{INK}" '
                      f'stroke-width="1.5" stroke-dasharray="3 3"/>')
         anchor = "end" if x > left + plot_w * 0.6 else "start"
         parts.append(_text(x + (-4 if anchor == "end" else 4), plot_top + 10 + index * 14,
-                           fit(label, plot_w * 0.45, 11), anchor, 11, INK, "700"))
+                           fit(label, plot_w * 0.45, 11), anchor, 11, INK, "700", halo=True))
     for i, (label, values) in enumerate(series):
         points = []
         for j, v in enumerate(values):

@@ -17,7 +17,7 @@ from datetime import datetime
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request, send_file
+from flask import abort, g, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -50,7 +50,7 @@ def _local(moment: datetime | None, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> s
 
 
 def _session_title(s) -> str:
-    return s.title or _("Session")
+    return s.title or s.starts_at.astimezone(ZoneInfo(g.event.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def event_tables(event: Event, st: stats.EventStats) -> dict[str, dict]:
