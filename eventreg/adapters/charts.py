@@ -33,6 +33,21 @@ def fit(text: str, width: float, size: float = FONT_SIZE) -> str:
     return text + "…"
 
 
+def wrap(text: str, width: float, lines: int = 2, size: float = FONT_SIZE) -> list[str]:
+    """``text`` over at most ``lines`` lines of ``width``; the last one shortened with "…"."""
+    out, current = [], ""
+    for ch in text:
+        if text_width(current + ch, size) > width and current:
+            out.append(current)
+            current = ch.lstrip()
+        else:
+            current += ch
+    out.append(current)
+    if len(out) > lines:
+        out = out[:lines - 1] + [fit("".join(out[lines - 1:]), width, size)]
+    return out
+
+
 def _nice_max(value: float) -> int:
     if value <= 5:
         return 5
@@ -169,21 +184,24 @@ def bar_chart(*, uid: str, title: str, desc: str, categories: Sequence[str],
               for i in range(len(categories))]
     top = _nice_max(max(totals + list(marks or []) + [1]))
     bar_h = 18 if stacked else 12
-    group_h = 18 + (bar_h if stacked else bar_h * len(series) + 2 * (len(series) - 1)) + 12
+    bars_h = bar_h if stacked else bar_h * len(series) + 2 * (len(series) - 1)
+    labels = [wrap(name, plot_w - 10) for name in categories]
     y0 = 16 + legend_h + 4
-    height = int(y0 + group_h * max(len(categories), 1) + 8)
+    height = int(y0 + sum(16 * len(lines) + 2 + bars_h + 12 for lines in labels) + 8)
     parts = _open(width, height, title, desc, uid) + legend
     scale = plot_w / top
-    for i, name in enumerate(categories):
-        y = y0 + i * group_h
-        parts.append(_text(left, y + 13, fit(name, plot_w - 60)))
+    y = y0
+    for i, lines in enumerate(labels):
+        for k, line in enumerate(lines):
+            parts.append(_text(left, y + 13 + 16 * k, line))
         x = left
-        by = y + 18
+        bar_y = y + 16 * len(lines) + 2
+        by = bar_y
         for j, (_, values) in enumerate(series):
             v = values[i]
             w = v * scale
             if not stacked:
-                x, by = left, y + 18 + j * (bar_h + 2)
+                x, by = left, bar_y + j * (bar_h + 2)
             if w > 0:
                 parts.append(f'<rect x="{x:.1f}" y="{by:.1f}" width="{w:.1f}" height="{bar_h}" '
                              f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(f"{series[j][0]}: {v:g}")}</title></rect>')
@@ -193,8 +211,9 @@ def bar_chart(*, uid: str, title: str, desc: str, categories: Sequence[str],
                 parts.append(_text(left + w + 4, by + bar_h - 2, f"{v:g}", "start", 11, INK))
         if marks is not None:
             mx = left + marks[i] * scale
-            parts.append(f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{y + 14}" y2="{y + 18 + bar_h + 4}" stroke="{INK}" stroke-width="2.5"/>')
+            parts.append(f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{bar_y - 4}" y2="{bar_y + bars_h + 4}" stroke="{INK}" stroke-width="2.5"/>')
         if stacked:
-            parts.append(_text(left + totals[i] * scale + 4, y + 18 + bar_h - 4, f"{totals[i]:g}", "start", 11, INK, "700"))
+            parts.append(_text(left + totals[i] * scale + 4, bar_y + bar_h - 4, f"{totals[i]:g}", "start", 11, INK, "700"))
+        y = bar_y + bars_h + 12
     parts.append("</svg>")
     return "".join(parts)
