@@ -100,10 +100,11 @@ def _legend(items: Sequence[tuple[str, str, str]], x: float, y: float, width: fl
 def line_chart(*, uid: str, title: str, desc: str, x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
                hlines: Sequence[tuple[float, str]] = (), markers: Sequence[tuple[float, str]] = (),
                width: int = 720, height: int = 300, step: bool = True, bars: Sequence[float] | None = None,
-               bars_label: str = "") -> str:
+               bars_label: str = "", edge_labels: bool = False) -> str:
     """Cumulative series over equally spaced points (days, time bins) as step lines; ``hlines``:
     horizontal reference lines (capacity); ``markers``: vertical dashed lines at a fractional
-    point index (the deadline, doors, start); ``bars``: per-point columns behind the lines."""
+    point index (the deadline, doors, start); ``bars``: per-point columns behind the lines;
+    ``edge_labels``: x labels at the start of their point (time bins) rather than its middle (days)."""
     n = max(len(x_labels), 1)
     top_value = max([max(v, default=0) for _, v in series] + [v for v, _ in hlines] + list(bars or []) + [1])
     top = _nice_max(top_value * 1.05)
@@ -137,7 +138,7 @@ def line_chart(*, uid: str, title: str, desc: str, x_labels: Sequence[str], seri
     every = max(1, int(-(-label_w * n // plot_w)))
     for i, lbl in enumerate(x_labels):
         if i % every == 0:
-            cx = left + (i + 0.5) * plot_w / n
+            cx = left + (i + (0 if edge_labels else 0.5)) * plot_w / n  # a time bin starts at its label
             parts.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{plot_bottom}" y2="{plot_bottom + 4}" stroke="{MUTED}"/>')
             parts.append(_text(cx, plot_bottom + 17, lbl, "middle", 11, MUTED))
     for value, label in hlines:

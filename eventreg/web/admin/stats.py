@@ -146,7 +146,8 @@ def _event_charts(event: Event, st: stats.EventStats, tables: dict, width: int) 
             x_labels=labels, series=[(_("Arrived so far"), cumulative)], bars=columns,
             bars_label=_("Per %(n)s minutes", n=stats.BIN_MINUTES),
             hlines=[(s.confirmed - s.walk_ins, _("Expected"))],
-            markers=[(position(s.doors_at), _("Doors")), (position(s.starts_at), _("Start"))], width=width)
+            markers=[(position(s.doors_at), _("Doors")), (position(s.starts_at), _("Start"))], width=width,
+            edge_labels=True)
     return out
 
 
