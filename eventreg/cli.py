@@ -69,6 +69,14 @@ def demo(if_missing: bool):
                     email=f"demo{n + 1}@example.org", organization=org, sector=sector), now=now)
         events.append(event)
         click.echo(f"demo event: {current_app.config['BASE_URL']}/e/{spec['slug']}")
+    from .demo.history import create_past_events, past_specs
+
+    past_slugs = [spec["slug"] for spec, _ in past_specs(today)]
+    if not (if_missing and db.session.scalar(select(Event.id).where(Event.slug == past_slugs[-1]))):
+        events += create_past_events(today)
+    else:
+        events += db.session.scalars(select(Event).where(Event.slug.in_(past_slugs))).all()
+    click.echo(f"past demo events with history: {', '.join(past_slugs)}")
     for email, role, event_role in (("organizer@example.org", Role.organizer, EventRole.owner),
                                     ("reception@example.org", Role.staff, EventRole.reception)):
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))

@@ -327,7 +327,8 @@ def test_every_staff_route_for_every_actor(app, actors):
     print(f"walked {len(walked)} endpoints with {actors.sent} requests")
     # The walk reached the kinds of route there are (a typo in the filter would skip them all).
     assert {"auth.home", "auth.password", "admin.team", "admin.tokens", "reception.desk", "api.counts",
-            "api.scan", "admin.job_page"} <= walked
+            "api.scan", "admin.job_page", "admin.statistics", "admin.statistics_csv", "admin.cross_statistics",
+            "admin.cross_statistics_csv"} <= walked
 
 
 def test_the_matrix_sees_a_route_that_lets_too_much_through(app, actors):

@@ -20,3 +20,4 @@ from . import exports  # noqa: E402,F401
 from . import security_list  # noqa: E402,F401
 from . import reminders  # noqa: E402,F401
 from . import messages  # noqa: E402,F401
+from . import stats  # noqa: E402,F401
