@@ -123,7 +123,7 @@ def test_japanese_sign_up_to_an_english_event_gets_japanese_mail(app, make_event
 
 def test_later_emails_stay_in_the_sign_up_language(app, make_event, smtp_server):
     """Waitlisted, promoted and cancelled: all English for an English sign-up to a Japanese event."""
-    event = make_event(capacity=1, title="地域セミナー", waitlist_enabled=True)
+    event = make_event(capacity=1, title="地域セミナー")
     first = sign_up(event, language="ja")
     second = sign_up(event, family_name="Schmidt", given_name="Anna", family_kana="", given_kana="",
                      language="en")
