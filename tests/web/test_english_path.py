@@ -168,3 +168,22 @@ def test_favicon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response.headers["Location"].endswith("/static/favicon.svg")
     assert client.get("/static/favicon.svg").status_code == 200
+
+
+def test_the_pass_pdf_is_an_entry_pass_in_the_sign_up_language(client, make_event, tmp_path):
+    from ..adapters.pdf_checks import squeezed, text_of
+
+    event = make_event()
+    now = clock.utcnow()
+    anna = sign_up(event.sessions[0], applicant(family_name="Schmidt", given_name="Anna", family_kana="",
+                                                given_kana="", language="en"), now=now)
+    hanako = sign_up(event.sessions[0], applicant(), now=now)
+    db.session.commit()
+    texts = {}
+    for name, outcome in (("anna", anna), ("hanako", hanako)):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(client.get(f"/r/{outcome.token}/pass.pdf").data)
+        texts[name] = squeezed(text_of(path))
+    assert "Entrypass" in texts["anna"] and "AnnaSchmidt" in texts["anna"] and "様" not in texts["anna"]
+    assert "入場証" in texts["hanako"] and "山田花子様" in texts["hanako"]
+    assert "受付票" not in texts["hanako"] + texts["anna"]
