@@ -172,7 +172,7 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
             raise ValueError("the registration has no email address")
         plan.update(
             ctx=ctx, values=ctx,
-            lang=outbox.language(row.language, event["language"]),
+            lang=outbox.language(ctx["language"], row.language, event["language"]),
             to=(row.to_name or ctx["attendee"]["full_name"], address),
             reply_to=(event["contact_name"] or event["organizer"], event["contact_email"]),
             attachments=outbox.deliverable_attachments(row.attachments, ctx["status"]),

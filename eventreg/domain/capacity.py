@@ -49,6 +49,9 @@ _WHY = (
 )
 
 
+NEARLY_FULL_SHARE_PERCENT = 10  # a session with at most 10 % of its seats left is "nearly full"
+
+
 class NoSeat(str, enum.Enum):
     """Why a registration took no seat (the codes are DomainError codes, except waitlisted)."""
 
@@ -121,6 +124,11 @@ class Availability:
     @property
     def full(self) -> bool:
         return self.seats_left == 0
+
+    @property
+    def nearly_full(self) -> bool:
+        """Seats left, but at most NEARLY_FULL_SHARE of the capacity (rounded up): 「残りわずか」."""
+        return 0 < self.seats_left <= -(-self.capacity * NEARLY_FULL_SHARE_PERCENT // 100)
 
 
 _AVAILABILITY = (

@@ -205,7 +205,8 @@ def search(event_id: int, query: str = "", *, kana_row: str | None = None,
         where.append(func.substr(Registration.family_kana, 1, 1).in_(list(KANA_ROWS[kana_row])))
     return list(db.session.scalars(
         select(Registration).where(and_(*where))
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.id).limit(limit)
+        .order_by(Registration.family_kana, Registration.given_kana, Registration.family_name,
+                  Registration.given_name, Registration.id).limit(limit)
     ))
 
 

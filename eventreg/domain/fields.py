@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from ..models import Question, QuestionKind, Sector
-from . import text
+from . import names, text
 from .errors import DomainError
 
 NAME_MAX = 50  # family and given name (the columns are 50 long)
@@ -24,7 +24,9 @@ ANSWER_MAX = 1000  # a free-text answer
 # The person's fields, in the order the forms show them.
 PERSON = ("family_name", "given_name", "family_kana", "given_kana", "email", "organization", "department",
           "sector", "phone")
-REQUIRED = frozenset({"family_name", "given_name", "family_kana", "given_kana", "email", "sector"})
+# Furigana is required only for a name in Japanese script (domain.names.needs_kana; check_kana).
+REQUIRED = frozenset({"family_name", "given_name", "email", "sector"})
+KANA = ("family_kana", "given_kana")
 
 Covers = Callable[[str], bool] | None
 
@@ -93,9 +95,22 @@ def clean_person(values: Mapping[str, Any], *, covers: Covers = None,
             cleaned[name] = check(name, values[name], covers=covers, required=name in required)
         except DomainError as exc:
             errors[name] = exc
+    if "family_name" in cleaned or "given_name" in cleaned:
+        for name, problem in check_kana(cleaned).items():
+            errors.setdefault(name, problem)
     if errors:
         raise InvalidFields(errors)
     return cleaned
+
+
+def check_kana(person: Mapping[str, Any]) -> dict[str, DomainError]:
+    """The furigana rule (docs/english-and-names.md): a name with kanji, hiragana or katakana
+    needs both furigana; a name written only in other letters (Latin …) may leave them empty.
+    Returns {field: DomainError("kana_required")} for each missing one."""
+    if not names.needs_kana(person.get("family_name"), person.get("given_name")):
+        return {}
+    return {name: DomainError("kana_required") for name in KANA
+            if name in person and not person.get(name)}
 
 
 def empty_answer(question: Question):

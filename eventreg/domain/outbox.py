@@ -162,9 +162,11 @@ def deliverable_attachments(attachments: list, registration_status: str | None) 
     return [item for item in attachments if key(item) not in _NEEDS_SEAT]
 
 
-def language(row_language: str | None, event_language: str | None, default: str = "ja") -> str:
-    """The row's language if set, else the event's, else ``default``."""
-    for candidate in (row_language, event_language, default):
+def language(*candidates: str | None) -> str:
+    """The first supported language of ``candidates``, else "ja". Attendee mail: the
+    registration's language (the one the person signed up in), then the row's, then the
+    event's; other mail: the row's, the event's, the app's default."""
+    for candidate in candidates:
         if candidate in LANGUAGES:
             return candidate
     return "ja"

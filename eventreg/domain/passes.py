@@ -50,6 +50,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Event, Registration, Status
+from . import names
 
 QR_PREFIX = "ER2:"
 VERSION = 2
@@ -219,6 +220,8 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
         "registration_id": registration.id,
         "qr_payload": qr_payload(registration),
         "status": registration.status.value,
+        # The language the person signed up in: their emails, pass and badge are in it.
+        "language": registration.language if registration.language in ("ja", "en") else event.language,
         "event": {
             "id": event.id, "slug": event.slug, "title": event.title,
             "venue_name": event.venue_name, "venue_address": event.venue_address,
@@ -233,7 +236,9 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
             "starts_at": session.starts_at, "ends_at": session.ends_at, "sequence": session.sequence,
         },
         "attendee": {
-            "full_name": registration.full_name, "full_kana": registration.full_kana,
+            "full_name": names.display_name(registration.family_name, registration.given_name,
+                                            registration.language),
+            "full_kana": names.display_kana(registration.family_kana, registration.given_kana),
             "organization": registration.organization, "department": registration.department,
             "email": registration.email,
         },

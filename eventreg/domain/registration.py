@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -220,3 +220,47 @@ def move(registration: Registration, to_session: EventSession, *, now: datetime)
     outbox.enqueue(registration.id, MailKind.pass_resent, now, context={"reason": "moved"})
     capacity.release_seat(old_session_id)
     return promote_waiting(old_session_id, now=now)
+
+
+def queue_position(registration: Registration) -> int | None:
+    """A waiting person's place in their session's queue: 1 + the people waiting before them
+    (by id, the order promote_waiting takes them), not counting sign-ups whose email is not yet
+    confirmed (they are not promoted until it is). None when not on the waiting list."""
+    if registration.status != Status.waitlisted:
+        return None
+    before = db.session.scalar(
+        select(func.count()).select_from(Registration).where(
+            Registration.session_id == registration.session_id, Registration.status == Status.waitlisted,
+            Registration.id < registration.id,
+            or_(Registration.hold_expires_at.is_(None), Registration.email_confirmed_at.is_not(None)),
+        )
+    )
+    return before + 1
+
+
+def switch_from_waitlist(registration: Registration, to_session: EventSession, *, now: datetime) -> None:
+    """A waiting person takes a free seat in another session of the same event (the attendee's
+    own choice, so only while that session's registration is open). The seat is the conditional
+    UPDATE of capacity.take_seat; the waiting-list place is given up; a new pass is emailed."""
+    if to_session.event_id != registration.event_id or to_session.id == registration.session_id:
+        raise DomainError("invalid_request")
+    if registration.status != Status.waitlisted:
+        raise DomainError("not_waitlisted")
+    if not capacity.take_seat(to_session.id, now):
+        why = capacity.why_no_seat(to_session.id, now)
+        raise DomainError("session_full" if why in (NoSeat.full, NoSeat.waitlisted) else why.value)
+    try:
+        result = db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration.id, Registration.status == Status.waitlisted,
+                   Registration.session_id == registration.session_id)
+            .values(session_id=to_session.id, status=Status.confirmed, confirmed_at=now,
+                    entry_version=Registration.entry_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError:  # the email already holds a registration there; the caller rolls back
+        raise DomainError("already_registered") from None
+    if result.rowcount != 1:
+        raise DomainError("not_waitlisted")  # promoted, cancelled or moved meanwhile; caller rolls back
+    db.session.refresh(registration)
+    outbox.enqueue(registration.id, MailKind.pass_resent, now, context={"reason": "switched"})

@@ -241,7 +241,8 @@ def _kana_order() -> list[ColumnElement]:
     family, given = Registration.family_kana, Registration.given_kana
     if postgres:
         family, given = family.collate("C"), given.collate("C")
-    return [_row_key(), family, given, Registration.id]
+    # Without furigana (a name in Latin letters: domain.names) the row is 他, ordered by the name.
+    return [_row_key(), family, given, Registration.family_name, Registration.given_name, Registration.id]
 
 
 def _order(sort: str) -> list[ColumnElement]:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from ..domain.checkin import ScanOutcome, not_on_security_list
 from ..models import Event, Registration
-from .filters import hm, when
+from .filters import hm, person_kana, person_name, when
 from .messages import message
 
 
@@ -15,8 +15,8 @@ def registration_json(registration: Registration, event: Event) -> dict:
     session = registration.session
     return {
         "id": registration.id,
-        "name": registration.full_name,
-        "kana": registration.full_kana,
+        "name": person_name(registration),
+        "kana": person_kana(registration),
         "organization": registration.organization,
         "department": registration.department,
         "status": registration.status.value,
@@ -42,5 +42,5 @@ def outcome_json(outcome: ScanOutcome, event: Event) -> dict:
 def duplicate_walk_in_message(existing: Registration, event: Event) -> str:
     """The desk's question when the same walk-in is entered again (send ``confirm`` to go on)."""
     return _("%(name)s was already registered as a walk-in at %(time)s (%(desk)s). Enter again?",
-             name=existing.full_name, time=hm(existing.created_at, event.timezone),
+             name=person_name(existing), time=hm(existing.created_at, event.timezone),
              desk=existing.checked_in_desk or "-")

@@ -12,6 +12,7 @@ from babel.dates import format_date, get_timezone_name
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from ..domain import names
 from .messages import message
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -94,6 +95,15 @@ def moment(value: datetime, tz: str, lang: str | None = None) -> str:
     return f"{day(value, tz, 'en', year=False)}, {hm(value, tz)} {zone(value, tz, 'en')}"
 
 
+def person_name(registration, lang: str | None = None) -> str:
+    """A registration's name in the page's language (domain.names.display_name)."""
+    return names.display_name(registration.family_name, registration.given_name, _lang(lang))
+
+
+def person_kana(registration) -> str:
+    return names.display_kana(registration.family_kana, registration.given_kana)
+
+
 def render_markdown(text: str) -> Markup:
     html = markdown.markdown(text or "", extensions=["tables", "sane_lists"])
     return Markup(nh3.clean(html, tags=_ALLOWED_TAGS, link_rel="noopener noreferrer nofollow"))
@@ -105,5 +115,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["message"] = message
     app.jinja_env.filters.update(
         hm=hm, hms=hms, day=day, when=when, deadline=deadline, moment=moment, zone=zone,
-        markdown=render_markdown,
+        markdown=render_markdown, person_name=person_name, person_kana=person_kana,
     )

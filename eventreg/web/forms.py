@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
@@ -12,7 +13,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..adapters import fonts
-from ..domain import fields, text
+from ..domain import fields, names, text
 from ..domain.errors import DomainError
 from ..models import Event, QuestionKind, Sector
 from .messages import message
@@ -47,7 +48,7 @@ class Normalized:
 def error_message(exc: DomainError) -> str:
     """The localized words for ``exc``; the character-naming codes of domain.text.clean_name get
     the character and its code point, e.g. 「𣒺 (U+234BA)」."""
-    words = message(exc.code)
+    words = message(exc.code, exc.detail or "")
     if "%(char)s" in words:
         shown = " ".join(f"U+{ord(ch):04X}" for ch in exc.detail)
         if exc.code in ("emoji", "unprintable_character"):  # invisible or stacked: code points only
@@ -72,6 +73,23 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class KanaRule:
+    """Furigana required for a name in Japanese script, optional for one in Latin letters
+    (domain.fields.check_kana), checked once both names passed their own checks."""
+
+    def validate_family_kana(self, field):
+        self._kana_rule(field)
+
+    def validate_given_kana(self, field):
+        self._kana_rule(field)
+
+    def _kana_rule(self, field):
+        if self.family_name.errors or self.given_name.errors or field.errors or field.data:
+            return
+        if names.needs_kana(self.family_name.data, self.given_name.data):
+            raise ValidationError(message("kana_required"))
+
+
 class PageForm(FlaskForm):
     """A form posted from our own pages. CSRFProtect checks every POST before the view runs, so the
     form does not sign and check a second token of its own; templates put ``csrf_token()`` in."""
@@ -80,12 +98,12 @@ class PageForm(FlaskForm):
         csrf = False
 
 
-class RegistrationForm(PageForm):
+class RegistrationForm(KanaRule, PageForm):
     session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
     family_name = StringField(_l("Family name"), validators=[Normalized(checked("family_name"), True)])
     given_name = StringField(_l("Given name"), validators=[Normalized(checked("given_name"), True)])
-    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(checked("family_kana"), True)])
-    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(checked("given_kana"), True)])
+    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(checked("family_kana"))])
+    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(checked("given_kana"))])
     email = StringField(_l("Email"), validators=[Normalized(checked("email"), True)])
     email_confirm = StringField(_l("Email (again)"), validators=[Normalized(cleaned(fields.EMAIL_MAX), True)])
     organization = StringField(_l("Organization"), validators=[Normalized(checked("organization"))])
@@ -141,6 +159,20 @@ def _form_class(questions: tuple) -> type[RegistrationForm]:
     })
 
 
+def session_label(s, tz: str) -> str:
+    """A session as a choice: its title, date and seat state 「満席（キャンセル待ち）」
+    「残りわずか（残り3席）」「受付中」 (capacity.Availability.nearly_full decides "nearly")."""
+    from .filters import when  # filters imports messages, like this module
+
+    if s.full:
+        state = _("Full (waiting list)") if s.waitlist_enabled else _("Full")
+    elif s.nearly_full:
+        state = _("Few seats left (%(n)s left)", n=s.seats_left)
+    else:
+        state = _("Open for registration")
+    return " · ".join(part for part in (s.title, when(s, tz), str(state)) if part)
+
+
 def registration_form(event: Event, sessions_open: list, formdata=None) -> RegistrationForm:
     """The form for one event: its own questions appended, its open sessions as choices."""
     # Frozen copies as the cache key: an edited question makes a new class.
@@ -149,21 +181,21 @@ def registration_form(event: Event, sessions_open: list, formdata=None) -> Regis
         for q in event.questions if not q.hidden  # a hidden question is no longer asked
     )
     form = _form_class(questions)(formdata=formdata)
-    form.session_id.choices = [(s.id, s.title or str(s.id)) for s in sessions_open]
+    form.session_id.choices = [(s.id, session_label(s, event.timezone)) for s in sessions_open]
     if len(sessions_open) == 1 and form.session_id.data is None:
         form.session_id.data = sessions_open[0].id
     return form
 
 
-class WalkInForm(PageForm):
+class WalkInForm(KanaRule, PageForm):
     """The desk's short form for people who arrive without registering (sent as JSON to the API,
     which checks the CSRF header or a bearer token itself)."""
 
     session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
     family_name = StringField(_l("Family name"), validators=[Normalized(checked("family_name"), True)])
     given_name = StringField(_l("Given name"), validators=[Normalized(checked("given_name"), True)])
-    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(checked("family_kana"), True)])
-    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(checked("given_kana"), True)])
+    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(checked("family_kana"))])
+    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(checked("given_kana"))])
     organization = StringField(_l("Organization"), validators=[Normalized(checked("organization"))])
     sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
     email = StringField(_l("Email (optional)"), validators=[

@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 MESSAGES = {
     "control_characters": _l("Please remove invisible or control characters."),
     "too_long": _l("This is too long."),
+    "too_long_max": _l("Please enter at most %(max)s characters."),
+    "kana_required": _l("Please enter the furigana (in katakana or hiragana): it is needed for a name written in kanji or kana."),
     "not_katakana": _l("Please enter furigana in katakana or hiragana."),
     "invalid_email": _l("Please enter a valid email address."),
     # Names, organizations (domain.text.clean_name); %(char)s is the character and its code point
@@ -96,5 +98,8 @@ MESSAGES = {
 }
 
 
-def message(code: str) -> str:
+def message(code: str, detail: str = "") -> str:
+    """The words for ``code``; a too_long error with its limit in ``detail`` says the limit."""
+    if code == "too_long" and detail.isdigit():
+        return str(MESSAGES["too_long_max"]) % {"max": detail}
     return str(MESSAGES.get(code, code))

@@ -1,12 +1,14 @@
 """What attendees see: events, the registration form, their registration and pass.
 
-GET       /                        upcoming events
+GET       /                        upcoming events, the next session first
+GET       /favicon.ico             redirect to the SVG favicon (browsers ask for it by themselves)
 GET, POST /e/<slug>                event page with the registration form
 GET       /e/<slug>/sent           "check your inbox" after a repeated sign-up
 GET       /r/<token>               the registration and its pass (the link in every email)
 GET       /r/<token>/pass.pdf      the pass as PDF
 GET       /r/<token>/calendar.ics  the session as a calendar entry
 GET, POST /r/<token>/cancel        confirm, then cancel
+POST      /r/<token>/switch        a waiting person takes a free seat in another session
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
@@ -28,7 +30,8 @@ from ..domain.registration import Result
 from ..extensions import db
 from ..models import Event, EventSession, EventStatus, Status
 from . import event_cache
-from .forms import registration_form
+from .filters import moment
+from .forms import registration_form, session_label
 from .links import registration_links
 from .messages import message
 
@@ -59,14 +62,25 @@ def _usable_or_404(token: str):
 
 @bp.get("/")
 def index():
+    """Published events that still have a session to come, the soonest first (by its next
+    session that has not ended); past events are not listed (their pages stay reachable)."""
     now = clock.utcnow()
+    next_session = (
+        select(EventSession.event_id, func.min(EventSession.starts_at).label("next_at"))
+        .where(EventSession.ends_at > now).group_by(EventSession.event_id).subquery()
+    )
     events = db.session.scalars(
-        select(Event)
-        .where(Event.status == EventStatus.published, Event.sessions.any(EventSession.ends_at > now))
+        select(Event).join(next_session, next_session.c.event_id == Event.id)
+        .where(Event.status == EventStatus.published)
         .options(selectinload(Event.sessions))
-        .order_by(Event.id)
+        .order_by(next_session.c.next_at, Event.id)
     ).all()
     return render_template("public/index.html", events=events, now=now)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
@@ -92,15 +106,29 @@ def event_page(slug: str):
             flash(message("event_changed"), "error")
             return redirect(url_for("public.event_page", slug=slug))
         if chosen is not None and chosen.state != DeadlineState.open:
-            refusal = message(deadlines.REFUSALS[chosen.state])
+            refusal = window_refusal(chosen, event.timezone)
+            if not form.session_id.choices:  # keep the form, with what they typed, on the page
+                form.session_id.choices = [(chosen.id, session_label(chosen, event.timezone))]
         elif open_sessions and form.validate_on_submit():
             response = _register(event, form, open_sessions, now)
             if response is not None:
                 return response
     status = 400 if request.method == "POST" else 200
     ended = bool(sessions) and sessions[0].event_status == EventStatus.closed  # fresh, not cached
+    closed_note = None if open_sessions or not sessions else window_refusal(
+        min((s for s in sessions if s.state == DeadlineState.not_open), key=lambda s: s.opens_at, default=None)
+        or max(sessions, key=lambda s: s.closes_at), event.timezone)
     return render_template("public/event.html", event=event, form=form, sessions=sessions,
-                           refusal=refusal, ended=ended), status
+                           refusal=refusal, ended=ended, closed_note=closed_note), status
+
+
+def window_refusal(s, tz: str) -> str:
+    """「受付は 12月1日(火) 10:00(日本時間) に始まります。」 or 「… に終了しました。」: which, and when."""
+    if s.state == DeadlineState.not_open and s.opens_at is not None:
+        return _("Registration opens on %(when)s.", when=moment(s.opens_at, tz))
+    if s.state == DeadlineState.closed and s.event_status == EventStatus.published:
+        return _("Registration closed on %(when)s.", when=moment(s.closes_at, tz))
+    return message(deadlines.REFUSALS.get(s.state, "registration_closed"))
 
 
 def _register(event: Event, form, open_sessions, now):
@@ -139,8 +167,30 @@ def registration(token: str):
     registration = _registration_or_404(token)
     # The QR carries the entry credential, never the management secret in this page's URL.
     svg = qr.svg(passes.qr_payload(registration)) if passes.usable(registration) else None
+    position = registrations.queue_position(registration)
+    # A waiting person may switch to a session of the event that has a seat and is open.
+    free = [s for s in capacity.availability(registration.event_id, clock.utcnow())
+            if s.id != registration.session_id and s.state == DeadlineState.open and not s.full
+            ] if position is not None else []
     return render_template("public/registration.html", r=registration, qr_svg=svg,
-                           welcome=request.args.get("welcome") == "1")
+                           welcome=request.args.get("welcome") == "1", position=position, free_sessions=free)
+
+
+@bp.post("/r/<token>/switch")
+def switch(token: str):
+    registration = _registration_or_404(token)
+    to_session = db.session.get(EventSession, request.form.get("session_id", type=int) or 0)
+    if to_session is None:
+        abort(404)
+    try:
+        registrations.switch_from_waitlist(registration, to_session, now=clock.utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(message(exc.code), "error")
+        return redirect(url_for("public.registration", token=token))
+    db.session.commit()
+    flash(_("You now have a seat in this session. Your new entry pass is on its way by email."))
+    return redirect(url_for("public.registration", token=token))
 
 
 @bp.get("/r/<token>/pass.pdf")

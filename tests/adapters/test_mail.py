@@ -10,6 +10,7 @@ from email.header import decode_header, make_header
 from email.utils import formataddr, getaddresses
 
 import pytest
+import regex
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import select
 
@@ -23,8 +24,12 @@ from eventreg.worker import deliver_due
 
 from ..factories import applicant
 from ..smtp import SMTPRecorder
+from .line_breaks import broken_lines
 
 MAIL_DOMAIN = "eventreg.localhost"  # of MAIL_DEFAULT_SENDER
+
+
+JAPANESE_UI = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 
 
 def sign_up(event, **fields):
@@ -89,17 +94,57 @@ def test_confirmation_in_japanese_with_pass_and_calendar(app, make_event, smtp_s
     assert deliver(app) == 0  # nothing is sent twice
 
 
-def test_english_event_gets_english_mail(app, make_event, smtp_server):
-    event = make_event(title="Networking Night", language="en")
-    sign_up(event, family_name="Smith", given_name="Alex")
+def test_english_sign_up_gets_english_mail(app, make_event, smtp_server):
+    """The language the person signed up in wins over the event's (docs/english-and-names.md)."""
+    event = make_event(title="Networking Night", language="ja")
+    sign_up(event, family_name="Smith", given_name="Alex", family_kana="", given_kana="", language="en")
     deliver(app)
     [message] = smtp_server.received
     assert message["Subject"] == "Registration confirmed: Networking Night"
     text, html, files = parts(message)
-    assert "Dear Smith Alex," in text and "Your place is confirmed" in text
-    assert "doors open" in text
+    assert "Dear Alex Smith," in text and "Your place is confirmed" in text
+    assert "doors open" in text and "JST" in text  # the date in English
     assert "様" not in text and "様" not in html
+    assert '<h1 lang="ja"' in html and 'lang="en"' in html  # the organizer's text keeps its own lang
+    assert broken_lines(text) == []
     assert set(files) == {"pass.pdf", "calendar.ics"}
+
+
+def test_japanese_sign_up_to_an_english_event_gets_japanese_mail(app, make_event, smtp_server):
+    event = make_event(title="Networking Night", language="en")
+    sign_up(event, language="ja")
+    deliver(app)
+    [message] = smtp_server.received
+    assert message["Subject"] == "【参加登録完了】Networking Night"
+    text, _html, _files = parts(message)
+    assert text.startswith("山田 花子 様") and "入場証" in text and "参加証" not in text
+    assert broken_lines(text) == []
+
+
+def test_later_emails_stay_in_the_sign_up_language(app, make_event, smtp_server):
+    """Waitlisted, promoted and cancelled: all English for an English sign-up to a Japanese event."""
+    event = make_event(capacity=1, title="地域セミナー")
+    first = sign_up(event, language="ja")
+    second = sign_up(event, family_name="Schmidt", given_name="Anna", family_kana="", given_kana="",
+                     language="en")
+    cancel(first.registration, now=clock.utcnow())
+    db.session.commit()
+    cancel(second.registration, now=clock.utcnow())
+    db.session.commit()
+    while deliver(app):
+        pass
+    subjects = [str(m["Subject"]) for m in smtp_server.received if "Anna Schmidt" in str(m["To"])]
+    assert sorted(subjects) == sorted(["You are on the waiting list: 地域セミナー", "A seat is now yours: 地域セミナー",
+                                       "Registration cancelled: 地域セミナー"]), subjects
+    for message in smtp_server.received:
+        if "Anna Schmidt" not in str(message["To"]):
+            continue
+        text, html, _files = parts(message)
+        assert text.startswith("Dear Anna Schmidt,")
+        assert not JAPANESE_UI.search(text.replace("地域セミナー", "").replace(event.venue_name, "")
+                                      .replace(event.venue_address, "").replace(event.access_notes, "")
+                                      .replace(event.organizer, ""))
+        assert broken_lines(text) == []
 
 
 def test_names_are_escaped_in_html(app, make_event, smtp_server):
@@ -498,14 +543,15 @@ def test_a_pass_cancelled_before_delivery_is_not_attached(app, make_event, smtp_
     assert set(parts(cancelled)[2]) == {"calendar.ics"}
 
 
-def test_row_language_overrides_the_event_language(app, make_event, smtp_server):
+def test_sign_up_language_overrides_the_row_language(app, make_event, smtp_server):
+    """Attendee mail goes out in the language the person signed up in, whatever the row says."""
     event = make_event(title="日本語のイベント")
     registration = sign_up(event).registration
     db.session.execute(OutboxMessage.__table__.delete())
     outbox.enqueue(registration.id, MailKind.confirmation, clock.utcnow(), language="en")
     db.session.commit()
     assert deliver(app) == 1
-    assert smtp_server.received[0]["Subject"] == "Registration confirmed: 日本語のイベント"
+    assert smtp_server.received[0]["Subject"] == "【参加登録完了】日本語のイベント"
 
 
 def test_a_slow_server_is_cut_off_at_the_deadline(app, make_event, monkeypatch):

@@ -47,6 +47,8 @@ PUBLIC = {
     "public.pass_pdf": "the attendee's pass PDF (secret in the URL)",
     "public.calendar": "the attendee's calendar file (secret in the URL)",
     "public.cancel": "the attendee's cancellation (secret in the URL)",
+    "public.switch": "a waiting attendee takes a free seat in another session (secret in the URL)",
+    "public.favicon": "redirect to the SVG favicon",
     "i18n.switch": "sets the language cookie",
     "auth.login": "the staff sign-in form (rate-limited)",
     "auth.logout": "ends the session the cookie names, if any",

@@ -32,7 +32,7 @@ def stored() -> list[Registration]:
 
 
 @pytest.mark.parametrize("field, value, words", [
-    ("family_name", "𣒺田", "「𣒺 (U+234BA)」は参加証・名札に印刷できない文字です"),
+    ("family_name", "𣒺田", "「𣒺 (U+234BA)」は入場証・名札に印刷できない文字です"),
     ("given_name", "花子😀", "名前・所属には絵文字を使えません: 😀 (U+1F600)"),
     ("family_name", "\u3164", "見えない文字(U+3164)が含まれています"),
     ("given_name", "\u2800\u2800", "見えない文字(U+2800)が含まれています"),

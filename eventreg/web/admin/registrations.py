@@ -53,8 +53,8 @@ class PersonForm(PageForm):
 
     family_name = StringField(_l("Family name"), validators=[InputRequired()])
     given_name = StringField(_l("Given name"), validators=[InputRequired()])
-    family_kana = StringField(_l("Family name (furigana)"), validators=[InputRequired()])
-    given_kana = StringField(_l("Given name (furigana)"), validators=[InputRequired()])
+    family_kana = StringField(_l("Family name (furigana)"))  # required for Japanese names: domain.fields
+    given_kana = StringField(_l("Given name (furigana)"))
     email = StringField(_l("Email"), validators=[InputRequired()])
     organization = StringField(_l("Organization"))
     department = StringField(_l("Department / title"))
