@@ -587,7 +587,7 @@ def _notify_moved(session: EventSession, now: datetime) -> int:
     """One email per active registration of the session, with the new pass and calendar entry."""
     ids = db.session.scalars(
         select(Registration.id).where(Registration.session_id == session.id,
-                                      Registration.status.in_((Status.confirmed, Status.waitlisted)))
+                                      Registration.status.in_((Status.confirmed, Status.held, Status.waitlisted)))
         .order_by(Registration.id)).all()
     for registration_id in ids:
         outbox.enqueue(registration_id, MailKind.session_changed, now,

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
-from . import outbox, security_list
+from . import holds, outbox, security_list
 
 MISSED_AFTER = timedelta(hours=48)
 
@@ -141,4 +141,6 @@ class Sweep:
 
 
 # Each part that has such work lists its sweep here; the worker's tick runs them in order.
-SWEEPS: list[Sweep] = []
+SWEEPS: list[Sweep] = [
+    Sweep("hold_expired", holds.due, holds.expire),
+]
