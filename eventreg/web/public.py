@@ -28,7 +28,7 @@ from ..domain.passes import pass_context
 from ..domain.registration import Result
 from ..extensions import db
 from ..models import Event, EventSession, EventStatus, Status
-from . import event_cache
+from . import event_cache, limits
 from .forms import registration_form
 from .links import registration_links
 from .messages import message
@@ -71,6 +71,7 @@ def index():
 
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
+@limits.signup
 def event_page(slug: str):
     event = _event_or_404(slug)
     now = clock.utcnow()
