@@ -66,7 +66,8 @@ DEFAULTS: dict[str, object] = {
     # for one server; several servers must share one, e.g. redis://127.0.0.1:6379/0.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE": "memory://",
-    "RATELIMIT_KEY_PREFIX": "eventreg",
+    # Start of every counter's key, read per request (several instances or tests on one Redis).
+    "RATELIMIT_PREFIX": "eventreg",
     "RATELIMIT_SIGNUP_PER_ADDRESS": "30/hour",  # sign-up POSTs per client address
     "RATELIMIT_SIGNUP_PER_EMAIL": "5/hour",  # sign-up POSTs per (normalised) email address
     # Proxies in front of the app that set X-Forwarded-For (nginx in the README: 1). 0 trusts

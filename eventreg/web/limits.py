@@ -25,8 +25,17 @@ def _email() -> str:
         return ""
 
 
+def _prefix() -> str:
+    # Read per request: Flask-Limiter keeps the key prefix of the first app it was bound to.
+    return str(current_app.config["RATELIMIT_PREFIX"])
+
+
 def _email_key() -> str:
-    return "email:" + _email()
+    return f"{_prefix()}:email:{_email()}"
+
+
+def _address_key() -> str:
+    return f"{_prefix()}:addr:{request.remote_addr or ''}"
 
 
 def _per_address() -> str:
@@ -41,4 +50,4 @@ def signup(view):
     """Both sign-up limits, on POST only."""
     view = limiter.limit(_per_email, key_func=_email_key, methods=["POST"], scope="signup-email",
                          exempt_when=lambda: not _email())(view)
-    return limiter.limit(_per_address, methods=["POST"], scope="signup-address")(view)
+    return limiter.limit(_per_address, key_func=_address_key, methods=["POST"], scope="signup-address")(view)
