@@ -72,8 +72,9 @@ def test_holds_expiring_during_sign_ups_never_overbook(app, http_server, make_ev
     assert _mail_count(event.id, MailKind.hold_expired) == HELD
     assert _mail_count(event.id, MailKind.promoted) == WAITING_CONFIRMED
     assert found.get("confirmed", 0) == WAITING_CONFIRMED
-    # The seats left over went to racing sign-ups as holds; nobody unconfirmed was promoted.
-    assert found.get("held", 0) == CAPACITY - WAITING_CONFIRMED
+    # The seats left over went to racing sign-ups as holds (or stay free, when every sign-up
+    # came before the seats were released); nobody unconfirmed was promoted.
+    assert found.get("held", 0) <= CAPACITY - WAITING_CONFIRMED
     promoted = db.session.scalars(select(Registration).where(Registration.event_id == event.id,
                                                              Registration.status == Status.confirmed)).all()
     assert all(r.email_confirmed_at is not None for r in promoted)
