@@ -46,6 +46,7 @@ PUBLIC = {
     "public.pass_pdf": "the attendee's pass PDF (secret in the URL)",
     "public.calendar": "the attendee's calendar file (secret in the URL)",
     "public.cancel": "the attendee's cancellation (secret in the URL)",
+    "public.confirm_email": "the attendee's email confirmation (secret in the URL; POST confirms)",
     "i18n.switch": "sets the language cookie",
     "auth.login": "the staff sign-in form (rate-limited)",
     "auth.logout": "ends the session the cookie names, if any",

@@ -1,0 +1,79 @@
+"""The email-confirmation pages: the attendee's page while held, the confirm button, expiry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from eventreg import clock
+from eventreg.domain import holds
+from eventreg.extensions import db
+from eventreg.models import MailKind, OutboxMessage, Registration, Status
+
+from .conftest import csrf_token
+
+
+def _held(register, make_event, minutes=30):
+    event = make_event(capacity=1, confirm_email=True, hold_minutes=minutes)
+    response = register(event)
+    assert response.status_code == 302
+    return event, db.session.scalar(select(Registration).where(Registration.event_id == event.id))
+
+
+def _kinds(registration_id):
+    db.session.rollback()
+    return [m.kind for m in db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.registration_id == registration_id).order_by(OutboxMessage.id))]
+
+
+def test_the_attendee_page_asks_to_confirm_by_a_time(client, register, make_event):
+    event, reg = _held(register, make_event)
+    assert reg.status == Status.held
+    page = client.get(f"/r/{reg.token}?welcome=1").get_data(as_text=True)
+    assert "までにメールアドレスを確認してください" in page and "/confirm" in page
+    assert "<svg" not in page  # no pass while held
+    assert _kinds(reg.id) == [MailKind.confirm_email]
+
+
+def test_get_confirms_nothing_post_confirms_once(client, register, make_event):
+    event, reg = _held(register, make_event)
+    url = f"/r/{reg.token}/confirm"
+    page = client.get(url)
+    assert page.status_code == 200 and "メールアドレスを確認する" in page.get_data(as_text=True)
+    db.session.refresh(reg)
+    assert reg.status == Status.held  # a mail scanner fetching the link confirms nothing
+    token = csrf_token(client, url)
+    first = client.post(url, data={"csrf_token": token})
+    second = client.post(url, data={"csrf_token": token})
+    assert first.status_code == 303 and second.status_code == 200
+    assert "メールアドレスは確認済みです" in second.get_data(as_text=True)
+    db.session.refresh(reg)
+    assert reg.status == Status.confirmed
+    assert _kinds(reg.id).count(MailKind.confirmation) == 1
+
+
+def test_a_click_after_expiry_says_so_and_offers_to_sign_up_again(client, register, make_event, app):
+    event, reg = _held(register, make_event, minutes=5)
+    url = f"/r/{reg.token}/confirm"
+    token = csrf_token(client, url)
+    later = clock.utcnow() + timedelta(minutes=6)
+    assert holds.expire(reg.id, later)
+    db.session.commit()
+    response = client.post(url, data={"csrf_token": token})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "確認の期限" in body and f"/e/{event.slug}" in body
+    db.session.refresh(reg)
+    assert reg.status == Status.cancelled and _kinds(reg.id)[-1] == MailKind.hold_expired
+
+
+def test_hold_minutes_is_checked_with_a_localized_message(make_event):
+    from eventreg.domain import events
+
+    try:
+        events.clean_event({"title": "x", "hold_minutes": "2", "timezone": "Asia/Tokyo"})
+    except events.InvalidValues as exc:
+        assert [(p.field, p.code, p.params) for p in exc.problems] == [
+            ("hold_minutes", "hold_minutes_range", {"min": 5, "max": 1440})]
+    else:
+        raise AssertionError("2 minutes was accepted")
