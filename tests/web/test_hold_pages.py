@@ -77,3 +77,39 @@ def test_hold_minutes_is_checked_with_a_localized_message(make_event):
             ("hold_minutes", "hold_minutes_range", {"min": 5, "max": 1440})]
     else:
         raise AssertionError("2 minutes was accepted")
+
+
+def _deliver(app, now=None):
+    from eventreg import worker
+
+    db.session.commit()
+    while worker.deliver_due(app, worker_id="test", now=now):
+        pass
+
+
+def _text(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_emails_at_the_smtp_server(app, client, register, make_event, smtp_server):
+    """Held → confirm_email (with the link); a second person waits and confirms; the hold runs
+    out in the tick → hold_expired to the first, promoted (with the pass) to the second."""
+    from eventreg import worker
+
+    event, first = _held(register, make_event, minutes=5)
+    register(event, email="second@example.org", email_confirm="second@example.org")
+    second = db.session.scalar(select(Registration).where(Registration.email == "second@example.org"))
+    _deliver(app)
+    ask = smtp_server.to("hanako@example.org")[-1]
+    assert "メールアドレスの確認のお願い" in ask["Subject"]
+    assert f"http://testserver/r/{first.token}/confirm" in _text(ask) and "仮押さえ" in _text(ask)
+    url = f"/r/{second.token}/confirm"
+    assert client.post(url, data={"csrf_token": csrf_token(client, url)}).status_code == 303
+    later = clock.utcnow() + timedelta(minutes=6)
+    assert worker.tick(app, now=later)["hold_expired"] == 1
+    _deliver(app, later)
+    expired = smtp_server.to("hanako@example.org")[-1]
+    assert "確認期限切れ" in expired["Subject"] and f"/e/{event.slug}" in _text(expired)
+    promoted = smtp_server.to("second@example.org")[-1]
+    assert "参加確定" in promoted["Subject"]
+    assert any(part.get_filename() == "pass.pdf" for part in promoted.iter_attachments())
