@@ -18,6 +18,14 @@ from ..domain.text import normalize_email
 from ..extensions import limiter
 
 
+@limiter.request_filter
+def _switched_off() -> bool:
+    """RATELIMIT_ENABLED of the app serving this request decides. Flask-Limiter keeps one switch
+    and one storage per process (the last app bound); a process serves one app, but tests make
+    several, and one with limits on must not switch them on for the others."""
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
 def _email() -> str:
     try:
         return normalize_email(request.form.get("email", ""))

@@ -22,16 +22,6 @@ from .conftest import valid_form
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-@pytest.fixture(autouse=True)
-def _limits_off_again(app):
-    """Flask-Limiter's limiter is one object per process: the last init_app decides its storage
-    and switch. Give the suite's app its own (limits off) back after each test."""
-    yield
-    from eventreg.extensions import limiter
-
-    limiter.init_app(app)
-
-
 def _app(app, **config):
     """A second app on the same database, with the limits switched on."""
     return create_app({
