@@ -113,3 +113,12 @@ def test_the_emails_at_the_smtp_server(app, client, register, make_event, smtp_s
     promoted = smtp_server.to("second@example.org")[-1]
     assert "参加確定" in promoted["Subject"]
     assert any(part.get_filename() == "pass.pdf" for part in promoted.iter_attachments())
+
+
+def test_a_second_sign_up_while_held_resends_the_confirm_link(app, register, make_event, smtp_server):
+    event, first = _held(register, make_event)
+    assert register(event).status_code == 302  # the same email again: a pass_resent
+    _deliver(app)
+    resent = smtp_server.to("hanako@example.org")[-1]
+    assert "仮押さえ中" in _text(resent) and f"/r/{first.token}/confirm" in _text(resent)
+    assert not any(part.get_filename() == "pass.pdf" for part in resent.iter_attachments())
