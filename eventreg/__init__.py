@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import DEFAULTS, check_production, finish
-from .extensions import babel, csrf, db, login_manager, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +50,12 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    if int(app.config["PROXY_COUNT"] or 0) > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only X-Forwarded-For, and only as many hops as there are proxies of ours.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_COUNT"]), x_proto=0, x_host=0)
     from .web.i18n import select_locale
 
     babel.init_app(

@@ -62,6 +62,17 @@ DEFAULTS: dict[str, object] = {
     # The development clock (eventreg/clock.py): "+2d", "-3h" or "2019-02-07T12:01:00+09:00".
     # None leaves whatever /_dev/clock set; refused in production.
     "CLOCK": None,
+    # Rate limits of public sign-ups (Flask-Limiter, web/limits.py). The storage is memory://
+    # for one server; several servers must share one, e.g. redis://127.0.0.1:6379/0.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE": "memory://",
+    # Start of every counter's key, read per request (several instances or tests on one Redis).
+    "RATELIMIT_PREFIX": "eventreg",
+    "RATELIMIT_SIGNUP_PER_ADDRESS": "30/hour",  # sign-up POSTs per client address
+    "RATELIMIT_SIGNUP_PER_EMAIL": "5/hour",  # sign-up POSTs per (normalised) email address
+    # Proxies in front of the app that set X-Forwarded-For (nginx in the README: 1). 0 trusts
+    # no header: the client address is the socket's (the address the limits and sign-in count).
+    "PROXY_COUNT": 0,
 }
 
 
@@ -76,6 +87,10 @@ def finish(config) -> None:
     production = config["ENV"] == "production"
     if not production and not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEV_SECRET_KEY
+    config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE"]
+    # A storage outage (Redis down) lets sign-ups through rather than failing them.
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = production
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"] or {})

@@ -1,6 +1,8 @@
 """Extensions, created unbound; ``create_app`` calls their ``init_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -23,3 +25,7 @@ csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
 login_manager = LoginManager()
+# Public sign-ups are rate-limited (web/limits.py); storage from RATELIMIT_STORAGE_URI
+# (memory:// for one server, redis://… shared by several). No default limits: only the routes
+# that name a limit are limited.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

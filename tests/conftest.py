@@ -44,6 +44,9 @@ def app(database_url, tmp_path_factory):
         "MAILBOX_DIR": str(tmp_path_factory.mktemp("mail")),
         "MAIL_PORT": 1,  # nothing listens there unless a test starts an SMTP server
         "OUTBOX_LEASE_SECONDS": 60,
+        # Tests sign up hundreds of people from 127.0.0.1: limits are off here and switched on
+        # by the tests of the limits (tests/web/test_rate_limits.py).
+        "RATELIMIT_ENABLED": False,
     })
     with app.app_context():
         upgrade()

@@ -75,6 +75,8 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
         slug=str(spec["slug"]), description_md=_text(spec.get("description", "")),
         language=spec.get("language", "ja"), timezone=spec.get("timezone", events.DEFAULT_TIMEZONE),
         waitlist_enabled=bool(spec.get("waitlist", True)),
+        confirm_email=bool(spec.get("confirm_email", False)),
+        hold_minutes=spec.get("hold_minutes", 60),
         registration_opens=_text(spec.get("registration_opens")) or None,
         deadline=_deadline(spec.get("deadline")),
     )

@@ -42,6 +42,7 @@ from ..models import (
     Event, EventRole, EventSession, EventStatus, MailKind, Question, QuestionKind, Registration, Status,
 )
 from . import audit, deadlines, outbox, reminders, schedule, staff
+from . import audit, deadlines, holds, outbox, schedule, staff
 from .errors import DomainError
 from .registration import promote_waiting
 from .rules import TimeRule
@@ -66,6 +67,7 @@ _MULTILINE = ("description_md", "access_notes", "privacy_notice")
 # English words for the CLI (the web has its own, localized, in web/admin/events.py).
 ENGLISH = {
     "required": "is required",
+    "hold_minutes_range": "must be a whole number of minutes from {min} to {max}",
     "too_long": "is longer than {max} characters",
     "control_characters": "contains control or invisible characters",
     "invalid_email": "is not an email address",
@@ -271,6 +273,8 @@ def clean_event(values: Mapping[str, Any], *, event: Event | None = None, unique
     out["language"] = language
     out["timezone"], tz = _zone(check, values.get("timezone"))
     out["waitlist_enabled"] = bool(values.get("waitlist_enabled", True))
+    out["confirm_email"] = bool(values.get("confirm_email", False))
+    out["hold_minutes"] = _hold_minutes(check, values.get("hold_minutes"))
     out["registration_opens_at"] = _local_datetime(check, "registration_opens", values.get("registration_opens"), tz)
     out.update(_deadline(check, values.get("deadline"), tz))
     if values.get("slug") not in (None, ""):
@@ -282,6 +286,20 @@ def clean_event(values: Mapping[str, Any], *, event: Event | None = None, unique
             check.bad("slug", "slug_taken")
     check.done()
     return out
+
+
+def _hold_minutes(check: _Checker, raw) -> int:
+    """How long an unconfirmed sign-up holds its seat (domain.holds): 5 … 1440 minutes."""
+    if raw is None or str(raw).strip() == "":
+        return 60
+    try:
+        minutes = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        minutes = None
+    if minutes is None or not holds.MIN_MINUTES <= minutes <= holds.MAX_MINUTES:
+        check.bad("hold_minutes", "hold_minutes_range", min=holds.MIN_MINUTES, max=holds.MAX_MINUTES)
+        return 60
+    return minutes
 
 
 def clean_session(values: Mapping[str, Any], tz_name: str) -> dict:
@@ -419,7 +437,7 @@ def _snapshot(obj, names) -> dict:
     return {name: _plain(getattr(obj, name)) for name in names}
 
 
-_EVENT_FIELDS = (*TEXT_FIELDS, "contact_email", "language", "timezone", "waitlist_enabled",
+_EVENT_FIELDS = (*TEXT_FIELDS, "contact_email", "language", "timezone", "waitlist_enabled", "confirm_email", "hold_minutes",
                  "registration_opens_at", "deadline_at", "deadline_days_before", "deadline_time", "slug")
 _SESSION_FIELDS = ("title", "doors_at", "starts_at", "ends_at", "capacity")
 _QUESTION_FIELDS = ("kind", "label", "help", "choices", "required", "hidden")
@@ -596,7 +614,7 @@ def _notify_moved(session: EventSession, now: datetime) -> int:
     """One email per active registration of the session, with the new pass and calendar entry."""
     ids = db.session.scalars(
         select(Registration.id).where(Registration.session_id == session.id,
-                                      Registration.status.in_((Status.confirmed, Status.waitlisted)))
+                                      Registration.status.in_((Status.confirmed, Status.held, Status.waitlisted)))
         .order_by(Registration.id)).all()
     for registration_id in ids:
         outbox.enqueue(registration_id, MailKind.session_changed, now,
@@ -705,7 +723,8 @@ def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | N
     zone = ZoneInfo(event.timezone)
     days = (day - min(s.starts_at for s in event.sessions).astimezone(zone).date()).days
     values = {name: getattr(event, name) for name in (*TEXT_FIELDS, "contact_email", "language", "timezone",
-                                                      "waitlist_enabled", "deadline_days_before", "deadline_time",
+                                                      "waitlist_enabled", "confirm_email", "hold_minutes",
+                                                      "deadline_days_before", "deadline_time",
                                                       "security_email", "security_format", "security_send_rule")}
     copy = Event(
         slug=slug or new_slug(), status=EventStatus.draft, pass_key=secrets.token_urlsafe(32),

@@ -43,6 +43,8 @@ ATTACHMENTS = {
     MailKind.waitlisted: (),
     MailKind.deadline_summary: (),
     MailKind.reminder: (PASS_PDF,),
+    MailKind.confirm_email: (),  # no pass until the email is confirmed
+    MailKind.hold_expired: (),
 }
 # Attachments that show a seat: sent only while the registration is confirmed.
 _NEEDS_SEAT = ("pass_pdf", "ics:REQUEST")

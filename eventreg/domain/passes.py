@@ -242,5 +242,7 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
             "organization": registration.organization, "department": registration.department,
             "email": registration.email,
         },
-        "links": {name: links[name] for name in ("registration", "cancel", "pdf", "ics")},
+        "links": {**{name: links[name] for name in ("registration", "cancel", "pdf", "ics")},
+                  "confirm": links.get("confirm", "")},  # the email confirmation (domain.holds)
+        "hold_expires_at": registration.hold_expires_at,
     }

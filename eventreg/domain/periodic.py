@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
 from . import messages, outbox, reminders, security_list
+from . import holds, outbox, security_list
 
 MISSED_AFTER = timedelta(hours=48)
 
@@ -161,4 +162,5 @@ class Sweep:
 # Each part that has such work lists its sweep here; the worker's tick runs them in order.
 SWEEPS: list[Sweep] = [
     Sweep("message_queued", messages.due_messages, messages.queue_due),  # scheduled messages due
+    Sweep("hold_expired", holds.due, holds.expire),
 ]

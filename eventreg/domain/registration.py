@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import EventSession, MailKind, Registration, Sector, Status
 from ..models.registration import ACTIVE
-from . import capacity, deadlines, outbox, passes
+from . import capacity, deadlines, holds, outbox, passes
 from .capacity import NoSeat
 from .errors import DomainError
 
@@ -41,6 +41,7 @@ class Result(str, enum.Enum):
 
     confirmed = "confirmed"
     waitlisted = "waitlisted"
+    held = "held"  # a seat held until the email is confirmed (events with confirm_email)
     duplicate = "duplicate"  # the email already held a registration: its pass was sent again
 
 
@@ -116,7 +117,8 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
             if existing is None:
                 raise DomainError(why.value)
             return _resend(existing, now)
-    status = Status.confirmed if seated else Status.waitlisted
+    hold = holds.hold_for(event_id)  # None: the event asks for no email confirmation
+    status = (Status.held if hold else Status.confirmed) if seated else Status.waitlisted
     token = passes.new_token()
     registration_id = insert_unless_active(dict(
         event_id=event_id,
@@ -125,13 +127,17 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
         entry_id=passes.new_entry_id(),
         status=status,
         created_at=now,
-        confirmed_at=now if seated else None,
+        confirmed_at=now if status == Status.confirmed else None,
+        hold_expires_at=now + hold if hold else None,
         **vars(applicant),
     ))
     if registration_id is None:
         if seated:
             capacity.release_seat(session_id)
         return _resend(find_active(session_id, applicant.email), now)
+    if hold:
+        outbox.enqueue(registration_id, MailKind.confirm_email, now)
+        return Outcome(registration_id, token, Result.held if seated else Result.waitlisted)
     kind = MailKind.confirmation if seated else MailKind.waitlisted
     outbox.enqueue(registration_id, kind, now)
     return Outcome(registration_id, token, Result.confirmed if seated else Result.waitlisted)
@@ -145,13 +151,14 @@ def cancel(registration: Registration, *, now: datetime, notify: bool = True,
     the session started, attendees may not."""
     if not by_staff:
         deadlines.check_cancellable(registration.session, now)
-    was_confirmed = registration.status == Status.confirmed
+    was_confirmed = registration.status in (Status.confirmed, Status.held)  # both hold a seat
     # Conditional, so two cancel clicks at once cannot free two seats.
     result = db.session.execute(
         update(Registration)
         .where(Registration.id == registration.id, Registration.status != Status.cancelled)
         # entry_version + 1: every pass printed or sent so far scans as "cancelled".
-        .values(status=Status.cancelled, cancelled_at=now, entry_version=Registration.entry_version + 1)
+        .values(status=Status.cancelled, cancelled_at=now, entry_version=Registration.entry_version + 1,
+                hold_expires_at=None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -166,12 +173,14 @@ def cancel(registration: Registration, *, now: datetime, notify: bool = True,
 
 
 def promote_waiting(session_id: int, *, now: datetime) -> list[Registration]:
-    """Moves waiting people, first come first served, into free seats."""
+    """Moves waiting people, first come first served, into free seats. People who have not
+    confirmed their email yet (events with confirm_email) are skipped (``holds.PROMOTABLE``)."""
     promoted = []
     while True:
         candidate = db.session.scalar(
             select(Registration)
-            .where(Registration.session_id == session_id, Registration.status == Status.waitlisted)
+            .where(Registration.session_id == session_id, Registration.status == Status.waitlisted,
+                   holds.PROMOTABLE)
             .order_by(Registration.id)
             .limit(1)
         )
@@ -179,7 +188,7 @@ def promote_waiting(session_id: int, *, now: datetime) -> list[Registration]:
             return promoted
         result = db.session.execute(
             update(Registration)
-            .where(Registration.id == candidate.id, Registration.status == Status.waitlisted)
+            .where(Registration.id == candidate.id, Registration.status == Status.waitlisted, holds.PROMOTABLE)
             .values(status=Status.confirmed, confirmed_at=now)
             .execution_options(synchronize_session=False)
         )

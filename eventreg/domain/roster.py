@@ -30,7 +30,7 @@ from ..extensions import db
 from ..models import Event, EventSession, QuestionKind, Registration, Sector, Status
 from .checkin import KANA_ROWS
 
-STATUSES = ("", "confirmed", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show")
+STATUSES = ("", "confirmed", "held", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show")
 SORTS = ("kana", "organization", "created", "arrival")
 MAX_QUERY = 100  # characters of a free-text search that are looked at
 MAX_WORDS = 8
@@ -157,7 +157,7 @@ def _conditions(event: Event, flt: ListFilter, now: datetime) -> list[ColumnElem
 
 def _status(event: Event, status: str, now: datetime) -> list[ColumnElement]:
     confirmed = Registration.status == Status.confirmed
-    if status in ("confirmed", "waitlisted", "cancelled"):
+    if status in ("confirmed", "held", "waitlisted", "cancelled"):
         return [Registration.status == Status(status)]
     if status == "checked_in":
         return [confirmed, Registration.checked_in_at.is_not(None)]
@@ -259,12 +259,12 @@ def _zero() -> dict[str, int]:
     return dict.fromkeys(COUNTERS, 0)
 
 
-COUNTERS = ("confirmed", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show", "walk_ins")
+COUNTERS = ("confirmed", "held", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show", "walk_ins")
 
 
 def counts(event: Event, *, now: datetime) -> dict:
     """The counters at the top of the list, for the event and for each session, in one query:
-    ``{"confirmed": …, "waitlisted": …, "cancelled": …, "checked_in": …, "not_arrived": …,
+    ``{"confirmed": …, "held": …, "waitlisted": …, "cancelled": …, "checked_in": …, "not_arrived": …,
     "no_show": …, "walk_ins": …, "sessions": {session_id: {the same keys}}}``.
     checked_in / not_arrived / walk_ins count confirmed people; no_show is not_arrived of the
     sessions that have ended at ``now``."""

@@ -214,7 +214,8 @@ def promote(reg: Registration, *, actor, now: datetime) -> None:
     result = db.session.execute(
         update(Registration)
         .where(Registration.id == reg.id, Registration.status == Status.waitlisted)
-        .values(status=Status.confirmed, confirmed_at=now)
+        # staff vouch for the person: an unconfirmed email no longer holds them back
+        .values(status=Status.confirmed, confirmed_at=now, hold_expires_at=None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # promoted or cancelled meanwhile

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -34,6 +35,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):
         return _page(400, _l("The form expired or was sent twice. Please reload the page and try again."))
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(exc: RateLimitExceeded):
+        # Flask-Limiter adds Retry-After and the X-RateLimit headers to this response.
+        if request.path.startswith("/api/"):
+            return _page(429, TEXTS[429])
+        text = _l("Too many sign-ups from your connection or with this email address. Nothing was registered. Please try again later.")
+        return render_template("errors.html", code=429, text=text, back=request.path), 429
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -19,6 +19,7 @@ def _links(registration: Registration) -> dict[str, str]:
         "cancel": url_for("public.cancel", token=token, _external=True),
         "pdf": url_for("public.pass_pdf", token=token, _external=True),
         "ics": url_for("public.calendar", token=token, _external=True),
+        "confirm": url_for("public.confirm_email", token=token, _external=True),
         "event": url_for("public.event_page", slug=registration.event.slug, _external=True),
     }
 

@@ -9,6 +9,7 @@ GET       /r/<token>/pass.pdf      the pass as PDF
 GET       /r/<token>/calendar.ics  the session as a calendar entry
 GET, POST /r/<token>/cancel        confirm, then cancel
 POST      /r/<token>/switch        a waiting person takes a free seat in another session
+GET, POST /r/<token>/confirm       confirm the email address (a button: a GET confirms nothing)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..adapters import ics, pdf, qr
-from ..domain import capacity, deadlines, passes
+from ..domain import capacity, deadlines, holds, passes
 from ..domain import registration as registrations
 from ..domain.deadlines import DeadlineState
 from ..domain.errors import DomainError
@@ -32,6 +33,8 @@ from ..models import Event, EventSession, EventStatus, Status
 from . import event_cache
 from .filters import moment
 from .forms import registration_form, session_label
+from . import event_cache, limits
+from .forms import registration_form
 from .links import registration_links
 from .messages import message
 
@@ -84,6 +87,7 @@ def favicon():
 
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
+@limits.signup
 def event_page(slug: str):
     event = _event_or_404(slug)
     now = clock.utcnow()
@@ -225,3 +229,22 @@ def cancel(token: str):
         flash(_("Your registration has been cancelled."))
         return redirect(url_for("public.registration", token=token))
     return render_template("public/cancel.html", r=registration)
+
+
+@bp.route("/r/<token>/confirm", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """The link in the confirm_email mail. GET shows a button (mail scanners that fetch links
+    confirm nothing); POST confirms with one conditional UPDATE (domain.holds.confirm)."""
+    registration = _registration_or_404(token)
+    now = clock.utcnow()
+    if request.method == "POST" and holds.pending(registration):
+        confirmed = holds.confirm(registration, now=now)
+        db.session.commit()
+        if confirmed:
+            flash(_("Thank you: your email address is confirmed."))
+            return redirect(url_for("public.registration", token=token), 303)
+    expired_at = holds.expired_at(registration)
+    db.session.rollback()
+    late = holds.pending(registration) and registration.hold_expires_at <= now
+    return render_template("public/confirm.html", r=registration, expired_at=expired_at, late=late,
+                           pending=holds.pending(registration) and not late)

@@ -248,9 +248,9 @@ def test_counts_in_one_query(ctx):
         sa_event.remove(engine, "before_cursor_execute", count_statement)
     assert len(statements) == 1
     assert {k: numbers[k] for k in roster.COUNTERS} == {
-        "confirmed": 4, "waitlisted": 1, "cancelled": 2, "checked_in": 2, "not_arrived": 2, "no_show": 0,
+        "confirmed": 4, "held": 0, "waitlisted": 1, "cancelled": 2, "checked_in": 2, "not_arrived": 2, "no_show": 0,
         "walk_ins": 1}
-    assert numbers["sessions"][first] == {"confirmed": 3, "waitlisted": 1, "cancelled": 1, "checked_in": 2,
+    assert numbers["sessions"][first] == {"confirmed": 3, "held": 0, "waitlisted": 1, "cancelled": 1, "checked_in": 2,
                                           "not_arrived": 1, "no_show": 0, "walk_ins": 1}
     assert numbers["sessions"][second]["confirmed"] == 1 and numbers["sessions"][second]["cancelled"] == 1
     later = roster.counts(event, now=event.sessions[0].ends_at)

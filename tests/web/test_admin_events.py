@@ -158,6 +158,8 @@ def test_markdown_preview_is_sanitized_and_saves_nothing(client, organizer):
     ("registration_opens", "2026-13-45T99:99", "日時"),
     ("language", "fr", "日本語"),
     ("title", "タイトル\x00", "制御文字"),
+    ("hold_minutes", "2", "5〜1440"),
+    ("hold_minutes", "sixty", "5〜1440"),
 ])
 def test_bad_event_fields_give_a_message_and_change_nothing(client, organizer, field, value, words):
     event_id = create(client)
@@ -448,3 +450,11 @@ def test_the_layout_wraps_the_other_admin_pages(client, organizer):
     html = client.get(f"/admin/events/{event_id}/checkins").get_data(as_text=True)
     assert 'class="admin-tabs"' in html and SEED_TITLE in html and "下書き" in html
     assert 'aria-current="page"' in html
+
+
+def test_email_confirmation_is_an_event_setting(client, organizer):
+    event_id = create(client)
+    response = post(client, f"/admin/events/{event_id}/edit", seed_fields(confirm_email="y", hold_minutes="45"))
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+    event = the_event(event_id)
+    assert event.confirm_email is True and event.hold_minutes == 45

@@ -49,6 +49,7 @@ PUBLIC = {
     "public.cancel": "the attendee's cancellation (secret in the URL)",
     "public.switch": "a waiting attendee takes a free seat in another session (secret in the URL)",
     "public.favicon": "redirect to the SVG favicon",
+    "public.confirm_email": "the attendee's email confirmation (secret in the URL; POST confirms)",
     "i18n.switch": "sets the language cookie",
     "auth.login": "the staff sign-in form (rate-limited)",
     "auth.logout": "ends the session the cookie names, if any",

@@ -84,12 +84,13 @@ def test_the_links_in_the_context_come_from_the_edge(app, make_event):
         "cancel": f"http://testserver/r/{person.token}/cancel",
         "pdf": f"http://testserver/r/{person.token}/pass.pdf",
         "ics": f"http://testserver/r/{person.token}/calendar.ics",
+        "confirm": f"http://testserver/r/{person.token}/confirm",
         "event": f"http://testserver/e/{event.slug}",
     }
     ctx = passes.pass_context(person, links)
     assert ctx["registration_id"] == person.id and ctx["session"]["sequence"] == 0
     assert ctx["qr_payload"] == passes.qr_payload(person) and ctx["event"]["url"] == links["event"]
-    assert set(ctx["links"]) == {"registration", "cancel", "pdf", "ics"}
+    assert set(ctx["links"]) == {"registration", "cancel", "pdf", "ics", "confirm"}
     assert "token" not in ctx
 
 

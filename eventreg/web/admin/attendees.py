@@ -40,6 +40,7 @@ PREVIEW = 30  # names listed on the confirmation page
 STATUS_CHOICES = [
     ("", _l("Registered (confirmed and waiting)")),
     ("confirmed", _l("Confirmed")),
+    ("held", _l("Email not confirmed")),
     ("waitlisted", _l("On the waiting list")),
     ("cancelled", _l("Cancelled")),
     ("checked_in", _l("Checked in")),

@@ -21,6 +21,7 @@ from ..forms import PageForm
 
 WORDS = {
     "required": _l("This field is required."),
+    "hold_minutes_range": _l("Enter a whole number of minutes from %(min)s to %(max)s."),
     "too_long": _l("This is too long (at most %(max)s characters)."),
     "control_characters": _l("Please remove invisible or control characters."),
     "invalid_email": _l("Please enter a valid email address."),
@@ -105,6 +106,11 @@ class EventForm(PageForm):
     timezone = SelectField(_l("Time zone"), default=events.DEFAULT_TIMEZONE)
     privacy_notice = TextAreaField(_l("Privacy notice"), render_kw={"rows": 4, "maxlength": 5000})
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
+    confirm_email = BooleanField(_l("Ask people to confirm their email address"), default=False,
+                                 description=_l("The seat is only held until the person clicks the link in the email; unconfirmed, it goes to the next person waiting."))
+    hold_minutes = StringField(_l("Minutes to confirm"), default="60",
+                               render_kw={"inputmode": "numeric", "maxlength": 4},
+                               description=_l("5 to 1440 minutes (one day)."))
     registration_opens = StringField(_l("Registration opens"), render_kw={"type": "datetime-local"},
                                      description=_l("Local time of the event. Empty: open as soon as the event is published."))
     deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40, "spellcheck": "false"},
@@ -124,6 +130,8 @@ def event_values(form: EventForm) -> dict:
     names = [*events.TEXT_FIELDS, "contact_email", "language", "timezone", "registration_opens", "deadline"]
     values = {name: form[name].data for name in names}
     values["waitlist_enabled"] = bool(form.waitlist_enabled.data)
+    values["confirm_email"] = bool(form.confirm_email.data)
+    values["hold_minutes"] = form.hold_minutes.data
     if "slug" in form:
         values["slug"] = form.slug.data
     return values
@@ -132,7 +140,8 @@ def event_values(form: EventForm) -> dict:
 def event_data(event: Event) -> dict:
     """The form's initial values for ``event``."""
     data = {name: getattr(event, name) for name in (*events.TEXT_FIELDS, "contact_email", "language", "timezone",
-                                                    "waitlist_enabled")}
+                                                    "waitlist_enabled", "confirm_email")}
+    data["hold_minutes"] = str(event.hold_minutes)
     opens = event.registration_opens_at
     data["registration_opens"] = opens.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M") if opens else ""
     data["deadline"] = events.deadline_text(event)
@@ -229,6 +238,7 @@ FIELD_WORDS = {
     "contact_name": _l("Contact name"), "contact_phone": _l("Contact phone"), "contact_email": _l("Contact email"),
     "fee_note": _l("Fee"), "privacy_notice": _l("Privacy notice"), "language": _l("Language of the emails"),
     "timezone": _l("Time zone"), "waitlist_enabled": _l("Waiting list when full"),
+    "confirm_email": _l("Ask people to confirm their email address"), "hold_minutes": _l("Minutes to confirm"),
     "registration_opens_at": _l("Registration opens"), "deadline_at": _l("Registration deadline"),
     "deadline_days_before": _l("Registration deadline"), "deadline_time": _l("Registration deadline"),
     "doors_at": _l("Doors open"), "starts_at": _l("Start"), "ends_at": _l("End"), "capacity": _l("Capacity"),

@@ -60,7 +60,8 @@ SET_TITLES = {
     "reception": _l("Reception list: confirmed people in 五十音 order"),
     "summary": _l("Summary: counts by session, sector and status (no names)"),
 }
-STATUS_TITLES = {"confirmed": _l("Confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled")}
+STATUS_TITLES = {"confirmed": _l("Confirmed"), "held": _l("Email not confirmed"), "waitlisted": _l("Waiting list"),
+                 "cancelled": _l("Cancelled")}
 
 
 def export_labels() -> dict[str, str]:

@@ -277,14 +277,17 @@ WORDS = {
         "cancelled_by_staff": _l("Cancelled by staff"), "moved": _l("Moved to another session"),
         "promoted": _l("Confirmed from the waiting list"), "pass_resent": _l("Pass emailed again"),
         "capacity_override": _l("Added above capacity"),
+        "email_confirmed": _l("Email address confirmed"), "hold_expired": _l("Not confirmed in time: cancelled"),
     },
     "mails": {
         "confirmation": _l("Confirmation"), "waitlisted": _l("Waiting list"), "promoted": _l("Seat offered from the waiting list"),
         "cancelled": _l("Cancellation"), "pass_resent": _l("Pass sent again"), "session_changed": _l("Session changed"),
         "message": _l("Message from the organizer"),
+        "confirm_email": _l("Please confirm your email"), "hold_expired": _l("Not confirmed in time"),
     },
     "mail_status": {"pending": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Failed")},
-    "status": {"confirmed": _l("Seat confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled")},
+    "status": {"confirmed": _l("Seat confirmed"), "held": _l("Email not confirmed"), "waitlisted": _l("Waiting list"),
+               "cancelled": _l("Cancelled")},
     "notes": {
         "attendee not told": _l("The attendee was not told."), "no confirmation email": _l("No confirmation email was sent."),
         "seat freed (cancellation)": _l("A seat was freed by a cancellation."),

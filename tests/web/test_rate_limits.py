@@ -1,0 +1,135 @@
+"""Rate limits of public sign-ups: per address and per email, in memory and shared on Redis."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+import redis
+
+from eventreg import create_app
+
+from .. import factories
+from .conftest import valid_form
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _app(app, **config):
+    """A second app on the same database, with the limits switched on."""
+    return create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "BASE_URL": "http://testserver", "MAIL_PORT": 1, "RATELIMIT_ENABLED": True,
+        "RATELIMIT_PREFIX": f"test-{uuid.uuid4().hex}", **config,
+    })
+
+
+def _post(client, event, email, addr="192.0.2.10"):
+    page = client.get(f"/e/{event.slug}", environ_base={"REMOTE_ADDR": addr})
+    token = CSRF.search(page.get_data(as_text=True)).group(1)
+    data = valid_form(email=email, email_confirm=email, session_id=str(event.sessions[0].id), csrf_token=token)
+    return client.post(f"/e/{event.slug}", data=data, environ_base={"REMOTE_ADDR": addr})
+
+
+def test_per_email_limit_in_memory_is_localized(app, make_event):
+    event = make_event(capacity=50)
+    limited = _app(app, RATELIMIT_SIGNUP_PER_EMAIL="2/hour", RATELIMIT_SIGNUP_PER_ADDRESS="100/hour")
+    client = limited.test_client()
+    for _ in range(2):  # the same person twice (the second is a "sent again")
+        assert _post(client, event, "Same@Example.org").status_code == 302
+    refused = _post(client, event, " same@example.org")  # normalised: the same key
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert "お申し込みが多すぎます" in refused.get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    english = _post(client, event, "same@example.org")
+    assert english.status_code == 429 and "Too many sign-ups" in english.get_data(as_text=True)
+    assert _post(client, event, "other@example.org").status_code == 302  # another email is fine
+    assert client.get(f"/e/{event.slug}").status_code == 200  # reading is never limited
+
+
+def test_per_address_limit(app, make_event):
+    event = make_event(capacity=50)
+    limited = _app(app, RATELIMIT_SIGNUP_PER_ADDRESS="3/hour")
+    client = limited.test_client()
+    for n in range(3):
+        assert _post(client, event, f"p{n}@example.org").status_code == 302
+    assert _post(client, event, "p9@example.org").status_code == 429
+    assert _post(client, event, "p9@example.org", addr="192.0.2.99").status_code == 302
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server(app, port: int, env: dict) -> subprocess.Popen:
+    """Another instance in a process of its own (its own memory), as on a second host."""
+    code = ("import os; from werkzeug.serving import run_simple; from eventreg import create_app; "
+            "run_simple('127.0.0.1', int(os.environ['PORT']), create_app({'TESTING': True}), threaded=True)")
+    full = {**os.environ, **env, "PORT": str(port), "EVENTREG_ENV": "development",
+            "EVENTREG_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "EVENTREG_BASE_URL": "http://testserver", "EVENTREG_MAIL_PORT": "1"}
+    process = subprocess.Popen([sys.executable, "-c", code], env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the second instance did not start")
+
+
+def _post_http(base: str, event, email: str) -> int:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        token = CSRF.search(client.get(f"/e/{event.slug}").text).group(1)
+        data = valid_form(email=email, email_confirm=email, session_id=str(event.sessions[0].id), csrf_token=token)
+        return client.post(f"/e/{event.slug}", data=data).status_code
+
+
+@pytest.mark.parametrize("storage", ["redis://127.0.0.1:6379/0", "memory://"])
+def test_the_limit_holds_across_two_instances_on_redis(app, make_event, storage):
+    """Two instances (this process and another), requests alternating: with Redis the 5th of
+    a 4/hour limit is refused wherever it lands; with memory each instance counts its own."""
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis on 127.0.0.1:6379 is needed for this test")
+    event = make_event(capacity=50)
+    prefix = f"eventreg-test-{uuid.uuid4().hex}"
+    port = _free_port()
+    other = _server(app, port, {"EVENTREG_RATELIMIT_ENABLED": "true", "EVENTREG_RATELIMIT_STORAGE": storage,
+                                "EVENTREG_RATELIMIT_PREFIX": prefix,
+                                "EVENTREG_RATELIMIT_SIGNUP_PER_ADDRESS": "4/hour"})
+    try:
+        here = _app(app, RATELIMIT_STORAGE=storage, RATELIMIT_PREFIX=prefix,
+                    RATELIMIT_SIGNUP_PER_ADDRESS="4/hour").test_client()
+        answers = []
+        for n in range(5):
+            if n % 2 == 0:
+                answers.append(_post(here, event, f"r{n}@example.org", addr="127.0.0.1"))
+            else:
+                answers.append(_post_http(f"http://127.0.0.1:{port}", event, f"r{n}@example.org"))
+        codes = [a if isinstance(a, int) else a.status_code for a in answers]
+    finally:
+        other.kill()
+        other.wait()
+        r = redis.Redis(host="127.0.0.1", port=6379)
+        for key in r.scan_iter(f"*{prefix}*"):
+            r.delete(key)
+    assert codes == ([302, 302, 302, 302, 429] if storage.startswith("redis") else [302] * 5)
+
+
+def test_the_production_default_is_real_protection():
+    from eventreg.config import DEFAULTS
+
+    assert DEFAULTS["RATELIMIT_ENABLED"] is True and DEFAULTS["RATELIMIT_STORAGE"] == "memory://"
+    assert DEFAULTS["RATELIMIT_SIGNUP_PER_EMAIL"] == "5/hour" and DEFAULTS["RATELIMIT_SIGNUP_PER_ADDRESS"] == "30/hour"
