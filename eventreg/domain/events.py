@@ -41,8 +41,7 @@ from ..extensions import db
 from ..models import (
     Event, EventRole, EventSession, EventStatus, MailKind, Question, QuestionKind, Registration, Status,
 )
-from . import audit, deadlines, outbox, reminders, schedule, staff
-from . import audit, deadlines, holds, outbox, schedule, staff
+from . import audit, deadlines, holds, outbox, reminders, schedule, staff
 from .errors import DomainError
 from .registration import promote_waiting
 from .rules import TimeRule

@@ -28,8 +28,7 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
-from . import messages, outbox, reminders, security_list
-from . import holds, outbox, security_list
+from . import holds, messages, outbox, reminders, security_list
 
 MISSED_AFTER = timedelta(hours=48)
 

@@ -30,11 +30,9 @@ from ..domain.passes import pass_context
 from ..domain.registration import Result
 from ..extensions import db
 from ..models import Event, EventSession, EventStatus, Status
-from . import event_cache
+from . import event_cache, limits
 from .filters import moment
 from .forms import registration_form, session_label
-from . import event_cache, limits
-from .forms import registration_form
 from .links import registration_links
 from .messages import message
 
