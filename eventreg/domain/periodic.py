@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
-from . import outbox, reminders, security_list
+from . import outbox, reminders, retention, security_list
 
 MISSED_AFTER = timedelta(hours=48)
 
@@ -160,3 +160,12 @@ class Sweep:
 
 # Each part that has such work lists its sweep here; the worker's tick runs them in order.
 SWEEPS: list[Sweep] = []
+def _retention_find(now: datetime) -> list[int]:  # late-bound: domain.retention imports modules importing this one
+    return retention.find(now)
+
+
+def _retention_do(item_id: int, now: datetime) -> bool:
+    return retention.do(item_id, now)
+
+
+SWEEPS.append(Sweep("retention", _retention_find, _retention_do))  # events past retention, old sign-ins and outbox rows
