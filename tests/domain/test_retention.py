@@ -198,3 +198,28 @@ def test_one_persons_request_export_and_delete(make_event):
     assert left == []
     assert db.session.get(Registration, waiting.id).status in (Status.confirmed, Status.waitlisted)
     assert db.session.get(Registration, kept.id).family_name == "残留"
+
+
+def test_the_cli_dry_run_changes_nothing_then_the_purge(make_event, app):
+    a, *_ = _world(make_event)
+    snapshot = sorted(_everything())
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["retention", "purge", "--dry-run", "--event", str(a.id)])
+    assert result.exit_code == 0 and f"event #{a.id}: would remove registration 3" in result.output
+    db.session.rollback()
+    assert sorted(_everything()) == snapshot
+    result = runner.invoke(args=["retention", "purge", "--event", str(a.id)])
+    assert result.exit_code == 0 and f"event #{a.id}: removed registration 3" in result.output
+    assert "purged already" in runner.invoke(args=["retention", "purge", "--event", str(a.id)]).output
+
+
+def test_the_privacy_cli(make_event, app):
+    _world(make_event)
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["privacy", "export", A_PEOPLE[1]["email"]])
+    assert out.exit_code == 0 and json.loads(out.output)["registrations"][0]["registration"]["family_name"] == "蔵之介"
+    assert runner.invoke(args=["privacy", "export", "not an address"]).exit_code != 0
+    out = runner.invoke(args=["privacy", "delete", A_PEOPLE[1]["email"], "--yes"])
+    assert out.exit_code == 0 and "registration 1" in out.output
+    db.session.rollback()
+    assert json.loads(runner.invoke(args=["privacy", "export", A_PEOPLE[1]["email"]]).output)["registrations"] == []
