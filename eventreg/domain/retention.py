@@ -305,21 +305,23 @@ def do(item_id: int, now: datetime) -> bool:
 
 # ---- one person's request (開示・削除) ----
 
-def _person_regs(email: str) -> list[Registration]:
+def _person_regs(email: str, event_ids=None) -> list[Registration]:
     address = text.normalize_email(email)
-    return list(db.session.scalars(select(Registration).where(Registration.email == address)
-                                   .order_by(Registration.created_at, Registration.id)))
+    query = select(Registration).where(Registration.email == address)
+    if event_ids is not None:  # staff answer only for the events they may handle
+        query = query.where(Registration.event_id.in_(sorted(event_ids)))
+    return list(db.session.scalars(query.order_by(Registration.created_at, Registration.id)))
 
 
 def _iso(value):
     return value.isoformat() if value else None
 
 
-def export_person(email: str) -> dict:
+def export_person(email: str, *, event_ids=None) -> dict:
     """Everything held about one email address, as plain JSON values (DomainError for text that
     is no email address)."""
     out = []
-    for r in _person_regs(email):
+    for r in _person_regs(email, event_ids):
         event = r.event
         labels = {str(q.id): q.label for q in event.questions}
         out.append({
@@ -344,7 +346,7 @@ def export_person(email: str) -> dict:
     return {"email": text.normalize_email(email), "registrations": out}
 
 
-def delete_person(email: str, now: datetime, *, actor=None) -> dict[str, int]:
+def delete_person(email: str, now: datetime, *, actor=None, event_ids=None) -> dict[str, int]:
     """Anonymises every registration of one email address: an active one is cancelled first
     (its seat released, the next waiting person promoted, no email to the person), then its
     personal fields go as in the purge; its emails, scan links, security-list rows, the files
@@ -352,7 +354,7 @@ def delete_person(email: str, now: datetime, *, actor=None) -> dict[str, int]:
     no one. Flushes."""
     from . import registration as registrations
 
-    regs = [r for r in _person_regs(email) if r.anonymised_at is None]
+    regs = [r for r in _person_regs(email, event_ids) if r.anonymised_at is None]
     strings = _strings(regs)
     promoted = 0
     for r in regs:
