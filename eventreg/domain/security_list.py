@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -343,38 +343,52 @@ _round = itertools.count()
 
 
 def _candidates(rows, now: datetime) -> set[int]:
-    """Sessions of ``rows`` that may have changed since their last send, from two aggregate
-    queries: the count of confirmed people, the latest sign-up / confirmation / cancellation /
-    email confirmation in the session, and the latest audit entry of the event (every staff
-    change to a person, a session or the event writes one). A session none of these moved for
-    since its send (less SETTLE) has the same people it had then."""
+    """Sessions of ``rows`` that may have changed since their last send, from three indexed
+    aggregate queries: the count of confirmed people (against the send's count), any sign-up,
+    confirmation, cancellation or email confirmation in the session since the send (less
+    SETTLE), and the latest audit entry of the event (every staff change to a person, a session
+    or the event writes one). A session none of these moved for has the people it had then."""
     ids = [row.session_id for row in rows]
-    stats = {}
+    since = min(row.created_at for row in rows) - SETTLE
+    counts, recent, audited = {}, {}, {}
+    times = (Registration.created_at, Registration.confirmed_at, Registration.cancelled_at,
+             Registration.email_confirmed_at)
     for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        counts.update(db.session.execute(
+            select(Registration.session_id, func.count())
+            .where(Registration.session_id.in_(chunk), Registration.status == Status.confirmed)
+            .group_by(Registration.session_id)).all())
         for r in db.session.execute(
-            select(Registration.session_id,
-                   func.count().filter(Registration.status == Status.confirmed),
-                   func.max(Registration.created_at), func.max(Registration.confirmed_at),
-                   func.max(Registration.cancelled_at), func.max(Registration.email_confirmed_at))
-            .where(Registration.session_id.in_(ids[i:i + 900])).group_by(Registration.session_id)
+            select(Registration.session_id, *(func.max(t) for t in times))
+            .where(Registration.session_id.in_(chunk), or_(*(t > since for t in times)))
+            .group_by(Registration.session_id)
         ):
-            stats[r[0]] = r[1:]
+            recent[r[0]] = [t for t in r[1:] if t is not None]
     event_ids = sorted({row.event_id for row in rows})
-    audited = {}
     for i in range(0, len(event_ids), 900):
         audited.update(db.session.execute(
             select(AuditEntry.event_id, func.max(AuditEntry.at))
-            .where(AuditEntry.event_id.in_(event_ids[i:i + 900])).group_by(AuditEntry.event_id)).all())
+            .where(AuditEntry.event_id.in_(event_ids[i:i + 900]), AuditEntry.at > since)
+            .group_by(AuditEntry.event_id)).all())
     slot = next(_round) % ROTATION
     found = set()
     for row in rows:
-        since = row.created_at - SETTLE
-        count, *times = stats.get(row.session_id, (0,))
-        times.append(audited.get(row.event_id))
-        if (count != row.count or row.recipient != (row.security_email or "").strip()
-                or any(t is not None and t > since for t in times) or row.session_id % ROTATION == slot):
+        after = row.created_at - SETTLE
+        moved = [*recent.get(row.session_id, []), audited.get(row.event_id)]
+        if (counts.get(row.session_id, 0) != _sent_count(row.id, row.created_at)
+                or row.recipient != (row.security_email or "").strip()
+                or any(t is not None and t > after for t in moved) or row.session_id % ROTATION == slot):
             found.add(row.session_id)
     return found
+
+
+@lru_cache(maxsize=4096)
+def _sent_count(send_id: int, created_at: datetime) -> int:
+    """A send's count, kept per process: it sits after the snapshot in the row, so reading it for
+    every list each tick would read every snapshot. Only a deletion on request changes it
+    (domain.retention); a stale value makes the session a candidate, never hides a change."""
+    return db.session.scalar(select(SecurityListSend.count).where(SecurityListSend.id == send_id)) or 0
 
 
 def changed_sessions(now: datetime) -> list[int]:
@@ -388,7 +402,7 @@ def changed_sessions(now: datetime) -> list[int]:
         .group_by(SecurityListSend.session_id).subquery()
     )
     rows = db.session.execute(
-        select(SecurityListSend.id, SecurityListSend.session_id, SecurityListSend.created_at, SecurityListSend.count,
+        select(SecurityListSend.id, SecurityListSend.session_id, SecurityListSend.created_at,
                SecurityListSend.recipient, EventSession.event_id, Event.security_email)
         .join(latest, (latest.c.session_id == SecurityListSend.session_id) & (latest.c.seq == SecurityListSend.seq))
         .join(EventSession, EventSession.id == SecurityListSend.session_id)
