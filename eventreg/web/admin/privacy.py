@@ -23,6 +23,7 @@ from ...extensions import db
 from ...models import Event, Registration
 from ..access import event_access
 from . import bp
+from .registrations import _registration_event
 
 MAX_NOTICE = 5000
 
@@ -68,15 +69,6 @@ def privacy(event: Event):
 def _allowed(capability: Capability) -> set[int]:
     """The events the signed-in user may answer a person's request for."""
     return {eid for eid in current_user.event_ids if staff.can(current_user, eid, capability)}
-
-
-def _registration_event(kwargs: dict) -> int | None:
-    registration = db.session.get(Registration, kwargs.pop("registration_id"))
-    event_id = kwargs.pop("event_id")
-    if registration is None or registration.event_id != event_id:
-        abort(404)
-    kwargs["reg"] = registration
-    return event_id
 
 
 @bp.get("/events/<int:event_id>/registrations/<int:registration_id>/personal-data")
