@@ -187,17 +187,20 @@ def _event_outbox_ids(event_id: int, reg_ids) -> list[int]:
             or (row.context or {}).get("event_id") == event_id]
 
 
+def _claim(event_id: int, now: datetime) -> bool:
+    """The guard: True for the one caller whose UPDATE found the event not purged."""
+    return db.session.execute(update(Event).where(Event.id == event_id, Event.purged_at.is_(None))
+                              .values(purged_at=now).execution_options(synchronize_session=False)).rowcount == 1
+
+
 def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, int] | None:
     """Removes the event's personal data (flushes); returns counts per table, or None when the
     event is gone or was purged already. ``dry_run``: the counts only, nothing changed."""
     event = db.session.get(Event, event_id)
     if event is None or event.purged_at is not None:
         return None
-    if not dry_run:
-        won = db.session.execute(update(Event).where(Event.id == event_id, Event.purged_at.is_(None))
-                                 .values(purged_at=now).execution_options(synchronize_session=False)).rowcount
-        if won != 1:
-            return None
+    if not dry_run and not _claim(event_id, now):
+        return None
     regs = list(db.session.scalars(select(Registration).where(Registration.event_id == event_id,
                                                                Registration.anonymised_at.is_(None))))
     reg_ids = select(Registration.id).where(Registration.event_id == event_id)
