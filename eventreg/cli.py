@@ -24,6 +24,8 @@ from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
 def register_cli(app: Flask) -> None:
     for command in (demo, import_event, worker, tick, mailcatcher, users, api_tokens, clock_command):
         app.cli.add_command(command)
+    for command in (retention_command, privacy_command):  # issue 8: retention and privacy
+        app.cli.add_command(command)
 
 
 def demo_specs(today) -> list[dict]:
@@ -340,3 +342,81 @@ def clock_reset():
     """Back to real time."""
     clock.set_setting("")
     _show_clock()
+
+
+@click.group("retention")
+def retention_command():
+    """Remove the personal data of events past their retention period (domain.retention)."""
+
+
+@retention_command.command("purge")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; change nothing.")
+@click.option("--event", "event_id", type=int, help="Only this event (even before its purge date).")
+def retention_purge(dry_run: bool, event_id: int | None):
+    """Purge events past their retention (or --event ID), then old sign-ins and outbox rows."""
+    from .domain import retention
+    from .sqlite import writing
+
+    now = clock.utcnow()
+    ids = [event_id] if event_id else retention.due_events(now)
+    word = "would remove" if dry_run else "removed"
+    with writing():
+        for eid in ids:
+            counts = retention.purge(eid, now, dry_run=dry_run)
+            if counts is None:
+                click.echo(f"event #{eid}: not found or purged already")
+                continue
+            click.echo(f"event #{eid}: {word} " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        if not event_id:
+            counts = retention.cleanup(now, dry_run=dry_run)
+            click.echo(f"global: {word} " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    if not ids:
+        click.echo("no event is past its retention period")
+
+
+@click.group("privacy")
+def privacy_command():
+    """One person's request (開示・削除): export or delete all data held about an email address."""
+
+
+@privacy_command.command("export")
+@click.argument("email")
+def privacy_export(email: str):
+    """Print, as JSON, everything held about EMAIL."""
+    import json
+
+    from .domain import retention
+
+    try:
+        data = retention.export_person(email)
+    except DomainError as exc:
+        raise click.ClickException(f"{email}: not an email address ({exc.code})") from None
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@privacy_command.command("delete")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def privacy_delete(email: str, yes: bool):
+    """Cancel and anonymise every registration of EMAIL (seats go to the people waiting)."""
+    from .domain import retention
+    from .sqlite import writing
+
+    try:
+        found = len(retention.export_person(email)["registrations"])
+    except DomainError as exc:
+        raise click.ClickException(f"{email}: not an email address ({exc.code})") from None
+    if not found:
+        click.echo("nothing is held about this address")
+        return
+    if not yes:
+        click.confirm(f"delete the personal data of {found} registration(s)?", abort=True)
+    db.session.rollback()
+    with writing():
+        counts = retention.delete_person(email, clock.utcnow())
+        db.session.commit()
+    click.echo("removed " + ", ".join(f"{t} {n}" for t, n in counts.items()))

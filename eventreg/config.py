@@ -49,6 +49,9 @@ DEFAULTS: dict[str, object] = {
     # How long a worker owns a background job without reporting progress; a crashed worker's
     # job is started again by another worker after this.
     "JOB_LEASE_SECONDS": 60,
+    # Retention (domain.retention): failed sign-ins and sent/failed outbox rows are deleted after these days.
+    "LOGIN_ATTEMPT_RETENTION_DAYS": 30,
+    "OUTBOX_RETENTION_DAYS": 30,
     # Where the development mail catcher writes .eml files (shown at /_dev/mail).
     "MAILBOX_DIR": None,
     "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session cookie

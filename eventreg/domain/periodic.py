@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
-from . import holds, messages, outbox, reminders, security_list
+from . import holds, messages, outbox, reminders, retention, security_list
 
 MISSED_AFTER = timedelta(hours=48)
 
@@ -158,8 +158,17 @@ class Sweep:
     do: Callable[[int, datetime], bool]
 
 
+def _retention_find(now: datetime) -> list[int]:  # late-bound: domain.retention imports modules importing this one
+    return retention.find(now)
+
+
+def _retention_do(item_id: int, now: datetime) -> bool:
+    return retention.do(item_id, now)
+
+
 # Each part that has such work lists its sweep here; the worker's tick runs them in order.
 SWEEPS: list[Sweep] = [
     Sweep("message_queued", messages.due_messages, messages.queue_due),  # scheduled messages due
-    Sweep("hold_expired", holds.due, holds.expire),
+    Sweep("hold_expired", holds.due, holds.expire),  # email-confirmation holds that lapsed
+    Sweep("retention", _retention_find, _retention_do),  # events past retention, old sign-ins and outbox rows
 ]

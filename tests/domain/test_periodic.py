@@ -204,7 +204,7 @@ def test_the_tick_command(app, make_event):
     assert runner.invoke(args=["import-event", str(example)]).exit_code == 0
     result = runner.invoke(args=["tick"])
     # Held in 2019: its deadline summary, its building-security list and its reminder are all
-    # long missed.
-    assert (result.exit_code, result.output.strip()) == (0, "missed: 3")
+    # long missed; and its retention period ran out long ago, so its personal data is purged.
+    assert (result.exit_code, result.output.strip()) == (0, "missed: 3, retention: 1")
     assert runner.invoke(args=["tick"]).output.strip() == "nothing due"
     assert summaries() == []

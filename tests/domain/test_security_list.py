@@ -283,3 +283,21 @@ def test_columns_of_the_event_and_their_order(seminar):
         security_list.check_columns(["name", "password"])
     with pytest.raises(DomainError):
         security_list.check_columns([])
+
+
+def test_the_tick_compares_only_lists_whose_people_may_have_changed(seminar):
+    """changed_sessions reads people only for candidates (a count, a timestamp or an audit entry
+    moved since the send) and, each round, 1/ROTATION of the rest: a change that left no trace
+    (an edit straight in the database) is still found within ROTATION rounds."""
+    event, people = seminar
+    _, due = send_at_due(event)
+    registration.cancel(people[0], now=due + SECOND)  # a timestamp: found at once
+    db.session.commit()
+    assert security_list.changed_sessions(due + 2 * SECOND) == [event.sessions[0].id]
+    security_list.send_difference(event.sessions[0], now=due + 2 * SECOND)
+    db.session.commit()
+    people[1].given_name = "美咲子"  # no timestamp, no audit entry
+    db.session.commit()
+    later = due + timedelta(hours=1)
+    rounds = [security_list.changed_sessions(later) for _ in range(security_list.ROTATION)]
+    assert [event.sessions[0].id] in rounds

@@ -18,6 +18,7 @@ from . import events  # noqa: E402,F401
 from . import team  # noqa: E402,F401
 from . import exports  # noqa: E402,F401
 from . import security_list  # noqa: E402,F401
+from . import privacy  # noqa: E402,F401
 from . import reminders  # noqa: E402,F401
 from . import messages  # noqa: E402,F401
 from . import stats  # noqa: E402,F401
