@@ -33,3 +33,27 @@ def test_catalogue_is_complete(extracted, lang):
 def test_pages_are_japanese_by_default(client, make_event):
     html = client.get(f"/e/{make_event().slug}").get_data(as_text=True)
     assert '<html lang="ja">' in html and "申し込む" in html and "メールアドレス" in html
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_catalogue_is_well_formed(lang):
+    """What GNU msgfmt -c refuses and Babel silently accepts: a msgid defined twice (Babel keeps
+    the last one), and a msgstr that follows another msgstr (a lost entry's translation). Merges
+    that keep both sides of a conflict make both."""
+    lines = (ROOT / "eventreg" / "translations" / lang / "LC_MESSAGES" / "messages.po").read_text("utf-8").split("\n")
+    seen, duplicates, strays, previous = set(), [], [], ""
+    for number, line in enumerate(lines, 1):
+        if line.startswith("msgid "):
+            msgid = line
+            for more in lines[number:]:
+                if not more.startswith('"'):
+                    break
+                msgid += more
+            if msgid in seen and msgid != 'msgid ""':
+                duplicates.append((number, msgid))
+            seen.add(msgid)
+        if line.startswith("msgstr ") and previous.startswith("msgstr"):  # msgstr[1] after [0] is a plural
+            strays.append((number, line))
+        if not line.startswith('"'):
+            previous = line
+    assert duplicates == [] and strays == []
