@@ -74,7 +74,6 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
         msg=msg, count=messages.recipient_count(event, flt, now=now), placeholders=messages.PLACEHOLDERS,
         aliases={v: k for k, v in reversed(list(messages.ALIASES.items()))}, help=HELP,
         status_choices=STATUS_CHOICES, sectors=dict(SECTORS),
-        session_labels={s.id: session_label(s, event) for s in event.sessions},
     ), status
 
 
