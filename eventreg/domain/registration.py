@@ -255,6 +255,10 @@ def switch_from_waitlist(registration: Registration, to_session: EventSession, *
         raise DomainError("invalid_request")
     if registration.status != Status.waitlisted:
         raise DomainError("not_waitlisted")
+    if registration.hold_expires_at is not None and registration.email_confirmed_at is None:
+        # A seat only for a confirmed address: else the sign-up page left open in the browser
+        # would take a seat with a mistyped email, which email confirmation is there to stop.
+        raise DomainError("email_not_confirmed")
     if not capacity.take_seat(to_session.id, now):
         why = capacity.why_no_seat(to_session.id, now)
         raise DomainError("session_full" if why in (NoSeat.full, NoSeat.waitlisted) else why.value)

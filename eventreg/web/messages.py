@@ -43,6 +43,7 @@ MESSAGES = {
     "cancelled": _l("This registration was cancelled."),
     "waitlisted": _l("On the waiting list, not confirmed."),
     "unconfirmed": _l("The email address was never confirmed; the seat is only held."),
+    "email_not_confirmed": _l("Please confirm your email address first (open the link in the email we sent you)."),
     "wrong_event": _l("This pass is for another event."),
     "wrong_session": _l("This pass is for another session."),
     "unknown_pass": _l("Unknown or damaged pass."),

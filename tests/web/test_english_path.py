@@ -153,6 +153,27 @@ def test_a_switch_to_a_full_session_is_refused(client, make_event):
     assert db.session.get(EventSession, second.id).seats_taken == 1
 
 
+def test_an_unconfirmed_waiting_person_cannot_switch_into_a_seat(client, make_event):
+    """With email confirmation, the page left open after signing up must not take a seat for an
+    address nobody confirmed (a mistyped one)."""
+    event = two_sessions(make_event, capacity=(1, 40))
+    event.confirm_email = True
+    db.session.commit()
+    first, second = sorted(event.sessions, key=lambda s: s.starts_at)
+    now = clock.utcnow()
+    sign_up(first, applicant(), now=now)
+    waiting = sign_up(first, applicant(), now=now)
+    db.session.commit()
+    token = csrf_token(client, f"/e/{event.slug}")
+    client.post(f"/r/{waiting.token}/switch", data={"csrf_token": token, "session_id": second.id})
+    db.session.expire_all()
+    still = db.session.get(Registration, waiting.registration_id)
+    assert (still.session_id, still.status) == (first.id, Status.waitlisted)
+    assert db.session.get(EventSession, second.id).seats_taken == 0
+    page = client.get(f"/r/{waiting.token}").get_data(as_text=True)
+    assert "先にメールアドレスの確認をお願いします" in page
+
+
 def test_the_home_page_lists_events_by_their_next_session(client, make_event):
     later = make_event(title="後の会", start=in_days(30))
     sooner = make_event(title="先の会", start=in_days(3))
