@@ -94,6 +94,14 @@ class SqlClock:
         self.total += time.perf_counter() - self._started
 
 
+def bench_app(url: str):
+    """The app on ``url`` with its schema, as the back-office benches sign in to it (no CSRF)."""
+    from eventreg import create_app
+
+    return create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1,
+                       "WTF_CSRF_ENABLED": False, "BASE_URL": "http://127.0.0.1"})
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
@@ -110,15 +118,13 @@ def main() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from eventreg import create_app
     from eventreg.extensions import db
     from tests import factories
     from tests.roster_people import insert_people
 
     url, drop = database(args.db)
     try:
-        app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1,
-                          "WTF_CSRF_ENABLED": False, "BASE_URL": "http://127.0.0.1"})
+        app = bench_app(url)
         with app.app_context():
             upgrade()
             start = factories.in_days(-1)  # the first session ended yesterday: no-shows exist

@@ -184,14 +184,22 @@ def switch(token: str):
     to_session = db.session.get(EventSession, request.form.get("session_id", type=int) or 0)
     if to_session is None:
         abort(404)
+    return _attendee_action(token, lambda: registrations.switch_from_waitlist(
+        registration, to_session, now=clock.utcnow()),
+        _("You now have a seat in this session. Your new entry pass is on its way by email."))
+
+
+def _attendee_action(token: str, do, done: str):
+    """An attendee's POST on their registration page: one domain call, then back to the page
+    with what happened (a refusal changes nothing and says why)."""
     try:
-        registrations.switch_from_waitlist(registration, to_session, now=clock.utcnow())
+        do()
     except DomainError as exc:
         db.session.rollback()
         flash(message(exc.code), "error")
         return redirect(url_for("public.registration", token=token))
     db.session.commit()
-    flash(_("You now have a seat in this session. Your new entry pass is on its way by email."))
+    flash(done)
     return redirect(url_for("public.registration", token=token))
 
 
@@ -217,15 +225,8 @@ def calendar(token: str):
 def cancel(token: str):
     registration = _registration_or_404(token)
     if request.method == "POST":
-        try:
-            registrations.cancel(registration, now=clock.utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            flash(message(exc.code), "error")
-            return redirect(url_for("public.registration", token=token))
-        db.session.commit()
-        flash(_("Your registration has been cancelled."))
-        return redirect(url_for("public.registration", token=token))
+        return _attendee_action(token, lambda: registrations.cancel(registration, now=clock.utcnow()),
+                                _("Your registration has been cancelled."))
     return render_template("public/cancel.html", r=registration)
 
 

@@ -14,7 +14,7 @@ from eventreg.models import EventSession, Registration, Status
 from eventreg.worker import deliver_due
 
 from .. import factories
-from .test_registration_flow import choose, database, type_into
+from .test_registration_flow import database, fill_registration
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +26,8 @@ def test_a_held_seat_is_confirmed_from_the_email(app, live_server, smtp_server, 
         s.commit()
 
     phone.goto(f"{live_server}/e/{slug}")
-    type_into(phone, "#family_name", "確認")
-    type_into(phone, "#given_name", "花子")
-    type_into(phone, "#family_kana", "カクニン")
-    type_into(phone, "#given_kana", "ハナコ")
     email = "kakunin.hanako@example.org"
-    type_into(phone, "#email", email)
-    type_into(phone, "#email_confirm", email)
-    choose(phone, "sector", "npo")
-    phone.click("#consent")
+    fill_registration(phone, email=email)
     phone.click("section.register button[type=submit]")
     phone.wait_for_url(re.compile(r"/r/[A-Za-z0-9_-]+\?welcome=1$"))
     token = phone.url.rsplit("/", 1)[1].split("?")[0]

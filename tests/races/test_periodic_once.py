@@ -60,7 +60,9 @@ def effects(monkeypatch):
     return calls
 
 
-def tick_together(app, now) -> list[Counter]:
+def tick_together(app, now=None) -> list[Counter]:
+    """WORKERS ticks released together by a barrier (the reminder, security-list and retention
+    races use it too); ``now`` None: the clock's time."""
     barrier = threading.Barrier(WORKERS)
     results: list[Counter] = []
     errors: list[BaseException] = []

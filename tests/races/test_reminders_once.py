@@ -30,8 +30,8 @@ from eventreg.models import MailKind, OutboxMessage, ScheduledTask, TaskKind
 from eventreg.worker import tick
 
 from .. import factories
+from .test_periodic_once import tick_together
 
-WORKERS = 3
 PEOPLE = 12
 
 
@@ -65,28 +65,6 @@ def effects(monkeypatch):
 
     monkeypatch.setattr(reminders, "queue", counting)
     return calls
-
-
-def tick_together(app, now) -> list[Counter]:
-    barrier = threading.Barrier(WORKERS)
-    results: list[Counter] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(tick(app, now=now))
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def per_person() -> Counter:

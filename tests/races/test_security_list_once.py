@@ -33,8 +33,8 @@ from eventreg.models import Event, MailKind, OutboxMessage, Registration, Schedu
 from eventreg.worker import deliver_due, tick
 
 from .. import factories
+from .test_periodic_once import tick_together
 
-WORKERS = 3
 VENUE = "security@venue.example"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -81,28 +81,6 @@ def seminar(make_event):
     event_id = event.id
     db.session.commit()  # end the read: the workers need the (SQLite) write lock
     return event_id, session_id, people, due
-
-
-def tick_together(app) -> list[Counter]:
-    barrier = threading.Barrier(WORKERS)
-    results: list[Counter] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(tick(app))
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def sends(session_id: int) -> list[SecurityListSend]:
