@@ -136,14 +136,14 @@ class Sampler(threading.Thread):
 def sheet_job(args):
     """Queues and runs the badge-sheet job for --attendees people; returns the PDF and figures."""
     from flask_migrate import upgrade
+    from tick import database
+
     from eventreg import create_app
     from eventreg.domain import jobs
     from eventreg.extensions import db
     from eventreg.models import Job
     from eventreg.worker import run_job
     from tests import factories
-
-    from tick import database
 
     url, drop = database(args.db)
     try:
@@ -206,8 +206,9 @@ def main() -> None:
     if args.out:
         with open(args.out, "wb") as f:
             f.write(body)
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     pages = len(PdfReader(io.BytesIO(body)).pages)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

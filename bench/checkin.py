@@ -42,8 +42,23 @@ import yaml
 # Run as `python bench/checkin.py`: Python puts bench/ on the path, so the registration
 # benchmark's harness imports as a sibling module.
 from registration import (
-    BENCH, HOST, PG, ROOT, VENV_BIN, Server, create_database, drop_database, event_yaml, free_port,
-    bench_arguments, bench_environment, machine_busy, postgres_pids, proc_cpu, run_flask, run_wrk,
+    BENCH,
+    HOST,
+    PG,
+    ROOT,
+    VENV_BIN,
+    Server,
+    bench_arguments,
+    bench_environment,
+    create_database,
+    drop_database,
+    event_yaml,
+    free_port,
+    machine_busy,
+    postgres_pids,
+    proc_cpu,
+    run_flask,
+    run_wrk,
     summarize,
 )
 

@@ -42,12 +42,11 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from eventreg import create_app
-    from eventreg.domain import messages
+    from eventreg.domain import event_spec, messages
     from eventreg.domain.roster import ListFilter
     from eventreg.extensions import db
     from eventreg.sqlite import writing
     from tests.factories import bulk_confirmed, event_spec_dict
-    from eventreg.domain import event_spec
 
     url, drop = database(args.db)
     try:

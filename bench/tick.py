@@ -72,12 +72,11 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from eventreg import create_app
+    from eventreg.domain import event_spec, registration, schedule
     from eventreg.extensions import db
-    from eventreg.models import OutboxMessage, ScheduledTask
+    from eventreg.models import OutboxMessage, Registration, ScheduledTask, Status
     from eventreg.worker import tick
     from tests.factories import bulk_confirmed, event_spec_dict, in_days
-    from eventreg.domain import event_spec, registration, schedule
-    from eventreg.models import Registration, Status
 
     logging.getLogger("eventreg.worker").setLevel(logging.WARNING)
     url, drop = database(args.db)

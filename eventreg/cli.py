@@ -15,8 +15,8 @@ from sqlalchemy import select
 from . import clock
 from .domain import event_spec, staff
 from .domain import registration as registrations
-from .domain.registration import Applicant
 from .domain.errors import DomainError
+from .domain.registration import Applicant
 from .extensions import db
 from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
 

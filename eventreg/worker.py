@@ -38,10 +38,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import clock
 from .adapters import ics, mail, pdf
-from .sqlite import writing
 from .domain import exports, jobs, outbox, passes, periodic, roster, security_list
 from .extensions import db
 from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, StoredFile
+from .sqlite import writing
 from .web import message_text
 from .web.links import registration_links
 

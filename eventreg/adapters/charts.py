@@ -153,7 +153,7 @@ def line_chart(*, uid: str, title: str, desc: str, x_labels: Sequence[str], seri
         anchor = "end" if x > left + plot_w * 0.6 else "start"
         parts.append(_text(x + (-4 if anchor == "end" else 4), plot_top + 10 + index * 14,
                            fit(label, plot_w * 0.45, 11), anchor, 11, INK, "700", halo=True))
-    for i, (label, values) in enumerate(series):
+    for i, (_label, values) in enumerate(series):
         points = []
         for j, v in enumerate(values):
             if step:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -155,7 +156,7 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, sheet: str = 
     widths = [display_width(cell) for cell in header]
     # Widths must be known before the first row is streamed (constant-memory mode).
     rows = iter(rows)
-    first = [[neutralise(cell) for cell in row] for _, row in zip(range(WIDTH_SAMPLE_ROWS), rows)]
+    first = [[neutralise(cell) for cell in row] for row in itertools.islice(rows, WIDTH_SAMPLE_ROWS)]
     for row in first:
         for index, cell in enumerate(row[: len(widths)]):
             longest = max((display_width(line) for line in cell.split("\n")), default=0)
@@ -169,7 +170,7 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, sheet: str = 
     for number, row in enumerate(first, start=1):
         for col, cell in enumerate(row):
             write(number, col, cell)
-    for number, row in enumerate(_cells(rows), start=number + 1):
+    for number, row in enumerate(_cells(rows), start=len(first) + 1):
         for col, cell in enumerate(row):
             write(number, col, cell)
     worksheet.freeze_panes(1, 0)

@@ -29,22 +29,20 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import (
-    Event, EventRole, EventSession, EventStatus, MailKind, Question, QuestionKind, Registration, Status,
-)
+from ..models import Event, EventRole, EventSession, EventStatus, MailKind, Question, QuestionKind, Registration, Status
 from . import audit, deadlines, holds, outbox, reminders, schedule, staff
 from .errors import DomainError
 from .registration import promote_waiting
-from .rules import TimeRule
 
 MAX_CAPACITY = 100_000
 MAX_CHOICES = 50
@@ -108,12 +106,6 @@ class InvalidValues(DomainError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("invalid_values", "; ".join(p.english() for p in problems))
-
-    def by_field(self) -> dict[str, Problem]:
-        found: dict[str, Problem] = {}
-        for problem in self.problems:
-            found.setdefault(problem.field, problem)
-        return found
 
 
 class _Checker:
@@ -391,7 +383,7 @@ def clean_question(values: Mapping[str, Any]) -> dict:
 
 # --- building -------------------------------------------------------------------------------
 
-def new_slug(title_hint: str = "event") -> str:
+def new_slug() -> str:
     """A free slug: ``e-`` and 8 random hex digits (titles are often Japanese)."""
     while True:
         slug = f"e-{secrets.token_hex(4)}"
@@ -743,8 +735,3 @@ def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | N
     copy.reminders.extend(reminders.new_rules([r.rule for r in event.reminders], now))
     return _save_new(copy, "event_cloned", {"cloned_from": [None, event.id], "days_shifted": [None, days]},
                      actor=actor, now=now)
-
-
-def deadline_rule(event: Event, session: EventSession) -> TimeRule | None:
-    """The rule as the overview describes it (domain.deadlines has the one definition)."""
-    return deadlines.deadline_rule(event, session)

@@ -35,7 +35,6 @@ MULTI_JOIN = " / "
 STREAM_BATCH = 1000  # registrations loaded per round trip
 
 PERSONAL_SETS = ("attendees", "arrivals", "reception")
-SETS = PERSONAL_SETS + ("summary",)
 
 # Every fixed column a set or a security list may name, in the attendee export's order.
 FIXED = (
@@ -63,7 +62,7 @@ class Column:
 
 
 def columns(event: Event, which: str | Iterable[str]) -> list[Column]:
-    """The columns of the set ``which`` (a SETS name) or of a list of keys (unknown keys are left
+    """The columns of the set ``which`` (a SET_COLUMNS name) or of a list of keys (unknown keys are left
     out); "attendees" ends with every question of the event, hidden ones included."""
     if isinstance(which, str):
         if which not in SET_COLUMNS:

@@ -25,8 +25,16 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    Event, EventSession, MailKind, OutboxMessage, OutboxStatus, Registration, ReminderRule, ScheduledTask,
-    Status, TaskKind,
+    Event,
+    EventSession,
+    MailKind,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    ReminderRule,
+    ScheduledTask,
+    Status,
+    TaskKind,
 )
 from . import audit, outbox, schedule
 from .errors import DomainError

@@ -27,8 +27,21 @@ from sqlalchemy import delete, func, literal, or_, select, update
 
 from ..extensions import db
 from ..models import (
-    AttendeeMessage, AuditEntry, Event, EventSession, Invitation, Job, LoginAttempt, OutboxMessage, OutboxStatus,
-    Registration, Scan, SecurityListSend, StaffSession, Status, StoredFile,
+    AttendeeMessage,
+    AuditEntry,
+    Event,
+    EventSession,
+    Invitation,
+    Job,
+    LoginAttempt,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    Scan,
+    SecurityListSend,
+    StaffSession,
+    Status,
+    StoredFile,
 )
 from ..models.base import UTCDateTime
 from . import audit, passes, text

@@ -77,7 +77,7 @@ class ListFilter:
     sort: str = "kana"
 
     @classmethod
-    def from_args(cls, args: Mapping) -> "ListFilter":
+    def from_args(cls, args: Mapping) -> ListFilter:
         """From a query string (request.args or a dict). Tolerant: a value that makes no sense is
         the default, nothing raises."""
         get = args.get
@@ -107,7 +107,7 @@ class ListFilter:
             out[names.get(f.name, f.name)] = str(value)
         return out
 
-    def but(self, **changes) -> "ListFilter":
+    def but(self, **changes) -> ListFilter:
         return replace(self, **changes)
 
 

@@ -36,8 +36,19 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
-    DEFAULT_SECURITY_COLUMNS, AuditEntry, Event, EventSession, MailKind, OutboxMessage, OutboxStatus, Registration,
-    SecurityFormat, SecurityListSend, Status, StoredFile, TaskKind,
+    DEFAULT_SECURITY_COLUMNS,
+    AuditEntry,
+    Event,
+    EventSession,
+    MailKind,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    SecurityFormat,
+    SecurityListSend,
+    Status,
+    StoredFile,
+    TaskKind,
 )
 from . import audit, outbox, schedule
 from .errors import DomainError
@@ -312,8 +323,8 @@ def _fingerprint(keys) -> str:
 @lru_cache(maxsize=4096)
 def _sent_fingerprint(send_id: int, created_at: datetime, count: int, columns: tuple[str, ...]) -> str | None:
     """The fingerprint of a send's people. A send changes only when a person's data is deleted on
-    request (domain.retention, which also changes its count), so this is a pure function of the row (kept per process, so each list's people are read once, not every tick);
-    it decides nothing by itself: the tick compares it with the people read now."""
+    request (domain.retention, which also changes its count), so this is a pure function of the row
+    (kept per process, so each list's people are read once, not every tick); it decides nothing by itself: the tick compares it with the people read now."""
     people = db.session.scalar(select(SecurityListSend.people).where(SecurityListSend.id == send_id))
     if people is None:
         return None

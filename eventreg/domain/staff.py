@@ -88,11 +88,6 @@ class Principal:
         return frozenset(self.grants)
 
 
-def principal(user: StaffUser) -> Principal:
-    return Principal(user.id, user.name, user.role,
-                     {m.event_id: permissions.capabilities(m.role) for m in user.memberships}, user.is_active)
-
-
 def has_role(who: StaffUser | Principal, event_id: int) -> bool:
     """Whether ``who`` works on the event at all (a token limited to another event does not)."""
     if isinstance(who, Principal):
@@ -254,18 +249,6 @@ def event_api_tokens(event_id: int) -> list[ApiToken]:
     """The tokens limited to an event, newest first (revoked ones too: the list shows them)."""
     return list(db.session.scalars(
         select(ApiToken).where(ApiToken.event_id == event_id).order_by(ApiToken.id.desc())))
-
-
-def user_for_api_token(token: str, *, now: datetime) -> StaffUser | None:
-    if not token or len(token) > 200:
-        return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token),
-                                                   ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.is_active:
-        return None
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        row.last_used_at = now  # coarse, so a busy scanner does not write on every scan
-    return row.user
 
 
 def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | None, bool]:

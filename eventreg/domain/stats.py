@@ -133,7 +133,7 @@ def event_stats(event: Event, *, now: datetime, scope: list[int] | None = None) 
     by_id = {s.id: s for s in sessions}
     for session_id, *values in _execute_counts([Registration.event_id == event.id], [Registration.session_id], now):
         if session_id in by_id:
-            for name, value in zip(MEASURES, values):
+            for name, value in zip(MEASURES, values, strict=True):
                 setattr(by_id[session_id], name, value)
     totals = {name: sum(getattr(s, name) for s in sessions) for name in MEASURES}
     totals["capacity"] = sum(s.capacity for s in sessions)
@@ -170,7 +170,7 @@ def _sectors(event_id: int, now: datetime) -> list[dict]:
             _execute_counts([Registration.event_id == event_id], [Registration.sector], now)}
     out = []
     for sector in SECTORS:
-        v = dict(zip(MEASURES, rows.get(sector, [0] * len(MEASURES))))
+        v = dict(zip(MEASURES, rows.get(sector, [0] * len(MEASURES)), strict=True))
         out.append({"sector": sector, "registered": v["confirmed"] + v["held"] + v["waitlisted"],
                     "confirmed": v["confirmed"], "checked_in": v["checked_in"], "cancelled": v["cancelled"],
                     "walk_ins": v["walk_ins"], "no_shows": v["no_shows"]})
@@ -261,7 +261,7 @@ def cross_stats(event_ids: list[int], *, now: datetime) -> CrossStats:
     events = {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(event_ids)))}
     starts = _first_starts(events)
     order = sorted(events, key=lambda i: (starts.get(i) or datetime.max.replace(tzinfo=timezone.utc), i))
-    counts = {event_id: dict(zip(MEASURES, values)) for event_id, *values in
+    counts = {event_id: dict(zip(MEASURES, values, strict=True)) for event_id, *values in
               _execute_counts([Registration.event_id.in_(order)], [Registration.event_id], now)}
     sectors: dict[int, dict[str, int]] = {i: dict.fromkeys(SECTORS, 0) for i in order}
     for event_id, sector, n in db.session.execute(

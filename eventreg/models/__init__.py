@@ -1,6 +1,14 @@
 from .audit import AuditEntry
-from .event import (DEFAULT_SECURITY_COLUMNS, Event, EventSession, EventStatus, Question, QuestionKind, ReminderRule,
-                    SecurityFormat)
+from .event import (
+    DEFAULT_SECURITY_COLUMNS,
+    Event,
+    EventSession,
+    EventStatus,
+    Question,
+    QuestionKind,
+    ReminderRule,
+    SecurityFormat,
+)
 from .outbox import AttendeeMessage, MailKind, MessageStatus, OutboxMessage, OutboxStatus
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult

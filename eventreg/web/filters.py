@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import markdown
 import nh3
-from flask import Flask
 from babel.dates import format_date, get_timezone_name
+from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
 

@@ -16,7 +16,8 @@ MESSAGES = {
     "unprintable_character": _l("The character %(char)s cannot be printed on the entry pass and name badge. Please use a more common form of the character."),
     "no_visible_letters": _l("Please enter letters or digits, not only symbols or blank characters."),
     "replacement_character": _l("This contains the character U+FFFD, a sign of text damaged in copying. Please type it again."),
-    "email_not_ascii": _l("Please use an email address whose part before the @ has only Latin letters, digits and symbols: mail to other addresses cannot be delivered reliably."),
+    "email_not_ascii": _l("Please use an email address whose part before the @ has only Latin letters, digits and "
+                          "symbols: mail to other addresses cannot be delivered reliably."),
     "invalid_phone": _l("Please enter a phone number using digits, spaces, hyphens or +."),
     "registration_not_open": _l("Registration for this session has not opened yet."),
     "registration_closed": _l("Registration for this session has closed."),
@@ -76,7 +77,8 @@ MESSAGES = {
     "invitation_unknown": _l("This invitation link is not valid."),
     "account_exists": _l("A staff account for this address exists already: sign in with it, then open the invitation link again to accept."),
     "name_required": _l("Please enter your name."),
-    "wrong_account": _l("This invitation is for another email address. Sign out, then sign in with the invited address (or open the link while signed out to create its account)."),
+    "wrong_account": _l("This invitation is for another email address. Sign out, then sign in with the invited "
+                        "address (or open the link while signed out to create its account)."),
     "last_owner": _l("An event needs at least one active owner: make someone else an owner first."),
     "not_a_member": _l("This person is not on this event's staff."),
     "token_name_required": _l("Please say what the token is for."),

@@ -3,9 +3,8 @@
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'
@@ -93,7 +92,7 @@ def upgrade():
                nullable=True)
         batch_op.create_index('ix_registration_event_kana', ['event_id', 'family_kana', 'given_kana'], unique=False)
 
-    
+
 
 
 def downgrade():
@@ -122,4 +121,4 @@ def downgrade():
         batch_op.drop_index('ix_login_attempt_email_at')
 
     op.drop_table('login_attempt')
-    
+

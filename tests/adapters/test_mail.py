@@ -11,13 +11,14 @@ from email.utils import formataddr, getaddresses
 
 import pytest
 import regex
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from eventreg import clock
 from eventreg.adapters import mail
 from eventreg.domain import outbox
-from eventreg.domain.registration import register, cancel
+from eventreg.domain.registration import cancel, register
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, OutboxStatus, StoredFile
 from eventreg.worker import deliver_due

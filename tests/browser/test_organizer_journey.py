@@ -39,8 +39,18 @@ from eventreg.worker import deliver_due, run_job, tick
 
 from .. import factories
 from .conftest import SHOTS
-from .organizer import (SEED, SEED_QUESTION, add_question, add_session, event_id, make_organizer, publish,
-                        save_draft, sign_in, start_new_event)
+from .organizer import (
+    SEED,
+    SEED_QUESTION,
+    add_question,
+    add_session,
+    event_id,
+    make_organizer,
+    publish,
+    save_draft,
+    sign_in,
+    start_new_event,
+)
 from .test_registration_flow import choose, database, type_into
 
 pytestmark = pytest.mark.browser
@@ -83,7 +93,7 @@ def sheet_rows(data: bytes) -> list[list[str]]:
 
 def as_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
     header, *body = rows
-    return [dict(zip(header, row)) for row in body]
+    return [dict(zip(header, row, strict=True)) for row in body]
 
 
 def download(page, link, tmp_path) -> bytes:

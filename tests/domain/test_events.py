@@ -8,12 +8,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import event_spec, events, registration as registrations
+from eventreg.domain import event_spec, events
+from eventreg.domain import registration as registrations
 from eventreg.domain.errors import DomainError
 from eventreg.domain.events import InvalidValues
 from eventreg.extensions import db
 from eventreg.models import (
-    AuditEntry, EventStatus, MailKind, OutboxMessage, QuestionKind, Registration, ScheduledTask, Status,
+    AuditEntry,
+    EventStatus,
+    MailKind,
+    OutboxMessage,
+    QuestionKind,
+    Registration,
+    ScheduledTask,
+    Status,
 )
 
 from .. import factories

@@ -97,8 +97,8 @@ def test_recipients_follow_the_list_filter(ctx):
                                      registration_id=arrived.id).id in (first.id, second.id)
 
 
-def draft(event, flt=ListFilter(), subject="{name}様へのお知らせ", body="{name} 様\n明日お待ちしています。"):
-    message = messages.save_draft(event, subject=subject, body=body, flt=flt, actor=None, now=NOW)
+def draft(event, flt=None, subject="{name}様へのお知らせ", body="{name} 様\n明日お待ちしています。"):
+    message = messages.save_draft(event, subject=subject, body=body, flt=flt or ListFilter(), actor=None, now=NOW)
     db.session.commit()
     return message
 

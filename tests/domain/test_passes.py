@@ -11,8 +11,8 @@ from sqlalchemy import select
 from eventreg.domain import checkin, passes
 from eventreg.domain import registration as registrations
 from eventreg.domain.checkin import RESULT_OF_STATUS
-from eventreg.models import Scan, ScanResult, Status
 from eventreg.extensions import db
+from eventreg.models import Scan, ScanResult, Status
 
 from .. import factories
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 
 from eventreg.domain import stats
 from eventreg.domain.passes import new_entry_id, new_token
 from eventreg.extensions import db
-from eventreg.models import EventSession, Registration, Scan, ScanMethod, ScanResult, Sector, Status
+from eventreg.models import Registration, Scan, ScanMethod, ScanResult, Sector, Status
 
 from .. import factories
 

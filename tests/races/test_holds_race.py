@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from eventreg import clock, worker
@@ -23,9 +22,8 @@ from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, Registration, Status
 
 from .. import factories
-from .edge import at_once
+from .edge import at_once, outcome
 from .test_overbooking import counts, emails, seats_taken, sign_ups
-from .edge import outcome
 
 CAPACITY, HELD, WAITING_CONFIRMED, WAITING_UNCONFIRMED, SIGN_UPS, WORKERS = 6, 6, 4, 3, 14, 3
 

@@ -25,8 +25,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select, text, update
 
-from eventreg import clock
-from eventreg import worker
+from eventreg import clock, worker
 from eventreg.domain import periodic, registration, schedule, security_list
 from eventreg.extensions import db
 from eventreg.models import Event, MailKind, OutboxMessage, Registration, ScheduledTask, SecurityListSend, TaskKind

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
-
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import (
-    AuditEntry, Event, EventMember, EventRole, EventSession, EventStatus, MailKind, OutboxMessage, Question, Registration,
-    ScheduledTask, TaskKind,
+    AuditEntry,
+    Event,
+    EventMember,
+    EventRole,
+    EventSession,
+    EventStatus,
+    MailKind,
+    OutboxMessage,
+    Question,
+    Registration,
+    ScheduledTask,
+    TaskKind,
 )
 
 from .. import factories

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from eventreg.domain import passes, registration as registrations, staff
+from eventreg.domain import passes, staff
+from eventreg.domain import registration as registrations
 from eventreg.extensions import db
 from eventreg.models import ApiToken, Event, EventMember, EventRole, Registration, Role, Scan, ScanResult, StaffUser
 

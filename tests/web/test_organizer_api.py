@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import registration as registrations, roster, staff
+from eventreg.domain import registration as registrations
+from eventreg.domain import roster, staff
 from eventreg.extensions import db
 from eventreg.models import ApiToken, AuditEntry, EventRole, Sector
 from eventreg.web.api import schemas

@@ -11,10 +11,9 @@ reproducible and the run takes the same time.
 from __future__ import annotations
 
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-import schemathesis
 from schemathesis import checks
 
 from eventreg import clock

@@ -46,7 +46,8 @@ WORDS = {
     "duplicate_choice": _l("This choice is listed twice: %(choice)s"),
     # Refusals of a change (the detail is a number or a choice)
     "capacity_below_taken": _l("The capacity cannot be lower than the %(detail)s seats already taken."),
-    "session_has_registrations": _l("This session cannot be removed: %(detail)s people have registered for it (cancelled ones included). Change its times instead, or move them first."),
+    "session_has_registrations": _l("This session cannot be removed: %(detail)s people have registered for it "
+                                    "(cancelled ones included). Change its times instead, or move them first."),
     "event_has_registrations": _l("This is not possible: %(detail)s registrations exist for this event (cancelled ones included)."),
     "question_has_answers": _l("This question has answers, so it cannot be deleted. Hide it instead: the answers stay in the data and the exports."),
     "question_kind_in_use": _l("This question has answers, so its kind cannot change."),
@@ -107,14 +108,17 @@ class EventForm(PageForm):
     privacy_notice = TextAreaField(_l("Privacy notice"), render_kw={"rows": 4, "maxlength": 5000})
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
     confirm_email = BooleanField(_l("Ask people to confirm their email address"), default=False,
-                                 description=_l("The seat is only held until the person clicks the link in the email; unconfirmed, it goes to the next person waiting."))
+                                 description=_l("The seat is only held until the person clicks the link in the email; "
+                                                "unconfirmed, it goes to the next person waiting."))
     hold_minutes = StringField(_l("Minutes to confirm"), default="60",
                                render_kw={"inputmode": "numeric", "maxlength": 4},
                                description=_l("5 to 1440 minutes (one day)."))
     registration_opens = StringField(_l("Registration opens"), render_kw={"type": "datetime-local"},
                                      description=_l("Local time of the event. Empty: open as soon as the event is published."))
     deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40, "spellcheck": "false"},
-                           description=_l("1d@12:00 = the day before at 12:00 (前日12:00); 2d@17:00 = two days before at 17:00; or a date and time such as 2026-03-04 12:00; empty = until the session starts."))
+                           description=_l("1d@12:00 = the day before at 12:00 (前日12:00); 2d@17:00 = two days before "
+                                          "at 17:00; or a date and time such as 2026-03-04 12:00; empty = until the "
+                                          "session starts."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -40,8 +40,25 @@ from ..filters import render_markdown
 from ..forms import registration_form
 from . import bp
 from .event_forms import (
-    KIND_CHOICES, CloneForm, action_words, changed_words, DeleteForm, EventForm, NewEventForm, QuestionForm, SessionForm, event_data, event_values,
-    put_problems, question_data, question_values, refusal, rule_words, session_data, session_values, words,
+    KIND_CHOICES,
+    CloneForm,
+    DeleteForm,
+    EventForm,
+    NewEventForm,
+    QuestionForm,
+    SessionForm,
+    action_words,
+    changed_words,
+    event_data,
+    event_values,
+    put_problems,
+    question_data,
+    question_values,
+    refusal,
+    rule_words,
+    session_data,
+    session_values,
+    words,
 )
 
 

@@ -32,8 +32,6 @@ from ..access import account_access, event_access
 from ..forms import SECTORS
 from . import bp
 
-EVENT_TABLES = ("signups", "sessions", "sectors", "arrivals", "cancellations")
-CROSS_TABLES = ("events", "sectors", "returners")
 MAX_EVENTS = 200
 
 
@@ -139,7 +137,10 @@ def _event_charts(event: Event, st: stats.EventStats, tables: dict, width: int) 
             columns.append(counts.get(n, 0))
             cumulative.append(total)
         labels = [datetime.fromtimestamp(n * step, zone).strftime("%H:%M") for n in range(start_bin, last_bin + 1)]
-        position = (lambda at: (at.timestamp() - start_bin * step) / step)
+
+        def position(at, start_bin=start_bin, step=step):
+            return (at.timestamp() - start_bin * step) / step
+
         out[f"arrivals-{s.id}"] = charts.line_chart(
             uid=f"{uid}-arr{s.id}", title=_("Arrivals: %(session)s", session=_session_title(s)),
             desc=_("Check-ins per %(n)s minutes from doors-open, and arrived so far.", n=stats.BIN_MINUTES),
