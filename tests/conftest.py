@@ -15,7 +15,7 @@ from sqlalchemy import text
 from eventreg import create_app
 from eventreg.extensions import db
 
-from . import factories
+from . import factories, processes
 from .pg import fresh_database
 
 # Development mode is opt-in (production is the default); the suite, and the servers it starts, opt in.
@@ -50,7 +50,38 @@ def app(database_url, tmp_path_factory):
     })
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # before the database is dropped: no connection is left to the collector
+
+
+@pytest.fixture
+def make_app():
+    """``make_app(config)``: another app (its own engine and settings); its connections are
+    closed at the end of the test."""
+    made = []
+
+    def make(config: dict):
+        made.append(create_app(config))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _stop_processes():
+    """Whatever a test started with tests/processes.spawn and left running is stopped at its end
+    (fixtures of a wider scope start theirs before this snapshot and stop them themselves)."""
+    count = len(processes.running)
+    yield
+    processes.stop_started_since(count)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    processes.stop_started_since(0)  # a wider fixture that could not stop its own (and Ctrl-C)
 
 
 @pytest.fixture(autouse=True)

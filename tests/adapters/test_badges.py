@@ -190,7 +190,8 @@ def test_japanese_font_is_embedded(badge):
 
 def test_font_has_a_glyph_for_every_character_of_the_test_data():
     font_file = run("fc-match", "-f", "%{file}", "IPAexGothic")
-    cmap = TTFont(font_file, lazy=True).getBestCmap()
+    with TTFont(font_file, lazy=True) as ttf:
+        cmap = ttf.getBestCmap()
     values = [TITLE, NAME, KANA, ORGANIZATION, DEPARTMENT, *LONGEST.values(), LONG_CJK_NAME]
     missing = {ch for value in values for ch in value if not ch.isspace() and ord(ch) not in cmap}
     assert not missing, f"IPAexGothic has no glyph for {sorted(missing)}"

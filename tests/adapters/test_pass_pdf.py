@@ -93,7 +93,8 @@ def test_japanese_font_is_embedded(ja_pass):
 def test_font_has_a_glyph_for_every_character_of_the_test_data():
     font_file = run("fc-match", "-f", "%{file}", "IPAexGothic")
     assert "ipaex" in os.path.realpath(font_file).lower(), font_file
-    cmap = TTFont(font_file, lazy=True).getBestCmap()
+    with TTFont(font_file, lazy=True) as ttf:
+        cmap = ttf.getBestCmap()
     ctx = make_ctx()
     values = [TITLE, NAME, KANA, ORGANIZATION, DATE_LINE, JA_INSTRUCTION, *ctx["event"].values(),
               ctx["session"]["title"], *ctx["attendee"].values()]

@@ -37,7 +37,7 @@ from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, OutboxMessage, OutboxStatus, Registration, Status
 from eventreg.sqlite import writing
 
-from .. import factories
+from .. import factories, processes
 from ..smtp import SMTPRecorder
 
 RECIPIENTS = 2000
@@ -167,8 +167,8 @@ def test_without_both_guards_everyone_is_queued_twice(app, ctx, monkeypatch, dia
 
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
-        return subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return processes.spawn([str(BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                               stdout=out, stderr=subprocess.STDOUT)
 
 
 def sent_rows(message_id: int) -> int:
@@ -208,9 +208,8 @@ def test_a_worker_killed_mid_send_delivers_every_recipient(app, ctx, database_ur
             assert time.monotonic() - started < 300, f"too slow: {sent_rows(message_id)} marked sent"
             time.sleep(0.2)
     finally:
-        if worker is not None and worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=15)
+        if worker is not None:
+            processes.stop(worker)
         smtp.stop()
     received = [m for m in smtp.received if ".message@" in m["Message-ID"]]  # not the confirmations
     by_address = Counter(m["To"].addresses[0].addr_spec for m in received)
