@@ -13,10 +13,11 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from . import clock
-from .domain import event_spec, staff
-from .domain import registration as registrations
-from .domain.registration import Applicant
+from .domain.access import accounts as staff
+from .domain.backoffice import event_import as event_spec
 from .domain.errors import DomainError
+from .domain.registration import signup as registrations
+from .domain.registration.signup import Applicant
 from .extensions import db
 from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
 
@@ -346,7 +347,7 @@ def clock_reset():
 
 @click.group("retention")
 def retention_command():
-    """Remove the personal data of events past their retention period (domain.retention)."""
+    """Remove the personal data of events past their retention period (domain.privacy.retention)."""
 
 
 @retention_command.command("purge")
@@ -354,7 +355,7 @@ def retention_command():
 @click.option("--event", "event_id", type=int, help="Only this event (even before its purge date).")
 def retention_purge(dry_run: bool, event_id: int | None):
     """Purge events past their retention (or --event ID), then old sign-ins and outbox rows."""
-    from .domain import retention
+    from .domain.privacy import retention
     from .sqlite import writing
 
     now = clock.utcnow()
@@ -389,7 +390,7 @@ def privacy_export(email: str):
     """Print, as JSON, everything held about EMAIL."""
     import json
 
-    from .domain import retention
+    from .domain.privacy import retention
 
     try:
         data = retention.export_person(email)
@@ -403,7 +404,7 @@ def privacy_export(email: str):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def privacy_delete(email: str, yes: bool):
     """Cancel and anonymise every registration of EMAIL (seats go to the people waiting)."""
-    from .domain import retention
+    from .domain.privacy import retention
     from .sqlite import writing
 
     try:

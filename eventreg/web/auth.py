@@ -1,6 +1,6 @@
 """Staff login (Flask-Login) and the access rules of staff pages.
 
-GET, POST /login            sign in (rate-limited: see domain/staff.py)
+GET, POST /login            sign in (rate-limited: see domain/access/accounts.py)
 POST      /logout           sign out (the session ends on the server, so a saved cookie is worthless)
 GET       /staff            the signed-in user's events
 GET, POST /staff/password   change one's password (current + new); the user's other browsers are signed out
@@ -13,7 +13,16 @@ secret); every request loads the session row with its user in one query.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -21,9 +30,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from .. import clock
-from ..domain import invitations, staff, text
+from ..domain.access import accounts as staff
+from ..domain.access import invitations
+from ..domain.access.permissions import Capability
 from ..domain.errors import DomainError
-from ..domain.permissions import Capability
+from ..domain.people import text
 from ..extensions import db, login_manager
 from ..models import Event
 from .access import account_access, event_access

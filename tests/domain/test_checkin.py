@@ -3,9 +3,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import checkin, passes, security_list
-from eventreg.domain import registration as registrations
+from eventreg.domain.communication import building_list as security_list
 from eventreg.domain.errors import DomainError
+from eventreg.domain.reception import checkin
+from eventreg.domain.registration import passes
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult
 

@@ -1,4 +1,4 @@
-"""domain.events: the one validation, status moves, clone across DST, safe edits."""
+"""domain.backoffice.events: the one validation, status moves, clone across DST, safe edits."""
 
 from __future__ import annotations
 
@@ -8,12 +8,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import event_spec, events, registration as registrations
+from eventreg.domain.backoffice import event_import as event_spec
+from eventreg.domain.backoffice import events
+from eventreg.domain.backoffice.events import InvalidValues
 from eventreg.domain.errors import DomainError
-from eventreg.domain.events import InvalidValues
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.models import (
-    AuditEntry, EventStatus, MailKind, OutboxMessage, QuestionKind, Registration, ScheduledTask, Status,
+    AuditEntry,
+    EventStatus,
+    MailKind,
+    OutboxMessage,
+    QuestionKind,
+    Registration,
+    ScheduledTask,
+    Status,
 )
 
 from .. import factories

@@ -1,4 +1,4 @@
-"""domain.invitations and the token parts of domain.staff, called directly with ``now=``."""
+"""domain.access.invitations and the token parts of domain.access.accounts, called directly with ``now=``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import invitations, permissions, staff
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import invitations, permissions
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, EventRole, Invitation, MailKind, OutboxMessage, Role, StaffUser
+from eventreg.models import (
+    AuditEntry,
+    EventRole,
+    Invitation,
+    MailKind,
+    OutboxMessage,
+    Role,
+    StaffUser,
+)
 
 from .. import factories
 

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from eventreg.domain import capacity, checkin
-from eventreg.domain import registration as registrations
-from eventreg.domain.capacity import NoSeat
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import Result
+from eventreg.domain.reception import checkin
+from eventreg.domain.registration import capacity
+from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration.capacity import NoSeat
+from eventreg.domain.registration.signup import Result
 from eventreg.extensions import db
 from eventreg.models import Event, EventSession, Status
 

@@ -1,6 +1,6 @@
 """Reminders: rules per event, one task per rule and session, moved with the session, queued once
-for the confirmed people only, missed when found too late (domain.reminders, domain.schedule,
-domain.periodic). Every time is an explicit ``now``."""
+for the confirmed people only, missed when found too late (domain.communication.reminders, domain.timing.schedule,
+domain.timing.periodic). Every time is an explicit ``now``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import events, periodic, registration, reminders
+from eventreg.domain.backoffice import events
+from eventreg.domain.communication import reminders
 from eventreg.domain.errors import DomainError
+from eventreg.domain.registration import signup as registration
+from eventreg.domain.timing import periodic
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, MailKind, OutboxMessage, ScheduledTask, Status, TaskKind
+from eventreg.models import (
+    AuditEntry,
+    MailKind,
+    OutboxMessage,
+    ScheduledTask,
+    Status,
+    TaskKind,
+)
 
 from .. import factories
 
@@ -65,7 +75,7 @@ def test_the_import_takes_a_reminders_list(make_event, spec, expected):
 
 @pytest.mark.parametrize("bad", ["tomorrow", "2030-03-09T10:00+09:00", "61d@10:00", "73h", "1d@25:00"])
 def test_the_import_refuses_a_bad_reminder(ctx, bad):
-    from eventreg.domain import event_spec
+    from eventreg.domain.backoffice import event_import as event_spec
 
     with pytest.raises(DomainError) as caught:
         event_spec.build_event(factories.event_spec_dict(reminders=[bad]), now=NOW)

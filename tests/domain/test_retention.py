@@ -9,12 +9,30 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import MetaData, select
 
 from eventreg import worker
-from eventreg.domain import audit, invitations, registration, retention, staff_actions
-from eventreg.domain.registration import Applicant
+from eventreg.domain.access import invitations
+from eventreg.domain.backoffice import audit
+from eventreg.domain.backoffice import registration_edits as staff_actions
+from eventreg.domain.privacy import retention
+from eventreg.domain.registration import signup as registration
+from eventreg.domain.registration.signup import Applicant
 from eventreg.extensions import db
 from eventreg.models import (
-    AttendeeMessage, EventRole, Job, JobKind, LoginAttempt, MailKind, OutboxMessage, OutboxStatus, Registration,
-    Scan, ScanMethod, ScanResult, SecurityListSend, Sector, Status, StoredFile,
+    AttendeeMessage,
+    EventRole,
+    Job,
+    JobKind,
+    LoginAttempt,
+    MailKind,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    Scan,
+    ScanMethod,
+    ScanResult,
+    Sector,
+    SecurityListSend,
+    Status,
+    StoredFile,
 )
 
 from .. import factories

@@ -1,4 +1,4 @@
-"""The building-security list (domain.security_list): scheduled per session, frozen, sent once,
+"""The building-security list (domain.communication.building_list): scheduled per session, frozen, sent once,
 and followed by exactly one difference per real change."""
 
 from __future__ import annotations
@@ -8,10 +8,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import periodic, registration, schedule, security_list
+from eventreg.domain.communication import building_list as security_list
 from eventreg.domain.errors import DomainError
+from eventreg.domain.registration import signup as registration
+from eventreg.domain.timing import periodic, schedule
 from eventreg.extensions import db
-from eventreg.models import MailKind, OutboxMessage, ScheduledTask, SecurityListSend, Status, TaskKind
+from eventreg.models import (
+    MailKind,
+    OutboxMessage,
+    ScheduledTask,
+    SecurityListSend,
+    Status,
+    TaskKind,
+)
 
 from .. import factories
 
@@ -102,7 +111,7 @@ def test_a_moved_session_moves_its_task_and_a_sent_one_stays_done(seminar):
     session.starts_at += timedelta(days=3)
     session.ends_at += timedelta(days=3)
     session.doors_at += timedelta(days=3)
-    from eventreg.domain import deadlines
+    from eventreg.domain.timing import deadlines
     deadlines.resolve_window(event, session)
     schedule.reschedule(event)
     db.session.commit()

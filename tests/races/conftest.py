@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from eventreg import clock
-from eventreg.domain import staff
+from eventreg.domain.access import accounts as staff
 from eventreg.extensions import db
 from eventreg.models import EventRole
 

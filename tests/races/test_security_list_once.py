@@ -25,11 +25,20 @@ import openpyxl
 import pytest
 from sqlalchemy import select, text, update
 
-from eventreg import clock
-from eventreg import worker
-from eventreg.domain import periodic, registration, schedule, security_list
+from eventreg import clock, worker
+from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.registration import signup as registration
+from eventreg.domain.timing import periodic, schedule
 from eventreg.extensions import db
-from eventreg.models import Event, MailKind, OutboxMessage, Registration, ScheduledTask, SecurityListSend, TaskKind
+from eventreg.models import (
+    Event,
+    MailKind,
+    OutboxMessage,
+    Registration,
+    ScheduledTask,
+    SecurityListSend,
+    TaskKind,
+)
 from eventreg.worker import deliver_due, tick
 
 from .. import factories

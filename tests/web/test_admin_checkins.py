@@ -3,7 +3,8 @@ from datetime import datetime, timezone
 
 from flask_babel import refresh
 
-from eventreg.domain import checkin, passes
+from eventreg.domain.reception import checkin
+from eventreg.domain.registration import passes
 from eventreg.extensions import db
 
 from .. import factories

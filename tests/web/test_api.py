@@ -14,9 +14,21 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from eventreg.domain import passes, registration as registrations, staff
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.registration import passes
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
-from eventreg.models import ApiToken, Event, EventMember, EventRole, Registration, Role, Scan, ScanResult, StaffUser
+from eventreg.models import (
+    ApiToken,
+    Event,
+    EventMember,
+    EventRole,
+    Registration,
+    Role,
+    Scan,
+    ScanResult,
+    StaffUser,
+)
 
 from .. import factories
 from .conftest import csrf_token
@@ -575,8 +587,8 @@ def test_unrouted_api_urls_answer_in_the_json_error_shape(client, ctx):
 
 
 def test_an_unlisted_domain_code_answers_the_default_status_not_a_500(client, world, monkeypatch):
-    from eventreg.domain import checkin
     from eventreg.domain.errors import DomainError
+    from eventreg.domain.reception import checkin
     from eventreg.web.api import errors as api
 
     def new_rule(*args, **kwargs):

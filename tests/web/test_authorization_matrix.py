@@ -26,9 +26,12 @@ from datetime import datetime, timezone
 import pytest
 from werkzeug.routing import AnyConverter
 
-from eventreg.domain import invitations, jobs, messages, staff
-from eventreg.domain.permissions import GRANTS, Capability
-from eventreg.domain.roster import ListFilter
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import invitations
+from eventreg.domain.access.permissions import GRANTS, Capability
+from eventreg.domain.backoffice import jobs
+from eventreg.domain.backoffice.roster import ListFilter
+from eventreg.domain.communication import attendee_messages as messages
 from eventreg.extensions import db
 from eventreg.models import EventRole, Role, SecurityListSend, StoredFile
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from eventreg.domain import passes, staff
-from eventreg.domain import registration as registrations
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.registration import passes
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 
 from .. import factories

@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from eventreg.domain import passes, security_list, staff
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import Registration
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain import staff
+from eventreg.domain.access import accounts as staff
 from eventreg.extensions import db
 from eventreg.models import StaffSession
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import staff
+from eventreg.domain.access import accounts as staff
 from eventreg.extensions import db
 from eventreg.models import Registration
 

@@ -11,14 +11,13 @@ reproducible and the run takes the same time.
 from __future__ import annotations
 
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-import schemathesis
 from schemathesis import checks
 
 from eventreg import clock
-from eventreg.domain import staff
+from eventreg.domain.access import accounts as staff
 from eventreg.extensions import db
 from eventreg.models import EventRole
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain import security_list
+from eventreg.domain.communication import building_list as security_list
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, ScheduledTask, SecurityFormat, TaskKind
 from eventreg.worker import deliver_due, tick

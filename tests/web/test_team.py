@@ -10,9 +10,18 @@ import pytest
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain import invitations, staff
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import invitations
 from eventreg.extensions import db
-from eventreg.models import ApiToken, AuditEntry, EventMember, EventRole, Invitation, Role, StaffUser
+from eventreg.models import (
+    ApiToken,
+    AuditEntry,
+    EventMember,
+    EventRole,
+    Invitation,
+    Role,
+    StaffUser,
+)
 from eventreg.worker import deliver_due
 
 from .. import factories

@@ -1,6 +1,6 @@
-"""The event editor's forms, and the words for domain.events' codes.
+"""The event editor's forms, and the words for domain.backoffice.events' codes.
 
-The forms only render fields and carry what was typed: every check is domain.events'
+The forms only render fields and carry what was typed: every check is domain.backoffice.events'
 ``clean_*`` (the same one the YAML/TOML import uses), whose problems land on the fields here.
 """
 
@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields import Field
 
-from ...domain import events
-from ...domain.events import InvalidValues, Problem
+from ...domain.backoffice import events
+from ...domain.backoffice.events import InvalidValues, Problem
 from ...models import Event, EventSession, Question
 from ..filters import hm, moment
 from ..forms import PageForm

@@ -15,7 +15,7 @@ GET, POST /admin/events/<id>/clone                        copy to a new first da
 GET, POST /admin/events/<id>/delete                       confirm, then delete (nobody registered)
 GET       /admin/events/<id>/preview                      the public page as attendees will see it
 
-Every check is domain.events'; a refusal shows its words and changes nothing (rolled back).
+Every check is domain.backoffice.events'; a refusal shows its words and changes nothing (rolled back).
 """
 
 from __future__ import annotations
@@ -28,20 +28,48 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ... import clock
-from ...domain import capacity, deadlines, events
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import events
+from ...domain.backoffice.events import InvalidValues
 from ...domain.errors import DomainError
-from ...domain.events import InvalidValues
-from ...domain.permissions import Capability
+from ...domain.registration import capacity
+from ...domain.timing import deadlines
 from ...extensions import db
-from ...models import AuditEntry, Event, EventSession, EventStatus, Question, Registration, Role, Status
+from ...models import (
+    AuditEntry,
+    Event,
+    EventSession,
+    EventStatus,
+    Question,
+    Registration,
+    Role,
+    Status,
+)
 from .. import event_cache
 from ..access import account_access, event_access
 from ..filters import render_markdown
 from ..forms import registration_form
 from . import bp
 from .event_forms import (
-    KIND_CHOICES, CloneForm, action_words, changed_words, DeleteForm, EventForm, NewEventForm, QuestionForm, SessionForm, event_data, event_values,
-    put_problems, question_data, question_values, refusal, rule_words, session_data, session_values, words,
+    KIND_CHOICES,
+    CloneForm,
+    DeleteForm,
+    EventForm,
+    NewEventForm,
+    QuestionForm,
+    SessionForm,
+    action_words,
+    changed_words,
+    event_data,
+    event_values,
+    put_problems,
+    question_data,
+    question_values,
+    refusal,
+    rule_words,
+    session_data,
+    session_values,
+    words,
 )
 
 

@@ -4,7 +4,7 @@ GET, POST /admin/events/<event_id>/privacy                                      
 GET       /admin/events/<event_id>/registrations/<registration_id>/personal-data  this person's data as JSON
 GET, POST /admin/events/<event_id>/registrations/<registration_id>/delete-person  confirm, then delete
 
-The work is domain.retention's; these views load, check access, call it, commit and answer.
+The work is domain.privacy.retention's; these views load, check access, call it, commit and answer.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import clock
-from ...domain import audit, retention, staff
+from ...domain.access import accounts as staff
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import audit
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
+from ...domain.privacy import retention
 from ...extensions import db
 from ...models import Event, Registration
 from ..access import event_access

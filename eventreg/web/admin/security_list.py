@@ -6,7 +6,7 @@ GET  /admin/events/<event_id>/security/<session_id>/preview     the list as it w
 POST /admin/events/<event_id>/security/<session_id>/send        send the whole list now (confirmed)
 GET  /admin/events/<event_id>/security/sends/<send_id>/file     a sent list's file
 
-The worker sends the lists by itself (domain.security_list); these pages never render a file
+The worker sends the lists by itself (domain.communication.building_list); these pages never render a file
 except the download of a list that was queued and not yet delivered.
 """
 
@@ -21,9 +21,11 @@ from flask_login import current_user
 
 from ... import clock
 from ...adapters import mail, sheets
-from ...domain import rules, security_list, text
+from ...domain.access.permissions import Capability
+from ...domain.communication import building_list as security_list
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
+from ...domain.people import text
+from ...domain.timing import rules
 from ...extensions import db
 from ...models import Event, EventSession, SecurityFormat, SecurityListSend, StoredFile
 from ..access import event_access

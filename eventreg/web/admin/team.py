@@ -24,9 +24,11 @@ from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ... import clock
-from ...domain import invitations, staff, text
+from ...domain.access import accounts as staff
+from ...domain.access import invitations
+from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
+from ...domain.people import text
 from ...extensions import db
 from ...models import ApiToken, Event, EventRole, Invitation
 from ..access import event_access

@@ -26,8 +26,8 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from ... import clock
-from ...domain import staff
-from ...domain.permissions import Capability
+from ...domain.access import accounts as staff
+from ...domain.access.permissions import Capability
 from ...extensions import csrf, db
 from ..access import api_event_access
 from ..messages import message

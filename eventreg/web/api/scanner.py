@@ -19,10 +19,11 @@ from flask import g, jsonify
 from werkzeug.datastructures import MultiDict
 
 from ... import clock
-from ...domain import checkin, passes
+from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
-from ...domain.registration import Applicant
+from ...domain.reception import checkin
+from ...domain.registration import passes
+from ...domain.registration.signup import Applicant
 from ...extensions import db
 from ...models import Event, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
