@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from . import clock
 from .domain.access import accounts as staff
+from .domain.access import api_tokens as tokens
 from .domain.backoffice import event_import as event_spec
 from .domain.errors import DomainError
 from .domain.registration import signup as registrations
@@ -261,7 +262,7 @@ def api_tokens_create(email, name, slug, role):
         raise click.UsageError("--event and --role go together")
     event = _events((slug,))[0] if slug else None
     try:
-        token = staff.create_api_token(_user(email), name, now=clock.utcnow(), event=event,
+        token = tokens.create_api_token(_user(email), name, now=clock.utcnow(), event=event,
                                        role=EventRole(role) if role else None)
     except DomainError as exc:
         _fail(exc)
@@ -275,7 +276,7 @@ def api_tokens_revoke(token_id):
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise click.ClickException(f"no token #{token_id}")
-    staff.revoke_api_token(row, actor=None, now=clock.utcnow())
+    tokens.revoke_api_token(row, actor=None, now=clock.utcnow())
     db.session.commit()
     click.echo(f"revoked #{token_id} ({row.name})")
 
