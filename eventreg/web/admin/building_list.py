@@ -56,7 +56,7 @@ def _page(event: Event, values: dict | None = None, errors: dict | None = None, 
     order = values["columns"] + [c for c in building_list_sheet.COLUMNS if c not in values["columns"]]
     sessions = [{"session": s, "send_time": security_list.send_time(event, s),
                  "history": security_list.history(s.id)} for s in event.sessions]
-    return render_template("admin/security_list.html", event=event, values=values, errors=errors or {},
+    return render_template("admin/building_list.html", event=event, values=values, errors=errors or {},
                            order=order, names=building_list_sheet.labels(event.language), formats=FORMATS, sessions=sessions,
                            label=building_list_sheet.session_label), status
 
@@ -120,7 +120,7 @@ def security_preview(event: Event, session_id: int):
     session = _session_of(event, session_id)
     header, rows = building_list_sheet.preview(session)
     problems = sheets.cp932_problems(header, rows) if event.security_format == SecurityFormat.csv_cp932 else []
-    return render_template("admin/security_preview.html", event=event, session=session, header=header,
+    return render_template("admin/building_list_preview.html", event=event, session=session, header=header,
                            rows=rows, problems=problems, last=security_list.last_sent(session.id),
                            label=building_list_sheet.session_label(event, session))
 
