@@ -16,6 +16,7 @@ from . import clock
 from .domain.access import accounts as staff
 from .domain.backoffice import event_import as event_spec
 from .domain.errors import DomainError
+from .domain.people import text
 from .domain.registration import signup as registrations
 from .domain.registration.signup import Applicant
 from .extensions import db
@@ -146,7 +147,7 @@ def mailcatcher(port: int | None):
 
 
 def _user(email: str) -> StaffUser:
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == text.email_key(email)))
     if user is None:
         raise click.ClickException(f"no staff user {email!r}")
     return user

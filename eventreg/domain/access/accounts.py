@@ -125,7 +125,7 @@ def can_use_desk(who: StaffUser | Principal, event_id: int) -> bool:
 
 
 def normalize_login(email: str, ip: str) -> tuple[str, str]:
-    return (email or "").strip().lower()[:254], (ip or "")[:64]
+    return text.email_key(email), (ip or "")[:64]
 
 
 def reserve_login_attempt(email: str, ip: str, *, now: datetime) -> LoginAttempt:
