@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import select
 
-from eventreg.domain.backoffice import events
+from eventreg.domain.backoffice import event_checks, events
 from eventreg.domain.communication import building_list as security_list
 from eventreg.domain.communication import reminders
 from eventreg.domain.errors import DomainError
@@ -60,7 +60,7 @@ def _deadline(deadline) -> str:
 def _checked(where: str, check, *args):
     try:
         return check(*args)
-    except events.InvalidValues as exc:
+    except event_checks.InvalidValues as exc:
         raise _bad(f"{where}{exc.detail}") from None
 
 
@@ -77,7 +77,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
     values = {key: _text(spec.get(key, "")) for key in _TEXT_KEYS}
     values.update(
         slug=str(spec["slug"]), description_md=_text(spec.get("description", "")),
-        language=spec.get("language", "ja"), timezone=spec.get("timezone", events.DEFAULT_TIMEZONE),
+        language=spec.get("language", "ja"), timezone=spec.get("timezone", event_checks.DEFAULT_TIMEZONE),
         waitlist_enabled=bool(spec.get("waitlist", True)),
         confirm_email=bool(spec.get("confirm_email", False)),
         hold_minutes=spec.get("hold_minutes", 60),
@@ -85,7 +85,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
         deadline=_deadline(spec.get("deadline")),
     )
     # The slug may be taken: replace_event deletes the event it names.
-    event_values = _checked("", lambda v: events.clean_event(v, unique_slug=False), values)
+    event_values = _checked("", lambda v: event_checks.clean_event(v, unique_slug=False), values)
     sessions = []
     for i, s in enumerate(spec["sessions"], 1):
         if not isinstance(s, dict):
@@ -93,7 +93,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
         for key in ("date", "start", "end", "capacity"):
             if key not in s:
                 raise _bad(f"session {i}: missing {key}")
-        sessions.append(_checked(f"session {i}: ", events.clean_session, {
+        sessions.append(_checked(f"session {i}: ", event_checks.clean_session, {
             "title": s.get("title", ""), "date": s["date"], "doors": s.get("doors", s["start"]),
             "start": s["start"], "end": s["end"], "capacity": s["capacity"],
         }, event_values["timezone"]))
@@ -101,7 +101,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
     for i, q in enumerate(spec.get("questions") or [], 1):
         if not isinstance(q, dict):
             raise _bad(f"question {i}: a mapping with a label is required")
-        questions.append(_checked(f"question {i}: ", events.clean_question, q))
+        questions.append(_checked(f"question {i}: ", event_checks.clean_question, q))
     try:
         status = EventStatus(spec.get("status", "published" if spec.get("published", True) else "draft"))
     except ValueError:
