@@ -164,7 +164,7 @@ def _events(slugs: tuple[str, ...]) -> list[Event]:
 
 
 def _fail(exc: DomainError):
-    from .web.messages import message
+    from .web.error_words import message
 
     raise click.ClickException(f"{message(exc.code)} ({exc.code})") from None
 

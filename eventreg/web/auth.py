@@ -40,7 +40,7 @@ from ..models import Event
 from .access import account_access, event_access
 from .admin.team import ROLE_NAMES
 from .forms import Normalized, PageForm, error_message
-from .messages import message
+from .error_words import message
 from .security import safe_next
 
 bp = Blueprint("auth", __name__)

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from ..domain.people import names
-from .messages import message
+from .error_words import message
 
 WEEKDAYS_JA = "月火水木金土日"
 _ALLOWED_TAGS = {
