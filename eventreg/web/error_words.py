@@ -8,6 +8,9 @@ developers; what a person reads comes from here."""
 
 from flask_babel import lazy_gettext as _l
 
+from ..domain.access import accounts, sign_in
+from ..domain.communication import reminders
+
 WORDS = {
     "control_characters": _l("Please remove invisible or control characters."),
     "too_long": _l("Please enter at most %(max)s characters."),
@@ -33,9 +36,9 @@ WORDS = {
     "not_confirmed": _l("Only a confirmed registration can be moved to another session."),
     # Staff
     "login_failed": _l("Email or password is not correct."),
-    "login_blocked": _l("Too many failed sign-ins. Please wait 15 minutes and try again."),
+    "login_blocked": _l("Too many failed sign-ins. Please wait %(minutes)s minutes and try again."),
     "user_exists": _l("A staff account with this email exists already."),
-    "password_too_short": _l("The password must have at least 10 characters."),
+    "password_too_short": _l("The password must have at least %(min)s characters."),
     "not_found": _l("No such registration for this event."),
     "not_checked_in": _l("This person is not checked in, so there is nothing to undo."),
     "already_registered": _l("This email is already registered for this session: search for the name and check them in."),
@@ -87,19 +90,19 @@ WORDS = {
     "token_name_required": _l("Please say what the token is for."),
     "token_scope": _l("A token limited to an event needs both the event and a role."),
     "token_role_too_high": _l("A token cannot have a role that allows more than your own role on this event."),
-    "password_too_long": _l("The password must have at most 200 characters."),
+    "password_too_long": _l("The password must have at most %(max)s characters."),
     # The building-security list (admin/building_list.html)
     "no_security_contact": _l("Enter the venue's security contact (email) first."),
     "invalid_security_columns": _l("Choose at least one column."),
     # Reminders (admin/reminders.html, domain.communication.reminders)
-    "reminder_days": _l("Enter the number of days before the session as a whole number from 0 to 60."),
+    "reminder_days": _l("Enter the number of days before the session as a whole number from 0 to %(max_days)s."),
     "reminder_time": _l("Enter the time of day as HH:MM, for example 10:00."),
-    "reminder_hours": _l("Enter the number of hours before the start as a whole number from 1 to 72."),
+    "reminder_hours": _l("Enter the number of hours before the start as a whole number from 1 to %(max_hours)s."),
     "reminder_kind": _l("Choose \"days before, at a time of day\" or \"hours before the start\"."),
     "reminder_not_relative": _l("A reminder is set relative to each session (days or hours before), not as a fixed date."),
-    "reminder_too_early": _l("A reminder can be at most 60 days or 72 hours before the session."),
+    "reminder_too_early": _l("A reminder can be at most %(max_days)s days or %(max_hours)s hours before the session."),
     "reminder_exists": _l("This event has this reminder already."),
-    "too_many_reminders": _l("An event can have at most 5 reminders."),
+    "too_many_reminders": _l("An event can have at most %(max)s reminders."),
     "reminder_not_found": _l("This reminder was removed already."),
     # An event's values, sessions and questions (domain.backoffice.event_checks, web/admin/event_forms.py)
     "hold_minutes_range": _l("Enter a whole number of minutes from %(min)s to %(max)s."),
@@ -152,6 +155,18 @@ WORDS = {
 }
 
 
+# Numbers a sentence states, read from where each rule lives (at call time: one place to change).
+RULE_PARAMS = {
+    "login_blocked": lambda: {"minutes": int(sign_in.LOGIN_WINDOW.total_seconds() // 60)},
+    "password_too_short": lambda: {"min": accounts.MIN_PASSWORD_LENGTH},
+    "password_too_long": lambda: {"max": accounts.MAX_PASSWORD_LENGTH},
+    "reminder_days": lambda: {"max_days": reminders.MAX_DAYS},
+    "reminder_hours": lambda: {"max_hours": reminders.MAX_HOURS},
+    "reminder_too_early": lambda: {"max_days": reminders.MAX_DAYS, "max_hours": reminders.MAX_HOURS},
+    "too_many_reminders": lambda: {"max": reminders.MAX_RULES},
+}
+
+
 class _Params(dict):
     def __missing__(self, key: str) -> str:  # words used without their parameter never fail
         return "…"
@@ -163,6 +178,8 @@ def words(code: str, **params) -> str:
     if found is None:
         return code
     text = str(found)
+    if code in RULE_PARAMS:
+        params = {**params, **RULE_PARAMS[code]()}
     return text % _Params(params) if "%(" in text else text
 
 

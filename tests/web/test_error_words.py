@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,22 @@ def test_no_other_table_gives_words_to_error_codes():
             if len(keys & codes) * 2 > len(keys) >= 2 and translated:  # mostly error codes
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("code, module, name, value, shown", [
+    ("login_blocked", "eventreg.domain.access.sign_in", "LOGIN_WINDOW", timedelta(minutes=20), "20分"),
+    ("password_too_short", "eventreg.domain.access.accounts", "MIN_PASSWORD_LENGTH", 12, "12文字"),
+    ("password_too_long", "eventreg.domain.access.accounts", "MAX_PASSWORD_LENGTH", 300, "300文字"),
+    ("too_many_reminders", "eventreg.domain.communication.reminders", "MAX_RULES", 7, "7件"),
+    ("reminder_too_early", "eventreg.domain.communication.reminders", "MAX_DAYS", 90, "90日前"),
+])
+def test_a_sentence_states_the_number_of_the_rule_not_a_copy(app, monkeypatch, code, module, name, value, shown):
+    """"15 minutes" written into a sentence goes stale when the rule changes: the words take the
+    number from the constant where the rule lives."""
+    import importlib
+
+    from flask_babel import force_locale
+
+    monkeypatch.setattr(importlib.import_module(module), name, value)
+    with app.test_request_context(), force_locale("ja"):
+        assert shown in error_words.message(code)

@@ -15,6 +15,7 @@ from wtforms.fields import Field
 
 from eventreg.domain.backoffice import event_checks
 from eventreg.domain.backoffice.event_checks import InvalidValues, Problem
+from eventreg.domain.registration import holds
 
 from ...models import Event, EventSession, Question
 from ..filters import hm, moment
@@ -66,7 +67,7 @@ class EventForm(PageForm):
                                  description=_l("The seat is only held until the person clicks the link in the email; unconfirmed, it goes to the next person waiting."))
     hold_minutes = StringField(_l("Minutes to confirm"), default="60",
                                render_kw={"inputmode": "numeric", "maxlength": 4},
-                               description=_l("5 to 1440 minutes (one day)."))
+                               description=_l("%(min)s to %(max)s minutes.", min=holds.MIN_MINUTES, max=holds.MAX_MINUTES))
     registration_opens = StringField(_l("Registration opens"), render_kw={"type": "datetime-local"},
                                      description=_l("Local time of the event. Empty: open as soon as the event is published."))
     deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40, "spellcheck": "false"},
