@@ -1,4 +1,4 @@
-"""The building-security list (入館者リスト): who the venue lets in, per session, sent once.
+"""The building's visitor list (入館者リスト): who the venue lets in, per session, sent once.
 
 One list per session. At the event's send rule (``Event.security_send_rule``, a domain.timing.rules
 text; none: the registration deadline) the scheduled task (domain.timing.periodic) freezes the list:
