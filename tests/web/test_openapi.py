@@ -421,7 +421,7 @@ def test_the_code_reader_sees_the_domain_codes():
 
 
 def test_every_documented_error_code_has_words():
-    from eventreg.web.messages import MESSAGES
+    from eventreg.web.error_words import WORDS as MESSAGES
 
     literal_messages = {"csrf_failed", "invalid_input", "method_not_allowed", "too_large", "cp932_unmappable"}
     assert set(ERRORS) - literal_messages <= set(MESSAGES)
