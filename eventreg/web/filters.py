@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from ..domain.people import names
+from .count_words import count_word
 from .messages import message
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -113,6 +114,7 @@ def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "ja")
     app.jinja_env.globals["message"] = message
+    app.jinja_env.globals["count_word"] = count_word
     app.jinja_env.filters.update(
         hm=hm, hms=hms, day=day, when=when, deadline=deadline, moment=moment, zone=zone,
         markdown=render_markdown, person_name=person_name, person_kana=person_kana,
