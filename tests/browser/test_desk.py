@@ -51,7 +51,7 @@ def sign_in(page, live_server, email: str, then: str) -> None:
     page.fill("#password", factories.PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_url(f"**{then}")
-    page.locator("#counts [data-count=expected]").filter(has_text=re.compile(r"\d")).wait_for()
+    page.locator("#counts [data-count=confirmed]").filter(has_text=re.compile(r"\d")).wait_for()
 
 
 def result(page, code: str):
