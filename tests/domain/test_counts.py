@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from eventreg.domain.insight import counts
 from eventreg.domain.insight import statistics as stats
 from eventreg.domain.insight.counts import Counts
-from eventreg.domain.reception import checkin
+from eventreg.domain.reception import checkin, walk_ins
 from eventreg.domain.registration import passes
 from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
@@ -48,9 +48,9 @@ def scenario(make_event):
     for person in (here, undone):
         assert checkin.scan(passes.qr_payload(person), event=event, method="camera", desk="d", user_id=None,
                             now=NOW).ok
-    walked = checkin.walk_in(session, factories.applicant(family_name="当日", email=None), desk="d", user_id=None,
+    walked = walk_ins.walk_in(session, factories.applicant(family_name="当日", email=None), desk="d", user_id=None,
                              now=NOW)
-    walked_back = checkin.walk_in(session, factories.applicant(family_name="取消", email=None), desk="d",
+    walked_back = walk_ins.walk_in(session, factories.applicant(family_name="取消", email=None), desk="d",
                                   user_id=None, now=NOW)
     for person in (undone, walked_back):
         checkin.undo(person.id, event=event, desk="d", user_id=None, now=NOW)
