@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import gojuon
 from eventreg.domain.timing import schedule
 from eventreg.extensions import db
 from eventreg.models import (
@@ -136,14 +137,19 @@ def current_people(session: EventSession, columns: list[str] | None = None) -> d
     regs = db.session.scalars(
         select(Registration)
         .where(Registration.session_id == session.id, Registration.status == Status.confirmed)
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
+        .order_by(Registration.sort_key, Registration.id)
     )
     return {str(reg.id): _values(reg, event, text, wanted) for reg in regs}
 
 
 def ordered(people: dict[str, dict[str, str]]) -> list[tuple[str, dict[str, str]]]:
-    """(id, values) in furigana order, then name, then id: the order of every list and email."""
-    return sorted(people.items(), key=lambda item: (item[1].get("kana", ""), item[1].get("name", ""), int(item[0])))
+    """(id, values) in 五十音 order (domain.people.gojuon), then id: the order of every list and email.
+    Sent lists keep display strings only, so the key is made from them."""
+    def key(item):
+        rid, values = item
+        return gojuon.display_sort_key(values.get("kana", ""), values.get("name", "")), int(rid)
+
+    return sorted(people.items(), key=key)
 
 
 def sheet(columns: list[str], people: dict[str, dict[str, str]], language: str) -> tuple[list[str], list[list[str]]]:
@@ -206,12 +212,34 @@ def on_sent_list(registration: Registration) -> bool | None:
     last = last_sent(registration.session_id)
     if last is None:
         return None
-    if registration.status != Status.confirmed:
-        return False
+    return registration.status == Status.confirmed and _listed(registration, last, _keys_of(last))
+
+
+def not_on_sent_lists(registrations: list[Registration]) -> set[int]:
+    """The ids of the confirmed ``registrations`` that the last list sent for their session does
+    not have (the desk's marker), in one query for any number of people; a session with no list
+    sent yet marks nobody."""
+    confirmed = [r for r in registrations if r.status == Status.confirmed]
+    if not confirmed:
+        return set()
+    latest = (select(SecurityListSend.session_id, func.max(SecurityListSend.seq).label("seq"))
+              .where(SecurityListSend.session_id.in_({r.session_id for r in confirmed}))
+              .group_by(SecurityListSend.session_id).subquery())
+    sends = {send.session_id: (send, _keys_of(send)) for send in db.session.scalars(
+        select(SecurityListSend).join(latest, (SecurityListSend.session_id == latest.c.session_id)
+                                      & (SecurityListSend.seq == latest.c.seq)))}
+    return {r.id for r in confirmed if r.session_id in sends and not _listed(r, *sends[r.session_id])}
+
+
+def _keys_of(send: SecurityListSend) -> set[tuple[str, ...]]:
+    return {_key(values, send.columns) for values in (send.people or {}).values()}
+
+
+def _listed(registration: Registration, send: SecurityListSend, keys: set[tuple[str, ...]]) -> bool:
     session = db.session.get(EventSession, registration.session_id)
     mine = _key(_values(registration, session.event, session_label(session.event, session),
-                        _frozen_columns(last.columns)), last.columns)
-    return any(_key(values, last.columns) == mine for values in (last.people or {}).values())
+                        _frozen_columns(send.columns)), send.columns)
+    return mine in keys
 
 
 def _recipient(event: Event) -> str:

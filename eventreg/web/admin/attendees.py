@@ -25,6 +25,7 @@ from ...domain.access.permissions import Capability
 from ...domain.backoffice import bulk_actions, roster
 from ...domain.backoffice.bulk_actions import Action, BulkRefused
 from ...domain.backoffice.roster import ListFilter
+from ...domain.people import gojuon
 from ...extensions import db
 from ...models import Event, Registration
 from .. import filters
@@ -151,7 +152,7 @@ def _with_headings(found: list[Registration], flt: ListFilter) -> list[tuple[str
     for registration in found:
         heading = None
         if flt.sort == "kana":
-            row = roster.kana_row(registration.family_kana)
+            row = gojuon.heading(registration.sort_key)
             heading, current = (row if row != current else None), row
         rows.append((heading, registration))
     return rows

@@ -12,6 +12,7 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
 from ...domain.backoffice import roster
+from ...domain.people import gojuon
 from ...models import QuestionKind, ScanMethod, Sector, Status
 from .errors import ERRORS
 
@@ -297,8 +298,8 @@ class AttendeeSchema(ResponseSchema):
     given_name = fields.String(required=True)
     family_kana = fields.String(required=True)
     given_kana = fields.String(required=True)
-    kana_row = fields.String(required=True, validate=validate.OneOf(roster.ROWS),
-                             metadata=_doc("The 五十音 heading of the family furigana (あ行 … わ行, 他)."))
+    kana_row = fields.String(required=True, validate=validate.OneOf(gojuon.ALL_HEADINGS),
+                             metadata=_doc("The 五十音 heading of the person's reading (あ行 … わ行, 他)."))
     organization = fields.String(required=True)
     department = fields.String(required=True)
     sector = fields.String(required=True, validate=validate.OneOf([s.value for s in Sector]))
