@@ -108,9 +108,10 @@ class CountsQuery(RequestSchema):
 
 class SearchQuery(RequestSchema):
     q = Text(load_default="", metadata=_doc("Words (longer is cut to 100 characters). Several words must "
-                                            "all match; hiragana matches katakana."))
+                                            "all match; hiragana matches katakana, 高 matches 髙 (異体字); "
+                                            "% and _ are plain letters. The attendee list's q is the same search."))
     row = fields.String(metadata=_doc(
-        "Only family furigana starting in this kana row (あ か さ …); other values are ignored.",
+        "Only people whose reading starts in this kana row (あ か さ …); other values are ignored.",
         enum=["a", "ka", "sa", "ta", "na", "ha", "ma", "ya", "ra", "wa"]))
     session_id = QueryId(load_default=None, metadata=SESSION_QUERY)
 
