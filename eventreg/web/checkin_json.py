@@ -8,7 +8,7 @@ from ..domain.reception import desk_search
 from ..domain.reception.checkin import ScanOutcome
 from ..models import Event, Registration
 from .filters import hm, person_kana, person_name, when
-from .messages import message
+from .error_words import message
 
 
 def registration_json(registration: Registration, event: Event, unlisted: bool | None = None) -> dict:

@@ -35,7 +35,7 @@ from . import event_cache, limits
 from .filters import moment
 from .forms import registration_form, session_label
 from .links import registration_links
-from .messages import message
+from .error_words import message
 
 bp = Blueprint("public", __name__)
 

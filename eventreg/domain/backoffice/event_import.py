@@ -13,8 +13,7 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 
 from eventreg.domain.backoffice import event_checks, events
-from eventreg.domain.communication import building_list as security_list
-from eventreg.domain.communication import reminders
+from eventreg.domain.communication import building_list_sheet, reminders
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.domain.timing import rules, schedule
@@ -144,9 +143,9 @@ def _security(event: Event, security) -> None:
         raise _bad("security.email: not an email address") from None
     if "columns" in security:
         try:
-            event.security_columns = security_list.check_columns([str(c) for c in security["columns"] or []])
+            event.security_columns = building_list_sheet.check_columns([str(c) for c in security["columns"] or []])
         except (DomainError, TypeError):
-            raise _bad(f"security.columns: choose from {', '.join(security_list.COLUMNS)}") from None
+            raise _bad(f"security.columns: choose from {', '.join(building_list_sheet.COLUMNS)}") from None
     if "format" in security:
         try:
             event.security_format = SecurityFormat(security["format"])

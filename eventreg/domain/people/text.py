@@ -117,6 +117,17 @@ def normalize_email(value: str | None) -> str:
     return (checked.ascii_email or checked.normalized).lower()
 
 
+def email_key(value: str | None) -> str:
+    """The form an address is looked up by (sign-in, the command line): ``normalize_email``'s, so
+    ``taro@例え.jp`` finds the account stored as ``taro@xn--r8jz45g.jp``. Text that is no address
+    keeps a lower-case form without control characters: it finds nobody and fails like a wrong password."""
+    try:
+        return normalize_email(value)
+    except DomainError:
+        kept = "".join(ch for ch in value or "" if unicodedata.category(ch) not in _FORBIDDEN_CATEGORIES)
+        return kept.strip().lower()[:254]
+
+
 def normalize_phone(value: str | None) -> str:
     value = clean(value, max_length=30)
     if value and not _PHONE.match(value):

@@ -31,7 +31,7 @@ from ...models import Event, Registration
 from .. import filters
 from ..access import event_access, may
 from ..forms import SECTORS
-from ..messages import message
+from ..error_words import message
 from . import bp
 
 PER_PAGE = 100
@@ -59,17 +59,6 @@ ACTION_LABELS = {
     Action.move: _l("Move to another session"),
     Action.promote: _l("Promote from the waiting list"),
     Action.resend: _l("Resend the pass"),
-}
-REFUSALS = {
-    "already_cancelled": _l("already cancelled"),
-    "no_pass": _l("not confirmed, so there is no pass to send"),
-    "no_email": _l("no email address"),
-    "not_waitlisted": _l("not on the waiting list"),
-    "no_free_seat": _l("no free seat left in the session"),
-    "not_confirmed": _l("only confirmed registrations can be moved"),
-    "same_session": _l("already in that session"),
-    "already_registered": _l("this email is already registered for that session"),
-    "session_full": _l("the session is full"),
 }
 
 
@@ -226,7 +215,7 @@ def _read_bulk(event: Event, form, now) -> Bulk:
 
 def _refusal_rows(refusals) -> list[dict]:
     return [{"id": r.registration.id, "name": r.registration.full_name, "kana": r.registration.full_kana,
-             "why": str(REFUSALS.get(r.code) or message(r.code))} for r in refusals]
+             "why": message(r.code)} for r in refusals]
 
 
 def _confirm_page(event: Event, bulk: Bulk, refusals: list[dict], status: int = 200, changed: bool = False):

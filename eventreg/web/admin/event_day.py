@@ -27,7 +27,7 @@ from ...domain.reception.checkin import counts
 from ...extensions import db
 from ...models import Event, Job, JobKind, JobStatus, Scan, StoredFile
 from ..access import event_access
-from ..messages import message
+from ..error_words import message
 from . import bp
 
 

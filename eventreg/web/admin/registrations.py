@@ -44,7 +44,7 @@ from ...models import (
 )
 from ..access import event_access
 from ..forms import SECTORS, PageForm, QuestionSpec, _question_field, error_message
-from ..messages import message
+from ..error_words import message
 from . import bp
 
 

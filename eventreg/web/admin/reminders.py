@@ -25,7 +25,7 @@ from ...extensions import db
 from ...models import Event, Status
 from ..access import event_access
 from ..links import registration_links
-from ..messages import message
+from ..error_words import message
 from . import bp
 
 # Which field of the form a refusal belongs to.
