@@ -12,10 +12,10 @@ from sqlalchemy import select
 from eventreg.domain.backoffice import exports, jobs, roster
 from eventreg.domain.backoffice import registration_edits as edits
 from eventreg.domain.backoffice.roster import ListFilter
-from eventreg.domain.communication import building_list
+from eventreg.domain.communication import building_list_sheet
 from eventreg.domain.people import gojuon, itaiji, person_keys, search
 from eventreg.domain.privacy import retention
-from eventreg.domain.reception import checkin, desk_search
+from eventreg.domain.reception import desk_search, walk_ins
 from eventreg.extensions import db
 from eventreg.models import Registration
 
@@ -63,13 +63,11 @@ def expected(reg: Registration) -> dict:
 def test_every_write_path_stores_the_keys(make_event):
     event = make_event(capacity=10)
     signed_up = factories.register_person(event, family_name="髙橋", family_kana="タカハシ")
-    walked = checkin.walk_in(event.sessions[0], factories.applicant(family_name="濵田", family_kana="ハマダ",
+    walked = walk_ins.walk_in(event.sessions[0], factories.applicant(family_name="濵田", family_kana="ハマダ",
                                                                     email=None), desk="d", user_id=None, now=NOW)
     by_hand = edits.add_by_hand(event.sessions[0], factories.applicant(family_name="櫻井", family_kana="サクライ"),
                                 actor=None, now=NOW)
     db.session.commit()
-    by_hand = by_hand if isinstance(by_hand, Registration) else db.session.scalar(
-        select(Registration).where(Registration.family_name == "櫻井"))
     for reg in (signed_up, walked, by_hand):
         assert stored(reg) == expected(reg)
     assert desk_search.find(event.id, "高橋") == [signed_up]
@@ -80,7 +78,7 @@ def test_every_write_path_stores_the_keys(make_event):
     assert desk_search.find(event.id, "徳永") == [signed_up] and desk_search.find(event.id, "高橋") == []
     assert gojuon.heading(signed_up.sort_key) == "た行"
 
-    retention._anonymise([walked], NOW)
+    retention.anonymise([walked], NOW)
     db.session.commit()
     assert stored(walked) == expected(walked) and "浜田" not in walked.search_text
     assert gojuon.heading(walked.sort_key) == gojuon.OTHER
@@ -126,10 +124,10 @@ def test_one_order_in_every_list(make_event):
         f"{names[i]} 花子" for i in python]
     assert [g["heading"] for g in reception["groups"]] == ["あ行", "か行", "た行", "は行"]
     session = event.sessions[0]
-    assert list(building_list.current_people(session)) == [str(i) for i in python]
-    _, rows = building_list.preview(session)
+    assert list(building_list_sheet.current_people(session)) == [str(i) for i in python]
+    _, rows = building_list_sheet.preview(session)
     assert [row[0] for row in rows] == [f"{names[i]} 花子" for i in python]
     # A sent list keeps display strings only: sorted from them, the same order.
-    people_dict = building_list.current_people(session)
+    people_dict = building_list_sheet.current_people(session)
     shuffled = dict(reversed(list(people_dict.items())))
-    assert [rid for rid, _ in building_list.ordered(shuffled)] == [str(i) for i in python]
+    assert [rid for rid, _ in building_list_sheet.ordered(shuffled)] == [str(i) for i in python]

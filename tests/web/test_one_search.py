@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import event as sa_event
 
-from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import api_tokens
 from eventreg.domain.communication import building_list
 from eventreg.domain.people import gojuon
 from eventreg.extensions import db
@@ -75,7 +75,7 @@ def world(app, login):
                 event, family_name=family, given_name=given, family_kana=fkana, given_kana=gkana,
                 email=email or f"{len(ids)}@example.org", organization=org, sector=Sector.npo).id
         owner = factories.make_staff("owner", events=[event])
-        token = staff.create_api_token(owner, "one search", now=datetime.now(timezone.utc))
+        token = api_tokens.create_api_token(owner, "one search", now=datetime.now(timezone.utc))
         db.session.commit()
         event_id, owner = event.id, SimpleNamespace(email=owner.email)
         db.session.remove()
@@ -149,7 +149,7 @@ def test_the_desk_search_costs_the_same_for_one_person_and_for_twenty(app, clien
         building_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
         late = factories.register_person(event, family_name="遅野", family_kana="オソノ", email="late@example.org")
         user = factories.make_staff("reception", events=[event])
-        token = staff.create_api_token(user, "desk", now=datetime.now(timezone.utc))
+        token = api_tokens.create_api_token(user, "desk", now=datetime.now(timezone.utc))
         db.session.commit()
         event_id, late_id = event.id, late.id
         db.session.remove()
