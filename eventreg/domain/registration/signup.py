@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import person_keys
 from eventreg.domain.registration import capacity, holds, passes
 from eventreg.domain.registration.capacity import NoSeat
 from eventreg.domain.timing import deadlines
@@ -81,7 +82,7 @@ def insert_unless_active(values: dict) -> int | None:
     One round trip, and no savepoint to recover from a unique violation.
     """
     try:
-        return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), values)
+        return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), person_keys.with_keys(values))
     except IntegrityError:
         # Not the email (ON CONFLICT covers that): the session is gone, replaced while the
         # page showed it. The caller rolls back.
