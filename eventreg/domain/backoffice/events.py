@@ -42,7 +42,7 @@ from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import outbox, reminders
 from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import holds
-from eventreg.domain.registration.signup import promote_waiting
+from eventreg.domain.registration.waitlist import promote_waiting
 from eventreg.domain.timing import deadlines, schedule
 from eventreg.domain.timing.rules import TimeRule
 from eventreg.extensions import db
