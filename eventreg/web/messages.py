@@ -24,6 +24,7 @@ MESSAGES = {
     "session_started": _l("This session has already started, so the registration can no longer be cancelled online."),
     "event_changed": _l("This event was just updated. Please reload the page and register again."),
     "already_cancelled": _l("This registration has already been cancelled."),
+    "registration_changed": _l("This registration was changed at the same moment. Please reload the page and try again."),
     "invalid_rule": _l("Enter a time as \"1d@12:00\" (days before at a time), \"2h\" (hours before) or a date and time with its UTC offset."),
     "not_confirmed": _l("Only a confirmed registration can be moved to another session."),
     # Staff

@@ -43,6 +43,13 @@ def http_server(app):
 
 
 @pytest.fixture
+def dialect(app) -> str:
+    """"postgresql" or "sqlite": what a race proves differs (tests/races/test_guards_matter.py)."""
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+@pytest.fixture
 def scanner_user(ctx):
     return factories.make_staff("organizer")
 

@@ -28,7 +28,6 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, update
 
 from eventreg.domain.backoffice.roster import ListFilter
@@ -111,12 +110,6 @@ def rows_of(message_id: int) -> int:
                               .where(OutboxMessage.attendee_message_id == message_id))
     db.session.commit()
     return count
-
-
-@pytest.fixture
-def dialect(app) -> str:
-    with app.app_context():
-        return db.engine.dialect.name
 
 
 def test_queuing_twice_at_once_makes_2000_rows(app, ctx):
