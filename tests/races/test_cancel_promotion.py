@@ -15,8 +15,6 @@ meanwhile: it frees the seat and promotes B. Then B's request goes on.
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select, update
 
 from eventreg import clock
@@ -26,10 +24,7 @@ from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, OutboxMessage, Registration, Status
 
 from .. import factories
-from .edge import cancel_path, client, csrf_from
-
-HOLD = 0.5  # seconds B's request waits, after its read, for A's to finish
-
+from .edge import cancel_path, client, csrf_from, interleaved
 
 def cancel_request(base_url: str, registration):
     """The attendee's cancel page is open; the returned function presses the button."""
@@ -46,29 +41,12 @@ def cancel_request(base_url: str, registration):
     return press
 
 
-def cancel_while_promoted(base_url: str, monkeypatch, a: Registration, b: Registration) -> list[int]:
-    """B's cancel, held after its read while A's cancel runs; the two HTTP statuses."""
-    b_read, a_done = threading.Event(), threading.Event()
-    check = deadlines.check_cancellable
-
-    def held_once(session, now):
-        if not b_read.is_set():  # the first request here is B's: A's is sent only after this
-            b_read.set()
-            a_done.wait(HOLD)  # on SQLite A's request waits for B's lock instead: time out
-        return check(session, now)
-
-    monkeypatch.setattr(deadlines, "check_cancellable", held_once)
+def cancel_while_promoted(base_url: str, monkeypatch, a: Registration, b: Registration) -> tuple:
+    """B's cancel, held after its read (at the deadline check) while A's cancel runs; the two
+    HTTP statuses, B's first."""
     press_a, press_b = cancel_request(base_url, a), cancel_request(base_url, b)
     db.session.commit()  # hold no read while the server writes (SQLite)
-    statuses: list[int] = []
-    b_thread = threading.Thread(target=lambda: statuses.append(press_b()), daemon=True)
-    b_thread.start()
-    assert b_read.wait(30), "B's request never reached the cancel"
-    statuses.append(press_a())
-    a_done.set()
-    b_thread.join(60)
-    assert not b_thread.is_alive()
-    return statuses
+    return interleaved(monkeypatch, deadlines, "check_cancellable", press_b, press_a)
 
 
 def seats(session_id: int) -> tuple[int, int]:
@@ -98,7 +76,7 @@ def promoted_mails(registration_id: int) -> int:
 def test_a_cancel_decided_on_a_stale_row_decides_again(http_server, make_event, monkeypatch, dialect):
     session_id, a, b = setup(make_event)
     a_id, b_id = a.id, b.id
-    assert cancel_while_promoted(http_server, monkeypatch, a, b) == [302, 302]
+    assert cancel_while_promoted(http_server, monkeypatch, a, b) == (302, 302)
     assert seats(session_id) == (0, 0)
     assert {db.session.get(Registration, i).status for i in (a_id, b_id)} == {Status.cancelled}
     # PostgreSQL: B was promoted between B's read and B's cancel (the race happened);
@@ -119,7 +97,7 @@ def unguarded_withdraw(registration: Registration, now) -> bool:
 def test_without_the_guard_the_seat_is_lost_on_postgresql(http_server, make_event, monkeypatch, dialect):
     monkeypatch.setattr(signup, "_withdraw", unguarded_withdraw)
     session_id, a, b = setup(make_event)
-    assert cancel_while_promoted(http_server, monkeypatch, a, b) == [302, 302]
+    assert cancel_while_promoted(http_server, monkeypatch, a, b) == (302, 302)
     if dialect == "postgresql":
         assert seats(session_id) == (1, 0)  # a seat taken by nobody, for good
     else:

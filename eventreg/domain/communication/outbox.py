@@ -45,6 +45,7 @@ ATTACHMENTS = {
     MailKind.reminder: (PASS_PDF,),
     MailKind.confirm_email: (),  # no pass until the email is confirmed
     MailKind.hold_expired: (),
+    MailKind.message: (),  # an organizer's message (domain.communication.attendee_messages)
 }
 # Attachments that show a seat: sent only while the registration is confirmed.
 _NEEDS_SEAT = ("pass_pdf", "ics:REQUEST")

@@ -50,6 +50,7 @@ WORDS = {
     "required": _l("This field is required."),
     "too_long": _l("At most %(token)s characters."),
     "message_not_draft": _l("This message was sent or scheduled already; it can no longer be changed."),
+    "message_edit_lost": _l("Someone sent or scheduled this message while you were editing it, so your changes were not saved."),
     "message_not_cancellable": _l("This message was sent already (or cancelled); it cannot be taken back."),
     "send_at_past": _l("The time to send is in the past. Choose a later time."),
 }
@@ -119,6 +120,10 @@ def message_edit(event: Event, msg: AttendeeMessage):
     except messages.MessageProblems as exc:
         db.session.rollback()
         return _compose(event, flt, subject, body, _errors(exc), msg=msg, status=422)
+    except DomainError:  # sent or scheduled by someone else while this page was open
+        db.session.rollback()
+        flash(str(WORDS["message_edit_lost"]), "error")
+        return redirect(url_for("admin.message_page", event_id=event.id, message_id=msg.id), 303)
     db.session.commit()
     return redirect(url_for("admin.message_page", event_id=event.id, message_id=msg.id), 303)
 
