@@ -84,7 +84,7 @@ MESSAGES = {
     "token_scope": _l("A token limited to an event needs both the event and a role."),
     "token_role_too_high": _l("A token cannot have a role that allows more than your own role on this event."),
     "password_too_long": _l("The password must have at most 200 characters."),
-    # The building-security list (admin/security_list.html)
+    # The building-security list (admin/building_list.html)
     "no_security_contact": _l("Enter the venue's security contact (email) first."),
     "invalid_security_columns": _l("Choose at least one column."),
     # Reminders (admin/reminders.html, domain.communication.reminders)

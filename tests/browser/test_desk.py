@@ -435,7 +435,7 @@ def test_a_second_walk_in_of_the_same_name_asks_first(app, live_server, phone, s
 def test_check_in_log_on_a_phone_is_cards_in_words(app, live_server, phone, desktop, shot):
     from datetime import datetime, timezone
 
-    from eventreg.domain.reception import checkin
+    from eventreg.domain.reception import checkin, walk_ins
 
     with database(app) as s:
         event = factories.make_event()
@@ -447,7 +447,7 @@ def test_check_in_log_on_a_phone_is_cards_in_words(app, live_server, phone, desk
         for payload, method in ((passes.qr_payload(person), "camera"), (passes.qr_payload(person), "keyboard"),
                                 ("garbage", "api")):
             checkin.scan(payload, event=event, method=method, desk="正面受付 1", user_id=desk_user.id, now=now)
-        checkin.walk_in(event.sessions[0], factories.applicant(email=None), desk="正面受付 1",
+        walk_ins.walk_in(event.sessions[0], factories.applicant(email=None), desk="正面受付 1",
                         user_id=desk_user.id, now=now)
         s.commit()
         event_id, email = event.id, organizer.email

@@ -450,7 +450,7 @@ def check(response, url: str, method: str) -> dict:
 
 @pytest.fixture
 def data(app):
-    from eventreg.domain.access import accounts as staff
+    from eventreg.domain.access import api_tokens
     from eventreg.domain.registration import passes
 
     with app.app_context():
@@ -467,7 +467,7 @@ def data(app):
         stranger = factories.register_person(other)
         values = SimpleNamespace(
             event=event.id, other=other.id, session=event.sessions[0].id, email=user.email,
-            token=staff.create_api_token(user, "t", now=now), viewer_token=staff.create_api_token(viewer, "v", now=now),
+            token=api_tokens.create_api_token(user, "t", now=now), viewer_token=api_tokens.create_api_token(viewer, "v", now=now),
             person=person.id, pass_=passes.qr_payload(person), waiting=passes.qr_payload(waiting),
             stranger=passes.qr_payload(stranger), stranger_id=stranger.id,
             person_secret=person.token, waiting_secret=waiting.token)

@@ -16,16 +16,11 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eventreg.domain.communication import building_list as security_list
-from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import capacity, passes
-from eventreg.domain.registration import signup as registrations
-from eventreg.domain.registration.signup import Applicant
+from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
-    EventSession,
-    MailKind,
     Registration,
     Scan,
     ScanMethod,
@@ -73,7 +68,7 @@ _CHECK_IN = (
 )
 
 
-def _log(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
+def log_scan(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
          method: ScanMethod, desk: str, user_id: int | None, session_id: int | None, now: datetime) -> None:
     """``token`` is what identifies the pass (the entry id, or the unreadable text); only a
     short hash of it is stored."""
@@ -103,7 +98,7 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
     else:
         outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
     logged = credential.entry_id if credential is not None else (payload or "").strip()[:200]
-    _log(event.id, outcome.result, registration=outcome.registration, token=logged,
+    log_scan(event.id, outcome.result, registration=outcome.registration, token=logged,
          method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
     return outcome
 
@@ -132,7 +127,7 @@ def check_in_by_id(registration_id: int, *, event: Event, session_id: int | None
     if registration is None or registration.event_id != event.id:
         raise DomainError("not_found")
     outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
-    _log(event.id, outcome.result, registration=registration, token="", method=method, desk=desk,
+    log_scan(event.id, outcome.result, registration=registration, token="", method=method, desk=desk,
          user_id=user_id, session_id=session_id, now=now)
     return outcome
 
@@ -168,7 +163,7 @@ def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, 
     if result.rowcount != 1:
         raise DomainError("not_checked_in")
     db.session.refresh(registration)
-    _log(event.id, ScanResult.undone, registration=registration, token="", method=ScanMethod.undo, desk=desk,
+    log_scan(event.id, ScanResult.undone, registration=registration, token="", method=ScanMethod.undo, desk=desk,
          user_id=user_id, session_id=registration.session_id, now=now)
     return registration
 
@@ -219,61 +214,6 @@ def search(event_id: int, query: str = "", *, kana_row: str | None = None,
         .order_by(Registration.family_kana, Registration.given_kana, Registration.family_name,
                   Registration.given_name, Registration.id).limit(limit)
     ))
-
-
-class DuplicateWalkIn(DomainError):
-    """Someone of this name (and this email, when one is given) was registered as a walk-in at
-    this event already: the desk asks before entering them again. ``existing`` is that walk-in."""
-
-    def __init__(self, existing: Registration):
-        super().__init__("walk_in_duplicate")
-        self.existing = existing
-
-
-def earlier_walk_in(event_id: int, applicant: Applicant) -> Registration | None:
-    """The latest active walk-in of the event with the applicant's name (family and given, as
-    the form normalised them) and, when the applicant gave an email, that email."""
-    where = [Registration.event_id == event_id, Registration.walk_in.is_(True),
-             Registration.status != Status.cancelled,
-             Registration.family_name == applicant.family_name, Registration.given_name == applicant.given_name]
-    if applicant.email:
-        where.append(Registration.email == applicant.email)
-    return db.session.scalar(select(Registration).where(*where).order_by(Registration.id.desc()).limit(1))
-
-
-def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: int | None,
-            now: datetime, confirm: bool = False) -> Registration:
-    """Registers someone at the desk on the day and checks them in at once.
-
-    No deadline and no waiting list: a seat must be free (the database's count decides). The
-    email is optional; with one, the confirmation (and pass) is sent as for any registration.
-
-    A second walk-in of the same name (and email, when given) at the event raises
-    DuplicateWalkIn (nothing is registered; the seat taken is freed by the caller's rollback),
-    unless ``confirm`` (the desk asked and was told
-    "enter again"). This is a question to the volunteer, not a guarantee: two desks entering the
-    same person in the same second both pass the check (nothing unique can be said of a name).
-    """
-    if not capacity.take_seat_any_time(session.id):
-        raise DomainError("session_full")  # first: no question about someone who cannot sit
-    if not confirm:
-        existing = earlier_walk_in(session.event_id, applicant)
-        # The same email in the same session is refused below (already_registered): no question.
-        if existing is not None and not (applicant.email and existing.session_id == session.id):
-            raise DuplicateWalkIn(existing)  # the caller rolls back, which frees the seat
-    registration_id = registrations.insert_unless_active(dict(
-        event_id=session.event_id, session_id=session.id, token=passes.new_token(),
-        entry_id=passes.new_entry_id(), status=Status.confirmed, created_at=now, confirmed_at=now,
-        checked_in_at=now, checked_in_desk=desk[:50], walk_in=True, **vars(applicant),
-    ))
-    if registration_id is None:
-        raise DomainError("already_registered")  # the caller rolls back, which frees the seat
-    registration = db.session.get(Registration, registration_id)
-    if registration.email:
-        outbox.enqueue(registration_id, MailKind.confirmation, now)
-    _log(session.event_id, ScanResult.walk_in, registration=registration, token="", method=ScanMethod.walk_in,
-         desk=desk, user_id=user_id, session_id=session.id, now=now)
-    return registration
 
 
 def not_on_security_list(registration: Registration) -> bool:

@@ -33,6 +33,7 @@ from eventreg.domain.communication import (
     building_list as security_list,
 )
 from eventreg.domain.communication import (
+    building_list_changes,
     outbox,
     reminders,
 )
@@ -148,8 +149,8 @@ def _send_reminder(_event: Event, session: EventSession, now: datetime, task: Sc
 
 def changed_security_lists(now: datetime) -> list[int]:
     """Session ids whose building-security list changed since it was sent (see
-    domain.communication.building_list.changed_sessions); the tick sends each a difference."""
-    return security_list.changed_sessions(now)
+    domain.communication.building_list_changes.changed_sessions); the tick sends each a difference."""
+    return building_list_changes.changed_sessions(now)
 
 
 # kind -> (whether there is anything to do, the effect, whether it is too late). The effect,
