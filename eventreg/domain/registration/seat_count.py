@@ -1,7 +1,7 @@
 """The seat counter checked against the registrations, on every tick.
 
 A session's ``seats_taken`` must equal the number of its registrations that hold a seat
-(``HOLDING``: confirmed, or held until the email is confirmed). Every path keeps the two equal
+(``SEATED``: confirmed, or held until the email is confirmed). Every path keeps the two equal
 with guarded UPDATEs in one transaction; a drift means a bug or a hand edit of the database, and
 nothing else would ever recount it: a seat nobody holds stays taken for good (or one is given
 twice). The tick's sweep (domain.timing.periodic.SWEEPS) finds sessions not yet over whose
@@ -22,17 +22,17 @@ from sqlalchemy import func, select, update
 
 from eventreg.domain.backoffice import audit
 from eventreg.extensions import db
-from eventreg.models import EventSession, Registration, Status
+from eventreg.models import EventSession, Registration
+from eventreg.models.registration import SEATED
 
 log = logging.getLogger(__name__)
 
-HOLDING = (Status.confirmed, Status.held)  # the statuses counted in seats_taken
 RECOUNTED = "seats_recounted"  # the audit action and the sweep's outcome
 
 
 def _holding(session_id):
     return (select(func.count()).select_from(Registration)
-            .where(Registration.session_id == session_id, Registration.status.in_(HOLDING)))
+            .where(Registration.session_id == session_id, Registration.status.in_(SEATED)))
 
 
 def drifted(now: datetime, *, limit: int = 100) -> list[int]:

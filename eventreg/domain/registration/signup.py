@@ -14,12 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import capacity, holds, passes, seat_count, waitlist
+from eventreg.domain.registration import capacity, holds, passes, waitlist
 from eventreg.domain.registration.capacity import NoSeat
 from eventreg.domain.timing import deadlines
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, Registration, Sector, Status
-from eventreg.models.registration import ACTIVE
+from eventreg.models.registration import ACTIVE, SEATED
 
 
 @dataclass
@@ -173,7 +173,7 @@ def cancel(registration: Registration, *, now: datetime, notify: bool = True,
     db.session.refresh(registration)
     if notify:
         outbox.enqueue(registration.id, MailKind.cancelled, now)
-    if was not in seat_count.HOLDING:
+    if was not in SEATED:
         return []
     capacity.release_seat(session_id)
     return waitlist.promote_waiting(session_id, now=now)
