@@ -13,7 +13,6 @@ order the one 五十音 key of domain.people.gojuon.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -32,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ColumnElement, Select
 
-from eventreg.domain.people import search
+from eventreg.domain.people import search, text
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
@@ -69,15 +68,15 @@ class ListFilter:
         the default, nothing raises."""
         get = args.get
         walk_in = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
-        status, sort, sector = _text(get("status")), _text(get("sort")), _text(get("sector"))
+        status, sort, sector = text.loose(get("status")), text.loose(get("sort")), text.loose(get("sector"))
         return cls(
             session_id=parse_id(get("session")) if get("session") is not None else parse_id(get("session_id")),
             status=status if status in STATUSES else "",
             sector=sector if sector in Sector.__members__ else "",
-            walk_in=walk_in.get(_text(get("walk_in")).lower()),
+            walk_in=walk_in.get(text.loose(get("walk_in")).lower()),
             question_id=parse_id(get("question")) if get("question") is not None else parse_id(get("question_id")),
-            answer=_text(get("answer"))[:MAX_QUERY],
-            q=_text(get("q"))[:MAX_QUERY],
+            answer=text.loose(get("answer"))[:MAX_QUERY],
+            q=text.loose(get("q"))[:MAX_QUERY],
             sort=sort if sort in SORTS else "kana",
         )
 
@@ -98,20 +97,8 @@ class ListFilter:
         return replace(self, **changes)
 
 
-def _text(value) -> str:
-    """NFKC, without control, format and surrogate characters (no column holds them, and
-    PostgreSQL refuses a NUL in a parameter)."""
-    if not isinstance(value, str):
-        return ""
-    value = unicodedata.normalize("NFKC", value)
-    return "".join(ch for ch in value if unicodedata.category(ch) not in _UNSEARCHABLE).strip()
-
-
-_UNSEARCHABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
-
-
 def parse_id(value) -> int | None:
-    value = _text(value)
+    value = text.loose(value)
     if not value.isascii() or not value.isdigit() or len(value) > 10:
         return None
     number = int(value)
@@ -166,7 +153,7 @@ def _answer(event: Event, question_id: int, answer: str) -> ColumnElement:
     question = next((q for q in event.questions if q.id == question_id), None)
     if question is None:
         return false()
-    answer = _text(answer)[:MAX_QUERY]
+    answer = text.loose(answer)[:MAX_QUERY]
     key = str(question.id)
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if question.kind == QuestionKind.checkbox:

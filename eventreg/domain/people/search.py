@@ -18,25 +18,20 @@ are escaped, never stripped or interpreted, so ``taro_yamada`` finds taro_yamada
 
 from __future__ import annotations
 
-import unicodedata
-
 import jaconv
 from sqlalchemy.sql import ColumnElement
 
 from eventreg.domain.people import itaiji
+from eventreg.domain.people.text import loose
 from eventreg.models import Registration
 
 MAX_QUERY = 100  # characters of a query that are looked at
 MAX_WORDS = 8
-_DROPPED = {"Cc", "Cf", "Cs", "Co", "Cn"}  # controls, format characters, surrogates, unassigned
-_VARIATION_SELECTORS = {*map(chr, range(0xFE00, 0xFE10)), *map(chr, range(0xE0100, 0xE01F0))}
 
 
 def fold(text: str | None) -> str:
     """The form in which stored text and typed text are compared."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = "".join(ch for ch in text if ch not in _VARIATION_SELECTORS and unicodedata.category(ch) not in _DROPPED)
-    return itaiji.fold(jaconv.hira2kata(text.casefold()))
+    return itaiji.fold(jaconv.hira2kata(loose(text).casefold()))
 
 
 def search_text(family_name: str | None, given_name: str | None, family_kana: str | None,
