@@ -44,6 +44,9 @@ DEFAULTS: dict[str, object] = {
     "OUTBOX_POLL_SECONDS": 2.0,
     "OUTBOX_LEASE_SECONDS": 60,
     "OUTBOX_MAX_ATTEMPTS": 12,
+    # While the database is down (or its disk full) the worker waits OUTBOX_POLL_SECONDS, then
+    # twice as long after each failure, up to this many seconds (docs/operations.md).
+    "WORKER_BACKOFF_MAX_SECONDS": 30,
     # Seconds between the worker's periodic ticks (scheduled tasks: domain.periodic); <= 60.
     "TICK_SECONDS": 30,
     # How long a worker owns a background job without reporting progress; a crashed worker's
