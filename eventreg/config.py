@@ -72,6 +72,10 @@ DEFAULTS: dict[str, object] = {
     # for one server; several servers must share one, e.g. redis://127.0.0.1:6379/0.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE": "memory://",
+    # Seconds to connect to a Redis storage and for each command. Past it (or when Redis is down)
+    # the sign-up goes through and the limits are counted in this process's memory until Redis
+    # answers again: a hung Redis must not hold sign-ups (docs/operations.md).
+    "RATELIMIT_STORAGE_TIMEOUT": 0.3,
     # Start of every counter's key, read per request (several instances or tests on one Redis).
     "RATELIMIT_PREFIX": "eventreg",
     "RATELIMIT_SIGNUP_PER_ADDRESS": "30/hour",  # sign-up POSTs per client address
@@ -94,8 +98,14 @@ def finish(config) -> None:
     if not production and not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEV_SECRET_KEY
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE"]
-    # A storage outage (Redis down) lets sign-ups through rather than failing them.
+    if str(config["RATELIMIT_STORAGE"]).startswith(("redis", "rediss", "valkey")):
+        timeout = float(config["RATELIMIT_STORAGE_TIMEOUT"])
+        config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
+                                               **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
+    # A storage outage (Redis down or hung) lets sign-ups through rather than failing them, and
+    # the limits are counted in memory until it answers again (checked at growing intervals).
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = production

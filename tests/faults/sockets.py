@@ -48,6 +48,10 @@ class _Listener:
             sock.close()
 
     def stop(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() that close() alone would leave waiting
+        except OSError:
+            pass
         self.sock.close()
         self._drop_all()
         self._thread.join(timeout=5)
@@ -56,7 +60,10 @@ class _Listener:
 class Hung(_Listener):
     """Accepts every connection and never sends a byte: a frozen Redis, not a dead one."""
 
+    connections = 0
+
     def accepted(self, conn: socket.socket) -> None:
+        self.connections += 1
         self._hold(conn)
 
 
