@@ -24,6 +24,17 @@ DEFAULTS: dict[str, object] = {
     # connection fails one request and is replaced.
     # hide_parameters: tracebacks and log lines show the SQL, never the values (emails, tokens).
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "hide_parameters": True},
+    # PostgreSQL connections of each process (docs/operations.md has the arithmetic): at most
+    # DB_POOL_SIZE + DB_MAX_OVERFLOW at once; a request that finds none free waits DB_POOL_TIMEOUT
+    # seconds, then gets a 503. At start the app reads the server's max_connections and refuses
+    # (production) or warns when APP_PROCESSES × (pool + overflow) + WORKER_PROCESSES cannot fit.
+    "DB_POOL_SIZE": 5,
+    "DB_MAX_OVERFLOW": 5,
+    "DB_POOL_TIMEOUT": 10,
+    # gunicorn processes on all app servers together (servers × -w); None: this host's
+    # WEB_CONCURRENCY (gunicorn.conf.py's default, 2) on one server.
+    "APP_PROCESSES": None,
+    "WORKER_PROCESSES": 1,  # `flask worker` processes on all hosts (one connection each)
     # Absolute base URL used in emails and passes, e.g. https://events.example.org
     "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_TIMEZONE": "Asia/Tokyo",
@@ -111,6 +122,12 @@ def finish(config) -> None:
         config["SESSION_COOKIE_SECURE"] = production
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
     options.setdefault("hide_parameters", True)  # also when a caller passes its own options
+    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        options.setdefault("pool_size", int(config["DB_POOL_SIZE"]))
+        options.setdefault("max_overflow", int(config["DB_MAX_OVERFLOW"]))
+        options.setdefault("pool_timeout", float(config["DB_POOL_TIMEOUT"]))
+    if config["APP_PROCESSES"] is None:
+        config["APP_PROCESSES"] = int(os.environ.get("WEB_CONCURRENCY") or 2)
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
