@@ -2,25 +2,21 @@
 
 The worker used to look again at once as soon as a tick was overdue, logging a traceback each
 time: thousands of attempts and lines, a core of CPU. Here the database really goes away for the
-worker process: on PostgreSQL a gate in front of the server cuts every connection and closes each
-new one (counting the attempts), then lets them through again; on SQLite the database file's
-folder is missing (an unmounted volume) until it comes back.
+worker process (outages.py): on PostgreSQL a gate cuts every connection and closes each new one,
+counting the attempts, then lets them through again; on SQLite the database's volume is missing
+until it is mounted.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
-from sqlalchemy.engine import make_url
-
-from .sockets import Gate
+from .outages import SwitchedDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTAGE_SECONDS = 3.0
@@ -66,59 +62,29 @@ def _lines(log: Path, text: str) -> int:
     return log.read_text(errors="replace").count(text)
 
 
-def _check_effort(cpu: float, attempts: int | None) -> None:
-    assert cpu < 0.5, f"the worker used {cpu:.2f} CPU-seconds in a {OUTAGE_SECONDS:.0f} s outage"
-    if attempts is not None:  # about six with the back-off; it was thousands
-        assert 3 <= attempts <= 10, attempts
-
-
-def _check_log(log: Path) -> None:
-    """One line when the outage starts, one when it ends, and no traceback."""
+def test_worker_backs_off_while_the_database_is_unreachable(app, tmp_path):
+    database = SwitchedDatabase(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    process, log = _start_worker(database.url, tmp_path)
+    try:
+        _wait_for(lambda: _lines(log, "started") >= 1, 30, "the worker to start")
+        if database.up:  # PostgreSQL: a few good rounds, then the connections die
+            _wait_for(lambda: database.gate.forwarded >= 1, 10, "the worker to reach the database")
+            time.sleep(POLL * 3)
+            database.cut()
+        cpu_before = _cpu_seconds(process.pid)
+        time.sleep(OUTAGE_SECONDS)
+        cpu = _cpu_seconds(process.pid) - cpu_before
+        assert cpu < 0.5, f"the worker used {cpu:.2f} CPU-seconds in a {OUTAGE_SECONDS:.0f} s outage"
+        if database.gate is not None:  # about six attempts with the back-off; it was thousands
+            assert 3 <= database.gate.refused <= 10, database.gate.refused
+        database.restore()
+        _wait_for(lambda: _lines(log, "database working again") >= 1, CAP * 4, "the worker to recover")
+        assert process.poll() is None, log.read_text()
+    finally:
+        _stop(process)
+        database.close()
+    # One line when the outage starts, one when it ends, and no traceback.
     written = log.read_text(errors="replace")
     assert _lines(log, "database failing") == 1, written[-3000:]
     assert _lines(log, "database working again") == 1, written[-3000:]
-    assert "Traceback" not in written, written[-3000:]
-    assert len(written.splitlines()) < 10, written[-3000:]
-
-
-def test_worker_backs_off_while_postgresql_is_unreachable(app, tmp_path):
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() != "postgresql":
-        pytest.skip("the PostgreSQL case; the SQLite case is the test below")
-    gate = Gate((url.host or "127.0.0.1", url.port or 5432)).start()
-    process, log = _start_worker(url.set(port=gate.port).render_as_string(hide_password=False), tmp_path)
-    try:
-        _wait_for(lambda: gate.forwarded >= 1 and _lines(log, "started") >= 1, 30, "the worker to start")
-        time.sleep(POLL * 3)
-        gate.shut()
-        cpu_before = _cpu_seconds(process.pid)
-        time.sleep(OUTAGE_SECONDS)
-        _check_effort(_cpu_seconds(process.pid) - cpu_before, gate.refused)
-        gate.reopen()
-        _wait_for(lambda: _lines(log, "database working again") >= 1, CAP * 4, "the worker to recover")
-        assert process.poll() is None, log.read_text()
-        _check_log(log)
-    finally:
-        _stop(process)
-        gate.stop()
-
-
-def test_worker_backs_off_while_the_sqlite_volume_is_gone(app, tmp_path):
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() != "sqlite":
-        pytest.skip("the SQLite case; the PostgreSQL case is the test above")
-    volume = tmp_path / "volume"
-    process, log = _start_worker(f"sqlite:///{volume / 'eventreg.db'}", tmp_path)
-    try:
-        _wait_for(lambda: _lines(log, "started") >= 1, 30, "the worker to start")
-        cpu_before = _cpu_seconds(process.pid)
-        time.sleep(OUTAGE_SECONDS)
-        _check_effort(_cpu_seconds(process.pid) - cpu_before, None)
-        volume.mkdir()  # the volume is back, with the (migrated) database on it
-        with sqlite3.connect(url.database) as source, sqlite3.connect(volume / "eventreg.db") as copy:
-            source.backup(copy)
-        _wait_for(lambda: _lines(log, "database working again") >= 1, CAP * 4, "the worker to recover")
-        assert process.poll() is None, log.read_text()
-        _check_log(log)
-    finally:
-        _stop(process)
+    assert "Traceback" not in written and len(written.splitlines()) < 10, written[-3000:]
