@@ -8,9 +8,9 @@ thousands of messages and the others idled. SQLite serialises claims: there it m
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
+from functools import partial
 
 from sqlalchemy import insert
 
@@ -19,6 +19,8 @@ from eventreg.domain import jobs, outbox
 from eventreg.extensions import db
 from eventreg.models import Job, JobKind, JobStatus, MailKind, OutboxMessage, OutboxStatus
 from eventreg.sqlite import writing
+
+from ..races.edge import at_once
 
 QUEUE = 3000
 WORKERS = 6
@@ -36,34 +38,25 @@ def _queue(now) -> None:
 
 
 def _claim_together(app, claim_once) -> tuple[list[int], Counter]:
-    """Each worker claims ROUNDS times, all starting together; returns every claim's size and
-    how many rows each worker got."""
-    barrier = threading.Barrier(WORKERS)
-    sizes: list[int] = []
-    per_worker: Counter = Counter()
-    errors: list[BaseException] = []
+    """Each of WORKERS workers claims ROUNDS times, all released together; returns every claim's
+    size and how many rows each worker got."""
 
-    def work(name: str) -> None:
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                for _ in range(ROUNDS):
-                    with writing():
-                        got = claim_once(name)
-                        db.session.commit()
-                    sizes.append(got)
-                    per_worker[name] += got
-                db.session.remove()
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
+    def work(name: str) -> list[int]:
+        with app.app_context():
+            sizes = []
+            for _ in range(ROUNDS):
+                with writing():
+                    sizes.append(claim_once(name))
+                    db.session.commit()
+            db.session.remove()
+            return sizes
 
-    threads = [threading.Thread(target=work, args=(f"worker-{i}",)) for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    names = [f"worker-{i}" for i in range(WORKERS)]
+    results = at_once([partial(work, name) for name in names], timeout=60)
+    errors = [result for result in results if isinstance(result, BaseException)]
     assert not errors, errors
-    return sizes, per_worker
+    return [size for sizes in results for size in sizes], Counter(
+        {name: sum(sizes) for name, sizes in zip(names, results)})
 
 
 def test_outbox_claim_takes_at_most_limit_rows_under_concurrency(app, ctx):
