@@ -58,12 +58,12 @@ DEFAULTS: dict[str, object] = {
     # While the database is down (or its disk full) the worker waits OUTBOX_POLL_SECONDS, then
     # twice as long after each failure, up to this many seconds (docs/operations.md).
     "WORKER_BACKOFF_MAX_SECONDS": 30,
-    # Seconds between the worker's periodic ticks (scheduled tasks: domain.periodic); <= 60.
+    # Seconds between the worker's periodic ticks (scheduled tasks: domain.timing.periodic); <= 60.
     "TICK_SECONDS": 30,
     # How long a worker owns a background job without reporting progress; a crashed worker's
     # job is started again by another worker after this.
     "JOB_LEASE_SECONDS": 60,
-    # Retention (domain.retention): failed sign-ins and sent/failed outbox rows are deleted after these days.
+    # Retention (domain.privacy.retention): failed sign-ins and sent/failed outbox rows are deleted after these days.
     "LOGIN_ATTEMPT_RETENTION_DAYS": 30,
     "OUTBOX_RETENTION_DAYS": 30,
     # Where the development mail catcher writes .eml files (shown at /_dev/mail).

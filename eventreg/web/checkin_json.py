@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ..domain.checkin import ScanOutcome, not_on_security_list
+from ..domain.reception.checkin import ScanOutcome, not_on_security_list
 from ..models import Event, Registration
+from .error_words import message
 from .filters import hm, person_kana, person_name, when
-from .messages import message
 
 
 def registration_json(registration: Registration, event: Event) -> dict:

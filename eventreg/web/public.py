@@ -22,19 +22,20 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..adapters import ics, pdf, qr
-from ..domain import capacity, deadlines, holds, passes
-from ..domain import registration as registrations
-from ..domain.deadlines import DeadlineState
 from ..domain.errors import DomainError
-from ..domain.passes import pass_context
-from ..domain.registration import Result
+from ..domain.registration import capacity, holds, passes
+from ..domain.registration import signup as registrations
+from ..domain.registration.passes import pass_context
+from ..domain.registration.signup import Result
+from ..domain.timing import deadlines
+from ..domain.timing.deadlines import DeadlineState
 from ..extensions import db
 from ..models import Event, EventSession, EventStatus, Status
 from . import event_cache, limits
+from .error_words import message
 from .filters import moment
 from .forms import registration_form, session_label
 from .links import registration_links
-from .messages import message
 
 bp = Blueprint("public", __name__)
 
@@ -233,7 +234,7 @@ def cancel(token: str):
 @bp.route("/r/<token>/confirm", methods=["GET", "POST"])
 def confirm_email(token: str):
     """The link in the confirm_email mail. GET shows a button (mail scanners that fetch links
-    confirm nothing); POST confirms with one conditional UPDATE (domain.holds.confirm)."""
+    confirm nothing); POST confirms with one conditional UPDATE (domain.registration.holds.confirm)."""
     registration = _registration_or_404(token)
     now = clock.utcnow()
     if request.method == "POST" and holds.pending(registration):

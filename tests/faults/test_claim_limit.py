@@ -15,7 +15,8 @@ from functools import partial
 from sqlalchemy import insert
 
 from eventreg import clock
-from eventreg.domain import jobs, outbox
+from eventreg.domain.backoffice import jobs
+from eventreg.domain.communication import outbox
 from eventreg.extensions import db
 from eventreg.models import Job, JobKind, JobStatus, MailKind, OutboxMessage, OutboxStatus
 from eventreg.sqlite import writing

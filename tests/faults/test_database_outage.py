@@ -9,7 +9,7 @@ that is not mounted yet. When the database is back, the same app serves the page
 from __future__ import annotations
 
 from eventreg import clock, create_app
-from eventreg.domain import staff
+from eventreg.domain.access import api_tokens
 from eventreg.extensions import db
 
 from .. import factories
@@ -24,7 +24,7 @@ def _outage_app(url: str):
 def test_pages_and_the_api_answer_503_while_the_database_is_unreachable(app, ctx, tmp_path):
     event = factories.make_event()
     organizer = factories.make_staff("organizer", events=[event])
-    token = staff.create_api_token(organizer, "outage", now=clock.utcnow())
+    token = api_tokens.create_api_token(organizer, "outage", now=clock.utcnow())
     db.session.commit()
     page, api = f"/e/{event.slug}", f"/api/v1/events/{event.id}/registrations"
     bearer = {"Authorization": f"Bearer {token}"}
