@@ -235,17 +235,24 @@ def _due(now: datetime):
 def claim(worker: str, now: datetime, *, lease_seconds: float, limit: int = 5) -> list[int]:
     """Claims up to ``limit`` due messages for ``worker`` until now + lease; returns their ids.
 
-    One statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)
-    RETURNING id`` (SQLite has no row locks; its write lock, taken by the caller, serialises
-    claims). The attempt counter is left alone: see ``start_attempt``.
+    Two statements in the caller's transaction: ``SELECT id … LIMIT n FOR UPDATE SKIP LOCKED``
+    (PostgreSQL; SQLite has no row locks, its write lock, taken by the caller, serialises
+    claims), then a conditional UPDATE of exactly those ids, still due. Not one ``UPDATE … WHERE
+    id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)``: when a concurrent claim had changed a row
+    it met, PostgreSQL re-checked the row by running the sub-select again, which skipped the
+    rows locked by then and gave the next n, so one claim took thousands of rows
+    (tests/faults/test_claim_limit.py). A list of ids fetched first is a limit no plan can
+    re-run. The attempt counter is left alone: see ``start_attempt``.
     """
-    due = (
-        select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.id).limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    due = select(OutboxMessage.id).where(*_due(now)).order_by(OutboxMessage.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = db.session.scalars(due).all()
+    if not ids:
+        return []
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()), *_due(now))
+        .where(OutboxMessage.id.in_(ids), *_due(now))
         .values(claimed_by=worker, claimed_until=now + timedelta(seconds=lease_seconds))
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
