@@ -79,7 +79,7 @@ def instrument(app, phases: Phases) -> None:
     """Wrap the parts of one registration POST (no app code is changed)."""
     import flask_wtf
 
-    from eventreg.domain import registration as registrations
+    from eventreg.domain.registration import signup as registrations
     from eventreg.extensions import csrf, db
     from eventreg.web import public
 

@@ -39,7 +39,7 @@ def database(arg: str):
 
 def parts(app, now, repeat: int = 5) -> dict[str, float]:
     """Where a quiet tick's time goes: the due tasks, the security-list look, each sweep's find."""
-    from eventreg.domain import periodic
+    from eventreg.domain.timing import periodic
     from eventreg.extensions import db
 
     steps = {"tasks": lambda: periodic.due_work(now), "security lists": lambda: periodic.changed_security_lists(now)}
@@ -72,7 +72,9 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from eventreg import create_app
-    from eventreg.domain import event_spec, registration, schedule
+    from eventreg.domain.backoffice import event_import as event_spec
+    from eventreg.domain.registration import signup as registration
+    from eventreg.domain.timing import schedule
     from eventreg.extensions import db
     from eventreg.models import OutboxMessage, Registration, ScheduledTask, Status
     from eventreg.worker import tick

@@ -35,13 +35,17 @@ def create_app(config: dict | None = None) -> Flask:
                     app.config["CLOCK"])
 
     _init_extensions(app)
+    from . import connections
+
+    with app.app_context():
+        connections.check(app)
     from .web import register_blueprints
 
     register_blueprints(app)
     from .cli import register_cli
 
     register_cli(app)
-    from .domain import retention
+    from .domain.privacy import retention
 
     retention.configure(app.config)
     return app

@@ -5,13 +5,13 @@ span rendering or SMTP; the ones that write take SQLite's write lock up front (s
 
 - ``deliver_due``: claims due messages, renders and sends them, records the outcome;
 - ``tick``: at least once a minute (TICK_SECONDS), the scheduled tasks that are due
-  (domain.periodic), each in its own transaction, each done once however many workers run;
-- ``run_job``: claims one background job (domain.jobs), e.g. a badge sheet, does it while
+  (domain.timing.periodic), each in its own transaction, each done once however many workers run;
+- ``run_job``: claims one background job (domain.backoffice.jobs), e.g. a badge sheet, does it while
   reporting progress (which renews its lease) and stores the result.
 
 Delivery is at least once: a message is marked sent after the SMTP server accepted it, so a
 crash between the two can repeat it; the Message-ID stays the same on every attempt. Run one
-or several workers; the conditional claim and attempt in domain.outbox keep two workers from
+or several workers; the conditional claim and attempt in domain.communication.outbox keep two workers from
 sending the same message at the same time, and a crashed worker's messages are taken up again
 when their one-minute lease runs out.
 
@@ -38,9 +38,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import clock
 from .adapters import ics, mail, pdf
-from .domain import exports, jobs, outbox, passes, periodic, roster, security_list
+from .domain.backoffice import exports, jobs, roster
+from .domain.communication import building_list as security_list
+from .domain.communication import outbox
+from .domain.registration import passes
+from .domain.timing import periodic
 from .extensions import db
 from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, StoredFile
+from .outage import Outage
 from .sqlite import writing
 from .web import message_text
 from .web.links import registration_links
@@ -248,12 +253,13 @@ def _failed(app: Flask, message_id: int, worker_id: str, now: datetime, error: s
 def tick(app: Flask, *, now: datetime | None = None, batch: int = 200) -> Counter:
     """Does the scheduled tasks due at ``now``, then sends the difference of every
     building-security list that changed since it was sent, then runs the sweeps of
-    domain.periodic.SWEEPS (scheduled messages due, expired holds, retention); returns how many
-    ended with each outcome ("done", "skipped", "missed", "difference", a sweep's name, "error").
+    domain.timing.periodic.SWEEPS (scheduled messages due, expired holds, retention, seat-count
+    drift); returns how many ended with each outcome ("done", "skipped", "missed", "difference",
+    a sweep's name, "error").
 
     Nothing due costs one indexed query, plus one that reads the sessions with a list sent and
     not yet ended, and no write lock. Each task and each difference is its own transaction
-    (domain.periodic.do_task marks a task done in the transaction of its effect; a difference is
+    (domain.timing.periodic.do_task marks a task done in the transaction of its effect; a difference is
     one insert under the unique (session, seq)); one that fails is logged and stays due.
     """
     outcomes: Counter = Counter()
@@ -415,7 +421,9 @@ _RUNNERS = {JobKind.badge_sheet: _badge_sheet, JobKind.reception_list: _receptio
 
 def run(app: Flask, *, once: bool = False) -> None:
     """Delivers the outbox every OUTBOX_POLL_SECONDS, runs the tick every TICK_SECONDS and
-    does queued jobs, until SIGTERM or Ctrl-C.
+    does queued jobs, until SIGTERM or Ctrl-C. While the database fails, waits OUTBOX_POLL_SECONDS,
+    then twice as long each time up to WORKER_BACKOFF_MAX_SECONDS, and logs one line when the
+    outage starts and one when it ends (eventreg/outage.py).
 
     With ``once``, delivers what is due now (batch after batch), ticks once, does the queued
     jobs and returns.
@@ -434,6 +442,7 @@ def run(app: Flask, *, once: bool = False) -> None:
     log.info("worker %s started (outbox every %.1f s, tick every %.0f s)", worker_id, poll, every)
     total = 0
     next_tick = time.monotonic()
+    database = Outage("database", log, first=poll, cap=float(app.config["WORKER_BACKOFF_MAX_SECONDS"]))
     try:
         while not stop.is_set():
             sent, job = 0, None
@@ -443,8 +452,13 @@ def run(app: Flask, *, once: bool = False) -> None:
                     next_tick = time.monotonic() + every
                     tick(app)
                 job = run_job(app, worker_id=worker_id)
-            except SQLAlchemyError:
-                log.exception("database error; retrying in %.1f s", poll)
+            except SQLAlchemyError as exc:  # down, or its disk full: wait longer each time
+                wait = database.failed(exc)
+                if once:
+                    break
+                stop.wait(wait)
+                continue
+            database.succeeded()
             total += sent
             if sent:
                 log.info("sent %d message(s), %d since start", sent, total)

@@ -20,6 +20,7 @@ accesslog, errorlog, access_log_format  # gunicorn reads its settings by name (g
 executemany, dbapi_conn, proxy  # SQLAlchemy event listener signatures (tests, bench)
 _.sqlite_write_token  # set on flask.g, taken back by name with g.pop (web/__init__.py)
 exitstatus  # a pytest hook argument (tests/conftest.py)
+_._storage_dead  # Flask-Limiter's own flag, reset by tests/faults/test_hung_redis.py
 _.daemon_threads  # socketserver.ThreadingMixIn setting (tests/races/conftest.py)
 _.client_address, _.requestline, _.address_string  # http.server handler attributes (tests/web/test_security.py)
 

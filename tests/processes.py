@@ -6,7 +6,9 @@ the child before it runs the command. ``stop`` ends the whole group (a gunicorn 
 workers), politely first; tests/conftest.py stops whatever a test or a module left running.
 
 PR_SET_PDEATHSIG fires when the *thread* that started the child ends, so call ``spawn`` from the
-test's own thread (as every test here does), not from a short-lived helper thread.
+test's own thread (as every test here does), not from a short-lived helper thread. A program that
+daemonizes itself (``pg_ctl start``) escapes both: run it in the foreground under ``spawn``.
+Popen's ``user=`` works (the death signal is set after the change of user, which would clear it).
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
         pass  # the whole group is gone already
 
 
-def stop(*stopping: subprocess.Popen, timeout: float = 15) -> None:
-    """Ends the processes and their groups together: SIGTERM, then SIGKILL to whatever still runs
-    after ``timeout`` seconds. Closes the pipes the test opened to them."""
+def stop(*stopping: subprocess.Popen, timeout: float = 15, first: int = signal.SIGTERM) -> None:
+    """Ends the processes and their groups together: ``first`` (SIGTERM), then SIGKILL to whatever
+    still runs after ``timeout`` seconds. Closes the pipes the test opened to them."""
     for process in stopping:
-        _signal_group(process, signal.SIGTERM)
+        _signal_group(process, first)
     for process in stopping:
         try:
             process.wait(timeout=timeout)

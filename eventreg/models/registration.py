@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, false, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -17,10 +17,14 @@ from .event import Event, EventSession
 class Status(str, enum.Enum):
     confirmed = "confirmed"
     # A seat held until the person confirms their email (events with confirm_email); counted in
-    # seats_taken, released when hold_expires_at passes unconfirmed (domain.holds).
+    # seats_taken, released when hold_expires_at passes unconfirmed (domain.registration.holds).
     held = "held"
     waitlisted = "waitlisted"
     cancelled = "cancelled"
+
+
+# The statuses that hold a seat: EventSession.seats_taken counts exactly these registrations.
+SEATED = frozenset({Status.confirmed, Status.held})
 
 
 class Sector(str, enum.Enum):
@@ -49,8 +53,8 @@ class Registration(db.Model):
         ),
         # The waiting list is read in this order.
         Index("ix_registration_queue", "session_id", "status", "id"),
-        # Desk search and badge sheets go by furigana.
-        Index("ix_registration_event_kana", "event_id", "family_kana", "given_kana"),
+        # Every list of people is in 五十音 order (the desk's row filter is a range of it).
+        Index("ix_registration_event_sort", "event_id", "sort_key"),
         # The attendee list sorts by sign-up time and by arrival.
         Index("ix_registration_event_created", "event_id", "created_at"),
         Index("ix_registration_event_arrival", "event_id", "checked_in_at"),
@@ -65,7 +69,7 @@ class Registration(db.Model):
     # The management secret: 192 random bits in the attendee's view/cancel link (/r/<token>).
     # Sent only by email; never printed on a pass or badge, never in a QR code.
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    # The entry credential's id, inside the signed QR payload (domain.passes). It opens nothing
+    # The entry credential's id, inside the signed QR payload (domain.registration.passes). It opens nothing
     # by itself: only a signed-in scanner can use it. entry_version grows when the registration
     # is cancelled or moved, so every earlier pass stops working.
     entry_id: Mapped[str] = mapped_column(String(24), unique=True)
@@ -77,7 +81,7 @@ class Registration(db.Model):
     given_name: Mapped[str] = mapped_column(String(50))
     family_kana: Mapped[str] = mapped_column(String(50))
     given_kana: Mapped[str] = mapped_column(String(50))
-    # Normalised by domain.text.normalize_email; NULL only for a walk-in who gave none
+    # Normalised by domain.people.text.normalize_email; NULL only for a walk-in who gave none
     # (NULLs never collide in the one-active-registration index).
     email: Mapped[Optional[str]] = mapped_column(String(254))
     organization: Mapped[str] = mapped_column(String(100), default="")
@@ -86,12 +90,17 @@ class Registration(db.Model):
         db.Enum(Sector, native_enum=False, length=16, validate_strings=True)
     )
     phone: Mapped[str] = mapped_column(String(30), default="")
+    # Written only by domain.people.person_keys, from the fields above: what the one search
+    # matches (folded name, furigana, organization, email, one per line) and the 五十音 key
+    # (compared by code point, hence PostgreSQL's "C" collation).
+    search_text: Mapped[str] = mapped_column(Text)
+    sort_key: Mapped[str] = mapped_column(Text().with_variant(Text(collation="C"), "postgresql"))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)  # question id (str) -> str | list[str]
     language: Mapped[str] = mapped_column(String(5), default="ja")  # UI language at sign-up
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # Check-in: set and cleared only by domain.checkin's conditional updates.
+    # Check-in: set and cleared only by domain.reception.checkin's conditional updates.
     checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     checked_in_desk: Mapped[str] = mapped_column(String(50), default="", server_default="")
     walk_in: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -99,7 +108,7 @@ class Registration(db.Model):
     # unconfirmed sign-up (held seat or waiting-list place) lapses. NULL: nothing pending.
     hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     email_confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # Retention: when the personal fields were removed (domain.retention). "repeat_attendee" keeps,
+    # Retention: when the personal fields were removed (domain.privacy.retention). "repeat_attendee" keeps,
     # for the statistics, whether the person had come to an earlier event (decided from the
     # email before it was removed); NULL while the email is still there to decide it.
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

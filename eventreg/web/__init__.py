@@ -26,7 +26,7 @@ def register_blueprints(app: Flask) -> None:
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
     _declare_writes(app)
-    from ..domain.permissions import Capability
+    from ..domain.access.permissions import Capability
     from .access import may
 
     app.jinja_env.globals.update(may=may, Capability=Capability)

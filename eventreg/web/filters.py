@@ -12,8 +12,11 @@ from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from ..domain import names
-from .messages import message
+from ..domain.access import invitations
+from ..domain.people import names
+from ..domain.timing import periodic
+from .count_words import count_word
+from .error_words import message
 
 WEEKDAYS_JA = "月火水木金土日"
 _ALLOWED_TAGS = {
@@ -70,7 +73,7 @@ def when(session, tz: str, lang: str | None = None) -> str:
     """「2019年2月8日(金) 14:00–17:00 日本時間(13:30開場)」 /
     "Fri, 8 Feb 2019, 14:00–17:00 JST (doors open 13:30)".
 
-    ``session`` is a model or the plain dict of domain.passes.pass_context.
+    ``session`` is a model or the plain dict of domain.registration.passes.pass_context.
     """
     get = session.get if isinstance(session, dict) else lambda name: getattr(session, name)
     starts = get("starts_at")
@@ -96,7 +99,7 @@ def moment(value: datetime, tz: str, lang: str | None = None) -> str:
 
 
 def person_name(registration, lang: str | None = None) -> str:
-    """A registration's name in the page's language (domain.names.display_name)."""
+    """A registration's name in the page's language (domain.people.names.display_name)."""
     return names.display_name(registration.family_name, registration.given_name, _lang(lang))
 
 
@@ -113,6 +116,10 @@ def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "ja")
     app.jinja_env.globals["message"] = message
+    # Numbers the pages state, from where each rule lives: {{ _("… %(days)s days", days=rule_numbers.invitation_days) }}
+    app.jinja_env.globals["rule_numbers"] = {"invitation_days": invitations.LIFETIME.days,
+                                      "missed_hours": int(periodic.MISSED_AFTER.total_seconds() // 3600)}
+    app.jinja_env.globals["count_word"] = count_word
     app.jinja_env.filters.update(
         hm=hm, hms=hms, day=day, when=when, deadline=deadline, moment=moment, zone=zone,
         markdown=render_markdown, person_name=person_name, person_kana=person_kana,

@@ -25,7 +25,7 @@ def _links(registration: Registration) -> dict[str, str]:
 
 
 def registration_links(registration: Registration) -> dict[str, str]:
-    """The links ``domain.passes.pass_context`` takes: registration, cancel, pdf, ics, event.
+    """The links ``domain.registration.passes.pass_context`` takes: registration, cancel, pdf, ics, event.
 
     The first four carry the management secret: they go into emails only, never onto a pass.
     """

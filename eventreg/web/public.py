@@ -22,19 +22,20 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..adapters import ics, pdf, qr
-from ..domain import capacity, deadlines, holds, passes
-from ..domain import registration as registrations
-from ..domain.deadlines import DeadlineState
 from ..domain.errors import DomainError
-from ..domain.passes import pass_context
-from ..domain.registration import Result
+from ..domain.registration import capacity, holds, passes, waitlist
+from ..domain.registration import signup as registrations
+from ..domain.registration.passes import pass_context
+from ..domain.registration.signup import Result
+from ..domain.timing import deadlines
+from ..domain.timing.deadlines import DeadlineState
 from ..extensions import db
 from ..models import Event, EventSession, EventStatus, Status
 from . import event_cache, limits
+from .error_words import message
 from .filters import moment
 from .forms import registration_form, session_label
 from .links import registration_links
-from .messages import message
 
 bp = Blueprint("public", __name__)
 
@@ -169,7 +170,7 @@ def registration(token: str):
     registration = _registration_or_404(token)
     # The QR carries the entry credential, never the management secret in this page's URL.
     svg = qr.svg(passes.qr_payload(registration)) if passes.usable(registration) else None
-    position = registrations.queue_position(registration)
+    position = waitlist.queue_position(registration)
     # A waiting person may switch to a session of the event that has a seat and is open.
     free = [s for s in capacity.availability(registration.event_id, clock.utcnow())
             if s.id != registration.session_id and s.state == DeadlineState.open and not s.full
@@ -184,7 +185,7 @@ def switch(token: str):
     to_session = db.session.get(EventSession, request.form.get("session_id", type=int) or 0)
     if to_session is None:
         abort(404)
-    return _attendee_action(token, lambda: registrations.switch_from_waitlist(
+    return _attendee_action(token, lambda: waitlist.switch_from_waitlist(
         registration, to_session, now=clock.utcnow()),
         _("You now have a seat in this session. Your new entry pass is on its way by email."))
 
@@ -233,7 +234,7 @@ def cancel(token: str):
 @bp.route("/r/<token>/confirm", methods=["GET", "POST"])
 def confirm_email(token: str):
     """The link in the confirm_email mail. GET shows a button (mail scanners that fetch links
-    confirm nothing); POST confirms with one conditional UPDATE (domain.holds.confirm)."""
+    confirm nothing); POST confirms with one conditional UPDATE (domain.registration.holds.confirm)."""
     registration = _registration_or_404(token)
     now = clock.utcnow()
     if request.method == "POST" and holds.pending(registration):

@@ -17,9 +17,9 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 
-from ..domain import passes
-from ..domain.checkin import KANA_ROWS
-from ..domain.passes import pass_context
+from ..domain.people import gojuon
+from ..domain.registration import passes
+from ..domain.registration.passes import pass_context
 from ..extensions import db
 from ..models import Event, Registration
 from .auth import desk_access
@@ -67,7 +67,7 @@ def desk(event: Event):
     # No control characters (a NUL would reach the database with every scan and fail there).
     desk_name = "".join(ch for ch in (request.args.get("desk") or current_user.name) if ch >= " ")[:50]
     return render_template("reception/desk.html", event=event, session_id=session_id,
-                           desk_name=desk_name, kana_rows=list(KANA_ROWS))
+                           desk_name=desk_name, kana_rows=list(gojuon.ROWS))
 
 
 @bp.get("/<int:event_id>/badge/<int:registration_id>")
@@ -83,7 +83,7 @@ def badge_pdf(event: Event, registration_id: int):
     registration = _registration_of(event, registration_id)
     from ..adapters import badges  # WeasyPrint-backed: loaded on the first badge
 
-    # The badge's QR is the entry credential (see domain.passes: it opens nothing, shows nothing).
+    # The badge's QR is the entry credential (see domain.registration.passes: it opens nothing, shows nothing).
     body = badges.render_badge(pass_context(registration, registration_links(registration)))
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"'}

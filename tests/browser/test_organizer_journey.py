@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain import security_list
+from eventreg.domain.communication import building_list as security_list
 from eventreg.models import Event, Registration, Status
 from eventreg.worker import deliver_due, run_job, tick
 

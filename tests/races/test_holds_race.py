@@ -2,7 +2,7 @@
 
 Real threads through the production paths: sign-ups are HTTP POSTs of the event form to the
 threaded server (each its own transaction), and three workers run ``worker.tick`` at once with an
-explicit ``now`` past the holds' expiry, so the hold sweep (domain.periodic.SWEEPS) of each races
+explicit ``now`` past the holds' expiry, so the hold sweep (domain.timing.periodic.SWEEPS) of each races
 the others and the sign-ups. Then the conditional expiry UPDATE is replaced by a naive
 read-check-write to show it is the guard (PostgreSQL; SQLite's write lock serialises the ticks).
 """
@@ -15,9 +15,11 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from eventreg import clock, worker
-from eventreg.domain import capacity, holds, outbox, periodic
-from eventreg.domain import registration as registrations
-from eventreg.domain.registration import promote_waiting
+from eventreg.domain.communication import outbox
+from eventreg.domain.registration import capacity, holds
+from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration.waitlist import promote_waiting
+from eventreg.domain.timing import periodic
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, Registration, Status
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import checkin
+from eventreg.domain.reception import checkin
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, EventSession, MailKind, OutboxMessage, Registration, ScanMethod, Status
 

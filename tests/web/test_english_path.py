@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from eventreg import clock
-from eventreg.domain import passes
-from eventreg.domain.registration import register as sign_up
+from eventreg.domain.registration import passes
+from eventreg.domain.registration.signup import register as sign_up
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, OutboxMessage, Registration, Status
 

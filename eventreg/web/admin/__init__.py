@@ -1,7 +1,7 @@
 """The back office (/admin): organizers' pages, one module per part.
 
 Each view declares the capability it needs with web.access.event_access; see
-domain/permissions.py for which role has which.
+domain/access/permissions.py for which role has which.
 """
 
 from flask import Blueprint
@@ -13,6 +13,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 # imports cannot stand at the top (E402).
 from . import (  # noqa: E402
     attendees,  # noqa: F401
+    building_list,  # noqa: F401
     event_day,  # noqa: F401
     events,  # noqa: F401
     exports,  # noqa: F401
@@ -20,7 +21,6 @@ from . import (  # noqa: E402
     privacy,  # noqa: F401
     registrations,  # noqa: F401
     reminders,  # noqa: F401
-    security_list,  # noqa: F401
     stats,  # noqa: F401
     team,  # noqa: F401
 )

@@ -1,0 +1,224 @@
+"""Signing up, cancelling and moving (the waiting list: domain.registration.waitlist). One
+transaction per call, not committed."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from eventreg.domain.communication import outbox
+from eventreg.domain.errors import DomainError
+from eventreg.domain.people import person_keys
+from eventreg.domain.registration import capacity, holds, passes, waitlist
+from eventreg.domain.registration.capacity import NoSeat
+from eventreg.domain.timing import deadlines
+from eventreg.extensions import db
+from eventreg.models import EventSession, MailKind, Registration, Sector, Status
+from eventreg.models.registration import ACTIVE, SEATED
+
+
+@dataclass
+class Applicant:
+    """What a person entered, already normalised by domain.people.text."""
+
+    family_name: str
+    given_name: str
+    family_kana: str
+    given_kana: str
+    email: str
+    sector: Sector
+    organization: str = ""
+    department: str = ""
+    phone: str = ""
+    answers: dict = field(default_factory=dict)
+    language: str = "ja"
+
+
+class Result(str, enum.Enum):
+    """What a sign-up did."""
+
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    held = "held"  # a seat held until the email is confirmed (events with confirm_email)
+    duplicate = "duplicate"  # the email already held a registration: its pass was sent again
+
+
+@dataclass
+class Outcome:
+    registration_id: int
+    token: str  # the management secret, for the redirect to /r/<token> (never shown otherwise)
+    result: Result
+
+    @property
+    def registration(self) -> Registration:
+        return db.session.get(Registration, self.registration_id)
+
+
+def find_active(session_id: int, email: str) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.session_id == session_id,
+            Registration.email == email,
+            Registration.status != Status.cancelled,
+        )
+    )
+
+
+def _resend(existing: Registration, now: datetime) -> Outcome:
+    outbox.enqueue(existing.id, MailKind.pass_resent, now, context={"reason": "duplicate"})
+    return Outcome(existing.id, existing.token, Result.duplicate)
+
+
+def insert_unless_active(values: dict) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING on the one-active-registration index.
+
+    Returns the new row's id, or None when the email already holds an active registration for the
+    session (committed, or being committed by a concurrent request: the insert waits for it).
+    One round trip, and no savepoint to recover from a unique violation.
+    """
+    try:
+        return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), person_keys.with_keys(values))
+    except IntegrityError:
+        # Not the email (ON CONFLICT covers that): the session is gone, replaced while the
+        # page showed it. The caller rolls back.
+        raise DomainError("event_changed") from None
+
+
+@lru_cache(maxsize=2)
+def _insert_statement(dialect: str):
+    # Core, built once per dialect: this is the hot path. Values come as parameters.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(Registration.__table__)
+        .on_conflict_do_nothing(index_elements=["session_id", "email"], index_where=text(ACTIVE))
+        .returning(Registration.__table__.c.id)
+    )
+
+
+def register(session: EventSession, applicant: Applicant, *, now: datetime) -> Outcome:
+    """Confirms, waitlists, or recognises a second sign-up with the same email.
+
+    Every rule is read from the database at the moment of the write: the seat UPDATE checks
+    capacity and the session's window together; when it takes no seat, one fresh query of the
+    window and the event's waiting-list switch decides (``capacity.why_no_seat``). Only
+    ``session.id`` and ``session.event_id`` are read from ``session``.
+
+    A duplicate never takes a second seat: the pass link is emailed again instead, to the
+    address on file, so a stranger typing someone's email learns nothing.
+    """
+    session_id, event_id = session.id, session.event_id
+    seated = capacity.take_seat(session_id, now)
+    if not seated:
+        why = capacity.why_no_seat(session_id, now)
+        if why != NoSeat.waitlisted:
+            existing = find_active(session_id, applicant.email) if why == NoSeat.full else None
+            if existing is None:
+                raise DomainError(why.value)
+            return _resend(existing, now)
+    hold = holds.hold_for(event_id)  # None: the event asks for no email confirmation
+    status = (Status.held if hold else Status.confirmed) if seated else Status.waitlisted
+    token = passes.new_token()
+    registration_id = insert_unless_active(dict(
+        event_id=event_id,
+        session_id=session_id,
+        token=token,
+        entry_id=passes.new_entry_id(),
+        status=status,
+        created_at=now,
+        confirmed_at=now if status == Status.confirmed else None,
+        hold_expires_at=now + hold if hold else None,
+        **vars(applicant),
+    ))
+    if registration_id is None:
+        if seated:
+            capacity.release_seat(session_id)
+        return _resend(find_active(session_id, applicant.email), now)
+    if hold:
+        outbox.enqueue(registration_id, MailKind.confirm_email, now)
+        return Outcome(registration_id, token, Result.held if seated else Result.waitlisted)
+    kind = MailKind.confirmation if seated else MailKind.waitlisted
+    outbox.enqueue(registration_id, kind, now)
+    return Outcome(registration_id, token, Result.confirmed if seated else Result.waitlisted)
+
+
+CANCEL_ATTEMPTS = 3  # a row changed under the cancel this often in a row: the person reloads
+
+
+def cancel(registration: Registration, *, now: datetime, notify: bool = True,
+           by_staff: bool = False) -> list[Registration]:
+    """Cancels; a freed seat goes to the first waiting person. Returns those promoted.
+
+    The attendee is emailed unless ``notify`` is False; staff (``by_staff``) may cancel after
+    the session started, attendees may not. Attendee, staff, bulk and privacy cancels all come
+    here. The row is changed by one conditional UPDATE on the exact state the decision was made
+    from (status, session, pass version): when it changed since it was read (promoted, moved,
+    confirmed, cancelled), it is read again and decided again, so a seat is released exactly
+    when the row held one."""
+    for _ in range(CANCEL_ATTEMPTS):
+        if registration.status == Status.cancelled:
+            raise DomainError("already_cancelled")
+        if not by_staff:
+            deadlines.check_cancellable(registration.session, now)
+        was, session_id = registration.status, registration.session_id
+        if _withdraw(registration, now):
+            break
+        db.session.refresh(registration)
+    else:
+        raise DomainError("registration_changed")
+    db.session.refresh(registration)
+    if notify:
+        outbox.enqueue(registration.id, MailKind.cancelled, now)
+    if was not in SEATED:
+        return []
+    capacity.release_seat(session_id)
+    return waitlist.promote_waiting(session_id, now=now)
+
+
+def _withdraw(registration: Registration, now: datetime) -> bool:
+    """The guarded transition: True when the row still held what ``registration`` says."""
+    r = Registration
+    result = db.session.execute(
+        update(r)
+        .where(r.id == registration.id, r.status == registration.status, r.session_id == registration.session_id,
+               r.entry_version == registration.entry_version)
+        # entry_version + 1: every pass printed or sent so far scans as "cancelled".
+        .values(status=Status.cancelled, cancelled_at=now, entry_version=r.entry_version + 1, hold_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def move(registration: Registration, to_session: EventSession, *, now: datetime) -> list[Registration]:
+    """Moves a confirmed registration to another session of its event (staff, no deadline: a
+    seat must be free there). The old pass stops working (``superseded``), a new one is sent,
+    and the freed seat goes to the first waiting person. Returns those promoted."""
+    if to_session.event_id != registration.event_id or to_session.id == registration.session_id:
+        raise DomainError("invalid_request")
+    if registration.status != Status.confirmed:
+        raise DomainError("not_confirmed")
+    if not capacity.take_seat_any_time(to_session.id):
+        raise DomainError("session_full")
+    old_session_id = registration.session_id
+    try:
+        result = db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration.id, Registration.status == Status.confirmed,
+                   Registration.session_id == old_session_id)
+            .values(session_id=to_session.id, entry_version=Registration.entry_version + 1,
+                    checked_in_at=None, checked_in_desk="")
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError:  # the email already holds a registration there; the caller rolls back
+        raise DomainError("already_registered") from None
+    if result.rowcount != 1:
+        raise DomainError("not_confirmed")  # cancelled or moved meanwhile; the caller rolls back
+    db.session.refresh(registration)
+    outbox.enqueue(registration.id, MailKind.pass_resent, now, context={"reason": "moved"})
+    capacity.release_seat(old_session_id)
+    return waitlist.promote_waiting(old_session_id, now=now)
