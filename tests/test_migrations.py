@@ -83,7 +83,11 @@ def test_every_downgrade_restores_the_schema_of_its_revision(empty_app):
             downgrade(revision=before)
             assert schema() == on_the_way_up[before], f"downgrade of {revision} does not give back {before}"
         upgrade()  # and up again to the head
-        assert schema() == on_the_way_up[revisions[-1]]
+        head = schema()
+        assert head == on_the_way_up[revisions[-1]]
+        if db.engine.dialect.name == "sqlite":  # a batch rebuild can silently drop AUTOINCREMENT
+            declared = {t.name for t in db.metadata.sorted_tables if t.dialect_kwargs.get("sqlite_autoincrement")}
+            assert {name for name, table in head.items() if table["autoincrement"]} == declared
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, db.metadata) == []
