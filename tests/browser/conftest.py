@@ -4,6 +4,11 @@
 ``browser`` is one headless Chromium per run (Debian's /usr/bin/chromium, never a downloaded
 one); ``phone`` and ``desktop`` are fresh pages with their own cookies for every test.
 
+Every page a test opens through these fixtures (or a context passed to ``watch``) is watched:
+a Content-Security-Policy violation (the page's ``securitypolicyviolation`` event), a console
+message of type error and an uncaught exception fail the test at its end, unless the test
+expects them (``browser_problems.allow(regex)``, for a test that stops the server on purpose).
+
 Playwright's sync API runs its own event loop, so every Playwright call stays in the test
 thread; only the WSGI server runs elsewhere. Screenshots go to $EVENTREG_SHOTS (default
 /tmp/shots), outside the repository.
@@ -12,6 +17,7 @@ thread; only the WSGI server runs elsewhere. Screenshots go to $EVENTREG_SHOTS (
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -33,6 +39,71 @@ SHOTS = Path(os.environ.get("EVENTREG_SHOTS", "/tmp/shots"))
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+
+
+# Reports each violation to the test through a binding that survives navigation.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => window.__eventregViolation({
+  directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber,
+  sample: e.sample}));
+"""
+
+
+class Problems(list):
+    """What went wrong in the test's pages, one line each; ``allow(regex)`` excuses lines."""
+
+    def __init__(self):
+        super().__init__()
+        self.allowed: list[re.Pattern] = []
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [line for line in self if not any(p.search(line) for p in self.allowed)]
+
+
+_current: list[Problems] = []  # the running test's (browser tests run one at a time)
+
+
+@pytest.fixture(autouse=True)
+def browser_problems():
+    """CSP violations, console errors and uncaught exceptions of the test's pages: any that the
+    test did not allow fails it when it ends."""
+    problems = Problems()
+    _current.append(problems)
+    yield problems
+    _current.remove(problems)
+    if problems.unexpected():
+        pytest.fail("the pages reported problems:\n" + "\n".join(problems.unexpected()), pytrace=False)
+
+
+def _watch_page(page, problems: Problems) -> None:
+    def console(message) -> None:
+        where = message.location.get("url")
+        if message.type != "error":
+            return
+        if message.text.startswith("Failed to load resource") and where == page.url:
+            return  # the page itself answered 4xx/5xx: tests that open such pages check the status
+        problems.append(f"console error on {page.url}: {message.text} ({where})")
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: problems.append(f"uncaught exception on {page.url}: {exc}"))
+
+
+def watch(context):
+    """Reports the CSP violations, console errors and uncaught exceptions of every page of
+    ``context`` (a Playwright BrowserContext) to the running test; returns the context."""
+    problems = _current[-1]
+
+    def violation(source, report):
+        problems.append(f"CSP violation on {source['page'].url}: {report['directive']} blocked "
+                        f"{report['blocked'] or 'inline'} ({report['source']}:{report['line']} {report['sample']!r})")
+
+    context.expose_binding("__eventregViolation", violation)
+    context.add_init_script(CSP_LISTENER)
+    context.on("page", lambda page: _watch_page(page, problems))
+    return context
 
 
 def pytest_collection_modifyitems(items):
@@ -87,7 +158,7 @@ def browser(_playwright):
 
 
 def _page(browser, options):
-    context = browser.new_context(**options)
+    context = watch(browser.new_context(**options))
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
