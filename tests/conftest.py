@@ -17,6 +17,7 @@ from eventreg.extensions import db
 
 from . import factories, processes
 from .pg import fresh_database
+from .web.clients import IsolatedClient
 
 # Development mode is opt-in (production is the default); the suite, and the servers it starts, opt in.
 os.environ.setdefault("EVENTREG_ENV", "development")
@@ -48,6 +49,7 @@ def app(database_url, tmp_path_factory):
         # by the tests of the limits (tests/web/test_rate_limits.py).
         "RATELIMIT_ENABLED": False,
     })
+    app.test_client_class = IsolatedClient  # requests never share the test's session (tests/web/clients.py)
     with app.app_context():
         upgrade()
     yield app

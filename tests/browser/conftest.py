@@ -6,8 +6,8 @@ one); ``phone`` and ``desktop`` are fresh pages with their own cookies for every
 
 Every page a test opens through these fixtures (or a context passed to ``watch``) is watched:
 a Content-Security-Policy violation (the page's ``securitypolicyviolation`` event), a console
-message of type error and an uncaught exception fail the test at its end, unless the test
-expects them (``browser_problems.allow(regex)``, for a test that stops the server on purpose).
+message of type error and an uncaught exception fail the test at its end (the fixture
+``browser_problems`` holds them; a test that causes one on purpose removes it from that list).
 
 Playwright's sync API runs its own event loop, so every Playwright call stays in the test
 thread; only the WSGI server runs elsewhere. Screenshots go to $EVENTREG_SHOTS (default
@@ -17,7 +17,6 @@ thread; only the WSGI server runs elsewhere. Screenshots go to $EVENTREG_SHOTS (
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
 from pathlib import Path
@@ -49,36 +48,22 @@ document.addEventListener("securitypolicyviolation", (e) => window.__eventregVio
 """
 
 
-class Problems(list):
-    """What went wrong in the test's pages, one line each; ``allow(regex)`` excuses lines."""
-
-    def __init__(self):
-        super().__init__()
-        self.allowed: list[re.Pattern] = []
-
-    def allow(self, pattern: str) -> None:
-        self.allowed.append(re.compile(pattern))
-
-    def unexpected(self) -> list[str]:
-        return [line for line in self if not any(p.search(line) for p in self.allowed)]
-
-
-_current: list[Problems] = []  # the running test's (browser tests run one at a time)
+_current: list[list[str]] = []  # the running test's problems (browser tests run one at a time)
 
 
 @pytest.fixture(autouse=True)
 def browser_problems():
     """CSP violations, console errors and uncaught exceptions of the test's pages: any that the
     test did not allow fails it when it ends."""
-    problems = Problems()
+    problems: list[str] = []
     _current.append(problems)
     yield problems
     _current.remove(problems)
-    if problems.unexpected():
-        pytest.fail("the pages reported problems:\n" + "\n".join(problems.unexpected()), pytrace=False)
+    if problems:
+        pytest.fail("the pages reported problems:\n" + "\n".join(problems), pytrace=False)
 
 
-def _watch_page(page, problems: Problems) -> None:
+def _watch_page(page, problems: list[str]) -> None:
     def console(message) -> None:
         where = message.location.get("url")
         if message.type != "error":

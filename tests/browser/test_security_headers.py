@@ -47,5 +47,5 @@ def test_public_staff_desk_and_badge_pages_run_under_the_policy(app, live_server
         stats.goto(live_server + path)
         assert stats.locator("svg.chart").count() >= 2, path
     stats.context.close()
-    assert browser_problems.unexpected() == []
+    assert browser_problems == []
     assert page.js_errors == []
