@@ -63,16 +63,25 @@ def browser_problems():
         pytest.fail("the pages reported problems:\n" + "\n".join(problems), pytrace=False)
 
 
+# What a page needs to look right: one of these answering 4xx is a broken page. A page itself
+# answering 4xx (a test opening a revoked link) and the API answering 4xx to a script (a walk-in
+# form with errors) are answers the tests check; any 5xx is a problem.
+ASSETS = {"stylesheet", "script", "image", "font", "media", "manifest"}
+
+
 def _watch_page(page, problems: list[str]) -> None:
     def console(message) -> None:
-        where = message.location.get("url")
-        if message.type != "error":
-            return
-        if message.text.startswith("Failed to load resource") and where == page.url:
-            return  # the page itself answered 4xx/5xx: tests that open such pages check the status
-        problems.append(f"console error on {page.url}: {message.text} ({where})")
+        # Chromium logs every 4xx/5xx answer as "Failed to load resource": those are judged by
+        # their status below instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console error on {page.url}: {message.text} ({message.location.get('url')})")
+
+    def response(answer) -> None:
+        if answer.status >= 500 or (answer.status >= 400 and answer.request.resource_type in ASSETS):
+            problems.append(f"{answer.status} for {answer.request.resource_type} {answer.url} on {page.url}")
 
     page.on("console", console)
+    page.on("response", response)
     page.on("pageerror", lambda exc: problems.append(f"uncaught exception on {page.url}: {exc}"))
 
 
