@@ -293,7 +293,8 @@ def test_a_viewer_gets_the_summary_only(client, login, make_event):
     assert client.post(f"/admin/events/{event.id}/reception-list", data={"csrf_token": token}).status_code == 403
     summary = client.get(f"/admin/events/{event.id}/exports/summary.csv")
     table = _cells(summary.data, "utf-8-sig")
-    assert table[0] == ["参加する回", "所属の種別", "申し込み完了", "キャンセル待ち", "キャンセル済み", "受付済み", "当日参加"]
+    assert table[0] == ["参加する回", "所属の種別", "申し込み完了", "受付済み", "未到着", "当日参加", "不参加",
+                        "メール未確認", "キャンセル待ち", "キャンセル済み"]
     assert [r[1:3] for r in table[1:]] == [["企業", "1"], ["NPO・NGO", "1"], ["合計", "2"]]
     assert "山田" not in summary.data.decode("utf-8-sig")
 

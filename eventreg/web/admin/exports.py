@@ -31,6 +31,7 @@ from ...domain.backoffice import audit, exports, jobs, roster
 from ...extensions import db
 from ...models import Event, Job, JobKind
 from ..access import event_access
+from ..count_words import COUNT_WORDS
 from ..forms import SECTORS
 from . import bp
 
@@ -50,9 +51,6 @@ COLUMN_TITLES = {
     "sector": _l("Sector"), "walk_in": _l("Walk-in"), "created_at": _l("Signed up at"),
     "cancelled_at": _l("Cancelled at"), "checked_in_at": _l("Checked in at"), "checked_in_desk": _l("Desk"),
     "kana_row": _l("Kana row"),
-    # The summary's counts.
-    "confirmed": _l("Confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled"),
-    "checked_in": _l("Checked in"),
 }
 SET_TITLES = {
     "attendees": _l("Attendees: everything, with every question's answers"),
@@ -69,6 +67,7 @@ def export_labels() -> dict[str, str]:
     labels = {f"column.{key}": str(title) for key, title in COLUMN_TITLES.items()}
     labels |= {f"sector.{code}": str(title) for code, title in SECTORS}
     labels |= {f"status.{code}": str(title) for code, title in STATUS_TITLES.items()}
+    labels |= {f"count.{name}": str(words) for name, words in COUNT_WORDS.items()}  # the summary's
     labels |= {"yes": _("Yes"), "no": "", "total": _("Total")}
     return labels
 
