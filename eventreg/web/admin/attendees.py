@@ -31,8 +31,8 @@ from ...models import Event, Registration
 from .. import filters
 from ..access import event_access, may
 from ..count_words import COUNT_WORDS
-from ..forms import SECTORS
 from ..error_words import message
+from ..forms import SECTORS
 from . import bp
 
 PER_PAGE = 100

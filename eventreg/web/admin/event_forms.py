@@ -18,10 +18,9 @@ from eventreg.domain.backoffice.event_checks import InvalidValues, Problem
 from eventreg.domain.registration import holds
 
 from ...models import Event, EventSession, Question
-from ..filters import hm, moment
 from ..error_words import message, words
+from ..filters import hm, moment
 from ..forms import PageForm
-
 
 
 def refusal(exc) -> str:

@@ -30,8 +30,8 @@ from ...domain.registration.signup import Applicant
 from ...extensions import db
 from ...models import Event, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
-from ..forms import WalkInForm
 from ..error_words import message
+from ..forms import WalkInForm
 from . import schemas as s
 from .core import bp, endpoint
 from .errors import ApiError, domain_error
