@@ -317,7 +317,8 @@ def test_a_personal_export_is_audited(client, login, make_event):
     client.get(f"/admin/events/{event.id}/exports/summary.csv")
     entries = db.session.scalars(select(AuditEntry)).all()
     assert [(e.action, e.actor_id, e.event_id) for e in entries] == [("personal_data_exported", user.id, event.id)]
-    assert entries[0].note == "attendees xlsx: 1 people; filter {'sector': 'npo'}"
+    assert (entries[0].note, entries[0].note_params) == (
+        "export", {"set": "attendees", "format": "xlsx", "people": 1, "filter": {"sector": "npo"}})
 
 
 def test_arrivals_are_grouped_by_sector(client, login, make_event):

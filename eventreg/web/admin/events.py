@@ -49,6 +49,7 @@ from ...models import (
 )
 from .. import event_cache
 from ..access import account_access, event_access
+from ..audit_words import note_words
 from ..error_words import words
 from ..filters import render_markdown
 from ..forms import registration_form
@@ -410,7 +411,7 @@ def role_words(role) -> str:
 def _event_words():
     """For every template (the staff home lists statuses and roles too)."""
     return {"status_words": status_words, "role_words": role_words, "kind_words": kind_words,
-            "action_words": action_words, "changed_words": changed_words}
+            "action_words": action_words, "changed_words": changed_words, "note_words": note_words}
 
 
 def kind_words(kind) -> str:

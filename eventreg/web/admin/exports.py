@@ -111,10 +111,10 @@ class Unmappable(Exception):
         self.problems = problems
 
 
-def export_response(event: Event, which: str, fmt: str, flt: roster.ListFilter, *, actor, now, via: str = ""):
+def export_response(event: Event, which: str, fmt: str, flt: roster.ListFilter, *, actor, now, api: bool = False):
     """One export as a download (the back office and the API): the people ``flt`` selects, in
     ``fmt``; raises Unmappable instead of replacing a character. A personal-data export writes
-    an audit entry (``via``: "API " for the API)."""
+    an audit entry (``api``: downloaded through the API)."""
     header, body = exports.export(event, which, flt, now=now, labels=export_labels())
     extension, mimetype = FORMATS[fmt]
     if fmt == "cp932.csv":
@@ -128,7 +128,8 @@ def export_response(event: Event, which: str, fmt: str, flt: roster.ListFilter, 
         data = sheets.xlsx_bytes(header, body, sheet=str(SET_TITLES[which]).split(":")[0])
     if which in exports.PERSONAL_SETS:
         audit.record(event.id, "personal_data_exported", actor=actor, now=now,
-                     note=f"{via}{which} {fmt}: {len(body)} people; filter {flt.as_args()}")
+                     note="export_by_api" if api else "export",
+                     params={"set": which, "format": fmt, "people": len(body), "filter": flt.as_args()})
         db.session.commit()
     day = now.astimezone(ZoneInfo(event.timezone)).strftime("%Y%m%d")
     name = f"event-{event.id}-{which}-{day}{'-cp932' if fmt == 'cp932.csv' else ''}.{extension}"

@@ -298,12 +298,6 @@ WORDS = {
     "mail_status": {"pending": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Failed")},
     "status": {"confirmed": _l("Seat confirmed"), "held": _l("Email not confirmed"), "waitlisted": _l("Waiting list"),
                "cancelled": _l("Cancelled")},
-    "notes": {
-        "attendee not told": _l("The attendee was not told."), "no confirmation email": _l("No confirmation email was sent."),
-        "seat freed (cancellation)": _l("A seat was freed by a cancellation."),
-        "seat freed (move)": _l("A seat was freed by a move to another session."),
-        "by staff": _l("By staff, ahead of the waiting list."), "added above capacity": _l("Added above capacity"),
-    },
     "fields": {
         "status": _l("Status"), "session_id": _l("Session"), "entry_version": _l("Pass version"),
         "checked_in_at": _l("Checked in"), "capacity": _l("Capacity"), "seats_taken": _l("Seats taken"),

@@ -123,7 +123,7 @@ FILE_RESPONSE = {"200": {"description": "The file (an attachment). csv: UTF-8 wi
 def _file(event: Event, which: str, fmt: str, args: dict):
     try:
         return export_response(event, which, fmt, _filter(event, args), actor=g.api_user, now=clock.utcnow(),
-                               via="API ")
+                               api=True)
     except Unmappable as exc:
         listed = [{"row": row, "column": column, "character": ch, "code_point": f"U+{ord(ch):04X}"}
                   for row, column, ch in exc.problems[:PROBLEMS_LISTED]]
