@@ -42,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.jinja_env.globals.update(may=may, Capability=Capability)
     security.register(app)
+    input_guard.register(app)
     errors.register(app)
     filters.register(app)
 

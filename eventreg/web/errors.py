@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from .input_guard import UnreadableInput
 
 TEXTS = {
     400: _l("The request could not be understood. Please go back and try again."),
@@ -22,6 +23,11 @@ TEXTS = {
 
 API_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
              429: "too_many_requests", 500: "server_error"}
+
+
+def kept_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """What an error response keeps of Werkzeug's headers: a 405's Allow (RFC 9110 asks for it)."""
+    return [(name, value) for name, value in exc.get_headers() if name == "Allow"]
 
 
 def _page(code: int, text):
@@ -44,9 +50,14 @@ def register(app: Flask) -> None:
         text = _l("Too many sign-ups from your connection or with this email address. Nothing was registered. Please try again later.")
         return render_template("errors.html", code=429, text=text, back=request.path), 429
 
+    @app.errorhandler(UnreadableInput)
+    def unreadable(exc: UnreadableInput):
+        return _page(400, exc.description)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _page(exc.code or 500, TEXTS.get(exc.code, exc.description))
+        body, status = _page(exc.code or 500, TEXTS.get(exc.code, exc.description))
+        return body, status, kept_headers(exc)
 
     @app.errorhandler(500)
     def server_error(_exc):

@@ -305,7 +305,8 @@ EDGE_MODULES = ("web/api/core.py",)
 
 def _api_errors_in(node: ast.AST, tree: ast.Module) -> set[tuple[str, int]]:
     """(code, status) of every ApiError(...) written inside ``node``."""
-    found = set()
+    found = {("invalid_input", 422) for n in ast.walk(node)
+             if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "not_of_this_event"}
     for call in (n for n in ast.walk(node) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "ApiError"):
         status, code = call.args[0], call.args[1]
         if isinstance(code, ast.Constant):

@@ -27,6 +27,7 @@ from ... import clock
 from ...adapters import fonts
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import registration_edits as staff_actions
+from ...domain.backoffice.roster import parse_id
 from ...domain.communication import attendee_messages as attendee_messages
 from ...domain.errors import DomainError
 from ...domain.people import fields
@@ -189,7 +190,7 @@ def _refused(event: Event, reg: Registration, exc: DomainError):
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/move")
 @event_access(Capability.manage_registrations, via=_registration_event)
 def move_registration(event: Event, reg: Registration):
-    target = db.session.get(EventSession, request.form.get("session_id", type=int) or 0)
+    target = db.session.get(EventSession, parse_id(request.form.get("session_id")) or 0)
     if target is None or target.event_id != event.id:
         return _refused(event, reg, DomainError("invalid_request"))
     return _act(event, reg, staff_actions.move, _(
