@@ -83,7 +83,8 @@ class BodyId(fields.Integer):
     null or "" mean none."""
 
     def __init__(self, **kwargs):
-        super().__init__(strict=True, allow_none=True, load_default=None, **kwargs)
+        super().__init__(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 2**31 - 1),
+                         **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "":
