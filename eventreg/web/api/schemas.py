@@ -61,13 +61,16 @@ class Text(fields.String):
         return value
 
 
+# An id as the document states it: a row id (PostgreSQL's integer), or "" for none.
+ID_OR_EMPTY = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, {"type": "string", "enum": [""]}]}
+
+
 class QueryId(fields.Field):
     """An id in a query string: ASCII digits of 1 .. 2^31-1 ("abc", "１", "-1", "0", "true" are
     refused, so a typo never means "all sessions"); empty means none (the document says both)."""
 
     def __init__(self, **kwargs):
-        doc = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, {"type": "string", "enum": [""]}]}
-        super().__init__(**{**kwargs, "metadata": {**doc, **kwargs.get("metadata", {})}})
+        super().__init__(**{**kwargs, "metadata": {**ID_OR_EMPTY, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value in ("", None):
@@ -78,18 +81,20 @@ class QueryId(fields.Field):
         return number
 
 
-class BodyId(fields.Integer):
-    """An id in a JSON body: an integer, not a boolean (Python's True is 1), not a string of digits;
-    null or "" mean none."""
+class BodyId(fields.Field):
+    """An id in a JSON body: an integer of 1 .. 2^31-1, not a boolean (Python's True is 1), not a
+    string of digits; null or "" mean none (the document says all of it)."""
 
     def __init__(self, **kwargs):
-        super().__init__(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 2**31 - 1),
-                         **kwargs)
+        super().__init__(allow_none=True, load_default=None,
+                         **{**kwargs, "metadata": {**ID_OR_EMPTY, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "":
             return None
-        return super()._deserialize(value, attr, data, **kwargs)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
+            raise ValidationError("Not a valid id.")
+        return value
 
 
 class FormSessionId(fields.Field):
