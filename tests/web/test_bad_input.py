@@ -168,3 +168,23 @@ def test_an_invitation_page_is_never_stored(client, make_event):
         response = client.get(path)
         assert response.status_code in (200, 404)
         assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/e/{slug}", "/api/v1/events/{id}/counts", "/api/v1/openapi.json"])
+def test_a_method_the_url_does_not_have_is_405_with_allow(client, make_event, path):
+    event = make_event()
+    response = client.open(path.format(slug=event.slug, id=event.id), method="TRACE")
+    assert response.status_code == 405 and "GET" in response.headers["Allow"]
+
+
+def test_json_nested_too_deeply_to_read_is_a_400(client, make_event):
+    event = make_event()
+    owner = factories.make_staff("organizer", [event])
+    from eventreg.domain.access import accounts
+
+    token = accounts.create_api_token(owner, "deep", now=clock.utcnow())
+    db.session.commit()
+    deep = b"[" * 100_000 + b"]" * 100_000  # under the 256 KiB limit
+    response = client.post(f"/api/v1/events/{event.id}/checkins", data=deep, content_type="application/json",
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_request"
