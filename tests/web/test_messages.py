@@ -82,7 +82,8 @@ def test_unknown_placeholder_is_refused_with_its_name(world, client, login):
 def test_bad_input_is_no_500(world, client, login, data):
     event, _people, editor, _viewer = world
     login(editor)
-    assert compose(client, event, **data).status_code in (303, 422)
+    # A NUL anywhere is refused before the page reads the form (web/input_guard.py).
+    assert compose(client, event, **data).status_code in ((400,) if "\x00" in str(data) else (303, 422))
 
 
 def test_schedule_in_the_past_is_refused_and_a_future_one_can_be_cancelled(world, client, login):
