@@ -62,6 +62,16 @@ def test_a_nul_in_an_organizer_message_is_refused_and_nothing_is_saved(client, l
     assert db.session.scalar(select(func.count()).select_from(AttendeeMessage)) == 0
 
 
+def test_a_nul_in_the_event_form_changes_nothing(client, login, make_event):
+    event = make_event()
+    title = event.title
+    login(factories.make_staff("editor", [event]))
+    url = f"/admin/events/{event.id}/edit"
+    assert refused(client.post(url, data={"csrf_token": csrf_token(client, url), "title": "新しい題\x00"}))
+    db.session.rollback()
+    assert db.session.get(Event, event.id).title == title
+
+
 def _raw_form(client, url: str, fields: dict[str, str], raw: str):
     """A urlencoded body with ``raw`` (already percent-encoded bytes) as it is sent by a client
     that does not encode UTF-8."""
