@@ -14,8 +14,11 @@ from sqlalchemy import select
 
 from . import clock
 from .domain.access import accounts as staff
+from .domain.access import api_tokens as tokens
 from .domain.backoffice import event_import as event_spec
 from .domain.errors import DomainError
+from .domain.people import text
+from .domain.privacy import person_requests
 from .domain.registration import signup as registrations
 from .domain.registration.signup import Applicant
 from .extensions import db
@@ -146,7 +149,7 @@ def mailcatcher(port: int | None):
 
 
 def _user(email: str) -> StaffUser:
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == text.email_key(email)))
     if user is None:
         raise click.ClickException(f"no staff user {email!r}")
     return user
@@ -163,7 +166,7 @@ def _events(slugs: tuple[str, ...]) -> list[Event]:
 
 
 def _fail(exc: DomainError):
-    from .web.messages import message
+    from .web.error_words import message
 
     raise click.ClickException(f"{message(exc.code)} ({exc.code})") from None
 
@@ -261,7 +264,7 @@ def api_tokens_create(email, name, slug, role):
         raise click.UsageError("--event and --role go together")
     event = _events((slug,))[0] if slug else None
     try:
-        token = staff.create_api_token(_user(email), name, now=clock.utcnow(), event=event,
+        token = tokens.create_api_token(_user(email), name, now=clock.utcnow(), event=event,
                                        role=EventRole(role) if role else None)
     except DomainError as exc:
         _fail(exc)
@@ -275,7 +278,7 @@ def api_tokens_revoke(token_id):
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise click.ClickException(f"no token #{token_id}")
-    staff.revoke_api_token(row, actor=None, now=clock.utcnow())
+    tokens.revoke_api_token(row, actor=None, now=clock.utcnow())
     db.session.commit()
     click.echo(f"revoked #{token_id} ({row.name})")
 
@@ -390,10 +393,8 @@ def privacy_export(email: str):
     """Print, as JSON, everything held about EMAIL."""
     import json
 
-    from .domain.privacy import retention
-
     try:
-        data = retention.export_person(email)
+        data = person_requests.export_person(email)
     except DomainError as exc:
         raise click.ClickException(f"{email}: not an email address ({exc.code})") from None
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -404,11 +405,10 @@ def privacy_export(email: str):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def privacy_delete(email: str, yes: bool):
     """Cancel and anonymise every registration of EMAIL (seats go to the people waiting)."""
-    from .domain.privacy import retention
     from .sqlite import writing
 
     try:
-        found = len(retention.export_person(email)["registrations"])
+        found = len(person_requests.export_person(email)["registrations"])
     except DomainError as exc:
         raise click.ClickException(f"{email}: not an email address ({exc.code})") from None
     if not found:
@@ -418,6 +418,6 @@ def privacy_delete(email: str, yes: bool):
         click.confirm(f"delete the personal data of {found} registration(s)?", abort=True)
     db.session.rollback()
     with writing():
-        counts = retention.delete_person(email, clock.utcnow())
+        counts = person_requests.delete_person(email, clock.utcnow())
         db.session.commit()
     click.echo("removed " + ", ".join(f"{t} {n}" for t, n in counts.items()))

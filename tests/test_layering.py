@@ -53,3 +53,16 @@ def test_the_domain_is_grouped_in_capability_folders():
     """Only errors.py stays at the top of domain/: every other rule lives in a capability folder."""
     loose = sorted(p.name for p in DOMAIN.glob("*.py") if p.name not in ("__init__.py", "errors.py"))
     assert loose == []
+
+
+def test_the_architecture_page_names_every_domain_module():
+    """docs/architecture.md is the newcomer's map: a module it does not name is a module nobody finds."""
+    page = (DOMAIN.parent.parent / "docs" / "architecture.md").read_text("utf-8")
+    missing = []
+    for path in sorted(DOMAIN.rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        folder = path.parent.relative_to(DOMAIN.parent.parent)
+        if f"{folder.as_posix()}/" not in page or f" {path.name} " not in page:
+            missing.append(str(path.relative_to(DOMAIN)))
+    assert missing == []

@@ -1,4 +1,5 @@
 from .audit import AuditEntry
+from .building_list import SecurityListSend
 from .event import (
                     DEFAULT_SECURITY_COLUMNS,
                     Event,
@@ -18,7 +19,6 @@ from .outbox import (
 )
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
-from .security_list import SecurityListSend
 from .staff import (
                     ApiToken,
                     EventMember,

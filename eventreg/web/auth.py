@@ -29,6 +29,8 @@ from flask_login import current_user, login_user, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
+from eventreg.domain.access import sign_in
+
 from .. import clock
 from ..domain.access import accounts as staff
 from ..domain.access import invitations
@@ -39,8 +41,8 @@ from ..extensions import db, login_manager
 from ..models import Event
 from .access import account_access, event_access
 from .admin.team import ROLE_NAMES
+from .error_words import message
 from .forms import Normalized, PageForm, error_message
-from .messages import message
 from .security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -55,7 +57,7 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def _load_user(session_secret: str):
-    return staff.user_for_session(session_secret, now=clock.utcnow())
+    return sign_in.user_for_session(session_secret, now=clock.utcnow())
 
 
 class LoginForm(PageForm):
@@ -69,10 +71,10 @@ def login():
     status = 200
     if form.validate_on_submit():
         now = clock.utcnow()
-        attempt = staff.reserve_login_attempt(form.email.data, request.remote_addr or "", now=now)
+        attempt = sign_in.reserve_login_attempt(form.email.data, request.remote_addr or "", now=now)
         db.session.commit()  # visible to parallel attempts before anyone's password is checked
         try:
-            user = staff.authenticate(attempt, form.password.data, now=now)
+            user = sign_in.authenticate(attempt, form.password.data, now=now)
         except DomainError as exc:
             db.session.commit()  # the failed attempt stays: it counts toward the limit
             form.password.errors.append(message(exc.code))
@@ -85,7 +87,7 @@ def login():
 
 def _sign_in(user, now) -> None:
     """A new server-side session for ``user`` (committed), and its cookie."""
-    staff.start_session(user, now=now, lifetime=current_app.permanent_session_lifetime)
+    sign_in.start_session(user, now=now, lifetime=current_app.permanent_session_lifetime)
     db.session.commit()
     session.permanent = True  # the cookie expires with the server's session row
     login_user(user)
@@ -94,7 +96,7 @@ def _sign_in(user, now) -> None:
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        staff.end_session(current_user.session_secret, now=clock.utcnow())
+        sign_in.end_session(current_user.session_secret, now=clock.utcnow())
         db.session.commit()
     logout_user()
     return redirect(safe_next(request.args.get("next"), url_for("auth.login")))
@@ -122,7 +124,7 @@ def _min_length(form, field):
 
 class PasswordForm(PageForm):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=200)])
-    new_password = PasswordField(_l("New password"), description=_l("At least 10 characters."),
+    new_password = PasswordField(_l("New password"), description=_l("At least %(min)s characters.", min=staff.MIN_PASSWORD_LENGTH),
                                  validators=[InputRequired(), _min_length])
     confirm = PasswordField(_l("New password (again)"), validators=[
         InputRequired(), EqualTo("new_password", _l("The two new passwords are not the same."))])
@@ -137,10 +139,10 @@ def password():
     if not form.validate_on_submit():
         return render_template("auth/password.html", form=form), 400 if request.method == "POST" else 200
     now = clock.utcnow()
-    attempt = staff.reserve_login_attempt(current_user.email, request.remote_addr or "", now=now)
+    attempt = sign_in.reserve_login_attempt(current_user.email, request.remote_addr or "", now=now)
     db.session.commit()
     try:
-        user = staff.authenticate(attempt, form.current_password.data, now=now)
+        user = sign_in.authenticate(attempt, form.current_password.data, now=now)
     except DomainError as exc:
         db.session.commit()  # the failed attempt counts
         form.current_password.errors.append(
@@ -155,7 +157,7 @@ def password():
 class InviteForm(PageForm):
     name = StringField(_l("Your name"), description=_l("Shown to the other staff, at the desk and in the logs."),
                        validators=[Normalized(lambda v: text.clean_name(v, max_length=100), True)])
-    new_password = PasswordField(_l("Password"), description=_l("At least 10 characters."),
+    new_password = PasswordField(_l("Password"), description=_l("At least %(min)s characters.", min=staff.MIN_PASSWORD_LENGTH),
                                  validators=[InputRequired(), _min_length])
     confirm = PasswordField(_l("Password (again)"), validators=[
         InputRequired(), EqualTo("new_password", _l("The two passwords are not the same."))])

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from eventreg.domain.access import accounts as staff
-from eventreg.domain.access import invitations, permissions
+from eventreg.domain.access import api_tokens, invitations, permissions
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
 from eventreg.models import (
@@ -21,6 +21,7 @@ from eventreg.models import (
     Role,
     StaffUser,
 )
+from eventreg.sqlite import writing
 
 from .. import factories
 
@@ -120,6 +121,26 @@ def test_the_take_is_one_conditional_update(event, owner):
     assert second.value.code == "invitation_accepted"
 
 
+def test_withdrawing_an_invitation_accepted_meanwhile_changes_nothing(app, event, owner):
+    """The owner's page read the invitation (pending) before the invitee accepted it in another
+    request: the withdrawal is a conditional UPDATE, refused, and audits nothing."""
+    invitation, secret = invite(event, "late@example.org", actor=owner)
+    db.session.refresh(invitation)
+    db.session.expunge(invitation)  # the page's read, kept as it was
+    db.session.commit()
+    with app.app_context(), writing():
+        invitations.accept_new(secret, name="新人 二郎", password=PASSWORD, now=NOW)
+        db.session.commit()
+    stale = db.session.merge(invitation, load=False)
+    with writing(), pytest.raises(DomainError) as refused:
+        invitations.revoke(stale, actor=owner, now=NOW)
+    assert refused.value.code == "invitation_not_pending"
+    db.session.commit()
+    db.session.refresh(stale)
+    assert (stale.accepted_at, stale.revoked_at) == (NOW, None)
+    assert "invitation_revoked" not in db.session.scalars(select(AuditEntry.action)).all()
+
+
 def test_an_existing_account_accepts_only_as_itself(event, owner):
     known = factories.make_staff("viewer", events=[event], email="known@example.org")
     other = factories.make_staff("reception", events=[])
@@ -186,37 +207,37 @@ def test_an_owner_accepting_a_lower_invitation_is_still_the_last_owner(event, ow
 def test_a_token_never_has_more_than_its_creators_role(event, own, asked, allowed):
     user = factories.make_staff(own.value, events=[event])
     if allowed:
-        assert staff.create_api_token(user, "t", now=NOW, event=event, role=asked).startswith("er_")
+        assert api_tokens.create_api_token(user, "t", now=NOW, event=event, role=asked).startswith("er_")
     else:
         with pytest.raises(DomainError) as refused:
-            staff.create_api_token(user, "t", now=NOW, event=event, role=asked)
+            api_tokens.create_api_token(user, "t", now=NOW, event=event, role=asked)
         assert refused.value.code == "token_role_too_high"
 
 
 def test_a_token_is_limited_to_its_event_and_the_smaller_role(make_event, event):
     second = make_event()
     user = factories.make_staff("owner", events=[event, second])
-    token = staff.create_api_token(user, "desk", now=NOW, event=event, role=EventRole.reception)
-    legacy = staff.create_api_token(user, "old", now=NOW)
+    token = api_tokens.create_api_token(user, "desk", now=NOW, event=event, role=EventRole.reception)
+    legacy = api_tokens.create_api_token(user, "old", now=NOW)
     db.session.commit()
-    who, touched = staff.principal_for_api_token(token, now=NOW)
+    who, touched = api_tokens.principal_for_api_token(token, now=NOW)
     assert touched and who.grants == {event.id: permissions.GRANTS[EventRole.reception]}
     assert staff.has_role(who, event.id) and not staff.has_role(who, second.id)
     assert staff.can(who, event.id, permissions.Capability.desk)
     assert not staff.can(who, event.id, permissions.Capability.view)
-    old, _ = staff.principal_for_api_token(legacy, now=NOW)
+    old, _ = api_tokens.principal_for_api_token(legacy, now=NOW)
     assert old.grants == {event.id: permissions.GRANTS[EventRole.owner], second.id: permissions.GRANTS[EventRole.owner]}
     # Demoted to viewer: the reception token now grants nothing (viewer ∩ reception), on the event still.
     invitations.change_role(event, user.id, EventRole.viewer,
                             actor=factories.make_staff("owner", events=[event]), now=NOW)
     db.session.commit()
-    who, _ = staff.principal_for_api_token(token, now=NOW)
+    who, _ = api_tokens.principal_for_api_token(token, now=NOW)
     assert who.grants == {event.id: frozenset()}
     # Removed from the event: nothing.
     invitations.remove(event, user.id, actor=db.session.scalar(
         select(StaffUser).where(StaffUser.id != user.id)), now=NOW)
     db.session.commit()
-    who, _ = staff.principal_for_api_token(token, now=NOW)
+    who, _ = api_tokens.principal_for_api_token(token, now=NOW)
     assert who.grants == {}
 
 
@@ -226,9 +247,9 @@ def test_a_token_needs_a_name_and_both_event_and_role(event, owner):
                          ({"name": "x", "role": EventRole.viewer}, "token_scope")):
         name = kwargs.pop("name")
         with pytest.raises(DomainError) as refused:
-            staff.create_api_token(owner, name, now=NOW, **kwargs)
+            api_tokens.create_api_token(owner, name, now=NOW, **kwargs)
         assert refused.value.code == code
     outsider = factories.make_staff("reception", events=[])
     with pytest.raises(DomainError) as not_member:
-        staff.create_api_token(outsider, "x", now=NOW, event=event, role=EventRole.reception)
+        api_tokens.create_api_token(outsider, "x", now=NOW, event=event, role=EventRole.reception)
     assert not_member.value.code == "not_a_member"

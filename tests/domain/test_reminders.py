@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain.backoffice import events
+from eventreg.domain.backoffice import clone, events, sessions
 from eventreg.domain.communication import reminders
 from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import signup as registration
@@ -139,7 +139,7 @@ def test_a_moved_session_moves_its_pending_reminder_and_a_done_one_stays_done(ma
 
     for session in (first, second):  # each a week later, through the back office's function
         start = session.starts_at.astimezone(JST) + timedelta(days=7)
-        events.update_session(session, {"title": "", "date": start.date().isoformat(), "doors": "13:30",
+        sessions.update_session(session, {"title": "", "date": start.date().isoformat(), "doors": "13:30",
                                         "start": "14:00", "end": "16:00", "capacity": session.capacity},
                               actor=None, now=NOW)
     db.session.commit()
@@ -216,13 +216,13 @@ def test_the_overview_says_pending_sent_missed_and_skipped(make_event):
 
 def test_a_copy_keeps_the_rules_and_an_added_session_gets_its_reminders(make_event):
     event = make_event(sessions=SESSIONS[:1], reminders=["2d@17:00", "2h"])
-    copy = events.clone_event(event, "2030-04-10", actor=None, now=NOW)
+    copy = clone.clone_event(event, "2030-04-10", actor=None, now=NOW)
     db.session.commit()
     assert [r.rule for r in copy.reminders] == ["2d@17:00", "2h"]
     assert sorted(t.due_at for t in reminder_tasks(copy.sessions[0].id)) == [
         datetime(2030, 4, 8, 17, 0, tzinfo=JST), datetime(2030, 4, 10, 12, 0, tzinfo=JST)]
 
-    added = events.add_session(event, {"title": "第2回", "date": "2030-03-20", "doors": "18:30", "start": "19:00",
+    added = sessions.add_session(event, {"title": "第2回", "date": "2030-03-20", "doors": "18:30", "start": "19:00",
                                        "end": "20:30", "capacity": 5}, actor=None, now=NOW)
     db.session.commit()
     assert sorted(t.due_at for t in reminder_tasks(added.id)) == [

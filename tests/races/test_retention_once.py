@@ -35,14 +35,14 @@ def past(make_event):
 def purges(monkeypatch):
     calls: Counter = Counter()
     lock = threading.Lock()
-    real = retention._anonymise
+    real = retention.anonymise
 
     def counting(regs, now):
         with lock:
             calls[threading.current_thread().name] += 1
         return real(regs, now)
 
-    monkeypatch.setattr(retention, "_anonymise", counting)
+    monkeypatch.setattr(retention, "anonymise", counting)
     return calls
 
 

@@ -68,11 +68,11 @@ def test_a_click_after_expiry_says_so_and_offers_to_sign_up_again(client, regist
 
 
 def test_hold_minutes_is_checked_with_a_localized_message(make_event):
-    from eventreg.domain.backoffice import events
+    from eventreg.domain.backoffice import event_checks
 
     try:
-        events.clean_event({"title": "x", "hold_minutes": "2", "timezone": "Asia/Tokyo"})
-    except events.InvalidValues as exc:
+        event_checks.clean_event({"title": "x", "hold_minutes": "2", "timezone": "Asia/Tokyo"})
+    except event_checks.InvalidValues as exc:
         assert [(p.field, p.code, p.params) for p in exc.problems] == [
             ("hold_minutes", "hold_minutes_range", {"min": 5, "max": 1440})]
     else:

@@ -251,21 +251,23 @@ def _module_tree(path: str) -> ast.Module:
     return ast.parse((ROOT / path).read_text("utf-8"))
 
 
-def _domain_aliases(tree: ast.Module, path: str) -> dict[str, str]:
-    """{"checkin": "domain/reception/checkin.py", ...}: the domain modules that the module at
-    ``path`` (under eventreg/) imports by name, relatively or absolutely."""
-    package, aliases = Path(path).parent.parts, {}
-    for node in (n for n in tree.body if isinstance(n, ast.ImportFrom)):
-        if node.level:
-            parts = [*package[:len(package) - node.level + 1], *(node.module.split(".") if node.module else [])]
-        elif node.module.startswith("eventreg."):
-            parts = node.module.split(".")[1:]
-        else:
+def _domain_aliases(tree: ast.Module) -> dict[str, str]:
+    """{"registrations": "registration/signup", "checkin": "reception/checkin", ...}: the domain
+    modules a file imports by name (`from eventreg.domain.reception import checkin`, absolute or
+    relative), as paths below domain/."""
+    aliases = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom) or not node.module:
+            continue
+        parts = node.module.split(".")
+        if parts[0] == "eventreg":
+            parts = parts[1:]
+        if parts[:1] != ["domain"]:
             continue
         for name in node.names:
-            candidate = "/".join([*parts, name.name]) + ".py"
-            if candidate.startswith("domain/") and (ROOT / candidate).exists():
-                aliases[name.asname or name.name] = candidate
+            path = "/".join([*parts[1:], name.name])
+            if (ROOT / "domain" / f"{path}.py").exists():
+                aliases[name.asname or name.name] = path
     return aliases
 
 
@@ -275,8 +277,8 @@ def domain_codes(module: str, function: str, seen: set | None = None) -> set[str
     if (module, function) in seen:
         return set()
     seen.add((module, function))
-    tree = _module_tree(module)
-    aliases = _domain_aliases(tree, module)
+    tree = _module_tree(f"domain/{module}.py")
+    aliases = _domain_aliases(tree)
     found = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == function]
     if not found:  # a constant or a class used as a function (ListFilter): no DomainError
         return set()
@@ -360,7 +362,7 @@ def view_error_codes() -> dict[str, set[tuple[str, int]]]:
     result = {}
     for module in VIEW_MODULES:
         tree = _module_tree(module)
-        aliases = _domain_aliases(tree, module)
+        aliases = _domain_aliases(tree)
         functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
 
         def reach(name: str, seen: set) -> set:
@@ -414,14 +416,13 @@ def test_each_operation_documents_the_codes_its_view_can_answer(app):
 
 
 def test_the_code_reader_sees_the_domain_codes():
-    checkin = "domain/reception/checkin.py"
-    assert domain_codes(checkin, "walk_in") >= {"session_full", "already_registered", "event_changed"}
-    assert domain_codes(checkin, "undo") == {"not_found", "not_checked_in"}
+    assert domain_codes("reception/walk_ins", "walk_in") >= {"session_full", "already_registered", "event_changed"}
+    assert domain_codes("reception/checkin", "undo") == {"not_found", "not_checked_in"}
     assert ("cp932_unmappable", 422) in view_error_codes()["api.export_people"]
 
 
 def test_every_documented_error_code_has_words():
-    from eventreg.web.messages import MESSAGES
+    from eventreg.web.error_words import WORDS as MESSAGES
 
     assert set(ERRORS) <= set(MESSAGES)  # cp932_unmappable's message was its code
 
@@ -458,7 +459,7 @@ def check(response, url: str, method: str) -> dict:
 
 @pytest.fixture
 def data(app):
-    from eventreg.domain.access import accounts as staff
+    from eventreg.domain.access import api_tokens
     from eventreg.domain.registration import passes
 
     with app.app_context():
@@ -475,7 +476,7 @@ def data(app):
         stranger = factories.register_person(other)
         values = SimpleNamespace(
             event=event.id, other=other.id, session=event.sessions[0].id, email=user.email,
-            token=staff.create_api_token(user, "t", now=now), viewer_token=staff.create_api_token(viewer, "v", now=now),
+            token=api_tokens.create_api_token(user, "t", now=now), viewer_token=api_tokens.create_api_token(viewer, "v", now=now),
             person=person.id, pass_=passes.qr_payload(person), waiting=passes.qr_payload(waiting),
             stranger=passes.qr_payload(stranger), stranger_id=stranger.id,
             person_secret=person.token, waiting_secret=waiting.token)

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import api_tokens
 from eventreg.domain.backoffice import roster
 from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
@@ -73,9 +74,9 @@ def world(app):
         stranger = factories.register_person(b, family_name="他人", family_kana="タニン")
         db.session.commit()
         users = {role: fast_staff(role, events=[a]) for role in ("owner", "editor", "viewer", "reception")}
-        tokens = {role: staff.create_api_token(user, role, now=now()) for role, user in users.items()}
+        tokens = {role: api_tokens.create_api_token(user, role, now=now()) for role, user in users.items()}
         owner = users["owner"]
-        limited = {role: staff.create_api_token(owner, f"limited {role}", now=now(), event=a, role=EventRole(role))
+        limited = {role: api_tokens.create_api_token(owner, f"limited {role}", now=now(), event=a, role=EventRole(role))
                    for role in ("owner", "editor", "viewer", "reception")}
         staff.assign(owner, b, EventRole.owner, now=now())
         db.session.commit()

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from schemathesis import checks
 
 from eventreg import clock
-from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import api_tokens
 from eventreg.extensions import db
 from eventreg.models import EventRole
 
@@ -51,8 +51,8 @@ def api_data(app, ctx, monkeypatch):
     question = event.questions[0].id
     people = [factories.register_person(event, answers={str(question): "a"}) for _ in range(3)]  # the third waits
     organizer = factories.make_staff("organizer")
-    tokens = {"owner": staff.create_api_token(organizer, "schemathesis", now=clock.utcnow()),
-              "viewer": staff.create_api_token(organizer, "viewer", now=clock.utcnow(), event=event,
+    tokens = {"owner": api_tokens.create_api_token(organizer, "schemathesis", now=clock.utcnow()),
+              "viewer": api_tokens.create_api_token(organizer, "viewer", now=clock.utcnow(), event=event,
                                                role=EventRole.viewer)}
     db.session.commit()
     client = app.test_client()

@@ -12,9 +12,8 @@ from datetime import date, datetime, time
 
 from sqlalchemy import select
 
-from eventreg.domain.backoffice import events
-from eventreg.domain.communication import building_list as security_list
-from eventreg.domain.communication import reminders
+from eventreg.domain.backoffice import event_checks, events
+from eventreg.domain.communication import building_list_sheet, reminders
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.domain.timing import rules, schedule
@@ -60,7 +59,7 @@ def _deadline(deadline) -> str:
 def _checked(where: str, check, *args):
     try:
         return check(*args)
-    except events.InvalidValues as exc:
+    except event_checks.InvalidValues as exc:
         raise _bad(f"{where}{exc.detail}") from None
 
 
@@ -77,7 +76,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
     values = {key: _text(spec.get(key, "")) for key in _TEXT_KEYS}
     values.update(
         slug=str(spec["slug"]), description_md=_text(spec.get("description", "")),
-        language=spec.get("language", "ja"), timezone=spec.get("timezone", events.DEFAULT_TIMEZONE),
+        language=spec.get("language", "ja"), timezone=spec.get("timezone", event_checks.DEFAULT_TIMEZONE),
         waitlist_enabled=bool(spec.get("waitlist", True)),
         confirm_email=bool(spec.get("confirm_email", False)),
         hold_minutes=spec.get("hold_minutes", 60),
@@ -85,7 +84,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
         deadline=_deadline(spec.get("deadline")),
     )
     # The slug may be taken: replace_event deletes the event it names.
-    event_values = _checked("", lambda v: events.clean_event(v, unique_slug=False), values)
+    event_values = _checked("", lambda v: event_checks.clean_event(v, unique_slug=False), values)
     sessions = []
     for i, s in enumerate(spec["sessions"], 1):
         if not isinstance(s, dict):
@@ -93,7 +92,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
         for key in ("date", "start", "end", "capacity"):
             if key not in s:
                 raise _bad(f"session {i}: missing {key}")
-        sessions.append(_checked(f"session {i}: ", events.clean_session, {
+        sessions.append(_checked(f"session {i}: ", event_checks.clean_session, {
             "title": s.get("title", ""), "date": s["date"], "doors": s.get("doors", s["start"]),
             "start": s["start"], "end": s["end"], "capacity": s["capacity"],
         }, event_values["timezone"]))
@@ -101,7 +100,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
     for i, q in enumerate(spec.get("questions") or [], 1):
         if not isinstance(q, dict):
             raise _bad(f"question {i}: a mapping with a label is required")
-        questions.append(_checked(f"question {i}: ", events.clean_question, q))
+        questions.append(_checked(f"question {i}: ", event_checks.clean_question, q))
     try:
         status = EventStatus(spec.get("status", "published" if spec.get("published", True) else "draft"))
     except ValueError:
@@ -144,9 +143,9 @@ def _security(event: Event, security) -> None:
         raise _bad("security.email: not an email address") from None
     if "columns" in security:
         try:
-            event.security_columns = security_list.check_columns([str(c) for c in security["columns"] or []])
+            event.security_columns = building_list_sheet.check_columns([str(c) for c in security["columns"] or []])
         except (DomainError, TypeError):
-            raise _bad(f"security.columns: choose from {', '.join(security_list.COLUMNS)}") from None
+            raise _bad(f"security.columns: choose from {', '.join(building_list_sheet.COLUMNS)}") from None
     if "format" in security:
         try:
             event.security_format = SecurityFormat(security["format"])

@@ -1,4 +1,4 @@
-"""Retention and privacy (APPI): personal data removed after an event, and one person's data on request.
+"""Retention (APPI): personal data removed after an event, and old sign-in and mail rows cleaned up.
 
 An event's purge is due ``Event.retention_days`` (0-3650) after its last session ends. The purge
 (``purge``) keeps what the statistics need (status, sector, session, the created / confirmed /
@@ -16,7 +16,7 @@ IS NULL``; of two workers, one updates the row and does the work, the other does
 than their retention (the building-security list's rows stay until their event is purged: the
 security page reads them), and staff sessions that expired or were revoked.
 
-``export_person`` / ``delete_person`` answer one person's request (開示・削除) by email address.
+One person's request (開示・削除) is domain.privacy.person_requests; it anonymises as the purge does.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, literal, or_, select, update
 
 from eventreg.domain.backoffice import audit
 from eventreg.domain.errors import DomainError
-from eventreg.domain.people import text
+from eventreg.domain.people import person_keys
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import (
@@ -97,7 +97,7 @@ def due_events(now: datetime) -> list[int]:
     ))
 
 
-def _strings(regs) -> set[str]:
+def personal_strings(regs) -> set[str]:
     """Every personal value of ``regs`` (to find them in free text: audit notes, message filters)."""
     found = set()
     for r in regs:
@@ -114,12 +114,12 @@ def _strings(regs) -> set[str]:
     return found
 
 
-def _scrub(value, strings: set[str]):
+def scrub(value, strings: set[str]):
     """``value`` (JSON) with every string that contains a personal string replaced by None."""
     if isinstance(value, dict):
-        return {k: _scrub(v, strings) for k, v in value.items()}
+        return {k: scrub(v, strings) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub(v, strings) for v in value]
+        return [scrub(v, strings) for v in value]
     if isinstance(value, str) and any(s in value for s in strings):
         return None
     return value
@@ -135,12 +135,12 @@ def _personal_key(key: str) -> bool:
     return key in PERSONAL or key.startswith("answers.")
 
 
-def _scrub_audit(entries, strings: set[str]) -> int:
+def scrub_audit(entries, strings: set[str]) -> int:
     """Personal values out of audit entries: a personal field's [old, new] becomes [None, None]
     (the entry still says that it changed), free text naming someone is blanked. Returns how many."""
     n = 0
     for entry in entries:
-        changes = {k: ([None, None] if _personal_key(k) else _scrub(v, strings)) for k, v in (entry.changes or {}).items()}
+        changes = {k: ([None, None] if _personal_key(k) else scrub(v, strings)) for k, v in (entry.changes or {}).items()}
         if entry.action in ("staff_invited", "invitation_revoked") and "email" in changes:
             changes["email"] = [None, None]
         note = _scrub_text(entry.note or "", strings)
@@ -181,11 +181,12 @@ def _repeat_flags(regs: list[Registration]) -> dict[int, bool]:
     return flags
 
 
-def _anonymise(regs: list[Registration], now: datetime) -> int:
+def anonymise(regs: list[Registration], now: datetime) -> int:
     flags = _repeat_flags(regs)
     for r in regs:
         for name, value in BLANK.items():
             setattr(r, name, value)
+        person_keys.refresh(r)
         r.token, r.entry_id = passes.new_token(), passes.new_entry_id()
         r.repeat_attendee, r.anonymised_at = flags[r.id], now
     db.session.flush()
@@ -219,7 +220,7 @@ def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, i
     regs = list(db.session.scalars(select(Registration).where(Registration.event_id == event_id,
                                                                Registration.anonymised_at.is_(None))))
     reg_ids = select(Registration.id).where(Registration.event_id == event_id)
-    strings = _strings(regs)
+    strings = personal_strings(regs)
     outbox_ids = _event_outbox_ids(event_id, reg_ids)
     sends = list(db.session.scalars(select(SecurityListSend).where(SecurityListSend.event_id == event_id)))
     files = list(db.session.scalars(select(StoredFile.id).where(StoredFile.event_id == event_id)))
@@ -236,7 +237,7 @@ def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, i
         counts["audit_entry"] = sum(1 for e in entries if e.changes or e.note)
         counts["attendee_message"] = len(messages)
         return counts
-    _anonymise(regs, now)
+    anonymise(regs, now)
     db.session.execute(update(Scan).where(Scan.event_id == event_id).values(registration_id=None, token_hash="")
                        .execution_options(synchronize_session=False))
     for send in sends:
@@ -250,20 +251,20 @@ def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, i
                            .execution_options(synchronize_session=False))
     db.session.execute(delete(Invitation).where(Invitation.event_id == event_id, Invitation.accepted_at.is_(None))
                        .execution_options(synchronize_session=False))
-    counts["audit_entry"] = _scrub_audit(entries, strings)
-    counts["attendee_message"] = _scrub_messages(messages, strings)
+    counts["audit_entry"] = scrub_audit(entries, strings)
+    counts["attendee_message"] = scrub_messages(messages, strings)
     audit.record(event_id, "personal_data_purged", actor=None, now=now,
                  note="; ".join(f"{k} {v}" for k, v in counts.items()))
     db.session.flush()
     return counts
 
 
-def _scrub_messages(messages, strings: set[str], *, search_too: bool = True) -> int:
+def scrub_messages(messages, strings: set[str], *, search_too: bool = True) -> int:
     """Names out of organizers' messages; ``search_too``: the recipient filter's free-text search
     goes whatever it holds (after the event nobody searches again)."""
     n = 0
     for m in messages:
-        flt = {k: v for k, v in (m.filter or {}).items() if k != "q"} if search_too else _scrub(m.filter or {}, strings)
+        flt = {k: v for k, v in (m.filter or {}).items() if k != "q"} if search_too else scrub(m.filter or {}, strings)
         subject, body = _scrub_text(m.subject or "", strings), _scrub_text(m.body or "", strings)
         if (flt, subject, body) != (m.filter or {}, m.subject, m.body):
             m.filter, m.subject, m.body = flt, subject, body
@@ -326,98 +327,3 @@ def do(item_id: int, now: datetime) -> bool:
 
 # ---- one person's request (開示・削除) ----
 
-def _person_regs(email: str, event_ids=None) -> list[Registration]:
-    address = text.normalize_email(email)
-    query = select(Registration).where(Registration.email == address)
-    if event_ids is not None:  # staff answer only for the events they may handle
-        query = query.where(Registration.event_id.in_(sorted(event_ids)))
-    return list(db.session.scalars(query.order_by(Registration.created_at, Registration.id)))
-
-
-def _iso(value):
-    return value.isoformat() if value else None
-
-
-def export_person(email: str, *, event_ids=None) -> dict:
-    """Everything held about one email address, as plain JSON values (DomainError for text that
-    is no email address)."""
-    out = []
-    for r in _person_regs(email, event_ids):
-        event = r.event
-        labels = {str(q.id): q.label for q in event.questions}
-        out.append({
-            "event": {"id": event.id, "title": event.title, "organizer": event.organizer},
-            "session": {"id": r.session_id, "title": r.session.title, "starts_at": r.session.starts_at.isoformat()},
-            "registration": {"id": r.id, "status": r.status.value, "walk_in": r.walk_in, "language": r.language,
-                             **{name: getattr(r, name) for name in PERSONAL[:-1]}, "sector": r.sector.value,
-                             "created_at": _iso(r.created_at), "confirmed_at": _iso(r.confirmed_at),
-                             "cancelled_at": _iso(r.cancelled_at), "checked_in_at": _iso(r.checked_in_at)},
-            "answers": [{"question": labels.get(k, k), "answer": v} for k, v in (r.answers or {}).items()],
-            "scans": [{"at": s.at.isoformat(), "result": s.result.value, "desk": s.desk} for s in db.session.scalars(
-                select(Scan).where(Scan.registration_id == r.id).order_by(Scan.at))],
-            "emails": [{"kind": m.kind.value, "status": m.status.value, "queued_at": m.created_at.isoformat(),
-                        "sent_at": _iso(m.sent_at)} for m in db.session.scalars(
-                select(OutboxMessage).where(OutboxMessage.registration_id == r.id).order_by(OutboxMessage.id))],
-            "building_security_lists": [
-                {"sent_at": s.created_at.isoformat(), "recipient": s.recipient, "values": s.people[str(r.id)]}
-                for s in db.session.scalars(select(SecurityListSend).where(
-                    SecurityListSend.session_id == r.session_id).order_by(SecurityListSend.seq))
-                if str(r.id) in (s.people or {})],
-        })
-    return {"email": text.normalize_email(email), "registrations": out}
-
-
-def delete_person(email: str, now: datetime, *, actor=None, event_ids=None) -> dict[str, int]:
-    """Anonymises every registration of one email address: an active one is cancelled first
-    (its seat released, the next waiting person promoted, no email to the person), then its
-    personal fields go as in the purge; its emails, scan links, security-list rows, the files
-    of its events and the audit log's personal values go too. The audit entry it writes names
-    no one. Flushes."""
-    from eventreg.domain.registration import signup as registrations
-
-    regs = [r for r in _person_regs(email, event_ids) if r.anonymised_at is None]
-    strings = _strings(regs)
-    promoted = 0
-    for r in regs:
-        if r.status != Status.cancelled:
-            promoted += len(registrations.cancel(r, now=now, notify=False, by_staff=True))
-    ids = [r.id for r in regs]
-    counts = {"registration": len(regs), "promoted": promoted}
-    if not ids:
-        return counts
-    counts["outbox_message"] = db.session.execute(delete(OutboxMessage).where(OutboxMessage.registration_id.in_(ids))
-                                                  .execution_options(synchronize_session=False)).rowcount
-    counts["scan"] = db.session.execute(update(Scan).where(Scan.registration_id.in_(ids))
-                                        .values(registration_id=None, token_hash="")
-                                        .execution_options(synchronize_session=False)).rowcount
-    keys = {str(i) for i in ids}
-    n = 0
-    for send in db.session.scalars(select(SecurityListSend).where(
-            SecurityListSend.session_id.in_({r.session_id for r in regs}))):
-        named = set(send.people or {}) | set(map(str, send.added or [])) | set(map(str, send.removed or []))
-        if keys & named:
-            send.people = {k: v for k, v in (send.people or {}).items() if k not in keys}
-            send.added = [k for k in send.added or [] if str(k) not in keys]
-            send.removed = [k for k in send.removed or [] if str(k) not in keys]
-            send.count = len(send.people)
-            n += 1
-    counts["security_list_send"] = n
-    events = {r.event_id for r in regs}
-    for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.registration_id.is_(None))):
-        if (row.context or {}).get("event_id") in events:  # a venue's email may name the person
-            row.context = _scrub(row.context, strings)
-    db.session.flush()
-    counts["stored_file"] = db.session.execute(  # lists, badge sheets: they may name the person
-        delete(StoredFile).where(StoredFile.event_id.in_(events)).execution_options(synchronize_session=False)).rowcount
-    counts["audit_entry"] = _scrub_audit(list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.event_id.in_(events)))), strings)
-    counts["attendee_message"] = _scrub_messages(list(db.session.scalars(
-        select(AttendeeMessage).where(AttendeeMessage.event_id.in_(events)))), strings, search_too=False)
-    for job in db.session.scalars(select(Job).where(Job.event_id.in_(events))):
-        job.params = _scrub(job.params or {}, strings)
-    _anonymise(regs, now)
-    for r in regs:
-        audit.record(r.event_id, "person_deleted", actor=actor, now=now, registration_id=r.id,
-                     note="personal data deleted on request")
-    db.session.flush()
-    return counts

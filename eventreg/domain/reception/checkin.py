@@ -7,39 +7,23 @@ scanned at two desks at once gives exactly one "ok" and one "already_checked_in"
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-import jaconv
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from eventreg.domain.communication import building_list as security_list
-from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import capacity, passes
-from eventreg.domain.registration import signup as registrations
-from eventreg.domain.registration.signup import Applicant
+from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
-    EventSession,
-    MailKind,
     Registration,
     Scan,
     ScanMethod,
     ScanResult,
     Status,
 )
-
-# The kana rows of the desk's filter (あ か さ た な …), as the katakana each row starts with.
-KANA_ROWS = {
-    "a": "アイウエオァィゥェォヴ", "ka": "カキクケコガギグゲゴ", "sa": "サシスセソザジズゼゾ",
-    "ta": "タチツテトダヂヅデドッ", "na": "ナニヌネノ", "ha": "ハヒフヘホバビブベボパピプペポ",
-    "ma": "マミムメモ", "ya": "ヤユヨャュョ", "ra": "ラリルレロ", "wa": "ワヲンヮ",
-}
-
 
 # What a scan of a valid, current pass answers for each registration status. Only "ok" lets the
 # desk check the person in; a new status must be added here (tests/domain/test_checkin.py checks
@@ -73,7 +57,7 @@ _CHECK_IN = (
 )
 
 
-def _log(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
+def log_scan(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
          method: ScanMethod, desk: str, user_id: int | None, session_id: int | None, now: datetime) -> None:
     """``token`` is what identifies the pass (the entry id, or the unreadable text); only a
     short hash of it is stored."""
@@ -103,7 +87,7 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
     else:
         outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
     logged = credential.entry_id if credential is not None else (payload or "").strip()[:200]
-    _log(event.id, outcome.result, registration=outcome.registration, token=logged,
+    log_scan(event.id, outcome.result, registration=outcome.registration, token=logged,
          method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
     return outcome
 
@@ -132,7 +116,7 @@ def check_in_by_id(registration_id: int, *, event: Event, session_id: int | None
     if registration is None or registration.event_id != event.id:
         raise DomainError("not_found")
     outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
-    _log(event.id, outcome.result, registration=registration, token="", method=method, desk=desk,
+    log_scan(event.id, outcome.result, registration=registration, token="", method=method, desk=desk,
          user_id=user_id, session_id=session_id, now=now)
     return outcome
 
@@ -168,118 +152,7 @@ def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, 
     if result.rowcount != 1:
         raise DomainError("not_checked_in")
     db.session.refresh(registration)
-    _log(event.id, ScanResult.undone, registration=registration, token="", method=ScanMethod.undo, desk=desk,
+    log_scan(event.id, ScanResult.undone, registration=registration, token="", method=ScanMethod.undo, desk=desk,
          user_id=user_id, session_id=registration.session_id, now=now)
     return registration
 
-
-def counts(event_id: int, session_id: int | None = None) -> dict[str, int]:
-    """The live counters, which add up: ``checked_in`` (everyone who has arrived) is the
-    registered people who arrived plus ``walk_ins``; ``expected`` (参加予定) is the people who
-    registered beforehand and are confirmed, whether they have arrived or not. A walk-in is never
-    "expected": registered at the desk, they count once, as arrived."""
-    where = [Registration.event_id == event_id, Registration.status == Status.confirmed]
-    if session_id is not None:
-        where.append(Registration.session_id == session_id)
-    walk_in = Registration.walk_in.is_(True)
-    row = db.session.execute(
-        select(
-            func.count().filter(~walk_in),
-            func.count(Registration.checked_in_at),
-            func.count(Registration.checked_in_at).filter(walk_in),
-        ).where(*where)
-    ).one()
-    return {"expected": row[0], "checked_in": row[1], "walk_ins": row[2]}
-
-
-def search(event_id: int, query: str = "", *, kana_row: str | None = None,
-           session_id: int | None = None, limit: int = 30) -> list[Registration]:
-    """Active registrations of the event by name, furigana (カナ or ひらがな, partial),
-    organization or email, optionally only those whose family furigana starts in ``kana_row``."""
-    where = [Registration.event_id == event_id, Registration.status != Status.cancelled]
-    if session_id is not None:
-        where.append(Registration.session_id == session_id)
-    # NFKC as the stored values; furigana is compared in katakana (ひらがな typed is fine).
-    text = unicodedata.normalize("NFKC", query or "")[:100]
-    for word in text.split():
-        word = word.replace("\\", "").replace("%", "").replace("_", "")  # no LIKE wildcards
-        if not word:
-            continue
-        like = f"%{word}%"
-        where.append(or_(
-            (Registration.family_name + Registration.given_name).ilike(like),
-            (Registration.family_kana + Registration.given_kana).like(f"%{jaconv.hira2kata(word)}%"),
-            Registration.organization.ilike(like),
-            Registration.email.ilike(like),
-        ))
-    if kana_row in KANA_ROWS:
-        where.append(func.substr(Registration.family_kana, 1, 1).in_(list(KANA_ROWS[kana_row])))
-    return list(db.session.scalars(
-        select(Registration).where(and_(*where))
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.family_name,
-                  Registration.given_name, Registration.id).limit(limit)
-    ))
-
-
-class DuplicateWalkIn(DomainError):
-    """Someone of this name (and this email, when one is given) was registered as a walk-in at
-    this event already: the desk asks before entering them again. ``existing`` is that walk-in."""
-
-    def __init__(self, existing: Registration):
-        super().__init__("walk_in_duplicate")
-        self.existing = existing
-
-
-def earlier_walk_in(event_id: int, applicant: Applicant) -> Registration | None:
-    """The latest active walk-in of the event with the applicant's name (family and given, as
-    the form normalised them) and, when the applicant gave an email, that email."""
-    where = [Registration.event_id == event_id, Registration.walk_in.is_(True),
-             Registration.status != Status.cancelled,
-             Registration.family_name == applicant.family_name, Registration.given_name == applicant.given_name]
-    if applicant.email:
-        where.append(Registration.email == applicant.email)
-    return db.session.scalar(select(Registration).where(*where).order_by(Registration.id.desc()).limit(1))
-
-
-def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: int | None,
-            now: datetime, confirm: bool = False) -> Registration:
-    """Registers someone at the desk on the day and checks them in at once.
-
-    No deadline and no waiting list: a seat must be free (the database's count decides). The
-    email is optional; with one, the confirmation (and pass) is sent as for any registration.
-
-    A second walk-in of the same name (and email, when given) at the event raises
-    DuplicateWalkIn (nothing is registered; the seat taken is freed by the caller's rollback),
-    unless ``confirm`` (the desk asked and was told
-    "enter again"). This is a question to the volunteer, not a guarantee: two desks entering the
-    same person in the same second both pass the check (nothing unique can be said of a name).
-    """
-    if not capacity.take_seat_any_time(session.id):
-        raise DomainError("session_full")  # first: no question about someone who cannot sit
-    if not confirm:
-        existing = earlier_walk_in(session.event_id, applicant)
-        # The same email in the same session is refused below (already_registered): no question.
-        if existing is not None and not (applicant.email and existing.session_id == session.id):
-            raise DuplicateWalkIn(existing)  # the caller rolls back, which frees the seat
-    registration_id = registrations.insert_unless_active(dict(
-        event_id=session.event_id, session_id=session.id, token=passes.new_token(),
-        entry_id=passes.new_entry_id(), status=Status.confirmed, created_at=now, confirmed_at=now,
-        checked_in_at=now, checked_in_desk=desk[:50], walk_in=True, **vars(applicant),
-    ))
-    if registration_id is None:
-        raise DomainError("already_registered")  # the caller rolls back, which frees the seat
-    registration = db.session.get(Registration, registration_id)
-    if registration.email:
-        outbox.enqueue(registration_id, MailKind.confirmation, now)
-    _log(session.event_id, ScanResult.walk_in, registration=registration, token="", method=ScanMethod.walk_in,
-         desk=desk, user_id=user_id, session_id=session.id, now=now)
-    return registration
-
-
-def not_on_security_list(registration: Registration) -> bool:
-    """True when the building was sent the list of the person's session and they are not on it
-    (so it has no pass for them): the desk's marker. False when they are on it, when no list
-    was sent yet, and for people who are not confirmed (the desk turns those away anyway)."""
-    if registration.status != Status.confirmed:
-        return False
-    return security_list.on_sent_list(registration) is False

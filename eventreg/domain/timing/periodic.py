@@ -33,11 +33,12 @@ from eventreg.domain.communication import (
     building_list as security_list,
 )
 from eventreg.domain.communication import (
+    building_list_changes,
     outbox,
     reminders,
 )
 from eventreg.domain.privacy import retention
-from eventreg.domain.registration import holds
+from eventreg.domain.registration import holds, seat_count
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
@@ -148,8 +149,8 @@ def _send_reminder(_event: Event, session: EventSession, now: datetime, task: Sc
 
 def changed_security_lists(now: datetime) -> list[int]:
     """Session ids whose building-security list changed since it was sent (see
-    domain.communication.building_list.changed_sessions); the tick sends each a difference."""
-    return security_list.changed_sessions(now)
+    domain.communication.building_list_changes.changed_sessions); the tick sends each a difference."""
+    return building_list_changes.changed_sessions(now)
 
 
 # kind -> (whether there is anything to do, the effect, whether it is too late). The effect,
@@ -189,4 +190,5 @@ SWEEPS: list[Sweep] = [
     Sweep("message_queued", messages.due_messages, messages.queue_due),  # scheduled messages due
     Sweep("hold_expired", holds.due, holds.expire),  # email-confirmation holds that lapsed
     Sweep("retention", _retention_find, _retention_do),  # events past retention, old sign-ins and outbox rows
+    Sweep(seat_count.RECOUNTED, seat_count.drifted, seat_count.repair),  # seats_taken drifted from the registrations
 ]

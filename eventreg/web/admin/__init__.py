@@ -13,6 +13,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 # imports cannot stand at the top (E402).
 from . import (
     attendees,  # noqa: E402,F401
+    building_list,  # noqa: E402,F401
     event_day,  # noqa: E402,F401
     events,  # noqa: E402,F401
     exports,  # noqa: E402,F401
@@ -20,7 +21,6 @@ from . import (
     privacy,  # noqa: E402,F401
     registrations,  # noqa: E402,F401
     reminders,  # noqa: E402,F401
-    security_list,  # noqa: E402,F401
     stats,  # noqa: E402,F401
     team,  # noqa: E402,F401
 )

@@ -18,17 +18,20 @@ from __future__ import annotations
 from flask import g, jsonify
 from werkzeug.datastructures import MultiDict
 
+from eventreg.domain.reception import walk_ins
+
 from ... import clock
 from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
-from ...domain.reception import checkin
+from ...domain.insight.counts import of_event
+from ...domain.reception import checkin, desk_search
 from ...domain.registration import passes
 from ...domain.registration.signup import Applicant
 from ...extensions import db
 from ...models import Event, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
+from ..error_words import message
 from ..forms import WalkInForm
-from ..messages import message
 from . import schemas as s
 from .core import bp, endpoint
 from .errors import ApiError, domain_error, not_of_this_event
@@ -63,10 +66,11 @@ def _commit(body: dict, status: int = 200):
 @bp.route("/events/<int:event_id>/counts", methods=["GET"], tags=TAGS)
 @endpoint(DESK, "invalid_input")
 @bp.arguments(s.CountsQuery, location="query")
-@bp.response(200, s.CountsSchema, description="Counts of confirmed registrations.")
+@bp.response(200, s.CountsSchema, description="The counters of the event or of one session.")
 def counts(event: Event, args: dict):
-    """Live counters: expected, checked in, walk-ins"""
-    return jsonify(checkin.counts(event.id, _session_id(event, args["session_id"])))
+    """Live counters: confirmed, checked in, not arrived, walk-ins … (docs/statistics.md)"""
+    session_id = _session_id(event, args["session_id"])
+    return jsonify(of_event(event.id, now=clock.utcnow(), session_id=session_id).as_dict())
 
 
 @bp.route("/events/<int:event_id>/search", methods=["GET"], tags=TAGS)
@@ -78,9 +82,10 @@ def search(event: Event, args: dict):
 
     Active (not cancelled) registrations, at most 30, ordered by furigana.
     """
-    found = checkin.search(event.id, args["q"][:100], kana_row=args.get("row"),
-                           session_id=_session_id(event, args["session_id"]))
-    return jsonify({"results": [registration_json(r, event) for r in found]})
+    found = desk_search.find(event.id, args["q"], kana_row=args.get("row"),
+                             session_id=_session_id(event, args["session_id"]))
+    unlisted = desk_search.not_on_security_list(found)
+    return jsonify({"results": [registration_json(r, event, r.id in unlisted) for r in found]})
 
 
 @bp.route("/events/<int:event_id>/lookup", methods=["POST"], tags=TAGS)
@@ -173,12 +178,12 @@ def walk_in(event: Event, body: dict):
         language=event.language,
     )
     try:
-        registration = checkin.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
+        registration = walk_ins.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
                                        now=clock.utcnow(), confirm=body["confirm"])
     except DomainError as exc:
         db.session.rollback()
         # A walk-in of the same name exists: the desk shows the question and may send confirm.
-        asked = duplicate_walk_in_message(exc.existing, event) if isinstance(exc, checkin.DuplicateWalkIn) else None
+        asked = duplicate_walk_in_message(exc.existing, event) if isinstance(exc, walk_ins.DuplicateWalkIn) else None
         raise domain_error(exc, asked) from None
     return _commit({"result": "walk_in", "ok": True, "message": message("walk_in"),
                     "registration": registration_json(registration, event)}, 201)

@@ -19,6 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from eventreg.domain.communication import building_list_sheet
+
 from ... import clock
 from ...adapters import mail, sheets
 from ...domain.access.permissions import Capability
@@ -29,7 +31,7 @@ from ...domain.timing import rules
 from ...extensions import db
 from ...models import Event, EventSession, SecurityFormat, SecurityListSend, StoredFile
 from ..access import event_access
-from ..messages import message
+from ..error_words import message
 from . import bp
 
 FORMATS = [
@@ -48,15 +50,15 @@ def _session_of(event: Event, session_id: int) -> EventSession:
 
 def _page(event: Event, values: dict | None = None, errors: dict | None = None, status: int = 200):
     values = values or {
-        "email": event.security_email, "columns": security_list.columns_of(event),
+        "email": event.security_email, "columns": building_list_sheet.columns_of(event),
         "format": SecurityFormat(event.security_format).value, "rule": event.security_send_rule or "",
     }
-    order = values["columns"] + [c for c in security_list.COLUMNS if c not in values["columns"]]
+    order = values["columns"] + [c for c in building_list_sheet.COLUMNS if c not in values["columns"]]
     sessions = [{"session": s, "send_time": security_list.send_time(event, s),
                  "history": security_list.history(s.id)} for s in event.sessions]
-    return render_template("admin/security_list.html", event=event, values=values, errors=errors or {},
-                           order=order, names=security_list.labels(event.language), formats=FORMATS, sessions=sessions,
-                           label=security_list.session_label), status
+    return render_template("admin/building_list.html", event=event, values=values, errors=errors or {},
+                           order=order, names=building_list_sheet.labels(event.language), formats=FORMATS, sessions=sessions,
+                           label=building_list_sheet.session_label), status
 
 
 @bp.get("/events/<int:event_id>/security")
@@ -67,13 +69,13 @@ def security_settings(event: Event):
 
 def _read_form(form) -> tuple[dict, dict, dict]:
     """(values as typed, clean values, errors by field) of the settings form."""
-    chosen = [c for c in security_list.COLUMNS if form.get(f"col_{c}")]
+    chosen = [c for c in building_list_sheet.COLUMNS if form.get(f"col_{c}")]
 
     def position(c):
         try:
-            return (int(form.get(f"order_{c}", "")), security_list.COLUMNS.index(c))
+            return (int(form.get(f"order_{c}", "")), building_list_sheet.COLUMNS.index(c))
         except ValueError:
-            return (99, security_list.COLUMNS.index(c))
+            return (99, building_list_sheet.COLUMNS.index(c))
 
     chosen.sort(key=position)
     rule_kind = form.get("rule_kind", "deadline")
@@ -85,7 +87,7 @@ def _read_form(form) -> tuple[dict, dict, dict]:
     except DomainError as exc:
         errors["email"] = message(exc.code)
     try:
-        clean["columns"] = security_list.check_columns(chosen)
+        clean["columns"] = building_list_sheet.check_columns(chosen)
     except DomainError as exc:
         errors["columns"] = message(exc.code)
     try:
@@ -116,11 +118,11 @@ def save_security_settings(event: Event):
 @event_access(Capability.export_personal)
 def security_preview(event: Event, session_id: int):
     session = _session_of(event, session_id)
-    header, rows = security_list.preview(session)
+    header, rows = building_list_sheet.preview(session)
     problems = sheets.cp932_problems(header, rows) if event.security_format == SecurityFormat.csv_cp932 else []
-    return render_template("admin/security_preview.html", event=event, session=session, header=header,
+    return render_template("admin/building_list_preview.html", event=event, session=session, header=header,
                            rows=rows, problems=problems, last=security_list.last_sent(session.id),
-                           label=security_list.session_label(event, session))
+                           label=building_list_sheet.session_label(event, session))
 
 
 @bp.post("/events/<int:event_id>/security/<int:session_id>/send")

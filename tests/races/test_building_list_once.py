@@ -27,6 +27,7 @@ from sqlalchemy import select, text, update
 
 from eventreg import clock, worker
 from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.communication import building_list_sheet
 from eventreg.domain.registration import signup as registration
 from eventreg.domain.timing import periodic, schedule
 from eventreg.extensions import db
@@ -230,7 +231,7 @@ def without_unique_seq(app, dialect):
 
 def slow_reads(monkeypatch, seconds=0.2):
     """A slow worker: time passes between reading who is on the list and writing the send."""
-    real = security_list.current_people
+    real = building_list_sheet.current_people
 
     def slow(*args, **kwargs):
         people = real(*args, **kwargs)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.communication import building_list_changes, building_list_sheet
 from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import signup as registration
 from eventreg.domain.timing import periodic, schedule
@@ -128,7 +129,7 @@ def test_not_before_the_time_then_the_whole_list_in_furigana_order(seminar):
     sent, due = send_at_due(event)
     assert (sent.seq, sent.kind, sent.trigger, sent.count, sent.recipient) == (1, "full", "schedule", 3, VENUE)
     assert sent.columns == ["name", "kana", "organization", "department", "session"]
-    header, rows = security_list.sheet(sent.columns, sent.people, "ja")
+    header, rows = building_list_sheet.sheet(sent.columns, sent.people, "ja")
     assert header == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "回"]
     assert [row[:3] for row in rows] == [["青木 美咲", "アオキ ミサキ", "育て上げネット"],
                                          ["佐藤 誠", "サトウ マコト", ""],
@@ -160,7 +161,7 @@ def test_a_late_cancellation_names_exactly_who_was_removed(seminar):
     registration.cancel(people[0], now=due + timedelta(hours=1))
     db.session.commit()
     later = due + timedelta(hours=1, seconds=30)
-    assert security_list.changed_sessions(later) == [event.sessions[0].id]
+    assert building_list_changes.changed_sessions(later) == [event.sessions[0].id]
     diff = security_list.send_difference(event.sessions[0], now=later)
     db.session.commit()
     assert (diff.seq, diff.kind, diff.trigger, diff.count) == (2, "diff", "change", 2)
@@ -170,7 +171,7 @@ def test_a_late_cancellation_names_exactly_who_was_removed(seminar):
     assert mail.context["removed"] == [{"name": "渡邊 翔太", "kana": "ワタナベ ショウタ", "organization": "千葉市役所"}]
     assert mail.context["added"] == [] and mail.context["count"] == 2
     # And only once: the next tick finds nothing to say.
-    assert security_list.changed_sessions(later + SECOND) == []
+    assert building_list_changes.changed_sessions(later + SECOND) == []
     assert security_list.send_difference(event.sessions[0], now=later + SECOND) is None
     assert len(list_mails()) == 2
 
@@ -206,7 +207,7 @@ def test_a_cancel_then_the_same_person_again_is_no_change(seminar):
     db.session.commit()
     again = person(event, "青木", "美咲", "アオキ", "ミサキ")
     assert again.id != people[1].id and again.status == Status.confirmed
-    assert security_list.changed_sessions(due + 2 * SECOND) == []
+    assert building_list_changes.changed_sessions(due + 2 * SECOND) == []
     assert security_list.send_difference(event.sessions[0], now=due + 2 * SECOND) is None
     assert security_list.on_sent_list(again) is True
 
@@ -269,7 +270,7 @@ def test_no_differences_after_the_session_ended_and_a_list_found_after_it_is_mis
     _, due = send_at_due(event)
     registration.cancel(people[0], now=due + SECOND)
     db.session.commit()
-    assert security_list.changed_sessions(event.sessions[0].ends_at) == []
+    assert building_list_changes.changed_sessions(event.sessions[0].ends_at) == []
 
     other = with_security(factories.make_event())
     task = task_of(other.sessions[0].id)
@@ -285,13 +286,13 @@ def test_columns_of_the_event_and_their_order(seminar):
     event.security_columns = ["organization", "name", "phone", "sector"]
     event.language = "en"
     db.session.commit()
-    header, rows = security_list.preview(event.sessions[0])
+    header, rows = building_list_sheet.preview(event.sessions[0])
     assert header == ["Organization", "Name", "Phone", "Sector"]
     assert rows[0] == ["育て上げネット", "青木 美咲", "", "NPO / NGO"]
     with pytest.raises(DomainError):
-        security_list.check_columns(["name", "password"])
+        building_list_sheet.check_columns(["name", "password"])
     with pytest.raises(DomainError):
-        security_list.check_columns([])
+        building_list_sheet.check_columns([])
 
 
 def test_the_tick_compares_only_lists_whose_people_may_have_changed(seminar):
@@ -302,11 +303,11 @@ def test_the_tick_compares_only_lists_whose_people_may_have_changed(seminar):
     _, due = send_at_due(event)
     registration.cancel(people[0], now=due + SECOND)  # a timestamp: found at once
     db.session.commit()
-    assert security_list.changed_sessions(due + 2 * SECOND) == [event.sessions[0].id]
+    assert building_list_changes.changed_sessions(due + 2 * SECOND) == [event.sessions[0].id]
     security_list.send_difference(event.sessions[0], now=due + 2 * SECOND)
     db.session.commit()
     people[1].given_name = "美咲子"  # no timestamp, no audit entry
     db.session.commit()
     later = due + timedelta(hours=1)
-    rounds = [security_list.changed_sessions(later) for _ in range(security_list.ROTATION)]
+    rounds = [building_list_changes.changed_sessions(later) for _ in range(building_list_changes.ROTATION)]
     assert [event.sessions[0].id] in rounds
