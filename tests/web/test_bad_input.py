@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain.access import invitations
+from eventreg.domain.access import api_tokens, invitations
 from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, Event, EventMember, EventRole, Registration
 
@@ -190,9 +190,7 @@ def test_a_method_the_url_does_not_have_is_405_with_allow(client, make_event, pa
 def test_json_nested_too_deeply_to_read_is_a_400(client, make_event):
     event = make_event()
     owner = factories.make_staff("organizer", [event])
-    from eventreg.domain.access import accounts
-
-    token = accounts.create_api_token(owner, "deep", now=clock.utcnow())
+    token = api_tokens.create_api_token(owner, "deep", now=clock.utcnow())
     db.session.commit()
     deep = b"[" * 100_000 + b"]" * 100_000  # under the 256 KiB limit
     response = client.post(f"/api/v1/events/{event.id}/checkins", data=deep, content_type="application/json",
