@@ -16,6 +16,7 @@ from ..domain.access import invitations
 from ..domain.people import names
 from ..domain.timing import periodic
 from .error_words import message
+from .field_words import field_titles, sector_names
 
 WEEKDAYS_JA = "月火水木金土日"
 _ALLOWED_TAGS = {
@@ -115,6 +116,8 @@ def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "ja")
     app.jinja_env.globals["message"] = message
+    # Field titles and sector names: one table (domain.people.field_words), in the page's language.
+    app.jinja_env.globals.update(field_titles=field_titles, sector_names=sector_names)
     # Numbers the pages state, from where each rule lives: {{ _("… %(days)s days", days=rule_numbers.invitation_days) }}
     app.jinja_env.globals["rule_numbers"] = {"invitation_days": invitations.LIFETIME.days,
                                       "missed_hours": int(periodic.MISSED_AFTER.total_seconds() // 3600)}

@@ -245,7 +245,7 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     filename, data = attachment(security_mail)
     assert filename.endswith(".xlsx")
     rows = sheet_rows(data)
-    assert rows[0] == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "回"], rows[0]
+    assert rows[0] == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "参加する回"], rows[0]
     when = f"{day.isoformat()} 14:00"  # an untitled session is named by its start
     assert sorted(rows[1:]) == [["山田 花子", "ヤマダ ハナコ", "育て上げネット", "", when],
                                 ["青木 大輔", "アオキ ダイスケ", "千葉市役所", "市民協働課", when]], rows

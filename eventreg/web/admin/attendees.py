@@ -29,7 +29,7 @@ from ...extensions import db
 from ...models import Event, Registration
 from .. import filters
 from ..access import event_access, may
-from ..forms import SECTORS
+from ..field_words import field_title, sector_names
 from ..error_words import message
 from . import bp
 
@@ -49,7 +49,7 @@ STATUS_CHOICES = [
 ]
 SORT_CHOICES = [
     ("kana", _l("Furigana (五十音)")),
-    ("organization", _l("Organization")),
+    ("organization", field_title("organization")),
     ("created", _l("Sign-up time (newest first)")),
     ("arrival", _l("Arrival")),
 ]
@@ -85,7 +85,7 @@ def attendees(event: Event):
         "admin/attendees.html", event=event, flt=flt, total=total, page=page, pages=pages,
         first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=roster.counts(event, now=now),
         sessions={s.id: s for s in event.sessions}, show_answers=show_answers, can_bulk=may(Capability.manage_registrations, event),
-        status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=dict(SECTORS),
+        status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=sector_names(),
         actions=ACTION_LABELS, link=_linker(event), answer_text=answer_text, stamp=_stamper(event),
         session_labels={s.id: session_label(s, event) for s in event.sessions}, select_label=_select_label(),
         list_url=lambda **changes: _list_url(event, flt, **{"page": page, "answers": show_answers, **changes}),

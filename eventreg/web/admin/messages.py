@@ -32,7 +32,7 @@ from ...models import AttendeeMessage, Event, MessageStatus
 from .. import message_text
 from ..access import event_access
 from ..error_words import words
-from ..forms import SECTORS
+from ..field_words import sector_names
 from ..links import registration_links
 from . import bp
 from .attendees import STATUS_CHOICES, session_label
@@ -67,7 +67,7 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
         "admin/messages_compose.html", event=event, flt=flt, subject=subject, body=body, errors=errors or {},
         msg=msg, count=messages.recipient_count(event, flt, now=now), placeholders=messages.PLACEHOLDERS,
         aliases={v: k for k, v in reversed(list(messages.ALIASES.items()))}, help=HELP,
-        status_choices=STATUS_CHOICES, sectors=dict(SECTORS),
+        status_choices=STATUS_CHOICES, sectors=sector_names(),
     ), status
 
 
@@ -155,7 +155,7 @@ def _filter_words(event: Event, flt: ListFilter) -> list[str]:
     if flt.session_id:
         words += [session_label(s, event) for s in event.sessions if s.id == flt.session_id]
     if flt.sector:
-        words.append(str(dict(SECTORS).get(flt.sector, flt.sector)))
+        words.append(sector_names().get(flt.sector, flt.sector))
     if flt.walk_in is not None:
         words.append(_("Walk-ins only") if flt.walk_in else _("Registered in advance"))
     if flt.q:

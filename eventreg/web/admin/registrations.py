@@ -43,7 +43,8 @@ from ...models import (
     Scan,
 )
 from ..access import event_access
-from ..forms import SECTORS, PageForm, QuestionSpec, _question_field, error_message
+from ..field_words import SECTORS, field_title, sector_names
+from ..forms import PageForm, QuestionSpec, _question_field, error_message
 from ..error_words import message
 from . import bp
 
@@ -61,19 +62,19 @@ def _registration_event(kwargs: dict) -> int | None:
 class PersonForm(PageForm):
     """The person's fields as the public form has them; domain.people.fields checks them."""
 
-    family_name = StringField(_l("Family name"), validators=[InputRequired()])
-    given_name = StringField(_l("Given name"), validators=[InputRequired()])
-    family_kana = StringField(_l("Family name (furigana)"))  # required for Japanese names: domain.people.fields
-    given_kana = StringField(_l("Given name (furigana)"))
-    email = StringField(_l("Email"), validators=[InputRequired()])
-    organization = StringField(_l("Organization"))
-    department = StringField(_l("Department / title"))
-    sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired()])
-    phone = StringField(_l("Phone (optional)"))
+    family_name = StringField(field_title("family_name"), validators=[InputRequired()])
+    given_name = StringField(field_title("given_name"), validators=[InputRequired()])
+    family_kana = StringField(field_title("family_kana"))  # required for Japanese names: domain.people.fields
+    given_kana = StringField(field_title("given_kana"))
+    email = StringField(field_title("email"), validators=[InputRequired()])
+    organization = StringField(field_title("organization"))
+    department = StringField(field_title("department"))
+    sector = RadioField(field_title("sector"), choices=SECTORS, validators=[InputRequired()])
+    phone = StringField(field_title("phone"))
 
 
 class AddForm(PersonForm):
-    session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired()])
+    session_id = RadioField(field_title("session"), coerce=int, validators=[InputRequired()])
     send_confirmation = BooleanField(_l("Send the confirmation email (with the pass)"), default=True)
     waitlist = BooleanField(_l("If the session is full, put the person on the waiting list"))
     override_capacity = BooleanField(_l("Add even if the session is full (raises its capacity by one)"))
@@ -140,7 +141,7 @@ def registration(event: Event, reg: Registration):
     sessions = capacity.availability(event.id, clock.utcnow())
     subjects = attendee_messages.subjects(m.attendee_message_id for m in mails)  # an organizer's message
     return render_template("admin/registration.html", event=event, r=reg, mails=mails, scans=scans, subjects=subjects,
-                           entries=entries, sessions=sessions, labels=_labels(event), words=WORDS, sectors=SECTOR_WORDS,
+                           entries=entries, sessions=sessions, labels=_labels(event), words=WORDS, sectors=sector_names(),
                            current=next((s for s in sessions if s.id == reg.session_id), None))
 
 
@@ -280,7 +281,6 @@ def _labels(event: Event) -> dict:
     return labels
 
 
-SECTOR_WORDS = dict(SECTORS)
 WORDS = {
     "actions": {
         "registration_edited": _l("Edited"), "registration_added": _l("Added by hand"),

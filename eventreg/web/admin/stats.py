@@ -29,16 +29,12 @@ from ...domain.insight import statistics as stats
 from ...extensions import db
 from ...models import Event
 from ..access import account_access, event_access
-from ..forms import SECTORS
+from ..field_words import field_titles, sector_names
 from . import bp
 
 EVENT_TABLES = ("signups", "sessions", "sectors", "arrivals", "cancellations")
 CROSS_TABLES = ("events", "sectors", "returners")
 MAX_EVENTS = 200
-
-
-def _sector_names() -> dict[str, str]:
-    return {code: str(title) for code, title in SECTORS}
 
 
 def _pct(value: float | None) -> str:
@@ -55,7 +51,7 @@ def _session_title(s) -> str:
 
 def event_tables(event: Event, st: stats.EventStats) -> dict[str, dict]:
     zone = event.timezone
-    sectors = _sector_names()
+    sectors = sector_names()
     leads = {"week": _("7 days or more before"), "days": _("2–6 days before"), "day_before": _("1–2 days before"),
              "last_day": _("Less than 24 hours before"), "after_start": _("After the start")}
     arrivals = []
@@ -68,18 +64,18 @@ def event_tables(event: Event, st: stats.EventStats) -> dict[str, dict]:
             "rows": [[d["day"].isoformat(), *(str(d[k]) for k in ("signups", "cancellations", "total", "net"))]
                      for d in st.days]},
         "sessions": {"title": _("By session"), "header": [
-            _("Session"), _("Capacity"), _("Confirmed"), _("Held (email not confirmed)"), _("Waiting list"),
+            field_titles()["session"], _("Capacity"), _("Confirmed"), _("Held (email not confirmed)"), _("Waiting list"),
             _("Cancelled"), _("Checked in"), _("Walk-ins"), _("No-shows"), _("No-show rate")],
             "rows": [[_session_title(s), str(s.capacity), str(s.confirmed), str(s.held), str(s.waitlisted),
                       str(s.cancelled), str(s.checked_in), str(s.walk_ins),
                       str(s.no_shows) if s.ended else "", _pct(stats.rate(s.no_shows, s.no_shows + s.arrived_registered)) if s.ended else ""]
                      for s in st.sessions]},
         "sectors": {"title": _("By sector"), "header": [
-            _("Sector"), _("Registered"), _("Confirmed"), _("Checked in"), _("Walk-ins"), _("No-shows"), _("Cancelled")],
+            field_titles()["sector"], _("Registered"), _("Confirmed"), _("Checked in"), _("Walk-ins"), _("No-shows"), _("Cancelled")],
             "rows": [[sectors[x["sector"]], *(str(x[k]) for k in ("registered", "confirmed", "checked_in", "walk_ins",
                                                                  "no_shows", "cancelled"))] for x in st.sectors]},
         "arrivals": {"title": _("Arrivals on the day"), "header": [
-            _("Session"), _("From"), _("Arrived"), _("Arrived so far")], "rows": arrivals},
+            field_titles()["session"], _("From"), _("Arrived"), _("Arrived so far")], "rows": arrivals},
         "cancellations": {"title": _("Cancellations: how long before the start"), "header": [
             _("When"), _("Cancellations"), _("Of them after the deadline")],
             "rows": [[leads[c["lead"]], str(c["count"]), str(c["after_deadline"])] for c in st.cancellations]},
@@ -116,7 +112,7 @@ def _event_charts(event: Event, st: stats.EventStats, tables: dict, width: int) 
                     (_("Waiting list"), [s.waitlisted for s in st.sessions]),
                     (_("Cancelled"), [s.cancelled for s in st.sessions])],
             marks=[s.capacity for s in st.sessions], marks_label=_("Capacity"), width=width)
-    names = _sector_names()
+    names = sector_names()
     out["sectors"] = charts.bar_chart(
         uid=f"{uid}-sectors", title=tables["sectors"]["title"],
         desc=_("Per sector: who came and who registered but did not come."),
@@ -198,7 +194,7 @@ def _chosen() -> tuple[list[Event], list[int], str]:
 
 
 def cross_tables(cs: stats.CrossStats) -> dict[str, dict]:
-    names = _sector_names()
+    names = sector_names()
     return {
         "events": {"title": _("Per event"), "header": [
             _("Event"), _("Date"), _("Registered"), _("Checked in"), _("Walk-ins"), _("No-shows"), _("No-show rate"),
@@ -209,7 +205,7 @@ def cross_tables(cs: stats.CrossStats) -> dict[str, dict]:
         "sectors": {"title": _("Who came, by sector"), "header": [_("Event"), *names.values()],
                     "rows": [[e["title"], *(str(cs.sectors[e["id"]][code]) for code in names)] for e in cs.events]},
         "returners": {"title": _("Who came back: people who attended 2 or more of these events"),
-                      "header": [_("Sector"), _("People")],
+                      "header": [field_titles()["sector"], _("People")],
                       "rows": [[names[r["sector"]], str(r["people"])] for r in cs.returners]},
     }
 
@@ -223,7 +219,7 @@ def _cross_numbers():
 def _cross_charts(cs: stats.CrossStats, tables: dict, width: int) -> dict[str, Markup]:
     if not cs.events:
         return {}
-    names = _sector_names()
+    names = sector_names()
     titles = [e["title"] for e in cs.events]
     return {
         "events": charts.bar_chart(
