@@ -212,7 +212,7 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
         assert set(people) == {("山田", "花子"), ("青木", "大輔")}, (fmt, rows)
         hanako = people["山田", "花子"]
         assert (hanako["セイ(フリガナ)"], hanako["メイ(フリガナ)"]) == ("ヤマダ", "ハナコ"), fmt
-        assert hanako["所属団体・会社名"] == "育て上げネット" and hanako[SEED_QUESTION["label"]] == "SNS", fmt
+        assert hanako["会社名・団体名"] == "育て上げネット" and hanako[SEED_QUESTION["label"]] == "SNS", fmt
     page.click("#set-reception form button[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/jobs/\d+$"))
     assert run_job(app, worker_id="journey-worker") is not None

@@ -6,12 +6,11 @@ compares them.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import field_words
+from eventreg.domain.timing.session_name import session_name
 from eventreg.extensions import db
 from eventreg.models import (
     DEFAULT_SECURITY_COLUMNS,
@@ -58,10 +57,8 @@ def header(columns: list[str], language: str) -> list[str]:
 
 
 def session_label(event: Event, session: EventSession) -> str:
-    """The 回 column: the session's title, or its local start when it has none."""
-    if session.title:
-        return session.title
-    return session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M")
+    """The session column: the session's name in the event's language."""
+    return session_name(session, event.timezone, language_of(event))
 
 
 def person_values(reg, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:

@@ -105,7 +105,7 @@ def _page_of(event: Event, flt: ListFilter, page: int, now) -> tuple[list[Regist
 
 
 def session_label(session, event: Event) -> str:
-    return session.title or filters.day(session.starts_at, event.timezone, year=False)
+    return filters.session_name(session, event.timezone)
 
 
 def _stamper(event: Event):

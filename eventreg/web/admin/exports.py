@@ -31,7 +31,7 @@ from ...domain.backoffice import audit, exports, jobs, roster
 from ...extensions import db
 from ...models import Event, Job, JobKind
 from ..access import event_access
-from ..field_words import field_titles, sector_names
+from ..field_words import field_titles, page_language, sector_names
 from . import bp
 
 FORMATS = {
@@ -66,7 +66,7 @@ def export_labels() -> dict[str, str]:
     labels |= {f"column.{key}": title for key, title in field_titles().items()}
     labels |= {f"sector.{code}": name for code, name in sector_names().items()}
     labels |= {f"status.{code}": str(title) for code, title in STATUS_TITLES.items()}
-    labels |= {"yes": _("Yes"), "no": "", "total": _("Total")}
+    labels |= {"yes": _("Yes"), "no": "", "total": _("Total"), "language": page_language()}
     return labels
 
 

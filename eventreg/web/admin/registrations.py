@@ -42,6 +42,7 @@ from ...models import (
     Registration,
     Scan,
 )
+from .. import filters
 from ..access import event_access
 from ..field_words import SECTORS, field_title, sector_names
 from ..forms import PageForm, QuestionSpec, _question_field, error_message
@@ -195,7 +196,7 @@ def move_registration(event: Event, reg: Registration):
         return _refused(event, reg, DomainError("invalid_request"))
     return _act(event, reg, staff_actions.move, _(
         "Moved to %(session)s. The attendee will get the new pass by email; the old one no longer works.",
-        session=target.title or target.id), target)
+        session=filters.session_name(target, event.timezone)), target)
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/promote")
@@ -227,7 +228,7 @@ def _act(event: Event, reg: Registration, action, done: str, *args):
 def new_registration(event: Event):
     sessions = capacity.availability(event.id, clock.utcnow())
     form = _form(AddForm, event, formdata=request.form if request.method == "POST" else None)
-    form.session_id.choices = [(s.id, _session_choice(s)) for s in sessions]
+    form.session_id.choices = [(s.id, _session_choice(s, event)) for s in sessions]
     if len(sessions) == 1 and form.session_id.data is None:
         form.session_id.data = sessions[0].id
     if request.method == "GET":
@@ -268,8 +269,8 @@ def _add(event: Event, form, session: EventSession | None) -> Registration:
         waitlist=form.waitlist.data)
 
 
-def _session_choice(s) -> str:
-    return _("%(title)s — %(taken)s of %(capacity)s seats taken", title=s.title or s.id, taken=s.seats_taken,
+def _session_choice(s, event: Event) -> str:
+    return _("%(title)s — %(taken)s of %(capacity)s seats taken", title=filters.session_name(s, event.timezone), taken=s.seats_taken,
              capacity=s.capacity)
 
 

@@ -28,6 +28,7 @@ from ...domain.access.permissions import Capability
 from ...domain.insight import statistics as stats
 from ...extensions import db
 from ...models import Event
+from .. import filters
 from ..access import account_access, event_access
 from ..field_words import field_titles, sector_names
 from . import bp
@@ -46,7 +47,7 @@ def _local(moment: datetime | None, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> s
 
 
 def _session_title(s) -> str:
-    return s.title or s.starts_at.astimezone(ZoneInfo(g.event.timezone)).strftime("%Y-%m-%d %H:%M")
+    return filters.session_name(s, g.event.timezone)
 
 
 def event_tables(event: Event, st: stats.EventStats) -> dict[str, dict]:
