@@ -41,8 +41,8 @@ from ..extensions import db, login_manager
 from ..models import Event
 from .access import account_access, event_access
 from .admin.team import ROLE_NAMES
-from .forms import Normalized, PageForm, error_message
 from .error_words import message
+from .forms import Normalized, PageForm, error_message
 from .security import safe_next
 
 bp = Blueprint("auth", __name__)

@@ -16,6 +16,7 @@ from ..domain.access import invitations
 from ..domain.people import names
 from ..domain.timing import periodic
 from ..domain.timing import session_name as session_names
+from .count_words import count_word
 from .error_words import message
 from .field_words import field_titles, sector_names
 
@@ -122,6 +123,7 @@ def register(app: Flask) -> None:
     # Numbers the pages state, from where each rule lives: {{ _("… %(days)s days", days=rule_numbers.invitation_days) }}
     app.jinja_env.globals["rule_numbers"] = {"invitation_days": invitations.LIFETIME.days,
                                       "missed_hours": int(periodic.MISSED_AFTER.total_seconds() // 3600)}
+    app.jinja_env.globals["count_word"] = count_word
     app.jinja_env.filters.update(
         hm=hm, hms=hms, day=day, when=when, deadline=deadline, moment=moment, zone=zone,
         markdown=render_markdown, person_name=person_name, person_kana=person_kana, session_name=session_name,

@@ -32,14 +32,8 @@ from eventreg.models import (
 )
 
 LOGIN_WINDOW = timedelta(minutes=15)
-
-
 MAX_FAILURES_PER_PAIR = 5
-
-
 MAX_FAILURES_PER_ADDRESS = 30
-
-
 MAX_FAILURES_PER_EMAIL = 100
 
 

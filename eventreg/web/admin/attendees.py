@@ -25,28 +25,25 @@ from ...domain.access.permissions import Capability
 from ...domain.backoffice import bulk_actions, roster
 from ...domain.backoffice.bulk_actions import Action, BulkRefused
 from ...domain.backoffice.roster import ListFilter
+from ...domain.insight.counts import Counts, per_session, summed
+from ...domain.people import gojuon
 from ...extensions import db
 from ...models import Event, Registration
 from .. import filters
 from ..access import event_access, may
-from ..field_words import field_title, sector_names
+from ..count_words import COUNT_WORDS
 from ..error_words import message
+from ..field_words import field_title, sector_names
 from . import bp
 
 PER_PAGE = 100
 MAX_PAGE = 10_000
 PREVIEW = 30  # names listed on the confirmation page
 
-STATUS_CHOICES = [
-    ("", _l("Registered (confirmed and waiting)")),
-    ("confirmed", _l("Confirmed")),
-    ("held", _l("Email not confirmed")),
-    ("waitlisted", _l("On the waiting list")),
-    ("cancelled", _l("Cancelled")),
-    ("checked_in", _l("Checked in")),
-    ("not_arrived", _l("Not yet arrived")),
-    ("no_show", _l("No-show (session ended)")),
-]
+# The filter's words are the counters' (the list filter "no_show" selects the no-shows).
+STATUS_CHOICES = [(value, COUNT_WORDS[name]) for value, name in (
+    ("", "active"), ("confirmed", "confirmed"), ("held", "held"), ("waitlisted", "waitlisted"),
+    ("cancelled", "cancelled"), ("checked_in", "checked_in"), ("not_arrived", "not_arrived"), ("no_show", "no_shows"))]
 SORT_CHOICES = [
     ("kana", _l("Furigana (五十音)")),
     ("organization", field_title("organization")),
@@ -81,9 +78,10 @@ def attendees(event: Event):
         page = pages
         found, total = _page_of(event, flt, page, now)
     show_answers = request.args.get("answers") == "1"
+    per = per_session(event.id, now=now)
     return render_template(
         "admin/attendees.html", event=event, flt=flt, total=total, page=page, pages=pages,
-        first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=roster.counts(event, now=now),
+        first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=summed(per.values()), session_counts={s.id: per.get(s.id, Counts()) for s in event.sessions},
         sessions={s.id: s for s in event.sessions}, show_answers=show_answers, can_bulk=may(Capability.manage_registrations, event),
         status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=sector_names(),
         actions=ACTION_LABELS, link=_linker(event), answer_text=answer_text, stamp=_stamper(event),
@@ -140,7 +138,7 @@ def _with_headings(found: list[Registration], flt: ListFilter) -> list[tuple[str
     for registration in found:
         heading = None
         if flt.sort == "kana":
-            row = roster.kana_row(registration.family_kana)
+            row = gojuon.heading(registration.sort_key)
             heading, current = (row if row != current else None), row
         rows.append((heading, registration))
     return rows

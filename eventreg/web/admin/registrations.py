@@ -44,9 +44,9 @@ from ...models import (
 )
 from .. import filters
 from ..access import event_access
+from ..error_words import message
 from ..field_words import SECTORS, field_title, sector_names
 from ..forms import PageForm, QuestionSpec, _question_field, error_message
-from ..error_words import message
 from . import bp
 
 

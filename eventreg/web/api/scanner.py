@@ -23,15 +23,16 @@ from eventreg.domain.reception import walk_ins
 from ... import clock
 from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
-from ...domain.reception import checkin
+from ...domain.insight.counts import of_event
+from ...domain.reception import checkin, desk_search
 from ...domain.registration import passes
 from ...domain.registration.signup import Applicant
 from ...extensions import db
 from ...models import Event, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
+from ..error_words import message
 from ..filters import session_name
 from ..forms import WalkInForm
-from ..error_words import message
 from . import schemas as s
 from .core import bp, endpoint
 from .errors import ApiError, domain_error
@@ -67,10 +68,11 @@ def _commit(body: dict, status: int = 200):
 @bp.route("/events/<int:event_id>/counts", methods=["GET"], tags=TAGS)
 @endpoint(DESK)
 @bp.arguments(s.CountsQuery, location="query")
-@bp.response(200, s.CountsSchema, description="Counts of confirmed registrations.")
+@bp.response(200, s.CountsSchema, description="The counters of the event or of one session.")
 def counts(event: Event, args: dict):
-    """Live counters: expected, checked in, walk-ins"""
-    return jsonify(checkin.counts(event.id, _session_id(event, args["session_id"])))
+    """Live counters: confirmed, checked in, not arrived, walk-ins … (docs/statistics.md)"""
+    session_id = _session_id(event, args["session_id"])
+    return jsonify(of_event(event.id, now=clock.utcnow(), session_id=session_id).as_dict())
 
 
 @bp.route("/events/<int:event_id>/search", methods=["GET"], tags=TAGS)
@@ -82,9 +84,10 @@ def search(event: Event, args: dict):
 
     Active (not cancelled) registrations, at most 30, ordered by furigana.
     """
-    found = checkin.search(event.id, args["q"][:100], kana_row=args.get("row"),
-                           session_id=_session_id(event, args["session_id"]))
-    return jsonify({"results": [registration_json(r, event) for r in found]})
+    found = desk_search.find(event.id, args["q"], kana_row=args.get("row"),
+                             session_id=_session_id(event, args["session_id"]))
+    unlisted = desk_search.not_on_security_list(found)
+    return jsonify({"results": [registration_json(r, event, r.id in unlisted) for r in found]})
 
 
 @bp.route("/events/<int:event_id>/lookup", methods=["POST"], tags=TAGS)

@@ -12,6 +12,7 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
 from ...domain.backoffice import roster
+from ...domain.people import gojuon
 from ...models import QuestionKind, ScanMethod, Sector, Status
 from .errors import ERRORS
 
@@ -107,9 +108,10 @@ class CountsQuery(RequestSchema):
 
 class SearchQuery(RequestSchema):
     q = Text(load_default="", metadata=_doc("Words (longer is cut to 100 characters). Several words must "
-                                            "all match; hiragana matches katakana."))
+                                            "all match; hiragana matches katakana, 高 matches 髙 (異体字); "
+                                            "% and _ are plain letters. The attendee list's q is the same search."))
     row = fields.String(metadata=_doc(
-        "Only family furigana starting in this kana row (あ か さ …); other values are ignored.",
+        "Only people whose reading starts in this kana row (あ か さ …); other values are ignored.",
         enum=["a", "ka", "sa", "ta", "na", "ha", "ma", "ya", "ra", "wa"]))
     session_id = QueryId(load_default=None, metadata=SESSION_QUERY)
 
@@ -266,11 +268,21 @@ class LookupSchema(ResponseSchema):
 
 
 class CountsSchema(ResponseSchema):
-    expected = fields.Integer(required=True, metadata=_doc(
-        "Confirmed registrations made beforehand (walk-ins are not expected)."))
+    """The counters of docs/statistics.md, the same numbers the back office shows."""
+    confirmed = fields.Integer(required=True, metadata=_doc(
+        "Confirmed registrations, walk-ins included: checked_in + not_arrived."))
     checked_in = fields.Integer(required=True, metadata=_doc(
-        "Everyone who arrived: the expected people checked in plus the walk-ins."))
-    walk_ins = fields.Integer(required=True, metadata=_doc("Registered at the desk and checked in."))
+        "Confirmed and checked in now (walk-ins included): registered_arrivals + walk_ins."))
+    not_arrived = fields.Integer(required=True, metadata=_doc(
+        "Confirmed and not checked in now (a walk-in whose check-in was taken back included)."))
+    walk_ins = fields.Integer(required=True, metadata=_doc("Registered at the desk and checked in now."))
+    registered_arrivals = fields.Integer(required=True, metadata=_doc(
+        "Registered beforehand and checked in now: checked_in - walk_ins."))
+    no_shows = fields.Integer(required=True, metadata=_doc("Not arrived in a session that has ended."))
+    held = fields.Integer(required=True, metadata=_doc("Seats held until the email is confirmed."))
+    waitlisted = fields.Integer(required=True, metadata=_doc("On the waiting list."))
+    cancelled = fields.Integer(required=True, metadata=_doc("Cancelled."))
+    active = fields.Integer(required=True, metadata=_doc("Still registered: confirmed + held + waitlisted."))
 
 
 class PassKeySchema(ResponseSchema):
@@ -297,8 +309,8 @@ class AttendeeSchema(ResponseSchema):
     given_name = fields.String(required=True)
     family_kana = fields.String(required=True)
     given_kana = fields.String(required=True)
-    kana_row = fields.String(required=True, validate=validate.OneOf(roster.ROWS),
-                             metadata=_doc("The 五十音 heading of the family furigana (あ行 … わ行, 他)."))
+    kana_row = fields.String(required=True, validate=validate.OneOf(gojuon.ALL_HEADINGS),
+                             metadata=_doc("The 五十音 heading of the person's reading (あ行 … わ行, 他)."))
     organization = fields.String(required=True)
     department = fields.String(required=True)
     sector = fields.String(required=True, validate=validate.OneOf([s.value for s in Sector]))
