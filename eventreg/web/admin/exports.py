@@ -31,7 +31,9 @@ from ...domain.backoffice import audit, exports, jobs, roster
 from ...extensions import db
 from ...models import Event, Job, JobKind
 from ..access import event_access
+from ..count_words import COUNT_WORDS
 from ..field_words import field_titles, page_language, sector_names
+from ..status_words import registration_words
 from . import bp
 
 FORMATS = {
@@ -46,9 +48,8 @@ COLUMN_TITLES = {
     "id": _l("ID"), "status": _l("Status"), "walk_in": _l("Walk-in"), "created_at": _l("Signed up at"),
     "cancelled_at": _l("Cancelled at"), "checked_in_at": _l("Checked in at"), "checked_in_desk": _l("Desk"),
     "kana_row": _l("Kana row"),
-    # The summary's counts.
-    "confirmed": _l("Confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled"),
-    "checked_in": _l("Checked in"),
+    # The summary's counts: the counters' words (count_words).
+    **{name: COUNT_WORDS[name] for name in ("confirmed", "waitlisted", "cancelled", "checked_in")},
 }
 SET_TITLES = {
     "attendees": _l("Attendees: everything, with every question's answers"),
@@ -56,8 +57,6 @@ SET_TITLES = {
     "reception": _l("Reception list: confirmed people in 五十音 order"),
     "summary": _l("Summary: counts by session, sector and status (no names)"),
 }
-STATUS_TITLES = {"confirmed": _l("Confirmed"), "held": _l("Email not confirmed"), "waitlisted": _l("Waiting list"),
-                 "cancelled": _l("Cancelled")}
 
 
 def export_labels() -> dict[str, str]:
@@ -65,7 +64,7 @@ def export_labels() -> dict[str, str]:
     labels = {f"column.{key}": str(title) for key, title in COLUMN_TITLES.items()}
     labels |= {f"column.{key}": title for key, title in field_titles().items()}
     labels |= {f"sector.{code}": name for code, name in sector_names().items()}
-    labels |= {f"status.{code}": str(title) for code, title in STATUS_TITLES.items()}
+    labels |= {f"status.{code}": words for code, words in registration_words().items()}
     labels |= {"yes": _("Yes"), "no": "", "total": _("Total"), "language": page_language()}
     return labels
 

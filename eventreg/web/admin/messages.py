@@ -34,6 +34,7 @@ from ..access import event_access
 from ..error_words import words
 from ..field_words import sector_names
 from ..links import registration_links
+from ..status_words import STATUS_WORDS
 from . import bp
 from .attendees import STATUS_CHOICES, session_label
 
@@ -44,7 +45,7 @@ HELP = {
     "venue": _l("the venue and its address"), "pass_link": _l("the link to the attendee's entry pass"),
     "cancel_link": _l("the link to cancel the registration"),
 }
-STATUS_WORDS = {"draft": _l("Draft"), "scheduled": _l("Scheduled"), "queued": _l("Sent"), "cancelled": _l("Cancelled")}
+MESSAGE_WORDS = {s.value: words for s, words in STATUS_WORDS[MessageStatus].items()}
 
 
 def _message_event(kwargs: dict) -> int | None:
@@ -75,7 +76,7 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
 @event_access(Capability.view)
 def messages_list(event: Event):
     found = messages.event_messages(event.id)
-    return render_template("admin/messages.html", event=event, found=found, words=STATUS_WORDS,
+    return render_template("admin/messages.html", event=event, found=found, words=MESSAGE_WORDS,
                            counts=messages.delivery_counts([m.id for m in found]))
 
 
@@ -146,7 +147,7 @@ def message_page(event: Event, msg: AttendeeMessage):
     sent_rows = messages.deliveries(msg.id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     pending = msg.status in (MessageStatus.draft, MessageStatus.scheduled)
     return render_template(
-        "admin/message.html", event=event, msg=msg, flt=flt, words=STATUS_WORDS, counts=counts, rows=sent_rows,
+        "admin/message.html", event=event, msg=msg, flt=flt, words=MESSAGE_WORDS, counts=counts, rows=sent_rows,
         page=page, pages=max(1, -(-sum(counts.values()) // PER_PAGE)), now=now,
         count=messages.recipient_count(event, flt, now=now) if pending else msg.recipient_count,
         preview=_preview(event, msg, flt, now) if pending else None,

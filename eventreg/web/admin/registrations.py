@@ -38,15 +38,18 @@ from ...models import (
     Event,
     EventSession,
     OutboxMessage,
+    OutboxStatus,
     QuestionKind,
     Registration,
     Scan,
+    Status,
 )
 from .. import filters
 from ..access import event_access
 from ..error_words import message
 from ..field_words import SECTORS, field_title, sector_names
 from ..forms import PageForm, QuestionSpec, _question_field, error_message
+from ..status_words import STATUS_WORDS
 from . import bp
 
 
@@ -296,9 +299,8 @@ WORDS = {
         "message": _l("Message from the organizer"),
         "confirm_email": _l("Please confirm your email"), "hold_expired": _l("Not confirmed in time"),
     },
-    "mail_status": {"pending": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Failed")},
-    "status": {"confirmed": _l("Seat confirmed"), "held": _l("Email not confirmed"), "waitlisted": _l("Waiting list"),
-               "cancelled": _l("Cancelled")},
+    "mail_status": {s.value: words for s, words in STATUS_WORDS[OutboxStatus].items()},
+    "status": {s.value: words for s, words in STATUS_WORDS[Status].items()},
     "notes": {
         "attendee not told": _l("The attendee was not told."), "no confirmation email": _l("No confirmation email was sent."),
         "seat freed (cancellation)": _l("A seat was freed by a cancellation."),
