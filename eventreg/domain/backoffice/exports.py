@@ -2,7 +2,7 @@
 
 The domain gives codes and plain text; the caller names the columns and maps codes to labels
 (``labels``: "column.<key>" -> header text, "sector.<code>" / "status.<code>" -> label,
-"yes" / "no"). A missing label falls back to the code, so nothing is ever blank by accident.
+"yes" / "no", and "language", the one sessions are named in: domain.timing.session_name). A missing label falls back to the code, so nothing is ever blank by accident.
 
 Column sets (``columns(event, which)``):
 - "attendees": everything we hold on a person, then one column per question, hidden ones too
@@ -29,6 +29,7 @@ from sqlalchemy import Select
 
 from eventreg.domain.backoffice import roster
 from eventreg.domain.people import gojuon
+from eventreg.domain.timing.session_name import session_name
 from eventreg.extensions import db
 from eventreg.models import Event, QuestionKind, Registration, Sector, Status
 
@@ -130,9 +131,10 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def session_title(session, zone: ZoneInfo) -> str:
-    """A session's title, or its start time when it has none (a one-session event)."""
-    return session.title or _local(session.starts_at, zone)
+def _session_names(event: Event, labels: Mapping[str, str]) -> dict[int, str]:
+    """Session id -> its name in the labels' language (``labels["language"]``, else the event's)."""
+    language = labels.get("language") or event.language
+    return {s.id: session_name(s, event.timezone, language) for s in event.sessions}
 
 
 def header(cols: list[Column], labels: Mapping[str, str] | None = None) -> list[str]:
@@ -176,7 +178,7 @@ def _cell_function(event: Event, c: Column, labels: Mapping[str, str]) -> Callab
         names = {s: labels.get(f"sector.{s.value}", s.value) for s in Sector}
         return lambda reg: names[Sector(reg.sector)]
     if key == "session":
-        titles = {s.id: session_title(s, zone) for s in event.sessions}
+        titles = _session_names(event, labels)
         return lambda reg: titles.get(reg.session_id, "")
     if key == "name":
         return lambda reg: f"{reg.family_name} {reg.given_name}"
@@ -205,8 +207,7 @@ def summary_rows(event: Event, registrations: Iterable[Registration],
             counts[(reg.session_id, reg.sector.value, key)] += 1
     measures = SUMMARY_COLUMNS[2:]
     body = []
-    zone = ZoneInfo(event.timezone)
-    sessions = [(s.id, session_title(s, zone)) for s in event.sessions]
+    sessions = list(_session_names(event, labels).items())
     total_label = labels.get("total", "total")
     for session_id, title in sessions:
         for sector in SECTOR_ORDER:
@@ -233,8 +234,7 @@ def _summary_keys(reg: Registration) -> list[str]:
 def reception_list(event: Event, flt: roster.ListFilter, *, now: datetime) -> dict:
     """The 受付名簿 as plain values for the PDF: the event, its sessions, and the confirmed people
     ``flt`` selects in 五十音 order, grouped under their row headings (あ行 …)."""
-    zone = ZoneInfo(event.timezone)
-    titles = {s.id: session_title(s, zone) for s in event.sessions}
+    titles = _session_names(event, {})
     groups: list[dict] = []
     count = 0
     for reg in db.session.scalars(selection(event, "reception", flt, now=now)

@@ -52,6 +52,7 @@ from ..access import account_access, event_access
 from ..error_words import words
 from ..filters import render_markdown
 from ..forms import registration_form
+from ..status_words import status_word
 from . import bp
 from .event_forms import (
     KIND_CHOICES,
@@ -398,7 +399,7 @@ def event_preview(event: Event):
 
 
 def status_words(status) -> str:
-    return {"draft": _("Draft"), "published": _("Published"), "closed": _("Closed")}[EventStatus(status).value]
+    return status_word(EventStatus(status))
 
 
 def role_words(role) -> str:

@@ -31,6 +31,7 @@ from ...extensions import db
 from ...models import Event, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
 from ..error_words import message
+from ..filters import session_name
 from ..forms import WalkInForm
 from . import schemas as s
 from .core import bp, endpoint
@@ -166,7 +167,7 @@ def walk_in(event: Event, body: dict):
     """
     form = WalkInForm(formdata=None)
     form.process(formdata=MultiDict({k: v for k, v in body.items() if k in form and v is not None}))
-    form.session_id.choices = [(x.id, x.title or str(x.id)) for x in event.sessions]
+    form.session_id.choices = [(x.id, session_name(x, event.timezone)) for x in event.sessions]
     if not form.validate():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         raise ApiError(422, "invalid_input", message("invalid_request"), fields=fields)
