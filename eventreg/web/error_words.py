@@ -48,6 +48,7 @@ WORDS = {
     "csrf_failed": _l("The page expired. Please reload it and try again."),
     "method_not_allowed": _l("This action is not allowed here."),
     "too_large": _l("What you sent is too large."),
+    "unavailable": _l("The service is temporarily unavailable. Please try again in a moment."),
     "cp932_unmappable": _l("Some characters of the data do not exist in Windows-31J (CP932), so no file was made. Download the UTF-8 CSV or the Excel file instead."),
     "unauthorized": _l("Sign in, or send a valid API token."),
     "forbidden": _l("Your role on this event does not allow this."),

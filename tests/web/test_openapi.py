@@ -383,8 +383,11 @@ def view_error_codes() -> dict[str, set[tuple[str, int]]]:
 
 
 def edge_error_codes() -> set[tuple[str, int]]:
-    """What the blueprint's edges answer (authentication, parsing, HTTP errors)."""
-    found = set()
+    """What the blueprint's edges answer (authentication, parsing, HTTP errors), and the app's
+    answer to a database outage, which any operation can meet (web/errors.py)."""
+    from eventreg.web.errors import API_CODES
+
+    found = {(API_CODES[503], 503)}
     for module in EDGE_MODULES:
         tree = _module_tree(module)
         found |= _api_errors_in(tree, tree)

@@ -160,7 +160,7 @@ def _touch(token_id: int, now) -> None:
 # --- one decorator per endpoint ------------------------------------------------------------------
 
 # Every authenticated route can answer these (the method decides about bodies).
-COMMON_GET = ("unauthorized", "forbidden", "not_found", "invalid_request")
+COMMON_GET = ("unauthorized", "forbidden", "not_found", "invalid_request", "unavailable")
 COMMON_POST = COMMON_GET + ("csrf_failed", "too_large")
 
 

@@ -45,6 +45,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "walk_in_duplicate": (409, "Walk-in only: someone of this name (and email, when given) was registered as a "
                                "walk-in at this event already; error.message asks whether to enter them "
                                "again. Send the same body with confirm: true to do so."),
+    "unavailable": (503, "The database cannot be reached for a moment (an outage, a restart): nothing was "
+                         "changed. Try again after the Retry-After header's seconds."),
 }
 
 # The HTTP status of each domain error the API passes on.
