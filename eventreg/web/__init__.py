@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
         errors,
         filters,
         i18n,
+        input_guard,
         public,
         reception,
         security,
