@@ -35,6 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
                     app.config["CLOCK"])
 
     _init_extensions(app)
+    from . import connections
+
+    with app.app_context():
+        connections.check(app)
     from .web import register_blueprints
 
     register_blueprints(app)

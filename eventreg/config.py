@@ -24,6 +24,17 @@ DEFAULTS: dict[str, object] = {
     # connection fails one request and is replaced.
     # hide_parameters: tracebacks and log lines show the SQL, never the values (emails, tokens).
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "hide_parameters": True},
+    # PostgreSQL connections of each process (docs/operations.md has the arithmetic): at most
+    # DB_POOL_SIZE + DB_MAX_OVERFLOW at once; a request that finds none free waits DB_POOL_TIMEOUT
+    # seconds, then gets a 503. At start the app reads the server's max_connections and refuses
+    # (production) or warns when APP_PROCESSES × (pool + overflow) + WORKER_PROCESSES cannot fit.
+    "DB_POOL_SIZE": 5,
+    "DB_MAX_OVERFLOW": 5,
+    "DB_POOL_TIMEOUT": 10,
+    # gunicorn processes on all app servers together (servers × -w); None: this host's
+    # WEB_CONCURRENCY (gunicorn.conf.py's default, 2) on one server.
+    "APP_PROCESSES": None,
+    "WORKER_PROCESSES": 1,  # `flask worker` processes on all hosts (one connection each)
     # Absolute base URL used in emails and passes, e.g. https://events.example.org
     "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_TIMEZONE": "Asia/Tokyo",
@@ -44,6 +55,9 @@ DEFAULTS: dict[str, object] = {
     "OUTBOX_POLL_SECONDS": 2.0,
     "OUTBOX_LEASE_SECONDS": 60,
     "OUTBOX_MAX_ATTEMPTS": 12,
+    # While the database is down (or its disk full) the worker waits OUTBOX_POLL_SECONDS, then
+    # twice as long after each failure, up to this many seconds (docs/operations.md).
+    "WORKER_BACKOFF_MAX_SECONDS": 30,
     # Seconds between the worker's periodic ticks (scheduled tasks: domain.timing.periodic); <= 60.
     "TICK_SECONDS": 30,
     # How long a worker owns a background job without reporting progress; a crashed worker's
@@ -69,6 +83,10 @@ DEFAULTS: dict[str, object] = {
     # for one server; several servers must share one, e.g. redis://127.0.0.1:6379/0.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE": "memory://",
+    # Seconds to connect to a Redis storage and for each command. Past it (or when Redis is down)
+    # the sign-up goes through and the limits are counted in this process's memory until Redis
+    # answers again: a hung Redis must not hold sign-ups (docs/operations.md).
+    "RATELIMIT_STORAGE_TIMEOUT": 0.3,
     # Start of every counter's key, read per request (several instances or tests on one Redis).
     "RATELIMIT_PREFIX": "eventreg",
     "RATELIMIT_SIGNUP_PER_ADDRESS": "30/hour",  # sign-up POSTs per client address
@@ -91,13 +109,25 @@ def finish(config) -> None:
     if not production and not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEV_SECRET_KEY
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE"]
-    # A storage outage (Redis down) lets sign-ups through rather than failing them.
+    if str(config["RATELIMIT_STORAGE"]).startswith(("redis", "rediss", "valkey")):
+        timeout = float(config["RATELIMIT_STORAGE_TIMEOUT"])
+        config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
+                                               **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
+    # A storage outage (Redis down or hung) lets sign-ups through rather than failing them, and
+    # the limits are counted in memory until it answers again (checked at growing intervals).
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = production
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
     options.setdefault("hide_parameters", True)  # also when a caller passes its own options
+    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        options.setdefault("pool_size", int(config["DB_POOL_SIZE"]))
+        options.setdefault("max_overflow", int(config["DB_MAX_OVERFLOW"]))
+        options.setdefault("pool_timeout", float(config["DB_POOL_TIMEOUT"]))
+    if config["APP_PROCESSES"] is None:
+        config["APP_PROCESSES"] = int(os.environ.get("WEB_CONCURRENCY") or 2)
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -53,6 +53,7 @@ from .models import (
     OutboxMessage,
     StoredFile,
 )
+from .outage import Outage
 from .sqlite import writing
 from .web import message_text
 from .web.links import registration_links
@@ -260,8 +261,9 @@ def _failed(app: Flask, message_id: int, worker_id: str, now: datetime, error: s
 def tick(app: Flask, *, now: datetime | None = None, batch: int = 200) -> Counter:
     """Does the scheduled tasks due at ``now``, then sends the difference of every
     building-security list that changed since it was sent, then runs the sweeps of
-    domain.timing.periodic.SWEEPS (scheduled messages due, expired holds, retention); returns how many
-    ended with each outcome ("done", "skipped", "missed", "difference", a sweep's name, "error").
+    domain.timing.periodic.SWEEPS (scheduled messages due, expired holds, retention, seat-count
+    drift); returns how many ended with each outcome ("done", "skipped", "missed", "difference",
+    a sweep's name, "error").
 
     Nothing due costs one indexed query, plus one that reads the sessions with a list sent and
     not yet ended, and no write lock. Each task and each difference is its own transaction
@@ -427,7 +429,9 @@ _RUNNERS = {JobKind.badge_sheet: _badge_sheet, JobKind.reception_list: _receptio
 
 def run(app: Flask, *, once: bool = False) -> None:
     """Delivers the outbox every OUTBOX_POLL_SECONDS, runs the tick every TICK_SECONDS and
-    does queued jobs, until SIGTERM or Ctrl-C.
+    does queued jobs, until SIGTERM or Ctrl-C. While the database fails, waits OUTBOX_POLL_SECONDS,
+    then twice as long each time up to WORKER_BACKOFF_MAX_SECONDS, and logs one line when the
+    outage starts and one when it ends (eventreg/outage.py).
 
     With ``once``, delivers what is due now (batch after batch), ticks once, does the queued
     jobs and returns.
@@ -446,6 +450,7 @@ def run(app: Flask, *, once: bool = False) -> None:
     log.info("worker %s started (outbox every %.1f s, tick every %.0f s)", worker_id, poll, every)
     total = 0
     next_tick = time.monotonic()
+    database = Outage("database", log, first=poll, cap=float(app.config["WORKER_BACKOFF_MAX_SECONDS"]))
     try:
         while not stop.is_set():
             sent, job = 0, None
@@ -455,8 +460,13 @@ def run(app: Flask, *, once: bool = False) -> None:
                     next_tick = time.monotonic() + every
                     tick(app)
                 job = run_job(app, worker_id=worker_id)
-            except SQLAlchemyError:
-                log.exception("database error; retrying in %.1f s", poll)
+            except SQLAlchemyError as exc:  # down, or its disk full: wait longer each time
+                wait = database.failed(exc)
+                if once:
+                    break
+                stop.wait(wait)
+                continue
+            database.succeeded()
             total += sent
             if sent:
                 log.info("sent %d message(s), %d since start", sent, total)

@@ -34,6 +34,6 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     # A code (web/audit_words.py has its words) and its parameters; rows written before notes were
-    # codes may hold free text that migration 0006 did not recognise (shown as it is).
+    # codes may hold free text that migration 0007 did not recognise (shown as it is).
     note: Mapped[str] = mapped_column(String(500), default="")
     note_params: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))

@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
         errors,
         filters,
         i18n,
+        input_guard,
         public,
         reception,
         security,
@@ -42,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.jinja_env.globals.update(may=may, Capability=Capability)
     security.register(app)
+    input_guard.register(app)
     errors.register(app)
     filters.register(app)
 

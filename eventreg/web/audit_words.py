@@ -3,7 +3,7 @@ its parameters (``audit.record(..., note="message", params={...})``); the histor
 in the page's language from here. tests/web/test_audit_notes.py walks the source for every code
 written and checks each has words here, in Japanese and English.
 
-A note written before notes were codes (and not mapped by migration 0006) is shown as stored."""
+A note written before notes were codes (and not mapped by migration 0007) is shown as stored."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ WORDS = {
     "session_started": _l("This session has already started, so the registration can no longer be cancelled online."),
     "event_changed": _l("This event was just updated. Please reload the page and register again."),
     "already_cancelled": _l("This registration has already been cancelled."),
+    "registration_changed": _l("This registration was changed at the same moment. Please reload the page and try again."),
     "invalid_rule": _l("Enter a time as \"1d@12:00\" (days before at a time), \"2h\" (hours before) or a date and time with its UTC offset."),
     "not_confirmed": _l("Only a confirmed registration can be moved to another session."),
     # Staff
@@ -43,6 +44,12 @@ WORDS = {
     "not_checked_in": _l("This person is not checked in, so there is nothing to undo."),
     "already_registered": _l("This email is already registered for this session: search for the name and check them in."),
     "invalid_request": _l("The request is not valid."),
+    "invalid_input": _l("Some values were refused; see the fields."),
+    "csrf_failed": _l("The page expired. Please reload it and try again."),
+    "method_not_allowed": _l("This action is not allowed here."),
+    "too_large": _l("What you sent is too large."),
+    "unavailable": _l("The service is temporarily unavailable. Please try again in a moment."),
+    "cp932_unmappable": _l("Some characters of the data do not exist in Windows-31J (CP932), so no file was made. Download the UTF-8 CSV or the Excel file instead."),
     "unauthorized": _l("Sign in, or send a valid API token."),
     "forbidden": _l("Your role on this event does not allow this."),
     # Desk results: what a volunteer reads from a metre away
@@ -140,6 +147,8 @@ WORDS = {
     "unknown_placeholder": _l("Unknown placeholder %(token)s (line %(line)s). Use one of the placeholders listed below."),
     "unbalanced_brace": _l("A brace “%(token)s” on line %(line)s opens or closes nothing. Write placeholders as {name}."),
     "message_not_draft": _l("This message was sent or scheduled already; it can no longer be changed."),
+    # … refused at the save, after the edit page had shown a draft (the page's own words)
+    "message_edit_lost": _l("Someone sent or scheduled this message while you were editing it, so your changes were not saved."),
     "message_not_cancellable": _l("This message was sent already (or cancelled); it cannot be taken back."),
     "send_at_past": _l("The time to send is in the past. Choose a later time."),
     # Bulk actions on the attendee list (domain.backoffice.bulk_actions)

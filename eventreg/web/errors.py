@@ -6,9 +6,13 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from ..outage import first_line
+from .input_guard import UnreadableInput
 
 TEXTS = {
     400: _l("The request could not be understood. Please go back and try again."),
@@ -17,11 +21,34 @@ TEXTS = {
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Please try again in a moment."),
+    503: _l("The service is temporarily unavailable. Please try again in a moment."),
 }
+# The database down, refusing connections (max_connections), its disk full, or no pooled
+# connection free within DB_POOL_TIMEOUT: the request may well succeed shortly.
+RETRY_AFTER_SECONDS = 15
+# SQLite raises OperationalError for mistakes too ("no such table", syntax): only these are outages.
+SQLITE_OUTAGES = ("database is locked", "unable to open database file", "disk i/o error",
+                  "database or disk is full")
+
+
+def database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or used now, rather than a bug."""
+    if isinstance(exc, PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(words in str(exc.orig).lower() for words in SQLITE_OUTAGES)
+    return True  # PostgreSQL's OperationalError: connection, resources (disk, connections), shutdown
 
 
 API_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
-             429: "too_many_requests", 500: "server_error"}
+             429: "too_many_requests", 500: "server_error", 503: "unavailable"}
+
+
+def kept_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """What an error response keeps of Werkzeug's headers: a 405's Allow (RFC 9110 asks for it)."""
+    return [(name, value) for name, value in exc.get_headers() if name == "Allow"]
 
 
 def _page(code: int, text):
@@ -44,11 +71,43 @@ def register(app: Flask) -> None:
         text = _l("Too many sign-ups from your connection or with this email address. Nothing was registered. Please try again later.")
         return render_template("errors.html", code=429, text=text, back=request.path), 429
 
+    @app.errorhandler(UnreadableInput)
+    def unreadable(exc: UnreadableInput):
+        return _page(400, exc.description)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _page(exc.code or 500, TEXTS.get(exc.code, exc.description))
+        body, status = _page(exc.code or 500, TEXTS.get(exc.code, exc.description))
+        return body, status, kept_headers(exc)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(exc):
+        if not database_outage(exc):
+            raise exc  # a bug: Flask logs it and answers with the 500 page below
+        return _unavailable(app, exc)
 
     @app.errorhandler(500)
-    def server_error(_exc):
-        db.session.rollback()
+    def server_error(exc):
+        original = getattr(exc, "original_exception", None)
+        if original is not None and database_outage(original):  # e.g. a connection that died mid-query
+            return _unavailable(app, original)
+        _rollback()
         return _page(500, TEXTS[500])
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone; the pool replaces it
+        pass
+
+
+def _unavailable(app: Flask, exc: Exception):
+    """503 with Retry-After, in the visitor's language (JSON under /api/); one line in the log,
+    no traceback: an outage must not bury the log."""
+    _rollback()
+    app.logger.warning("database unavailable for %s %s: %s", request.method, request.path, first_line(exc))
+    response = app.make_response(_page(503, TEXTS[503]))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

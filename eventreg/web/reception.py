@@ -24,7 +24,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..domain.reception.checkin import KANA_ROWS
+from ..domain.people import gojuon
 from ..domain.registration import passes
 from ..domain.registration.passes import pass_context
 from ..extensions import db
@@ -74,7 +74,7 @@ def desk(event: Event):
     # No control characters (a NUL would reach the database with every scan and fail there).
     desk_name = "".join(ch for ch in (request.args.get("desk") or current_user.name) if ch >= " ")[:50]
     return render_template("reception/desk.html", event=event, session_id=session_id,
-                           desk_name=desk_name, kana_rows=list(KANA_ROWS))
+                           desk_name=desk_name, kana_rows=list(gojuon.ROWS))
 
 
 @bp.get("/<int:event_id>/badge/<int:registration_id>")

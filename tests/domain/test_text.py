@@ -112,3 +112,30 @@ def test_non_ascii_local_parts_are_refused(value):
 
 def test_the_same_idn_address_typed_twice_normalises_the_same():
     assert text.normalize_email("Taro@例え.JP") == text.normalize_email("taro@xn--r8jz45g.jp")
+
+
+def test_one_text_cleaner():
+    """Which characters people may not type is decided once (domain/people/text.py): no other module
+    keeps its own set of Unicode categories to refuse or drop."""
+    import ast
+    from pathlib import Path
+
+    import eventreg
+
+    root = Path(eventreg.__file__).parent
+    owners = sorted({str(path.relative_to(root)) for path in root.rglob("*.py")
+                     for node in ast.walk(ast.parse(path.read_text("utf-8")))
+                     if isinstance(node, ast.Constant) and node.value in ("Cc", "Cf")})
+    assert owners == ["domain/people/text.py"]
+
+
+@pytest.mark.parametrize("typed, kept", [("山田\x00", "山田"), ("ｔａｒｏ", "taro"), ("葛\U000e0100飾", "葛飾"), ("\u202e abc ", "abc")])
+def test_what_is_looked_up_is_folded_as_stored_text_is(typed, kept):
+    assert text.loose(typed) == kept
+
+
+@pytest.mark.parametrize("typed", ["山田\x00", "\u202e abc"])
+def test_what_is_stored_refuses_what_a_lookup_drops(typed):
+    with pytest.raises(DomainError) as caught:
+        text.clean(typed, max_length=50)
+    assert caught.value.code == "control_characters"

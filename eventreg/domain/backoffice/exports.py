@@ -2,7 +2,7 @@
 
 The domain gives codes and plain text; the caller names the columns and maps codes to labels
 (``labels``: "column.<key>" -> header text, "sector.<code>" / "status.<code>" -> label,
-"yes" / "no"). A missing label falls back to the code, so nothing is ever blank by accident.
+"yes" / "no", and "language", the one sessions are named in: domain.timing.session_name). A missing label falls back to the code, so nothing is ever blank by accident.
 
 Column sets (``columns(event, which)``):
 - "attendees": everything we hold on a person, then one column per question, hidden ones too
@@ -28,6 +28,8 @@ from sqlalchemy import Select, or_
 
 from eventreg.domain.backoffice import roster
 from eventreg.domain.insight import counts
+from eventreg.domain.people import gojuon
+from eventreg.domain.timing.session_name import session_name
 from eventreg.extensions import db
 from eventreg.models import Event, QuestionKind, Registration, Sector, Status
 
@@ -99,7 +101,7 @@ def selection(event: Event, which: str, flt: roster.ListFilter, *, now: datetime
 _ROW_COLUMNS = [Registration.__table__.c[name] for name in (
     "id", "session_id", "status", "family_name", "given_name", "family_kana", "given_kana", "email",
     "phone", "organization", "department", "sector", "walk_in", "answers", "created_at", "cancelled_at",
-    "checked_in_at", "checked_in_desk")]
+    "checked_in_at", "checked_in_desk", "sort_key")]
 
 
 def people(event: Event, which: str, flt: roster.ListFilter, *, now: datetime) -> Iterable:
@@ -123,16 +125,15 @@ def export(event: Event, which: str | Iterable[str], flt: roster.ListFilter, *, 
     return rows(event, people(event, group, flt, now=now), columns(event, which), labels)
 
 
-kana_row = roster.kana_row
-
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def session_title(session, zone: ZoneInfo) -> str:
-    """A session's title, or its start time when it has none (a one-session event)."""
-    return session.title or _local(session.starts_at, zone)
+def _session_names(event: Event, labels: Mapping[str, str]) -> dict[int, str]:
+    """Session id -> its name in the labels' language (``labels["language"]``, else the event's)."""
+    language = labels.get("language") or event.language
+    return {s.id: session_name(s, event.timezone, language) for s in event.sessions}
 
 
 def header(cols: list[Column], labels: Mapping[str, str] | None = None) -> list[str]:
@@ -176,7 +177,7 @@ def _cell_function(event: Event, c: Column, labels: Mapping[str, str]) -> Callab
         names = {s: labels.get(f"sector.{s.value}", s.value) for s in Sector}
         return lambda reg: names[Sector(reg.sector)]
     if key == "session":
-        titles = {s.id: session_title(s, zone) for s in event.sessions}
+        titles = _session_names(event, labels)
         return lambda reg: titles.get(reg.session_id, "")
     if key == "name":
         return lambda reg: f"{reg.family_name} {reg.given_name}"
@@ -189,7 +190,7 @@ def _cell_function(event: Event, c: Column, labels: Mapping[str, str]) -> Callab
         moment = attrgetter(key)
         return lambda reg: _local(moment(reg), zone)
     if key == "kana_row":
-        return lambda reg: kana_row(reg.family_kana)
+        return lambda reg: gojuon.heading(reg.sort_key)
     value = attrgetter(key)
     return lambda reg: "" if (v := value(reg)) is None else str(v)
 
@@ -204,8 +205,7 @@ def summary_rows(event: Event, flt: roster.ListFilter, *, now: datetime,
     chosen = or_(*(Registration.id.in_(roster.matching(event, f, now=now).with_only_columns(Registration.id)
                                        .order_by(None)) for f in everyone))
     per = counts.grouped(Registration.session_id, Registration.sector, where=[chosen], now=now)
-    zone = ZoneInfo(event.timezone)
-    sessions = [(s.id, session_title(s, zone)) for s in event.sessions]
+    sessions = list(_session_names(event, labels).items())
     total_label = labels.get("total", "total")
 
     def cells(c: counts.Counts) -> list[str]:
@@ -226,13 +226,12 @@ def summary_rows(event: Event, flt: roster.ListFilter, *, now: datetime,
 def reception_list(event: Event, flt: roster.ListFilter, *, now: datetime) -> dict:
     """The 受付名簿 as plain values for the PDF: the event, its sessions, and the confirmed people
     ``flt`` selects in 五十音 order, grouped under their row headings (あ行 …)."""
-    zone = ZoneInfo(event.timezone)
-    titles = {s.id: session_title(s, zone) for s in event.sessions}
+    titles = _session_names(event, {})
     groups: list[dict] = []
     count = 0
     for reg in db.session.scalars(selection(event, "reception", flt, now=now)
                                   .execution_options(yield_per=STREAM_BATCH)):
-        heading = kana_row(reg.family_kana)
+        heading = gojuon.heading(reg.sort_key)
         if not groups or groups[-1]["heading"] != heading:
             groups.append({"heading": heading, "people": []})
         groups[-1]["people"].append({

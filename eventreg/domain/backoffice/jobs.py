@@ -45,11 +45,11 @@ def queue(kind: JobKind, now: datetime, *, event_id: int | None = None, requeste
 
 
 def badge_sheet_people(event_id: int) -> list[Registration]:
-    """Who gets a badge on the sheet: confirmed registrations, in furigana order."""
+    """Who gets a badge on the sheet: confirmed registrations, in 五十音 order."""
     return list(db.session.scalars(
         select(Registration)
         .where(Registration.event_id == event_id, Registration.status == Status.confirmed)
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
+        .order_by(Registration.sort_key, Registration.id)
         .options(selectinload(Registration.session), selectinload(Registration.event))
     ))
 
@@ -88,7 +88,11 @@ def give_up(now: datetime) -> int:
 
 
 def claim(worker: str, now: datetime, *, lease_seconds: float) -> int | None:
-    """Claims the oldest claimable job for ``worker``; returns its id (None: nothing to do)."""
+    """Claims the oldest claimable job for ``worker``; returns its id (None: nothing to do).
+
+    Ids first, then a conditional UPDATE of one id at a time: never ``UPDATE … WHERE id IN
+    (SELECT … LIMIT … FOR UPDATE SKIP LOCKED)``, which PostgreSQL may run again while re-checking
+    a row a concurrent claim changed, taking far more than the limit (see outbox.claim)."""
     give_up(now)
     candidates = select(Job.id).where(_claimable(now)).order_by(Job.id).limit(5)
     if db.session.get_bind().dialect.name == "postgresql":

@@ -6,11 +6,11 @@ compares them.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import field_words, gojuon
+from eventreg.domain.timing.session_name import session_name
 from eventreg.extensions import db
 from eventreg.models import (
     DEFAULT_SECURITY_COLUMNS,
@@ -28,24 +28,8 @@ COLUMNS = ("name", "kana", "organization", "department", "session", "email", "ph
 IDENTITY = ("name", "kana", "organization")
 
 
-LABELS = {
-    "ja": {"name": "氏名", "kana": "フリガナ", "organization": "会社名・団体名", "department": "部署・役職",
-           "session": "回", "email": "メールアドレス", "phone": "電話番号", "sector": "所属区分"},
-    "en": {"name": "Name", "kana": "Furigana", "organization": "Organization", "department": "Department / title",
-           "session": "Session", "email": "Email", "phone": "Phone", "sector": "Sector"},
-}
-
-
-SECTORS = {
-    "ja": {"company": "企業", "npo": "NPO・NGO", "government": "行政", "university": "大学・研究機関",
-           "individual": "個人", "other": "その他"},
-    "en": {"company": "Company", "npo": "NPO / NGO", "government": "Government",
-           "university": "University / research", "individual": "Individual", "other": "Other"},
-}
-
-
 def language_of(event: Event) -> str:
-    return event.language if event.language in LABELS else "ja"
+    return field_words.language(event.language)
 
 
 def columns_of(event: Event) -> list[str]:
@@ -63,7 +47,8 @@ def check_columns(values: list[str]) -> list[str]:
 
 
 def labels(language: str) -> dict[str, str]:
-    return LABELS.get(language, LABELS["ja"])
+    """Each column's title in ``language``: the titles every page and export uses."""
+    return {c: field_words.field_title(c, language) for c in COLUMNS}
 
 
 def header(columns: list[str], language: str) -> list[str]:
@@ -72,10 +57,8 @@ def header(columns: list[str], language: str) -> list[str]:
 
 
 def session_label(event: Event, session: EventSession) -> str:
-    """The 回 column: the session's title, or its local start when it has none."""
-    if session.title:
-        return session.title
-    return session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M")
+    """The session column: the session's name in the event's language."""
+    return session_name(session, event.timezone, language_of(event))
 
 
 def person_values(reg, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:
@@ -84,7 +67,7 @@ def person_values(reg, event: Event, session_text: str, wanted: list[str]) -> di
         "name": f"{reg.family_name} {reg.given_name}", "kana": f"{reg.family_kana} {reg.given_kana}",
         "organization": reg.organization or "",
         "department": reg.department or "", "session": session_text, "email": reg.email or "",
-        "phone": reg.phone or "", "sector": SECTORS[language_of(event)].get(getattr(reg.sector, "value", reg.sector), ""),
+        "phone": reg.phone or "", "sector": field_words.sector_name(reg.sector, language_of(event)),
     }
     return {c: every[c] for c in wanted}
 
@@ -93,8 +76,20 @@ def frozen_columns(columns: list[str]) -> list[str]:
     return list(dict.fromkeys([*columns, *IDENTITY]))
 
 
+def key_columns(columns: list[str]) -> list[str]:
+    """The frozen columns that tell people apart when a list is compared with the last one sent:
+    all but the session, which is the same on every row of a session's list (a renamed session,
+    or a new way of writing its name, changes no one on it)."""
+    return [c for c in frozen_columns(columns) if c != "session"]
+
+
+def key_value(column: str, value: str) -> str:
+    """A value of a sent list as it would be written today (a sector renamed since)."""
+    return field_words.FORMER_SECTOR_NAMES.get(value, value) if column == "sector" else value
+
+
 def current_people(session: EventSession, columns: list[str] | None = None) -> dict[str, dict[str, str]]:
-    """The confirmed people of ``session`` now, in furigana order: registration id (text) -> the
+    """The confirmed people of ``session`` now, in 五十音 order: registration id (text) -> the
     values of ``columns`` (default: the event's) plus name, furigana and organization."""
     event = session.event
     wanted = frozen_columns(columns or columns_of(event))
@@ -102,14 +97,19 @@ def current_people(session: EventSession, columns: list[str] | None = None) -> d
     regs = db.session.scalars(
         select(Registration)
         .where(Registration.session_id == session.id, Registration.status == Status.confirmed)
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
+        .order_by(Registration.sort_key, Registration.id)
     )
     return {str(reg.id): person_values(reg, event, text, wanted) for reg in regs}
 
 
 def ordered(people: dict[str, dict[str, str]]) -> list[tuple[str, dict[str, str]]]:
-    """(id, values) in furigana order, then name, then id: the order of every list and email."""
-    return sorted(people.items(), key=lambda item: (item[1].get("kana", ""), item[1].get("name", ""), int(item[0])))
+    """(id, values) in 五十音 order (domain.people.gojuon), then id: the order of every list and email.
+    Sent lists keep display strings only, so the key is made from them."""
+    def key(item):
+        rid, values = item
+        return gojuon.display_sort_key(values.get("kana", ""), values.get("name", "")), int(rid)
+
+    return sorted(people.items(), key=key)
 
 
 def sheet(columns: list[str], people: dict[str, dict[str, str]], language: str) -> tuple[list[str], list[list[str]]]:

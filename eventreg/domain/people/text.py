@@ -39,6 +39,15 @@ MAX_MARKS = 2  # combining marks on one base character after NFKC (Vietnamese á»
 _MARKS = regex.compile(r"(^|\s|\P{M})([\p{Mn}\p{Me}]+)")
 
 
+def loose(value: str | None) -> str:
+    """The lenient form of ``clean``, for what is looked up rather than stored (a search, a filter,
+    an address typed at sign-in): NFKC, control and format characters and variation selectors
+    dropped instead of refused (no column holds them, and PostgreSQL refuses a NUL), trimmed."""
+    value = unicodedata.normalize("NFKC", value if isinstance(value, str) else "")
+    value = _VARIATION_SELECTORS.sub("", value)
+    return "".join(ch for ch in value if unicodedata.category(ch) not in _FORBIDDEN_CATEGORIES).strip()
+
+
 def clean(value: str | None, *, max_length: int, multiline: bool = False, fold: bool = True,
           keep_spacing: bool = False) -> str:
     """The one text cleaner: every field people type goes through it (the sign-up form, the API,
@@ -138,8 +147,7 @@ def email_key(value: str | None) -> str:
     try:
         return normalize_email(value)
     except DomainError:
-        kept = "".join(ch for ch in value or "" if unicodedata.category(ch) not in _FORBIDDEN_CATEGORIES)
-        return kept.strip().lower()[:254]
+        return loose(value).lower()[:254]
 
 
 def normalize_phone(value: str | None) -> str:

@@ -26,13 +26,14 @@ from ...domain.backoffice import bulk_actions, roster
 from ...domain.backoffice.bulk_actions import Action, BulkRefused
 from ...domain.backoffice.roster import ListFilter
 from ...domain.insight.counts import Counts, per_session, summed
+from ...domain.people import gojuon
 from ...extensions import db
 from ...models import Event, Registration
 from .. import filters
 from ..access import event_access, may
 from ..count_words import COUNT_WORDS
 from ..error_words import message
-from ..forms import SECTORS
+from ..field_words import field_title, sector_names
 from . import bp
 
 PER_PAGE = 100
@@ -45,7 +46,7 @@ STATUS_CHOICES = [(value, COUNT_WORDS[name]) for value, name in (
     ("cancelled", "cancelled"), ("checked_in", "checked_in"), ("not_arrived", "not_arrived"), ("no_show", "no_shows"))]
 SORT_CHOICES = [
     ("kana", _l("Furigana (五十音)")),
-    ("organization", _l("Organization")),
+    ("organization", field_title("organization")),
     ("created", _l("Sign-up time (newest first)")),
     ("arrival", _l("Arrival")),
 ]
@@ -82,7 +83,7 @@ def attendees(event: Event):
         "admin/attendees.html", event=event, flt=flt, total=total, page=page, pages=pages,
         first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=summed(per.values()), session_counts={s.id: per.get(s.id, Counts()) for s in event.sessions},
         sessions={s.id: s for s in event.sessions}, show_answers=show_answers, can_bulk=may(Capability.manage_registrations, event),
-        status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=dict(SECTORS),
+        status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=sector_names(),
         actions=ACTION_LABELS, link=_linker(event), answer_text=answer_text, stamp=_stamper(event),
         session_labels={s.id: session_label(s, event) for s in event.sessions}, select_label=_select_label(),
         list_url=lambda **changes: _list_url(event, flt, **{"page": page, "answers": show_answers, **changes}),
@@ -102,7 +103,7 @@ def _page_of(event: Event, flt: ListFilter, page: int, now) -> tuple[list[Regist
 
 
 def session_label(session, event: Event) -> str:
-    return session.title or filters.day(session.starts_at, event.timezone, year=False)
+    return filters.session_name(session, event.timezone)
 
 
 def _stamper(event: Event):
@@ -137,7 +138,7 @@ def _with_headings(found: list[Registration], flt: ListFilter) -> list[tuple[str
     for registration in found:
         heading = None
         if flt.sort == "kana":
-            row = roster.kana_row(registration.family_kana)
+            row = gojuon.heading(registration.sort_key)
             heading, current = (row if row != current else None), row
         rows.append((heading, registration))
     return rows

@@ -53,6 +53,7 @@ from ..audit_words import note_words
 from ..error_words import words
 from ..filters import render_markdown
 from ..forms import registration_form
+from ..status_words import status_word
 from . import bp
 from .event_forms import (
     KIND_CHOICES,
@@ -399,7 +400,7 @@ def event_preview(event: Event):
 
 
 def status_words(status) -> str:
-    return {"draft": _("Draft"), "published": _("Published"), "closed": _("Closed")}[EventStatus(status).value]
+    return status_word(EventStatus(status))
 
 
 def role_words(role) -> str:

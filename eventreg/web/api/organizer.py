@@ -28,13 +28,14 @@ from ... import clock
 from ...domain.access import accounts as staff
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import roster
+from ...domain.people import gojuon
 from ...extensions import db
 from ...models import Event, Registration
 from ..admin.exports import FORMATS, Unmappable, export_response
 from ..filters import when
 from . import schemas as s
 from .core import bp, endpoint
-from .errors import ApiError
+from .errors import ApiError, not_of_this_event
 
 TAGS = ["organizer"]
 PROBLEMS_LISTED = 500
@@ -43,11 +44,9 @@ PROBLEMS_LISTED = 500
 def _filter(event: Event, args: dict) -> roster.ListFilter:
     """The validated query as the attendee list reads it (ListFilter.from_args, the one reader)."""
     if args["session_id"] is not None and args["session_id"] not in {x.id for x in event.sessions}:
-        raise ApiError(400, "invalid_request", "session_id is not a session of this event.",
-                       fields={"session_id": ["Not a session of this event."]})
+        raise not_of_this_event("session_id")
     if args["question_id"] is not None and args["question_id"] not in {q.id for q in event.questions}:
-        raise ApiError(400, "invalid_request", "question_id is not a question of this event.",
-                       fields={"question_id": ["Not a question of this event."]})
+        raise not_of_this_event("question_id")
     as_args = {name: ("1" if value else "0") if isinstance(value, bool) else str(value)
                for name, value in args.items() if value is not None}
     return roster.ListFilter.from_args(as_args)
@@ -66,7 +65,7 @@ def _attendee(reg: Registration, sessions: dict[int, dict], personal: bool) -> d
         "id": reg.id, "status": reg.status.value, "session": sessions[reg.session_id],
         "name": reg.full_name, "kana": reg.full_kana,
         "family_name": reg.family_name, "given_name": reg.given_name,
-        "family_kana": reg.family_kana, "given_kana": reg.given_kana, "kana_row": roster.kana_row(reg.family_kana),
+        "family_kana": reg.family_kana, "given_kana": reg.given_kana, "kana_row": gojuon.heading(reg.sort_key),
         "organization": reg.organization, "department": reg.department, "sector": reg.sector.value,
         "walk_in": reg.walk_in, "language": reg.language, "created_at": reg.created_at,
         "confirmed_at": reg.confirmed_at, "cancelled_at": reg.cancelled_at,
@@ -82,7 +81,7 @@ def _answers(reg: Registration, event: Event) -> list[dict]:
 
 
 @bp.route("/events/<int:event_id>/registrations", methods=["GET"], tags=TAGS)
-@endpoint(Capability.view)
+@endpoint(Capability.view, "invalid_input")
 @bp.arguments(s.RegistrationsQuery, location="query")
 @bp.response(200, s.AttendeePageSchema, description="One page of the registrations that match.")
 def registrations(event: Event, args: dict):
@@ -132,7 +131,7 @@ def _file(event: Event, which: str, fmt: str, args: dict):
 
 @bp.route("/events/<int:event_id>/exports/<any(attendees,arrivals,reception):which>.<any(csv,'cp932.csv',xlsx):fmt>",
           methods=["GET"], tags=TAGS)
-@endpoint(Capability.export_personal, "cp932_unmappable")
+@endpoint(Capability.export_personal, "invalid_input", "cp932_unmappable")
 @bp.arguments(s.FilterQuery, location="query")
 @bp.doc(responses=FILE_RESPONSE)
 def export_people(event: Event, args: dict, which: str, fmt: str):
@@ -146,7 +145,7 @@ def export_people(event: Event, args: dict, which: str, fmt: str):
 
 
 @bp.route("/events/<int:event_id>/exports/summary.<any(csv,'cp932.csv',xlsx):fmt>", methods=["GET"], tags=TAGS)
-@endpoint(Capability.view, "cp932_unmappable")
+@endpoint(Capability.view, "invalid_input", "cp932_unmappable")
 @bp.arguments(s.FilterQuery, location="query")
 @bp.doc(responses=FILE_RESPONSE)
 def export_summary(event: Event, args: dict, fmt: str):

@@ -2,12 +2,12 @@
 
 - audit_entry.note_params (JSON): the parameters of the note, which is now a code whose words
   live in eventreg/web/audit_words.py (the page's language) instead of English text.
-- Existing rows: the English notes the code wrote until now become their codes and parameters
+- Existing rows: the English notes the code wrote until 0007 become their codes and parameters
   (the texts are listed below, as the code wrote them). A note not recognised stays as it is;
   the pages show it as stored. The downgrade writes the English texts back.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 import ast
 import re
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
@@ -81,7 +81,7 @@ def code_of(action, note):
 
 
 def text_of(code, params):
-    """The English text the code wrote for (code, params) before 0006; None for a note that is not a code."""
+    """The English text the code wrote for (code, params) before 0007; None for a note that is not a code."""
     texts = {value: key for key, value in FIXED.items()}
     if code in texts:
         return texts[code]

@@ -1,4 +1,4 @@
-"""Migration 0006 on audit entries written at revision 0005, on a fresh SQLite file and a fresh
+"""Migration 0007 on audit entries written at revision 0006, on a fresh SQLite file and a fresh
 PostgreSQL database: the English notes the code wrote become codes and parameters, a note it
 does not know stays as it is, and the downgrade gives the texts back."""
 
@@ -17,7 +17,7 @@ from eventreg.models import AuditEntry
 from . import factories
 from .pg import fresh_database
 
-# (action, the note as written before 0006, the code and parameters after)
+# (action, the note as written before 0007, the code and parameters after)
 OLD_NOTES = [
     ("registration_added", "no confirmation email", "no_confirmation_email", {}),
     ("capacity_override", "added above capacity", "above_capacity", {}),
@@ -52,7 +52,7 @@ OLD_NOTES = [
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, tmp_path):
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'at-0005.db'}"
+        yield f"sqlite:///{tmp_path / 'at-0006.db'}"
     else:
         url, drop = fresh_database()
         yield url
@@ -65,7 +65,7 @@ def _notes() -> list[tuple[str, str, str]]:
     return [tuple(row) for row in rows]
 
 
-def test_0006_maps_the_old_notes_and_its_downgrade_gives_them_back(url, tmp_path):
+def test_0007_maps_the_old_notes_and_its_downgrade_gives_them_back(url, tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://testserver",
                       "MAILBOX_DIR": str(tmp_path / "mail")})
     with app.app_context():
@@ -73,7 +73,7 @@ def test_0006_maps_the_old_notes_and_its_downgrade_gives_them_back(url, tmp_path
         event_id = factories.make_event().id
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0005")
+        downgrade(revision="0006")
         now = datetime.now(timezone.utc)
         with db.engine.begin() as conn:
             for action, note, _, _ in OLD_NOTES:
@@ -86,6 +86,6 @@ def test_0006_maps_the_old_notes_and_its_downgrade_gives_them_back(url, tmp_path
             (action, code, params) for action, _, code, params in OLD_NOTES]
         db.session.remove()
 
-        downgrade(revision="0005")
+        downgrade(revision="0006")
         assert _notes() == [(action, note) for action, note, _, _ in OLD_NOTES]
         upgrade()
