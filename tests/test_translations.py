@@ -30,6 +30,15 @@ def test_catalogue_is_complete(extracted, lang):
     assert sorted(extracted - translated, key=str) == []
 
 
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_catalogue_holds_only_strings_in_use(extracted, lang):
+    """A string no code or template uses any more leaves the catalogues (else they fill with words
+    nobody reads, and a reused msgid brings back an old translation)."""
+    with (ROOT / "eventreg" / "translations" / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = read_po(fh)
+    assert sorted({m.id for m in catalogue if m.id} - extracted, key=str) == []
+
+
 def test_pages_are_japanese_by_default(client, make_event):
     html = client.get(f"/e/{make_event().slug}").get_data(as_text=True)
     assert '<html lang="ja">' in html and "申し込む" in html and "メールアドレス" in html
@@ -53,6 +62,8 @@ def test_catalogue_is_well_formed(lang):
                 duplicates.append((number, msgid))
             seen.add(msgid)
         if line.startswith("msgstr ") and previous.startswith("msgstr"):  # msgstr[1] after [0] is a plural
+            strays.append((number, line))
+        if line.startswith(("<<<<<<<", "=======", ">>>>>>>")):  # a merge conflict committed (Babel skips it)
             strays.append((number, line))
         if not line.startswith('"'):
             previous = line

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -33,4 +33,7 @@ class AuditEntry(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(String(40))
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A code (web/audit_words.py has its words) and its parameters; rows written before notes were
+    # codes may hold free text that migration 0007 did not recognise (shown as it is).
     note: Mapped[str] = mapped_column(String(500), default="")
+    note_params: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))

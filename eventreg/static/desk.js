@@ -396,6 +396,9 @@
     clearErrors();
     var data = new FormData(form), body = { desk: state.desk, confirm: confirm };
     data.forEach(function (value, key) { body[key] = typeof value === "string" ? value.trim() : value; });
+    // Every field, an unticked choice as "": the form's 422 says in words what is missing (the API's
+    // document marks the fields required, and an absent one is a 400 without those words).
+    form.querySelectorAll("[name]").forEach(function (el) { if (!(el.name in body)) body[el.name] = ""; });
     if (!body.session_id && state.sessionId) body.session_id = String(state.sessionId);
     var submit = $("walkin-submit"), yes = $("walkin-again-yes");
     submit.disabled = yes.disabled = true;

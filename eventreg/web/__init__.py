@@ -16,7 +16,7 @@ class IdConverter(IntegerConverter):
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, dev, errors, filters, i18n, public, reception, security
+    from . import admin, api, auth, dev, errors, filters, i18n, input_guard, public, reception, security
 
     # Before any route is added: every <int:...> of every blueprint is an id.
     app.url_map.converters["int"] = IdConverter
@@ -31,6 +31,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.jinja_env.globals.update(may=may, Capability=Capability)
     security.register(app)
+    input_guard.register(app)
     errors.register(app)
     filters.register(app)
 

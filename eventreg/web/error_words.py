@@ -45,6 +45,13 @@ WORDS = {
     "not_checked_in": _l("This person is not checked in, so there is nothing to undo."),
     "already_registered": _l("This email is already registered for this session: search for the name and check them in."),
     "invalid_request": _l("The request is not valid."),
+    "invalid_input": _l("Some values were refused; see the fields."),
+    "csrf_failed": _l("The page expired. Please reload it and try again."),
+    "method_not_allowed": _l("This action is not allowed here."),
+    "too_large": _l("What you sent is too large."),
+    "unavailable": _l("The service is temporarily unavailable. Please try again in a moment."),
+    "cp932_unmappable": _l("Some characters of the data do not exist in Windows-31J (CP932), so no file was made. "
+                           "Download the UTF-8 CSV or the Excel file instead."),
     "unauthorized": _l("Sign in, or send a valid API token."),
     "forbidden": _l("Your role on this event does not allow this."),
     # Desk results: what a volunteer reads from a metre away

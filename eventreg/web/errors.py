@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 from ..outage import first_line
+from .input_guard import UnreadableInput
 
 TEXTS = {
     400: _l("The request could not be understood. Please go back and try again."),
@@ -45,6 +46,11 @@ API_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"
              429: "too_many_requests", 500: "server_error", 503: "unavailable"}
 
 
+def kept_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """What an error response keeps of Werkzeug's headers: a 405's Allow (RFC 9110 asks for it)."""
+    return [(name, value) for name, value in exc.get_headers() if name == "Allow"]
+
+
 def _page(code: int, text):
     if request.path.startswith("/api/"):
         # Routing fails before a blueprint is known, so API clients get their JSON shape here.
@@ -65,9 +71,14 @@ def register(app: Flask) -> None:
         text = _l("Too many sign-ups from your connection or with this email address. Nothing was registered. Please try again later.")
         return render_template("errors.html", code=429, text=text, back=request.path), 429
 
+    @app.errorhandler(UnreadableInput)
+    def unreadable(exc: UnreadableInput):
+        return _page(400, exc.description)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _page(exc.code or 500, TEXTS.get(exc.code, exc.description))
+        body, status = _page(exc.code or 500, TEXTS.get(exc.code, exc.description))
+        return body, status, kept_headers(exc)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)

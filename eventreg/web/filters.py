@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import markdown
 import nh3
-from babel.dates import format_date, get_timezone_name
+from babel.dates import get_timezone_name
 from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -15,10 +15,12 @@ from markupsafe import Markup
 from ..domain.access import invitations
 from ..domain.people import names
 from ..domain.timing import periodic
+from ..domain.timing import session_name as session_names
 from .count_words import count_word
 from .error_words import message
+from .field_words import field_titles, sector_names
+from .status_words import registration_state, registration_words, status_word
 
-WEEKDAYS_JA = "月火水木金土日"
 _ALLOWED_TAGS = {
     "p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4",
     "blockquote", "code", "pre", "hr", "table", "thead", "tbody", "tr", "th", "td",
@@ -43,11 +45,12 @@ def hms(value: datetime, tz: str) -> str:
 
 def day(value: datetime, tz: str, lang: str | None = None, *, year: bool = True) -> str:
     """2019年2月8日(金) / Fri, 8 Feb 2019."""
-    d = local(value, tz)
-    if _lang(lang) == "ja":
-        head = f"{d.year}年{d.month}月{d.day}日" if year else f"{d.month}月{d.day}日"
-        return f"{head}({WEEKDAYS_JA[d.weekday()]})"
-    return format_date(d.date(), "EEE, d MMM y" if year else "EEE, d MMM", locale="en")
+    return session_names.local_day(value, tz, _lang(lang), year=year)
+
+
+def session_name(session, tz: str, lang: str | None = None) -> str:
+    """A session in one line (domain.timing.session_name): its title, or its day and start."""
+    return session_names.session_name(session, tz, _lang(lang))
 
 
 def zone(value: datetime, tz: str, lang: str | None = None) -> str:
@@ -116,11 +119,16 @@ def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "ja")
     app.jinja_env.globals["message"] = message
+    # Field titles and sector names: one table (domain.people.field_words), in the page's language.
+    app.jinja_env.globals.update(field_titles=field_titles, sector_names=sector_names)
+    # The words for every state shown to people: one table (status_words).
+    app.jinja_env.globals.update(status_word=status_word, registration_words=registration_words,
+                                 registration_state=registration_state)
     # Numbers the pages state, from where each rule lives: {{ _("… %(days)s days", days=rule_numbers.invitation_days) }}
     app.jinja_env.globals["rule_numbers"] = {"invitation_days": invitations.LIFETIME.days,
                                       "missed_hours": int(periodic.MISSED_AFTER.total_seconds() // 3600)}
     app.jinja_env.globals["count_word"] = count_word
     app.jinja_env.filters.update(
         hm=hm, hms=hms, day=day, when=when, deadline=deadline, moment=moment, zone=zone,
-        markdown=render_markdown, person_name=person_name, person_kana=person_kana,
+        markdown=render_markdown, person_name=person_name, person_kana=person_kana, session_name=session_name,
     )

@@ -15,17 +15,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..adapters import fonts
 from ..domain.errors import DomainError
 from ..domain.people import fields, names, text
-from ..models import Event, QuestionKind, Sector
+from ..models import Event, QuestionKind
 from .error_words import message
-
-SECTORS = [
-    (Sector.company.value, _l("Company")),
-    (Sector.npo.value, _l("NPO / NGO")),
-    (Sector.government.value, _l("Government")),
-    (Sector.university.value, _l("University / research")),
-    (Sector.individual.value, _l("Individual")),
-    (Sector.other.value, _l("Other")),
-]
+from .field_words import SECTORS, field_title
 
 
 class Normalized:
@@ -97,17 +89,17 @@ class PageForm(FlaskForm):
 
 
 class RegistrationForm(KanaRule, PageForm):
-    session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
-    family_name = StringField(_l("Family name"), validators=[Normalized(checked("family_name"), True)])
-    given_name = StringField(_l("Given name"), validators=[Normalized(checked("given_name"), True)])
-    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(checked("family_kana"))])
-    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(checked("given_kana"))])
-    email = StringField(_l("Email"), validators=[Normalized(checked("email"), True)])
+    session_id = RadioField(field_title("session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
+    family_name = StringField(field_title("family_name"), validators=[Normalized(checked("family_name"), True)])
+    given_name = StringField(field_title("given_name"), validators=[Normalized(checked("given_name"), True)])
+    family_kana = StringField(field_title("family_kana"), validators=[Normalized(checked("family_kana"))])
+    given_kana = StringField(field_title("given_kana"), validators=[Normalized(checked("given_kana"))])
+    email = StringField(field_title("email"), validators=[Normalized(checked("email"), True)])
     email_confirm = StringField(_l("Email (again)"), validators=[Normalized(cleaned(fields.EMAIL_MAX), True)])
-    organization = StringField(_l("Organization"), validators=[Normalized(checked("organization"))])
-    department = StringField(_l("Department / title"), validators=[Normalized(checked("department"))])
-    sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
-    phone = StringField(_l("Phone (optional)"), validators=[Normalized(checked("phone"))])
+    organization = StringField(field_title("organization"), validators=[Normalized(checked("organization"))])
+    department = StringField(field_title("department"), validators=[Normalized(checked("department"))])
+    sector = RadioField(field_title("sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
+    phone = StringField(field_title("phone"), validators=[Normalized(checked("phone"))])
     consent = BooleanField(
         _l("I agree to the handling of my personal data described in the privacy notice."),
         validators=[InputRequired(_l("Please agree to the privacy notice to register."))],
@@ -189,12 +181,12 @@ class WalkInForm(KanaRule, PageForm):
     """The desk's short form for people who arrive without registering (sent as JSON to the API,
     which checks the CSRF header or a bearer token itself)."""
 
-    session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
-    family_name = StringField(_l("Family name"), validators=[Normalized(checked("family_name"), True)])
-    given_name = StringField(_l("Given name"), validators=[Normalized(checked("given_name"), True)])
-    family_kana = StringField(_l("Family name (furigana)"), validators=[Normalized(checked("family_kana"))])
-    given_kana = StringField(_l("Given name (furigana)"), validators=[Normalized(checked("given_kana"))])
-    organization = StringField(_l("Organization"), validators=[Normalized(checked("organization"))])
-    sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
+    session_id = RadioField(field_title("session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
+    family_name = StringField(field_title("family_name"), validators=[Normalized(checked("family_name"), True)])
+    given_name = StringField(field_title("given_name"), validators=[Normalized(checked("given_name"), True)])
+    family_kana = StringField(field_title("family_kana"), validators=[Normalized(checked("family_kana"))])
+    given_kana = StringField(field_title("given_kana"), validators=[Normalized(checked("given_kana"))])
+    organization = StringField(field_title("organization"), validators=[Normalized(checked("organization"))])
+    sector = RadioField(field_title("sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
     email = StringField(_l("Email (optional)"), validators=[
         Normalized(lambda value: text.normalize_email(value) if (value or "").strip() else "")])

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..adapters import ics, pdf, qr
+from ..domain.backoffice.roster import parse_id
 from ..domain.errors import DomainError
 from ..domain.registration import capacity, holds, passes, waitlist
 from ..domain.registration import signup as registrations
@@ -182,7 +183,7 @@ def registration(token: str):
 @bp.post("/r/<token>/switch")
 def switch(token: str):
     registration = _registration_or_404(token)
-    to_session = db.session.get(EventSession, request.form.get("session_id", type=int) or 0)
+    to_session = db.session.get(EventSession, parse_id(request.form.get("session_id")) or 0)
     if to_session is None:
         abort(404)
     return _attendee_action(token, lambda: waitlist.switch_from_waitlist(

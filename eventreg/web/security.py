@@ -12,7 +12,7 @@ Every response gets them, error pages and JSON included, because ``after_request
   framed by our own pages (the desk's badge page prints the badge PDF from a frame).
 - ``Referrer-Policy: no-referrer`` everywhere: pass pages carry a secret in the URL, and a
   referrer is worth nothing to us elsewhere.
-- ``Cache-Control: no-store`` on pass pages (``/r/...``) and staff pages (``/staff``, ``/desk``,
+- ``Cache-Control: no-store`` on pass pages (``/r/...``), invitations (``/invite/...``) and staff pages (``/staff``, ``/desk``,
   ``/admin``, ``/login``, ``/api``): a shared computer's back button or a proxy must not keep them.
 - ``Strict-Transport-Security`` in production only (development runs on http://127.0.0.1).
 """
@@ -41,7 +41,7 @@ CSP = "; ".join([
 ])
 # The development mail viewer shows caught HTML mail (inline styles) in a sandboxed srcdoc frame.
 DEV_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-NO_STORE_PREFIXES = ("/r/", "/staff", "/desk", "/admin", "/login", "/logout", "/api/")
+NO_STORE_PREFIXES = ("/r/", "/invite/", "/staff", "/desk", "/admin", "/login", "/logout", "/api/")
 HSTS = "max-age=63072000; includeSubDomains"
 
 

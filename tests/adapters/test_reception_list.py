@@ -67,7 +67,7 @@ def test_three_pages_each_with_the_table_header_event_and_page_number(rendered):
     for number in range(1, pages + 1):
         page = run("pdftotext", "-enc", "UTF-8", "-f", str(number), "-l", str(number), str(path), "-")
         assert "受付名簿テスト" in page
-        for column in ("受付", "フリガナ", "氏名", "所属団体・会社名"):
+        for column in ("受付", "フリガナ", "氏名", "会社名・団体名"):
             assert column in page, (number, column)
         assert re.search(rf"\b{number}\s*/\s*{pages}\b", page)
 

@@ -212,7 +212,7 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
         assert set(people) == {("山田", "花子"), ("青木", "大輔")}, (fmt, rows)
         hanako = people["山田", "花子"]
         assert (hanako["セイ(フリガナ)"], hanako["メイ(フリガナ)"]) == ("ヤマダ", "ハナコ"), fmt
-        assert hanako["所属団体・会社名"] == "育て上げネット" and hanako[SEED_QUESTION["label"]] == "SNS", fmt
+        assert hanako["会社名・団体名"] == "育て上げネット" and hanako[SEED_QUESTION["label"]] == "SNS", fmt
     page.click("#set-reception form button[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/jobs/\d+$"))
     assert run_job(app, worker_id="journey-worker") is not None
@@ -245,8 +245,9 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     filename, data = attachment(security_mail)
     assert filename.endswith(".xlsx")
     rows = sheet_rows(data)
-    assert rows[0] == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "回"], rows[0]
-    when = f"{day.isoformat()} 14:00"  # an untitled session is named by its start
+    assert rows[0] == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "参加する回"], rows[0]
+    # An untitled session is named by its start, as on every page (domain/timing/session_name.py).
+    when = f"{day.month}月{day.day}日({'月火水木金土日'[day.weekday()]}) 14:00"
     assert sorted(rows[1:]) == [["山田 花子", "ヤマダ ハナコ", "育て上げネット", "", when],
                                 ["青木 大輔", "アオキ ダイスケ", "千葉市役所", "市民協働課", when]], rows
 

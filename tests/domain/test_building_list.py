@@ -14,7 +14,7 @@ from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import signup as registration
 from eventreg.domain.timing import periodic, schedule
 from eventreg.extensions import db
-from eventreg.models import MailKind, OutboxMessage, ScheduledTask, SecurityListSend, Status, TaskKind
+from eventreg.models import MailKind, OutboxMessage, ScheduledTask, Sector, SecurityListSend, Status, TaskKind
 
 from .. import factories
 
@@ -123,7 +123,7 @@ def test_not_before_the_time_then_the_whole_list_in_furigana_order(seminar):
     assert (sent.seq, sent.kind, sent.trigger, sent.count, sent.recipient) == (1, "full", "schedule", 3, VENUE)
     assert sent.columns == ["name", "kana", "organization", "department", "session"]
     header, rows = building_list_sheet.sheet(sent.columns, sent.people, "ja")
-    assert header == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "回"]
+    assert header == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "参加する回"]
     assert [row[:3] for row in rows] == [["青木 美咲", "アオキ ミサキ", "育て上げネット"],
                                          ["佐藤 誠", "サトウ マコト", ""],
                                          ["渡邊 翔太", "ワタナベ ショウタ", "千葉市役所"]]
@@ -304,3 +304,22 @@ def test_the_tick_compares_only_lists_whose_people_may_have_changed(seminar):
     later = due + timedelta(hours=1)
     rounds = [building_list_changes.changed_sessions(later) for _ in range(building_list_changes.ROTATION)]
     assert [event.sessions[0].id] in rounds
+
+
+def test_a_list_sent_in_former_words_is_no_change_of_people(seminar):
+    """A sector renamed since a list was sent (行政 → 行政・自治体), and a session written another way,
+    change words, not people: no difference is sent (the session is the same on every row anyway)."""
+    event, people = seminar
+    with_security(event, security_columns=["name", "kana", "organization", "session", "sector"])
+    people[0].sector = Sector.government
+    db.session.commit()
+    sent, due = send_at_due(event)
+    assert sent.people[str(people[0].id)]["sector"] == "行政・自治体"
+    sent.people = {rid: {**values, "session": "2099-01-01 10:00",
+                         "sector": "行政" if values["sector"] == "行政・自治体" else values["sector"]}
+                   for rid, values in sent.people.items()}
+    db.session.commit()
+    assert security_list.send_difference(event.sessions[0], now=due + SECOND) is None
+    people[1].sector = Sector.government  # a real change is still one
+    db.session.commit()
+    assert security_list.send_difference(event.sessions[0], now=due + 2 * SECOND) is not None

@@ -90,7 +90,7 @@ def _world(make_event):
     db.session.add(AttendeeMessage(event_id=a.id, subject="鬼頭様へのご案内", body="{name} 様\n蔵之介さんもどうぞ",
                                    filter={"q": "クラノスケ", "status": "confirmed"}, created_at=early))
     audit.record(a.id, "personal_data_exported", actor=organizer, now=early,
-                 note="people csv: 1 people; filter {'q': 'Okonkwo'}")
+                 note="export", params={"set": "attendees", "format": "csv", "people": 1, "filter": {"q": "Okonkwo"}})
     invitations.invite(a, "pending-helper@purge.example", EventRole.viewer, actor=organizer, now=early,
                        link=lambda raw: f"https://x/invite/{raw}")
     db.session.commit()

@@ -200,7 +200,7 @@ def test_add_by_hand_without_the_confirmation_email(make_event, owner):
     reg = staff_actions.add_by_hand(event.sessions[0], factories.applicant(), actor=owner, now=NOW,
                                     send_confirmation=False)
     assert mails(reg.id) == []
-    assert entries(reg.id)[0].note == "no confirmation email"
+    assert entries(reg.id)[0].note == "no_confirmation_email"
 
 
 def test_add_by_hand_checks_like_the_public_form(make_event, owner):
@@ -294,7 +294,7 @@ def test_cancel_without_telling_the_attendee_and_after_the_start(make_event, own
     db.session.commit()
     assert reg.status == Status.cancelled
     assert mails(reg.id) == [MailKind.confirmation]
-    assert entries(reg.id)[0].note == "attendee not told"
+    assert entries(reg.id)[0].note == "attendee_not_told"
     with pytest.raises(DomainError, match="already_cancelled"):
         staff_actions.cancel(reg, actor=owner, now=after_start)
 

@@ -134,9 +134,10 @@ def test_three_workers_send_the_list_once_at_the_day_before_noon(app, seminar, d
     assert "5名" in body and "office@example.org" in body
     assert message["Reply-To"].addresses[0].addr_spec == "office@example.org"
     starts = db.session.get(Event, event_id).sessions[0].starts_at.astimezone(factories.JST)
+    named = f"{starts.month}月{starts.day}日({'月火水木金土日'[starts.weekday()]}) {starts:%H:%M}"  # its session name
     assert attachment_rows(message) == [
-        ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "回"],
-        *[[f"{family} 太郎", f"{kana} タロウ", "育て上げネット", "", starts.strftime("%Y-%m-%d %H:%M")]
+        ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "参加する回"],
+        *[[f"{family} 太郎", f"{kana} タロウ", "育て上げネット", "", named]
           for family, kana in (("青木", "アオキ"), ("石井", "イシイ"), ("佐藤", "サトウ"),
                                ("中村", "ナカムラ"), ("渡邊", "ワタナベ"))],
     ]

@@ -89,7 +89,7 @@ def test_the_page_shows_everything_about_the_registration(client, login, event, 
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for text in ("山田 花子", "ヤマダ ハナコ", reg.email, "育て上げネット", "昼食", "要", "旧設問", "古い回答",
-                 "フォームに表示しない", "参加確定", "受付A", "登録完了"):
+                 "フォームに表示しない", "申し込み完了", "受付A", "登録完了"):
         assert text in html, text
     assert reg.token not in html and reg.entry_id not in html  # no secret link, no pass payload
 

@@ -160,7 +160,7 @@ def test_a_cp932_list_opens_as_csv_with_the_right_rows(app, client, login, semin
     [part] = list(message.iter_attachments())
     assert part.get_filename().endswith(".csv") and part.get_content_charset() == "shift_jis"
     rows = list(csv.reader(io.StringIO(part.get_payload(decode=True).decode("cp932"))))
-    assert rows[0] == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "回"]
+    assert rows[0] == ["氏名", "フリガナ", "会社名・団体名", "部署・役職", "参加する回"]
     assert [r[0] for r in rows[1:]] == ["青木 花子", "渡邊 花子"]
     assert send.count == 2
 

@@ -142,3 +142,20 @@ def test_an_undone_walk_in_is_not_arrived_on_every_page(app, ctx, login):
     client = login(factories.make_staff("owner", events=[event]))
     for words in (desk_words(client, event), list_words(client, event), stats_words(client, event)):
         assert words.get("未到着", 3) == 3 and words.get("当日参加") == 1 and words.get("不参加", 0) == 0
+
+
+def summary_words(client, event) -> dict[str, int]:
+    """The export summary's event total (one session: its 合計 row), word -> number."""
+    header, *body = csv_rows(client.get(f"/admin/events/{event.id}/exports/summary.csv"))
+    total = next(row for row in body if row[1] == "合計")
+    return {word: int(value) for word, value in zip(header, total, strict=True) if value.isdigit()}
+
+
+def test_the_export_summary_counts_as_the_attendee_list(app, ctx, login):
+    """The summary export takes its numbers and its words from the one count definition: for the
+    same people, each word has the attendee list's number (an undone walk-in is not a walk-in)."""
+    event = scenario()
+    client = login(factories.make_staff("owner", events=[event]))
+    summary, cards = summary_words(client, event), list_words(client, event)
+    assert set(EXPECTED) <= set(summary)
+    assert {word: summary[word] for word in cards} == cards

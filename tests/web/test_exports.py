@@ -122,7 +122,7 @@ def files(app, tmp_path_factory):
             assert response.status_code == 200, response.get_data(as_text=True)[:300]
             got[fmt] = response.data
         table = _cells(got["csv"], "utf-8-sig")
-        phone = table[0].index("電話") + 1
+        phone = table[0].index("電話番号") + 1
         (tmp / "attendees.csv").write_bytes(got["csv"])
         (tmp / "attendees-cp932.csv").write_bytes(got["cp932.csv"])
         (tmp / "attendees.xlsx").write_bytes(got["xlsx"])
@@ -144,25 +144,25 @@ def _row(table, family):
 
 def test_the_export_holds_every_column_and_answer(files):
     table = files["table"]
-    assert table[0] == ["ID", "状態", "参加する回", "姓", "名", "セイ(フリガナ)", "メイ(フリガナ)", "メールアドレス", "電話",
-                        "所属団体・会社名", "部署・役職", "所属の種別", "当日参加", "申込日時", "キャンセル日時",
+    assert table[0] == ["ID", "状態", "参加する回", "姓", "名", "セイ(フリガナ)", "メイ(フリガナ)", "メールアドレス", "電話番号",
+                        "会社名・団体名", "部署・役職", "所属区分", "当日参加", "申込日時", "キャンセル日時",
                         "受付日時", "受付", "参加の動機", "参加方法", "懇親会に参加する", "旧い質問"]
     assert [r[3] for r in table[1:]] == ["伊藤", "Smith", "髙橋", "山田"]  # 五十音: イ ス タ ヤ; 加藤 cancelled
     yamada = _row(table, "山田")
-    assert yamada["電話"] == "0312345678"
-    assert yamada["所属団体・会社名"] == "'" + FORMULAS["organization"]
+    assert yamada["電話番号"] == "0312345678"
+    assert yamada["会社名・団体名"] == "'" + FORMULAS["organization"]
     assert yamada["部署・役職"] == "'-1"
     assert yamada["参加の動機"] == "'@SUM(1,2)\n二行目"
     assert yamada["参加方法"] == "オンライン / 会場"
     assert yamada["懇親会に参加する"] == "はい"
     assert yamada["旧い質問"] == "非表示の回答"  # a hidden question's answers stay in the export
-    assert yamada["状態"] == "申し込み完了" and yamada["所属の種別"] == "NPO・NGO"
+    assert yamada["状態"] == "申し込み完了" and yamada["所属区分"] == "NPO・NGO"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", yamada["申込日時"])
     ito = _row(table, "伊藤")
-    assert (ito["受付日時"], ito["受付"], ito["所属の種別"]) == ("2026-12-02 14:07", "受付A", "行政・自治体")
+    assert (ito["受付日時"], ito["受付"], ito["所属区分"]) == ("2026-12-02 14:07", "受付A", "行政・自治体")
     assert ito["参加の動機"] == "'%0A|calc\t"
     takahashi = _row(table, "髙橋")
-    assert (takahashi["電話"], takahashi["参加の動機"]) == ("'+81 90 1234 5678", "' =1+1")
+    assert (takahashi["電話番号"], takahashi["参加の動機"]) == ("'+81 90 1234 5678", "' =1+1")
     assert takahashi["懇親会に参加する"] == "" and takahashi["名"] == "﨑子"
 
 
@@ -178,13 +178,13 @@ def test_libreoffice_reads_the_utf8_csv_back_cell_by_cell(files):
     # The import evaluates a formula that was not neutralised, and guesses numbers where no
     # column format says Text (the phone column of ours is set to Text).
     assert files["control"] == [["a", "b"], ["2", "312345678"]]
-    assert files["lo_csv"] == _as_guessed(files["table"], "電話")
-    assert _row(files["lo_csv"], "山田")["所属団体・会社名"] == "'" + FORMULAS["organization"]  # text, not "x"
+    assert files["lo_csv"] == _as_guessed(files["table"], "電話番号")
+    assert _row(files["lo_csv"], "山田")["会社名・団体名"] == "'" + FORMULAS["organization"]  # text, not "x"
 
 
 def test_libreoffice_reads_the_cp932_csv_back_cell_by_cell(files):
     assert not files["bytes"]["cp932.csv"].startswith(b"\xef\xbb\xbf")
-    assert files["lo_cp932"] == _as_guessed(files["table"], "電話")
+    assert files["lo_cp932"] == _as_guessed(files["table"], "電話番号")
 
 
 def _unguarded(table):
@@ -283,7 +283,7 @@ def test_the_attendee_list_filter_is_carried_over(client, login, make_event):
     table = _cells(data, "utf-8-sig")
     assert [r[3] for r in table[1:]] == ["山田"]
     # Nonsense in the query string falls back to the defaults, never a 500.
-    assert client.get(f"/admin/events/{event.id}/exports/attendees.csv?session=x&status=%00&walk_in=7").status_code == 200
+    assert client.get(f"/admin/events/{event.id}/exports/attendees.csv?session=x&status=%01&walk_in=7").status_code == 200
 
 
 def test_a_viewer_gets_the_summary_only(client, login, make_event):
@@ -299,7 +299,8 @@ def test_a_viewer_gets_the_summary_only(client, login, make_event):
     assert client.post(f"/admin/events/{event.id}/reception-list", data={"csrf_token": token}).status_code == 403
     summary = client.get(f"/admin/events/{event.id}/exports/summary.csv")
     table = _cells(summary.data, "utf-8-sig")
-    assert table[0] == ["参加する回", "所属の種別", "申し込み完了", "キャンセル待ち", "キャンセル済み", "受付済み", "当日参加"]
+    assert table[0] == ["参加する回", "所属区分", "申し込み完了", "受付済み", "未到着", "当日参加", "不参加",
+                        "メール未確認", "キャンセル待ち", "キャンセル済み"]
     assert [r[1:3] for r in table[1:]] == [["企業", "1"], ["NPO・NGO", "1"], ["合計", "2"]]
     assert "山田" not in summary.data.decode("utf-8-sig")
 
@@ -322,7 +323,8 @@ def test_a_personal_export_is_audited(client, login, make_event):
     client.get(f"/admin/events/{event.id}/exports/summary.csv")
     entries = db.session.scalars(select(AuditEntry)).all()
     assert [(e.action, e.actor_id, e.event_id) for e in entries] == [("personal_data_exported", user.id, event.id)]
-    assert entries[0].note == "attendees xlsx: 1 people; filter {'sector': 'npo'}"
+    assert (entries[0].note, entries[0].note_params) == (
+        "export", {"set": "attendees", "format": "xlsx", "people": 1, "filter": {"sector": "npo"}})
 
 
 def test_arrivals_are_grouped_by_sector(client, login, make_event):
@@ -337,7 +339,7 @@ def test_arrivals_are_grouped_by_sector(client, login, make_event):
     db.session.commit()
     login(factories.make_staff("organizer"))
     table = _cells(client.get(f"/admin/events/{event.id}/exports/arrivals.csv").data, "utf-8-sig")
-    assert table[0][:3] == ["所属の種別", "氏名", "フリガナ"]
+    assert table[0][:3] == ["所属区分", "氏名", "フリガナ"]
     assert [(r[0], r[1].split()[0]) for r in table[1:]] == [
         ("企業", "佐藤"), ("NPO・NGO", "伊藤"), ("NPO・NGO", "山田"), ("大学・研究機関", "阿部")]
 

@@ -1,14 +1,21 @@
-"""Property-based run of the API against the OpenAPI document it serves (schemathesis).
+"""Property-based runs of the API against the OpenAPI document it serves (schemathesis).
 
-Every operation of /api/v1/openapi.json gets requests generated from the document, with an
-owner's bearer token, with a token limited to the viewer role, and without one: ids of the real
-event and its registrations (so bodies and queries reach real data) or generated ones, and
-generated bodies, queries and headers. Each answer must be no server error, have a documented
-status and content type, and match its schema. Hypothesis runs derandomized, so a failure is
-reproducible and the run takes the same time.
+1. ``schemathesis run --checks all`` against the app on a real port, as an outside tester runs
+   it: every phase (coverage: each parameter's boundaries, missing and wrong values, undeclared
+   methods such as TRACE; fuzzing with valid and invalid data; stateful sequences) and every
+   check (conformance of statuses, content types, headers and bodies; invalid data refused with
+   a 4xx; valid data accepted; 405 with Allow; missing auth refused), with the owner's token on
+   the test's event, a fixed seed and a bounded number of examples. It must find nothing.
+2. A token limited to the viewer role, and no token: every operation, with ids of the real event
+   and its registrations or generated ones, must answer no server error, a documented status and
+   content type, a body that matches its schema, and refuse what the role may not do.
+Hypothesis runs derandomized, so a failure is reproducible and a run takes the same time.
 """
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 import schemathesis
@@ -22,6 +29,7 @@ from eventreg.extensions import db
 from eventreg.models import EventRole
 
 from .. import factories
+from ..browser.conftest import live_server  # noqa: F401  (a fixture: the app on a real port)
 from ..races.edge import pass_payload
 from .test_openapi import OPERATIONS as DOCUMENTED
 
@@ -55,11 +63,41 @@ def api_data(app, ctx, monkeypatch):
             "sessions": [s.id for s in event.sessions], "question_id": question}
 
 
+# 422 answers a request that matches the document but that the event refuses, as the document
+# says for each operation that can (invalid_input: a session or question of another event, walk-in
+# values the form refuses; cp932_unmappable); so 422 joins what a valid request may get. 400 stays
+# "does not match the document", which the negative checks expect.
+CONFIG = """
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
+[parameters]
+"path.event_id" = {event_id}
+"path.registration_id" = {registration_id}
+"""
+ALL_CHECKS_EXAMPLES = 5  # per operation and mode; the coverage phase adds its own ~1,000 cases
+
+
+def test_schemathesis_with_all_checks_finds_nothing(api_data, live_server, tmp_path):  # noqa: F811
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG.format(event_id=api_data["event_id"], registration_id=api_data["registration_ids"][0]))
+    run = subprocess.run(
+        [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
+         f"{live_server}/api/v1/openapi.json", "--checks", "all", "--seed", "1", "--no-shrink",
+         "--max-examples", str(ALL_CHECKS_EXAMPLES), "--workers", "1", "--request-timeout", "30",
+         "--header", f"Authorization: Bearer {api_data['tokens']['owner']}"],
+        capture_output=True, text=True, timeout=400, cwd=tmp_path)
+    summary = run.stdout[-30_000:]
+    assert run.returncode == 0 and "passed" in summary and "failures" not in summary, summary
+    generated = int(summary.rsplit("Test cases:", 1)[1].split("generated")[0])
+    assert generated > 500, summary  # every phase ran
+
+
 def _allowed(who: str, capability: str | None) -> bool:
-    return who == "owner" or (who == "viewer" and capability == "view")
+    return who == "viewer" and capability == "view"
 
 
-@pytest.mark.parametrize("who", ["owner", "viewer", "none"])
+@pytest.mark.parametrize("who", ["viewer", "none"])
 @pytest.mark.parametrize("method,path", OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_the_api_keeps_to_its_document(app, api_data, method, path, who):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
@@ -70,9 +108,9 @@ def test_the_api_keeps_to_its_document(app, api_data, method, path, who):
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate],  # no shrinking: the first failure is reported as is
               suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy(), real_ids=st.booleans(),
-           registration=st.sampled_from(api_data["registration_ids"]))
-    def run(case, real_ids, registration):
+    @given(case=operation.as_strategy(), registration=st.sampled_from(api_data["registration_ids"]))
+    def run(case, registration):
+        real_ids = len(statuses) % 2 == 0  # every other request on real data (a drawn flag can be all False)
         ids = case.path_parameters or {}
         if real_ids and ids:
             ids["event_id"] = api_data["event_id"]

@@ -95,7 +95,7 @@ def invite(event: Event, email: str, role: EventRole, *, actor, now: datetime,
                    context=_mail_context(event, invitation, actor, link(raw)))
     audit.record(event.id, "staff_invited", actor=actor, now=now,
                  changed={"email": [None, email], "role": [None, role.value]},
-                 note="replaces the pending invitation" if replaced else "")
+                 note="replaces_pending_invitation" if replaced else "")
     return invitation
 
 

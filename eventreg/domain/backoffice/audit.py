@@ -15,13 +15,15 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
 
 
 def record(event_id: int, action: str, *, actor, now: datetime, registration_id: int | None = None,
-           changed: dict[str, list] | None = None, note: str = "") -> AuditEntry:
+           changed: dict[str, list] | None = None, note: str = "", params: dict | None = None) -> AuditEntry:
     """Adds an entry. ``actor`` is a StaffUser or a domain.access.accounts.Principal, or None for the
-    system (the worker, an import). The actor's name is copied into the entry."""
+    system (the worker, an import). The actor's name is copied into the entry. ``note`` is a code
+    (a string literal at the call: the words test finds it there) with plain JSON ``params``; the
+    pages put it in words (web/audit_words.py)."""
     entry = AuditEntry(
         event_id=event_id, registration_id=registration_id, at=now, action=action,
         actor_id=getattr(actor, "id", None), actor_name=(getattr(actor, "name", "") or "")[:100],
-        changes=changed or {}, note=note[:500],
+        changes=changed or {}, note=note, note_params=params or {},
     )
     db.session.add(entry)
     return entry

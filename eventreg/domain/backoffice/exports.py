@@ -2,7 +2,8 @@
 
 The domain gives codes and plain text; the caller names the columns and maps codes to labels
 (``labels``: "column.<key>" -> header text, "sector.<code>" / "status.<code>" -> label,
-"yes" / "no"). A missing label falls back to the code, so nothing is ever blank by accident.
+"yes" / "no", and "language", the one sessions are named in: domain.timing.session_name). A
+missing label falls back to the code, so nothing is ever blank by accident.
 
 Column sets (``columns(event, which)``):
 - "attendees": everything we hold on a person, then one column per question, hidden ones too
@@ -18,17 +19,18 @@ Times are written in the event's time zone as "YYYY-MM-DD HH:MM" (data, not pros
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 
 from eventreg.domain.backoffice import roster
+from eventreg.domain.insight import counts
 from eventreg.domain.people import gojuon
+from eventreg.domain.timing.session_name import session_name
 from eventreg.extensions import db
 from eventreg.models import Event, QuestionKind, Registration, Sector, Status
 
@@ -51,7 +53,8 @@ SET_COLUMNS = {
                  "checked_in_at"),
     "reception": ("kana_row", "kana", "name", "organization", "session"),
 }
-SUMMARY_COLUMNS = ("session", "sector", "confirmed", "waitlisted", "cancelled", "checked_in", "walk_in")
+# The summary's counters after session and sector: the attendee list's count cards.
+SUMMARY_COUNTS = ("confirmed", "checked_in", "not_arrived", "walk_ins", "no_shows", "held", "waitlisted", "cancelled")
 SECTOR_ORDER = [s.value for s in Sector]
 
 
@@ -117,9 +120,7 @@ def export(event: Event, which: str | Iterable[str], flt: roster.ListFilter, *, 
     """(header, rows) of the set ``which`` (or of a list of column keys) for the people ``flt``
     selects; "summary" counts them by session, sector and status, cancelled included."""
     if which == "summary":
-        everyone = [flt] if flt.status else [flt, flt.but(status="cancelled")]
-        regs = (reg for f in everyone for reg in people(event, "attendees", f, now=now))
-        return summary_rows(event, regs, labels)
+        return summary_rows(event, flt, now=now, labels=labels)
     group = which if isinstance(which, str) else "attendees"
     return rows(event, people(event, group, flt, now=now), columns(event, which), labels)
 
@@ -129,9 +130,10 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def session_title(session, zone: ZoneInfo) -> str:
-    """A session's title, or its start time when it has none (a one-session event)."""
-    return session.title or _local(session.starts_at, zone)
+def _session_names(event: Event, labels: Mapping[str, str]) -> dict[int, str]:
+    """Session id -> its name in the labels' language (``labels["language"]``, else the event's)."""
+    language = labels.get("language") or event.language
+    return {s.id: session_name(s, event.timezone, language) for s in event.sessions}
 
 
 def header(cols: list[Column], labels: Mapping[str, str] | None = None) -> list[str]:
@@ -175,7 +177,7 @@ def _cell_function(event: Event, c: Column, labels: Mapping[str, str]) -> Callab
         names = {s: labels.get(f"sector.{s.value}", s.value) for s in Sector}
         return lambda reg: names[Sector(reg.sector)]
     if key == "session":
-        titles = {s.id: session_title(s, zone) for s in event.sessions}
+        titles = _session_names(event, labels)
         return lambda reg: titles.get(reg.session_id, "")
     if key == "name":
         return lambda reg: f"{reg.family_name} {reg.given_name}"
@@ -193,47 +195,38 @@ def _cell_function(event: Event, c: Column, labels: Mapping[str, str]) -> Callab
     return lambda reg: "" if (v := value(reg)) is None else str(v)
 
 
-def summary_rows(event: Event, registrations: Iterable[Registration],
+def summary_rows(event: Event, flt: roster.ListFilter, *, now: datetime,
                  labels: Mapping[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
-    """Counts by session and sector, no names: confirmed, waiting, cancelled, checked in,
-    walk-ins; a total row per session and one for the event."""
+    """Counts by session and sector of the people ``flt`` selects (the cancelled too, unless the
+    filter asks for one status), no names: the counters of domain.insight.counts, the attendee
+    list's, headed "count.<name>"; a total row per session and one for the event."""
     labels = labels or {}
-    counts: Counter = Counter()
-    for reg in registrations:
-        for key in _summary_keys(reg):
-            counts[(reg.session_id, reg.sector.value, key)] += 1
-    measures = SUMMARY_COLUMNS[2:]
-    body = []
-    zone = ZoneInfo(event.timezone)
-    sessions = [(s.id, session_title(s, zone)) for s in event.sessions]
+    everyone = [flt] if flt.status else [flt, flt.but(status="cancelled")]
+    chosen = or_(*(Registration.id.in_(roster.matching(event, f, now=now).with_only_columns(Registration.id)
+                                       .order_by(None)) for f in everyone))
+    per = counts.grouped(Registration.session_id, Registration.sector, where=[chosen], now=now)
+    sessions = list(_session_names(event, labels).items())
     total_label = labels.get("total", "total")
+
+    def cells(c: counts.Counts) -> list[str]:
+        return [str(c[name]) for name in SUMMARY_COUNTS]
+
+    body = []
     for session_id, title in sessions:
-        for sector in SECTOR_ORDER:
-            values = [counts[(session_id, sector, m)] for m in measures]
-            if any(values):
-                body.append([title, labels.get(f"sector.{sector}", sector), *map(str, values)])
-        body.append([title, total_label, *(str(sum(counts[(session_id, s, m)] for s in SECTOR_ORDER))
-                                           for m in measures)])
+        for sector in Sector:
+            if (session_id, sector) in per:
+                body.append([title, labels.get(f"sector.{sector.value}", sector.value), *cells(per[(session_id, sector)])])
+        body.append([title, total_label, *cells(counts.summed(c for (i, _), c in per.items() if i == session_id))])
     if len(sessions) > 1:
-        body.append([total_label, "", *(str(sum(counts[(i, s, m)] for i, _ in sessions for s in SECTOR_ORDER))
-                                        for m in measures)])
-    return header([Column(k) for k in SUMMARY_COLUMNS], labels), body
-
-
-def _summary_keys(reg: Registration) -> list[str]:
-    keys = [reg.status.value]
-    if reg.checked_in_at is not None and reg.status != Status.cancelled:
-        keys.append("checked_in")
-    if reg.walk_in:
-        keys.append("walk_in")
-    return keys
+        body.append([total_label, "", *cells(counts.summed(per.values()))])
+    head = header([Column("session"), Column("sector")], labels)
+    return head + [labels.get(f"count.{name}", name) for name in SUMMARY_COUNTS], body
 
 
 def reception_list(event: Event, flt: roster.ListFilter, *, now: datetime) -> dict:
     """The 受付名簿 as plain values for the PDF: the event, its sessions, and the confirmed people
     ``flt`` selects in 五十音 order, grouped under their row headings (あ行 …)."""
-    zone = ZoneInfo(event.timezone)
-    titles = {s.id: session_title(s, zone) for s in event.sessions}
+    titles = _session_names(event, {})
     groups: list[dict] = []
     count = 0
     for reg in db.session.scalars(selection(event, "reception", flt, now=now)

@@ -159,20 +159,20 @@ def add_by_hand(session: EventSession, applicant: Applicant, *, actor, now: date
     added = {key: [None, value] for key, value in snapshot(reg).items() if value not in (None, "", [], False)}
     added.update(status=[None, status.value], session_id=[None, session.id])
     audit.record(reg.event_id, "registration_added", actor=actor, now=now, registration_id=reg.id,
-                 changed=added, note="" if send_confirmation else "no confirmation email")
+                 changed=added, note="" if send_confirmation else "no_confirmation_email")
     if raised is not None:
         audit.record(reg.event_id, "capacity_override", actor=actor, now=now, registration_id=reg.id,
                      changed={"capacity": raised, "seats_taken": [raised[0], raised[1]]},
-                     note="added above capacity")
+                     note="above_capacity")
         db.session.expire(session, ["capacity", "seats_taken"])
     db.session.flush()
     return reg
 
 
-def _log_promotions(promoted: list[Registration], *, actor, now: datetime, why: str) -> None:
+def _log_promotions(promoted: list[Registration], *, actor, now: datetime, note: str) -> None:
     for person in promoted:
         audit.record(person.event_id, "promoted", actor=actor, now=now, registration_id=person.id,
-                     changed={"status": [Status.waitlisted.value, Status.confirmed.value]}, note=why)
+                     changed={"status": [Status.waitlisted.value, Status.confirmed.value]}, note=note)
 
 
 def cancel(reg: Registration, *, actor, now: datetime, notify: bool = True) -> list[Registration]:
@@ -183,8 +183,8 @@ def cancel(reg: Registration, *, actor, now: datetime, notify: bool = True) -> l
     promoted = registrations.cancel(reg, now=now, notify=notify, by_staff=True)
     audit.record(reg.event_id, "cancelled_by_staff", actor=actor, now=now, registration_id=reg.id,
                  changed=audit.changes(before, {"status": reg.status.value, "entry_version": reg.entry_version}),
-                 note="" if notify else "attendee not told")
-    _log_promotions(promoted, actor=actor, now=now, why="seat freed (cancellation)")
+                 note="" if notify else "attendee_not_told")
+    _log_promotions(promoted, actor=actor, now=now, note="seat_freed_by_cancellation")
     db.session.flush()
     return promoted
 
@@ -199,7 +199,7 @@ def move(reg: Registration, session: EventSession, *, actor, now: datetime) -> l
     after = {"session_id": reg.session_id, "entry_version": reg.entry_version, "checked_in_at": reg.checked_in_at}
     changed = {key: [_iso(value[0]), _iso(value[1])] for key, value in audit.changes(before, after).items()}
     audit.record(reg.event_id, "moved", actor=actor, now=now, registration_id=reg.id, changed=changed)
-    _log_promotions(promoted, actor=actor, now=now, why="seat freed (move)")
+    _log_promotions(promoted, actor=actor, now=now, note="seat_freed_by_move")
     db.session.flush()
     return promoted
 
@@ -228,7 +228,7 @@ def promote(reg: Registration, *, actor, now: datetime) -> None:
     db.session.refresh(reg)
     outbox.enqueue(reg.id, MailKind.promoted, now)
     audit.record(reg.event_id, "promoted", actor=actor, now=now, registration_id=reg.id,
-                 changed={"status": [Status.waitlisted.value, Status.confirmed.value]}, note="by staff")
+                 changed={"status": [Status.waitlisted.value, Status.confirmed.value]}, note="promoted_by_staff")
     db.session.flush()
 
 

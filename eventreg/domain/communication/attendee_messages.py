@@ -164,13 +164,15 @@ def save_draft(event: Event, *, subject: str, body: str, flt: roster.ListFilter,
                                   created_at=now, subject=subject, body=body, filter=flt.but(sort="kana").as_args())
         db.session.add(message)
         db.session.flush()
-        audit.record(event.id, "message_drafted", actor=actor, now=now, note=f"#{message.id} {subject}")
+        audit.record(event.id, "message_drafted", actor=actor, now=now, note="message",
+                     params={"message": message.id, "subject": subject})
         return message
     if not _rewrite(message.id, subject=subject, body=body, filter=flt.but(sort="kana").as_args()):
         db.session.refresh(message)
         raise DomainError("message_not_draft")  # queued, scheduled or cancelled meanwhile
     db.session.refresh(message)
-    audit.record(event.id, "message_edited", actor=actor, now=now, note=f"#{message.id} {subject}")
+    audit.record(event.id, "message_edited", actor=actor, now=now, note="message",
+                 params={"message": message.id, "subject": subject})
     return message
 
 
@@ -199,7 +201,7 @@ def schedule(message: AttendeeMessage, send_at: datetime, *, actor, now: datetim
     if done != 1:
         raise DomainError("message_not_draft")
     audit.record(message.event_id, "message_scheduled", actor=actor, now=now,
-                 note=f"#{message.id} {send_at.isoformat()}")
+                 note="message_send_at", params={"message": message.id, "send_at": send_at.isoformat()})
     db.session.refresh(message)
 
 
@@ -214,7 +216,8 @@ def cancel(message: AttendeeMessage, *, actor, now: datetime) -> None:
     ).rowcount
     if done != 1:
         raise DomainError("message_not_cancellable")
-    audit.record(message.event_id, "message_cancelled", actor=actor, now=now, note=f"#{message.id}")
+    audit.record(message.event_id, "message_cancelled", actor=actor, now=now, note="message_number",
+                 params={"message": message.id})
     db.session.refresh(message)
 
 
@@ -258,7 +261,8 @@ def queue(message_id: int, now: datetime, *, actor=None, due_only: bool = False)
         .values(recipient_count=AttendeeMessage.recipient_count + made)
         .execution_options(synchronize_session=False)
     )
-    audit.record(message.event_id, "message_queued", actor=actor, now=now, note=f"#{message_id} → {made}")
+    audit.record(message.event_id, "message_queued", actor=actor, now=now, note="message_recipients",
+                 params={"message": message_id, "recipients": made})
     db.session.flush()
     db.session.expire(message)
     return made

@@ -38,6 +38,8 @@ from eventreg.domain.communication.building_list_sheet import (
     columns_of,
     current_people,
     frozen_columns,
+    key_columns,
+    key_value,
     language_of,
     ordered,
     person_values,
@@ -83,7 +85,7 @@ def sends(session_id: int) -> list[SecurityListSend]:
 
 
 def person_key(values: dict[str, str], columns: list[str]) -> tuple[str, ...]:
-    return tuple(values.get(c, "") for c in frozen_columns(columns))
+    return tuple(key_value(c, values.get(c, "")) for c in key_columns(columns))
 
 
 def difference(before: SecurityListSend, people: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:

@@ -17,7 +17,8 @@ from functools import lru_cache
 from sqlalchemy import func, or_, select
 
 from eventreg.domain.communication.building_list import person_key
-from eventreg.domain.communication.building_list_sheet import SECTORS, frozen_columns, language_of, session_label
+from eventreg.domain.communication.building_list_sheet import key_columns, language_of, session_label
+from eventreg.domain.people import field_words
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, EventSession, Registration, SecurityListSend, Status
 
@@ -46,12 +47,12 @@ def _sent_fingerprint(send_id: int, created_at: datetime, count: int, columns: t
 def _getters(wanted: list[str], event: Event, session_text: str):
     """Per column, person row -> value: ``person_values`` without building a dict per person (the
     tick reads every person of every live list)."""
-    sectors = SECTORS[language_of(event)]
+    language = language_of(event)
     table = {
         "name": lambda p: f"{p.family_name} {p.given_name}", "kana": lambda p: f"{p.family_kana} {p.given_kana}",
         "organization": lambda p: p.organization or "", "department": lambda p: p.department or "",
         "session": lambda p: session_text, "email": lambda p: p.email or "", "phone": lambda p: p.phone or "",
-        "sector": lambda p: sectors.get(getattr(p.sector, "value", p.sector), ""),
+        "sector": lambda p: field_words.sector_name(p.sector, language),
     }
     return [table[c] for c in wanted]
 
@@ -160,7 +161,7 @@ def changed_sessions(now: datetime) -> list[int]:
         if recipient != event.security_email.strip() or len(mine) != count:
             changed.append(session.id)
             continue
-        getters = _getters(frozen_columns(columns), event, session_label(event, session))
+        getters = _getters(key_columns(columns), event, session_label(event, session))
         now_keys = (tuple(get(p) for get in getters) for p in mine)
         if _fingerprint(now_keys) != _sent_fingerprint(send_id, created_at, count, tuple(columns)):
             changed.append(session.id)

@@ -6,12 +6,11 @@ compares them.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
 from eventreg.domain.errors import DomainError
-from eventreg.domain.people import gojuon
+from eventreg.domain.people import field_words, gojuon
+from eventreg.domain.timing.session_name import session_name
 from eventreg.extensions import db
 from eventreg.models import DEFAULT_SECURITY_COLUMNS, Event, EventSession, Registration, Status
 
@@ -23,24 +22,8 @@ COLUMNS = ("name", "kana", "organization", "department", "session", "email", "ph
 IDENTITY = ("name", "kana", "organization")
 
 
-LABELS = {
-    "ja": {"name": "氏名", "kana": "フリガナ", "organization": "会社名・団体名", "department": "部署・役職",
-           "session": "回", "email": "メールアドレス", "phone": "電話番号", "sector": "所属区分"},
-    "en": {"name": "Name", "kana": "Furigana", "organization": "Organization", "department": "Department / title",
-           "session": "Session", "email": "Email", "phone": "Phone", "sector": "Sector"},
-}
-
-
-SECTORS = {
-    "ja": {"company": "企業", "npo": "NPO・NGO", "government": "行政", "university": "大学・研究機関",
-           "individual": "個人", "other": "その他"},
-    "en": {"company": "Company", "npo": "NPO / NGO", "government": "Government",
-           "university": "University / research", "individual": "Individual", "other": "Other"},
-}
-
-
 def language_of(event: Event) -> str:
-    return event.language if event.language in LABELS else "ja"
+    return field_words.language(event.language)
 
 
 def columns_of(event: Event) -> list[str]:
@@ -58,7 +41,8 @@ def check_columns(values: list[str]) -> list[str]:
 
 
 def labels(language: str) -> dict[str, str]:
-    return LABELS.get(language, LABELS["ja"])
+    """Each column's title in ``language``: the titles every page and export uses."""
+    return {c: field_words.field_title(c, language) for c in COLUMNS}
 
 
 def header(columns: list[str], language: str) -> list[str]:
@@ -67,10 +51,8 @@ def header(columns: list[str], language: str) -> list[str]:
 
 
 def session_label(event: Event, session: EventSession) -> str:
-    """The 回 column: the session's title, or its local start when it has none."""
-    if session.title:
-        return session.title
-    return session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M")
+    """The session column: the session's name in the event's language."""
+    return session_name(session, event.timezone, language_of(event))
 
 
 def person_values(reg, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:
@@ -79,13 +61,25 @@ def person_values(reg, event: Event, session_text: str, wanted: list[str]) -> di
         "name": f"{reg.family_name} {reg.given_name}", "kana": f"{reg.family_kana} {reg.given_kana}",
         "organization": reg.organization or "",
         "department": reg.department or "", "session": session_text, "email": reg.email or "",
-        "phone": reg.phone or "", "sector": SECTORS[language_of(event)].get(getattr(reg.sector, "value", reg.sector), ""),
+        "phone": reg.phone or "", "sector": field_words.sector_name(reg.sector, language_of(event)),
     }
     return {c: every[c] for c in wanted}
 
 
 def frozen_columns(columns: list[str]) -> list[str]:
     return list(dict.fromkeys([*columns, *IDENTITY]))
+
+
+def key_columns(columns: list[str]) -> list[str]:
+    """The frozen columns that tell people apart when a list is compared with the last one sent:
+    all but the session, which is the same on every row of a session's list (a renamed session,
+    or a new way of writing its name, changes no one on it)."""
+    return [c for c in frozen_columns(columns) if c != "session"]
+
+
+def key_value(column: str, value: str) -> str:
+    """A value of a sent list as it would be written today (a sector renamed since)."""
+    return field_words.FORMER_SECTOR_NAMES.get(value, value) if column == "sector" else value
 
 
 def current_people(session: EventSession, columns: list[str] | None = None) -> dict[str, dict[str, str]]:

@@ -120,6 +120,6 @@ def delete_person(email: str, now: datetime, *, actor=None, event_ids=None) -> d
     anonymise(regs, now)
     for r in regs:
         audit.record(r.event_id, "person_deleted", actor=actor, now=now, registration_id=r.id,
-                     note="personal data deleted on request")
+                     note="deleted_on_request")
     db.session.flush()
     return counts

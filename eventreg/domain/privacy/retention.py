@@ -143,11 +143,13 @@ def scrub_audit(entries, strings: set[str]) -> int:
         changes = {k: ([None, None] if _personal_key(k) else scrub(v, strings)) for k, v in (entry.changes or {}).items()}
         if entry.action in ("staff_invited", "invitation_revoked") and "email" in changes:
             changes["email"] = [None, None]
-        note = _scrub_text(entry.note or "", strings)
-        if entry.action == "personal_data_exported":
+        note = _scrub_text(entry.note or "", strings)  # a code, or an old row's free text
+        params = scrub(entry.note_params or {}, strings)
+        if entry.action == "personal_data_exported":  # a filter may hold a name searched for
             note = note.split("; filter", 1)[0]
-        if changes != (entry.changes or {}) or note != (entry.note or ""):
-            entry.changes, entry.note = changes, note
+            params.pop("filter", None)
+        if changes != (entry.changes or {}) or note != (entry.note or "") or params != (entry.note_params or {}):
+            entry.changes, entry.note, entry.note_params = changes, note, params
             n += 1
     return n
 
@@ -234,7 +236,7 @@ def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, i
     counts = {"registration": len(regs), "scan": scans, "security_list_send": len(sends), "stored_file": len(files),
               "job": len(jobs), "outbox_message": len(outbox_ids), "invitation": invitations}
     if dry_run:
-        counts["audit_entry"] = sum(1 for e in entries if e.changes or e.note)
+        counts["audit_entry"] = sum(1 for e in entries if e.changes or e.note or e.note_params)
         counts["attendee_message"] = len(messages)
         return counts
     anonymise(regs, now)
@@ -254,7 +256,7 @@ def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, i
     counts["audit_entry"] = scrub_audit(entries, strings)
     counts["attendee_message"] = scrub_messages(messages, strings)
     audit.record(event_id, "personal_data_purged", actor=None, now=now,
-                 note="; ".join(f"{k} {v}" for k, v in counts.items()))
+                 note="purged", params={"counts": counts})
     db.session.flush()
     return counts
 

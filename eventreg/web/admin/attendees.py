@@ -33,7 +33,7 @@ from .. import filters
 from ..access import event_access, may
 from ..count_words import COUNT_WORDS
 from ..error_words import message
-from ..forms import SECTORS
+from ..field_words import field_title, sector_names
 from . import bp
 
 PER_PAGE = 100
@@ -46,7 +46,7 @@ STATUS_CHOICES = [(value, COUNT_WORDS[name]) for value, name in (
     ("cancelled", "cancelled"), ("checked_in", "checked_in"), ("not_arrived", "not_arrived"), ("no_show", "no_shows"))]
 SORT_CHOICES = [
     ("kana", _l("Furigana (五十音)")),
-    ("organization", _l("Organization")),
+    ("organization", field_title("organization")),
     ("created", _l("Sign-up time (newest first)")),
     ("arrival", _l("Arrival")),
 ]
@@ -85,7 +85,7 @@ def attendees(event: Event):
         session_counts={s.id: per.get(s.id, Counts()) for s in event.sessions},
         sessions={s.id: s for s in event.sessions}, show_answers=show_answers,
         can_bulk=may(Capability.manage_registrations, event),
-        status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=dict(SECTORS),
+        status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=sector_names(),
         actions=ACTION_LABELS, link=_linker(event), answer_text=answer_text, stamp=_stamper(event),
         session_labels={s.id: session_label(s, event) for s in event.sessions}, select_label=_select_label(),
         list_url=lambda **changes: _list_url(event, flt, **{"page": page, "answers": show_answers, **changes}),
@@ -105,7 +105,7 @@ def _page_of(event: Event, flt: ListFilter, page: int, now) -> tuple[list[Regist
 
 
 def session_label(session, event: Event) -> str:
-    return session.title or filters.day(session.starts_at, event.timezone, year=False)
+    return filters.session_name(session, event.timezone)
 
 
 def _stamper(event: Event):

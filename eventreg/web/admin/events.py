@@ -40,9 +40,11 @@ from ...extensions import db
 from ...models import AuditEntry, Event, EventSession, EventStatus, Question, Registration, Role, Status
 from .. import event_cache
 from ..access import account_access, event_access
+from ..audit_words import note_words
 from ..error_words import words
 from ..filters import render_markdown
 from ..forms import registration_form
+from ..status_words import status_word
 from . import bp
 from .event_forms import (
     KIND_CHOICES,
@@ -389,7 +391,7 @@ def event_preview(event: Event):
 
 
 def status_words(status) -> str:
-    return {"draft": _("Draft"), "published": _("Published"), "closed": _("Closed")}[EventStatus(status).value]
+    return status_word(EventStatus(status))
 
 
 def role_words(role) -> str:
@@ -401,7 +403,7 @@ def role_words(role) -> str:
 def _event_words():
     """For every template (the staff home lists statuses and roles too)."""
     return {"status_words": status_words, "role_words": role_words, "kind_words": kind_words,
-            "action_words": action_words, "changed_words": changed_words}
+            "action_words": action_words, "changed_words": changed_words, "note_words": note_words}
 
 
 def kind_words(kind) -> str:

@@ -31,7 +31,9 @@ from ...domain.backoffice import audit, exports, jobs, roster
 from ...extensions import db
 from ...models import Event, Job, JobKind
 from ..access import event_access
-from ..forms import SECTORS
+from ..count_words import COUNT_WORDS
+from ..field_words import field_titles, page_language, sector_names
+from ..status_words import registration_words
 from . import bp
 
 FORMATS = {
@@ -41,18 +43,11 @@ FORMATS = {
 }
 REPORT_LIMIT = 500  # problem characters listed on the page; the count is always complete
 
+# The columns that are not a person's field (those: domain.people.field_words, like every page).
 COLUMN_TITLES = {
-    "id": _l("ID"), "status": _l("Status"), "session": _l("Session"),
-    "family_name": _l("Family name"), "given_name": _l("Given name"),
-    "family_kana": _l("Family name (furigana)"), "given_kana": _l("Given name (furigana)"),
-    "name": _l("Name"), "kana": _l("Furigana"), "email": _l("Email"), "phone": _l("Phone"),
-    "organization": _l("Organization"), "department": _l("Department / title"),
-    "sector": _l("Sector"), "walk_in": _l("Walk-in"), "created_at": _l("Signed up at"),
+    "id": _l("ID"), "status": _l("Status"), "walk_in": _l("Walk-in"), "created_at": _l("Signed up at"),
     "cancelled_at": _l("Cancelled at"), "checked_in_at": _l("Checked in at"), "checked_in_desk": _l("Desk"),
     "kana_row": _l("Kana row"),
-    # The summary's counts.
-    "confirmed": _l("Confirmed"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled"),
-    "checked_in": _l("Checked in"),
 }
 SET_TITLES = {
     "attendees": _l("Attendees: everything, with every question's answers"),
@@ -60,16 +55,16 @@ SET_TITLES = {
     "reception": _l("Reception list: confirmed people in 五十音 order"),
     "summary": _l("Summary: counts by session, sector and status (no names)"),
 }
-STATUS_TITLES = {"confirmed": _l("Confirmed"), "held": _l("Email not confirmed"), "waitlisted": _l("Waiting list"),
-                 "cancelled": _l("Cancelled")}
 
 
 def export_labels() -> dict[str, str]:
     """The header texts and code labels of domain.backoffice.exports in the current language."""
     labels = {f"column.{key}": str(title) for key, title in COLUMN_TITLES.items()}
-    labels |= {f"sector.{code}": str(title) for code, title in SECTORS}
-    labels |= {f"status.{code}": str(title) for code, title in STATUS_TITLES.items()}
-    labels |= {"yes": _("Yes"), "no": "", "total": _("Total")}
+    labels |= {f"column.{key}": title for key, title in field_titles().items()}
+    labels |= {f"sector.{code}": name for code, name in sector_names().items()}
+    labels |= {f"status.{code}": words for code, words in registration_words().items()}
+    labels |= {f"count.{name}": str(words) for name, words in COUNT_WORDS.items()}  # the summary's
+    labels |= {"yes": _("Yes"), "no": "", "total": _("Total"), "language": page_language()}
     return labels
 
 
@@ -112,10 +107,10 @@ class Unmappable(Exception):
         self.problems = problems
 
 
-def export_response(event: Event, which: str, fmt: str, flt: roster.ListFilter, *, actor, now, via: str = ""):
+def export_response(event: Event, which: str, fmt: str, flt: roster.ListFilter, *, actor, now, api: bool = False):
     """One export as a download (the back office and the API): the people ``flt`` selects, in
     ``fmt``; raises Unmappable instead of replacing a character. A personal-data export writes
-    an audit entry (``via``: "API " for the API)."""
+    an audit entry (``api``: downloaded through the API)."""
     header, body = exports.export(event, which, flt, now=now, labels=export_labels())
     extension, mimetype = FORMATS[fmt]
     if fmt == "cp932.csv":
@@ -129,7 +124,8 @@ def export_response(event: Event, which: str, fmt: str, flt: roster.ListFilter, 
         data = sheets.xlsx_bytes(header, body, sheet=str(SET_TITLES[which]).split(":")[0])
     if which in exports.PERSONAL_SETS:
         audit.record(event.id, "personal_data_exported", actor=actor, now=now,
-                     note=f"{via}{which} {fmt}: {len(body)} people; filter {flt.as_args()}")
+                     note="export_by_api" if api else "export",
+                     params={"set": which, "format": fmt, "people": len(body), "filter": flt.as_args()})
         db.session.commit()
     day = now.astimezone(ZoneInfo(event.timezone)).strftime("%Y%m%d")
     name = f"event-{event.id}-{which}-{day}{'-cp932' if fmt == 'cp932.csv' else ''}.{extension}"

@@ -32,8 +32,9 @@ from ...models import AttendeeMessage, Event, MessageStatus
 from .. import message_text
 from ..access import event_access
 from ..error_words import words
-from ..forms import SECTORS
+from ..field_words import sector_names
 from ..links import registration_links
+from ..status_words import STATUS_WORDS
 from . import bp
 from .attendees import STATUS_CHOICES, session_label
 
@@ -44,7 +45,7 @@ HELP = {
     "venue": _l("the venue and its address"), "pass_link": _l("the link to the attendee's entry pass"),
     "cancel_link": _l("the link to cancel the registration"),
 }
-STATUS_WORDS = {"draft": _l("Draft"), "scheduled": _l("Scheduled"), "queued": _l("Sent"), "cancelled": _l("Cancelled")}
+MESSAGE_WORDS = {s.value: words for s, words in STATUS_WORDS[MessageStatus].items()}
 
 
 def _message_event(kwargs: dict) -> int | None:
@@ -67,7 +68,7 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
         "admin/messages_compose.html", event=event, flt=flt, subject=subject, body=body, errors=errors or {},
         msg=msg, count=messages.recipient_count(event, flt, now=now), placeholders=messages.PLACEHOLDERS,
         aliases={v: k for k, v in reversed(list(messages.ALIASES.items()))}, help=HELP,
-        status_choices=STATUS_CHOICES, sectors=dict(SECTORS),
+        status_choices=STATUS_CHOICES, sectors=sector_names(),
     ), status
 
 
@@ -75,7 +76,7 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
 @event_access(Capability.view)
 def messages_list(event: Event):
     found = messages.event_messages(event.id)
-    return render_template("admin/messages.html", event=event, found=found, words=STATUS_WORDS,
+    return render_template("admin/messages.html", event=event, found=found, words=MESSAGE_WORDS,
                            counts=messages.delivery_counts([m.id for m in found]))
 
 
@@ -146,7 +147,7 @@ def message_page(event: Event, msg: AttendeeMessage):
     sent_rows = messages.deliveries(msg.id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     pending = msg.status in (MessageStatus.draft, MessageStatus.scheduled)
     return render_template(
-        "admin/message.html", event=event, msg=msg, flt=flt, words=STATUS_WORDS, counts=counts, rows=sent_rows,
+        "admin/message.html", event=event, msg=msg, flt=flt, words=MESSAGE_WORDS, counts=counts, rows=sent_rows,
         page=page, pages=max(1, -(-sum(counts.values()) // PER_PAGE)), now=now,
         count=messages.recipient_count(event, flt, now=now) if pending else msg.recipient_count,
         preview=_preview(event, msg, flt, now) if pending else None,
@@ -159,7 +160,7 @@ def _filter_words(event: Event, flt: ListFilter) -> list[str]:
     if flt.session_id:
         words += [session_label(s, event) for s in event.sessions if s.id == flt.session_id]
     if flt.sector:
-        words.append(str(dict(SECTORS).get(flt.sector, flt.sector)))
+        words.append(sector_names().get(flt.sector, flt.sector))
     if flt.walk_in is not None:
         words.append(_("Walk-ins only") if flt.walk_in else _("Registered in advance"))
     if flt.q:

@@ -80,7 +80,7 @@ def person_export(event: Event, reg: Registration):
         abort(404)
     data = person_requests.export_person(reg.email, event_ids=_allowed(Capability.export_personal))
     audit.record(event.id, "personal_data_exported", actor=current_user, now=clock.utcnow(),
-                 registration_id=reg.id, note="one person's data (JSON)")
+                 registration_id=reg.id, note="one_person_json")
     db.session.commit()
     response = _json(data)
     response.headers["Content-Disposition"] = f"attachment; filename=personal-data-{reg.id}.json"

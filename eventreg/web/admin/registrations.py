@@ -27,16 +27,30 @@ from ... import clock
 from ...adapters import fonts
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import registration_edits as staff_actions
+from ...domain.backoffice.roster import parse_id
 from ...domain.communication import attendee_messages as attendee_messages
 from ...domain.errors import DomainError
 from ...domain.people import fields
 from ...domain.registration import capacity
 from ...domain.registration.signup import Applicant
 from ...extensions import db
-from ...models import AuditEntry, Event, EventSession, OutboxMessage, QuestionKind, Registration, Scan
+from ...models import (
+    AuditEntry,
+    Event,
+    EventSession,
+    OutboxMessage,
+    OutboxStatus,
+    QuestionKind,
+    Registration,
+    Scan,
+    Status,
+)
+from .. import filters
 from ..access import event_access
 from ..error_words import message
-from ..forms import SECTORS, PageForm, QuestionSpec, _question_field, error_message
+from ..field_words import SECTORS, field_title, sector_names
+from ..forms import PageForm, QuestionSpec, _question_field, error_message
+from ..status_words import STATUS_WORDS
 from . import bp
 
 
@@ -53,19 +67,19 @@ def _registration_event(kwargs: dict) -> int | None:
 class PersonForm(PageForm):
     """The person's fields as the public form has them; domain.people.fields checks them."""
 
-    family_name = StringField(_l("Family name"), validators=[InputRequired()])
-    given_name = StringField(_l("Given name"), validators=[InputRequired()])
-    family_kana = StringField(_l("Family name (furigana)"))  # required for Japanese names: domain.people.fields
-    given_kana = StringField(_l("Given name (furigana)"))
-    email = StringField(_l("Email"), validators=[InputRequired()])
-    organization = StringField(_l("Organization"))
-    department = StringField(_l("Department / title"))
-    sector = RadioField(_l("Sector"), choices=SECTORS, validators=[InputRequired()])
-    phone = StringField(_l("Phone (optional)"))
+    family_name = StringField(field_title("family_name"), validators=[InputRequired()])
+    given_name = StringField(field_title("given_name"), validators=[InputRequired()])
+    family_kana = StringField(field_title("family_kana"))  # required for Japanese names: domain.people.fields
+    given_kana = StringField(field_title("given_kana"))
+    email = StringField(field_title("email"), validators=[InputRequired()])
+    organization = StringField(field_title("organization"))
+    department = StringField(field_title("department"))
+    sector = RadioField(field_title("sector"), choices=SECTORS, validators=[InputRequired()])
+    phone = StringField(field_title("phone"))
 
 
 class AddForm(PersonForm):
-    session_id = RadioField(_l("Session"), coerce=int, validators=[InputRequired()])
+    session_id = RadioField(field_title("session"), coerce=int, validators=[InputRequired()])
     send_confirmation = BooleanField(_l("Send the confirmation email (with the pass)"), default=True)
     waitlist = BooleanField(_l("If the session is full, put the person on the waiting list"))
     override_capacity = BooleanField(_l("Add even if the session is full (raises its capacity by one)"))
@@ -132,7 +146,7 @@ def registration(event: Event, reg: Registration):
     sessions = capacity.availability(event.id, clock.utcnow())
     subjects = attendee_messages.subjects(m.attendee_message_id for m in mails)  # an organizer's message
     return render_template("admin/registration.html", event=event, r=reg, mails=mails, scans=scans, subjects=subjects,
-                           entries=entries, sessions=sessions, labels=_labels(event), words=WORDS, sectors=SECTOR_WORDS,
+                           entries=entries, sessions=sessions, labels=_labels(event), words=WORDS, sectors=sector_names(),
                            current=next((s for s in sessions if s.id == reg.session_id), None))
 
 
@@ -181,12 +195,12 @@ def _refused(event: Event, reg: Registration, exc: DomainError):
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/move")
 @event_access(Capability.manage_registrations, via=_registration_event)
 def move_registration(event: Event, reg: Registration):
-    target = db.session.get(EventSession, request.form.get("session_id", type=int) or 0)
+    target = db.session.get(EventSession, parse_id(request.form.get("session_id")) or 0)
     if target is None or target.event_id != event.id:
         return _refused(event, reg, DomainError("invalid_request"))
     return _act(event, reg, staff_actions.move, _(
         "Moved to %(session)s. The attendee will get the new pass by email; the old one no longer works.",
-        session=target.title or target.id), target)
+        session=filters.session_name(target, event.timezone)), target)
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/promote")
@@ -218,7 +232,7 @@ def _act(event: Event, reg: Registration, action, done: str, *args):
 def new_registration(event: Event):
     sessions = capacity.availability(event.id, clock.utcnow())
     form = _form(AddForm, event, formdata=request.form if request.method == "POST" else None)
-    form.session_id.choices = [(s.id, _session_choice(s)) for s in sessions]
+    form.session_id.choices = [(s.id, _session_choice(s, event)) for s in sessions]
     if len(sessions) == 1 and form.session_id.data is None:
         form.session_id.data = sessions[0].id
     if request.method == "GET":
@@ -259,8 +273,8 @@ def _add(event: Event, form, session: EventSession | None) -> Registration:
         waitlist=form.waitlist.data)
 
 
-def _session_choice(s) -> str:
-    return _("%(title)s — %(taken)s of %(capacity)s seats taken", title=s.title or s.id, taken=s.seats_taken,
+def _session_choice(s, event: Event) -> str:
+    return _("%(title)s — %(taken)s of %(capacity)s seats taken", title=filters.session_name(s, event.timezone), taken=s.seats_taken,
              capacity=s.capacity)
 
 
@@ -272,7 +286,6 @@ def _labels(event: Event) -> dict:
     return labels
 
 
-SECTOR_WORDS = dict(SECTORS)
 WORDS = {
     "actions": {
         "registration_edited": _l("Edited"), "registration_added": _l("Added by hand"),
@@ -287,15 +300,8 @@ WORDS = {
         "message": _l("Message from the organizer"),
         "confirm_email": _l("Please confirm your email"), "hold_expired": _l("Not confirmed in time"),
     },
-    "mail_status": {"pending": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Failed")},
-    "status": {"confirmed": _l("Seat confirmed"), "held": _l("Email not confirmed"), "waitlisted": _l("Waiting list"),
-               "cancelled": _l("Cancelled")},
-    "notes": {
-        "attendee not told": _l("The attendee was not told."), "no confirmation email": _l("No confirmation email was sent."),
-        "seat freed (cancellation)": _l("A seat was freed by a cancellation."),
-        "seat freed (move)": _l("A seat was freed by a move to another session."),
-        "by staff": _l("By staff, ahead of the waiting list."), "added above capacity": _l("Added above capacity"),
-    },
+    "mail_status": {s.value: words for s, words in STATUS_WORDS[OutboxStatus].items()},
+    "status": {s.value: words for s, words in STATUS_WORDS[Status].items()},
     "fields": {
         "status": _l("Status"), "session_id": _l("Session"), "entry_version": _l("Pass version"),
         "checked_in_at": _l("Checked in"), "capacity": _l("Capacity"), "seats_taken": _l("Seats taken"),

@@ -10,13 +10,14 @@ The worker sends the reminders by itself (domain.communication.reminders, domain
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import clock
 from ...adapters import mail
 from ...domain.access.permissions import Capability
+from ...domain.backoffice.roster import parse_id
 from ...domain.communication import outbox, reminders
 from ...domain.errors import DomainError
 from ...domain.registration import passes
@@ -77,10 +78,9 @@ def reminder_add(event: Event):
 def reminder_delete(event: Event, rule_id: int):
     try:
         text = reminders.remove(event, rule_id, actor=current_user, now=clock.utcnow())
-    except DomainError as exc:
+    except DomainError:  # reminder_not_found: no rule of this event has this id (now), as a wrong URL
         db.session.rollback()
-        flash(message(exc.code), "error")
-        return redirect(url_for("admin.reminders_page", event_id=event.id), 303)
+        abort(404)
     db.session.commit()
     flash(_("The reminder %(rule)s was removed; what it sent stays in the history.",
             rule=rule_words(parse(text))))
@@ -96,7 +96,8 @@ def _masked_links(registration) -> dict[str, str]:
 @event_access(Capability.view)
 def reminder_preview(event: Event):
     asked = request.args.get("registration", "")
-    registration = reminders.preview_registration(event, int(asked) if asked.isdigit() else None)
+    wanted = parse_id(asked)  # None for "", and for what no row can be (20 digits, 0, -1)
+    registration = reminders.preview_registration(event, wanted) if wanted or not asked else None
     if registration is None:
         return render_template("admin/reminder_preview.html", event=event, registration=None, asked=asked), (
             404 if asked else 200)

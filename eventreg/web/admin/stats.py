@@ -28,9 +28,10 @@ from ...domain.access.permissions import Capability
 from ...domain.insight import statistics as stats
 from ...extensions import db
 from ...models import Event
+from .. import filters
 from ..access import account_access, event_access
 from ..count_words import count_word
-from ..forms import SECTORS
+from ..field_words import field_titles, sector_names
 from . import bp
 
 # The counters (domain.insight.counts) each table shows; every chart's series is one of its table's.
@@ -39,10 +40,6 @@ SECTOR_COLUMNS = ("active", "confirmed", "checked_in", "not_arrived", "walk_ins"
                   "cancelled")
 CROSS_COLUMNS = ("active", "checked_in", "registered_arrivals", "walk_ins", "no_shows")
 MAX_EVENTS = 200
-
-
-def _sector_names() -> dict[str, str]:
-    return {code: str(title) for code, title in SECTORS}
 
 
 def _pct(value: float | None) -> str:
@@ -54,12 +51,12 @@ def _local(moment: datetime | None, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> s
 
 
 def _session_title(s) -> str:
-    return s.title or s.starts_at.astimezone(ZoneInfo(g.event.timezone)).strftime("%Y-%m-%d %H:%M")
+    return filters.session_name(s, g.event.timezone)
 
 
 def event_tables(event: Event, st: stats.EventStats) -> dict[str, dict]:
     zone = event.timezone
-    sectors = _sector_names()
+    sectors = sector_names()
     leads = {"week": _("7 days or more before"), "days": _("2–6 days before"), "day_before": _("1–2 days before"),
              "last_day": _("Less than 24 hours before"), "after_start": _("After the start")}
     arrivals = []
@@ -72,15 +69,15 @@ def event_tables(event: Event, st: stats.EventStats) -> dict[str, dict]:
             "rows": [[d["day"].isoformat(), *(str(d[k]) for k in ("signups", "cancellations", "total", "net"))]
                      for d in st.days]},
         "sessions": {"title": _("By session"), "header": [
-            _("Session"), _("Capacity"), *map(count_word, SESSION_COLUMNS), count_word("no_shows"), _("No-show rate")],
+            field_titles()["session"], _("Capacity"), *map(count_word, SESSION_COLUMNS), count_word("no_shows"), _("No-show rate")],
             "rows": [[_session_title(s), str(s.capacity), *(str(s.counts[n]) for n in SESSION_COLUMNS),
                       str(s.counts.no_shows) if s.ended else "", _pct(s.counts.no_show_rate) if s.ended else ""]
                      for s in st.sessions]},
-        "sectors": {"title": _("By sector"), "header": [_("Sector"), *map(count_word, SECTOR_COLUMNS)],
+        "sectors": {"title": _("By sector"), "header": [field_titles()["sector"], *map(count_word, SECTOR_COLUMNS)],
                     "rows": [[sectors[x["sector"]], *(str(x["counts"][n]) for n in SECTOR_COLUMNS)]
                              for x in st.sectors]},
         "arrivals": {"title": _("Arrivals on the day"), "header": [
-            _("Session"), _("From"), _("Arrived"), _("Arrived so far")], "rows": arrivals},
+            field_titles()["session"], _("From"), _("Arrived"), _("Arrived so far")], "rows": arrivals},
         "cancellations": {"title": _("Cancellations: how long before the start"), "header": [
             _("When"), _("Cancellations"), _("Of them after the deadline")],
             "rows": [[leads[c["lead"]], str(c["count"]), str(c["after_deadline"])] for c in st.cancellations]},
@@ -115,7 +112,7 @@ def _event_charts(event: Event, st: stats.EventStats, tables: dict, width: int) 
             series=[(count_word(n), [s.counts[n] for s in st.sessions])
                     for n in ("checked_in", "not_arrived", "waitlisted", "cancelled")],
             marks=[s.capacity for s in st.sessions], marks_label=_("Capacity"), width=width)
-    names = _sector_names()
+    names = sector_names()
     out["sectors"] = charts.bar_chart(
         uid=f"{uid}-sectors", title=tables["sectors"]["title"],
         desc=_("Per sector: who came and who registered but did not come."),
@@ -199,7 +196,7 @@ def _chosen() -> tuple[list[Event], list[int], str]:
 
 
 def cross_tables(cs: stats.CrossStats) -> dict[str, dict]:
-    names = _sector_names()
+    names = sector_names()
     return {
         "events": {"title": _("Per event"), "header": [
             _("Event"), _("Date"), *map(count_word, CROSS_COLUMNS), _("No-show rate"), count_word("cancelled"),
@@ -210,7 +207,7 @@ def cross_tables(cs: stats.CrossStats) -> dict[str, dict]:
         "sectors": {"title": _("Who came, by sector"), "header": [_("Event"), *names.values()],
                     "rows": [[e["title"], *(str(cs.sectors[e["id"]][code]) for code in names)] for e in cs.events]},
         "returners": {"title": _("Who came back: people who attended 2 or more of these events"),
-                      "header": [_("Sector"), _("People")],
+                      "header": [field_titles()["sector"], _("People")],
                       "rows": [[names[r["sector"]], str(r["people"])] for r in cs.returners]},
     }
 
@@ -224,7 +221,7 @@ def _cross_numbers():
 def _cross_charts(cs: stats.CrossStats, tables: dict, width: int) -> dict[str, Markup]:
     if not cs.events:
         return {}
-    names = _sector_names()
+    names = sector_names()
     titles = [e["title"] for e in cs.events]
     return {
         "events": charts.bar_chart(

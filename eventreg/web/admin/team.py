@@ -102,6 +102,8 @@ def _back(event: Event):
 
 def _refused(exc: DomainError, event: Event):
     db.session.rollback()
+    if exc.code == "not_a_member":  # a user id that is not on this event's team: as a wrong URL
+        abort(404)
     flash(error_message(exc), "error")
     return _back(event)
 

@@ -34,6 +34,7 @@ from ...extensions import csrf, db
 from ...sqlite import writing
 from ..access import api_event_access
 from ..error_words import message
+from ..errors import kept_headers
 from .errors import ERRORS, ApiError, by_status
 from .schemas import ErrorSchema
 
@@ -57,6 +58,16 @@ class Parser(FlaskParser):
         except UnicodeEncodeError:
             raise ApiError(400, "invalid_request", "The JSON holds text that is not valid Unicode.") from None
         return body
+
+    def load_querystring(self, req, schema):
+        # A parameter of one value given twice (?session_id=1&session_id=2) is refused, not read
+        # as its first value: the document says one value, and a client that sends two meant both.
+        names = {field.data_key or name for name, field in schema.fields.items()}
+        twice = sorted(name for name, values in req.args.lists() if name in names and len(values) > 1)
+        if twice:
+            raise ApiError(400, "invalid_request", f"{message('invalid_request')} {', '.join(twice)}: "
+                           "one value only.", fields={name: ["One value only."] for name in twice})
+        return super().load_querystring(req, schema)
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages
@@ -101,7 +112,8 @@ HTTP_CODES = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413
 def _http_error(exc: HTTPException):
     # Any other HTTP error raised in a view (a BadRequest from Werkzeug) is an invalid request.
     status = exc.code if exc.code in HTTP_CODES else 400
-    return _api_error(ApiError(status, HTTP_CODES.get(status, "invalid_request"), exc.description))
+    body, status = _api_error(ApiError(status, HTTP_CODES.get(status, "invalid_request"), exc.description))
+    return body, status, kept_headers(exc)
 
 
 # --- who is asking ----------------------------------------------------------------------------
@@ -148,7 +160,7 @@ def _touch(token_id: int, now) -> None:
 # --- one decorator per endpoint ------------------------------------------------------------------
 
 # Every authenticated route can answer these (the method decides about bodies).
-COMMON_GET = ("unauthorized", "forbidden", "not_found", "invalid_request")
+COMMON_GET = ("unauthorized", "forbidden", "not_found", "invalid_request", "unavailable")
 COMMON_POST = COMMON_GET + ("csrf_failed", "too_large")
 
 

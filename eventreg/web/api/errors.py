@@ -10,10 +10,12 @@ from __future__ import annotations
 from ...domain.errors import DomainError
 
 ERRORS: dict[str, tuple[int, str]] = {
-    "invalid_request": (400, "The request does not match this document: the body is not a JSON object, "
-                             "or a field or query parameter has the wrong type or value (see error.fields: "
-                             "field name -> messages); also session_id / question_id not of this event, "
-                             "NUL characters in text, text with lone UTF-16 surrogates."),
+    "invalid_request": (400, "The request does not match this document: the body is not a JSON object (or "
+                             "is nested too deeply to read), a required field is missing, a field or query "
+                             "parameter has the wrong type or a value its enum or range does not allow, a query "
+                             "parameter is given twice, text holds a NUL character or lone UTF-16 surrogates, "
+                             "or the URL holds bytes that are not UTF-8 (see error.fields: field name -> "
+                             "messages)."),
     "csrf_failed": (400, "Session (desk page) authentication only: the X-CSRFToken header is missing "
                          "or invalid on a POST."),
     "unauthorized": (401, "No valid bearer token and no signed-in staff session (unknown or revoked "
@@ -28,9 +30,10 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_pass": (404, "Lookup only: the payload is not a pass of this event."),
     "method_not_allowed": (405, "The HTTP method is not allowed here."),
     "too_large": (413, "The request body is larger than the server accepts (256 KiB by default)."),
-    "invalid_input": (422, "Walk-in only: the values have the right types but the form refuses them "
-                           "(a missing name, furigana not in kana, an unknown sector, a session of "
-                           "another event…); see error.fields."),
+    "invalid_input": (422, "The request matches this document but refers to something this event does not "
+                           "have (a session_id or question_id of another event), or, for a walk-in, the form "
+                           "refuses the values (an empty name, furigana not in kana, an unknown sector, an "
+                           "invalid email…); see error.fields."),
     "cp932_unmappable": (422, "CP932 exports only: some characters of the data do not exist in Windows-31J; "
                               "error.problems lists them (row, column, character) and no file is made "
                               "(nothing is replaced silently). Ask for csv (UTF-8) or xlsx instead."),
@@ -42,6 +45,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "walk_in_duplicate": (409, "Walk-in only: someone of this name (and email, when given) was registered as a "
                                "walk-in at this event already; error.message asks whether to enter them "
                                "again. Send the same body with confirm: true to do so."),
+    "unavailable": (503, "The database cannot be reached for a moment (an outage, a restart): nothing was "
+                         "changed. Try again after the Retry-After header's seconds."),
 }
 
 # The HTTP status of each domain error the API passes on.
@@ -63,6 +68,11 @@ class ApiError(Exception):
                  **more):
         super().__init__(code)
         self.status, self.code, self.detail, self.fields, self.more = status, code, detail, fields, more
+
+
+def not_of_this_event(field: str) -> ApiError:
+    """A well-formed id that names nothing of this event (a session or question of another)."""
+    return ApiError(422, "invalid_input", f"{field} is not of this event.", fields={field: ["Not of this event."]})
 
 
 def domain_error(exc: DomainError, detail: str | None = None) -> ApiError:

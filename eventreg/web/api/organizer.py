@@ -35,7 +35,7 @@ from ..admin.exports import FORMATS, Unmappable, export_response
 from ..filters import when
 from . import schemas as s
 from .core import bp, endpoint
-from .errors import ApiError
+from .errors import ApiError, not_of_this_event
 
 TAGS = ["organizer"]
 PROBLEMS_LISTED = 500
@@ -44,11 +44,9 @@ PROBLEMS_LISTED = 500
 def _filter(event: Event, args: dict) -> roster.ListFilter:
     """The validated query as the attendee list reads it (ListFilter.from_args, the one reader)."""
     if args["session_id"] is not None and args["session_id"] not in {x.id for x in event.sessions}:
-        raise ApiError(400, "invalid_request", "session_id is not a session of this event.",
-                       fields={"session_id": ["Not a session of this event."]})
+        raise not_of_this_event("session_id")
     if args["question_id"] is not None and args["question_id"] not in {q.id for q in event.questions}:
-        raise ApiError(400, "invalid_request", "question_id is not a question of this event.",
-                       fields={"question_id": ["Not a question of this event."]})
+        raise not_of_this_event("question_id")
     as_args = {name: ("1" if value else "0") if isinstance(value, bool) else str(value)
                for name, value in args.items() if value is not None}
     return roster.ListFilter.from_args(as_args)
@@ -83,7 +81,7 @@ def _answers(reg: Registration, event: Event) -> list[dict]:
 
 
 @bp.route("/events/<int:event_id>/registrations", methods=["GET"], tags=TAGS)
-@endpoint(Capability.view)
+@endpoint(Capability.view, "invalid_input")
 @bp.arguments(s.RegistrationsQuery, location="query")
 @bp.response(200, s.AttendeePageSchema, description="One page of the registrations that match.")
 def registrations(event: Event, args: dict):
@@ -124,7 +122,7 @@ FILE_RESPONSE = {"200": {"description": "The file (an attachment). csv: UTF-8 wi
 def _file(event: Event, which: str, fmt: str, args: dict):
     try:
         return export_response(event, which, fmt, _filter(event, args), actor=g.api_user, now=clock.utcnow(),
-                               via="API ")
+                               api=True)
     except Unmappable as exc:
         listed = [{"row": row, "column": column, "character": ch, "code_point": f"U+{ord(ch):04X}"}
                   for row, column, ch in exc.problems[:PROBLEMS_LISTED]]
@@ -133,7 +131,7 @@ def _file(event: Event, which: str, fmt: str, args: dict):
 
 @bp.route("/events/<int:event_id>/exports/<any(attendees,arrivals,reception):which>.<any(csv,'cp932.csv',xlsx):fmt>",
           methods=["GET"], tags=TAGS)
-@endpoint(Capability.export_personal, "cp932_unmappable")
+@endpoint(Capability.export_personal, "invalid_input", "cp932_unmappable")
 @bp.arguments(s.FilterQuery, location="query")
 @bp.doc(responses=FILE_RESPONSE)
 def export_people(event: Event, args: dict, which: str, fmt: str):
@@ -147,7 +145,7 @@ def export_people(event: Event, args: dict, which: str, fmt: str):
 
 
 @bp.route("/events/<int:event_id>/exports/summary.<any(csv,'cp932.csv',xlsx):fmt>", methods=["GET"], tags=TAGS)
-@endpoint(Capability.view, "cp932_unmappable")
+@endpoint(Capability.view, "invalid_input", "cp932_unmappable")
 @bp.arguments(s.FilterQuery, location="query")
 @bp.doc(responses=FILE_RESPONSE)
 def export_summary(event: Event, args: dict, fmt: str):

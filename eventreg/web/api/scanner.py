@@ -31,10 +31,11 @@ from ...extensions import db
 from ...models import Event, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
 from ..error_words import message
+from ..filters import session_name
 from ..forms import WalkInForm
 from . import schemas as s
 from .core import bp, endpoint
-from .errors import ApiError, domain_error
+from .errors import ApiError, domain_error, not_of_this_event
 
 DESK = Capability.desk
 TAGS = ["desk"]
@@ -42,8 +43,7 @@ TAGS = ["desk"]
 
 def _session_id(event: Event, session_id: int | None) -> int | None:
     if session_id is not None and session_id not in {x.id for x in event.sessions}:
-        raise ApiError(400, "invalid_request", "session_id is not a session of this event.",
-                       fields={"session_id": ["Not a session of this event."]})
+        raise not_of_this_event("session_id")
     return session_id
 
 
@@ -65,7 +65,7 @@ def _commit(body: dict, status: int = 200):
 
 
 @bp.route("/events/<int:event_id>/counts", methods=["GET"], tags=TAGS)
-@endpoint(DESK)
+@endpoint(DESK, "invalid_input")
 @bp.arguments(s.CountsQuery, location="query")
 @bp.response(200, s.CountsSchema, description="The counters of the event or of one session.")
 def counts(event: Event, args: dict):
@@ -75,7 +75,7 @@ def counts(event: Event, args: dict):
 
 
 @bp.route("/events/<int:event_id>/search", methods=["GET"], tags=TAGS)
-@endpoint(DESK)
+@endpoint(DESK, "invalid_input")
 @bp.arguments(s.SearchQuery, location="query")
 @bp.response(200, s.SearchResultsSchema, description="Matching registrations.")
 def search(event: Event, args: dict):
@@ -102,7 +102,7 @@ def lookup(event: Event, body: dict):
 
 
 @bp.route("/events/<int:event_id>/checkins", methods=["POST"], tags=TAGS)
-@endpoint(DESK, post=True)
+@endpoint(DESK, "invalid_input", post=True)
 @bp.arguments(s.ScanHeaders, location="headers")
 @bp.arguments(s.ScanRequest, description="The scanned payload, optionally a session and desk name.")
 @bp.response(200, s.ScanOutcomeSchema, description="The outcome (also for passes that are not let in).")
@@ -121,7 +121,7 @@ def scan(event: Event, headers: dict, body: dict):
 
 
 @bp.route("/events/<int:event_id>/registrations/<int:registration_id>/checkin", methods=["POST"], tags=TAGS)
-@endpoint(DESK, post=True)
+@endpoint(DESK, "invalid_input", post=True)
 @bp.arguments(s.CheckInRequest, description="Optional session and desk; send {} for neither.")
 @bp.response(200, s.ScanOutcomeSchema, description="The outcome.")
 def check_in(event: Event, body: dict, registration_id: int):
@@ -167,7 +167,7 @@ def walk_in(event: Event, body: dict):
     """
     form = WalkInForm(formdata=None)
     form.process(formdata=MultiDict({k: v for k, v in body.items() if k in form and v is not None}))
-    form.session_id.choices = [(x.id, x.title or str(x.id)) for x in event.sessions]
+    form.session_id.choices = [(x.id, session_name(x, event.timezone)) for x in event.sessions]
     if not form.validate():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         raise ApiError(422, "invalid_input", message("invalid_request"), fields=fields)

@@ -43,9 +43,16 @@ def _doc(text: str, **more) -> dict:
 # --- fields ----------------------------------------------------------------------------------
 
 
+NO_NUL = "^[^\\u0000]*$"  # the document's pattern for text: anything but NUL
+
+
 class Text(fields.String):
     """A string a database column can store: PostgreSQL refuses NUL, so it is refused here
-    (a 400), never a 500 there. (Lone surrogates are refused for the whole body by the parser.)"""
+    (a 400), never a 500 there, and the document says so (a pattern). (Lone surrogates are
+    refused for the whole body by the parser.)"""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "metadata": {"pattern": NO_NUL, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -54,29 +61,40 @@ class Text(fields.String):
         return value
 
 
-class QueryId(fields.Integer):
-    """An id in a query string: ASCII digits only ("abc", "１", "-1", "true" are refused, so a
-    typo never means "all sessions"); empty means none."""
+# An id as the document states it: a row id (PostgreSQL's integer), or "" for none.
+ID_OR_EMPTY = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, {"type": "string", "enum": [""]}]}
+
+
+class QueryId(fields.Field):
+    """An id in a query string: ASCII digits of 1 .. 2^31-1 ("abc", "１", "-1", "0", "true" are
+    refused, so a typo never means "all sessions"); empty means none (the document says both)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "metadata": {**ID_OR_EMPTY, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value in ("", None):
             return None
-        if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19):
+        number = roster.parse_id(value) if isinstance(value, str) and value.isdigit() else None
+        if number is None:
             raise ValidationError("Not a valid id.")
-        return int(value)
+        return number
 
 
-class BodyId(fields.Integer):
-    """An id in a JSON body: an integer, not a boolean (Python's True is 1), not a string of digits;
-    null or "" mean none."""
+class BodyId(fields.Field):
+    """An id in a JSON body: an integer of 1 .. 2^31-1, not a boolean (Python's True is 1), not a
+    string of digits; null or "" mean none (the document says all of it)."""
 
     def __init__(self, **kwargs):
-        super().__init__(strict=True, allow_none=True, load_default=None, **kwargs)
+        super().__init__(allow_none=True, load_default=None,
+                         **{**kwargs, "metadata": {**ID_OR_EMPTY, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "":
             return None
-        return super()._deserialize(value, attr, data, **kwargs)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
+            raise ValidationError("Not a valid id.")
+        return value
 
 
 class FormSessionId(fields.Field):
@@ -99,7 +117,7 @@ class RequestSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
 
-SESSION_QUERY = _doc("Only this session of the event (another event's session is 400 invalid_request).")
+SESSION_QUERY = _doc("Only this session of the event (another event's session is 422 invalid_input).")
 
 
 class CountsQuery(RequestSchema):
@@ -110,16 +128,16 @@ class SearchQuery(RequestSchema):
     q = Text(load_default="", metadata=_doc("Words (longer is cut to 100 characters). Several words must "
                                             "all match; hiragana matches katakana, 高 matches 髙 (異体字); "
                                             "% and _ are plain letters. The attendee list's q is the same search."))
-    row = fields.String(metadata=_doc(
-        "Only people whose reading starts in this kana row (あ か さ …); other values are ignored.",
-        enum=["a", "ka", "sa", "ta", "na", "ha", "ma", "ya", "ra", "wa"]))
+    row = fields.String(load_default="", validate=validate.OneOf(["", *gojuon.ROWS]), metadata=_doc(
+        "Only people whose reading starts in this kana row (a: あ行, ka: か行 …); empty: every row."))
     session_id = QueryId(load_default=None, metadata=SESSION_QUERY)
 
 
 PAYLOAD = _doc("Exactly what the scanner read: the entry credential `ER2:<base32>` (any letter case). "
                "See `/api/v1/events/{event_id}/pass-key` for its format.")
 DESK = _doc("Desk name for the log (longer is cut to 50); default: the user's name.")
-SESSION_ID = _doc("Check in for this session only (else: wrong_session). An integer, not a boolean.")
+SESSION_ID = _doc("Check in for this session only (else: wrong_session). An integer, not a boolean; "
+                  "a session of another event is 422 invalid_input.")
 
 
 def _desk():
@@ -149,20 +167,25 @@ def _form_text(text: str = "", **kwargs):
                 **kwargs)
 
 
-class WalkInRequest(RequestSchema):
-    """Types only: the walk-in form (web/forms.WalkInForm, the same rules as the public form)
-    checks the values and answers 422 invalid_input with error.fields."""
+def _required_text(text: str):
+    return Text(required=True, metadata=_doc(text))
 
-    session_id = FormSessionId(allow_none=True, load_default=None, metadata=_doc(
-        "Required by the form: a session of this event (an integer, or its digits as a string).",
+
+class WalkInRequest(RequestSchema):
+    """Types and the required fields (missing or null: 400 invalid_request); the walk-in form
+    (web/forms.WalkInForm, the same rules as the public form) checks the values and answers 422
+    invalid_input with error.fields."""
+
+    session_id = FormSessionId(required=True, metadata=_doc(
+        "A session of this event (an integer, or its digits as a string); another is 422 invalid_input.",
         oneOf=[{"type": "integer"}, {"type": "string"}]))
-    family_name = _form_text("Required by the form (at most 50 characters).")
-    given_name = _form_text("Required by the form (at most 50 characters).")
-    family_kana = _form_text("Required by the form: katakana or hiragana.")
-    given_kana = _form_text("Required by the form: katakana or hiragana.")
+    family_name = _required_text("At most 50 characters; empty is 422 invalid_input.")
+    given_name = _required_text("At most 50 characters; empty is 422 invalid_input.")
+    family_kana = _required_text("Katakana or hiragana; empty or other letters are 422 invalid_input.")
+    given_kana = _required_text("Katakana or hiragana; empty or other letters are 422 invalid_input.")
     organization = _form_text("At most 100 characters.")
-    sector = Text(allow_none=True, load_default=None, metadata=_doc(
-        "Required by the form (another value is 422 invalid_input).", enum=[s.value for s in Sector]))
+    sector = Text(required=True, metadata=_doc(
+        "Another value (or empty) is 422 invalid_input.", enum=[s.value for s in Sector]))
     email = _form_text("Optional; with one, the pass is emailed.")
     confirm = fields.Boolean(load_default=False, truthy={True}, falsy={False}, metadata=_doc(
         "Enter the person although a walk-in of the same name exists (after 409 walk_in_duplicate)."))
@@ -170,9 +193,11 @@ class WalkInRequest(RequestSchema):
 
 
 class ScanHeaders(RequestSchema):
+    # Any text: a scan is never refused over how the client says it read the pass.
     scan_method = fields.String(data_key="X-Scan-Method", metadata=_doc(
-        "How the pass was read, for the log; another value logs `api` (or `desk` for the desk page).",
-        enum=list(HEADER_SCAN_METHODS)))
+        "How the pass was read, for the log: " + ", ".join(f"`{m}`" for m in HEADER_SCAN_METHODS)
+        + ". Any other value is accepted and logs `api` (or `desk` for the desk page).",
+        **{"x-known-values": list(HEADER_SCAN_METHODS)}))
 
 
 class FilterQuery(RequestSchema):
@@ -186,7 +211,8 @@ class FilterQuery(RequestSchema):
     walk_in = fields.Boolean(load_default=None, allow_none=True,
                              metadata=_doc("true: only walk-ins; false: only people who registered before."))
     question_id = QueryId(load_default=None, metadata=_doc(
-        "With `answer`: only people whose answer to this question of the event matches."))
+        "With `answer`: only people whose answer to this question of the event matches (a question of "
+        "another event is 422 invalid_input)."))
     answer = Text(load_default="", metadata=_doc(
         "For a choice question one of its choices, for a checkbox yes or no, for a text question text "
         "the answer contains; empty: answered at all. Ignored without question_id."))
