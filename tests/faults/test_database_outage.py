@@ -8,7 +8,7 @@ that is not mounted yet. When the database is back, the same app serves the page
 
 from __future__ import annotations
 
-from eventreg import clock, create_app
+from eventreg import clock
 from eventreg.domain.access import api_tokens
 from eventreg.extensions import db
 
@@ -16,12 +16,12 @@ from .. import factories
 from .outages import SwitchedDatabase
 
 
-def _outage_app(url: str):
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://testserver",
+def _outage_app(make_app, url: str):
+    return make_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://testserver",
                        "MAIL_PORT": 1, "RATELIMIT_ENABLED": False, "EVENT_CACHE_SECONDS": 0})
 
 
-def test_pages_and_the_api_answer_503_while_the_database_is_unreachable(app, ctx, tmp_path):
+def test_pages_and_the_api_answer_503_while_the_database_is_unreachable(app, ctx, tmp_path, make_app):
     event = factories.make_event()
     organizer = factories.make_staff("organizer", events=[event])
     token = api_tokens.create_api_token(organizer, "outage", now=clock.utcnow())
@@ -31,7 +31,7 @@ def test_pages_and_the_api_answer_503_while_the_database_is_unreachable(app, ctx
 
     database = SwitchedDatabase(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
     try:
-        client = _outage_app(database.url).test_client()
+        client = _outage_app(make_app, database.url).test_client()
         if database.up:
             assert client.get(page).status_code == 200
             database.cut()
