@@ -31,3 +31,15 @@ def registration_links(registration: Registration) -> dict[str, str]:
     """
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         return _links(registration)
+
+
+MASK = "••••••"  # what a staff preview shows in place of the management secret
+
+
+def masked_links(registration: Registration) -> dict[str, str]:
+    """``registration_links`` for a staff preview: where each link goes, the secret masked.
+
+    Staff read previews (a viewer too); the management secret cancels and switches the
+    registration, so it is shown to nobody but the attendee's mailbox.
+    """
+    return {name: link.replace(registration.token, MASK) for name, link in registration_links(registration).items()}

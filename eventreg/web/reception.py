@@ -23,7 +23,7 @@ from ..domain.passes import pass_context
 from ..extensions import db
 from ..models import Event, Registration
 from .auth import desk_access
-from .links import registration_links
+from .links import masked_links
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
 
@@ -84,6 +84,6 @@ def badge_pdf(event: Event, registration_id: int):
     from ..adapters import badges  # WeasyPrint-backed: loaded on the first badge
 
     # The badge's QR is the entry credential (see domain.passes: it opens nothing, shows nothing).
-    body = badges.render_badge(pass_context(registration, registration_links(registration)))
+    body = badges.render_badge(pass_context(registration, masked_links(registration)))  # staff print it
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"'}
