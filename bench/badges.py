@@ -5,7 +5,7 @@
 Prints:
 - warm: median and p95 of --renders one-badge PDFs in this process after one warm-up render,
   each for a different attendee (so the QR cache never helps; contexts built by hand, as
-  domain.passes.pass_context would build them);
+  domain.registration.passes.pass_context would build them);
 - sheet: the badge sheet as the worker makes it: --attendees confirmed registrations (varied
   Japanese names and organisations) in a fresh database (SQLite, or a temporary PostgreSQL
   database with --db), a queued badge_sheet job, and ``worker.run_job`` in this process: claim,
@@ -46,7 +46,7 @@ DEPTS = ["事業推進部", "総務課", "", "地域連携推進室", "経理・
 
 
 def make_ctx(i: int, rng: random.Random) -> dict:
-    from eventreg.domain.passes import new_entry_id, new_token, sign_entry
+    from eventreg.domain.registration.passes import new_entry_id, new_token, sign_entry
 
     (fam, fam_kana), (giv, giv_kana) = rng.choice(FAMILY), rng.choice(GIVEN)
     token = new_token()
@@ -136,14 +136,14 @@ class Sampler(threading.Thread):
 def sheet_job(args):
     """Queues and runs the badge-sheet job for --attendees people; returns the PDF and figures."""
     from flask_migrate import upgrade
+    from tick import database
+
     from eventreg import create_app
-    from eventreg.domain import jobs
+    from eventreg.domain.backoffice import jobs
     from eventreg.extensions import db
     from eventreg.models import Job
     from eventreg.worker import run_job
     from tests import factories
-
-    from tick import database
 
     url, drop = database(args.db)
     try:
@@ -206,8 +206,9 @@ def main() -> None:
     if args.out:
         with open(args.out, "wb") as f:
             f.write(body)
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     pages = len(PdfReader(io.BytesIO(body)).pages)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -42,8 +42,23 @@ import yaml
 # Run as `python bench/checkin.py`: Python puts bench/ on the path, so the registration
 # benchmark's harness imports as a sibling module.
 from registration import (
-    BENCH, HOST, PG, ROOT, VENV_BIN, Server, create_database, drop_database, event_yaml, free_port,
-    bench_arguments, bench_environment, machine_busy, postgres_pids, proc_cpu, run_flask, run_wrk,
+    BENCH,
+    HOST,
+    PG,
+    ROOT,
+    VENV_BIN,
+    Server,
+    bench_arguments,
+    bench_environment,
+    create_database,
+    drop_database,
+    event_yaml,
+    free_port,
+    machine_busy,
+    postgres_pids,
+    proc_cpu,
+    run_flask,
+    run_wrk,
     summarize,
 )
 
@@ -129,7 +144,7 @@ class Tokens:
 
 
 def new_tokens(n: int) -> list[str]:
-    return [secrets.token_urlsafe(24) for _ in range(n)]  # as eventreg.domain.passes.new_token
+    return [secrets.token_urlsafe(24) for _ in range(n)]  # as eventreg.domain.registration.passes.new_token
 
 
 def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[int, str, list[str], list[str]]:
@@ -144,7 +159,7 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
     api_token = run_flask(env, "api-tokens", "create", email, "--name", "bench scanner").strip()
     from bare_app import CREATE_PASS_TABLE_SQL
 
-    from eventreg.domain.passes import new_entry_id, sign_entry
+    from eventreg.domain.registration.passes import new_entry_id, sign_entry
 
     secrets_, bare = new_tokens(people), ["ER1:" + t for t in new_tokens(people)]  # bare_app strips ER1:
     entries = [new_entry_id() for _ in range(people)]
@@ -160,7 +175,7 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
             conn.execute("UPDATE event_session SET capacity = %s, seats_taken = %s WHERE id = %s",
                          (people, people, session_id))
         [seed] = conn.execute("SELECT pass_key FROM event WHERE id = %s", (event_id,)).fetchone()
-        # What each pass's QR carries: the signed entry credential (as domain.passes.qr_payload).
+        # What each pass's QR carries: the signed entry credential (as domain.registration.passes.qr_payload).
         ours = [sign_entry(seed, event_id, entry, 1) for entry in entries]
         conn.execute(CREATE_PASS_TABLE_SQL)
         conn.execute("INSERT INTO bench_bare_pass (token) SELECT unnest(%s::text[])",

@@ -8,7 +8,7 @@ confirmed registrations with phone numbers, departments and answers: the attende
 17 + 3 = 20 columns. Each figure is the median of --repeat downloads through the app (Flask's
 test client, signed in as the organizer): the request, the query, the rows, the file's bytes.
 CP932 is measured on clean data (its report is not the case to time). The reception list PDF is
-rendered as the worker does (domain.exports.reception_list, then adapters.pdf), once to warm up
+rendered as the worker does (domain.backoffice.exports.reception_list, then adapters.pdf), once to warm up
 WeasyPrint, then --repeat times for the median.
 """
 
@@ -38,7 +38,7 @@ def fill(event, count: int) -> None:
     """``count`` confirmed registrations with every column filled, in one Core INSERT."""
     from sqlalchemy import insert, update
 
-    from eventreg.domain.passes import new_entry_id, new_token
+    from eventreg.domain.registration.passes import new_entry_id, new_token
     from eventreg.extensions import db
     from eventreg.models import EventSession, Registration, Sector, Status
     from tests.factories import FAMILIES, GIVENS, ORGANIZATIONS
@@ -91,7 +91,7 @@ def main() -> None:
 
     from eventreg import create_app
     from eventreg.adapters import pdf
-    from eventreg.domain import exports, roster
+    from eventreg.domain.backoffice import exports, roster
     from tests import factories
 
     url, drop = database(args.db)

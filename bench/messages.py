@@ -4,7 +4,7 @@
 
 Creates an event with --recipients confirmed people (one Core INSERT) in a fresh database built
 by the migrations, then, --repeat times, saves a draft to "confirmed, not yet arrived" and times
-``domain.messages.queue`` + commit: the conditional UPDATE, the recipient query, the batched
+``domain.communication.attendee_messages.queue`` + commit: the conditional UPDATE, the recipient query, the batched
 INSERT … ON CONFLICT DO NOTHING of one outbox row each, and the recipient count. Prints the median
 and the maximum. ``--db postgresql`` creates (and drops) a temporary database on
 postgresql+psycopg://postgres@127.0.0.1:5432 (or give a server URL).
@@ -42,12 +42,12 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from eventreg import create_app
-    from eventreg.domain import messages
-    from eventreg.domain.roster import ListFilter
+    from eventreg.domain.backoffice import event_import as event_spec
+    from eventreg.domain.backoffice.roster import ListFilter
+    from eventreg.domain.communication import attendee_messages as messages
     from eventreg.extensions import db
     from eventreg.sqlite import writing
     from tests.factories import bulk_confirmed, event_spec_dict
-    from eventreg.domain import event_spec
 
     url, drop = database(args.db)
     try:

@@ -70,7 +70,7 @@ def render_warm(renders: int, name: str | None = None) -> tuple[list[float], lis
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from eventreg import create_app
     from eventreg.adapters import pdf
-    from eventreg.domain.passes import new_token
+    from eventreg.domain.registration.passes import new_token
 
     app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     walls, cpus, size = [], [], 0

@@ -25,12 +25,20 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
-from sqlalchemy import event as sa_event
 
 # Run as `python bench/profile_registration.py`: bench/ is on the path, the harness is a sibling.
 from registration import (
-    HOST, PG, ROOT, FormInputs, create_database, drop_database, event_yaml, form_values, run_flask,
+    HOST,
+    PG,
+    ROOT,
+    FormInputs,
+    create_database,
+    drop_database,
+    event_yaml,
+    form_values,
+    run_flask,
 )
+from sqlalchemy import event as sa_event
 
 
 class StatementLog:
@@ -80,7 +88,8 @@ class Phases:
 def instrument(app, phases: Phases) -> None:
     """Wrap the parts of one registration POST (no app code is changed)."""
     import flask_wtf
-    from eventreg.domain import registration as registrations
+
+    from eventreg.domain.registration import signup as registrations
     from eventreg.extensions import csrf, db
     from eventreg.web import public
 
@@ -203,9 +212,9 @@ def main() -> None:
             print(f"pyinstrument HTML: {args.html}")
 
         # The bare app, same statement accounting.
-        from bare_app import CREATE_TABLE_SQL, create_app as create_bare
-
         import psycopg
+        from bare_app import CREATE_TABLE_SQL
+        from bare_app import create_app as create_bare
 
         with psycopg.connect(dbname=dbname, autocommit=True, **PG) as conn:
             conn.execute(CREATE_TABLE_SQL)

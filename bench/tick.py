@@ -39,7 +39,7 @@ def database(arg: str):
 
 def parts(app, now, repeat: int = 5) -> dict[str, float]:
     """Where a quiet tick's time goes: the due tasks, the security-list look, each sweep's find."""
-    from eventreg.domain import periodic
+    from eventreg.domain.timing import periodic
     from eventreg.extensions import db
 
     steps = {"tasks": lambda: periodic.due_work(now), "security lists": lambda: periodic.changed_security_lists(now)}
@@ -72,12 +72,13 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from eventreg import create_app
+    from eventreg.domain.backoffice import event_import as event_spec
+    from eventreg.domain.registration import signup as registration
+    from eventreg.domain.timing import schedule
     from eventreg.extensions import db
-    from eventreg.models import OutboxMessage, ScheduledTask
+    from eventreg.models import OutboxMessage, Registration, ScheduledTask, Status
     from eventreg.worker import tick
     from tests.factories import bulk_confirmed, event_spec_dict, in_days
-    from eventreg.domain import event_spec, registration, schedule
-    from eventreg.models import Registration, Status
 
     logging.getLogger("eventreg.worker").setLevel(logging.WARNING)
     url, drop = database(args.db)

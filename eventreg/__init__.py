@@ -41,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
-    from .domain import retention
+    from .domain.privacy import retention
 
     retention.configure(app.config)
     return app

@@ -13,10 +13,13 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from . import clock
-from .domain import event_spec, staff
-from .domain import registration as registrations
-from .domain.registration import Applicant
+from .domain.access import accounts as staff
+from .domain.access import api_tokens as tokens
+from .domain.backoffice import event_import as event_spec
 from .domain.errors import DomainError
+from .domain.privacy import person_requests
+from .domain.registration import signup as registrations
+from .domain.registration.signup import Applicant
 from .extensions import db
 from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
 
@@ -260,7 +263,7 @@ def api_tokens_create(email, name, slug, role):
         raise click.UsageError("--event and --role go together")
     event = _events((slug,))[0] if slug else None
     try:
-        token = staff.create_api_token(_user(email), name, now=clock.utcnow(), event=event,
+        token = tokens.create_api_token(_user(email), name, now=clock.utcnow(), event=event,
                                        role=EventRole(role) if role else None)
     except DomainError as exc:
         _fail(exc)
@@ -274,7 +277,7 @@ def api_tokens_revoke(token_id):
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise click.ClickException(f"no token #{token_id}")
-    staff.revoke_api_token(row, actor=None, now=clock.utcnow())
+    tokens.revoke_api_token(row, actor=None, now=clock.utcnow())
     db.session.commit()
     click.echo(f"revoked #{token_id} ({row.name})")
 
@@ -346,7 +349,7 @@ def clock_reset():
 
 @click.group("retention")
 def retention_command():
-    """Remove the personal data of events past their retention period (domain.retention)."""
+    """Remove the personal data of events past their retention period (domain.privacy.retention)."""
 
 
 @retention_command.command("purge")
@@ -354,7 +357,7 @@ def retention_command():
 @click.option("--event", "event_id", type=int, help="Only this event (even before its purge date).")
 def retention_purge(dry_run: bool, event_id: int | None):
     """Purge events past their retention (or --event ID), then old sign-ins and outbox rows."""
-    from .domain import retention
+    from .domain.privacy import retention
     from .sqlite import writing
 
     now = clock.utcnow()
@@ -389,10 +392,8 @@ def privacy_export(email: str):
     """Print, as JSON, everything held about EMAIL."""
     import json
 
-    from .domain import retention
-
     try:
-        data = retention.export_person(email)
+        data = person_requests.export_person(email)
     except DomainError as exc:
         raise click.ClickException(f"{email}: not an email address ({exc.code})") from None
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -403,11 +404,10 @@ def privacy_export(email: str):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def privacy_delete(email: str, yes: bool):
     """Cancel and anonymise every registration of EMAIL (seats go to the people waiting)."""
-    from .domain import retention
     from .sqlite import writing
 
     try:
-        found = len(retention.export_person(email)["registrations"])
+        found = len(person_requests.export_person(email)["registrations"])
     except DomainError as exc:
         raise click.ClickException(f"{email}: not an email address ({exc.code})") from None
     if not found:
@@ -417,6 +417,6 @@ def privacy_delete(email: str, yes: bool):
         click.confirm(f"delete the personal data of {found} registration(s)?", abort=True)
     db.session.rollback()
     with writing():
-        counts = retention.delete_person(email, clock.utcnow())
+        counts = person_requests.delete_person(email, clock.utcnow())
         db.session.commit()
     click.echo("removed " + ", ".join(f"{t} {n}" for t, n in counts.items()))

@@ -44,12 +44,12 @@ DEFAULTS: dict[str, object] = {
     "OUTBOX_POLL_SECONDS": 2.0,
     "OUTBOX_LEASE_SECONDS": 60,
     "OUTBOX_MAX_ATTEMPTS": 12,
-    # Seconds between the worker's periodic ticks (scheduled tasks: domain.periodic); <= 60.
+    # Seconds between the worker's periodic ticks (scheduled tasks: domain.timing.periodic); <= 60.
     "TICK_SECONDS": 30,
     # How long a worker owns a background job without reporting progress; a crashed worker's
     # job is started again by another worker after this.
     "JOB_LEASE_SECONDS": 60,
-    # Retention (domain.retention): failed sign-ins and sent/failed outbox rows are deleted after these days.
+    # Retention (domain.privacy.retention): failed sign-ins and sent/failed outbox rows are deleted after these days.
     "LOGIN_ATTEMPT_RETENTION_DAYS": 30,
     "OUTBOX_RETENTION_DAYS": 30,
     # Where the development mail catcher writes .eml files (shown at /_dev/mail).

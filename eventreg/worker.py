@@ -5,13 +5,13 @@ span rendering or SMTP; the ones that write take SQLite's write lock up front (s
 
 - ``deliver_due``: claims due messages, renders and sends them, records the outcome;
 - ``tick``: at least once a minute (TICK_SECONDS), the scheduled tasks that are due
-  (domain.periodic), each in its own transaction, each done once however many workers run;
-- ``run_job``: claims one background job (domain.jobs), e.g. a badge sheet, does it while
+  (domain.timing.periodic), each in its own transaction, each done once however many workers run;
+- ``run_job``: claims one background job (domain.backoffice.jobs), e.g. a badge sheet, does it while
   reporting progress (which renews its lease) and stores the result.
 
 Delivery is at least once: a message is marked sent after the SMTP server accepted it, so a
 crash between the two can repeat it; the Message-ID stays the same on every attempt. Run one
-or several workers; the conditional claim and attempt in domain.outbox keep two workers from
+or several workers; the conditional claim and attempt in domain.communication.outbox keep two workers from
 sending the same message at the same time, and a crashed worker's messages are taken up again
 when their one-minute lease runs out.
 
@@ -38,10 +38,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import clock
 from .adapters import ics, mail, pdf
-from .sqlite import writing
-from .domain import exports, jobs, outbox, passes, periodic, roster, security_list
+from .domain.backoffice import exports, jobs, roster
+from .domain.communication import building_list as security_list
+from .domain.communication import outbox
+from .domain.registration import passes
+from .domain.timing import periodic
 from .extensions import db
-from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, StoredFile
+from .models import (
+    Event,
+    EventSession,
+    Job,
+    JobKind,
+    MailKind,
+    OutboxMessage,
+    StoredFile,
+)
+from .sqlite import writing
 from .web import message_text
 from .web.links import masked_links, registration_links
 
@@ -248,12 +260,12 @@ def _failed(app: Flask, message_id: int, worker_id: str, now: datetime, error: s
 def tick(app: Flask, *, now: datetime | None = None, batch: int = 200) -> Counter:
     """Does the scheduled tasks due at ``now``, then sends the difference of every
     building-security list that changed since it was sent, then runs the sweeps of
-    domain.periodic.SWEEPS (scheduled messages due, expired holds, retention); returns how many
+    domain.timing.periodic.SWEEPS (scheduled messages due, expired holds, retention); returns how many
     ended with each outcome ("done", "skipped", "missed", "difference", a sweep's name, "error").
 
     Nothing due costs one indexed query, plus one that reads the sessions with a list sent and
     not yet ended, and no write lock. Each task and each difference is its own transaction
-    (domain.periodic.do_task marks a task done in the transaction of its effect; a difference is
+    (domain.timing.periodic.do_task marks a task done in the transaction of its effect; a difference is
     one insert under the unique (session, seq)); one that fails is logged and stays due.
     """
     outcomes: Counter = Counter()

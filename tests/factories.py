@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
-from eventreg.domain import event_spec
-from eventreg.domain.registration import Applicant
+from eventreg.domain.backoffice import event_import as event_spec
+from eventreg.domain.registration.signup import Applicant
 from eventreg.extensions import db
 from eventreg.models import Event, Sector
 
@@ -77,7 +77,7 @@ def make_staff(role: str = "reception", events=(), email: str | None = None, nam
     viewer) on each of ``events``, for a "staff" account."""
     from sqlalchemy import select
 
-    from eventreg.domain import staff
+    from eventreg.domain.access import accounts as staff
     from eventreg.models import EventRole, Role
 
     n = next(_counter)
@@ -95,7 +95,7 @@ def make_staff(role: str = "reception", events=(), email: str | None = None, nam
 
 def register_person(event, session_index: int = 0, **overrides):
     """A committed registration through the domain (confirmed while seats last)."""
-    from eventreg.domain import registration
+    from eventreg.domain.registration import signup as registration
 
     outcome = registration.register(event.sessions[session_index], applicant(**overrides),
                                     now=datetime.now(timezone.utc))
@@ -120,7 +120,7 @@ def bulk_confirmed(session, count: int) -> list[str]:
     FAMILIES[i % 20] GIVENS[i // 20 % 12]; returns their full names in that order. Commits."""
     from sqlalchemy import insert, update
 
-    from eventreg.domain.passes import new_entry_id, new_token
+    from eventreg.domain.registration.passes import new_entry_id, new_token
     from eventreg.models import EventSession, Registration, Status
 
     now = datetime.now(timezone.utc)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, update
 
-from eventreg.domain.passes import new_entry_id, new_token
+from eventreg.domain.registration.passes import new_entry_id, new_token
 from eventreg.extensions import db
 from eventreg.models import EventSession, Registration, Sector, Status
 

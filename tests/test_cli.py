@@ -1,11 +1,16 @@
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from sqlalchemy import func
-
-from eventreg.models import Event, QuestionKind, Registration, ScheduledTask, StaffUser, TaskKind
+from eventreg.models import (
+    Event,
+    QuestionKind,
+    Registration,
+    ScheduledTask,
+    StaffUser,
+    TaskKind,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-event.yaml"
 

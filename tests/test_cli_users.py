@@ -1,6 +1,6 @@
 from sqlalchemy import select
 
-from eventreg.domain import staff
+from eventreg.domain.access import accounts as staff
 from eventreg.extensions import db
 from eventreg.models import ApiToken, EventRole, Role, StaffUser
 

@@ -10,8 +10,9 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from eventreg import create_app
-from eventreg.domain import checkin, passes
-from eventreg.domain.rules import TimeRule
+from eventreg.domain.reception import checkin
+from eventreg.domain.registration import passes
+from eventreg.domain.timing.rules import TimeRule
 from eventreg.extensions import db
 from eventreg.models import Event, EventSession, OutboxMessage, Registration, ScanResult
 

@@ -10,7 +10,7 @@ checks both agree). A family defined by an @font-face rule of pdf.css (``src: lo
 ``unicode-range``) counts as that font limited to the range. A generic family (sans-serif) at the
 end of the chain is not counted: which font it names depends on the machine.
 
-No decisions here: domain.text decides what to refuse, given ``covers``.
+No decisions here: domain.people.text decides what to refuse, given ``covers``.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def _address(email: str, name: str, **params) -> vCalAddress:
 
 
 def session_event(ctx: dict, *, now: datetime, method: str = "PUBLISH", organizer_email: str = "") -> bytes:
-    """The calendar file of the registration in ``ctx`` (domain.passes.pass_context).
+    """The calendar file of the registration in ``ctx`` (domain.registration.passes.pass_context).
 
     ``organizer_email`` is used when the event has no contact email (ORGANIZER is required by
     REQUEST and CANCEL).

@@ -105,6 +105,6 @@ def render_pass(ctx: dict) -> bytes:
 
 
 def render_reception_list(ctx: dict) -> bytes:
-    """The 受付名簿 (templates/pdf/reception_list.html) of domain.exports.reception_list's context."""
+    """The 受付名簿 (templates/pdf/reception_list.html) of domain.backoffice.exports.reception_list's context."""
     html = render_template("pdf/reception_list.html", **ctx)
     return html_to_pdf(html, stylesheets=("reception_list.css",))

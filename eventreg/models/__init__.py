@@ -1,11 +1,34 @@
 from .audit import AuditEntry
-from .event import (DEFAULT_SECURITY_COLUMNS, Event, EventSession, EventStatus, Question, QuestionKind, ReminderRule,
-                    SecurityFormat)
-from .outbox import AttendeeMessage, MailKind, MessageStatus, OutboxMessage, OutboxStatus
+from .building_list import SecurityListSend
+from .event import (
+                    DEFAULT_SECURITY_COLUMNS,
+                    Event,
+                    EventSession,
+                    EventStatus,
+                    Question,
+                    QuestionKind,
+                    ReminderRule,
+                    SecurityFormat,
+)
+from .outbox import (
+                    AttendeeMessage,
+                    MailKind,
+                    MessageStatus,
+                    OutboxMessage,
+                    OutboxStatus,
+)
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
-from .security_list import SecurityListSend
-from .staff import ApiToken, EventMember, EventRole, Invitation, LoginAttempt, Role, StaffSession, StaffUser
+from .staff import (
+                    ApiToken,
+                    EventMember,
+                    EventRole,
+                    Invitation,
+                    LoginAttempt,
+                    Role,
+                    StaffSession,
+                    StaffUser,
+)
 from .work import Job, JobKind, JobStatus, ScheduledTask, StoredFile, TaskKind
 
 __all__ = [

@@ -34,7 +34,7 @@ class SecurityFormat(str, enum.Enum):
     csv_cp932 = "csv_cp932"  # Windows-31J, for older Japanese Excel
 
 
-# The building-security list's columns, in the default order (domain.exports names them).
+# The building-security list's columns, in the default order (domain.backoffice.exports names them).
 DEFAULT_SECURITY_COLUMNS = ["name", "kana", "organization", "department", "session"]
 
 
@@ -62,16 +62,16 @@ class Event(db.Model):
         db.Enum(EventStatus, native_enum=False, length=16, validate_strings=True),
         default=EventStatus.published, server_default="published",
     )
-    # Registration window. The deadline is a rule resolved per session by domain.deadlines:
+    # Registration window. The deadline is a rule resolved per session by domain.timing.deadlines:
     # an absolute time, or "N days before the session starts, at HH:MM local time".
     registration_opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     deadline_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     deadline_days_before: Mapped[Optional[int]]
     deadline_time: Mapped[Optional[str]] = mapped_column(String(5))  # "HH:MM", local time
-    # Seed of the event's Ed25519 key that signs entry passes (domain.passes); never shown.
+    # Seed of the event's Ed25519 key that signs entry passes (domain.registration.passes); never shown.
     pass_key: Mapped[str] = mapped_column(String(64))
     # The building-security list (入館者リスト): who receives it, which columns, which file, and
-    # when it goes out (a domain.rules text such as "1d@12:00"; NULL: at the registration deadline).
+    # when it goes out (a domain.timing.rules text such as "1d@12:00"; NULL: at the registration deadline).
     security_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     security_columns: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_SECURITY_COLUMNS))
     security_format: Mapped[SecurityFormat] = mapped_column(
@@ -81,11 +81,11 @@ class Event(db.Model):
     security_send_rule: Mapped[Optional[str]] = mapped_column(String(40))
     # Email confirmation (optional): a sign-up holds its seat for hold_minutes until the person
     # clicks the link in the email; an unconfirmed hold expires and the seat goes to the next
-    # person waiting (domain.holds).
+    # person waiting (domain.registration.holds).
     confirm_email: Mapped[bool] = mapped_column(default=False, server_default=false())
     hold_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
     # Retention (APPI): personal data is removed retention_days after the last session ends
-    # (domain.retention); purged_at says when it was, and the counts the statistics need stay.
+    # (domain.privacy.retention); purged_at says when it was, and the counts the statistics need stay.
     retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
     purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
@@ -122,9 +122,9 @@ class EventSession(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int]
-    # Confirmed registrations; changed only by the conditional updates in domain.capacity.
+    # Confirmed registrations; changed only by the conditional updates in domain.registration.capacity.
     seats_taken: Mapped[int] = mapped_column(default=0)
-    # The event's opening time and deadline rule resolved for this session (domain.deadlines),
+    # The event's opening time and deadline rule resolved for this session (domain.timing.deadlines),
     # stored so that the one conditional seat UPDATE checks time and capacity together.
     # Recomputed whenever the event, its rule or the session's times change.
     opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -161,10 +161,10 @@ class Question(db.Model):
 
 
 class ReminderRule(db.Model):
-    """One reminder of an event, as a time rule (domain.rules text: "1d@10:00", "2h").
+    """One reminder of an event, as a time rule (domain.timing.rules text: "1d@10:00", "2h").
 
     Each session gets a ScheduledTask of kind ``reminder`` per rule (``ref_id`` = this id),
-    moved with its session by domain.schedule.
+    moved with its session by domain.timing.schedule.
     """
 
     __tablename__ = "reminder_rule"

@@ -79,7 +79,7 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Not before this time: the "not before" of a scheduled message, then the retry back-off.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # A worker owns a message while claimed_until is in the future (see domain.outbox.claim).
+    # A worker owns a message while claimed_until is in the future (see domain.communication.outbox.claim).
     claimed_by: Mapped[Optional[str]] = mapped_column(String(100))
     claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -100,7 +100,7 @@ class MessageStatus(str, enum.Enum):
 
 
 class AttendeeMessage(db.Model):
-    """An organizer's message to a filtered set of an event's attendees (domain.messages).
+    """An organizer's message to a filtered set of an event's attendees (domain.communication.attendee_messages).
 
     Subject and body are plain text with placeholders from a fixed list ({name}, {event} ...),
     never template code. The recipients are the attendee list's filter (``filter``: the

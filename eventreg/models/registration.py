@@ -17,7 +17,7 @@ from .event import Event, EventSession
 class Status(str, enum.Enum):
     confirmed = "confirmed"
     # A seat held until the person confirms their email (events with confirm_email); counted in
-    # seats_taken, released when hold_expires_at passes unconfirmed (domain.holds).
+    # seats_taken, released when hold_expires_at passes unconfirmed (domain.registration.holds).
     held = "held"
     waitlisted = "waitlisted"
     cancelled = "cancelled"
@@ -65,7 +65,7 @@ class Registration(db.Model):
     # The management secret: 192 random bits in the attendee's view/cancel link (/r/<token>).
     # Sent only by email; never printed on a pass or badge, never in a QR code.
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    # The entry credential's id, inside the signed QR payload (domain.passes). It opens nothing
+    # The entry credential's id, inside the signed QR payload (domain.registration.passes). It opens nothing
     # by itself: only a signed-in scanner can use it. entry_version grows when the registration
     # is cancelled or moved, so every earlier pass stops working.
     entry_id: Mapped[str] = mapped_column(String(24), unique=True)
@@ -77,7 +77,7 @@ class Registration(db.Model):
     given_name: Mapped[str] = mapped_column(String(50))
     family_kana: Mapped[str] = mapped_column(String(50))
     given_kana: Mapped[str] = mapped_column(String(50))
-    # Normalised by domain.text.normalize_email; NULL only for a walk-in who gave none
+    # Normalised by domain.people.text.normalize_email; NULL only for a walk-in who gave none
     # (NULLs never collide in the one-active-registration index).
     email: Mapped[Optional[str]] = mapped_column(String(254))
     organization: Mapped[str] = mapped_column(String(100), default="")
@@ -91,7 +91,7 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # Check-in: set and cleared only by domain.checkin's conditional updates.
+    # Check-in: set and cleared only by domain.reception.checkin's conditional updates.
     checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     checked_in_desk: Mapped[str] = mapped_column(String(50), default="", server_default="")
     walk_in: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -99,7 +99,7 @@ class Registration(db.Model):
     # unconfirmed sign-up (held seat or waiting-list place) lapses. NULL: nothing pending.
     hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     email_confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # Retention: when the personal fields were removed (domain.retention). "repeat_attendee" keeps,
+    # Retention: when the personal fields were removed (domain.privacy.retention). "repeat_attendee" keeps,
     # for the statistics, whether the person had come to an earlier event (decided from the
     # email before it was removed); NULL while the email is still there to decide it.
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

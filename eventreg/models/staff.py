@@ -17,7 +17,7 @@ from .event import Event
 
 class Role(str, enum.Enum):
     """What an account may do outside any event. Access to an event comes only from its
-    EventMember row (domain.permissions)."""
+    EventMember row (domain.access.permissions)."""
 
     organizer = "organizer"  # may create events (and becomes their owner)
     staff = "staff"  # works only on the events they were invited to
@@ -72,7 +72,7 @@ class StaffUser(UserMixin, db.Model):
         """Flask-Login keeps this in the cookie: the session's secret, never the user's id, so
         signing out (or a password change) ends it on the server."""
         if not self.session_secret:
-            raise AttributeError("a staff user signs in through domain.staff.start_session")
+            raise AttributeError("a staff user signs in through domain.access.accounts.start_session")
         return self.session_secret
 
     @property

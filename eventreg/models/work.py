@@ -6,7 +6,15 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -81,7 +89,7 @@ class TaskKind(str, enum.Enum):
 
 
 class ScheduledTask(db.Model):
-    """A piece of work due at a time resolved from a rule (domain.rules), done once.
+    """A piece of work due at a time resolved from a rule (domain.timing.rules), done once.
 
     The periodic tick finds rows with ``due_at <= now`` and ``done_at`` empty and marks each
     done with a conditional UPDATE in the same transaction as its effect, so three workers and

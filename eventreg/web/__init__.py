@@ -16,7 +16,18 @@ class IdConverter(IntegerConverter):
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, dev, errors, filters, i18n, public, reception, security
+    from . import (
+        admin,
+        api,
+        auth,
+        dev,
+        errors,
+        filters,
+        i18n,
+        public,
+        reception,
+        security,
+    )
 
     # Before any route is added: every <int:...> of every blueprint is an id.
     app.url_map.converters["int"] = IdConverter
@@ -26,7 +37,7 @@ def register_blueprints(app: Flask) -> None:
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
     _declare_writes(app)
-    from ..domain.permissions import Capability
+    from ..domain.access.permissions import Capability
     from .access import may
 
     app.jinja_env.globals.update(may=may, Capability=Capability)

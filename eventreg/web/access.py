@@ -1,7 +1,7 @@
 """Access to staff pages: every view says what it needs, and nothing else gets through.
 
 - ``event_access(capability)``: the view's ``event_id`` (or what ``via`` finds) is loaded into
-  ``event``; the signed-in user needs ``capability`` there (domain.permissions). An event the user
+  ``event``; the signed-in user needs ``capability`` there (domain.access.permissions). An event the user
   has no role on is a 404, not a 403: staff learn nothing about events they do not work on.
 - ``account_access(role=None)``: signed in (and, with ``role``, an account of that kind).
 - ``api_event_access(capability)``: the same rule for the JSON API, for whoever the API
@@ -22,8 +22,8 @@ from functools import wraps
 from flask import abort, g
 from flask_login import current_user, login_required
 
-from ..domain import staff
-from ..domain.permissions import Capability
+from ..domain.access import accounts as staff
+from ..domain.access.permissions import Capability
 from ..extensions import db
 from ..models import Event, Role
 

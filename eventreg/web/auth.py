@@ -1,6 +1,6 @@
 """Staff login (Flask-Login) and the access rules of staff pages.
 
-GET, POST /login            sign in (rate-limited: see domain/staff.py)
+GET, POST /login            sign in (rate-limited: see domain/access/accounts.py)
 POST      /logout           sign out (the session ends on the server, so a saved cookie is worthless)
 GET       /staff            the signed-in user's events
 GET, POST /staff/password   change one's password (current + new); the user's other browsers are signed out
@@ -13,17 +13,30 @@ secret); every request loads the session row with its user in one query.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
+from eventreg.domain.access import sign_in
+
 from .. import clock
-from ..domain import invitations, staff, text
+from ..domain.access import accounts as staff
+from ..domain.access import invitations
+from ..domain.access.permissions import Capability
 from ..domain.errors import DomainError
-from ..domain.permissions import Capability
+from ..domain.people import text
 from ..extensions import db, login_manager
 from ..models import Event
 from .access import account_access, event_access
@@ -44,7 +57,7 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def _load_user(session_secret: str):
-    return staff.user_for_session(session_secret, now=clock.utcnow())
+    return sign_in.user_for_session(session_secret, now=clock.utcnow())
 
 
 class LoginForm(PageForm):
@@ -58,10 +71,10 @@ def login():
     status = 200
     if form.validate_on_submit():
         now = clock.utcnow()
-        attempt = staff.reserve_login_attempt(form.email.data, request.remote_addr or "", now=now)
+        attempt = sign_in.reserve_login_attempt(form.email.data, request.remote_addr or "", now=now)
         db.session.commit()  # visible to parallel attempts before anyone's password is checked
         try:
-            user = staff.authenticate(attempt, form.password.data, now=now)
+            user = sign_in.authenticate(attempt, form.password.data, now=now)
         except DomainError as exc:
             db.session.commit()  # the failed attempt stays: it counts toward the limit
             form.password.errors.append(message(exc.code))
@@ -74,7 +87,7 @@ def login():
 
 def _sign_in(user, now) -> None:
     """A new server-side session for ``user`` (committed), and its cookie."""
-    staff.start_session(user, now=now, lifetime=current_app.permanent_session_lifetime)
+    sign_in.start_session(user, now=now, lifetime=current_app.permanent_session_lifetime)
     db.session.commit()
     session.permanent = True  # the cookie expires with the server's session row
     login_user(user)
@@ -83,7 +96,7 @@ def _sign_in(user, now) -> None:
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        staff.end_session(current_user.session_secret, now=clock.utcnow())
+        sign_in.end_session(current_user.session_secret, now=clock.utcnow())
         db.session.commit()
     logout_user()
     return redirect(safe_next(request.args.get("next"), url_for("auth.login")))
@@ -126,10 +139,10 @@ def password():
     if not form.validate_on_submit():
         return render_template("auth/password.html", form=form), 400 if request.method == "POST" else 200
     now = clock.utcnow()
-    attempt = staff.reserve_login_attempt(current_user.email, request.remote_addr or "", now=now)
+    attempt = sign_in.reserve_login_attempt(current_user.email, request.remote_addr or "", now=now)
     db.session.commit()
     try:
-        user = staff.authenticate(attempt, form.current_password.data, now=now)
+        user = sign_in.authenticate(attempt, form.current_password.data, now=now)
     except DomainError as exc:
         db.session.commit()  # the failed attempt counts
         form.current_password.errors.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ..domain.checkin import ScanOutcome, not_on_security_list
+from ..domain.reception.checkin import ScanOutcome, not_on_security_list
 from ..models import Event, Registration
 from .filters import hm, person_kana, person_name, when
 from .messages import message

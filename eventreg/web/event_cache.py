@@ -5,8 +5,8 @@ which change rarely and cost about 2 ms of CPU to load with their questions. Ent
 EVENT_CACHE_SECONDS (default 5): an edit shows up within that time.
 
 **It decides nothing.** Seats left, 満席, the waiting list switch, opening and deadline come from
-the database on every request (``domain.capacity.availability``), and the registration itself is
-decided by the conditional seat UPDATE and one fresh query (``domain.registration.register``).
+the database on every request (``domain.registration.capacity.availability``), and the registration itself is
+decided by the conditional seat UPDATE and one fresh query (``domain.registration.signup.register``).
 So a stale copy on one server, or ``forget`` clearing only this process, can only show an old
 description for a few seconds, never accept or refuse anyone.
 """
@@ -28,7 +28,7 @@ _entries: dict[tuple, tuple[float, Event]] = {}
 
 def _cached(key: tuple, *where) -> Event | None:
     """The event, attached to the current database session, or None. Its sessions are not
-    part of the copy: read them with domain.capacity.availability."""
+    part of the copy: read them with domain.registration.capacity.availability."""
     ttl = float(current_app.config["EVENT_CACHE_SECONDS"])
     hit = _entries.get(key)
     if hit is not None and time.monotonic() - hit[0] < ttl:

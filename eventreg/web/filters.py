@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import markdown
 import nh3
-from flask import Flask
 from babel.dates import format_date, get_timezone_name
+from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from ..domain import names
+from ..domain.people import names
 from .messages import message
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -70,7 +70,7 @@ def when(session, tz: str, lang: str | None = None) -> str:
     """「2019年2月8日(金) 14:00–17:00 日本時間(13:30開場)」 /
     "Fri, 8 Feb 2019, 14:00–17:00 JST (doors open 13:30)".
 
-    ``session`` is a model or the plain dict of domain.passes.pass_context.
+    ``session`` is a model or the plain dict of domain.registration.passes.pass_context.
     """
     get = session.get if isinstance(session, dict) else lambda name: getattr(session, name)
     starts = get("starts_at")
@@ -96,7 +96,7 @@ def moment(value: datetime, tz: str, lang: str | None = None) -> str:
 
 
 def person_name(registration, lang: str | None = None) -> str:
-    """A registration's name in the page's language (domain.names.display_name)."""
+    """A registration's name in the page's language (domain.people.names.display_name)."""
     return names.display_name(registration.family_name, registration.given_name, _lang(lang))
 
 

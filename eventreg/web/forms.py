@@ -1,4 +1,4 @@
-"""The registration form. Field checks call domain.text so the web and the CLI agree."""
+"""The registration form. Field checks call domain.people.text so the web and the CLI agree."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..adapters import fonts
-from ..domain import fields, names, text
 from ..domain.errors import DomainError
+from ..domain.people import fields, names, text
 from ..models import Event, QuestionKind, Sector
 from .messages import message
 
@@ -46,7 +52,7 @@ class Normalized:
 
 
 def error_message(exc: DomainError) -> str:
-    """The localized words for ``exc``; the character-naming codes of domain.text.clean_name get
+    """The localized words for ``exc``; the character-naming codes of domain.people.text.clean_name get
     the character and its code point, e.g. 「𣒺 (U+234BA)」."""
     words = message(exc.code, exc.detail or "")
     if "%(char)s" in words:
@@ -62,7 +68,7 @@ def cleaned(max_length: int, multiline: bool = False):
 
 
 def checked(name: str):
-    """A person field's check from domain.fields (the staff pages use the same). Names,
+    """A person field's check from domain.people.fields (the staff pages use the same). Names,
     organizations and departments get the PDF fonts (adapters.fonts), so whatever is accepted
     prints on the pass and the badge."""
     return fields.normalizer(name, fonts.covers)
@@ -75,7 +81,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class KanaRule:
     """Furigana required for a name in Japanese script, optional for one in Latin letters
-    (domain.fields.check_kana), checked once both names passed their own checks."""
+    (domain.people.fields.check_kana), checked once both names passed their own checks."""
 
     def validate_family_kana(self, field):
         self._kana_rule(field)

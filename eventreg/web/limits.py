@@ -4,7 +4,7 @@ The limits are configuration (RATELIMIT_SIGNUP_PER_ADDRESS, RATELIMIT_SIGNUP_PER
 sign-up POSTs only: reading an event page is never limited. The client address is
 ``request.remote_addr``, which ProxyFix sets from X-Forwarded-For when PROXY_COUNT says a proxy
 of ours is in front. The email key is the form's address normalised as the registration stores
-it (domain.text.normalize_email), so "A@Example.org " and "a@example.org" count together; a form
+it (domain.people.text.normalize_email), so "A@Example.org " and "a@example.org" count together; a form
 without a valid address is not counted per email (it fails validation anyway).
 A refused POST is a 429 page in the visitor's language with Retry-After (errors.py).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from ..domain.errors import DomainError
-from ..domain.text import normalize_email
+from ..domain.people.text import normalize_email
 from ..extensions import limiter
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 
-from ..domain import holds
+from ..domain.registration import holds
 from ..models import Registration
 
 
 def confirmation_proof(token: str) -> str:
-    """The proof the confirmation link carries (domain.holds): in the mail only."""
+    """The proof the confirmation link carries (domain.registration.holds): in the mail only."""
     return holds.confirmation_proof(token, current_app.config["SECRET_KEY"])
 
 
@@ -31,7 +31,7 @@ def _links(registration: Registration) -> dict[str, str]:
 
 
 def registration_links(registration: Registration) -> dict[str, str]:
-    """The links ``domain.passes.pass_context`` takes: registration, cancel, pdf, ics, event.
+    """The links ``domain.registration.passes.pass_context`` takes: registration, cancel, pdf, ics, event.
 
     The first four carry the management secret: they go into emails only, never onto a pass.
     """

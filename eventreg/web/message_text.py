@@ -2,7 +2,7 @@
 people (dates through the Jinja filters' functions), and the filled subject and body.
 
 Used by the worker when it delivers a ``message`` row and by the compose page's preview, so the
-preview is the email. domain.messages does the substitution (plain text, never template code);
+preview is the email. domain.communication.attendee_messages does the substitution (plain text, never template code);
 the HTML body is escaped here, with its line breaks and its links kept.
 """
 
@@ -12,7 +12,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from ..domain import messages
+from ..domain.communication import attendee_messages as messages
 from ..extensions import db
 from ..models import AttendeeMessage
 from . import filters
@@ -21,7 +21,7 @@ _URL = re.compile(r"https?://[^\s<>\"'「」、。()()]+")
 
 
 def placeholder_values(ctx: dict, lang: str) -> dict[str, str]:
-    """The value of each placeholder for the registration of ``ctx`` (domain.passes.pass_context)."""
+    """The value of each placeholder for the registration of ``ctx`` (domain.registration.passes.pass_context)."""
     event, session, attendee, links = ctx["event"], ctx["session"], ctx["attendee"], ctx["links"]
     tz = event["timezone"]
     venue = " ".join(part for part in (event["venue_name"], event["venue_address"]) if part)

@@ -9,7 +9,7 @@ MESSAGES = {
     "kana_required": _l("Please enter the furigana (in katakana or hiragana): it is needed for a name written in kanji or kana."),
     "not_katakana": _l("Please enter furigana in katakana or hiragana."),
     "invalid_email": _l("Please enter a valid email address."),
-    # Names, organizations (domain.text.clean_name); %(char)s is the character and its code point
+    # Names, organizations (domain.people.text.clean_name); %(char)s is the character and its code point
     "emoji": _l("Emoji cannot be used in names and organizations: %(char)s"),
     "invisible_characters": _l("This contains an invisible character (%(char)s). Please remove it."),
     "stacked_marks": _l("Too many accent marks on one character (%(char)s)."),
@@ -56,7 +56,7 @@ MESSAGES = {
     # Background jobs (admin/job.html)
     "job_failed": _l("The file could not be made. Please try again; if it fails again, tell the administrator."),
     "job_abandoned": _l("The worker making this file stopped several times. Please try again later, or tell the administrator."),
-    # Staff changing one registration (domain.staff_actions, domain.fields)
+    # Staff changing one registration (domain.backoffice.registration_edits, domain.people.fields)
     "required": _l("This field is required."),
     "answer_required": _l("This question needs an answer."),
     "invalid_choice": _l("Please choose one of the options."),
@@ -68,7 +68,7 @@ MESSAGES = {
     "no_email": _l("This registration has no email address."),
     "session_full_staff": _l("This session is full. Tick \"put on the waiting list\" or \"add even if full\" to add this person."),
     "choose_session": _l("Please choose a session."),
-    # The event's team, invitations and API tokens (domain/invitations.py, domain/staff.py)
+    # The event's team, invitations and API tokens (domain/access/invitations.py, domain/access/accounts.py)
     "not_allowed": _l("Only an owner of this event may change its staff."),
     "already_member": _l("This person is on this event's staff already: change their role in the list instead."),
     "invitation_not_pending": _l("This invitation is no longer pending (it was accepted, withdrawn or has expired)."),
@@ -85,10 +85,10 @@ MESSAGES = {
     "token_scope": _l("A token limited to an event needs both the event and a role."),
     "token_role_too_high": _l("A token cannot have a role that allows more than your own role on this event."),
     "password_too_long": _l("The password must have at most 200 characters."),
-    # The building-security list (admin/security_list.html)
+    # The building-security list (admin/building_list.html)
     "no_security_contact": _l("Enter the venue's security contact (email) first."),
     "invalid_security_columns": _l("Choose at least one column."),
-    # Reminders (admin/reminders.html, domain.reminders)
+    # Reminders (admin/reminders.html, domain.communication.reminders)
     "reminder_days": _l("Enter the number of days before the session as a whole number from 0 to 60."),
     "reminder_time": _l("Enter the time of day as HH:MM, for example 10:00."),
     "reminder_hours": _l("Enter the number of hours before the start as a whole number from 1 to 72."),

@@ -23,12 +23,13 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..adapters import ics, pdf, qr
-from ..domain import capacity, deadlines, holds, passes
-from ..domain import registration as registrations
-from ..domain.deadlines import DeadlineState
 from ..domain.errors import DomainError
-from ..domain.passes import pass_context
-from ..domain.registration import Result
+from ..domain.registration import capacity, holds, passes
+from ..domain.registration import signup as registrations
+from ..domain.registration.passes import pass_context
+from ..domain.registration.signup import Result
+from ..domain.timing import deadlines
+from ..domain.timing.deadlines import DeadlineState
 from ..extensions import db
 from ..models import Event, EventSession, EventStatus, Status
 from . import event_cache, limits
@@ -235,7 +236,7 @@ def cancel(token: str):
 def confirm_email(token: str, proof: str):
     """The link in the confirm_email mail. The proof is in the mail only (the page after the
     sign-up knows the token, not the proof). GET shows a button (mail scanners that fetch links
-    confirm nothing); POST confirms with one conditional UPDATE (domain.holds.confirm)."""
+    confirm nothing); POST confirms with one conditional UPDATE (domain.registration.holds.confirm)."""
     registration = _registration_or_404(token)
     if not holds.proof_matches(token, current_app.config["SECRET_KEY"], proof):
         abort(404)

@@ -14,12 +14,19 @@ import json
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 
-from ..domain import passes
-from ..domain.checkin import KANA_ROWS
-from ..domain.passes import pass_context
+from ..domain.reception.checkin import KANA_ROWS
+from ..domain.registration import passes
+from ..domain.registration.passes import pass_context
 from ..extensions import db
 from ..models import Event, Registration
 from .auth import desk_access
@@ -83,7 +90,7 @@ def badge_pdf(event: Event, registration_id: int):
     registration = _registration_of(event, registration_id)
     from ..adapters import badges  # WeasyPrint-backed: loaded on the first badge
 
-    # The badge's QR is the entry credential (see domain.passes: it opens nothing, shows nothing).
+    # The badge's QR is the entry credential (see domain.registration.passes: it opens nothing, shows nothing).
     body = badges.render_badge(pass_context(registration, masked_links(registration)))  # staff print it
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"'}

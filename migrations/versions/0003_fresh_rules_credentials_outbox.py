@@ -40,7 +40,7 @@ def _aware(value):
 
 
 def _closes_at(event, starts):
-    """The deadline rule as domain.deadlines resolved it when this migration was written."""
+    """The deadline rule as domain.timing.deadlines resolved it when this migration was written."""
     if event.deadline_at is not None:
         deadline = _aware(event.deadline_at)
     elif event.deadline_days_before is not None:

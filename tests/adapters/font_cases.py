@@ -1,6 +1,6 @@
 """Hard characters for the PDF fonts: what people put in names and organizations.
 
-Each category is a string of characters in the form they are STORED (after domain.text's NFKC):
+Each category is a string of characters in the form they are STORED (after domain.people.text's NFKC):
 a half-width ｶﾞ typed in the form arrives here as ガ, ① as 1, （株） as (株). The raw inputs that
 NFKC changes are in ``TYPED``, with what the form stores for them.
 

@@ -19,7 +19,7 @@ def utc(*args) -> datetime:
 
 
 def make_ctx(*, event=None, session=None, attendee=None, qr_payload=PAYLOAD) -> dict:
-    """A context as domain.passes.pass_context builds it; each part can be partly overridden."""
+    """A context as domain.registration.passes.pass_context builds it; each part can be partly overridden."""
     return {
         "token": qr_payload.removeprefix("ER1:"),
         "qr_payload": qr_payload,

@@ -2,7 +2,7 @@
 font, its size in millimetres, the QR code read back from a 200 dpi raster, nothing outside the
 card, and sheets of 10 in the order given. The fit function is tested on its own first.
 
-No database: contexts are built by hand, as domain.passes.pass_context would build them.
+No database: contexts are built by hand, as domain.registration.passes.pass_context would build them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,18 @@ from pypdf import PdfReader
 from eventreg import create_app
 from eventreg.adapters import badges
 
-from .pdf_checks import DEPARTMENT, KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, run, squeezed, text_of
+from .pdf_checks import (
+    DEPARTMENT,
+    KANA,
+    NAME,
+    ORGANIZATION,
+    PAYLOAD,
+    TITLE,
+    make_ctx,
+    run,
+    squeezed,
+    text_of,
+)
 
 MM = 72 / 25.4  # points per millimetre
 LONG_ORGANIZATION = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ 地域連携推進室"
@@ -211,7 +222,7 @@ def test_qr_decodes_and_is_at_least_18_mm(badge, dpi):
 
 
 def test_a_real_token_decodes_too(render):
-    from eventreg.domain.passes import new_entry_id, sign_entry
+    from eventreg.domain.registration.passes import new_entry_id, sign_entry
 
     payload = sign_entry("a seed", 2**31 - 1, new_entry_id(), 7)  # an entry credential, as printed
     path = render(make_ctx(qr_payload=payload))

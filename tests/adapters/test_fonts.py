@@ -3,7 +3,7 @@
 The hard characters are in font_cases.py. Each is rendered, and the PDF is checked three ways:
 WeasyPrint's own ".notdef glyph" warning, the glyph ids PyMuPDF reads back (0 is the empty box
 that pdftotext does not see), and the character maps of the fonts embedded in the PDF. A
-character the fonts cannot draw is refused by the form instead (domain.text.clean_name with
+character the fonts cannot draw is refused by the form instead (domain.people.text.clean_name with
 adapters.fonts.covers): the two sides are tested against each other.
 """
 
@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from eventreg import create_app
 from eventreg.adapters import badges, fonts, pdf
-from eventreg.domain import text
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import text
 
 from . import font_cases
 from .pdf_checks import drawn_glyphs, make_ctx, missing_glyphs, run

@@ -8,7 +8,7 @@ from icalendar import Calendar
 from sqlalchemy import update
 
 from eventreg import clock
-from eventreg.domain.registration import cancel, register
+from eventreg.domain.registration.signup import cancel, register
 from eventreg.extensions import db
 from eventreg.models import EventSession, Registration
 from eventreg.worker import deliver_due

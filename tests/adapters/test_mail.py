@@ -11,13 +11,14 @@ from email.utils import formataddr, getaddresses
 
 import pytest
 import regex
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from eventreg import clock
 from eventreg.adapters import mail
-from eventreg.domain import outbox
-from eventreg.domain.registration import register, cancel
+from eventreg.domain.communication import outbox
+from eventreg.domain.registration.signup import cancel, register
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, OutboxStatus, StoredFile
 from eventreg.worker import deliver_due
@@ -599,7 +600,7 @@ def test_a_slow_server_is_cut_off_at_the_deadline(app, make_event, monkeypatch):
 
 
 def test_a_move_and_a_staff_resend_say_why_the_pass_comes_again(app, make_event, smtp_server):
-    from eventreg.domain import staff_actions
+    from eventreg.domain.backoffice import registration_edits as staff_actions
 
     from .. import factories
 

@@ -1,7 +1,7 @@
 """The entry pass PDF, checked the way a person would: its text layer, its embedded fonts, the
 QR code read back from a 150 dpi raster, and what it refuses to fetch.
 
-No database: the context is built by hand, as domain.passes.pass_context would build it.
+No database: the context is built by hand, as domain.registration.passes.pass_context would build it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,18 @@ from PIL import Image
 from eventreg import create_app
 from eventreg.adapters import pdf
 
-from .pdf_checks import KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, page_count, run, squeezed, text_of
+from .pdf_checks import (
+    KANA,
+    NAME,
+    ORGANIZATION,
+    PAYLOAD,
+    TITLE,
+    make_ctx,
+    page_count,
+    run,
+    squeezed,
+    text_of,
+)
 
 DATE_LINE = "2019年2月8日(金) 14:00–17:00 日本時間(13:30開場)"
 JA_INSTRUCTION = "受付でこのQRコードをご提示ください"
@@ -112,7 +123,7 @@ def test_qr_decodes_from_a_150_dpi_raster_and_is_over_40_mm(ja_pass):
 
 
 def test_a_real_token_decodes_too(render):
-    from eventreg.domain.passes import new_entry_id, sign_entry
+    from eventreg.domain.registration.passes import new_entry_id, sign_entry
 
     payload = sign_entry("a seed", 2**31 - 1, new_entry_id(), 7)  # an entry credential, as printed
     assert [r.text for r in decode_qr(render(make_ctx(qr_payload=payload)))] == [payload]

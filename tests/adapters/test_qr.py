@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image
 
 from eventreg.adapters import pdf, qr
-from eventreg.domain.passes import new_entry_id, sign_entry
+from eventreg.domain.registration.passes import new_entry_id, sign_entry
 
 # payload -> modules per side with the quiet zone
 PAYLOADS = {

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from sqlalchemy import update
 
 from eventreg.adapters import pdf
-from eventreg.domain import exports, roster
+from eventreg.domain.backoffice import exports, roster
 from eventreg.extensions import db
 from eventreg.models import Registration, Status
 

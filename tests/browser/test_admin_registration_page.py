@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from eventreg.domain import staff_actions
+from eventreg.domain.backoffice import registration_edits as staff_actions
 from eventreg.extensions import db
 
 from .. import factories

@@ -19,8 +19,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from eventreg.domain import jobs
-from eventreg.domain.passes import qr_payload
+from eventreg.domain.backoffice import jobs
+from eventreg.domain.registration.passes import qr_payload
 from eventreg.worker import run_job
 
 from .. import factories

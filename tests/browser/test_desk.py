@@ -19,13 +19,17 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from eventreg.adapters.pdf import render_pass
-from eventreg.domain import passes
-from eventreg.domain.passes import pass_context
+from eventreg.domain.registration import passes
+from eventreg.domain.registration.passes import pass_context
 from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult
 
 from .. import factories
-from .test_registration_flow import assert_no_horizontal_overflow, assert_touch_targets, database
+from .test_registration_flow import (
+    assert_no_horizontal_overflow,
+    assert_touch_targets,
+    database,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -353,7 +357,7 @@ def test_search_after_the_result_offers_reprint_and_undo(app, live_server, phone
 def test_someone_missing_from_the_sent_security_list_is_marked(app, live_server, phone, shot):
     from datetime import datetime, timezone
 
-    from eventreg.domain import security_list
+    from eventreg.domain.communication import building_list as security_list
 
     ids = setup_desk(app, [dict(family_name="山田", given_name="花子", family_kana="ヤマダ", given_kana="ハナコ")])
     with database(app) as s:
@@ -431,7 +435,7 @@ def test_a_second_walk_in_of_the_same_name_asks_first(app, live_server, phone, s
 def test_check_in_log_on_a_phone_is_cards_in_words(app, live_server, phone, desktop, shot):
     from datetime import datetime, timezone
 
-    from eventreg.domain import checkin
+    from eventreg.domain.reception import checkin, walk_ins
 
     with database(app) as s:
         event = factories.make_event()
@@ -443,7 +447,7 @@ def test_check_in_log_on_a_phone_is_cards_in_words(app, live_server, phone, desk
         for payload, method in ((passes.qr_payload(person), "camera"), (passes.qr_payload(person), "keyboard"),
                                 ("garbage", "api")):
             checkin.scan(payload, event=event, method=method, desk="正面受付 1", user_id=desk_user.id, now=now)
-        checkin.walk_in(event.sessions[0], factories.applicant(email=None), desk="正面受付 1",
+        walk_ins.walk_in(event.sessions[0], factories.applicant(email=None), desk="正面受付 1",
                         user_id=desk_user.id, now=now)
         s.commit()
         event_id, email = event.id, organizer.email

@@ -12,7 +12,7 @@ import regex
 from sqlalchemy import select, update
 
 from eventreg import clock
-from eventreg.domain.registration import register
+from eventreg.domain.registration.signup import register
 from eventreg.models import EventSession, Registration, Status
 from eventreg.worker import deliver_due
 

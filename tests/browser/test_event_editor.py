@@ -6,8 +6,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .organizer import (SEED, SEED_QUESTION, add_question, add_session, make_organizer, publish, save_draft,
-                        sign_in, start_new_event)
+from .organizer import (
+    SEED,
+    SEED_QUESTION,
+    add_question,
+    add_session,
+    make_organizer,
+    publish,
+    save_draft,
+    sign_in,
+    start_new_event,
+)
 
 
 def _no_sideways_scroll(page) -> None:

@@ -33,14 +33,24 @@ import pytest
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain import security_list
+from eventreg.domain.communication import building_list as security_list
 from eventreg.models import Event, Registration, Status
 from eventreg.worker import deliver_due, run_job, tick
 
 from .. import factories
 from .conftest import SHOTS
-from .organizer import (SEED, SEED_QUESTION, add_question, add_session, event_id, make_organizer, publish,
-                        save_draft, sign_in, start_new_event)
+from .organizer import (
+    SEED,
+    SEED_QUESTION,
+    add_question,
+    add_session,
+    event_id,
+    make_organizer,
+    publish,
+    save_draft,
+    sign_in,
+    start_new_event,
+)
 from .test_registration_flow import choose, database, type_into
 
 pytestmark = pytest.mark.browser

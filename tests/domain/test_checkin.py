@@ -3,9 +3,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import checkin, passes, security_list
-from eventreg.domain import registration as registrations
+from eventreg.domain.communication import building_list as security_list
 from eventreg.domain.errors import DomainError
+from eventreg.domain.reception import checkin, walk_ins
+from eventreg.domain.registration import passes
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult
 
@@ -85,14 +87,14 @@ def test_counts_and_walk_ins(make_event):
     a = factories.register_person(event)
     factories.register_person(event)
     scan(event, passes.qr_payload(a))
-    walked = checkin.walk_in(event.sessions[0], factories.applicant(email=None), desk="desk 1",
+    walked = walk_ins.walk_in(event.sessions[0], factories.applicant(email=None), desk="desk 1",
                              user_id=None, now=NOW)
     db.session.commit()
     assert walked.walk_in and walked.checked_in_at == NOW and walked.email is None
     # 参加予定 is the two who registered; arrived is one of them plus the walk-in.
     assert checkin.counts(event.id) == {"expected": 2, "checked_in": 2, "walk_ins": 1}
     with pytest.raises(DomainError, match="session_full"):
-        checkin.walk_in(event.sessions[0], factories.applicant(), desk="d", user_id=None, now=NOW)
+        walk_ins.walk_in(event.sessions[0], factories.applicant(), desk="d", user_id=None, now=NOW)
 
 
 def test_counts_add_up(make_event):
@@ -110,8 +112,8 @@ def test_counts_add_up(make_event):
     for person in registered[:2] + [later]:
         scan(event, passes.qr_payload(person))
     for n in range(3):
-        checkin.walk_in(first, factories.applicant(family_name=f"当日{n}", email=None), desk="d", user_id=None, now=NOW)
-    undone = checkin.walk_in(second, factories.applicant(family_name="取消", email=None), desk="d", user_id=None,
+        walk_ins.walk_in(first, factories.applicant(family_name=f"当日{n}", email=None), desk="d", user_id=None, now=NOW)
+    undone = walk_ins.walk_in(second, factories.applicant(family_name="取消", email=None), desk="d", user_id=None,
                              now=NOW)
     checkin.undo(undone.id, event=event, desk="d", user_id=None, now=NOW)  # a walk-in entered by mistake
     db.session.commit()
@@ -130,18 +132,18 @@ def test_a_second_walk_in_of_the_same_name_asks_first(make_event):
     event = make_event(capacity=10)
     session = event.sessions[0]
     walker = factories.applicant(family_name="高橋", given_name="四郎", email=None)
-    first = checkin.walk_in(session, walker, desk="受付1", user_id=None, now=NOW)
+    first = walk_ins.walk_in(session, walker, desk="受付1", user_id=None, now=NOW)
     db.session.commit()
 
-    with pytest.raises(checkin.DuplicateWalkIn) as asked:
-        checkin.walk_in(session, walker, desk="受付2", user_id=None, now=NOW)
+    with pytest.raises(walk_ins.DuplicateWalkIn) as asked:
+        walk_ins.walk_in(session, walker, desk="受付2", user_id=None, now=NOW)
     assert asked.value.code == "walk_in_duplicate" and asked.value.existing.id == first.id
     db.session.rollback()
     assert session.seats_taken == 1  # the question took no seat (the rollback gave it back)
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
     assert [s.result for s in db.session.scalars(select(Scan))] == [ScanResult.walk_in]  # nothing logged
 
-    again = checkin.walk_in(session, walker, desk="受付2", user_id=None, now=NOW, confirm=True)
+    again = walk_ins.walk_in(session, walker, desk="受付2", user_id=None, now=NOW, confirm=True)
     db.session.commit()
     assert again.id != first.id and again.walk_in
     assert db.session.get(type(session), session.id).seats_taken == 2
@@ -162,40 +164,40 @@ def test_what_counts_as_the_same_walk_in(make_event, first, second, asks):
         {"date": start.date().isoformat(), "start": "19:00", "end": "20:30", "capacity": 5},
     ])
     base = dict(family_name="高橋", given_name="四郎", email=None)
-    checkin.walk_in(event.sessions[0], factories.applicant(**{**base, **first}), desk="d", user_id=None, now=NOW)
+    walk_ins.walk_in(event.sessions[0], factories.applicant(**{**base, **first}), desk="d", user_id=None, now=NOW)
     db.session.commit()
     applicant = factories.applicant(**{**base, **second})
     if asks:
-        with pytest.raises(checkin.DuplicateWalkIn):
-            checkin.walk_in(event.sessions[1], applicant, desk="d", user_id=None, now=NOW)
+        with pytest.raises(walk_ins.DuplicateWalkIn):
+            walk_ins.walk_in(event.sessions[1], applicant, desk="d", user_id=None, now=NOW)
     else:
-        assert checkin.walk_in(event.sessions[1], applicant, desk="d", user_id=None, now=NOW).walk_in
+        assert walk_ins.walk_in(event.sessions[1], applicant, desk="d", user_id=None, now=NOW).walk_in
 
 
 def test_same_walk_in_elsewhere_or_cancelled_or_preregistered_is_not_asked(make_event):
     event, other = make_event(capacity=5), make_event(capacity=5)
     walker = factories.applicant(family_name="高橋", given_name="四郎", email=None)
-    checkin.walk_in(other.sessions[0], walker, desk="d", user_id=None, now=NOW)  # another event
+    walk_ins.walk_in(other.sessions[0], walker, desk="d", user_id=None, now=NOW)  # another event
     factories.register_person(event, family_name="高橋", given_name="四郎")        # registered, not a walk-in
-    cancelled = checkin.walk_in(event.sessions[0], factories.applicant(family_name="高橋", given_name="四郎",
+    cancelled = walk_ins.walk_in(event.sessions[0], factories.applicant(family_name="高橋", given_name="四郎",
                                                                        email="x@example.org"),
                                 desk="d", user_id=None, now=NOW)
     registrations.cancel(cancelled, now=datetime.now(timezone.utc))
     db.session.commit()
-    assert checkin.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW).walk_in
+    assert walk_ins.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW).walk_in
 
 
 def test_same_email_same_session_is_refused_not_asked(make_event):
     event = make_event(capacity=5)
     walker = factories.applicant(family_name="高橋", given_name="四郎", email="walker@example.org")
-    checkin.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW)
+    walk_ins.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW)
     db.session.commit()
     with pytest.raises(DomainError) as refused:
-        checkin.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW)
+        walk_ins.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW)
     assert refused.value.code == "already_registered"
     db.session.rollback()
     with pytest.raises(DomainError, match="already_registered"):
-        checkin.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW, confirm=True)
+        walk_ins.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW, confirm=True)
 
 
 @pytest.mark.parametrize(("query", "row", "expected"), [
@@ -232,7 +234,7 @@ def test_not_on_the_security_list_once_it_was_sent(make_event):
     sent_at = datetime.now(timezone.utc)
     assert security_list.send_full(session, trigger="manual", now=sent_at) is not None
     late = factories.register_person(event, family_name="遅野", family_kana="オソノ")  # after the list went out
-    walked = checkin.walk_in(session, factories.applicant(family_name="当日", email=None), desk="d",
+    walked = walk_ins.walk_in(session, factories.applicant(family_name="当日", email=None), desk="d",
                              user_id=None, now=sent_at)
     db.session.commit()
     assert checkin.not_on_security_list(on_time) is False

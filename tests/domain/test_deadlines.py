@@ -2,8 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from eventreg.domain import deadlines
-from eventreg.domain.deadlines import DeadlineState
+from eventreg.domain.timing import deadlines
+from eventreg.domain.timing.deadlines import DeadlineState
 from eventreg.models import Event, EventSession
 
 JST = timezone(timedelta(hours=9))

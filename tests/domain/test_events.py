@@ -1,4 +1,4 @@
-"""domain.events: the one validation, status moves, clone across DST, safe edits."""
+"""domain.backoffice.events: the one validation, status moves, clone across DST, safe edits."""
 
 from __future__ import annotations
 
@@ -8,12 +8,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import event_spec, events, registration as registrations
+from eventreg.domain.backoffice import clone, event_checks, events, questions, sessions
+from eventreg.domain.backoffice import event_import as event_spec
+from eventreg.domain.backoffice.event_checks import InvalidValues
 from eventreg.domain.errors import DomainError
-from eventreg.domain.events import InvalidValues
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.models import (
-    AuditEntry, EventStatus, MailKind, OutboxMessage, QuestionKind, Registration, ScheduledTask, Status,
+    AuditEntry,
+    EventStatus,
+    MailKind,
+    OutboxMessage,
+    QuestionKind,
+    Registration,
+    ScheduledTask,
+    Status,
 )
 
 from .. import factories
@@ -42,7 +51,7 @@ def problems(exc: InvalidValues) -> dict:
 
 def test_every_problem_is_reported_at_once(ctx):
     with pytest.raises(InvalidValues) as exc:
-        events.clean_event(base_values(title="", timezone="Asia/Nowhere", deadline="soon", contact_email="x@"))
+        event_checks.clean_event(base_values(title="", timezone="Asia/Nowhere", deadline="soon", contact_email="x@"))
     assert problems(exc) == {"title": "required", "timezone": "unknown_timezone", "deadline": "invalid_deadline",
                              "contact_email": "invalid_email"}
 
@@ -56,7 +65,7 @@ def test_every_problem_is_reported_at_once(ctx):
     ("2030-02-07T12:00+01:00", ("2030-02-07T11:00:00+00:00", None, None)),
 ])
 def test_deadline_rule_texts(ctx, text, stored):
-    cleaned = events.clean_event(base_values(deadline=text))
+    cleaned = event_checks.clean_event(base_values(deadline=text))
     at = cleaned["deadline_at"].isoformat() if cleaned["deadline_at"] else None
     assert (at, cleaned["deadline_days_before"], cleaned["deadline_time"]) == stored
 
@@ -75,13 +84,13 @@ def test_deadline_rule_texts(ctx, text, stored):
 ])
 def test_session_checks(ctx, overrides, field, code):
     with pytest.raises(InvalidValues) as exc:
-        events.clean_session(a_session(date(2030, 2, 8), **overrides), "Asia/Tokyo")
+        event_checks.clean_session(a_session(date(2030, 2, 8), **overrides), "Asia/Tokyo")
     assert problems(exc)[field] == code
 
 
 def test_capacity_at_the_limits_is_accepted(ctx):
     for capacity in (0, 100_000, "100000", " 7 "):
-        assert events.clean_session(a_session(date(2030, 2, 8), capacity=capacity), "Asia/Tokyo")["capacity"] in (0, 100_000, 7)
+        assert event_checks.clean_session(a_session(date(2030, 2, 8), capacity=capacity), "Asia/Tokyo")["capacity"] in (0, 100_000, 7)
 
 
 def test_the_import_uses_the_same_checks(ctx):
@@ -100,11 +109,11 @@ def test_the_import_uses_the_same_checks(ctx):
 
 
 def test_question_choices_from_lines(ctx):
-    cleaned = events.clean_question({"kind": "multiple", "label": "興味", "choices": "A\n\n B \r\nC"})
+    cleaned = event_checks.clean_question({"kind": "multiple", "label": "興味", "choices": "A\n\n B \r\nC"})
     assert cleaned["choices"] == ["A", "B", "C"] and cleaned["kind"] == QuestionKind.multiple
-    assert events.clean_question({"kind": "checkbox", "label": "案内", "choices": "x"})["choices"] == []
+    assert event_checks.clean_question({"kind": "checkbox", "label": "案内", "choices": "x"})["choices"] == []
     with pytest.raises(InvalidValues):
-        events.clean_question({"kind": "single", "label": "x", "choices": "A\nA"})
+        event_checks.clean_question({"kind": "single", "label": "x", "choices": "A\nA"})
 
 
 def seminar(day: date, tz: str = "Asia/Tokyo", **overrides):
@@ -129,7 +138,7 @@ def test_clone_keeps_local_times_and_the_day_before_at_noon(ctx, tz, first, new_
                                 status=Status.confirmed, family_name="山田", given_name="花子", family_kana="ヤマダ",
                                 given_kana="ハナコ", email="a@example.org", sector="npo", created_at=NOW))
     db.session.commit()
-    copy = events.clone_event(event, new_first, actor=None, now=NOW)
+    copy = clone.clone_event(event, new_first, actor=None, now=NOW)
     db.session.commit()
     zone = ZoneInfo(tz)
     [session] = copy.sessions
@@ -145,7 +154,7 @@ def test_clone_keeps_local_times_and_the_day_before_at_noon(ctx, tz, first, new_
 def test_clone_shifts_an_absolute_deadline_and_opening_by_calendar_days(ctx):
     event = seminar(date(2030, 3, 15), "Europe/Berlin", deadline="2030-03-10 18:00",
                     registration_opens="2030-03-01 09:00")
-    copy = events.clone_event(event, "2030-04-05", actor=None, now=NOW)
+    copy = clone.clone_event(event, "2030-04-05", actor=None, now=NOW)
     assert copy.deadline_at.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") == "2030-03-31 18:00"  # summer time now
     assert copy.registration_opens_at.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") == "2030-03-22 09:00"
 
@@ -155,7 +164,7 @@ def test_status_moves(ctx):
     with pytest.raises(DomainError) as exc:
         events.set_status(event, EventStatus.published, actor=None, now=NOW)
     assert exc.value.code == "no_sessions"
-    events.add_session(event, a_session(date(2030, 2, 8)), actor=None, now=NOW)
+    sessions.add_session(event, a_session(date(2030, 2, 8)), actor=None, now=NOW)
     with pytest.raises(DomainError):
         events.set_status(event, EventStatus.closed, actor=None, now=NOW)  # a draft is not closed
     for target in (EventStatus.published, EventStatus.closed, EventStatus.published, EventStatus.draft):
@@ -175,14 +184,14 @@ def test_capacity_lowering_is_guarded_by_the_database(ctx):
     for _ in range(3):
         factories.register_person(event)
     session = event.sessions[0]
-    values = {**events.clean_session(a_session(session.starts_at.astimezone(TOKYO).date()), "Asia/Tokyo")}
+    values = {**event_checks.clean_session(a_session(session.starts_at.astimezone(TOKYO).date()), "Asia/Tokyo")}
     with pytest.raises(DomainError) as exc:
-        events.update_session(session, a_session(session.starts_at.astimezone(TOKYO).date(), capacity=2),
+        sessions.update_session(session, a_session(session.starts_at.astimezone(TOKYO).date(), capacity=2),
                               actor=None, now=NOW)
     assert (exc.value.code, exc.value.detail) == ("capacity_below_taken", "3")
     db.session.rollback()
     assert session.capacity == values["capacity"]
-    events.update_session(session, a_session(session.starts_at.astimezone(TOKYO).date(), capacity=3), actor=None, now=NOW)
+    sessions.update_session(session, a_session(session.starts_at.astimezone(TOKYO).date(), capacity=3), actor=None, now=NOW)
     assert session.capacity == 3 and session.seats_taken == 3
 
 
@@ -191,11 +200,11 @@ def test_capacity_raise_promotes_in_order(ctx):
     events.set_status(event, EventStatus.published, actor=None, now=NOW)
     session = event.sessions[0]
     day = session.starts_at.astimezone(TOKYO).date()
-    events.update_session(session, a_session(day, capacity=1), actor=None, now=NOW)
+    sessions.update_session(session, a_session(day, capacity=1), actor=None, now=NOW)
     db.session.commit()
     people = [factories.register_person(event) for _ in range(4)]
     assert [p.status for p in people] == [Status.confirmed] + [Status.waitlisted] * 3
-    events.update_session(session, a_session(day, capacity=3), actor=None, now=NOW)
+    sessions.update_session(session, a_session(day, capacity=3), actor=None, now=NOW)
     db.session.commit()
     assert [db.session.get(Registration, p.id).status for p in people] == [Status.confirmed] * 3 + [Status.waitlisted]
 
@@ -208,11 +217,11 @@ def test_moving_a_session_mails_active_people_once_per_change(ctx):
     day = session.starts_at.astimezone(TOKYO).date()
     people = [factories.register_person(event) for _ in range(2)]
     registrations.cancel(db.session.get(Registration, people[1].id), now=NOW)
-    changed = events.update_session(session, a_session(day, start="15:00", end="18:00"), actor=None, now=NOW)
+    changed = sessions.update_session(session, a_session(day, start="15:00", end="18:00"), actor=None, now=NOW)
     assert changed["notified"] == [None, 1] and session.sequence == 1
-    events.update_session(session, a_session(day, start="15:00", end="18:00", title="第1回"), actor=None, now=NOW)
+    sessions.update_session(session, a_session(day, start="15:00", end="18:00", title="第1回"), actor=None, now=NOW)
     assert session.sequence == 1  # a new title is not a new time
-    events.update_session(session, a_session(day, start="14:00", end="17:00"), actor=None, now=NOW)
+    sessions.update_session(session, a_session(day, start="14:00", end="17:00"), actor=None, now=NOW)
     keys = db.session.scalars(select(OutboxMessage.idempotency_key)
                               .where(OutboxMessage.kind == MailKind.session_changed)).all()
     assert sorted(keys) == [f"session_changed:{session.id}:{n}:{people[0].id}" for n in (1, 2)]
@@ -225,7 +234,7 @@ def test_sessions_and_events_with_registrations_stay(ctx):
     person = factories.register_person(event)
     registrations.cancel(db.session.get(Registration, person.id), now=NOW)
     db.session.commit()
-    for change in (lambda: events.remove_session(event.sessions[0], actor=None, now=NOW),
+    for change in (lambda: sessions.remove_session(event.sessions[0], actor=None, now=NOW),
                    lambda: events.delete_event(event, actor=None, now=NOW)):
         with pytest.raises(DomainError) as exc:
             change()
@@ -249,8 +258,8 @@ def test_every_change_is_in_the_audit_log(ctx):
     event = events.create_event(base_values(), actor=user, now=NOW, sessions=[a_session(date(2030, 2, 8))])
     assert user.role_on(event.id).value == "owner"
     events.update_event(event, base_values(title="説明会(改)"), actor=user, now=NOW)
-    q = events.add_question(event, {"kind": "text", "label": "質問"}, actor=user, now=NOW)
-    events.set_question_hidden(q, True, actor=user, now=NOW)
+    q = questions.add_question(event, {"kind": "text", "label": "質問"}, actor=user, now=NOW)
+    questions.set_question_hidden(q, True, actor=user, now=NOW)
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.event_id == event.id).order_by(AuditEntry.id)).all()
     assert [e.action for e in entries] == ["event_created", "event_edited", "question_added", "question_hidden"]
     assert entries[1].changes["title"] == ["説明会", "説明会(改)"] and entries[1].actor_name == user.name

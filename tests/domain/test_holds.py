@@ -1,4 +1,4 @@
-"""Email confirmation holds (domain.holds): a held seat, confirming, expiring, promotion."""
+"""Email confirmation holds (domain.registration.holds): a held seat, confirming, expiring, promotion."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from eventreg.domain import holds, periodic, registration
+from eventreg.domain.registration import holds
+from eventreg.domain.registration import signup as registration
+from eventreg.domain.timing import periodic
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, OutboxMessage, Registration, Status
 

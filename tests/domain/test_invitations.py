@@ -1,4 +1,4 @@
-"""domain.invitations and the token parts of domain.staff, called directly with ``now=``."""
+"""domain.access.invitations and the token parts of domain.access.accounts, called directly with ``now=``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import invitations, permissions, staff
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import api_tokens, invitations, permissions
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, EventRole, Invitation, MailKind, OutboxMessage, Role, StaffUser
+from eventreg.models import (
+    AuditEntry,
+    EventRole,
+    Invitation,
+    MailKind,
+    OutboxMessage,
+    Role,
+    StaffUser,
+)
 
 from .. import factories
 
@@ -177,37 +186,37 @@ def test_an_owner_accepting_a_lower_invitation_is_still_the_last_owner(event, ow
 def test_a_token_never_has_more_than_its_creators_role(event, own, asked, allowed):
     user = factories.make_staff(own.value, events=[event])
     if allowed:
-        assert staff.create_api_token(user, "t", now=NOW, event=event, role=asked).startswith("er_")
+        assert api_tokens.create_api_token(user, "t", now=NOW, event=event, role=asked).startswith("er_")
     else:
         with pytest.raises(DomainError) as refused:
-            staff.create_api_token(user, "t", now=NOW, event=event, role=asked)
+            api_tokens.create_api_token(user, "t", now=NOW, event=event, role=asked)
         assert refused.value.code == "token_role_too_high"
 
 
 def test_a_token_is_limited_to_its_event_and_the_smaller_role(make_event, event):
     second = make_event()
     user = factories.make_staff("owner", events=[event, second])
-    token = staff.create_api_token(user, "desk", now=NOW, event=event, role=EventRole.reception)
-    legacy = staff.create_api_token(user, "old", now=NOW)
+    token = api_tokens.create_api_token(user, "desk", now=NOW, event=event, role=EventRole.reception)
+    legacy = api_tokens.create_api_token(user, "old", now=NOW)
     db.session.commit()
-    who, touched = staff.principal_for_api_token(token, now=NOW)
+    who, touched = api_tokens.principal_for_api_token(token, now=NOW)
     assert touched and who.grants == {event.id: permissions.GRANTS[EventRole.reception]}
     assert staff.has_role(who, event.id) and not staff.has_role(who, second.id)
     assert staff.can(who, event.id, permissions.Capability.desk)
     assert not staff.can(who, event.id, permissions.Capability.view)
-    old, _ = staff.principal_for_api_token(legacy, now=NOW)
+    old, _ = api_tokens.principal_for_api_token(legacy, now=NOW)
     assert old.grants == {event.id: permissions.GRANTS[EventRole.owner], second.id: permissions.GRANTS[EventRole.owner]}
     # Demoted to viewer: the reception token now grants nothing (viewer ∩ reception), on the event still.
     invitations.change_role(event, user.id, EventRole.viewer,
                             actor=factories.make_staff("owner", events=[event]), now=NOW)
     db.session.commit()
-    who, _ = staff.principal_for_api_token(token, now=NOW)
+    who, _ = api_tokens.principal_for_api_token(token, now=NOW)
     assert who.grants == {event.id: frozenset()}
     # Removed from the event: nothing.
     invitations.remove(event, user.id, actor=db.session.scalar(
         select(StaffUser).where(StaffUser.id != user.id)), now=NOW)
     db.session.commit()
-    who, _ = staff.principal_for_api_token(token, now=NOW)
+    who, _ = api_tokens.principal_for_api_token(token, now=NOW)
     assert who.grants == {}
 
 
@@ -217,9 +226,9 @@ def test_a_token_needs_a_name_and_both_event_and_role(event, owner):
                          ({"name": "x", "role": EventRole.viewer}, "token_scope")):
         name = kwargs.pop("name")
         with pytest.raises(DomainError) as refused:
-            staff.create_api_token(owner, name, now=NOW, **kwargs)
+            api_tokens.create_api_token(owner, name, now=NOW, **kwargs)
         assert refused.value.code == code
     outsider = factories.make_staff("reception", events=[])
     with pytest.raises(DomainError) as not_member:
-        staff.create_api_token(outsider, "x", now=NOW, event=event, role=EventRole.reception)
+        api_tokens.create_api_token(outsider, "x", now=NOW, event=event, role=EventRole.reception)
     assert not_member.value.code == "not_a_member"

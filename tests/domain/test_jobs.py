@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import jobs
+from eventreg.domain.backoffice import jobs
 from eventreg.extensions import db
 from eventreg.models import Job, JobKind, JobStatus, StoredFile
 from eventreg.worker import run_job
@@ -168,7 +168,7 @@ def test_a_worker_whose_job_was_taken_over_stops_mid_sheet(app, job_id, monkeypa
 
 def test_the_chunked_renderer_reports_progress_per_chunk(app):
     from eventreg.adapters import badges
-    from eventreg.domain.passes import new_entry_id, sign_entry
+    from eventreg.domain.registration.passes import new_entry_id, sign_entry
 
     def ctx(i):
         return {"qr_payload": sign_entry("progress-test-seed", 1, new_entry_id(), 1),

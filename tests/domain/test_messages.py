@@ -8,11 +8,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain import messages, periodic
+from eventreg.domain.backoffice.roster import ListFilter
+from eventreg.domain.communication import attendee_messages as messages
 from eventreg.domain.errors import DomainError
-from eventreg.domain.roster import ListFilter
+from eventreg.domain.timing import periodic
 from eventreg.extensions import db
-from eventreg.models import AttendeeMessage, AuditEntry, MailKind, MessageStatus, OutboxMessage, Status
+from eventreg.models import (
+    AttendeeMessage,
+    AuditEntry,
+    MailKind,
+    MessageStatus,
+    OutboxMessage,
+    Status,
+)
 
 from .. import factories
 from .test_roster import add, two_session_event

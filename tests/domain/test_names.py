@@ -1,12 +1,13 @@
-"""domain.names: the order of a name, and when furigana is needed."""
+"""domain.people.names: the order of a name, and when furigana is needed."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from eventreg.domain import fields, names
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import fields, names
 
 
 @pytest.mark.parametrize(("family", "given", "lang", "shown"), [

@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import checkin, passes
-from eventreg.domain import registration as registrations
-from eventreg.domain.checkin import RESULT_OF_STATUS
-from eventreg.models import Scan, ScanResult, Status
+from eventreg.domain.reception import checkin
+from eventreg.domain.reception.checkin import RESULT_OF_STATUS
+from eventreg.domain.registration import passes
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
+from eventreg.models import Scan, ScanResult, Status
 
 from .. import factories
 

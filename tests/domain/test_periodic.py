@@ -1,4 +1,4 @@
-"""Scheduled tasks from rules, found due from the database and done once (domain.periodic)."""
+"""Scheduled tasks from rules, found due from the database and done once (domain.timing.periodic)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import deadlines, periodic, schedule
+from eventreg.domain.timing import deadlines, periodic, schedule
 from eventreg.extensions import db
-from eventreg.models import Event, EventSession, MailKind, OutboxMessage, ScheduledTask, TaskKind
+from eventreg.models import (
+    Event,
+    EventSession,
+    MailKind,
+    OutboxMessage,
+    ScheduledTask,
+    TaskKind,
+)
 
 from .. import factories
 
@@ -68,7 +75,7 @@ def test_the_summary_is_queued_once_with_the_numbers_and_arrives(app, make_event
     for _ in range(3):  # two confirmed, one waiting
         factories.register_person(event)
     cancelled = factories.register_person(event, email="gone@example.org")  # waitlisted, then cancelled
-    from eventreg.domain import registration
+    from eventreg.domain.registration import signup as registration
 
     registration.cancel(cancelled, now=datetime.now(timezone.utc))
     db.session.commit()

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from eventreg.domain import capacity, checkin
-from eventreg.domain import registration as registrations
-from eventreg.domain.capacity import NoSeat
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import Result
+from eventreg.domain.reception import walk_ins
+from eventreg.domain.registration import capacity
+from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration.capacity import NoSeat
+from eventreg.domain.registration.signup import Result
 from eventreg.extensions import db
 from eventreg.models import Event, EventSession, Status
 
@@ -83,11 +84,11 @@ def test_a_walk_in_has_no_deadline_but_the_database_counts_seats(make_event):
     event = make_event(capacity=1)
     session = event.sessions[0]
     change_session(session.id, closes_at=NOW - timedelta(days=1))
-    walked = checkin.walk_in(session, factories.applicant(), desk="d", user_id=None, now=NOW)
+    walked = walk_ins.walk_in(session, factories.applicant(), desk="d", user_id=None, now=NOW)
     db.session.commit()
     assert walked.status == Status.confirmed
     with pytest.raises(DomainError, match="session_full"):
-        checkin.walk_in(session, factories.applicant(), desk="d", user_id=None, now=NOW)
+        walk_ins.walk_in(session, factories.applicant(), desk="d", user_id=None, now=NOW)
 
 
 def test_outcomes_are_an_enum():

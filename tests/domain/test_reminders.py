@@ -1,6 +1,6 @@
 """Reminders: rules per event, one task per rule and session, moved with the session, queued once
-for the confirmed people only, missed when found too late (domain.reminders, domain.schedule,
-domain.periodic). Every time is an explicit ``now``."""
+for the confirmed people only, missed when found too late (domain.communication.reminders, domain.timing.schedule,
+domain.timing.periodic). Every time is an explicit ``now``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import events, periodic, registration, reminders
+from eventreg.domain.backoffice import clone, events, sessions
+from eventreg.domain.communication import reminders
 from eventreg.domain.errors import DomainError
+from eventreg.domain.registration import signup as registration
+from eventreg.domain.timing import periodic
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, MailKind, OutboxMessage, ScheduledTask, Status, TaskKind
+from eventreg.models import (
+    AuditEntry,
+    MailKind,
+    OutboxMessage,
+    ScheduledTask,
+    Status,
+    TaskKind,
+)
 
 from .. import factories
 
@@ -65,7 +75,7 @@ def test_the_import_takes_a_reminders_list(make_event, spec, expected):
 
 @pytest.mark.parametrize("bad", ["tomorrow", "2030-03-09T10:00+09:00", "61d@10:00", "73h", "1d@25:00"])
 def test_the_import_refuses_a_bad_reminder(ctx, bad):
-    from eventreg.domain import event_spec
+    from eventreg.domain.backoffice import event_import as event_spec
 
     with pytest.raises(DomainError) as caught:
         event_spec.build_event(factories.event_spec_dict(reminders=[bad]), now=NOW)
@@ -129,7 +139,7 @@ def test_a_moved_session_moves_its_pending_reminder_and_a_done_one_stays_done(ma
 
     for session in (first, second):  # each a week later, through the back office's function
         start = session.starts_at.astimezone(JST) + timedelta(days=7)
-        events.update_session(session, {"title": "", "date": start.date().isoformat(), "doors": "13:30",
+        sessions.update_session(session, {"title": "", "date": start.date().isoformat(), "doors": "13:30",
                                         "start": "14:00", "end": "16:00", "capacity": session.capacity},
                               actor=None, now=NOW)
     db.session.commit()
@@ -206,13 +216,13 @@ def test_the_overview_says_pending_sent_missed_and_skipped(make_event):
 
 def test_a_copy_keeps_the_rules_and_an_added_session_gets_its_reminders(make_event):
     event = make_event(sessions=SESSIONS[:1], reminders=["2d@17:00", "2h"])
-    copy = events.clone_event(event, "2030-04-10", actor=None, now=NOW)
+    copy = clone.clone_event(event, "2030-04-10", actor=None, now=NOW)
     db.session.commit()
     assert [r.rule for r in copy.reminders] == ["2d@17:00", "2h"]
     assert sorted(t.due_at for t in reminder_tasks(copy.sessions[0].id)) == [
         datetime(2030, 4, 8, 17, 0, tzinfo=JST), datetime(2030, 4, 10, 12, 0, tzinfo=JST)]
 
-    added = events.add_session(event, {"title": "第2回", "date": "2030-03-20", "doors": "18:30", "start": "19:00",
+    added = sessions.add_session(event, {"title": "第2回", "date": "2030-03-20", "doors": "18:30", "start": "19:00",
                                        "end": "20:30", "capacity": 5}, actor=None, now=NOW)
     db.session.commit()
     assert sorted(t.due_at for t in reminder_tasks(added.id)) == [

@@ -9,12 +9,30 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import MetaData, select
 
 from eventreg import worker
-from eventreg.domain import audit, invitations, registration, retention, staff_actions
-from eventreg.domain.registration import Applicant
+from eventreg.domain.access import invitations
+from eventreg.domain.backoffice import audit
+from eventreg.domain.backoffice import registration_edits as staff_actions
+from eventreg.domain.privacy import person_requests, retention
+from eventreg.domain.registration import signup as registration
+from eventreg.domain.registration.signup import Applicant
 from eventreg.extensions import db
 from eventreg.models import (
-    AttendeeMessage, EventRole, Job, JobKind, LoginAttempt, MailKind, OutboxMessage, OutboxStatus, Registration,
-    Scan, ScanMethod, ScanResult, SecurityListSend, Sector, Status, StoredFile,
+    AttendeeMessage,
+    EventRole,
+    Job,
+    JobKind,
+    LoginAttempt,
+    MailKind,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    Scan,
+    ScanMethod,
+    ScanResult,
+    Sector,
+    SecurityListSend,
+    Status,
+    StoredFile,
 )
 
 from .. import factories
@@ -198,7 +216,7 @@ def test_the_global_cleanup_keeps_attendee_mail_until_the_event_is_purged(make_e
 def test_one_persons_request_export_and_delete(make_event):
     a, b, regs, kept, _ = _world(make_event)
     email = A_PEOPLE[0]["email"]
-    data = retention.export_person(email.upper())
+    data = person_requests.export_person(email.upper())
     assert len(data["registrations"]) == 2
     first = data["registrations"][0]
     assert first["registration"]["family_name"] == "鬼頭" and first["answers"][0]["answer"] == ANSWER
@@ -206,10 +224,10 @@ def test_one_persons_request_export_and_delete(make_event):
     # B's session is in the future: a confirmed seat, cancelled first; a waiting person gets it
     waiting = _register(b, dict(B_PERSON, email="waiting@keep.example"), {}, datetime.now(timezone.utc))
     db.session.commit()
-    counts = retention.delete_person(email, datetime.now(timezone.utc))
+    counts = person_requests.delete_person(email, datetime.now(timezone.utc))
     db.session.commit()
     assert counts["registration"] == 2
-    assert retention.export_person(email)["registrations"] == []
+    assert person_requests.export_person(email)["registrations"] == []
     db.session.rollback()
     left = [(table, t) for table, t in _everything() if A_PEOPLE[0]["family_name"] in t or email in t]
     assert left == []

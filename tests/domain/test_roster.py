@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from eventreg.domain import passes, roster
-from eventreg.domain.roster import ListFilter
+from eventreg.domain.backoffice import roster
+from eventreg.domain.backoffice.roster import ListFilter
+from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import Registration, Sector, Status
 

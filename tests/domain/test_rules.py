@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from eventreg.domain import rules
 from eventreg.domain.errors import DomainError
-from eventreg.domain.rules import TimeRule
+from eventreg.domain.timing import rules
+from eventreg.domain.timing.rules import TimeRule
 
 JST = ZoneInfo("Asia/Tokyo")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,10 +7,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from eventreg.domain import fields, staff_actions
+from eventreg.domain.backoffice import registration_edits as staff_actions
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import fields
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, EventSession, MailKind, OutboxMessage, Registration, Status
+from eventreg.models import (
+    AuditEntry,
+    EventSession,
+    MailKind,
+    OutboxMessage,
+    Registration,
+    Status,
+)
 
 from .. import factories
 

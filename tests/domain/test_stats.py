@@ -1,15 +1,22 @@
-"""domain.stats with known data: every number on the statistics page, on both databases."""
+"""domain.insight.statistics with known data: every number on the statistics page, on both databases."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 
-from eventreg.domain import stats
-from eventreg.domain.passes import new_entry_id, new_token
+from eventreg.domain.insight import statistics as stats
+from eventreg.domain.registration.passes import new_entry_id, new_token
 from eventreg.extensions import db
-from eventreg.models import EventSession, Registration, Scan, ScanMethod, ScanResult, Sector, Status
+from eventreg.models import (
+    Registration,
+    Scan,
+    ScanMethod,
+    ScanResult,
+    Sector,
+    Status,
+)
 
 from .. import factories
 

@@ -1,11 +1,11 @@
-"""domain.text: names need visible letters, no emoji, no pile of marks; email is deliverable."""
+"""domain.people.text: names need visible letters, no emoji, no pile of marks; email is deliverable."""
 
 from __future__ import annotations
 
 import pytest
 
-from eventreg.domain import text
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import text
 
 
 def refused(value, **kw) -> tuple[str, str]:

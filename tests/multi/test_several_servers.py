@@ -29,7 +29,13 @@ from sqlalchemy import func, select
 
 from eventreg import create_app
 from eventreg.extensions import db
-from eventreg.models import EventSession, OutboxMessage, OutboxStatus, Registration, Status
+from eventreg.models import (
+    EventSession,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    Status,
+)
 
 from .. import factories
 from ..pg import fresh_database

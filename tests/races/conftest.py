@@ -14,7 +14,8 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from eventreg import clock
-from eventreg.domain import staff
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import api_tokens
 from eventreg.extensions import db
 from eventreg.models import EventRole
 
@@ -62,6 +63,6 @@ def make_event(ctx, scanner_user):
 
 @pytest.fixture
 def scanner_token(scanner_user) -> str:
-    token = staff.create_api_token(scanner_user, "race scanner", now=clock.utcnow())
+    token = api_tokens.create_api_token(scanner_user, "race scanner", now=clock.utcnow())
     db.session.commit()
     return token

@@ -23,7 +23,7 @@ SESSION_FULL = "この回は満席です。"  # the form's error, in the default
 
 def pass_payload(registration) -> str:
     """What a scanner reads from ``registration``'s pass (its QR code)."""
-    from eventreg.domain import passes
+    from eventreg.domain.registration import passes
 
     return passes.qr_payload(registration)
 

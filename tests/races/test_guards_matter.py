@@ -27,7 +27,8 @@ import pytest
 from sqlalchemy import select, update
 
 from eventreg import sqlite as sqlite_intent
-from eventreg.domain import capacity, checkin
+from eventreg.domain.reception import checkin
+from eventreg.domain.registration import capacity
 from eventreg.extensions import db
 from eventreg.models import EventSession, Registration, ScanResult, Status
 

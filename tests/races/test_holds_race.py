@@ -2,7 +2,7 @@
 
 Real threads through the production paths: sign-ups are HTTP POSTs of the event form to the
 threaded server (each its own transaction), and three workers run ``worker.tick`` at once with an
-explicit ``now`` past the holds' expiry, so the hold sweep (domain.periodic.SWEEPS) of each races
+explicit ``now`` past the holds' expiry, so the hold sweep (domain.timing.periodic.SWEEPS) of each races
 the others and the sign-ups. Then the conditional expiry UPDATE is replaced by a naive
 read-check-write to show it is the guard (PostgreSQL; SQLite's write lock serialises the ticks).
 """
@@ -12,20 +12,20 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from eventreg import clock, worker
-from eventreg.domain import capacity, holds, outbox, periodic
-from eventreg.domain import registration as registrations
-from eventreg.domain.registration import promote_waiting
+from eventreg.domain.communication import outbox
+from eventreg.domain.registration import capacity, holds
+from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration.signup import promote_waiting
+from eventreg.domain.timing import periodic
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, Registration, Status
 
 from .. import factories
-from .edge import at_once
+from .edge import at_once, outcome
 from .test_overbooking import counts, emails, seats_taken, sign_ups
-from .edge import outcome
 
 CAPACITY, HELD, WAITING_CONFIRMED, WAITING_UNCONFIRMED, SIGN_UPS, WORKERS = 6, 6, 4, 3, 14, 3
 

@@ -31,10 +31,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from eventreg.domain import messages
-from eventreg.domain.roster import ListFilter
+from eventreg.domain.backoffice.roster import ListFilter
+from eventreg.domain.communication import attendee_messages as messages
 from eventreg.extensions import db
-from eventreg.models import AttendeeMessage, OutboxMessage, OutboxStatus, Registration, Status
+from eventreg.models import (
+    AttendeeMessage,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    Status,
+)
 from eventreg.sqlite import writing
 
 from .. import factories

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain import outbox
-from eventreg.domain.registration import register
+from eventreg.domain.communication import outbox
+from eventreg.domain.registration.signup import register
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, OutboxStatus
 from eventreg.sqlite import writing

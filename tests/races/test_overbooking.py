@@ -9,7 +9,7 @@ races fail when a guard is taken away.
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain import registration as registrations
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, OutboxMessage, Registration, Status
 

@@ -15,7 +15,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from eventreg.domain import outbox, periodic
+from eventreg.domain.communication import outbox
+from eventreg.domain.timing import periodic
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, ScheduledTask
 from eventreg.worker import tick

@@ -24,7 +24,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from eventreg.domain import periodic, reminders
+from eventreg.domain.communication import reminders
+from eventreg.domain.timing import periodic
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, ScheduledTask, TaskKind
 from eventreg.worker import tick
@@ -39,7 +40,7 @@ PEOPLE = 12
 def due(make_event):
     """A session with PEOPLE confirmed people, two waiting and one cancelled; its reminder due a
     minute ago. Returns (confirmed registration ids, now)."""
-    from eventreg.domain import registration
+    from eventreg.domain.registration import signup as registration
 
     event = make_event(capacity=PEOPLE)
     confirmed = [factories.register_person(event).id for _ in range(PEOPLE)]

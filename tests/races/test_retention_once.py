@@ -1,7 +1,7 @@
 """Three workers tick at once on events past their retention: each event is purged once.
 
 The guard is the conditional ``UPDATE event SET purged_at = … WHERE purged_at IS NULL``
-(domain.retention._claim); replaced by a read-check-write, PostgreSQL purges an event twice."""
+(domain.privacy.retention._claim); replaced by a read-check-write, PostgreSQL purges an event twice."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from eventreg.domain import retention
+from eventreg.domain.privacy import retention
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event
 
@@ -35,14 +35,14 @@ def past(make_event):
 def purges(monkeypatch):
     calls: Counter = Counter()
     lock = threading.Lock()
-    real = retention._anonymise
+    real = retention.anonymise
 
     def counting(regs, now):
         with lock:
             calls[threading.current_thread().name] += 1
         return real(regs, now)
 
-    monkeypatch.setattr(retention, "_anonymise", counting)
+    monkeypatch.setattr(retention, "anonymise", counting)
     return calls
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain.registration import register
+from eventreg.domain.registration.signup import register
 from eventreg.extensions import db
 from eventreg.models import EventSession, Registration, Status
 

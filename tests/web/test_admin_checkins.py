@@ -3,7 +3,8 @@ from datetime import datetime, timezone
 
 from flask_babel import refresh
 
-from eventreg.domain import checkin, passes
+from eventreg.domain.reception import checkin, walk_ins
+from eventreg.domain.registration import passes
 from eventreg.extensions import db
 
 from .. import factories
@@ -32,7 +33,7 @@ def test_the_log_names_methods_in_words_and_counts_add_up(client, login, make_ev
     now = datetime.now(timezone.utc)
     for person, method in zip(people[:2], ("camera", "search")):
         checkin.scan(passes.qr_payload(person), event=event, method=method, desk="d", user_id=None, now=now)
-    checkin.walk_in(event.sessions[0], factories.applicant(family_name="当日", email=None), desk="d",
+    walk_ins.walk_in(event.sessions[0], factories.applicant(family_name="当日", email=None), desk="d",
                     user_id=None, now=now)
     checkin.undo(people[1].id, event=event, desk="d", user_id=None, now=now)
     db.session.commit()

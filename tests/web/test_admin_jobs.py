@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import select
 
-from eventreg.domain import jobs
+from eventreg.domain.backoffice import jobs
 from eventreg.extensions import db
 from eventreg.models import Job, JobStatus
 from eventreg.worker import run_job

@@ -8,9 +8,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import checkin
+from eventreg.domain.reception import checkin
 from eventreg.extensions import db
-from eventreg.models import (AuditEntry, EventSession, MailKind, OutboxMessage, Registration, ScanMethod, Status)
+from eventreg.models import (
+    AuditEntry,
+    EventSession,
+    MailKind,
+    OutboxMessage,
+    Registration,
+    ScanMethod,
+    Status,
+)
 
 from .. import factories
 from .conftest import csrf_token

@@ -14,9 +14,21 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from eventreg.domain import passes, registration as registrations, staff
+from eventreg.domain.access import api_tokens
+from eventreg.domain.registration import passes
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
-from eventreg.models import ApiToken, Event, EventMember, EventRole, Registration, Role, Scan, ScanResult, StaffUser
+from eventreg.models import (
+    ApiToken,
+    Event,
+    EventMember,
+    EventRole,
+    Registration,
+    Role,
+    Scan,
+    ScanResult,
+    StaffUser,
+)
 
 from .. import factories
 from .conftest import csrf_token
@@ -72,8 +84,8 @@ def world(app):
         w = SimpleNamespace(
             a=a.id, b=b.id, s1=a.sessions[0].id, s2=a.sessions[1].id, b_s=b.sessions[0].id,
             organizer_email=organizer.email, reception_email=reception.email,
-            org_token=staff.create_api_token(organizer, "scanner", now=now()),
-            rec_token=staff.create_api_token(reception, "desk 2", now=now()),
+            org_token=api_tokens.create_api_token(organizer, "scanner", now=now()),
+            rec_token=api_tokens.create_api_token(reception, "desk 2", now=now()),
             # <who>_token: what the QR code of their pass carries (the entry credential)
             hanako=hanako.id, hanako_token=passes.qr_payload(hanako), ichiro=ichiro.id,
             ichiro_token=passes.qr_payload(ichiro), waiting=waiting.id, waiting_token=passes.qr_payload(waiting),
@@ -575,8 +587,8 @@ def test_unrouted_api_urls_answer_in_the_json_error_shape(client, ctx):
 
 
 def test_an_unlisted_domain_code_answers_the_default_status_not_a_500(client, world, monkeypatch):
-    from eventreg.domain import checkin
     from eventreg.domain.errors import DomainError
+    from eventreg.domain.reception import checkin
     from eventreg.web.api import errors as api
 
     def new_rule(*args, **kwargs):

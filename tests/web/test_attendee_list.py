@@ -9,11 +9,18 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, EventSession, MailKind, OutboxMessage, Registration, Status
+from eventreg.models import (
+    AuditEntry,
+    EventSession,
+    MailKind,
+    OutboxMessage,
+    Registration,
+    Status,
+)
 
 from .. import factories
-from ..roster_people import insert_people
 from ..domain.test_roster import add, two_session_event
+from ..roster_people import insert_people
 from .conftest import csrf_token
 
 PERSON_ROW = re.compile(r'<tr class="person ')
@@ -234,8 +241,8 @@ def test_refused_in_the_middle_rolls_back_everything(client, event, organizer, m
     a = add(event, email="a@example.org")
     b = add(event, email="b@example.org")
     seats(event.sessions[0], 2)
-    from eventreg.domain import bulk_actions
-    from eventreg.domain.bulk_actions import Action, BulkRefused
+    from eventreg.domain.backoffice import bulk_actions
+    from eventreg.domain.backoffice.bulk_actions import Action, BulkRefused
 
     registrations = [db.session.get(Registration, a.id), db.session.get(Registration, b.id)]
     # Someone registers b's email in the target session after the check.

@@ -32,9 +32,12 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
-from eventreg.domain import invitations, jobs, messages, staff
-from eventreg.domain.permissions import GRANTS, Capability
-from eventreg.domain.roster import ListFilter
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import api_tokens, invitations
+from eventreg.domain.access.permissions import GRANTS, Capability
+from eventreg.domain.backoffice import jobs
+from eventreg.domain.backoffice.roster import ListFilter
+from eventreg.domain.communication import attendee_messages as messages
 from eventreg.extensions import db
 from eventreg.models import EventRole, Registration, Role, SecurityListSend, StoredFile
 
@@ -144,15 +147,15 @@ def make_world(users: dict) -> World:
                             people={}, added=[], removed=[], count=0, file_id=stored.id,
                             outbox_key=f"matrix:{event.id}")
     db.session.add(send)
-    tokens = {actor: staff.create_api_token(users["owner"], actor, now=now, event=event, role=role)
+    tokens = {actor: api_tokens.create_api_token(users["owner"], actor, now=now, event=event, role=role)
               for actor, role in TOKEN_ROLES.items()}
-    tokens[TOKEN_OTHER] = staff.create_api_token(users["owner"], "b", now=now, event=other, role=EventRole.owner)
-    tokens[TOKEN_LEGACY] = staff.create_api_token(users["reception"], "legacy", now=now)
-    tokens[TOKEN_REVOKED] = staff.create_api_token(users["owner"], "revoked", now=now, event=event,
+    tokens[TOKEN_OTHER] = api_tokens.create_api_token(users["owner"], "b", now=now, event=other, role=EventRole.owner)
+    tokens[TOKEN_LEGACY] = api_tokens.create_api_token(users["reception"], "legacy", now=now)
+    tokens[TOKEN_REVOKED] = api_tokens.create_api_token(users["owner"], "revoked", now=now, event=event,
                                                    role=EventRole.owner)
     db.session.commit()
-    revoked = staff.event_api_tokens(event.id)[0]  # the newest
-    staff.revoke_api_token(revoked, actor=users["owner"], now=now)
+    revoked = api_tokens.event_api_tokens(event.id)[0]  # the newest
+    api_tokens.revoke_api_token(revoked, actor=users["owner"], now=now)
     db.session.commit()
     message = messages.save_draft(event, subject="{name}様", body="本文 {pass_link} {cancel_link}", flt=ListFilter(),
                                   actor=None, now=now)

@@ -10,8 +10,9 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from eventreg.domain import passes, staff
-from eventreg.domain import registration as registrations
+from eventreg.domain.access import api_tokens
+from eventreg.domain.registration import passes
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 
 from .. import factories
@@ -98,7 +99,7 @@ def test_the_pass_key_is_for_staff_of_the_event(app, client, make_event):
     event = make_event()
     other = make_event()
     user = factories.make_staff("reception", events=[event])
-    token = staff.create_api_token(user, "t", now=datetime.now(timezone.utc))
+    token = api_tokens.create_api_token(user, "t", now=datetime.now(timezone.utc))
     db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/events/{event.id}/pass-key").status_code == 401

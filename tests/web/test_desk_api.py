@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from eventreg.domain import passes, security_list, staff
+from eventreg.domain.access import api_tokens
+from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import Registration
 
@@ -18,7 +20,7 @@ API = "/api/v1"
 
 def token_for(event) -> str:
     user = factories.make_staff("reception", events=[event])
-    token = staff.create_api_token(user, "desk test", now=datetime.now(timezone.utc))
+    token = api_tokens.create_api_token(user, "desk test", now=datetime.now(timezone.utc))
     db.session.commit()
     return token
 

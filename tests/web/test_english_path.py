@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from eventreg import clock
-from eventreg.domain import passes
-from eventreg.domain.registration import register as sign_up
+from eventreg.domain.registration import passes
+from eventreg.domain.registration.signup import register as sign_up
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, OutboxMessage, Registration, Status
 
@@ -40,7 +40,7 @@ def test_a_latin_name_without_furigana_is_accepted_and_shown_given_name_first(cl
     assert (r.family_kana, r.given_kana, r.language) == ("", "", "en")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Anna Schmidt" in page and "Schmidt Anna" not in page
-    assert f'<h2 class="event-title" lang="ja">' in page  # the organizer's Japanese title
+    assert '<h2 class="event-title" lang="ja">' in page  # the organizer's Japanese title
 
 
 def test_a_japanese_name_without_furigana_is_refused_in_the_page_language(client, register, make_event):

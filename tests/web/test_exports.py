@@ -22,7 +22,15 @@ import pytest
 from sqlalchemy import select, update
 
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Job, JobStatus, Question, Registration, Sector, Status
+from eventreg.models import (
+    AuditEntry,
+    Job,
+    JobStatus,
+    Question,
+    Registration,
+    Sector,
+    Status,
+)
 from eventreg.worker import run_job
 
 from .. import factories

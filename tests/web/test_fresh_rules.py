@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
-from eventreg.domain import staff
+from eventreg.domain.access import api_tokens
 from eventreg.extensions import db
 from eventreg.models import ApiToken, Event, EventSession, Registration
 
@@ -108,7 +108,7 @@ def scanner(client, make_event):
     """An event, its reception user and a bearer token that works now."""
     event = make_event()
     user = factories.make_staff("reception", events=[event])
-    token = staff.create_api_token(user, "desk 1", now=datetime.now(timezone.utc))
+    token = api_tokens.create_api_token(user, "desk 1", now=datetime.now(timezone.utc))
     db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/events/{event.id}/counts", headers=headers).status_code == 200

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain import holds
+from eventreg.domain.registration import holds
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, Registration, Status
 
@@ -106,11 +106,11 @@ def test_a_click_after_expiry_says_so_and_offers_to_sign_up_again(client, regist
 
 
 def test_hold_minutes_is_checked_with_a_localized_message(make_event):
-    from eventreg.domain import events
+    from eventreg.domain.backoffice import event_checks
 
     try:
-        events.clean_event({"title": "x", "hold_minutes": "2", "timezone": "Asia/Tokyo"})
-    except events.InvalidValues as exc:
+        event_checks.clean_event({"title": "x", "hold_minutes": "2", "timezone": "Asia/Tokyo"})
+    except event_checks.InvalidValues as exc:
         assert [(p.field, p.code, p.params) for p in exc.problems] == [
             ("hold_minutes", "hold_minutes_range", {"min": 5, "max": 1440})]
     else:

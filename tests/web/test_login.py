@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain import staff
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import sign_in
 from eventreg.extensions import db
 from eventreg.models import StaffSession
 
@@ -92,27 +93,27 @@ def test_a_password_change_on_the_command_line_signs_every_browser_out(app, clie
 def test_set_password_revokes_the_users_sessions_only(ctx, world):
     user, other = world["user"], factories.make_staff("organizer")
     now = clock.utcnow()
-    mine = staff.start_session(user, now=now, lifetime=timedelta(hours=1))
-    theirs = staff.start_session(other, now=now, lifetime=timedelta(hours=1))
+    mine = sign_in.start_session(user, now=now, lifetime=timedelta(hours=1))
+    theirs = sign_in.start_session(other, now=now, lifetime=timedelta(hours=1))
     db.session.commit()
     staff.set_password(user, "another-long-password")
     db.session.commit()
-    assert staff.user_for_session(mine, now=now) is None
-    assert staff.user_for_session(theirs, now=now) == other
+    assert sign_in.user_for_session(mine, now=now) is None
+    assert sign_in.user_for_session(theirs, now=now) == other
 
 
 def test_expired_and_revoked_sessions_are_refused(ctx, world):
     user = world["user"]
     now = clock.utcnow()
-    raw = staff.start_session(user, now=now, lifetime=timedelta(hours=12))
+    raw = sign_in.start_session(user, now=now, lifetime=timedelta(hours=12))
     db.session.commit()
-    assert staff.user_for_session(raw, now=now + timedelta(hours=11, minutes=59)) == user
-    assert staff.user_for_session(raw, now=now + timedelta(hours=12)) is None
-    staff.end_session(raw, now=now)
+    assert sign_in.user_for_session(raw, now=now + timedelta(hours=11, minutes=59)) == user
+    assert sign_in.user_for_session(raw, now=now + timedelta(hours=12)) is None
+    sign_in.end_session(raw, now=now)
     db.session.commit()
-    assert staff.user_for_session(raw, now=now) is None
-    assert staff.user_for_session("", now=now) is None
-    assert staff.user_for_session("x" * 500, now=now) is None
+    assert sign_in.user_for_session(raw, now=now) is None
+    assert sign_in.user_for_session("", now=now) is None
+    assert sign_in.user_for_session("x" * 500, now=now) is None
 
 
 def test_the_cookie_carries_a_random_session_secret_and_the_row_only_its_hash(app, client, world):
@@ -138,7 +139,7 @@ def test_the_user_loader_costs_one_query(app, client, world):
 
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            assert staff.user_for_session(secret, now=clock.utcnow()) is not None
+            assert sign_in.user_for_session(secret, now=clock.utcnow()) is not None
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
@@ -165,7 +166,7 @@ def test_five_failures_lock_the_pair_then_the_right_password_is_refused(client, 
 def test_one_address_cannot_spray_many_accounts(client, world):
     from eventreg.models import LoginAttempt
 
-    for n in range(staff.MAX_FAILURES_PER_ADDRESS - 1):  # as failed sign-ins would leave them
+    for n in range(sign_in.MAX_FAILURES_PER_ADDRESS - 1):  # as failed sign-ins would leave them
         db.session.add(LoginAttempt(email=f"nobody{n}@example.org", ip="203.0.113.9", at=clock.utcnow()))
     db.session.commit()
     assert _post_login(client, "nobody-last@example.org", "wrong-password-1", addr="203.0.113.9").status_code == 401
@@ -176,29 +177,29 @@ def test_many_addresses_reach_the_per_email_ceiling(ctx, world):
     from eventreg.models import LoginAttempt
 
     now = clock.utcnow()
-    for n in range(staff.MAX_FAILURES_PER_EMAIL):
+    for n in range(sign_in.MAX_FAILURES_PER_EMAIL):
         db.session.add(LoginAttempt(email=world["email"], ip=f"10.0.{n // 250}.{n % 250}", at=now))
     db.session.commit()
-    attempt = staff.reserve_login_attempt(world["email"], "198.51.100.7", now=now)
+    attempt = sign_in.reserve_login_attempt(world["email"], "198.51.100.7", now=now)
     db.session.commit()
     with pytest.raises(Exception, match="login_blocked"):
-        staff.authenticate(attempt, factories.PASSWORD, now=now)
+        sign_in.authenticate(attempt, factories.PASSWORD, now=now)
     # 15 minutes later the window has moved on.
-    later = now + staff.LOGIN_WINDOW + timedelta(seconds=1)
-    attempt = staff.reserve_login_attempt(world["email"], "198.51.100.7", now=later)
-    assert staff.authenticate(attempt, factories.PASSWORD, now=later) == world["user"]
+    later = now + sign_in.LOGIN_WINDOW + timedelta(seconds=1)
+    attempt = sign_in.reserve_login_attempt(world["email"], "198.51.100.7", now=later)
+    assert sign_in.authenticate(attempt, factories.PASSWORD, now=later) == world["user"]
 
 
 def test_parallel_wrong_attempts_get_at_most_five_password_checks(app, world, monkeypatch):
     checks, lock = [], threading.Lock()
-    real_check = staff.check_password_hash
+    real_check = sign_in.check_password_hash
 
     def counting(stored, password):
         with lock:
             checks.append(password)
         return real_check(stored, password)
 
-    monkeypatch.setattr(staff, "check_password_hash", counting)
+    monkeypatch.setattr(sign_in, "check_password_hash", counting)
     # The wrapper sees the checks: one wrong attempt from elsewhere is one check.
     lone = app.test_client()
     assert lone.post("/login", data={"email": world["email"], "password": "wrong-password-0",
@@ -226,7 +227,7 @@ def test_parallel_wrong_attempts_get_at_most_five_password_checks(app, world, mo
     assert len(statuses) == 40 and set(statuses) <= {401, 429}, statuses
     # At most five; possibly none, when all forty attempts were recorded before any was counted
     # (each counts the others' committed reservations: a burst like this is an attack anyway).
-    assert len(checks) <= staff.MAX_FAILURES_PER_PAIR, len(checks)
+    assert len(checks) <= sign_in.MAX_FAILURES_PER_PAIR, len(checks)
     assert statuses.count(401) == len(checks)
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import messages
+from eventreg.domain.communication import attendee_messages as messages
 from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, MessageStatus, OutboxMessage, Registration
 

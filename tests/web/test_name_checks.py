@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import staff
+from eventreg.domain.access import api_tokens
 from eventreg.extensions import db
 from eventreg.models import Registration
 
@@ -22,7 +22,7 @@ def desk(make_event):
     """An event and a reception user's API token for it."""
     event = make_event()
     user = factories.make_staff("reception", events=[event])
-    token = staff.create_api_token(user, "desk", now=datetime.now(timezone.utc))
+    token = api_tokens.create_api_token(user, "desk", now=datetime.now(timezone.utc))
     db.session.commit()
     return SimpleNamespace(event=event.id, session=event.sessions[0].id, token=token)
 

@@ -25,7 +25,7 @@ from openapi_spec_validator import validate as validate_openapi
 from werkzeug.routing import IntegerConverter
 
 from eventreg import create_app
-from eventreg.domain import registration as registrations
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.web.api import errors as api_errors
 from eventreg.web.api.errors import DOMAIN_STATUS, ERRORS
@@ -450,7 +450,8 @@ def check(response, url: str, method: str) -> dict:
 
 @pytest.fixture
 def data(app):
-    from eventreg.domain import passes, staff
+    from eventreg.domain.access import api_tokens
+    from eventreg.domain.registration import passes
 
     with app.app_context():
         now = datetime.now(timezone.utc)
@@ -466,7 +467,7 @@ def data(app):
         stranger = factories.register_person(other)
         values = SimpleNamespace(
             event=event.id, other=other.id, session=event.sessions[0].id, email=user.email,
-            token=staff.create_api_token(user, "t", now=now), viewer_token=staff.create_api_token(viewer, "v", now=now),
+            token=api_tokens.create_api_token(user, "t", now=now), viewer_token=api_tokens.create_api_token(viewer, "v", now=now),
             person=person.id, pass_=passes.qr_payload(person), waiting=passes.qr_payload(waiting),
             stranger=passes.qr_payload(stranger), stranger_id=stranger.id,
             person_secret=person.token, waiting_secret=waiting.token)
@@ -530,7 +531,7 @@ def test_real_responses_validate_against_the_document(app, client, data, login):
 
     # Make room: then a walk-in gets a seat (201).
     with app.app_context():
-        from eventreg.domain import passes
+        from eventreg.domain.registration import passes
 
         for token in (data.person_secret, data.waiting_secret):  # the second was promoted by the first cancellation
             registrations.cancel(passes.find_by_token(token), now=datetime.now(timezone.utc))

@@ -15,7 +15,10 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import registration as registrations, roster, staff
+from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import api_tokens
+from eventreg.domain.backoffice import roster
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.models import ApiToken, AuditEntry, EventRole, Sector
 from eventreg.web.api import schemas
@@ -71,9 +74,9 @@ def world(app):
         stranger = factories.register_person(b, family_name="他人", family_kana="タニン")
         db.session.commit()
         users = {role: fast_staff(role, events=[a]) for role in ("owner", "editor", "viewer", "reception")}
-        tokens = {role: staff.create_api_token(user, role, now=now()) for role, user in users.items()}
+        tokens = {role: api_tokens.create_api_token(user, role, now=now()) for role, user in users.items()}
         owner = users["owner"]
-        limited = {role: staff.create_api_token(owner, f"limited {role}", now=now(), event=a, role=EventRole(role))
+        limited = {role: api_tokens.create_api_token(owner, f"limited {role}", now=now(), event=a, role=EventRole(role))
                    for role in ("owner", "editor", "viewer", "reception")}
         staff.assign(owner, b, EventRole.owner, now=now())
         db.session.commit()
@@ -156,7 +159,7 @@ def test_filters_are_the_attendee_lists(client, world, query, expected):
 
 
 def test_the_list_is_the_rosters_own_answer(app, client, world):
-    """The API adds nothing of its own: the same ids, in the same order, as domain.roster."""
+    """The API adds nothing of its own: the same ids, in the same order, as domain.backoffice.roster."""
     with app.app_context():
         from eventreg.models import Event
 
@@ -241,7 +244,7 @@ def test_a_viewer_sees_no_contact_data_and_no_answers(client, world):
         assert one["registration"]["email"] is None
         text = get(client, f"/events/{world.a}/registrations/{world.hanako}", token).get_data(as_text=True)
         assert "hanako@example.org" not in text and "09012345678" not in text and "駐車場" not in text
-        # The list's search rule also matches email (domain.roster); the address is still not shown.
+        # The list's search rule also matches email (domain.backoffice.roster); the address is still not shown.
         found = listing(client, world, "?q=hanako@example.org", token=token)
         assert [r["email"] for r in found["registrations"]] == [None]
 

@@ -16,7 +16,6 @@ import redis
 
 from eventreg import create_app
 
-from .. import factories
 from .conftest import valid_form
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

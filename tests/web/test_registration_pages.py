@@ -151,7 +151,7 @@ def test_event_description_markdown_is_sanitised(client, make_event):
 
 
 def test_a_form_from_a_replaced_event_gets_a_message_not_a_500(client, make_event, register):
-    from eventreg.domain import event_spec
+    from eventreg.domain.backoffice import event_import as event_spec
 
     from ..factories import event_spec_dict
 

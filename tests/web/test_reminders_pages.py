@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain import registration as registrations
+from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, ScheduledTask, TaskKind
 from eventreg.worker import deliver_due, tick

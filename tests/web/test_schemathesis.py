@@ -11,14 +11,13 @@ reproducible and the run takes the same time.
 from __future__ import annotations
 
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-import schemathesis
 from schemathesis import checks
 
 from eventreg import clock
-from eventreg.domain import staff
+from eventreg.domain.access import api_tokens
 from eventreg.extensions import db
 from eventreg.models import EventRole
 
@@ -44,8 +43,8 @@ def api_data(app, ctx, monkeypatch):
     question = event.questions[0].id
     people = [factories.register_person(event, answers={str(question): "a"}) for _ in range(3)]  # the third waits
     organizer = factories.make_staff("organizer")
-    tokens = {"owner": staff.create_api_token(organizer, "schemathesis", now=clock.utcnow()),
-              "viewer": staff.create_api_token(organizer, "viewer", now=clock.utcnow(), event=event,
+    tokens = {"owner": api_tokens.create_api_token(organizer, "schemathesis", now=clock.utcnow()),
+              "viewer": api_tokens.create_api_token(organizer, "viewer", now=clock.utcnow(), event=event,
                                                role=EventRole.viewer)}
     db.session.commit()
     client = app.test_client()

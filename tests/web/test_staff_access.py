@@ -22,7 +22,7 @@ def world(make_event):
     }
     from datetime import datetime, timezone
 
-    from eventreg.domain import jobs
+    from eventreg.domain.backoffice import jobs
 
     job = jobs.queue_badge_sheet(event.id, datetime.now(timezone.utc)).id
     db.session.commit()

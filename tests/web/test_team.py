@@ -10,9 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain import invitations, staff
+from eventreg.domain.access import api_tokens, invitations, sign_in
 from eventreg.extensions import db
-from eventreg.models import ApiToken, AuditEntry, EventMember, EventRole, Invitation, Role, StaffUser
+from eventreg.models import (
+    ApiToken,
+    AuditEntry,
+    EventMember,
+    EventRole,
+    Invitation,
+    Role,
+    StaffUser,
+)
 from eventreg.worker import deliver_due
 
 from .. import factories
@@ -188,7 +196,7 @@ def test_an_existing_account_must_sign_in_to_accept(app, client, login, team):
     assert refused.status_code == 400 and 'data-code="account_exists"' in refused.get_data(as_text=True)
     db.session.expire_all()
     assert known.name == "既存 一郎" and known.role_on(event.id) is None
-    assert staff.authenticate(staff.reserve_login_attempt(known.email, "t", now=clock.utcnow()),
+    assert sign_in.authenticate(sign_in.reserve_login_attempt(known.email, "t", now=clock.utcnow()),
                               factories.PASSWORD, now=clock.utcnow()) is known  # password unchanged
     db.session.rollback()
 
@@ -249,7 +257,7 @@ def test_only_an_owner_changes_roles_and_the_last_owner_stays(client, login, tea
 def test_removing_someone_ends_their_access_and_their_tokens(client, login, team):
     event = team["event"]
     reception = factories.make_staff("reception", events=[event])
-    token = staff.create_api_token(reception, "desk 2", now=clock.utcnow(), event=event, role=EventRole.reception)
+    token = api_tokens.create_api_token(reception, "desk 2", now=clock.utcnow(), event=event, role=EventRole.reception)
     db.session.commit()
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/events/{event.id}/counts", headers=bearer).status_code == 200
@@ -291,7 +299,7 @@ def test_an_owner_makes_a_reception_token_that_reads_nothing_else(client, login,
     assert api.get(f"/api/v1/events/{event.id}/counts", headers=bearer).status_code == 401
     assert audit_actions(event) == ["api_token_created", "api_token_revoked"]
     # A token of another event cannot be revoked through this event's page.
-    other_row = staff.create_api_token(team["owner"], "o", now=clock.utcnow(), event=other, role=EventRole.viewer)
+    other_row = api_tokens.create_api_token(team["owner"], "o", now=clock.utcnow(), event=other, role=EventRole.viewer)
     db.session.commit()
     other_id = db.session.scalar(select(ApiToken.id).where(ApiToken.event_id == other.id))
     assert other_row and post(client, f"/admin/events/{event.id}/tokens/{other_id}/revoke").status_code == 404
@@ -299,7 +307,7 @@ def test_an_owner_makes_a_reception_token_that_reads_nothing_else(client, login,
 
 def test_a_viewer_token_may_not_use_the_desk_api(client, team):
     event = team["event"]
-    secret = staff.create_api_token(team["owner"], "report", now=clock.utcnow(), event=event, role=EventRole.viewer)
+    secret = api_tokens.create_api_token(team["owner"], "report", now=clock.utcnow(), event=event, role=EventRole.viewer)
     db.session.commit()
     response = client.get(f"/api/v1/events/{event.id}/counts", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"

@@ -4,7 +4,7 @@ GET  /admin/events/<event_id>/attendees            counts, the filter form (GET:
 POST /admin/events/<event_id>/attendees/bulk       the confirmation: the action, the count, the names
 POST /admin/events/<event_id>/attendees/bulk/run   does it in one transaction, or changes nothing
 
-The filter is domain.roster.ListFilter, read from the query string (or, for "all N matching",
+The filter is domain.backoffice.roster.ListFilter, read from the query string (or, for "all N matching",
 from the posted form). Selected ids are looked up within the event: an id of another event
 refuses the whole request. Every check is made again when the action runs.
 """
@@ -21,10 +21,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ... import clock
-from ...domain import bulk_actions, roster
-from ...domain.bulk_actions import Action, BulkRefused
-from ...domain.permissions import Capability
-from ...domain.roster import ListFilter
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import bulk_actions, roster
+from ...domain.backoffice.bulk_actions import Action, BulkRefused
+from ...domain.backoffice.roster import ListFilter
 from ...extensions import db
 from ...models import Event, Registration
 from .. import filters

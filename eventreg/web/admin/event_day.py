@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import clock
-from ...domain import jobs
-from ...domain.checkin import counts
-from ...domain.permissions import Capability
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import jobs
+from ...domain.reception.checkin import counts
 from ...extensions import db
 from ...models import Event, Job, JobKind, JobStatus, Scan, StoredFile
 from ..access import event_access

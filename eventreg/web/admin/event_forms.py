@@ -1,6 +1,6 @@
-"""The event editor's forms, and the words for domain.events' codes.
+"""The event editor's forms, and the words for domain.backoffice.events' codes.
 
-The forms only render fields and carry what was typed: every check is domain.events'
+The forms only render fields and carry what was typed: every check is domain.backoffice.events'
 ``clean_*`` (the same one the YAML/TOML import uses), whose problems land on the fields here.
 """
 
@@ -13,8 +13,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields import Field
 
-from ...domain import events
-from ...domain.events import InvalidValues, Problem
+from eventreg.domain.backoffice import event_checks
+from eventreg.domain.backoffice.event_checks import InvalidValues, Problem
+
 from ...models import Event, EventSession, Question
 from ..filters import hm, moment
 from ..forms import PageForm
@@ -103,7 +104,7 @@ class EventForm(PageForm):
                                 description=_l("Receives the numbers when registration closes."))
     fee_note = StringField(_l("Fee"), render_kw={"maxlength": 200}, description=_l("e.g. 参加費無料"))
     language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES)
-    timezone = SelectField(_l("Time zone"), default=events.DEFAULT_TIMEZONE)
+    timezone = SelectField(_l("Time zone"), default=event_checks.DEFAULT_TIMEZONE)
     privacy_notice = TextAreaField(_l("Privacy notice"), render_kw={"rows": 4, "maxlength": 5000})
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
     confirm_email = BooleanField(_l("Ask people to confirm their email address"), default=False,
@@ -118,7 +119,7 @@ class EventForm(PageForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(name, name) for name in events.timezones()]
+        self.timezone.choices = [(name, name) for name in event_checks.timezones()]
 
 
 class NewEventForm(EventForm):
@@ -127,7 +128,7 @@ class NewEventForm(EventForm):
 
 
 def event_values(form: EventForm) -> dict:
-    names = [*events.TEXT_FIELDS, "contact_email", "language", "timezone", "registration_opens", "deadline"]
+    names = [*event_checks.TEXT_FIELDS, "contact_email", "language", "timezone", "registration_opens", "deadline"]
     values = {name: form[name].data for name in names}
     values["waitlist_enabled"] = bool(form.waitlist_enabled.data)
     values["confirm_email"] = bool(form.confirm_email.data)
@@ -139,12 +140,12 @@ def event_values(form: EventForm) -> dict:
 
 def event_data(event: Event) -> dict:
     """The form's initial values for ``event``."""
-    data = {name: getattr(event, name) for name in (*events.TEXT_FIELDS, "contact_email", "language", "timezone",
+    data = {name: getattr(event, name) for name in (*event_checks.TEXT_FIELDS, "contact_email", "language", "timezone",
                                                     "waitlist_enabled", "confirm_email")}
     data["hold_minutes"] = str(event.hold_minutes)
     opens = event.registration_opens_at
     data["registration_opens"] = opens.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M") if opens else ""
-    data["deadline"] = events.deadline_text(event)
+    data["deadline"] = event_checks.deadline_text(event)
     return data
 
 
@@ -156,7 +157,7 @@ class SessionForm(PageForm):
     doors = StringField(_l("Doors open"), render_kw={"type": "time"}, description=_l("Empty: at the start."))
     start = StringField(_l("Start"), render_kw={"type": "time", "required": True})
     end = StringField(_l("End"), render_kw={"type": "time", "required": True})
-    capacity = StringField(_l("Capacity"), render_kw={"type": "number", "min": 0, "max": events.MAX_CAPACITY,
+    capacity = StringField(_l("Capacity"), render_kw={"type": "number", "min": 0, "max": event_checks.MAX_CAPACITY,
                                                        "inputmode": "numeric", "required": True})
 
 

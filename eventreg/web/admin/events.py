@@ -15,7 +15,7 @@ GET, POST /admin/events/<id>/clone                        copy to a new first da
 GET, POST /admin/events/<id>/delete                       confirm, then delete (nobody registered)
 GET       /admin/events/<id>/preview                      the public page as attendees will see it
 
-Every check is domain.events'; a refusal shows its words and changes nothing (rolled back).
+Every check is domain.backoffice.events'; a refusal shows its words and changes nothing (rolled back).
 """
 
 from __future__ import annotations
@@ -27,21 +27,51 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from eventreg.domain.backoffice import clone, event_checks, questions, sessions
+from eventreg.domain.backoffice.event_checks import InvalidValues
+
 from ... import clock
-from ...domain import capacity, deadlines, events
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import events
 from ...domain.errors import DomainError
-from ...domain.events import InvalidValues
-from ...domain.permissions import Capability
+from ...domain.registration import capacity
+from ...domain.timing import deadlines
 from ...extensions import db
-from ...models import AuditEntry, Event, EventSession, EventStatus, Question, Registration, Role, Status
+from ...models import (
+    AuditEntry,
+    Event,
+    EventSession,
+    EventStatus,
+    Question,
+    Registration,
+    Role,
+    Status,
+)
 from .. import event_cache
 from ..access import account_access, event_access
 from ..filters import render_markdown
 from ..forms import registration_form
 from . import bp
 from .event_forms import (
-    KIND_CHOICES, CloneForm, action_words, changed_words, DeleteForm, EventForm, NewEventForm, QuestionForm, SessionForm, event_data, event_values,
-    put_problems, question_data, question_values, refusal, rule_words, session_data, session_values, words,
+    KIND_CHOICES,
+    CloneForm,
+    DeleteForm,
+    EventForm,
+    NewEventForm,
+    QuestionForm,
+    SessionForm,
+    action_words,
+    changed_words,
+    event_data,
+    event_values,
+    put_problems,
+    question_data,
+    question_values,
+    refusal,
+    rule_words,
+    session_data,
+    session_values,
+    words,
 )
 
 
@@ -72,7 +102,7 @@ def _preview(form):
     """The description as the public page will show it (sanitized Markdown); nothing is saved.
     None, with the problems on the form, when the values do not pass."""
     try:
-        description = events.clean_event(event_values(form), unique_slug=False)["description_md"]
+        description = event_checks.clean_event(event_values(form), unique_slug=False)["description_md"]
     except InvalidValues as exc:
         put_problems(form, exc)
         return None
@@ -166,7 +196,7 @@ def event_edit(event: Event):
 def session_add(event: Event):
     form = SessionForm(request.form)
     try:
-        events.add_session(event, session_values(form), actor=current_user, now=clock.utcnow())
+        sessions.add_session(event, session_values(form), actor=current_user, now=clock.utcnow())
     except InvalidValues as exc:
         db.session.rollback()
         put_problems(form, exc)
@@ -185,7 +215,7 @@ def session_edit(event: Event, session_id: int):
         return render_template("admin/event_session.html", event=event, session=session, form=form)
     form = SessionForm(request.form)
     try:
-        changed = events.update_session(session, session_values(form), actor=current_user, now=clock.utcnow())
+        changed = sessions.update_session(session, session_values(form), actor=current_user, now=clock.utcnow())
     except InvalidValues as exc:
         db.session.rollback()
         put_problems(form, exc)
@@ -207,7 +237,7 @@ def session_edit(event: Event, session_id: int):
 @event_access(Capability.edit_event)
 def session_delete(event: Event, session_id: int):
     session = _session_of(event, session_id)
-    return _apply(event, lambda: events.remove_session(session, actor=current_user, now=clock.utcnow()),
+    return _apply(event, lambda: sessions.remove_session(session, actor=current_user, now=clock.utcnow()),
                   _("The session was removed."), "sessions")
 
 
@@ -232,7 +262,7 @@ def _apply(event: Event, change, done: str, anchor: str):
 def question_add(event: Event):
     form = QuestionForm(request.form)
     try:
-        events.add_question(event, question_values(form), actor=current_user, now=clock.utcnow())
+        questions.add_question(event, question_values(form), actor=current_user, now=clock.utcnow())
     except InvalidValues as exc:
         db.session.rollback()
         put_problems(form, exc)
@@ -247,14 +277,14 @@ def question_add(event: Event):
 @event_access(Capability.edit_event)
 def question_edit(event: Event, question_id: int):
     question = _question_of(event, question_id)
-    answered = events.has_answers(question)
+    answered = questions.has_answers(question)
     if request.method == "GET":
         form = QuestionForm(data=question_data(question))
         return render_template("admin/event_question.html", event=event, question=question, form=form,
                                answered=answered)
     form = QuestionForm(request.form)
     try:
-        events.update_question(question, question_values(form), actor=current_user, now=clock.utcnow())
+        questions.update_question(question, question_values(form), actor=current_user, now=clock.utcnow())
     except InvalidValues as exc:
         db.session.rollback()
         put_problems(form, exc)
@@ -276,7 +306,7 @@ def question_edit(event: Event, question_id: int):
 def question_hide(event: Event, question_id: int):
     question = _question_of(event, question_id)
     hide = request.form.get("hidden") == "1"
-    return _apply(event, lambda: events.set_question_hidden(question, hide, actor=current_user, now=clock.utcnow()),
+    return _apply(event, lambda: questions.set_question_hidden(question, hide, actor=current_user, now=clock.utcnow()),
                   _("The question is hidden: no longer asked, its answers are kept.") if hide
                   else _("The question is asked again."), "questions")
 
@@ -285,7 +315,7 @@ def question_hide(event: Event, question_id: int):
 @event_access(Capability.edit_event)
 def question_delete(event: Event, question_id: int):
     question = _question_of(event, question_id)
-    return _apply(event, lambda: events.delete_question(question, actor=current_user, now=clock.utcnow()),
+    return _apply(event, lambda: questions.delete_question(question, actor=current_user, now=clock.utcnow()),
                   _("The question was deleted."), "questions")
 
 
@@ -315,7 +345,7 @@ def event_clone(event: Event):
     form = CloneForm(request.form if request.method == "POST" else None)
     if request.method == "POST":
         try:
-            copy = events.clone_event(event, form.first_date.data, actor=current_user, now=clock.utcnow())
+            copy = clone.clone_event(event, form.first_date.data, actor=current_user, now=clock.utcnow())
         except InvalidValues as exc:
             db.session.rollback()
             put_problems(form, exc)

@@ -7,7 +7,7 @@ GET  /admin/events/<event_id>/exports/<which>.<fmt>          a file with persona
 GET  /admin/events/<event_id>/exports/summary.<fmt>          counts only, no names (viewers too)
 POST /admin/events/<event_id>/reception-list                 queue the 受付名簿 PDF -> its job page
 
-The attendee list's filter comes along in the query string (domain.roster.ListFilter), so an
+The attendee list's filter comes along in the query string (domain.backoffice.roster.ListFilter), so an
 export holds exactly the people the organizer was looking at. A CP932 download whose data has
 characters Windows-31J cannot carry answers with the report of them (row, column, character)
 instead of a file, and offers UTF-8 and XLSX: nothing is ever replaced silently.
@@ -26,8 +26,8 @@ from sqlalchemy import select
 
 from ... import clock
 from ...adapters import sheets
-from ...domain import audit, exports, jobs, roster
-from ...domain.permissions import Capability
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import audit, exports, jobs, roster
 from ...extensions import db
 from ...models import Event, Job, JobKind
 from ..access import event_access
@@ -65,7 +65,7 @@ STATUS_TITLES = {"confirmed": _l("Confirmed"), "held": _l("Email not confirmed")
 
 
 def export_labels() -> dict[str, str]:
-    """The header texts and code labels of domain.exports in the current language."""
+    """The header texts and code labels of domain.backoffice.exports in the current language."""
     labels = {f"column.{key}": str(title) for key, title in COLUMN_TITLES.items()}
     labels |= {f"sector.{code}": str(title) for code, title in SECTORS}
     labels |= {f"status.{code}": str(title) for code, title in STATUS_TITLES.items()}

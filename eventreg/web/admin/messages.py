@@ -1,4 +1,4 @@
-"""Messages to attendees (domain.messages): compose, preview, send now or at a time, history.
+"""Messages to attendees (domain.communication.attendee_messages): compose, preview, send now or at a time, history.
 
 GET       /admin/events/<event_id>/messages                         every message, its status and counts
 GET, POST /admin/events/<event_id>/messages/new                     compose (the filter from the query string)
@@ -21,10 +21,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import clock
-from ...domain import messages, passes, roster
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import roster
+from ...domain.backoffice.roster import ListFilter
+from ...domain.communication import attendee_messages as messages
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
-from ...domain.roster import ListFilter
+from ...domain.registration import passes
 from ...extensions import db
 from ...models import AttendeeMessage, Event, MessageStatus
 from .. import message_text

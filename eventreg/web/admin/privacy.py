@@ -4,7 +4,7 @@ GET, POST /admin/events/<event_id>/privacy                                      
 GET       /admin/events/<event_id>/registrations/<registration_id>/personal-data  this person's data as JSON
 GET, POST /admin/events/<event_id>/registrations/<registration_id>/delete-person  confirm, then delete
 
-The work is domain.retention's; these views load, check access, call it, commit and answer.
+The work is domain.privacy.retention's; these views load, check access, call it, commit and answer.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import clock
-from ...domain import audit, retention, staff
+from ...domain.access import accounts as staff
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import audit
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
+from ...domain.privacy import person_requests, retention
 from ...extensions import db
 from ...models import Event, Registration
 from ..access import event_access
@@ -76,7 +78,7 @@ def _allowed(capability: Capability) -> set[int]:
 def person_export(event: Event, reg: Registration):
     if not reg.email:
         abort(404)
-    data = retention.export_person(reg.email, event_ids=_allowed(Capability.export_personal))
+    data = person_requests.export_person(reg.email, event_ids=_allowed(Capability.export_personal))
     audit.record(event.id, "personal_data_exported", actor=current_user, now=clock.utcnow(),
                  registration_id=reg.id, note="one person's data (JSON)")
     db.session.commit()
@@ -96,9 +98,9 @@ def person_delete(event: Event, reg: Registration):
     if not reg.email or reg.anonymised_at:
         abort(404)
     if request.method == "GET":
-        found = retention.export_person(reg.email, event_ids=_allowed(Capability.manage_registrations))["registrations"]
+        found = person_requests.export_person(reg.email, event_ids=_allowed(Capability.manage_registrations))["registrations"]
         return render_template("admin/person_delete.html", event=event, r=reg, found=found)
-    counts = retention.delete_person(reg.email, clock.utcnow(), actor=current_user,
+    counts = person_requests.delete_person(reg.email, clock.utcnow(), actor=current_user,
                                     event_ids=_allowed(Capability.manage_registrations))
     db.session.commit()
     flash(_("The personal data was deleted (%(n)s registrations).", n=counts["registration"]))

@@ -8,7 +8,7 @@ POST      /admin/events/<event_id>/registrations/<registration_id>/promote  off 
 POST      /admin/events/<event_id>/registrations/<registration_id>/resend   the pass, emailed again
 GET, POST /admin/events/<event_id>/registrations/new                        add by hand
 
-Each change is one domain.staff_actions call; a refusal is a message on the page and a
+Each change is one domain.backoffice.registration_edits call; a refusal is a message on the page and a
 rollback, a success a commit, a flash and a redirect (post/redirect/get).
 """
 
@@ -25,13 +25,23 @@ from wtforms.validators import InputRequired
 
 from ... import clock
 from ...adapters import fonts
-from ...domain import capacity, fields, staff_actions
-from ...domain import messages as attendee_messages
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import registration_edits as staff_actions
+from ...domain.communication import attendee_messages as attendee_messages
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
-from ...domain.registration import Applicant
+from ...domain.people import fields
+from ...domain.registration import capacity
+from ...domain.registration.signup import Applicant
 from ...extensions import db
-from ...models import AuditEntry, Event, EventSession, OutboxMessage, QuestionKind, Registration, Scan
+from ...models import (
+    AuditEntry,
+    Event,
+    EventSession,
+    OutboxMessage,
+    QuestionKind,
+    Registration,
+    Scan,
+)
 from ..access import event_access
 from ..forms import SECTORS, PageForm, QuestionSpec, _question_field, error_message
 from ..messages import message
@@ -49,11 +59,11 @@ def _registration_event(kwargs: dict) -> int | None:
 
 
 class PersonForm(PageForm):
-    """The person's fields as the public form has them; domain.fields checks them."""
+    """The person's fields as the public form has them; domain.people.fields checks them."""
 
     family_name = StringField(_l("Family name"), validators=[InputRequired()])
     given_name = StringField(_l("Given name"), validators=[InputRequired()])
-    family_kana = StringField(_l("Family name (furigana)"))  # required for Japanese names: domain.fields
+    family_kana = StringField(_l("Family name (furigana)"))  # required for Japanese names: domain.people.fields
     given_kana = StringField(_l("Given name (furigana)"))
     email = StringField(_l("Email"), validators=[InputRequired()])
     organization = StringField(_l("Organization"))
@@ -87,7 +97,7 @@ def _form(cls, event: Event, *, formdata=None, obj=None, data=None):
 
 
 def _posted(form, event: Event) -> dict:
-    """The person's fields and the answers as typed (domain.staff_actions checks them)."""
+    """The person's fields and the answers as typed (domain.backoffice.registration_edits checks them)."""
     values = {name: request.form.get(name, "") for name in fields.PERSON}
     answers = {}
     for q in event.questions:

@@ -5,7 +5,7 @@ POST /admin/events/<event_id>/reminders                      add a rule ("N days
 POST /admin/events/<event_id>/reminders/<rule_id>/delete     remove a rule (and its pending tasks)
 GET  /admin/events/<event_id>/reminders/preview              the email as one real registration would get it
 
-The worker sends the reminders by itself (domain.reminders, domain.periodic).
+The worker sends the reminders by itself (domain.communication.reminders, domain.timing.periodic).
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from flask_login import current_user
 
 from ... import clock
 from ...adapters import mail
-from ...domain import outbox, passes, reminders
+from ...domain.access.permissions import Capability
+from ...domain.communication import outbox, reminders
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
-from ...domain.rules import TimeRule, parse
+from ...domain.registration import passes
+from ...domain.timing.rules import TimeRule, parse
 from ...extensions import db
 from ...models import Event, Status
 from ..access import event_access

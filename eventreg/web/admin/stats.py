@@ -6,7 +6,7 @@ GET /admin/statistics                                   the events the user may 
                                                           (?event=<id>… picks some; ?organizer=… a series)
 GET /admin/statistics/<table>.csv                       one of those tables
 
-The numbers are domain.stats'; a table here is (title, header, rows of str) and feeds the HTML
+The numbers are domain.insight.statistics'; a table here is (title, header, rows of str) and feeds the HTML
 table under its chart and the CSV alike, so the two never differ. Counts only, no names: the
 view capability is enough. A user never sees numbers of an event they have no role on.
 """
@@ -24,8 +24,8 @@ from markupsafe import Markup
 
 from ... import clock
 from ...adapters import charts, sheets
-from ...domain import stats
-from ...domain.permissions import Capability
+from ...domain.access.permissions import Capability
+from ...domain.insight import statistics as stats
 from ...extensions import db
 from ...models import Event
 from ..access import account_access, event_access

@@ -23,10 +23,14 @@ from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
+from eventreg.domain.access import api_tokens
+
 from ... import clock
-from ...domain import invitations, staff, text
+from ...domain.access import accounts as staff
+from ...domain.access import invitations
+from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
+from ...domain.people import text
 from ...extensions import db
 from ...models import ApiToken, Event, EventRole, Invitation
 from ..access import event_access
@@ -194,7 +198,7 @@ def remove_member(event: Event, user_id: int):
 
 def _tokens_page(event: Event, form: TokenForm | None = None, created: str | None = None, status: int = 200):
     return render_template("admin/tokens.html", event=event, form=form or TokenForm(), created=created,
-                           tokens=staff.event_api_tokens(event.id), role_names=ROLE_NAMES), status
+                           tokens=api_tokens.event_api_tokens(event.id), role_names=ROLE_NAMES), status
 
 
 @bp.get("/events/<int:event_id>/tokens")
@@ -210,7 +214,7 @@ def create_token(event: Event):
     if not form.validate():
         return _tokens_page(event, form, status=400)
     try:
-        secret = staff.create_api_token(current_user, form.name.data, now=clock.utcnow(), event=event,
+        secret = api_tokens.create_api_token(current_user, form.name.data, now=clock.utcnow(), event=event,
                                         role=EventRole(form.role.data))
     except DomainError as exc:
         db.session.rollback()
@@ -227,7 +231,7 @@ def revoke_token(event: Event, token_id: int):
     row = db.session.get(ApiToken, token_id)
     if row is None or row.event_id != event.id:
         abort(404)
-    staff.revoke_api_token(row, actor=current_user, now=clock.utcnow())
+    api_tokens.revoke_api_token(row, actor=current_user, now=clock.utcnow())
     db.session.commit()
     flash(_("The token “%(name)s” was revoked; it stops working at its next request.", name=row.name))
     return redirect(url_for("admin.tokens", event_id=event.id), 303)

@@ -25,9 +25,11 @@ from flask_wtf.csrf import CSRFError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from eventreg.domain.access import api_tokens
+
 from ... import clock
-from ...domain import staff
-from ...domain.permissions import Capability
+from ...domain.access import accounts as staff
+from ...domain.access.permissions import Capability
 from ...extensions import csrf, db
 from ..access import api_event_access
 from ..messages import message
@@ -123,7 +125,7 @@ def _bearer_user(token: str) -> staff.Principal:
     """The token's user, from the database on every request (one indexed query), so a revoked
     token or a deactivated user stops at the next request on every server. The Principal's
     grants are already limited to the token's event and role."""
-    who, touched = staff.principal_for_api_token(token, now=clock.utcnow())
+    who, touched = api_tokens.principal_for_api_token(token, now=clock.utcnow())
     if who is None:
         raise ApiError(401, "unauthorized")
     if touched:  # last_used_at, written every few minutes

@@ -25,8 +25,9 @@ from __future__ import annotations
 from flask import g
 
 from ... import clock
-from ...domain import roster, staff
-from ...domain.permissions import Capability
+from ...domain.access import accounts as staff
+from ...domain.access.permissions import Capability
+from ...domain.backoffice import roster
 from ...extensions import db
 from ...models import Event, Registration
 from ..admin.exports import FORMATS, Unmappable, export_response

@@ -18,11 +18,14 @@ from __future__ import annotations
 from flask import g, jsonify
 from werkzeug.datastructures import MultiDict
 
+from eventreg.domain.reception import walk_ins
+
 from ... import clock
-from ...domain import checkin, passes
+from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
-from ...domain.permissions import Capability
-from ...domain.registration import Applicant
+from ...domain.reception import checkin
+from ...domain.registration import passes
+from ...domain.registration.signup import Applicant
 from ...extensions import db
 from ...models import Event, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
@@ -173,12 +176,12 @@ def walk_in(event: Event, body: dict):
         language=event.language,
     )
     try:
-        registration = checkin.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
+        registration = walk_ins.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
                                        now=clock.utcnow(), confirm=body["confirm"])
     except DomainError as exc:
         db.session.rollback()
         # A walk-in of the same name exists: the desk shows the question and may send confirm.
-        asked = duplicate_walk_in_message(exc.existing, event) if isinstance(exc, checkin.DuplicateWalkIn) else None
+        asked = duplicate_walk_in_message(exc.existing, event) if isinstance(exc, walk_ins.DuplicateWalkIn) else None
         raise domain_error(exc, asked) from None
     return _commit({"result": "walk_in", "ok": True, "message": message("walk_in"),
                     "registration": registration_json(registration, event)}, 201)

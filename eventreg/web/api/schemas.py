@@ -11,7 +11,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
-from ...domain import roster
+from ...domain.backoffice import roster
 from ...models import QuestionKind, ScanMethod, Sector, Status
 from .errors import ERRORS
 
@@ -174,7 +174,7 @@ class ScanHeaders(RequestSchema):
 
 
 class FilterQuery(RequestSchema):
-    """The attendee list's filters: domain.roster.ListFilter, field for field."""
+    """The attendee list's filters: domain.backoffice.roster.ListFilter, field for field."""
 
     session_id = QueryId(load_default=None, metadata=SESSION_QUERY)
     status = fields.String(load_default="", validate=validate.OneOf(roster.STATUSES), metadata=_doc(

@@ -1,0 +1,1 @@
+"""Who may do what: roles and capabilities, staff accounts, sign-in, API tokens, invitations."""

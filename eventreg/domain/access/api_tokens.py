@@ -1,0 +1,110 @@
+"""API tokens: made for one person (optionally limited to one event and role), stored as a hash, revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from eventreg.domain.access import permissions
+from eventreg.domain.access.accounts import Principal
+from eventreg.domain.backoffice import audit
+from eventreg.domain.errors import DomainError
+from eventreg.domain.people import text
+from eventreg.extensions import db
+from eventreg.models import (
+    ApiToken,
+    Event,
+    EventMember,
+    EventRole,
+    StaffUser,
+)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(user: StaffUser, name: str, *, now: datetime, event: Event | None = None,
+                     role: EventRole | None = None, actor=None) -> str:
+    """A bearer token for ``user``; returns it once (only its hash is stored).
+
+    With ``event`` and ``role``: limited to that event and role, which may grant nothing the
+    user's own role there does not (at every request the token gets the smaller of the two, see
+    principal_for_api_token). Without both: the token acts with the user's roles on all their
+    events (the command-line tokens of before per-event roles). The event's audit log records
+    the creation (``actor``: who made it, by default ``user``)."""
+    label = text.clean(name, max_length=100)
+    if not label:
+        raise DomainError("token_name_required")
+    if (event is None) != (role is None):
+        raise DomainError("token_scope")
+    if event is not None:
+        role = EventRole(role)
+        own = user.role_on(event.id)
+        if own is None:
+            raise DomainError("not_a_member")
+        if not permissions.capabilities(role) <= permissions.capabilities(own):
+            raise DomainError("token_role_too_high")
+    token = "er_" + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=label, token_hash=_hash(token), created_at=now,
+                   event_id=event.id if event is not None else None, role=role)
+    db.session.add(row)
+    db.session.flush()
+    if event is not None:
+        audit.record(event.id, "api_token_created", actor=actor or user, now=now,
+                     changed={"token": [None, f"#{row.id} {label}"], "role": [None, role.value]})
+    return token
+
+
+def revoke_api_token(row: ApiToken, *, actor, now: datetime) -> bool:
+    """Revokes the token (at its next request, on every server); False if it was revoked already."""
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = now
+    if row.event_id is not None:
+        audit.record(row.event_id, "api_token_revoked", actor=actor, now=now,
+                     changed={"token": [f"#{row.id} {row.name}", None]})
+    return True
+
+
+def event_api_tokens(event_id: int) -> list[ApiToken]:
+    """The tokens limited to an event, newest first (revoked ones too: the list shows them)."""
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.event_id == event_id).order_by(ApiToken.id.desc())))
+
+
+def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | None, bool]:
+    """The user of a bearer token with the ids of their events, in one query on the token's
+    unique hash (no per-process cache: a revoked token fails at its next request, everywhere).
+
+    Returns (principal or None, whether last_used_at was updated: the caller commits it).
+    last_used_at is coarse (every 5 minutes), so a busy scanner does not write on every scan.
+    """
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None, False
+    rows = db.session.execute(
+        select(ApiToken.id, ApiToken.last_used_at, ApiToken.event_id, ApiToken.role, StaffUser.id, StaffUser.name,
+               StaffUser.role, StaffUser.active, EventMember.event_id, EventMember.role)
+        .join(StaffUser, StaffUser.id == ApiToken.user_id)
+        .outerjoin(EventMember, EventMember.user_id == StaffUser.id)
+        .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
+    ).all()
+    if not rows or not rows[0][7]:
+        return None, False
+    token_id, last_used, token_event, token_role, user_id, name, role, active = rows[0][:8]
+    grants = {
+        event_id: permissions.limited(member_role, [token_role])
+        for *_, event_id, member_role in rows
+        if event_id is not None and (token_event is None or event_id == token_event)
+    }
+    who = Principal(user_id, name, role, grants, active)
+    if last_used is not None and now - last_used <= timedelta(minutes=5):
+        return who, False
+    db.session.execute(
+        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return who, True

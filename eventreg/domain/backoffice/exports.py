@@ -1,0 +1,260 @@
+"""What an export holds: its column sets, which registrations, and their cells as text.
+
+The domain gives codes and plain text; the caller names the columns and maps codes to labels
+(``labels``: "column.<key>" -> header text, "sector.<code>" / "status.<code>" -> label,
+"yes" / "no"). A missing label falls back to the code, so nothing is ever blank by accident.
+
+Column sets (``columns(event, which)``):
+- "attendees": everything we hold on a person, then one column per question, hidden ones too
+  (their answers stay in the data); a multiple-choice answer is its choices joined by " / ";
+- "arrivals": who came, by sector (for the funder's report);
+- "reception": the desk's list in 五十音 order (the PDF's columns);
+- a list of column keys (the building-security list's ``event.security_columns``).
+"summary" is not a list of people: ``summary_rows`` counts by session, sector and status, with
+no names (what a viewer may download).
+
+Times are written in the event's time zone as "YYYY-MM-DD HH:MM" (data, not prose).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from operator import attrgetter
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select
+
+from eventreg.domain.backoffice import roster
+from eventreg.extensions import db
+from eventreg.models import Event, QuestionKind, Registration, Sector, Status
+
+MULTI_JOIN = " / "
+STREAM_BATCH = 1000  # registrations loaded per round trip
+
+PERSONAL_SETS = ("attendees", "arrivals", "reception")
+SETS = PERSONAL_SETS + ("summary",)
+
+# Every fixed column a set or a security list may name, in the attendee export's order.
+FIXED = (
+    "id", "status", "session", "family_name", "given_name", "family_kana", "given_kana",
+    "name", "kana", "email", "phone", "organization", "department", "sector", "walk_in",
+    "created_at", "cancelled_at", "checked_in_at", "checked_in_desk", "kana_row",
+)
+SET_COLUMNS = {
+    "attendees": ("id", "status", "session", "family_name", "given_name", "family_kana", "given_kana",
+                  "email", "phone", "organization", "department", "sector", "walk_in",
+                  "created_at", "cancelled_at", "checked_in_at", "checked_in_desk"),
+    "arrivals": ("sector", "name", "kana", "organization", "department", "session", "walk_in",
+                 "checked_in_at"),
+    "reception": ("kana_row", "kana", "name", "organization", "session"),
+}
+SUMMARY_COLUMNS = ("session", "sector", "confirmed", "waitlisted", "cancelled", "checked_in", "walk_in")
+SECTOR_ORDER = [s.value for s in Sector]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # a FIXED key, or "q<id>" for a question
+    question_id: int | None = None
+    title: str = ""  # a question's own label (fixed columns are named by the caller's labels)
+
+
+def columns(event: Event, which: str | Iterable[str]) -> list[Column]:
+    """The columns of the set ``which`` (a SETS name) or of a list of keys (unknown keys are left
+    out); "attendees" ends with every question of the event, hidden ones included."""
+    if isinstance(which, str):
+        if which not in SET_COLUMNS:
+            raise ValueError(f"unknown column set {which!r}")
+        result = [Column(key) for key in SET_COLUMNS[which]]
+        if which == "attendees":
+            result += [Column(f"q{q.id}", q.id, q.label) for q in event.questions]
+        return result
+    by_key = {f"q{q.id}": q for q in event.questions}
+    result = []
+    for key in which:
+        if key in FIXED:
+            result.append(Column(key))
+        elif key in by_key:
+            result.append(Column(key, by_key[key].id, by_key[key].label))
+    return result
+
+
+def selection(event: Event, which: str, flt: roster.ListFilter, *, now: datetime) -> Select:
+    """The registrations of an export, as a Select of Registration, following the attendee
+    list's filter ``flt``: "attendees" exactly the list (in its order), "arrivals" those of them
+    who checked in, "reception" those confirmed, both in 五十音 order ("arrivals" is grouped by
+    sector afterwards: ``people``)."""
+    if which == "arrivals":
+        flt = flt.but(status="checked_in", sort="kana")
+    elif which == "reception":
+        flt = flt.but(status="confirmed", sort="kana")
+    return roster.matching(event, flt, now=now)
+
+
+# What an export reads of a registration (not its secrets: token, entry id).
+_ROW_COLUMNS = [Registration.__table__.c[name] for name in (
+    "id", "session_id", "status", "family_name", "given_name", "family_kana", "given_kana", "email",
+    "phone", "organization", "department", "sector", "walk_in", "answers", "created_at", "cancelled_at",
+    "checked_in_at", "checked_in_desk")]
+
+
+def people(event: Event, which: str, flt: roster.ListFilter, *, now: datetime) -> Iterable:
+    """The registrations of an export as rows (attribute names as on Registration), streamed
+    from the database in batches."""
+    query = (selection(event, which, flt, now=now).with_only_columns(*_ROW_COLUMNS)
+             .execution_options(yield_per=STREAM_BATCH))
+    result = db.session.execute(query)
+    if which == "arrivals":  # by sector (the form's order), 五十音 within each: a stable sort
+        return sorted(result, key=lambda reg: SECTOR_ORDER.index(Sector(reg.sector).value))
+    return result
+
+
+def export(event: Event, which: str | Iterable[str], flt: roster.ListFilter, *, now: datetime,
+           labels: Mapping[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the set ``which`` (or of a list of column keys) for the people ``flt``
+    selects; "summary" counts them by session, sector and status, cancelled included."""
+    if which == "summary":
+        everyone = [flt] if flt.status else [flt, flt.but(status="cancelled")]
+        regs = (reg for f in everyone for reg in people(event, "attendees", f, now=now))
+        return summary_rows(event, regs, labels)
+    group = which if isinstance(which, str) else "attendees"
+    return rows(event, people(event, group, flt, now=now), columns(event, which), labels)
+
+
+kana_row = roster.kana_row
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def session_title(session, zone: ZoneInfo) -> str:
+    """A session's title, or its start time when it has none (a one-session event)."""
+    return session.title or _local(session.starts_at, zone)
+
+
+def header(cols: list[Column], labels: Mapping[str, str] | None = None) -> list[str]:
+    labels = labels or {}
+    return [c.title if c.question_id is not None else labels.get(f"column.{c.key}", c.key) for c in cols]
+
+
+def _answer(value, kind: QuestionKind, labels: Mapping[str, str]) -> str:
+    if value is None or value == "":
+        return ""
+    if kind == QuestionKind.checkbox or isinstance(value, bool):
+        return labels.get("yes", "yes") if value else labels.get("no", "")
+    if isinstance(value, (list, tuple)):
+        return MULTI_JOIN.join(str(v) for v in value)
+    return str(value)
+
+
+def rows(event: Event, registrations: Iterable, cols: list[Column],
+         labels: Mapping[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """(header, one list of str per registration) for ``cols``. ``registrations`` are
+    Registration objects or rows with the same attribute names (``people`` streams rows of the
+    table's columns: a tenth of the cost of ORM objects), read once. Sessions and questions come
+    from ``event``, so no row causes a query; each column's cell function is chosen once."""
+    labels = labels or {}
+    getters = [_cell_function(event, c, labels) for c in cols]
+    body = [[get(reg) for get in getters] for reg in registrations]
+    return header(cols, labels), body
+
+
+def _cell_function(event: Event, c: Column, labels: Mapping[str, str]) -> Callable[[object], str]:
+    zone = ZoneInfo(event.timezone)
+    key = c.key
+    if c.question_id is not None:
+        kind = next(q.kind for q in event.questions if q.id == c.question_id)
+        qid = str(c.question_id)
+        return lambda reg: _answer((reg.answers or {}).get(qid), kind, labels)
+    if key == "status":
+        names = {s: labels.get(f"status.{s.value}", s.value) for s in Status}
+        return lambda reg: names[Status(reg.status)]
+    if key == "sector":
+        names = {s: labels.get(f"sector.{s.value}", s.value) for s in Sector}
+        return lambda reg: names[Sector(reg.sector)]
+    if key == "session":
+        titles = {s.id: session_title(s, zone) for s in event.sessions}
+        return lambda reg: titles.get(reg.session_id, "")
+    if key == "name":
+        return lambda reg: f"{reg.family_name} {reg.given_name}"
+    if key == "kana":
+        return lambda reg: f"{reg.family_kana} {reg.given_kana}"
+    if key == "walk_in":
+        yes, no = labels.get("yes", "yes"), labels.get("no", "")
+        return lambda reg: yes if reg.walk_in else no
+    if key in ("created_at", "cancelled_at", "checked_in_at"):
+        moment = attrgetter(key)
+        return lambda reg: _local(moment(reg), zone)
+    if key == "kana_row":
+        return lambda reg: kana_row(reg.family_kana)
+    value = attrgetter(key)
+    return lambda reg: "" if (v := value(reg)) is None else str(v)
+
+
+def summary_rows(event: Event, registrations: Iterable[Registration],
+                 labels: Mapping[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """Counts by session and sector, no names: confirmed, waiting, cancelled, checked in,
+    walk-ins; a total row per session and one for the event."""
+    labels = labels or {}
+    counts: Counter = Counter()
+    for reg in registrations:
+        for key in _summary_keys(reg):
+            counts[(reg.session_id, reg.sector.value, key)] += 1
+    measures = SUMMARY_COLUMNS[2:]
+    body = []
+    zone = ZoneInfo(event.timezone)
+    sessions = [(s.id, session_title(s, zone)) for s in event.sessions]
+    total_label = labels.get("total", "total")
+    for session_id, title in sessions:
+        for sector in SECTOR_ORDER:
+            values = [counts[(session_id, sector, m)] for m in measures]
+            if any(values):
+                body.append([title, labels.get(f"sector.{sector}", sector), *map(str, values)])
+        body.append([title, total_label, *(str(sum(counts[(session_id, s, m)] for s in SECTOR_ORDER))
+                                           for m in measures)])
+    if len(sessions) > 1:
+        body.append([total_label, "", *(str(sum(counts[(i, s, m)] for i, _ in sessions for s in SECTOR_ORDER))
+                                        for m in measures)])
+    return header([Column(k) for k in SUMMARY_COLUMNS], labels), body
+
+
+def _summary_keys(reg: Registration) -> list[str]:
+    keys = [reg.status.value]
+    if reg.checked_in_at is not None and reg.status != Status.cancelled:
+        keys.append("checked_in")
+    if reg.walk_in:
+        keys.append("walk_in")
+    return keys
+
+
+def reception_list(event: Event, flt: roster.ListFilter, *, now: datetime) -> dict:
+    """The 受付名簿 as plain values for the PDF: the event, its sessions, and the confirmed people
+    ``flt`` selects in 五十音 order, grouped under their row headings (あ行 …)."""
+    zone = ZoneInfo(event.timezone)
+    titles = {s.id: session_title(s, zone) for s in event.sessions}
+    groups: list[dict] = []
+    count = 0
+    for reg in db.session.scalars(selection(event, "reception", flt, now=now)
+                                  .execution_options(yield_per=STREAM_BATCH)):
+        heading = kana_row(reg.family_kana)
+        if not groups or groups[-1]["heading"] != heading:
+            groups.append({"heading": heading, "people": []})
+        groups[-1]["people"].append({
+            "kana": f"{reg.family_kana} {reg.given_kana}", "name": f"{reg.family_name} {reg.given_name}",
+            "organization": reg.organization, "department": reg.department,
+            "session": titles.get(reg.session_id, ""),
+        })
+        count += 1
+    sessions = [s for s in event.sessions if flt.session_id in (None, s.id)]
+    return {
+        "title": event.title, "timezone": event.timezone, "language": event.language,
+        "venue": event.venue_name,
+        "sessions": [{"title": s.title, "doors_at": s.doors_at, "starts_at": s.starts_at,
+                      "ends_at": s.ends_at} for s in sessions],
+        "several_sessions": len(event.sessions) > 1,
+        "groups": groups, "count": count, "made_at": now,
+    }

@@ -1,0 +1,310 @@
+"""The attendee list: who matches a filter, in which order, and the numbers at the top.
+
+One place for the list's rules, used by the back-office page, the organizer API and the exports:
+
+- ``ListFilter``: what the organizer asked for (session, status, sector, walk-in, an answer, a
+  free-text search, a sort); ``ListFilter.from_args`` reads it from a query string and never raises.
+- ``matching(event, flt, now=)``: a Select of the event's registrations, filtered and sorted.
+- ``count`` / ``counts``: the number that matches, and the counters per status and session.
+- ``kana_row``: the 五十音 row (あ行 … わ行, 他) a furigana belongs to, for headings.
+
+Furigana is stored as full-width katakana (domain.people.text.normalize_kana); a search is normalised the
+same way (NFKC, then hiragana to katakana), so ひらがな, カタカナ and half-width ｶﾀｶﾅ all find each
+other. What a user types is matched literally: LIKE wildcards (% _ and the escape character) are
+escaped, never interpreted.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+
+import jaconv
+from sqlalchemy import (
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import ColumnElement, Select
+
+from eventreg.domain.reception.checkin import KANA_ROWS
+from eventreg.extensions import db
+from eventreg.models import (
+    Event,
+    EventSession,
+    QuestionKind,
+    Registration,
+    Sector,
+    Status,
+)
+
+STATUSES = ("", "confirmed", "held", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show")
+SORTS = ("kana", "organization", "created", "arrival")
+MAX_QUERY = 100  # characters of a free-text search that are looked at
+MAX_WORDS = 8
+
+# The row headings, in 五十音 order, then 他 (a furigana that starts with no kana).
+ROW_NAMES = {"a": "あ行", "ka": "か行", "sa": "さ行", "ta": "た行", "na": "な行", "ha": "は行",
+             "ma": "ま行", "ya": "や行", "ra": "ら行", "wa": "わ行"}
+OTHER_ROW = "他"
+ROWS = [*ROW_NAMES.values(), OTHER_ROW]
+# KANA_ROWS (the desk's filter) plus the rare letters it leaves out: small ヵ ヶ, old ヰ ヱ, ヷ–ヺ.
+_EXTRA = {"ka": "ヵヶ", "wa": "ヰヱヷヸヹヺ"}
+_ROW_OF_LETTER = {
+    letter: ROW_NAMES[key]
+    for key, letters in KANA_ROWS.items()
+    for letter in letters + _EXTRA.get(key, "")
+}
+
+
+def kana_row(kana: str | None) -> str:
+    """The row of a furigana's first letter: "カトウ" and "がとう" -> "か行", "ヴィ" -> "あ行"."""
+    first = _to_katakana(kana or "")[:1]
+    return _ROW_OF_LETTER.get(first, OTHER_ROW)
+
+
+def _to_katakana(value: str) -> str:
+    """What furigana is compared in: NFKC (half-width kana become full-width, ｶﾞ becomes ガ),
+    then hiragana as katakana."""
+    return jaconv.hira2kata(unicodedata.normalize("NFKC", value)).strip()
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    session_id: int | None = None
+    # "" is everyone who is still registered (confirmed or waitlisted); "cancelled" shows the
+    # cancelled; checked_in / not_arrived / no_show are about confirmed people.
+    status: str = ""
+    sector: str = ""  # a models.Sector value, or "" for any
+    walk_in: bool | None = None
+    question_id: int | None = None
+    # For a choice question, one of its choices (for a yes/no checkbox: "yes" or "no"); for a
+    # text question, text the answer contains. Ignored without question_id.
+    answer: str = ""
+    q: str = ""  # free text: name, furigana in any kana form, organization, email
+    sort: str = "kana"
+
+    @classmethod
+    def from_args(cls, args: Mapping) -> "ListFilter":
+        """From a query string (request.args or a dict). Tolerant: a value that makes no sense is
+        the default, nothing raises."""
+        get = args.get
+        walk_in = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+        status, sort, sector = _text(get("status")), _text(get("sort")), _text(get("sector"))
+        return cls(
+            session_id=parse_id(get("session")) if get("session") is not None else parse_id(get("session_id")),
+            status=status if status in STATUSES else "",
+            sector=sector if sector in Sector.__members__ else "",
+            walk_in=walk_in.get(_text(get("walk_in")).lower()),
+            question_id=parse_id(get("question")) if get("question") is not None else parse_id(get("question_id")),
+            answer=_text(get("answer"))[:MAX_QUERY],
+            q=_text(get("q"))[:MAX_QUERY],
+            sort=sort if sort in SORTS else "kana",
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The query string that gives this filter back (defaults left out), for links."""
+        names = {"session_id": "session", "question_id": "question"}
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == f.default or value is None:
+                continue
+            if isinstance(value, bool):
+                value = "1" if value else "0"
+            out[names.get(f.name, f.name)] = str(value)
+        return out
+
+    def but(self, **changes) -> "ListFilter":
+        return replace(self, **changes)
+
+
+def _text(value) -> str:
+    """NFKC, without control, format and surrogate characters (no column holds them, and
+    PostgreSQL refuses a NUL in a parameter)."""
+    if not isinstance(value, str):
+        return ""
+    value = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in value if unicodedata.category(ch) not in _UNSEARCHABLE).strip()
+
+
+_UNSEARCHABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def parse_id(value) -> int | None:
+    value = _text(value)
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 1 <= number <= 2**31 - 1 else None
+
+
+def matching(event: Event, flt: ListFilter, *, now: datetime) -> Select:
+    """The event's registrations that ``flt`` selects, in its order (a Select of Registration)."""
+    return select(Registration).where(*_conditions(event, flt, now)).order_by(*_order(flt.sort))
+
+
+def count(event: Event, flt: ListFilter, *, now: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(Registration).where(*_conditions(event, flt, now)))
+
+
+def _conditions(event: Event, flt: ListFilter, now: datetime) -> list[ColumnElement]:
+    where: list[ColumnElement] = [Registration.event_id == event.id]
+    if flt.session_id is not None:
+        where.append(Registration.session_id == flt.session_id)
+    where += _status(event, flt.status, now)
+    if flt.sector in Sector.__members__:
+        where.append(Registration.sector == Sector(flt.sector))
+    if flt.walk_in is not None:
+        where.append(Registration.walk_in.is_(true()) if flt.walk_in else Registration.walk_in.is_(false()))
+    if flt.question_id is not None:
+        where.append(_answer(event, flt.question_id, flt.answer))
+    where += _search(flt.q)
+    return where
+
+
+def _status(event: Event, status: str, now: datetime) -> list[ColumnElement]:
+    confirmed = Registration.status == Status.confirmed
+    if status in ("confirmed", "held", "waitlisted", "cancelled"):
+        return [Registration.status == Status(status)]
+    if status == "checked_in":
+        return [confirmed, Registration.checked_in_at.is_not(None)]
+    if status == "not_arrived":
+        return [confirmed, Registration.checked_in_at.is_(None)]
+    if status == "no_show":
+        ended = select(EventSession.id).where(EventSession.event_id == event.id, EventSession.ends_at <= now)
+        return [confirmed, Registration.checked_in_at.is_(None), Registration.session_id.in_(ended)]
+    return [Registration.status != Status.cancelled]
+
+
+def _search(q: str) -> list[ColumnElement]:
+    """Every word must be found in the name, the furigana, the organization or the email."""
+    words = _text(q)[:MAX_QUERY].split()[:MAX_WORDS]
+    where = []
+    for word in words:
+        kana = jaconv.hira2kata(word)
+        where.append(or_(
+            (Registration.family_name + Registration.given_name).icontains(word, autoescape=True),
+            (Registration.family_kana + Registration.given_kana).contains(kana, autoescape=True),
+            Registration.organization.icontains(word, autoescape=True),
+            Registration.email.icontains(word, autoescape=True),
+        ))
+    return where
+
+
+YES = ("yes", "1", "true")
+
+
+def _answer(event: Event, question_id: int, answer: str) -> ColumnElement:
+    """Registrations whose answer to the question matches. A question of another event matches
+    nobody. Answers are JSON (question id as a string -> a string, a list of strings, or a
+    boolean for a checkbox); the test is written per database (SQLite json1, PostgreSQL jsonb)."""
+    question = next((q for q in event.questions if q.id == question_id), None)
+    if question is None:
+        return false()
+    answer = _text(answer)[:MAX_QUERY]
+    key = str(question.id)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if question.kind == QuestionKind.checkbox:
+        ticked = (cast(Registration.answers, JSONB)[key] == cast(literal("true"), JSONB) if postgres
+                  else func.json_type(Registration.answers, f'$."{key}"') == "true")
+        if not answer:
+            return true()
+        return ticked if answer.lower() in YES else ~func.coalesce(ticked, false())
+    if not answer:  # "answered at all"
+        return _answered(key, postgres)
+    if question.kind == QuestionKind.text:
+        value = (cast(Registration.answers, JSONB)[key].astext if postgres
+                 else func.json_extract(Registration.answers, f'$."{key}"'))
+        return value.icontains(answer, autoescape=True)
+    # single / multiple: one of the chosen values equals the answer (a list contains it).
+    if postgres:
+        return cast(Registration.answers, JSONB)[key].contains(func.to_jsonb(cast(literal(answer), Text)))
+    each = func.json_each(Registration.answers, f'$."{key}"').table_valued("value")
+    return exists(select(literal(1)).select_from(each).where(each.c.value == answer))
+
+
+def _answered(key: str, postgres: bool) -> ColumnElement:
+    if postgres:
+        value = cast(Registration.answers, JSONB)[key]
+        return and_(value.is_not(None), value.not_in([cast(literal(v), JSONB) for v in ('null', '""', "[]")]))
+    value = func.json_extract(Registration.answers, f'$."{key}"')
+    return and_(value.is_not(None), value.not_in(["", "[]"]))
+
+
+def _row_key() -> ColumnElement:
+    """0 for あ行 … 9 for わ行, 10 for anything else: the first sort key of 五十音 order, so that
+    ヴ sits in あ行 and ヵ in か行 although their code points come after ン."""
+    first = func.substr(Registration.family_kana, 1, 1)
+    letters: dict[str, list[str]] = {}
+    for letter, row in _ROW_OF_LETTER.items():
+        letters.setdefault(row, []).append(letter)
+    return case(*[(first.in_(letters[row]), i) for i, row in enumerate(ROWS[:-1])], else_=len(ROWS) - 1)
+
+
+def _kana_order() -> list[ColumnElement]:
+    """Within a row, furigana in code-point order (カ before ガ before キ): the same on every
+    database whatever its collation, so PostgreSQL is told to compare with "C"."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    family, given = Registration.family_kana, Registration.given_kana
+    if postgres:
+        family, given = family.collate("C"), given.collate("C")
+    # Without furigana (a name in Latin letters: domain.people.names) the row is 他, ordered by the name.
+    return [_row_key(), family, given, Registration.family_name, Registration.given_name, Registration.id]
+
+
+def _order(sort: str) -> list[ColumnElement]:
+    if sort == "organization":  # those without one last
+        return [Registration.organization == "", Registration.organization, *_kana_order()]
+    if sort == "created":  # newest first: the organizer watches sign-ups come in
+        return [Registration.created_at.desc(), Registration.id.desc()]
+    if sort == "arrival":  # first to arrive first; not arrived last, in 五十音 order
+        return [Registration.checked_in_at.is_(None), Registration.checked_in_at, *_kana_order()]
+    return _kana_order()
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(COUNTERS, 0)
+
+
+COUNTERS = ("confirmed", "held", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show", "walk_ins")
+
+
+def counts(event: Event, *, now: datetime) -> dict:
+    """The counters at the top of the list, for the event and for each session, in one query:
+    ``{"confirmed": …, "held": …, "waitlisted": …, "cancelled": …, "checked_in": …, "not_arrived": …,
+    "no_show": …, "walk_ins": …, "sessions": {session_id: {the same keys}}}``.
+    checked_in / not_arrived / walk_ins count confirmed people; no_show is not_arrived of the
+    sessions that have ended at ``now``."""
+    rows = db.session.execute(
+        select(
+            Registration.session_id, Registration.status, func.count(),
+            func.count(Registration.checked_in_at),
+            func.count().filter(Registration.walk_in.is_(true())),
+        ).where(Registration.event_id == event.id).group_by(Registration.session_id, Registration.status)
+    ).all()
+    ended = {s.id for s in event.sessions if s.ends_at <= now}
+    total, per_session = _zero(), {s.id: _zero() for s in event.sessions}
+    for session_id, status, number, arrived, walk_ins in rows:
+        status = Status(status)
+        into = per_session.setdefault(session_id, _zero())
+        for bucket in (total, into):
+            bucket[status.value] += number
+            if status == Status.confirmed:
+                bucket["checked_in"] += arrived
+                bucket["not_arrived"] += number - arrived
+                bucket["walk_ins"] += walk_ins
+                if session_id in ended:
+                    bucket["no_show"] += number - arrived
+    return {**total, "sessions": per_session}

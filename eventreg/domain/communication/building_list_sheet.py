@@ -1,0 +1,124 @@
+"""What the building's visitor list (入館者リスト) holds: its columns, their titles, and each
+person's values as the venue sees them, in 五十音 order. The sends (domain.communication.building_list)
+freeze these values; the tick's change detection (domain.communication.building_list_changes)
+compares them.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from eventreg.domain.errors import DomainError
+from eventreg.extensions import db
+from eventreg.models import (
+    DEFAULT_SECURITY_COLUMNS,
+    Event,
+    EventSession,
+    Registration,
+    Status,
+)
+
+# Every column the venue may get, in the order the settings page offers them.
+COLUMNS = ("name", "kana", "organization", "department", "session", "email", "phone", "sector")
+
+
+# Always frozen with a send, whatever the columns: a difference email names people by them.
+IDENTITY = ("name", "kana", "organization")
+
+
+LABELS = {
+    "ja": {"name": "氏名", "kana": "フリガナ", "organization": "会社名・団体名", "department": "部署・役職",
+           "session": "回", "email": "メールアドレス", "phone": "電話番号", "sector": "所属区分"},
+    "en": {"name": "Name", "kana": "Furigana", "organization": "Organization", "department": "Department / title",
+           "session": "Session", "email": "Email", "phone": "Phone", "sector": "Sector"},
+}
+
+
+SECTORS = {
+    "ja": {"company": "企業", "npo": "NPO・NGO", "government": "行政", "university": "大学・研究機関",
+           "individual": "個人", "other": "その他"},
+    "en": {"company": "Company", "npo": "NPO / NGO", "government": "Government",
+           "university": "University / research", "individual": "Individual", "other": "Other"},
+}
+
+
+def language_of(event: Event) -> str:
+    return event.language if event.language in LABELS else "ja"
+
+
+def columns_of(event: Event) -> list[str]:
+    """The event's columns, known ones only, in its order (the default when none are left)."""
+    chosen = [c for c in (event.security_columns or []) if c in COLUMNS]
+    return list(dict.fromkeys(chosen)) or list(DEFAULT_SECURITY_COLUMNS)
+
+
+def check_columns(values: list[str]) -> list[str]:
+    """Columns chosen on the settings page: known, without repeats, at least one."""
+    chosen = list(dict.fromkeys(v for v in values if v))
+    if not chosen or any(c not in COLUMNS for c in chosen):
+        raise DomainError("invalid_security_columns")
+    return chosen
+
+
+def labels(language: str) -> dict[str, str]:
+    return LABELS.get(language, LABELS["ja"])
+
+
+def header(columns: list[str], language: str) -> list[str]:
+    names = labels(language)
+    return [names[c] for c in columns]
+
+
+def session_label(event: Event, session: EventSession) -> str:
+    """The 回 column: the session's title, or its local start when it has none."""
+    if session.title:
+        return session.title
+    return session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def person_values(reg, event: Event, session_text: str, wanted: list[str]) -> dict[str, str]:
+    """A person's values; ``reg`` is a Registration or a row of ``_PERSON`` columns."""
+    every = {
+        "name": f"{reg.family_name} {reg.given_name}", "kana": f"{reg.family_kana} {reg.given_kana}",
+        "organization": reg.organization or "",
+        "department": reg.department or "", "session": session_text, "email": reg.email or "",
+        "phone": reg.phone or "", "sector": SECTORS[language_of(event)].get(getattr(reg.sector, "value", reg.sector), ""),
+    }
+    return {c: every[c] for c in wanted}
+
+
+def frozen_columns(columns: list[str]) -> list[str]:
+    return list(dict.fromkeys([*columns, *IDENTITY]))
+
+
+def current_people(session: EventSession, columns: list[str] | None = None) -> dict[str, dict[str, str]]:
+    """The confirmed people of ``session`` now, in furigana order: registration id (text) -> the
+    values of ``columns`` (default: the event's) plus name, furigana and organization."""
+    event = session.event
+    wanted = frozen_columns(columns or columns_of(event))
+    text = session_label(event, session)
+    regs = db.session.scalars(
+        select(Registration)
+        .where(Registration.session_id == session.id, Registration.status == Status.confirmed)
+        .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
+    )
+    return {str(reg.id): person_values(reg, event, text, wanted) for reg in regs}
+
+
+def ordered(people: dict[str, dict[str, str]]) -> list[tuple[str, dict[str, str]]]:
+    """(id, values) in furigana order, then name, then id: the order of every list and email."""
+    return sorted(people.items(), key=lambda item: (item[1].get("kana", ""), item[1].get("name", ""), int(item[0])))
+
+
+def sheet(columns: list[str], people: dict[str, dict[str, str]], language: str) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of a list: what the file holds, as plain strings."""
+    return header(columns, language), [[values.get(c, "") for c in columns] for _, values in ordered(people)]
+
+
+def preview(session: EventSession) -> tuple[list[str], list[list[str]]]:
+    """The list as it would go now (header, rows), in the event's columns and language."""
+    event = session.event
+    columns = columns_of(event)
+    return sheet(columns, current_people(session, columns), language_of(event))

@@ -1,0 +1,1 @@
+"""Numbers about events: statistics of one event and across events."""

@@ -1,0 +1,1 @@
+"""People as they type themselves: text cleaning, names, furigana, the registration form's fields."""

@@ -1,0 +1,1 @@
+"""The day itself: scanning passes, check-in, walk-ins."""

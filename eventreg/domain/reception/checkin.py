@@ -1,0 +1,225 @@
+"""Check-in at the desk: one place for the rule, used by the desk page and the JSON API.
+
+``scan`` always returns an outcome and always writes a log row; it never raises for a bad pass.
+The check-in itself is a conditional update (``… WHERE checked_in_at IS NULL``), so the same pass
+scanned at two desks at once gives exactly one "ok" and one "already_checked_in".
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+import jaconv
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.errors import DomainError
+from eventreg.domain.registration import passes
+from eventreg.extensions import db
+from eventreg.models import (
+    Event,
+    Registration,
+    Scan,
+    ScanMethod,
+    ScanResult,
+    Status,
+)
+
+# The kana rows of the desk's filter (あ か さ た な …), as the katakana each row starts with.
+KANA_ROWS = {
+    "a": "アイウエオァィゥェォヴ", "ka": "カキクケコガギグゲゴ", "sa": "サシスセソザジズゼゾ",
+    "ta": "タチツテトダヂヅデドッ", "na": "ナニヌネノ", "ha": "ハヒフヘホバビブベボパピプペポ",
+    "ma": "マミムメモ", "ya": "ヤユヨャュョ", "ra": "ラリルレロ", "wa": "ワヲンヮ",
+}
+
+
+# What a scan of a valid, current pass answers for each registration status. Only "ok" lets the
+# desk check the person in; a new status must be added here (tests/domain/test_checkin.py checks
+# that every Status is listed).
+RESULT_OF_STATUS: dict[Status, ScanResult] = {
+    Status.confirmed: ScanResult.ok,
+    Status.held: ScanResult.unconfirmed,
+    Status.waitlisted: ScanResult.waitlisted,
+    Status.cancelled: ScanResult.cancelled,
+}
+
+
+@dataclass
+class ScanOutcome:
+    result: ScanResult
+    # Only for passes of this event: a desk never sees another event's attendee.
+    registration: Registration | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result == ScanResult.ok
+
+
+# Core statements, built once: a scan is the desk's hot path.
+_LOG = insert(Scan.__table__)
+_reg = Registration.__table__.c
+_CHECK_IN = (
+    update(Registration.__table__)
+    .where(_reg.id == bindparam("rid"), _reg.checked_in_at.is_(None), _reg.status == Status.confirmed.value)
+    .values(checked_in_at=bindparam("now"), checked_in_desk=bindparam("desk"))
+)
+
+
+def log_scan(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
+         method: ScanMethod, desk: str, user_id: int | None, session_id: int | None, now: datetime) -> None:
+    """``token`` is what identifies the pass (the entry id, or the unreadable text); only a
+    short hash of it is stored."""
+    db.session.execute(_LOG, {
+        "event_id": event_id, "session_id": session_id,
+        "registration_id": registration.id if registration is not None else None,
+        "token_hash": passes.token_hash(token) if token else "",
+        "result": result, "method": method, "desk": desk[:50], "user_id": user_id, "at": now,
+    })
+
+
+def scan(payload: str, *, event: Event, session_id: int | None = None, method: ScanMethod, desk: str,
+         user_id: int | None, now: datetime) -> ScanOutcome:
+    """Checks in the holder of an entry credential (the QR payload) at ``event`` (and ``session_id``).
+
+    The signature is verified with the key of the pass's event; a pass whose entry version is
+    older than the registration's was replaced (cancelled, or moved to another session).
+    """
+    credential = passes.parse(payload or "")
+    registration = passes.find_entry(credential) if credential is not None else None
+    if registration is None:
+        outcome = ScanOutcome(ScanResult.unknown_pass)
+    elif registration.event_id != event.id:
+        outcome = ScanOutcome(ScanResult.wrong_event)
+    elif credential.entry_version != registration.entry_version:
+        outcome = _stale(registration, credential.entry_version)
+    else:
+        outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
+    logged = credential.entry_id if credential is not None else (payload or "").strip()[:200]
+    log_scan(event.id, outcome.result, registration=outcome.registration, token=logged,
+         method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
+    return outcome
+
+
+def _stale(registration: Registration, entry_version: int) -> ScanOutcome:
+    if entry_version > registration.entry_version:  # signed but never issued: treat as unknown
+        return ScanOutcome(ScanResult.unknown_pass)
+    if registration.status == Status.cancelled:
+        return ScanOutcome(ScanResult.cancelled, registration)
+    return ScanOutcome(ScanResult.superseded, registration)
+
+
+def lookup(payload: str, *, event: Event) -> Registration | None:
+    """The registration of a current pass of ``event`` (nothing is checked in or logged)."""
+    credential = passes.parse(payload or "")
+    registration = passes.find_entry(credential) if credential is not None else None
+    if registration is None or registration.event_id != event.id:
+        return None
+    return registration
+
+
+def check_in_by_id(registration_id: int, *, event: Event, session_id: int | None = None, method: ScanMethod,
+                   desk: str, user_id: int | None, now: datetime) -> ScanOutcome:
+    """The same check-in for a person found by search (no pass at hand)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise DomainError("not_found")
+    outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
+    log_scan(event.id, outcome.result, registration=registration, token="", method=method, desk=desk,
+         user_id=user_id, session_id=session_id, now=now)
+    return outcome
+
+
+def check_in(registration: Registration, *, session_id: int | None, desk: str, now: datetime) -> ScanOutcome:
+    if session_id is not None and registration.session_id != session_id:
+        return ScanOutcome(ScanResult.wrong_session, registration)
+    admitted = RESULT_OF_STATUS[registration.status]
+    if admitted != ScanResult.ok:
+        return ScanOutcome(admitted, registration)
+    result = db.session.execute(_CHECK_IN, {"rid": registration.id, "now": now, "desk": desk[:50]})
+    if result.rowcount == 1:  # we won: the row holds exactly what we wrote
+        set_committed_value(registration, "checked_in_at", now)
+        set_committed_value(registration, "checked_in_desk", desk[:50])
+        return ScanOutcome(ScanResult.ok, registration)
+    db.session.refresh(registration)  # the winner's time and desk, whoever won
+    if RESULT_OF_STATUS[registration.status] != ScanResult.ok:  # changed between the read and the update
+        return ScanOutcome(RESULT_OF_STATUS[registration.status], registration)
+    return ScanOutcome(ScanResult.already_checked_in, registration)
+
+
+def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, now: datetime) -> Registration:
+    """Takes a check-in back (a mistake at the desk); logged with who and when."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise DomainError("not_found")
+    result = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.checked_in_at.is_not(None))
+        .values(checked_in_at=None, checked_in_desk="")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError("not_checked_in")
+    db.session.refresh(registration)
+    log_scan(event.id, ScanResult.undone, registration=registration, token="", method=ScanMethod.undo, desk=desk,
+         user_id=user_id, session_id=registration.session_id, now=now)
+    return registration
+
+
+def counts(event_id: int, session_id: int | None = None) -> dict[str, int]:
+    """The live counters, which add up: ``checked_in`` (everyone who has arrived) is the
+    registered people who arrived plus ``walk_ins``; ``expected`` (参加予定) is the people who
+    registered beforehand and are confirmed, whether they have arrived or not. A walk-in is never
+    "expected": registered at the desk, they count once, as arrived."""
+    where = [Registration.event_id == event_id, Registration.status == Status.confirmed]
+    if session_id is not None:
+        where.append(Registration.session_id == session_id)
+    walk_in = Registration.walk_in.is_(True)
+    row = db.session.execute(
+        select(
+            func.count().filter(~walk_in),
+            func.count(Registration.checked_in_at),
+            func.count(Registration.checked_in_at).filter(walk_in),
+        ).where(*where)
+    ).one()
+    return {"expected": row[0], "checked_in": row[1], "walk_ins": row[2]}
+
+
+def search(event_id: int, query: str = "", *, kana_row: str | None = None,
+           session_id: int | None = None, limit: int = 30) -> list[Registration]:
+    """Active registrations of the event by name, furigana (カナ or ひらがな, partial),
+    organization or email, optionally only those whose family furigana starts in ``kana_row``."""
+    where = [Registration.event_id == event_id, Registration.status != Status.cancelled]
+    if session_id is not None:
+        where.append(Registration.session_id == session_id)
+    # NFKC as the stored values; furigana is compared in katakana (ひらがな typed is fine).
+    text = unicodedata.normalize("NFKC", query or "")[:100]
+    for word in text.split():
+        word = word.replace("\\", "").replace("%", "").replace("_", "")  # no LIKE wildcards
+        if not word:
+            continue
+        like = f"%{word}%"
+        where.append(or_(
+            (Registration.family_name + Registration.given_name).ilike(like),
+            (Registration.family_kana + Registration.given_kana).like(f"%{jaconv.hira2kata(word)}%"),
+            Registration.organization.ilike(like),
+            Registration.email.ilike(like),
+        ))
+    if kana_row in KANA_ROWS:
+        where.append(func.substr(Registration.family_kana, 1, 1).in_(list(KANA_ROWS[kana_row])))
+    return list(db.session.scalars(
+        select(Registration).where(and_(*where))
+        .order_by(Registration.family_kana, Registration.given_kana, Registration.family_name,
+                  Registration.given_name, Registration.id).limit(limit)
+    ))
+
+
+def not_on_security_list(registration: Registration) -> bool:
+    """True when the building was sent the list of the person's session and they are not on it
+    (so it has no pass for them): the desk's marker. False when they are on it, when no list
+    was sent yet, and for people who are not confirmed (the desk turns those away anyway)."""
+    if registration.status != Status.confirmed:
+        return False
+    return security_list.on_sent_list(registration) is False

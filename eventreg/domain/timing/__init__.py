@@ -1,0 +1,1 @@
+"""Time rules and what happens at a time: deadlines, schedules, the worker's periodic sweeps."""
