@@ -222,14 +222,19 @@ ACCOUNT_KIND = {"owner": Role.organizer, OTHER: Role.staff, "editor": Role.staff
                 "viewer": Role.staff}
 
 
-def expected(access, actor: str, users: dict) -> str:
+def expected(access, actor: str, users: dict, account=None) -> str:
+    """``account``: the kind of account an event route needs besides the capability (its view's
+    ``.account``), e.g. a copy of an event needs the right to create events."""
     caps = capabilities_of(actor, users)
     if caps == "login":
         return "login"
     if isinstance(access, Capability):
         if caps is None:
             return "not_found"
-        return "allowed" if access in caps else "forbidden"
+        if access not in caps:
+            return "forbidden"
+        assert account is None or actor not in TOKEN_ACTORS, f"an API route needs a {account} account: decide"
+        return "allowed" if account is None or ACCOUNT_KIND[actor] == account else "forbidden"
     assert actor not in TOKEN_ACTORS, f"an API route with {access!r} access: decide what a token may do there"
     if access == "account":
         return "allowed"
@@ -337,12 +342,13 @@ def secret_shown(response, world: World) -> str | None:
 
 def walk(app, actors: Actors, world: World, rule, methods) -> list[str]:
     access = access_of(app, rule)
+    account = getattr(app.view_functions[rule.endpoint], "account", None)
     api = rule.rule.startswith("/api/")
     everyone = BROWSER_ACTORS + (TOKEN_ACTORS if api else ())
     failures = []
     for method in methods:
         url = url_for_rule(rule, world, actors.users, method)
-        outcomes = {actor: expected(access, actor, actors.users) for actor in everyone}
+        outcomes = {actor: expected(access, actor, actors.users, account) for actor in everyone}
         # Refused actors first; then the allowed ones, the owner last.
         order = sorted(everyone, key=lambda a: (outcomes[a] == "allowed", a == "owner"))
         allowed_done = False
@@ -372,7 +378,7 @@ def test_every_staff_route_for_every_actor(app, actors):
     assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(failures)
     print(f"walked {len(walked)} endpoints with {actors.sent} requests")
     # The walk reached the kinds of route there are (a typo in the filter would skip them all).
-    assert {"auth.home", "auth.password", "admin.team", "admin.tokens", "reception.desk", "api.counts",
+    assert {"auth.home", "auth.password", "admin.team", "admin.tokens", "reception.desk", "api.counts", "admin.event_clone",
             "api.scan", "admin.job_page", "admin.statistics", "admin.statistics_csv", "admin.cross_statistics",
             "admin.cross_statistics_csv"} <= walked
 
