@@ -634,10 +634,11 @@ def test_a_nul_character_is_a_400_not_a_500(app, client, world, url, body):
     assert scans(app) == []
 
 
-def test_a_nul_in_the_desk_page_query_is_dropped(client, login, world):
+def test_a_nul_in_the_desk_page_query_is_refused_in_words(client, login, world):
     with client.application.app_context():
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == world.reception_email))
         db.session.expunge(user)
     login(user)
     page = client.get(f"/desk/{world.a}?desk=%E6%9D%B1%00%E5%8F%A3")
-    assert page.status_code == 200 and "東口" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "\x00" not in page.get_data(as_text=True)
+    assert "目に見えない文字や制御文字を取り除いてください。" in page.get_data(as_text=True)

@@ -13,7 +13,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_request": (400, "The request does not match this document: the body is not a JSON object, "
                              "or a field or query parameter has the wrong type or value (see error.fields: "
                              "field name -> messages); also session_id / question_id not of this event, "
-                             "NUL characters in text, text with lone UTF-16 surrogates."),
+                             "NUL characters in text, text with lone UTF-16 surrogates, a desk name with control or "
+                             "bidi characters."),
     "csrf_failed": (400, "Session (desk page) authentication only: the X-CSRFToken header is missing "
                          "or invalid on a POST."),
     "unauthorized": (401, "No valid bearer token and no signed-in staff session (unknown or revoked "
