@@ -17,6 +17,7 @@ from .domain.access import accounts as staff
 from .domain.access import api_tokens as tokens
 from .domain.backoffice import event_import as event_spec
 from .domain.errors import DomainError
+from .domain.people import text
 from .domain.privacy import person_requests
 from .domain.registration import signup as registrations
 from .domain.registration.signup import Applicant
@@ -148,7 +149,7 @@ def mailcatcher(port: int | None):
 
 
 def _user(email: str) -> StaffUser:
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == text.email_key(email)))
     if user is None:
         raise click.ClickException(f"no staff user {email!r}")
     return user
@@ -165,7 +166,7 @@ def _events(slugs: tuple[str, ...]) -> list[Event]:
 
 
 def _fail(exc: DomainError):
-    from .web.messages import message
+    from .web.error_words import message
 
     raise click.ClickException(f"{message(exc.code)} ({exc.code})") from None
 

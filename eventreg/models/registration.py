@@ -23,6 +23,10 @@ class Status(str, enum.Enum):
     cancelled = "cancelled"
 
 
+# The statuses that hold a seat: EventSession.seats_taken counts exactly these registrations.
+SEATED = frozenset({Status.confirmed, Status.held})
+
+
 class Sector(str, enum.Enum):
     company = "company"
     npo = "npo"

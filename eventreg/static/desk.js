@@ -252,9 +252,7 @@
     if (document.hidden) return;
     api("GET", countsUrl()).then(function (res) {
       if (res.status !== 200 || !res.data) return;
-      var values = Object.assign({}, res.data);
-      // Registered people who arrived: everyone arrived minus the walk-ins (the counts add up).
-      if (values.checked_in != null && values.walk_ins != null) values.registered_in = values.checked_in - values.walk_ins;
+      var values = res.data;  // the counters of docs/statistics.md, by name
       document.querySelectorAll("[data-count]").forEach(function (el) {
         var n = values[el.dataset.count];
         if (n != null) el.textContent = String(n);

@@ -41,8 +41,8 @@ from ..extensions import db, login_manager
 from ..models import Event
 from .access import account_access, event_access
 from .admin.team import ROLE_NAMES
+from .error_words import message
 from .forms import Normalized, PageForm, error_message
-from .messages import message
 from .security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -124,7 +124,7 @@ def _min_length(form, field):
 
 class PasswordForm(PageForm):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=200)])
-    new_password = PasswordField(_l("New password"), description=_l("At least 10 characters."),
+    new_password = PasswordField(_l("New password"), description=_l("At least %(min)s characters.", min=staff.MIN_PASSWORD_LENGTH),
                                  validators=[InputRequired(), _min_length])
     confirm = PasswordField(_l("New password (again)"), validators=[
         InputRequired(), EqualTo("new_password", _l("The two new passwords are not the same."))])
@@ -157,7 +157,7 @@ def password():
 class InviteForm(PageForm):
     name = StringField(_l("Your name"), description=_l("Shown to the other staff, at the desk and in the logs."),
                        validators=[Normalized(lambda v: text.clean_name(v, max_length=100), True)])
-    new_password = PasswordField(_l("Password"), description=_l("At least 10 characters."),
+    new_password = PasswordField(_l("Password"), description=_l("At least %(min)s characters.", min=staff.MIN_PASSWORD_LENGTH),
                                  validators=[InputRequired(), _min_length])
     confirm = PasswordField(_l("Password (again)"), validators=[
         InputRequired(), EqualTo("new_password", _l("The two passwords are not the same."))])

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from ..domain.reception.checkin import ScanOutcome, not_on_security_list
 from ..models import Event, Registration
+from .error_words import message
 from .filters import hm, person_kana, person_name, when
-from .messages import message
 
 
 def registration_json(registration: Registration, event: Event) -> dict:

@@ -12,8 +12,11 @@ from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from ..domain.access import invitations
 from ..domain.people import names
-from .messages import message
+from ..domain.timing import periodic
+from .count_words import count_word
+from .error_words import message
 
 WEEKDAYS_JA = "月火水木金土日"
 _ALLOWED_TAGS = {
@@ -113,6 +116,10 @@ def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "ja")
     app.jinja_env.globals["message"] = message
+    # Numbers the pages state, from where each rule lives: {{ _("… %(days)s days", days=rule_numbers.invitation_days) }}
+    app.jinja_env.globals["rule_numbers"] = {"invitation_days": invitations.LIFETIME.days,
+                                      "missed_hours": int(periodic.MISSED_AFTER.total_seconds() // 3600)}
+    app.jinja_env.globals["count_word"] = count_word
     app.jinja_env.filters.update(
         hm=hm, hms=hms, day=day, when=when, deadline=deadline, moment=moment, zone=zone,
         markdown=render_markdown, person_name=person_name, person_kana=person_kana,

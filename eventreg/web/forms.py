@@ -22,7 +22,7 @@ from ..adapters import fonts
 from ..domain.errors import DomainError
 from ..domain.people import fields, names, text
 from ..models import Event, QuestionKind, Sector
-from .messages import message
+from .error_words import message
 
 SECTORS = [
     (Sector.company.value, _l("Company")),
@@ -54,13 +54,11 @@ class Normalized:
 def error_message(exc: DomainError) -> str:
     """The localized words for ``exc``; the character-naming codes of domain.people.text.clean_name get
     the character and its code point, e.g. 「𣒺 (U+234BA)」."""
-    words = message(exc.code, exc.detail or "")
-    if "%(char)s" in words:
-        shown = " ".join(f"U+{ord(ch):04X}" for ch in exc.detail)
-        if exc.code in ("emoji", "unprintable_character"):  # invisible or stacked: code points only
-            shown = f"{exc.detail} ({shown})"
-        words = words % {"char": shown}
-    return words
+    detail = exc.detail or ""
+    shown = " ".join(f"U+{ord(ch):04X}" for ch in detail)
+    if exc.code in ("emoji", "unprintable_character"):  # invisible or stacked: code points only
+        shown = f"{detail} ({shown})"
+    return message(exc.code, detail, char=shown)
 
 
 def cleaned(max_length: int, multiline: bool = False):

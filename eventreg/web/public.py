@@ -33,10 +33,10 @@ from ..domain.timing.deadlines import DeadlineState
 from ..extensions import db
 from ..models import Event, EventSession, EventStatus, Status
 from . import event_cache, limits
+from .error_words import message
 from .filters import moment
 from .forms import registration_form, session_label
 from .links import registration_links
-from .messages import message
 
 bp = Blueprint("public", __name__)
 

@@ -34,7 +34,7 @@ from ..extensions import db
 from ..models import Event, Registration
 from .auth import desk_access
 from .links import masked_links
-from .messages import message
+from .error_words import message
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
 

@@ -51,7 +51,7 @@ def sign_in(page, live_server, email: str, then: str) -> None:
     page.fill("#password", factories.PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_url(f"**{then}")
-    page.locator("#counts [data-count=expected]").filter(has_text=re.compile(r"\d")).wait_for()
+    page.locator("#counts [data-count=confirmed]").filter(has_text=re.compile(r"\d")).wait_for()
 
 
 def result(page, code: str):
@@ -223,8 +223,12 @@ def test_walk_in_registers_checks_in_and_counts(app, live_server, phone, browser
     page = phone
     desk_url = f"/desk/{ids['event']}"
     sign_in(page, live_server, ids["email"], desk_url)
-    counts = {key: page.locator(f"#counts [data-count={key}]") for key in ("checked_in", "expected", "walk_ins")}
-    assert [c.inner_text() for c in counts.values()] == ["0", "2", "0"]
+    keys = ("checked_in", "not_arrived", "walk_ins", "confirmed")
+    counts = {key: page.locator(f"#counts [data-count={key}]") for key in keys}
+    page.locator("#counts [data-count=confirmed]").filter(has_text="2").wait_for(timeout=8000)
+    assert [c.inner_text() for c in counts.values()] == ["0", "2", "0", "2"]
+    # Under the words of the attendee list and the statistics.
+    assert page.locator("#counts .count-label").all_inner_texts() == ["受付済み", "未到着", "当日参加", "申し込み完了"]
 
     # A second desk, signed in on another device, sees the change by polling.
     other = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
@@ -255,9 +259,9 @@ def test_walk_in_registers_checks_in_and_counts(app, live_server, phone, browser
         assert reg.walk_in is True and reg.checked_in_at is not None and reg.email is None
     other_page.locator("#counts [data-count=walk_ins]").filter(has_text="1").wait_for(timeout=8000)
     assert other_page.locator("#counts [data-count=checked_in]").inner_text() == "1"
-    # 参加予定 stays the two who registered (none arrived yet); the walk-in counts as arrived.
-    assert other_page.locator("#counts [data-count=expected]").inner_text() == "2"
-    assert other_page.locator("#counts [data-count=registered_in]").inner_text() == "0"
+    # The walk-in is confirmed and arrived; the two who registered are still to come.
+    assert other_page.locator("#counts [data-count=not_arrived]").inner_text() == "2"
+    assert other_page.locator("#counts [data-count=confirmed]").inner_text() == "3"
     shot(other_page, "desk-desktop")
     other.close()
     assert page.js_errors == []

@@ -1,4 +1,4 @@
-"""The attendee list's rules: each filter, kana in every form, literal search, 五十音 order, counts."""
+"""The attendee list's rules: each filter, kana in every form, literal search, 五十音 order (its counts: test_counts.py)."""
 
 from __future__ import annotations
 
@@ -219,43 +219,3 @@ def test_gojuon_order_and_sorts(ctx):
     db.session.commit()
     by_arrival = ids(event, sort="arrival")
     assert by_arrival[:3] == [made["ヤマダ"].id, made["カトウ"].id, twin_a.id]
-
-
-def test_counts_in_one_query(ctx):
-    event = two_session_event()
-    first, second = (s.id for s in event.sessions)
-    add(event)
-    add(event, checked_in_at=NOW)
-    add(event, walk_in=True, checked_in_at=NOW)
-    add(event, status=Status.waitlisted)
-    add(event, status=Status.cancelled)
-    add(event, session_index=1)
-    add(event, session_index=1, status=Status.cancelled, walk_in=True)  # a cancelled walk-in is no walk-in
-
-    from sqlalchemy import event as sa_event
-
-    statements = []
-
-    def count_statement(*args):
-        if args[2].startswith("SELECT"):
-            statements.append(args[2])
-
-    engine = db.session.get_bind()
-    assert len(event.sessions) == 2  # loaded, as on the page
-    sa_event.listen(engine, "before_cursor_execute", count_statement)
-    try:
-        numbers = roster.counts(event, now=NOW)
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count_statement)
-    assert len(statements) == 1
-    assert {k: numbers[k] for k in roster.COUNTERS} == {
-        "confirmed": 4, "held": 0, "waitlisted": 1, "cancelled": 2, "checked_in": 2, "not_arrived": 2, "no_show": 0,
-        "walk_ins": 1}
-    assert numbers["sessions"][first] == {"confirmed": 3, "held": 0, "waitlisted": 1, "cancelled": 1, "checked_in": 2,
-                                          "not_arrived": 1, "no_show": 0, "walk_ins": 1}
-    assert numbers["sessions"][second]["confirmed"] == 1 and numbers["sessions"][second]["cancelled"] == 1
-    later = roster.counts(event, now=event.sessions[0].ends_at)
-    assert later["no_show"] == 1 and later["sessions"][first]["no_show"] == 1
-    assert later["sessions"][second]["no_show"] == 0
-    empty = factories.make_event()
-    assert roster.counts(empty, now=NOW)["sessions"] == {empty.sessions[0].id: dict.fromkeys(roster.COUNTERS, 0)}

@@ -42,8 +42,75 @@ def test_text_form_round_trips(text):
     assert rules.parse(rule.text()) == rule
 
 
-@pytest.mark.parametrize("text", ["", "1d", "1d@24:00", "-1h", "yesterday", "2019-02-07T12:00", "1d@12:60"])
+@pytest.mark.parametrize("text", ["", "1d@24:00", "-1h", "yesterday", "2019-02-07T12:00", "1d@12:60"])
 def test_bad_text_is_a_domain_error(text):
     with pytest.raises(DomainError) as caught:
         rules.parse(text)
     assert caught.value.code == "invalid_rule"
+
+
+# --- one reader for every rule people type -----------------------------------------------------
+
+@pytest.mark.parametrize("typed, text", [
+    ("１ｄ＠１２：００", "1d@12:00"),  # full width, as a Japanese IME types it
+    ("1d@9:00", "1d@09:00"),
+    (" 1d @ 12:00 ", "1d@12:00"),
+    ("1d", "1d"),  # the day before, at the session's own start time
+    ("２ｈ", "2h"),
+])
+def test_what_people_type_reads_as_one_rule(typed, text):
+    assert rules.parse(typed).text() == text
+
+
+def test_a_day_rule_without_a_time_keeps_the_session_start_time():
+    assert rules.parse("1d").resolve(SEMINAR, "Asia/Tokyo") == datetime(2019, 2, 7, 5, tzinfo=timezone.utc)
+
+
+def test_a_local_time_is_read_in_the_zone_it_is_given():
+    assert rules.parse("2019-02-07 12:00", zone=JST).at == datetime(2019, 2, 7, 12, 0, tzinfo=JST)
+    with pytest.raises(DomainError):
+        rules.parse("2019-02-07 12:00")  # no zone, no offset: which noon?
+
+
+@pytest.mark.parametrize("typed", ["1d@12:00", "１ｄ＠１２：００", "1d@9:00", "1d", "2019-02-07T12:00", "2h", "1d@24:00", "tomorrow"])
+def test_the_event_form_reads_the_deadline_as_the_rule_reader_does(ctx, typed):
+    """The deadline field, the reminders and the visitor list's send rule share rules.parse: the event
+    form accepts exactly what it accepts (hours before have no deadline column and get their own message)."""
+    from eventreg.domain.backoffice import event_checks
+
+    values = {"title": "T", "organizer": "O", "contact_email": "o@example.org", "timezone": "Asia/Tokyo",
+              "language": "ja", "deadline": typed}
+    try:
+        rule = rules.parse(typed, zone=JST)
+    except DomainError:
+        rule = None
+    try:
+        out = event_checks.clean_event(values, unique_slug=False)
+        problems = []
+    except event_checks.InvalidValues as exc:
+        out, problems = {}, [(p.field, p.code) for p in exc.problems if p.field == "deadline"]
+    if rule is None:
+        assert problems == [("deadline", "invalid_deadline")]
+    elif rule.kind == "hours_before":
+        assert problems == [("deadline", "deadline_hours")]
+    elif rule.kind == "days_before":
+        assert (out["deadline_days_before"], out["deadline_time"]) == (rule.days, rule.hhmm)
+    else:
+        assert out["deadline_at"] == rule.at.astimezone(timezone.utc)
+
+
+def test_no_other_module_reads_rule_text():
+    """The rule grammar ("Nd@HH:MM", "Nh") is written once, in domain/timing/rules.py."""
+    import ast
+    from pathlib import Path
+
+    import eventreg
+
+    root = Path(eventreg.__file__).parent
+    readers = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                    r"d(?:@" in node.value or r"d@(" in node.value or r")h$" in node.value):
+                readers.append(str(path.relative_to(root)))
+    assert readers == ["domain/timing/rules.py", "domain/timing/rules.py"]

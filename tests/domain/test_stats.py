@@ -59,14 +59,14 @@ def test_event_numbers(ctx):
     db.session.add(Scan(event_id=event.id, result=ScanResult.ok, method=ScanMethod.camera, at=start))
     db.session.commit()
     result = stats.event_stats(event, now=datetime.now(timezone.utc), scope=[event.id])
-    row = result.sessions[0]
+    row = result.sessions[0].counts
     assert (row.confirmed, row.waitlisted, row.cancelled, row.checked_in, row.walk_ins, row.no_shows) == (15, 2, 3, 11, 1, 4)
-    assert result.no_show_rate == 4 / 14
+    assert result.totals.no_show_rate == 4 / 14
     assert [d["signups"] for d in result.days][:3] == [13, 4, 2]
     assert result.days[-1]["total"] == 19  # walk-ins are not sign-ups
     assert sum(d["cancellations"] for d in result.days) == 3
     company = next(x for x in result.sectors if x["sector"] == "company")
-    assert company["checked_in"] == 10
+    assert company["counts"].checked_in == 10
     assert sum(b["count"] for b in result.arrivals[s.id]) == 11
     assert result.arrivals[s.id][-1]["total"] == 11
     assert [b["count"] for b in result.arrivals[s.id]] == [3, 5, 2, 1]  # 5-minute bins from 13:30 (+ the walk-in)
@@ -108,5 +108,5 @@ def test_local_days_follow_the_event_time_zone(ctx):
 def test_an_event_with_nothing(ctx):
     event = factories.make_event()
     r = stats.event_stats(event, now=datetime.now(timezone.utc))
-    assert r.days == [] and r.arrivals == {} and r.no_show_rate is None
+    assert r.days == [] and r.arrivals == {} and r.totals.no_show_rate is None
     assert stats.cross_stats([], now=datetime.now(timezone.utc)).events == []

@@ -43,8 +43,9 @@ def test_the_log_names_methods_in_words_and_counts_add_up(client, login, make_ev
     assert sorted(methods) == sorted([("camera", "カメラ"), ("search", "名前検索"), ("walk_in", "当日参加"),
                                       ("undo", "取り消し")]), methods
     assert "ScanMethod" not in html
-    # Arrived 2 = one registered person (the other was undone) + one walk-in; 3 registered expected.
-    assert "来場 2人(事前登録 3人中 1人、当日参加 1人)" in html
+    # Checked in 2 = one registered person (the other was undone) + one walk-in; 2 still to come of 4.
+    assert re.sub(r"<[^>]+>|\s+", "", html.split('id="log-counts">')[1].split("</p>")[0]) == \
+        "受付済み:2·未到着:2·当日参加:1·申し込み完了:4"
 
 
 def test_the_log_in_english(client, login, make_event):
@@ -55,4 +56,4 @@ def test_the_log_in_english(client, login, make_event):
     refresh()  # the test's app context (ctx) would keep the locale of the sign-in page
     html = client.get(f"/admin/events/{event.id}/checkins?lang=en").get_data(as_text=True)
     assert 'data-method="keyboard">USB scanner</td>' in html
-    assert "Arrived: 0 (registered 0 of 0 expected, walk-ins 0)" in html
+    assert "Checked in: 0</span> · <span class=\"log-count\">Not yet arrived: 0" in html

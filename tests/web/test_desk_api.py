@@ -64,7 +64,8 @@ def test_counts_add_up_over_the_api(client, make_event):
                "family_kana": "トウジツ", "given_kana": "イチロウ", "sector": "individual"}
     assert post(client, token, f"/events/{event.id}/walk-ins", walk_in).status_code == 201
     counts = get(client, token, f"/events/{event.id}/counts").get_json()
-    assert counts == {"expected": 3, "checked_in": 2, "walk_ins": 1}
+    assert counts == {"confirmed": 4, "checked_in": 2, "not_arrived": 2, "walk_ins": 1, "registered_arrivals": 1,
+                      "no_shows": 0, "held": 0, "waitlisted": 0, "cancelled": 0, "active": 4}
 
 
 def test_a_second_walk_in_asks_and_confirm_enters_it(client, make_event):

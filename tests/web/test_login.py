@@ -269,3 +269,18 @@ def test_login_attempt_rows_are_kept_for_failures_only(app, client, world):
     assert _post_login(client, world["email"], factories.PASSWORD).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 0
+
+
+# ---- the address as typed ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["taro@例え.jp", "Taro@XN--R8JZ45G.JP", " ｔａｒｏ＠例え．ｊｐ "])
+def test_an_internationalized_domain_signs_in_as_typed(client, make_event, typed):
+    """Accounts are stored in IDNA form (taro@xn--r8jz45g.jp); sign-in looks up the same form."""
+    user = factories.make_staff("organizer", email="taro@例え.jp")
+    assert user.email == "taro@xn--r8jz45g.jp"
+    assert _post_login(client, typed, factories.PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("typed", ["taro\x00@example.org", "not an address", "@", "山田@例え.jp"])
+def test_text_that_is_no_address_fails_sign_in_like_a_wrong_password(client, world, typed):
+    assert _post_login(client, typed, factories.PASSWORD).status_code == 401

@@ -251,14 +251,23 @@ def _module_tree(path: str) -> ast.Module:
     return ast.parse((ROOT / path).read_text("utf-8"))
 
 
-def _domain_aliases(tree: ast.Module, level: int) -> dict[str, str]:
-    """{"registrations": "registration", "checkin": "checkin", ...} for `from ...domain import …`."""
+def _domain_aliases(tree: ast.Module) -> dict[str, str]:
+    """{"registrations": "registration/signup", "checkin": "reception/checkin", ...}: the domain
+    modules a file imports by name (`from eventreg.domain.reception import checkin`, absolute or
+    relative), as paths below domain/."""
     aliases = {}
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.level == level and node.module in (None, "domain"):
-            if level == 1 or node.module == "domain":
-                for name in node.names:
-                    aliases[name.asname or name.name] = name.name
+        if not isinstance(node, ast.ImportFrom) or not node.module:
+            continue
+        parts = node.module.split(".")
+        if parts[0] == "eventreg":
+            parts = parts[1:]
+        if parts[:1] != ["domain"]:
+            continue
+        for name in node.names:
+            path = "/".join([*parts[1:], name.name])
+            if (ROOT / "domain" / f"{path}.py").exists():
+                aliases[name.asname or name.name] = path
     return aliases
 
 
@@ -269,7 +278,7 @@ def domain_codes(module: str, function: str, seen: set | None = None) -> set[str
         return set()
     seen.add((module, function))
     tree = _module_tree(f"domain/{module}.py")
-    aliases = _domain_aliases(tree, 1)
+    aliases = _domain_aliases(tree)
     found = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == function]
     if not found:  # a constant or a class used as a function (ListFilter): no DomainError
         return set()
@@ -352,7 +361,7 @@ def view_error_codes() -> dict[str, set[tuple[str, int]]]:
     result = {}
     for module in VIEW_MODULES:
         tree = _module_tree(module)
-        aliases = _domain_aliases(tree, 3)
+        aliases = _domain_aliases(tree)
         functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
 
         def reach(name: str, seen: set) -> set:
@@ -406,13 +415,13 @@ def test_each_operation_documents_the_codes_its_view_can_answer(app):
 
 
 def test_the_code_reader_sees_the_domain_codes():
-    assert domain_codes("checkin", "walk_in") >= {"session_full", "already_registered", "event_changed"}
-    assert domain_codes("checkin", "undo") == {"not_found", "not_checked_in"}
+    assert domain_codes("reception/walk_ins", "walk_in") >= {"session_full", "already_registered", "event_changed"}
+    assert domain_codes("reception/checkin", "undo") == {"not_found", "not_checked_in"}
     assert ("cp932_unmappable", 422) in view_error_codes()["api.export_people"]
 
 
 def test_every_documented_error_code_has_words():
-    from eventreg.web.messages import MESSAGES
+    from eventreg.web.error_words import WORDS as MESSAGES
 
     literal_messages = {"csrf_failed", "invalid_input", "method_not_allowed", "too_large", "cp932_unmappable"}
     assert set(ERRORS) - literal_messages <= set(MESSAGES)

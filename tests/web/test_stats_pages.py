@@ -65,7 +65,7 @@ def test_the_numbers_reconcile_with_the_exports(app, ctx, login):
             assert by_sector[s["所属の種別"]]["キャンセル済み"] == s["キャンセル済み"]
     # The check-in log's counter.
     log = client.get(f"{base}/checkins").get_data(as_text=True)
-    assert f"来場 {len(arrived)}人" in log
+    assert f"受付済み: {len(arrived)}" in log
     # No-shows = the attendee list's no-show filter.
     no_show = rows_of(client.get(f"{base}/exports/attendees.csv?status=no_show"))
     assert int(row["不参加"]) == len(no_show) - 1 == 6

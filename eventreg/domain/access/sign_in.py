@@ -23,6 +23,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import text
 from eventreg.extensions import db
 from eventreg.models import (
     LoginAttempt,
@@ -31,19 +32,13 @@ from eventreg.models import (
 )
 
 LOGIN_WINDOW = timedelta(minutes=15)
-
-
 MAX_FAILURES_PER_PAIR = 5
-
-
 MAX_FAILURES_PER_ADDRESS = 30
-
-
 MAX_FAILURES_PER_EMAIL = 100
 
 
 def normalize_login(email: str, ip: str) -> tuple[str, str]:
-    return (email or "").strip().lower()[:254], (ip or "")[:64]
+    return text.email_key(email), (ip or "")[:64]
 
 
 def reserve_login_attempt(email: str, ip: str, *, now: datetime) -> LoginAttempt:

@@ -10,7 +10,6 @@ localized words next to the fields; the CLI prints the English ``detail``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
@@ -20,7 +19,9 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import select
 
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people.text import clean
 from eventreg.domain.registration import holds
+from eventreg.domain.timing import rules
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
@@ -28,28 +29,11 @@ from eventreg.models import (
 )
 
 MAX_CAPACITY = 100_000
-
-
 MAX_CHOICES = 50
-
-
 LANGUAGES = ("ja", "en")
-
-
 DEFAULT_TIMEZONE = "Asia/Tokyo"
-
-
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
-
-
-_DAYS = re.compile(r"^(\d{1,3})d(?:@(\d{1,2}):(\d{2}))?$")
-
-
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
-
-
-_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
-
 
 # The event's own fields and their longest lengths (single line unless in _MULTILINE).
 TEXT_FIELDS = {
@@ -57,10 +41,7 @@ TEXT_FIELDS = {
     "contact_phone": 50, "fee_note": 200, "description_md": 20_000, "access_notes": 2_000,
     "privacy_notice": 5_000,
 }
-
-
 _MULTILINE = ("description_md", "access_notes", "privacy_notice")
-
 
 # English words for the CLI (the web has its own, localized, in web/admin/events.py).
 ENGLISH = {
@@ -129,15 +110,14 @@ class _Checker:
             raise InvalidValues(self.problems)
 
     def text(self, name: str, value, *, max_length: int, multiline: bool = False, required: bool = False) -> str:
-        value = "" if value is None else str(value)
-        value = value.replace("\r\n", "\n").replace("\r", "\n")
-        allowed = {"\n", "\t"} if multiline else set()
-        if "\ufffd" in value or any(unicodedata.category(ch) in _CONTROL and ch not in allowed for ch in value):
-            self.bad(name, "control_characters")
-            return ""
-        value = value.strip() if multiline else " ".join(value.split())
-        if len(value) > max_length:
-            self.bad(name, "too_long", max=max_length)
+        try:  # the organizer's words kept as written: no NFKC, Markdown's line spacing kept
+            value = clean("" if value is None else str(value), max_length=max_length, multiline=multiline,
+                               fold=False, keep_spacing=multiline)
+        except DomainError as exc:
+            if exc.code == "too_long":
+                self.bad(name, "too_long", max=max_length)
+            else:  # a replacement character is what is left of an unreadable control byte
+                self.bad(name, "control_characters")
             return ""
         if required and not value:
             self.bad(name, "required")
@@ -212,29 +192,28 @@ def _local_datetime(check: _Checker, name: str, value, tz: ZoneInfo | None) -> d
 
 
 def _deadline(check: _Checker, value, tz: ZoneInfo | None) -> dict:
-    """The deadline rule's text → the event's three deadline columns."""
+    """The deadline rule's text (domain.timing.rules, the one reader) → the event's three deadline columns.
+    Hours before the start have no column: refused with their own message."""
     none = {"deadline_at": None, "deadline_days_before": None, "deadline_time": None}
-    text = str(value or "").strip().replace(" ", "")
+    text = str(value or "").strip()
     if not text:
         return none
-    if match := _DAYS.match(text):
-        days = int(match.group(1))
-        hhmm = None
-        if match.group(2) is not None:
-            parsed = _parse_time(f"{match.group(2)}:{match.group(3)}")
-            if parsed is None:
-                check.bad("deadline", "invalid_deadline")
-                return none
-            hhmm = parsed.strftime("%H:%M")
-        return {**none, "deadline_days_before": days, "deadline_time": hhmm}
-    if re.match(r"^\d{1,4}(?:\.\d{1,2})?h$", text):
-        check.bad("deadline", "deadline_hours")
-        return none
-    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+    try:
+        rule = rules.parse(text, zone=tz or timezone.utc)
+    except DomainError:
         check.bad("deadline", "invalid_deadline")
         return none
-    at = _local_datetime(check, "deadline", str(value).strip(), tz)
-    return {**none, "deadline_at": at}
+    if rule.kind == "hours_before":
+        check.bad("deadline", "deadline_hours")
+        return none
+    if rule.kind == "days_before":
+        return {**none, "deadline_days_before": rule.days, "deadline_time": rule.hhmm}
+    if tz is None:
+        return none  # the time zone is wrong already: one message is enough
+    if not in_range(rule.at.date()):
+        check.bad("deadline", "date_out_of_range")
+        return none
+    return {**none, "deadline_at": rule.at.replace(second=0, microsecond=0).astimezone(timezone.utc)}
 
 
 def deadline_text(event: Event) -> str:

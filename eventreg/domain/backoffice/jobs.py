@@ -31,7 +31,7 @@ from eventreg.models import (
 )
 
 MAX_ATTEMPTS = 3
-FAILED = "job_failed"  # error codes, worded in web/messages.py
+FAILED = "job_failed"  # error codes, worded in web/error_words.py
 ABANDONED = "job_abandoned"
 
 

@@ -5,7 +5,7 @@ One place for the list's rules, used by the back-office page, the organizer API 
 - ``ListFilter``: what the organizer asked for (session, status, sector, walk-in, an answer, a
   free-text search, a sort); ``ListFilter.from_args`` reads it from a query string and never raises.
 - ``matching(event, flt, now=)``: a Select of the event's registrations, filtered and sorted.
-- ``count`` / ``counts``: the number that matches, and the counters per status and session.
+- ``count``: the number that matches (the counters at the top are domain.insight.counts').
 - ``kana_row``: the 五十音 row (あ行 … わ行, 他) a furigana belongs to, for headings.
 
 Furigana is stored as full-width katakana (domain.people.text.normalize_kana); a search is normalised the
@@ -272,39 +272,3 @@ def _order(sort: str) -> list[ColumnElement]:
     if sort == "arrival":  # first to arrive first; not arrived last, in 五十音 order
         return [Registration.checked_in_at.is_(None), Registration.checked_in_at, *_kana_order()]
     return _kana_order()
-
-
-def _zero() -> dict[str, int]:
-    return dict.fromkeys(COUNTERS, 0)
-
-
-COUNTERS = ("confirmed", "held", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show", "walk_ins")
-
-
-def counts(event: Event, *, now: datetime) -> dict:
-    """The counters at the top of the list, for the event and for each session, in one query:
-    ``{"confirmed": …, "held": …, "waitlisted": …, "cancelled": …, "checked_in": …, "not_arrived": …,
-    "no_show": …, "walk_ins": …, "sessions": {session_id: {the same keys}}}``.
-    checked_in / not_arrived / walk_ins count confirmed people; no_show is not_arrived of the
-    sessions that have ended at ``now``."""
-    rows = db.session.execute(
-        select(
-            Registration.session_id, Registration.status, func.count(),
-            func.count(Registration.checked_in_at),
-            func.count().filter(Registration.walk_in.is_(true())),
-        ).where(Registration.event_id == event.id).group_by(Registration.session_id, Registration.status)
-    ).all()
-    ended = {s.id for s in event.sessions if s.ends_at <= now}
-    total, per_session = _zero(), {s.id: _zero() for s in event.sessions}
-    for session_id, status, number, arrived, walk_ins in rows:
-        status = Status(status)
-        into = per_session.setdefault(session_id, _zero())
-        for bucket in (total, into):
-            bucket[status.value] += number
-            if status == Status.confirmed:
-                bucket["checked_in"] += arrived
-                bucket["not_arrived"] += number - arrived
-                bucket["walk_ins"] += walk_ins
-                if session_id in ended:
-                    bucket["no_show"] += number - arrived
-    return {**total, "sessions": per_session}

@@ -3,11 +3,10 @@
 Definitions (docs/statistics.md says the same in words):
 - sign-up: a registration made before the day (walk-ins are counted apart); counted on the local
   day (the event's time zone) of ``created_at``; a cancellation on the day of ``cancelled_at``.
-- per session: confirmed / held / waitlisted / cancelled are the registrations in that status
-  (walk-ins included, as in the exports); checked in = confirmed with ``checked_in_at``;
-  walk-ins = walk-in registrations that are not cancelled; no-shows = confirmed, not checked in,
-  in a session that has ended (``ends_at <= now``): the attendee list's "no-show" filter.
-- no-show rate = no-shows / (no-shows + registered people who arrived), over ended sessions.
+- per session, per sector, per event: the counters of domain.insight.counts (confirmed, held,
+  waitlisted, cancelled, checked in, not arrived, walk-ins, no-shows), the same numbers the desk
+  and the attendee list show.
+- no-show rate = no-shows / (no-shows + registered arrivals), over ended sessions (Counts.no_show_rate).
 - repeat attendee: checked in here, and the same email checked in at an earlier event in
   ``scope`` (an event whose first session started before this one's); an anonymised row (no
   email left) counts by its stored ``repeat_attendee`` flag.
@@ -24,11 +23,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, distinct, func, select
+from sqlalchemy import Integer, case, cast, distinct, func, select
 from sqlalchemy.sql import ColumnElement
 
 from eventreg.domain.access import accounts as staff
 from eventreg.domain.access.permissions import Capability
+from eventreg.domain.insight import counts
+from eventreg.domain.insight.counts import Counts
 from eventreg.extensions import db
 from eventreg.models import Event, EventSession, Registration, Scan, Sector, Status
 
@@ -64,14 +65,7 @@ class SessionRow:
     closes_at: datetime
     capacity: int
     ended: bool
-    confirmed: int = 0
-    held: int = 0
-    waitlisted: int = 0
-    cancelled: int = 0
-    checked_in: int = 0
-    walk_ins: int = 0
-    no_shows: int = 0
-    arrived_registered: int = 0  # checked in, not walk-ins
+    counts: Counts = field(default_factory=Counts)
 
 
 @dataclass
@@ -80,20 +74,16 @@ class EventStats:
     timezone: str
     sessions: list[SessionRow]
     days: list[dict]  # {"day", "signups", "cancellations", "total", "net"}
-    sectors: list[dict]  # {"sector", "registered", "confirmed", "checked_in", "cancelled", "no_shows"}
+    sectors: list[dict]  # {"sector", "counts"}
     arrivals: dict[int, list[dict]]  # session id -> [{"at", "count", "total"}]
     cancellations: list[dict]  # {"lead", "count", "after_deadline"}
     repeat: dict  # {"attendees", "repeat", "anonymised_repeat"}
     scans: dict[str, int]  # scan result -> count
-    totals: dict = field(default_factory=dict)
+    totals: Counts = field(default_factory=Counts)
 
     @property
-    def no_show_rate(self) -> float | None:
-        return rate(self.totals["no_shows"], self.totals["no_shows"] + self.totals["arrived_registered"])
-
-
-def rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+    def capacity(self) -> int:
+        return sum(s.capacity for s in self.sessions)
 
 
 def visible_event_ids(who) -> list[int]:
@@ -102,45 +92,19 @@ def visible_event_ids(who) -> list[int]:
     return sorted(i for i in ids if staff.can(who, i, Capability.view))
 
 
-MEASURES = ("confirmed", "held", "waitlisted", "cancelled", "checked_in", "walk_ins", "no_shows", "arrived_registered")
-
-
-def _execute_counts(where, group, now):
-    """_counts with the ``now`` parameter bound."""
-    confirmed = Registration.status == Status.confirmed
-    arrived = and_(confirmed, Registration.checked_in_at.is_not(None))
-    walk_in = Registration.walk_in.is_(True)
-    ended = EventSession.ends_at <= now
-    query = (select(*group,
-                    func.count().filter(confirmed), func.count().filter(Registration.status == Status.held),
-                    func.count().filter(Registration.status == Status.waitlisted),
-                    func.count().filter(Registration.status == Status.cancelled),
-                    func.count().filter(arrived),
-                    func.count().filter(walk_in, Registration.status != Status.cancelled),
-                    func.count().filter(confirmed, Registration.checked_in_at.is_(None), ended),
-                    func.count().filter(arrived, ~walk_in, ended))
-             .select_from(Registration).join(EventSession, EventSession.id == Registration.session_id)
-             .where(*where).group_by(*group))
-    return db.session.execute(query).all()
-
-
 def event_stats(event: Event, *, now: datetime, scope: list[int] | None = None) -> EventStats:
     """Everything the statistics page shows for ``event``; ``scope``: the event ids whose earlier
     attendance counts for repeat attendees (the events the reader may view)."""
     zone = ZoneInfo(event.timezone)
     sessions = [SessionRow(s.id, s.title, s.starts_at, s.ends_at, s.doors_at, s.closes_at, s.capacity,
                            s.ends_at <= now) for s in event.sessions]
-    by_id = {s.id: s for s in sessions}
-    for session_id, *values in _execute_counts([Registration.event_id == event.id], [Registration.session_id], now):
-        if session_id in by_id:
-            for name, value in zip(MEASURES, values):
-                setattr(by_id[session_id], name, value)
-    totals = {name: sum(getattr(s, name) for s in sessions) for name in MEASURES}
-    totals["capacity"] = sum(s.capacity for s in sessions)
+    per_session = counts.per_session(event.id, now=now)
+    for s in sessions:
+        s.counts = per_session.get(s.id, Counts())
     return EventStats(
         event.id, event.timezone, sessions, _days(event.id, zone), _sectors(event.id, now),
         _arrivals(event.id), _cancellations(event.id), _repeat(event, scope or [event.id]),
-        _scans(event.id), totals)
+        _scans(event.id), counts.summed(s.counts for s in sessions))
 
 
 def _days(event_id: int, zone: ZoneInfo) -> list[dict]:
@@ -166,15 +130,9 @@ def _days(event_id: int, zone: ZoneInfo) -> list[dict]:
 
 
 def _sectors(event_id: int, now: datetime) -> list[dict]:
-    rows = {sector.value if isinstance(sector, Sector) else sector: values for sector, *values in
-            _execute_counts([Registration.event_id == event_id], [Registration.sector], now)}
-    out = []
-    for sector in SECTORS:
-        v = dict(zip(MEASURES, rows.get(sector, [0] * len(MEASURES))))
-        out.append({"sector": sector, "registered": v["confirmed"] + v["held"] + v["waitlisted"],
-                    "confirmed": v["confirmed"], "checked_in": v["checked_in"], "cancelled": v["cancelled"],
-                    "walk_ins": v["walk_ins"], "no_shows": v["no_shows"]})
-    return out
+    rows = {sector.value if isinstance(sector, Sector) else sector: c for sector, c in
+            counts.grouped(Registration.sector, where=[Registration.event_id == event_id], now=now).items()}
+    return [{"sector": sector, "counts": rows.get(sector, Counts())} for sector in SECTORS]
 
 
 def _arrivals(event_id: int) -> dict[int, list[dict]]:
@@ -182,8 +140,7 @@ def _arrivals(event_id: int) -> dict[int, list[dict]]:
     bucket = _bucket(Registration.checked_in_at, seconds)
     result: dict[int, list[dict]] = defaultdict(list)
     query = (select(Registration.session_id, bucket, func.count())
-             .where(Registration.event_id == event_id, Registration.status == Status.confirmed,
-                    Registration.checked_in_at.is_not(None))
+             .where(Registration.event_id == event_id, counts.CHECKED_IN)
              .group_by(Registration.session_id, bucket).order_by(Registration.session_id, bucket))
     for session_id, value, n in db.session.execute(query):
         bins = result[session_id]
@@ -211,10 +168,6 @@ def _first_starts(event_ids) -> dict[int, datetime]:
                                    .where(EventSession.event_id.in_(event_ids)).group_by(EventSession.event_id)).all())
 
 
-def _attended():
-    return and_(Registration.status == Status.confirmed, Registration.checked_in_at.is_not(None))
-
-
 def _repeat(event: Event, scope: list[int]) -> dict:
     """Attendees of ``event``, those who had attended an earlier event of ``scope`` (by email),
     and those of them known only by the anonymised rows' flag."""
@@ -226,15 +179,15 @@ def _repeat_of(event_id: int, starts: dict[int, datetime]) -> dict:
     IN (the earlier events' attendees' emails): both databases build it once (no email index)."""
     first = starts.get(event_id)
     earlier = [i for i, at in starts.items() if first is not None and at < first and i != event_id]
-    attendees = db.session.scalar(select(func.count()).where(Registration.event_id == event_id, _attended()))
+    attendees = db.session.scalar(select(func.count()).where(Registration.event_id == event_id, counts.CHECKED_IN))
     repeat = 0
     if earlier and attendees:
-        before = select(Registration.email).where(Registration.event_id.in_(earlier), _attended(),
+        before = select(Registration.email).where(Registration.event_id.in_(earlier), counts.CHECKED_IN,
                                                   Registration.email.is_not(None))
         repeat = db.session.scalar(select(func.count(distinct(Registration.email))).where(
-            Registration.event_id == event_id, _attended(), Registration.email.in_(before)))
+            Registration.event_id == event_id, counts.CHECKED_IN, Registration.email.in_(before)))
     anonymised = db.session.scalar(select(func.count()).where(
-        Registration.event_id == event_id, _attended(), Registration.anonymised_at.is_not(None),
+        Registration.event_id == event_id, counts.CHECKED_IN, Registration.anonymised_at.is_not(None),
         Registration.repeat_attendee.is_(True)))
     return {"attendees": attendees, "repeat": repeat + anonymised, "anonymised_repeat": anonymised}
 
@@ -248,7 +201,7 @@ def _scans(event_id: int) -> dict[str, int]:
 
 @dataclass
 class CrossStats:
-    events: list[dict]  # per event: id, title, starts_at, counts, no_show_rate, returning
+    events: list[dict]  # per event: id, title, starts_at, timezone, counts, returning
     sectors: dict[int, dict[str, int]]  # event id -> sector -> attended
     returners: list[dict]  # {"sector", "people"}: people attending 2+ of the events, by latest sector
     frequency: list[dict]  # {"events": n, "people"}: people by the number of events they attended
@@ -261,22 +214,18 @@ def cross_stats(event_ids: list[int], *, now: datetime) -> CrossStats:
     events = {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(event_ids)))}
     starts = _first_starts(events)
     order = sorted(events, key=lambda i: (starts.get(i) or datetime.max.replace(tzinfo=timezone.utc), i))
-    counts = {event_id: dict(zip(MEASURES, values)) for event_id, *values in
-              _execute_counts([Registration.event_id.in_(order)], [Registration.event_id], now)}
+    per_event = counts.grouped(Registration.event_id, where=[Registration.event_id.in_(order)], now=now)
     sectors: dict[int, dict[str, int]] = {i: dict.fromkeys(SECTORS, 0) for i in order}
     for event_id, sector, n in db.session.execute(
             select(Registration.event_id, Registration.sector, func.count())
-            .where(Registration.event_id.in_(order), _attended())
+            .where(Registration.event_id.in_(order), counts.CHECKED_IN)
             .group_by(Registration.event_id, Registration.sector)):
         sectors[event_id][sector.value if isinstance(sector, Sector) else sector] = n
     returning = _returning(order, starts)
     rows = []
     for i in order:
-        c = counts.get(i, dict.fromkeys(MEASURES, 0))
         rows.append({"id": i, "title": events[i].title, "starts_at": starts.get(i), "timezone": events[i].timezone,
-                     **c, "registered": c["confirmed"] + c["held"] + c["waitlisted"],
-                     "no_show_rate": rate(c["no_shows"], c["no_shows"] + c["arrived_registered"]),
-                     "returning": returning.get(i, 0)})
+                     "counts": per_event.get(i, Counts()), "returning": returning.get(i, 0)})
     returners, frequency = _people(order)
     return CrossStats(rows, sectors, returners, frequency)
 
@@ -294,7 +243,7 @@ def _people(order: list[int]) -> tuple[list[dict], list[dict]]:
                        Registration.event_id.label("event_id"),
                        func.row_number().over(partition_by=Registration.email,
                                               order_by=(Registration.created_at.desc(), Registration.id.desc())).label("n"))
-                .where(Registration.event_id.in_(order), _attended(), Registration.email.is_not(None))
+                .where(Registration.event_id.in_(order), counts.CHECKED_IN, Registration.email.is_not(None))
                 .subquery())
     per_person = (select(attended.c.email, func.count(distinct(attended.c.event_id)).label("events"),
                          func.max(case((attended.c.n == 1, attended.c.sector))).label("sector"))

@@ -39,17 +39,31 @@ MAX_MARKS = 2  # combining marks on one base character after NFKC (Vietnamese �
 _MARKS = regex.compile(r"(^|\s|\P{M})([\p{Mn}\p{Me}]+)")
 
 
-def clean(value: str | None, *, max_length: int, multiline: bool = False) -> str:
-    """NFKC, trimmed, inner whitespace collapsed (kept as newlines when multiline)."""
-    value = unicodedata.normalize("NFKC", value or "")
+def clean(value: str | None, *, max_length: int, multiline: bool = False, fold: bool = True,
+          keep_spacing: bool = False) -> str:
+    """The one text cleaner: every field people type goes through it (the sign-up form, the API,
+    staff forms, the event editor, the import, the desk's name).
+
+    Refuses text a decoder could not read (``replacement_character``), control and invisible
+    format characters (``control_characters``; NUL included; newlines and tabs only when
+    ``multiline``) and text longer than ``max_length`` (``too_long``, detail: the limit).
+    ``fold``: NFKC first, so full-width Latin and half-width katakana become their ordinary forms
+    (off for an organizer's prose, kept as written). Whitespace is trimmed and collapsed; with
+    ``keep_spacing`` a multiline text keeps its lines as typed (Markdown indentation).
+    """
+    value = value or ""
+    if fold:
+        value = unicodedata.normalize("NFKC", value)
     if REPLACEMENT_CHARACTER in value:
         raise DomainError("replacement_character")
-    allowed = {"\n", "\r", "\t"} if multiline else set()
-    if any(
-        unicodedata.category(ch) in _FORBIDDEN_CATEGORIES and ch not in allowed for ch in value
-    ):
-        raise DomainError("control_characters")
     if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    allowed = {"\n", "\t"} if multiline else set()
+    if any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES and ch not in allowed for ch in value):
+        raise DomainError("control_characters")
+    if multiline and keep_spacing:
+        value = value.strip()
+    elif multiline:
         value = "\n".join(_SPACES.sub(" ", line).strip() for line in value.splitlines()).strip()
     else:
         value = _SPACES.sub(" ", value).strip()
@@ -115,6 +129,17 @@ def normalize_email(value: str | None) -> str:
         raise DomainError("invalid_email", str(exc)) from None
     # Compared and stored lower-case: nobody registers twice by changing the case.
     return (checked.ascii_email or checked.normalized).lower()
+
+
+def email_key(value: str | None) -> str:
+    """The form an address is looked up by (sign-in, the command line): ``normalize_email``'s, so
+    ``taro@例え.jp`` finds the account stored as ``taro@xn--r8jz45g.jp``. Text that is no address
+    keeps a lower-case form without control characters: it finds nobody and fails like a wrong password."""
+    try:
+        return normalize_email(value)
+    except DomainError:
+        kept = "".join(ch for ch in value or "" if unicodedata.category(ch) not in _FORBIDDEN_CATEGORIES)
+        return kept.strip().lower()[:254]
 
 
 def normalize_phone(value: str | None) -> str:

@@ -180,25 +180,6 @@ def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, 
     return registration
 
 
-def counts(event_id: int, session_id: int | None = None) -> dict[str, int]:
-    """The live counters, which add up: ``checked_in`` (everyone who has arrived) is the
-    registered people who arrived plus ``walk_ins``; ``expected`` (参加予定) is the people who
-    registered beforehand and are confirmed, whether they have arrived or not. A walk-in is never
-    "expected": registered at the desk, they count once, as arrived."""
-    where = [Registration.event_id == event_id, Registration.status == Status.confirmed]
-    if session_id is not None:
-        where.append(Registration.session_id == session_id)
-    walk_in = Registration.walk_in.is_(True)
-    row = db.session.execute(
-        select(
-            func.count().filter(~walk_in),
-            func.count(Registration.checked_in_at),
-            func.count(Registration.checked_in_at).filter(walk_in),
-        ).where(*where)
-    ).one()
-    return {"expected": row[0], "checked_in": row[1], "walk_ins": row[2]}
-
-
 def search(event_id: int, query: str = "", *, kana_row: str | None = None,
            session_id: int | None = None, limit: int = 30) -> list[Registration]:
     """Active registrations of the event by name, furigana (カナ or ひらがな, partial),

@@ -18,7 +18,7 @@ from eventreg.domain.registration.capacity import NoSeat
 from eventreg.domain.timing import deadlines
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, Registration, Sector, Status
-from eventreg.models.registration import ACTIVE
+from eventreg.models.registration import ACTIVE, SEATED
 
 
 @dataclass
@@ -153,7 +153,7 @@ def cancel(registration: Registration, *, now: datetime, notify: bool = True,
     the session started, attendees may not."""
     if not by_staff:
         deadlines.check_cancellable(registration.session, now)
-    was_confirmed = registration.status in (Status.confirmed, Status.held)  # both hold a seat
+    was_confirmed = registration.status in SEATED
     # Conditional, so two cancel clicks at once cannot free two seats.
     result = db.session.execute(
         update(Registration)

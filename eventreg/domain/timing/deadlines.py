@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from eventreg.domain.errors import DomainError
 from eventreg.domain.timing.rules import TimeRule
@@ -21,8 +20,7 @@ def deadline_rule(event: Event, session: EventSession) -> TimeRule | None:
     if event.deadline_at is not None:
         return TimeRule.absolute(event.deadline_at)
     if event.deadline_days_before is not None:
-        hhmm = event.deadline_time or session.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%H:%M")
-        return TimeRule.days_before(event.deadline_days_before, hhmm)
+        return TimeRule.days_before(event.deadline_days_before, event.deadline_time)
     return None
 
 

@@ -25,28 +25,24 @@ from ...domain.access.permissions import Capability
 from ...domain.backoffice import bulk_actions, roster
 from ...domain.backoffice.bulk_actions import Action, BulkRefused
 from ...domain.backoffice.roster import ListFilter
+from ...domain.insight.counts import Counts, per_session, summed
 from ...extensions import db
 from ...models import Event, Registration
 from .. import filters
 from ..access import event_access, may
+from ..count_words import COUNT_WORDS
+from ..error_words import message
 from ..forms import SECTORS
-from ..messages import message
 from . import bp
 
 PER_PAGE = 100
 MAX_PAGE = 10_000
 PREVIEW = 30  # names listed on the confirmation page
 
-STATUS_CHOICES = [
-    ("", _l("Registered (confirmed and waiting)")),
-    ("confirmed", _l("Confirmed")),
-    ("held", _l("Email not confirmed")),
-    ("waitlisted", _l("On the waiting list")),
-    ("cancelled", _l("Cancelled")),
-    ("checked_in", _l("Checked in")),
-    ("not_arrived", _l("Not yet arrived")),
-    ("no_show", _l("No-show (session ended)")),
-]
+# The filter's words are the counters' (the list filter "no_show" selects the no-shows).
+STATUS_CHOICES = [(value, COUNT_WORDS[name]) for value, name in (
+    ("", "active"), ("confirmed", "confirmed"), ("held", "held"), ("waitlisted", "waitlisted"),
+    ("cancelled", "cancelled"), ("checked_in", "checked_in"), ("not_arrived", "not_arrived"), ("no_show", "no_shows"))]
 SORT_CHOICES = [
     ("kana", _l("Furigana (五十音)")),
     ("organization", _l("Organization")),
@@ -58,17 +54,6 @@ ACTION_LABELS = {
     Action.move: _l("Move to another session"),
     Action.promote: _l("Promote from the waiting list"),
     Action.resend: _l("Resend the pass"),
-}
-REFUSALS = {
-    "already_cancelled": _l("already cancelled"),
-    "no_pass": _l("not confirmed, so there is no pass to send"),
-    "no_email": _l("no email address"),
-    "not_waitlisted": _l("not on the waiting list"),
-    "no_free_seat": _l("no free seat left in the session"),
-    "not_confirmed": _l("only confirmed registrations can be moved"),
-    "same_session": _l("already in that session"),
-    "already_registered": _l("this email is already registered for that session"),
-    "session_full": _l("the session is full"),
 }
 
 
@@ -92,9 +77,10 @@ def attendees(event: Event):
         page = pages
         found, total = _page_of(event, flt, page, now)
     show_answers = request.args.get("answers") == "1"
+    per = per_session(event.id, now=now)
     return render_template(
         "admin/attendees.html", event=event, flt=flt, total=total, page=page, pages=pages,
-        first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=roster.counts(event, now=now),
+        first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=summed(per.values()), session_counts={s.id: per.get(s.id, Counts()) for s in event.sessions},
         sessions={s.id: s for s in event.sessions}, show_answers=show_answers, can_bulk=may(Capability.manage_registrations, event),
         status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=dict(SECTORS),
         actions=ACTION_LABELS, link=_linker(event), answer_text=answer_text, stamp=_stamper(event),
@@ -225,7 +211,7 @@ def _read_bulk(event: Event, form, now) -> Bulk:
 
 def _refusal_rows(refusals) -> list[dict]:
     return [{"id": r.registration.id, "name": r.registration.full_name, "kana": r.registration.full_kana,
-             "why": str(REFUSALS.get(r.code) or message(r.code))} for r in refusals]
+             "why": message(r.code)} for r in refusals]
 
 
 def _confirm_page(event: Event, bulk: Bulk, refusals: list[dict], status: int = 200, changed: bool = False):

@@ -31,7 +31,7 @@ from ...domain.timing import rules
 from ...extensions import db
 from ...models import Event, EventSession, SecurityFormat, SecurityListSend, StoredFile
 from ..access import event_access
-from ..messages import message
+from ..error_words import message
 from . import bp
 
 FORMATS = [

@@ -23,11 +23,11 @@ from sqlalchemy.orm import selectinload
 from ... import clock
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import jobs
-from ...domain.reception.checkin import counts
+from ...domain.insight.counts import of_event
 from ...extensions import db
 from ...models import Event, Job, JobKind, JobStatus, Scan, StoredFile
 from ..access import event_access
-from ..messages import message
+from ..error_words import message
 from . import bp
 
 
@@ -47,7 +47,7 @@ def checkins(event: Event):
         select(Scan).where(Scan.event_id == event.id).order_by(Scan.at.desc(), Scan.id.desc()).limit(1000)
         .options(selectinload(Scan.registration), selectinload(Scan.user))
     ).all()
-    return render_template("admin/checkins.html", event=event, scans=scans, counts=counts(event.id))
+    return render_template("admin/checkins.html", event=event, scans=scans, counts=of_event(event.id, now=clock.utcnow()))
 
 
 @bp.get("/events/<int:event_id>/badges")

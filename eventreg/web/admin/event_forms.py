@@ -15,62 +15,17 @@ from wtforms.fields import Field
 
 from eventreg.domain.backoffice import event_checks
 from eventreg.domain.backoffice.event_checks import InvalidValues, Problem
+from eventreg.domain.registration import holds
 
 from ...models import Event, EventSession, Question
+from ..error_words import message, words
 from ..filters import hm, moment
 from ..forms import PageForm
-
-WORDS = {
-    "required": _l("This field is required."),
-    "hold_minutes_range": _l("Enter a whole number of minutes from %(min)s to %(max)s."),
-    "too_long": _l("This is too long (at most %(max)s characters)."),
-    "control_characters": _l("Please remove invisible or control characters."),
-    "invalid_email": _l("Please enter a valid email address."),
-    "unknown_language": _l("Please choose Japanese or English."),
-    "unknown_timezone": _l("Please choose a time zone from the list."),
-    "invalid_slug": _l("Use only lower-case letters a–z, digits and hyphens (at most 80)."),
-    "slug_taken": _l("Another event already uses this web address."),
-    "invalid_datetime": _l("Enter a date and time, e.g. 2026-03-05 10:00."),
-    "invalid_date": _l("Enter a date, e.g. 2026-03-05."),
-    "invalid_time": _l("Enter a time, e.g. 14:00."),
-    "date_out_of_range": _l("Enter a date between the years 2000 and 2100."),
-    "invalid_deadline": _l("Enter the rule as 1d@12:00 (days before, at a time), a date and time such as 2026-03-04 12:00, or leave it empty."),
-    "deadline_hours": _l("A deadline in hours before the start is not available yet: use 1d@12:00 or a date and time."),
-    "not_a_number": _l("Enter a whole number."),
-    "capacity_negative": _l("The capacity cannot be negative."),
-    "capacity_too_large": _l("The capacity can be at most %(max)s."),
-    "doors_after_start": _l("Doors must open at or before the start."),
-    "end_before_start": _l("The end must be after the start."),
-    "unknown_kind": _l("Please choose a kind of question."),
-    "choices_required": _l("Enter the choices, one per line."),
-    "too_many_choices": _l("At most %(max)s choices."),
-    "duplicate_choice": _l("This choice is listed twice: %(choice)s"),
-    # Refusals of a change (the detail is a number or a choice)
-    "capacity_below_taken": _l("The capacity cannot be lower than the %(detail)s seats already taken."),
-    "session_has_registrations": _l("This session cannot be removed: %(detail)s people have registered for it (cancelled ones included). Change its times instead, or move them first."),
-    "event_has_registrations": _l("This is not possible: %(detail)s registrations exist for this event (cancelled ones included)."),
-    "question_has_answers": _l("This question has answers, so it cannot be deleted. Hide it instead: the answers stay in the data and the exports."),
-    "question_kind_in_use": _l("This question has answers, so its kind cannot change."),
-    "question_choice_in_use": _l("This question has answers: the choice “%(detail)s” cannot be removed or renamed (new choices can be added)."),
-    "status_change_refused": _l("This status change is not possible now. Reload the page."),
-    "no_sessions": _l("Add a session first."),
-    "last_session": _l("A published event keeps at least one session."),
-    "timezone_in_use": _l("The time zone cannot change once people have registered."),
-}
-
-
-def words(code: str, **params) -> str:
-    text = WORDS.get(code)
-    if text is None:
-        from ..messages import message
-        return message(code)
-    text = str(text)
-    return text % params if params else text
 
 
 def refusal(exc) -> str:
     """The words for a DomainError raised by a change (detail filled in)."""
-    return words(exc.code, detail=exc.detail) if "%(detail)s" in str(WORDS.get(exc.code, "")) else words(exc.code)
+    return message(exc.code, exc.detail)
 
 
 def problem_words(problem: Problem) -> str:
@@ -111,7 +66,7 @@ class EventForm(PageForm):
                                  description=_l("The seat is only held until the person clicks the link in the email; unconfirmed, it goes to the next person waiting."))
     hold_minutes = StringField(_l("Minutes to confirm"), default="60",
                                render_kw={"inputmode": "numeric", "maxlength": 4},
-                               description=_l("5 to 1440 minutes (one day)."))
+                               description=_l("%(min)s to %(max)s minutes.", min=holds.MIN_MINUTES, max=holds.MAX_MINUTES))
     registration_opens = StringField(_l("Registration opens"), render_kw={"type": "datetime-local"},
                                      description=_l("Local time of the event. Empty: open as soon as the event is published."))
     deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40, "spellcheck": "false"},

@@ -48,6 +48,7 @@ from ...models import (
 )
 from .. import event_cache
 from ..access import account_access, event_access
+from ..error_words import words
 from ..filters import render_markdown
 from ..forms import registration_form
 from . import bp
@@ -70,7 +71,6 @@ from .event_forms import (
     rule_words,
     session_data,
     session_values,
-    words,
 )
 
 

@@ -31,6 +31,7 @@ from ...extensions import db
 from ...models import AttendeeMessage, Event, MessageStatus
 from .. import message_text
 from ..access import event_access
+from ..error_words import words
 from ..forms import SECTORS
 from ..links import masked_links
 from . import bp
@@ -44,15 +45,6 @@ HELP = {
     "cancel_link": _l("the link to cancel the registration"),
 }
 STATUS_WORDS = {"draft": _l("Draft"), "scheduled": _l("Scheduled"), "queued": _l("Sent"), "cancelled": _l("Cancelled")}
-WORDS = {
-    "unknown_placeholder": _l("Unknown placeholder %(token)s (line %(line)s). Use one of the placeholders listed below."),
-    "unbalanced_brace": _l("A brace “%(token)s” on line %(line)s opens or closes nothing. Write placeholders as {name}."),
-    "required": _l("This field is required."),
-    "too_long": _l("At most %(token)s characters."),
-    "message_not_draft": _l("This message was sent or scheduled already; it can no longer be changed."),
-    "message_not_cancellable": _l("This message was sent already (or cancelled); it cannot be taken back."),
-    "send_at_past": _l("The time to send is in the past. Choose a later time."),
-}
 
 
 def _message_event(kwargs: dict) -> int | None:
@@ -65,7 +57,7 @@ def _message_event(kwargs: dict) -> int | None:
 
 
 def _errors(exc: messages.MessageProblems) -> dict[str, list[str]]:
-    return {field: [str(WORDS[p.code]) % {"token": p.token, "line": p.line} for p in found]
+    return {field: [words(p.code, token=p.token, line=p.line, max=p.token) for p in found]
             for field, found in exc.problems.items()}
 
 
@@ -107,7 +99,7 @@ def message_new(event: Event):
 @event_access(Capability.manage_registrations, via=_message_event)
 def message_edit(event: Event, msg: AttendeeMessage):
     if msg.status != MessageStatus.draft:
-        flash(str(WORDS["message_not_draft"]), "error")
+        flash(words("message_not_draft"), "error")
         return redirect(url_for("admin.message_page", event_id=event.id, message_id=msg.id), 303)
     if request.method == "GET":
         return _compose(event, messages.filter_of(msg), msg.subject, msg.body, msg=msg)
@@ -196,7 +188,7 @@ def message_send(event: Event, msg: AttendeeMessage):
             messages.schedule(msg, send_at, actor=current_user, now=now)
         except DomainError as exc:
             db.session.rollback()
-            flash(str(WORDS.get(exc.code, exc.code)), "error")
+            flash(words(exc.code), "error")
             return back
         db.session.commit()
         flash(_("The message will be sent at the time you chose."))
@@ -210,7 +202,7 @@ def message_send(event: Event, msg: AttendeeMessage):
     made = messages.queue(msg.id, now, actor=current_user)
     if made is None:
         db.session.rollback()
-        flash(str(WORDS["message_not_draft"]), "error")
+        flash(words("message_not_draft"), "error")
         return back
     db.session.commit()
     flash(_("The message is on its way to %(n)s people.", n=made))
@@ -224,7 +216,7 @@ def message_cancel(event: Event, msg: AttendeeMessage):
         messages.cancel(msg, actor=current_user, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
-        flash(str(WORDS.get(exc.code, exc.code)), "error")
+        flash(words(exc.code), "error")
     else:
         db.session.commit()
         flash(_("The message was cancelled; it will not be sent."))

@@ -43,8 +43,8 @@ from ...models import (
     Scan,
 )
 from ..access import event_access
+from ..error_words import message
 from ..forms import SECTORS, PageForm, QuestionSpec, _question_field, error_message
-from ..messages import message
 from . import bp
 
 

@@ -24,8 +24,8 @@ from ...domain.timing.rules import TimeRule, parse
 from ...extensions import db
 from ...models import Event, Status
 from ..access import event_access
+from ..error_words import message
 from ..links import masked_links
-from ..messages import message
 from . import bp
 
 # Which field of the form a refusal belongs to.

@@ -29,10 +29,16 @@ from ...domain.insight import statistics as stats
 from ...extensions import db
 from ...models import Event
 from ..access import account_access, event_access
+from ..count_words import count_word
 from ..forms import SECTORS
 from . import bp
 
 EVENT_TABLES = ("signups", "sessions", "sectors", "arrivals", "cancellations")
+# The counters (domain.insight.counts) each table shows; every chart's series is one of its table's.
+SESSION_COLUMNS = ("confirmed", "checked_in", "not_arrived", "walk_ins", "held", "waitlisted", "cancelled")
+SECTOR_COLUMNS = ("active", "confirmed", "checked_in", "not_arrived", "walk_ins", "no_shows", "held", "waitlisted",
+                  "cancelled")
+CROSS_COLUMNS = ("active", "checked_in", "registered_arrivals", "walk_ins", "no_shows")
 CROSS_TABLES = ("events", "sectors", "returners")
 MAX_EVENTS = 200
 
@@ -68,16 +74,13 @@ def event_tables(event: Event, st: stats.EventStats) -> dict[str, dict]:
             "rows": [[d["day"].isoformat(), *(str(d[k]) for k in ("signups", "cancellations", "total", "net"))]
                      for d in st.days]},
         "sessions": {"title": _("By session"), "header": [
-            _("Session"), _("Capacity"), _("Confirmed"), _("Held (email not confirmed)"), _("Waiting list"),
-            _("Cancelled"), _("Checked in"), _("Walk-ins"), _("No-shows"), _("No-show rate")],
-            "rows": [[_session_title(s), str(s.capacity), str(s.confirmed), str(s.held), str(s.waitlisted),
-                      str(s.cancelled), str(s.checked_in), str(s.walk_ins),
-                      str(s.no_shows) if s.ended else "", _pct(stats.rate(s.no_shows, s.no_shows + s.arrived_registered)) if s.ended else ""]
+            _("Session"), _("Capacity"), *map(count_word, SESSION_COLUMNS), count_word("no_shows"), _("No-show rate")],
+            "rows": [[_session_title(s), str(s.capacity), *(str(s.counts[n]) for n in SESSION_COLUMNS),
+                      str(s.counts.no_shows) if s.ended else "", _pct(s.counts.no_show_rate) if s.ended else ""]
                      for s in st.sessions]},
-        "sectors": {"title": _("By sector"), "header": [
-            _("Sector"), _("Registered"), _("Confirmed"), _("Checked in"), _("Walk-ins"), _("No-shows"), _("Cancelled")],
-            "rows": [[sectors[x["sector"]], *(str(x[k]) for k in ("registered", "confirmed", "checked_in", "walk_ins",
-                                                                 "no_shows", "cancelled"))] for x in st.sectors]},
+        "sectors": {"title": _("By sector"), "header": [_("Sector"), *map(count_word, SECTOR_COLUMNS)],
+                    "rows": [[sectors[x["sector"]], *(str(x["counts"][n]) for n in SECTOR_COLUMNS)]
+                             for x in st.sectors]},
         "arrivals": {"title": _("Arrivals on the day"), "header": [
             _("Session"), _("From"), _("Arrived"), _("Arrived so far")], "rows": arrivals},
         "cancellations": {"title": _("Cancellations: how long before the start"), "header": [
@@ -101,29 +104,26 @@ def _event_charts(event: Event, st: stats.EventStats, tables: dict, width: int) 
         out["signups"] = charts.line_chart(
             uid=f"{uid}-signups", title=tables["signups"]["title"],
             desc=_("Cumulative sign-ups per day against the capacity of %(n)s seats; the table below has the numbers.",
-                   n=st.totals["capacity"]),
+                   n=st.capacity),
             x_labels=[d["day"].strftime("%m/%d") for d in st.days],
             series=[(_("Sign-ups so far"), [d["total"] for d in st.days]),
                     (_("Still registered"), [d["net"] for d in st.days])],
-            hlines=[(st.totals["capacity"], _("Capacity"))], markers=markers, width=width)
+            hlines=[(st.capacity, _("Capacity"))], markers=markers, width=width)
     if st.sessions:
         out["sessions"] = charts.bar_chart(
             uid=f"{uid}-sessions", title=tables["sessions"]["title"],
             desc=_("Per session: arrived, confirmed but not arrived, waiting list; the mark is the capacity."),
             categories=[_session_title(s) for s in st.sessions],
-            series=[(_("Checked in"), [s.checked_in for s in st.sessions]),
-                    (_("Confirmed, not arrived"), [s.confirmed - s.checked_in for s in st.sessions]),
-                    (_("Waiting list"), [s.waitlisted for s in st.sessions]),
-                    (_("Cancelled"), [s.cancelled for s in st.sessions])],
+            series=[(count_word(n), [s.counts[n] for s in st.sessions])
+                    for n in ("checked_in", "not_arrived", "waitlisted", "cancelled")],
             marks=[s.capacity for s in st.sessions], marks_label=_("Capacity"), width=width)
     names = _sector_names()
     out["sectors"] = charts.bar_chart(
         uid=f"{uid}-sectors", title=tables["sectors"]["title"],
         desc=_("Per sector: who came and who registered but did not come."),
         categories=[names[x["sector"]] for x in st.sectors],
-        series=[(_("Checked in"), [x["checked_in"] for x in st.sectors]),
-                (_("Confirmed, not arrived"), [x["confirmed"] - x["checked_in"] for x in st.sectors]),
-                (_("Waiting list"), [x["registered"] - x["confirmed"] for x in st.sectors])], width=width)
+        series=[(count_word(n), [x["counts"][n] for x in st.sectors])
+                for n in ("checked_in", "not_arrived", "held", "waitlisted")], width=width)
     for s in st.sessions:
         bins = st.arrivals.get(s.id)
         if not bins:
@@ -145,7 +145,7 @@ def _event_charts(event: Event, st: stats.EventStats, tables: dict, width: int) 
             desc=_("Check-ins per %(n)s minutes from doors-open, and arrived so far.", n=stats.BIN_MINUTES),
             x_labels=labels, series=[(_("Arrived so far"), cumulative)], bars=columns,
             bars_label=_("Per %(n)s minutes", n=stats.BIN_MINUTES),
-            hlines=[(s.confirmed - s.walk_ins, _("Expected"))],
+            hlines=[(s.counts.confirmed, count_word("confirmed"))],
             markers=[(position(s.doors_at), _("Doors")), (position(s.starts_at), _("Start"))], width=width,
             edge_labels=True)
     return out
@@ -170,7 +170,7 @@ def statistics(event: Event):
     st, tables = _event_numbers(event)
     wide, narrow = _event_charts(event, st, tables, 720), _event_charts(event, st, tables, 360)
     return render_template("admin/stats.html", event=event, st=st, tables=tables, wide=wide, narrow=narrow,
-                           rate=_pct(st.no_show_rate))
+                           rate=_pct(st.totals.no_show_rate))
 
 
 @bp.get("/events/<int:event_id>/statistics/<any(signups,sessions,sectors,arrivals,cancellations):table>.csv")
@@ -201,11 +201,11 @@ def cross_tables(cs: stats.CrossStats) -> dict[str, dict]:
     names = _sector_names()
     return {
         "events": {"title": _("Per event"), "header": [
-            _("Event"), _("Date"), _("Registered"), _("Checked in"), _("Walk-ins"), _("No-shows"), _("No-show rate"),
-            _("Cancelled"), _("Came back (attended an earlier one)")],
-            "rows": [[e["title"], _local(e["starts_at"], e["timezone"], "%Y-%m-%d"), str(e["registered"]),
-                      str(e["checked_in"]), str(e["walk_ins"]), str(e["no_shows"]), _pct(e["no_show_rate"]),
-                      str(e["cancelled"]), str(e["returning"])] for e in cs.events]},
+            _("Event"), _("Date"), *map(count_word, CROSS_COLUMNS), _("No-show rate"), count_word("cancelled"),
+            _("Came back (attended an earlier one)")],
+            "rows": [[e["title"], _local(e["starts_at"], e["timezone"], "%Y-%m-%d"),
+                      *(str(e["counts"][n]) for n in CROSS_COLUMNS), _pct(e["counts"].no_show_rate),
+                      str(e["counts"].cancelled), str(e["returning"])] for e in cs.events]},
         "sectors": {"title": _("Who came, by sector"), "header": [_("Event"), *names.values()],
                     "rows": [[e["title"], *(str(cs.sectors[e["id"]][code]) for code in names)] for e in cs.events]},
         "returners": {"title": _("Who came back: people who attended 2 or more of these events"),
@@ -229,9 +229,8 @@ def _cross_charts(cs: stats.CrossStats, tables: dict, width: int) -> dict[str, M
         "events": charts.bar_chart(
             uid=f"x{width}-events", title=tables["events"]["title"],
             desc=_("Per event: who came (registered and walk-ins) and the no-shows."), categories=titles,
-            series=[(_("Checked in"), [e["checked_in"] - e["walk_ins"] for e in cs.events]),
-                    (_("Walk-ins"), [e["walk_ins"] for e in cs.events]),
-                    (_("No-shows"), [e["no_shows"] for e in cs.events])], width=width),
+            series=[(count_word(n), [e["counts"][n] for e in cs.events])
+                    for n in ("registered_arrivals", "walk_ins", "no_shows")], width=width),
         "sectors": charts.bar_chart(
             uid=f"x{width}-sectors", title=tables["sectors"]["title"],
             desc=_("Attendees of each event, stacked by sector."), categories=titles,

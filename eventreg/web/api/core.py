@@ -32,7 +32,7 @@ from ...domain.access import accounts as staff
 from ...domain.access.permissions import Capability
 from ...extensions import csrf, db
 from ..access import api_event_access
-from ..messages import message
+from ..error_words import message
 from .errors import ERRORS, ApiError, by_status
 from .schemas import ErrorSchema
 

@@ -23,14 +23,15 @@ from eventreg.domain.reception import walk_ins
 from ... import clock
 from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
+from ...domain.insight.counts import of_event
 from ...domain.reception import checkin
 from ...domain.registration import passes
 from ...domain.registration.signup import Applicant
 from ...extensions import db
 from ...models import Event, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
+from ..error_words import message
 from ..forms import WalkInForm
-from ..messages import message
 from . import schemas as s
 from .core import bp, endpoint
 from .errors import ApiError, domain_error
@@ -67,10 +68,11 @@ def _commit(body: dict, status: int = 200):
 @bp.route("/events/<int:event_id>/counts", methods=["GET"], tags=TAGS)
 @endpoint(DESK)
 @bp.arguments(s.CountsQuery, location="query")
-@bp.response(200, s.CountsSchema, description="Counts of confirmed registrations.")
+@bp.response(200, s.CountsSchema, description="The counters of the event or of one session.")
 def counts(event: Event, args: dict):
-    """Live counters: expected, checked in, walk-ins"""
-    return jsonify(checkin.counts(event.id, _session_id(event, args["session_id"])))
+    """Live counters: confirmed, checked in, not arrived, walk-ins … (docs/statistics.md)"""
+    session_id = _session_id(event, args["session_id"])
+    return jsonify(of_event(event.id, now=clock.utcnow(), session_id=session_id).as_dict())
 
 
 @bp.route("/events/<int:event_id>/search", methods=["GET"], tags=TAGS)

@@ -15,7 +15,7 @@ from ...domain.backoffice import roster
 from ...domain.errors import DomainError
 from ...domain.reception import checkin
 from ...models import QuestionKind, ScanMethod, Sector, Status
-from ..messages import message
+from ..error_words import message
 from .errors import ERRORS
 
 # The values a client may send in X-Scan-Method: how the pass was read. Made from the model's
@@ -282,11 +282,21 @@ class LookupSchema(ResponseSchema):
 
 
 class CountsSchema(ResponseSchema):
-    expected = fields.Integer(required=True, metadata=_doc(
-        "Confirmed registrations made beforehand (walk-ins are not expected)."))
+    """The counters of docs/statistics.md, the same numbers the back office shows."""
+    confirmed = fields.Integer(required=True, metadata=_doc(
+        "Confirmed registrations, walk-ins included: checked_in + not_arrived."))
     checked_in = fields.Integer(required=True, metadata=_doc(
-        "Everyone who arrived: the expected people checked in plus the walk-ins."))
-    walk_ins = fields.Integer(required=True, metadata=_doc("Registered at the desk and checked in."))
+        "Confirmed and checked in now (walk-ins included): registered_arrivals + walk_ins."))
+    not_arrived = fields.Integer(required=True, metadata=_doc(
+        "Confirmed and not checked in now (a walk-in whose check-in was taken back included)."))
+    walk_ins = fields.Integer(required=True, metadata=_doc("Registered at the desk and checked in now."))
+    registered_arrivals = fields.Integer(required=True, metadata=_doc(
+        "Registered beforehand and checked in now: checked_in - walk_ins."))
+    no_shows = fields.Integer(required=True, metadata=_doc("Not arrived in a session that has ended."))
+    held = fields.Integer(required=True, metadata=_doc("Seats held until the email is confirmed."))
+    waitlisted = fields.Integer(required=True, metadata=_doc("On the waiting list."))
+    cancelled = fields.Integer(required=True, metadata=_doc("Cancelled."))
+    active = fields.Integer(required=True, metadata=_doc("Still registered: confirmed + held + waitlisted."))
 
 
 class PassKeySchema(ResponseSchema):

@@ -1,11 +1,19 @@
-"""Words for domain error codes. The codes are stable; these are what people read."""
+"""The words for every error code (domain errors, problems of a form, refusals of a bulk action):
+the one table. The codes are stable; these are what people read. Parameters are named
+(%(max)s, %(detail)s, %(char)s, %(token)s, %(line)s); tests/web/test_error_words.py walks the
+source for every code raised and checks each has words here, in Japanese and English.
+
+The API document's table (web/api/errors.py) says when the API answers a code, in English for
+developers; what a person reads comes from here."""
 
 from flask_babel import lazy_gettext as _l
 
-MESSAGES = {
+from ..domain.access import accounts, sign_in
+from ..domain.communication import reminders
+
+WORDS = {
     "control_characters": _l("Please remove invisible or control characters."),
-    "too_long": _l("This is too long."),
-    "too_long_max": _l("Please enter at most %(max)s characters."),
+    "too_long": _l("Please enter at most %(max)s characters."),
     "kana_required": _l("Please enter the furigana (in katakana or hiragana): it is needed for a name written in kanji or kana."),
     "not_katakana": _l("Please enter furigana in katakana or hiragana."),
     "invalid_email": _l("Please enter a valid email address."),
@@ -30,9 +38,9 @@ MESSAGES = {
     "resend_limit": _l("The email was sent as often as it can be resent. Check your spam folder, or cancel and sign up again with the right address."),
     # Staff
     "login_failed": _l("Email or password is not correct."),
-    "login_blocked": _l("Too many failed sign-ins. Please wait 15 minutes and try again."),
+    "login_blocked": _l("Too many failed sign-ins. Please wait %(minutes)s minutes and try again."),
     "user_exists": _l("A staff account with this email exists already."),
-    "password_too_short": _l("The password must have at least 10 characters."),
+    "password_too_short": _l("The password must have at least %(min)s characters."),
     "not_found": _l("No such registration for this event."),
     "not_checked_in": _l("This person is not checked in, so there is nothing to undo."),
     "already_registered": _l("This email is already registered for this session: search for the name and check them in."),
@@ -84,25 +92,99 @@ MESSAGES = {
     "token_name_required": _l("Please say what the token is for."),
     "token_scope": _l("A token limited to an event needs both the event and a role."),
     "token_role_too_high": _l("A token cannot have a role that allows more than your own role on this event."),
-    "password_too_long": _l("The password must have at most 200 characters."),
+    "password_too_long": _l("The password must have at most %(max)s characters."),
     # The building-security list (admin/building_list.html)
     "no_security_contact": _l("Enter the venue's security contact (email) first."),
     "invalid_security_columns": _l("Choose at least one column."),
     # Reminders (admin/reminders.html, domain.communication.reminders)
-    "reminder_days": _l("Enter the number of days before the session as a whole number from 0 to 60."),
+    "reminder_days": _l("Enter the number of days before the session as a whole number from 0 to %(max_days)s."),
     "reminder_time": _l("Enter the time of day as HH:MM, for example 10:00."),
-    "reminder_hours": _l("Enter the number of hours before the start as a whole number from 1 to 72."),
+    "reminder_hours": _l("Enter the number of hours before the start as a whole number from 1 to %(max_hours)s."),
     "reminder_kind": _l("Choose \"days before, at a time of day\" or \"hours before the start\"."),
     "reminder_not_relative": _l("A reminder is set relative to each session (days or hours before), not as a fixed date."),
-    "reminder_too_early": _l("A reminder can be at most 60 days or 72 hours before the session."),
+    "reminder_too_early": _l("A reminder can be at most %(max_days)s days or %(max_hours)s hours before the session."),
     "reminder_exists": _l("This event has this reminder already."),
-    "too_many_reminders": _l("An event can have at most 5 reminders."),
+    "too_many_reminders": _l("An event can have at most %(max)s reminders."),
     "reminder_not_found": _l("This reminder was removed already."),
+    # An event's values, sessions and questions (domain.backoffice.event_checks, web/admin/event_forms.py)
+    "hold_minutes_range": _l("Enter a whole number of minutes from %(min)s to %(max)s."),
+    "unknown_language": _l("Please choose Japanese or English."),
+    "unknown_timezone": _l("Please choose a time zone from the list."),
+    "invalid_slug": _l("Use only lower-case letters a–z, digits and hyphens (at most 80)."),
+    "slug_taken": _l("Another event already uses this web address."),
+    "invalid_datetime": _l("Enter a date and time, e.g. 2026-03-05 10:00."),
+    "invalid_date": _l("Enter a date, e.g. 2026-03-05."),
+    "invalid_time": _l("Enter a time, e.g. 14:00."),
+    "date_out_of_range": _l("Enter a date between the years 2000 and 2100."),
+    "invalid_deadline": _l("Enter the rule as 1d@12:00 (days before, at a time), a date and time such as 2026-03-04 12:00, or leave it empty."),
+    "deadline_hours": _l("A deadline in hours before the start is not available yet: use 1d@12:00 or a date and time."),
+    "not_a_number": _l("Enter a whole number."),
+    "capacity_negative": _l("The capacity cannot be negative."),
+    "capacity_too_large": _l("The capacity can be at most %(max)s."),
+    "doors_after_start": _l("Doors must open at or before the start."),
+    "end_before_start": _l("The end must be after the start."),
+    "unknown_kind": _l("Please choose a kind of question."),
+    "choices_required": _l("Enter the choices, one per line."),
+    "too_many_choices": _l("At most %(max)s choices."),
+    "duplicate_choice": _l("This choice is listed twice: %(choice)s"),
+    # Refusals of a change (the detail is a number or a choice)
+    "capacity_below_taken": _l("The capacity cannot be lower than the %(detail)s seats already taken."),
+    "session_has_registrations": _l("This session cannot be removed: %(detail)s people have registered for it (cancelled ones included). Change its times instead, or move them first."),
+    "event_has_registrations": _l("This is not possible: %(detail)s registrations exist for this event (cancelled ones included)."),
+    "question_has_answers": _l("This question has answers, so it cannot be deleted. Hide it instead: the answers stay in the data and the exports."),
+    "question_kind_in_use": _l("This question has answers, so its kind cannot change."),
+    "question_choice_in_use": _l("This question has answers: the choice “%(detail)s” cannot be removed or renamed (new choices can be added)."),
+    "status_change_refused": _l("This status change is not possible now. Reload the page."),
+    "no_sessions": _l("Add a session first."),
+    "last_session": _l("A published event keeps at least one session."),
+    "timezone_in_use": _l("The time zone cannot change once people have registered."),
+    # Attendee messages (domain.communication.attendee_messages)
+    "unknown_placeholder": _l("Unknown placeholder %(token)s (line %(line)s). Use one of the placeholders listed below."),
+    "unbalanced_brace": _l("A brace “%(token)s” on line %(line)s opens or closes nothing. Write placeholders as {name}."),
+    "message_not_draft": _l("This message was sent or scheduled already; it can no longer be changed."),
+    "message_not_cancellable": _l("This message was sent already (or cancelled); it cannot be taken back."),
+    "send_at_past": _l("The time to send is in the past. Choose a later time."),
+    # Bulk actions on the attendee list (domain.backoffice.bulk_actions)
+    "same_session": _l("This registration is in that session already."),
+    "too_many_rows": _l("Choose at most %(max)s registrations at once."),
+    # Codes that only gather others: their parts are shown where they belong
+    "invalid_values": _l("Please check the entries marked in red."),
+    "message_problems": _l("Please check the entries marked in red."),
+    "bulk_refused": _l("Nothing was changed: some of the chosen registrations cannot be changed this way."),
+    # The command line (event files, retention)
+    "invalid_event_file": _l("The event file is not valid: %(detail)s"),
+    "invalid_retention_days": _l("Enter the number of days to keep personal data as a whole number."),
 }
 
 
-def message(code: str, detail: str = "") -> str:
-    """The words for ``code``; a too_long error with its limit in ``detail`` says the limit."""
-    if code == "too_long" and detail.isdigit():
-        return str(MESSAGES["too_long_max"]) % {"max": detail}
-    return str(MESSAGES.get(code, code))
+# Numbers a sentence states, read from where each rule lives (at call time: one place to change).
+RULE_PARAMS = {
+    "login_blocked": lambda: {"minutes": int(sign_in.LOGIN_WINDOW.total_seconds() // 60)},
+    "password_too_short": lambda: {"min": accounts.MIN_PASSWORD_LENGTH},
+    "password_too_long": lambda: {"max": accounts.MAX_PASSWORD_LENGTH},
+    "reminder_days": lambda: {"max_days": reminders.MAX_DAYS},
+    "reminder_hours": lambda: {"max_hours": reminders.MAX_HOURS},
+    "reminder_too_early": lambda: {"max_days": reminders.MAX_DAYS, "max_hours": reminders.MAX_HOURS},
+    "too_many_reminders": lambda: {"max": reminders.MAX_RULES},
+}
+
+
+class _Params(dict):
+    def __missing__(self, key: str) -> str:  # words used without their parameter never fail
+        return "…"
+
+
+def words(code: str, **params) -> str:
+    """The words for ``code`` in the current language, its named parameters filled in."""
+    found = WORDS.get(code)
+    if found is None:
+        return code
+    text = str(found)
+    if code in RULE_PARAMS:
+        params = {**params, **RULE_PARAMS[code]()}
+    return text % _Params(params) if "%(" in text else text
+
+
+def message(code: str, detail: str = "", **params) -> str:
+    """The words for a DomainError's code; its ``detail`` fills %(detail)s, and %(max)s when it is a number."""
+    return words(code, detail=detail, **({"max": detail} if detail.isdigit() else {}), **params)
