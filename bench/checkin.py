@@ -120,9 +120,10 @@ end
 INSERT_PEOPLE = """
 INSERT INTO registration (event_id, session_id, token, entry_id, status, family_name, given_name, family_kana,
     given_kana, email, organization, department, sector, phone, answers, language, created_at,
-    confirmed_at, checked_in_desk, walk_in)
+    confirmed_at, checked_in_desk, walk_in, search_text, sort_key)
 SELECT %(event)s, %(session)s, t.token, t.entry_id, 'confirmed', '山田', '花子', 'ヤマダ', 'ハナコ',
-    'bench' || t.n || '@example.org', '育て上げネット', '', 'npo', '', '{}', 'ja', now(), now(), '', false
+    'bench' || t.n || '@example.org', '育て上げネット', '', 'npo', '', '{}', 'ja', now(), now(), '', false,
+    %(search_text)s || 'bench' || t.n || '@example.org', %(sort_key)s
 FROM unnest(%(tokens)s::text[], %(entries)s::text[]) WITH ORDINALITY AS t(token, entry_id, n)
 """
 
@@ -159,6 +160,7 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
     api_token = run_flask(env, "api-tokens", "create", email, "--name", "bench scanner").strip()
     from bare_app import CREATE_PASS_TABLE_SQL
 
+    from eventreg.domain.people import person_keys
     from eventreg.domain.registration.passes import new_entry_id, sign_entry
 
     secrets_, bare = new_tokens(people), ["ER1:" + t for t in new_tokens(people)]  # bare_app strips ER1:
@@ -169,8 +171,11 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
             "SELECT e.id, s.id FROM event e JOIN event_session s ON s.event_id = e.id WHERE e.slug = %s",
             (slug,)).fetchone()
         with conn.transaction():
+            # The keys as domain.people.person_keys writes them (the email, lower case already, last).
+            person = person_keys.keys({"family_name": "山田", "given_name": "花子", "family_kana": "ヤマダ",
+                                       "given_kana": "ハナコ", "organization": "育て上げネット", "email": ""})
             conn.execute(INSERT_PEOPLE, {"event": event_id, "session": session_id, "tokens": secrets_,
-                                         "entries": entries})
+                                         "entries": entries, **person})
             # More people than the editor allows on one session (100,000): set in SQL, for load only.
             conn.execute("UPDATE event_session SET capacity = %s, seats_taken = %s WHERE id = %s",
                          (people, people, session_id))

@@ -38,6 +38,7 @@ def fill(event, count: int) -> None:
     """``count`` confirmed registrations with every column filled, in one Core INSERT."""
     from sqlalchemy import insert, update
 
+    from eventreg.domain.people import person_keys
     from eventreg.domain.registration.passes import new_entry_id, new_token
     from eventreg.extensions import db
     from eventreg.models import EventSession, Registration, Sector, Status
@@ -62,7 +63,7 @@ def fill(event, count: int) -> None:
             "walk_in": False,
         })
     for start in range(0, count, 2000):
-        db.session.execute(insert(Registration), rows[start:start + 2000])
+        db.session.execute(insert(Registration), [person_keys.with_keys(r) for r in rows[start:start + 2000]])
     db.session.execute(update(EventSession).where(EventSession.id == session.id).values(seats_taken=count))
     db.session.commit()
 

@@ -260,8 +260,9 @@ def _failed(app: Flask, message_id: int, worker_id: str, now: datetime, error: s
 def tick(app: Flask, *, now: datetime | None = None, batch: int = 200) -> Counter:
     """Does the scheduled tasks due at ``now``, then sends the difference of every
     building-security list that changed since it was sent, then runs the sweeps of
-    domain.timing.periodic.SWEEPS (scheduled messages due, expired holds, retention); returns how many
-    ended with each outcome ("done", "skipped", "missed", "difference", a sweep's name, "error").
+    domain.timing.periodic.SWEEPS (scheduled messages due, expired holds, retention, seat-count
+    drift); returns how many ended with each outcome ("done", "skipped", "missed", "difference",
+    a sweep's name, "error").
 
     Nothing due costs one indexed query, plus one that reads the sessions with a list sent and
     not yet ended, and no write lock. Each task and each difference is its own transaction

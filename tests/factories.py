@@ -120,6 +120,7 @@ def bulk_confirmed(session, count: int) -> list[str]:
     FAMILIES[i % 20] GIVENS[i // 20 % 12]; returns their full names in that order. Commits."""
     from sqlalchemy import insert, update
 
+    from eventreg.domain.people import person_keys
     from eventreg.domain.registration.passes import new_entry_id, new_token
     from eventreg.models import EventSession, Registration, Status
 
@@ -136,7 +137,7 @@ def bulk_confirmed(session, count: int) -> list[str]:
             "department": "", "sector": Sector.npo, "phone": "", "answers": {}, "language": "ja",
             "created_at": now, "confirmed_at": now, "checked_in_desk": "", "walk_in": False,
         })
-    db.session.execute(insert(Registration), rows)
+    db.session.execute(insert(Registration), [person_keys.with_keys(row) for row in rows])
     db.session.execute(update(EventSession).where(EventSession.id == session.id)
                        .values(seats_taken=EventSession.seats_taken + count))
     db.session.commit()

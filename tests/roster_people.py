@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, update
 
+from eventreg.domain.people import person_keys
 from eventreg.domain.registration.passes import new_entry_id, new_token
 from eventreg.extensions import db
 from eventreg.models import EventSession, Registration, Sector, Status
@@ -81,7 +82,7 @@ def insert_people(event, count: int, *, now: datetime | None = None, seed: int =
             "checked_in_at": now - timedelta(minutes=rng.randint(1, 120)) if checked_in else None,
             "checked_in_desk": "desk 1" if checked_in else "", "walk_in": walk_in,
         })
-    db.session.execute(insert(Registration), rows)
+    db.session.execute(insert(Registration), [person_keys.with_keys(row) for row in rows])
     for session_id, taken in seated.items():
         db.session.execute(update(EventSession).where(EventSession.id == session_id).values(seats_taken=taken))
     db.session.commit()

@@ -1,16 +1,18 @@
 """Migration 0003 on data written at revision 0002, on a fresh SQLite file and a fresh PostgreSQL
-database: entry ids, the stored window, rotated management secrets, one pass_resent each."""
+database: entry ids, the stored window, rotated management secrets, one pass_resent each; and
+0006's search text and 五十音 key, backfilled, kept over a downgrade and upgrade."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from eventreg import create_app
-from eventreg.domain.reception import checkin
+from eventreg.domain.people import gojuon
+from eventreg.domain.reception import checkin, desk_search
 from eventreg.domain.registration import passes
 from eventreg.domain.timing.rules import TimeRule
 from eventreg.extensions import db
@@ -81,6 +83,15 @@ def test_0003_migrates_rows_written_at_0002(url, tmp_path):
         new = checkin.scan(passes.qr_payload(registration), event=event, method="camera", desk="d",
                            user_id=None, now=now)
         assert new.result == ScanResult.ok
+        # 0006 backfilled the search text and the 五十音 key of the row written at 0002.
+        assert (registration.search_text, registration.sort_key) == (
+            "山田花子\nヤマダハナコ\n\nhanako@example.org", gojuon.sort_key("ヤマダ", "ハナコ", "山田", "花子"))
+        assert [r.id for r in desk_search.find(1, "やまだ", kana_row="ya")] == [1]
         db.session.commit()
+        db.session.remove()
+        # 0006 down and up again keeps the backfill.
+        downgrade(revision="0005")
+        upgrade()
+        assert db.session.get(Registration, 1).sort_key == gojuon.sort_key("ヤマダ", "ハナコ", "山田", "花子")
         db.session.remove()
         db.engine.dispose()

@@ -57,3 +57,16 @@ def test_catalogue_is_well_formed(lang):
         if not line.startswith('"'):
             previous = line
     assert duplicates == [] and strays == []
+
+
+def test_no_catalog_holds_a_merge_conflict():
+    """pybabel compiles a catalog with conflict markers in it without a word: the markers would
+    silently drop the entries around them."""
+    from pathlib import Path
+
+    import eventreg
+
+    for po in (Path(eventreg.__file__).parent / "translations").glob("*/LC_MESSAGES/messages.po"):
+        markers = [n for n, line in enumerate(po.read_text("utf-8").splitlines(), 1)
+                   if line.startswith(("<<<<<<<", "=======", ">>>>>>>"))]
+        assert markers == [], po

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, update
 
 from ..domain.backoffice import event_import as event_spec
+from ..domain.people import person_keys
 from ..domain.registration.passes import new_entry_id, new_token
 from ..extensions import db
 from ..models import (
@@ -140,7 +141,7 @@ def add_history(event: Event, pool: list[dict], attended_before: set[str], signu
             confirmed_at=created if row["status"] == Status.confirmed else None,
             cancelled_at=row.get("cancelled_at"), checked_in_at=row.get("checked_in_at"),
             checked_in_desk="受付1" if row.get("checked_in_at") else "", walk_in=row.get("walk_in", False)))
-    db.session.execute(insert(Registration), values)
+    db.session.execute(insert(Registration), [person_keys.with_keys(v) for v in values])
     db.session.flush()
     ids = dict(db.session.execute(
         Registration.__table__.select().with_only_columns(Registration.entry_id, Registration.id)

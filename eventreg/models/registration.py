@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, false, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -53,8 +53,8 @@ class Registration(db.Model):
         ),
         # The waiting list is read in this order.
         Index("ix_registration_queue", "session_id", "status", "id"),
-        # Desk search and badge sheets go by furigana.
-        Index("ix_registration_event_kana", "event_id", "family_kana", "given_kana"),
+        # Every list of people is in 五十音 order (the desk's row filter is a range of it).
+        Index("ix_registration_event_sort", "event_id", "sort_key"),
         # The attendee list sorts by sign-up time and by arrival.
         Index("ix_registration_event_created", "event_id", "created_at"),
         Index("ix_registration_event_arrival", "event_id", "checked_in_at"),
@@ -90,6 +90,11 @@ class Registration(db.Model):
         db.Enum(Sector, native_enum=False, length=16, validate_strings=True)
     )
     phone: Mapped[str] = mapped_column(String(30), default="")
+    # Written only by domain.people.person_keys, from the fields above: what the one search
+    # matches (folded name, furigana, organization, email, one per line) and the 五十音 key
+    # (compared by code point, hence PostgreSQL's "C" collation).
+    search_text: Mapped[str] = mapped_column(Text)
+    sort_key: Mapped[str] = mapped_column(Text().with_variant(Text(collation="C"), "postgresql"))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)  # question id (str) -> str | list[str]
     language: Mapped[str] = mapped_column(String(5), default="ja")  # UI language at sign-up
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ..domain.reception.checkin import ScanOutcome, not_on_security_list
+from ..domain.reception import desk_search
+from ..domain.reception.checkin import ScanOutcome
 from ..models import Event, Registration
 from .error_words import message
 from .filters import hm, person_kana, person_name, when
 
 
-def registration_json(registration: Registration, event: Event) -> dict:
+def registration_json(registration: Registration, event: Event, unlisted: bool | None = None) -> dict:
+    """``unlisted``: the desk's marker, when the caller worked it out for a whole page of people
+    (desk_search.not_on_security_list); otherwise it is looked up for this one person."""
+    if unlisted is None:
+        unlisted = registration.id in desk_search.not_on_security_list([registration])
     tz = event.timezone
     session = registration.session
     return {
@@ -26,7 +31,7 @@ def registration_json(registration: Registration, event: Event) -> dict:
         "checked_in_time": hm(registration.checked_in_at, tz) if registration.checked_in_at else None,
         "checked_in_desk": registration.checked_in_desk or None,
         # The building was sent its list for this session without this person: no building pass.
-        "not_on_security_list": not_on_security_list(registration),
+        "not_on_security_list": unlisted,
     }
 
 

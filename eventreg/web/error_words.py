@@ -32,6 +32,7 @@ WORDS = {
     "session_started": _l("This session has already started, so the registration can no longer be cancelled online."),
     "event_changed": _l("This event was just updated. Please reload the page and register again."),
     "already_cancelled": _l("This registration has already been cancelled."),
+    "registration_changed": _l("This registration was changed at the same moment. Please reload the page and try again."),
     "invalid_rule": _l("Enter a time as \"1d@12:00\" (days before at a time), \"2h\" (hours before) or a date and time with its UTC offset."),
     "not_confirmed": _l("Only a confirmed registration can be moved to another session."),
     "nothing_to_confirm": _l("This registration has nothing left to confirm."),
@@ -142,6 +143,8 @@ WORDS = {
     "unknown_placeholder": _l("Unknown placeholder %(token)s (line %(line)s). Use one of the placeholders listed below."),
     "unbalanced_brace": _l("A brace “%(token)s” on line %(line)s opens or closes nothing. Write placeholders as {name}."),
     "message_not_draft": _l("This message was sent or scheduled already; it can no longer be changed."),
+    # … refused at the save, after the edit page had shown a draft (the page's own words)
+    "message_edit_lost": _l("Someone sent or scheduled this message while you were editing it, so your changes were not saved."),
     "message_not_cancellable": _l("This message was sent already (or cancelled); it cannot be taken back."),
     "send_at_past": _l("The time to send is in the past. Choose a later time."),
     # Bulk actions on the attendee list (domain.backoffice.bulk_actions)

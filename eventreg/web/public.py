@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..adapters import ics, pdf, qr
 from ..domain.errors import DomainError
-from ..domain.registration import capacity, holds, passes
+from ..domain.registration import capacity, holds, passes, waitlist
 from ..domain.registration import signup as registrations
 from ..domain.registration.passes import pass_context
 from ..domain.registration.signup import Result
@@ -171,7 +171,7 @@ def registration(token: str):
     registration = _registration_or_404(token)
     # The QR carries the entry credential, never the management secret in this page's URL.
     svg = qr.svg(passes.qr_payload(registration)) if passes.usable(registration) else None
-    position = registrations.queue_position(registration)
+    position = waitlist.queue_position(registration)
     # A waiting person may switch to a session of the event that has a seat and is open.
     free = [s for s in capacity.availability(registration.event_id, clock.utcnow())
             if s.id != registration.session_id and s.state == DeadlineState.open and not s.full
@@ -186,7 +186,7 @@ def switch(token: str):
     to_session = db.session.get(EventSession, request.form.get("session_id", type=int) or 0)
     if to_session is None:
         abort(404)
-    return _attendee_action(token, lambda: registrations.switch_from_waitlist(
+    return _attendee_action(token, lambda: waitlist.switch_from_waitlist(
         registration, to_session, now=clock.utcnow()),
         _("You now have a seat in this session. Your new entry pass is on its way by email."))
 

@@ -26,8 +26,8 @@ from flask import (
 from flask_login import current_user
 
 from ..domain.errors import DomainError
+from ..domain.people import gojuon
 from ..domain.reception import checkin
-from ..domain.reception.checkin import KANA_ROWS
 from ..domain.registration import passes
 from ..domain.registration.passes import pass_context
 from ..extensions import db
@@ -81,7 +81,7 @@ def desk(event: Event):
         flash(message(exc.code), "error")
         desk_name = current_user.name[:checkin.DESK_NAME_LENGTH]
     return render_template("reception/desk.html", event=event, session_id=session_id,
-                           desk_name=desk_name, kana_rows=list(KANA_ROWS))
+                           desk_name=desk_name, kana_rows=list(gojuon.ROWS))
 
 
 @bp.get("/<int:event_id>/badge/<int:registration_id>")

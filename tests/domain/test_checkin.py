@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from eventreg.domain.communication import building_list as security_list
 from eventreg.domain.errors import DomainError
-from eventreg.domain.reception import checkin, walk_ins
+from eventreg.domain.reception import checkin, desk_search, walk_ins
 from eventreg.domain.registration import passes
 from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
@@ -182,11 +182,15 @@ def test_search(make_event, query, row, expected):
                               email="suzuki@example.org", organization="ACME")
     factories.register_person(event, family_name="伊藤", given_name="翼", family_kana="イトウ", given_kana="ツバサ",
                               organization="市役所")
-    found = checkin.search(event.id, query, kana_row=row)
+    found = desk_search.find(event.id, query, kana_row=row)
     assert [r.family_kana for r in found] == expected
 
 
 # ---- the building-security list marker ---------------------------------------------------------
+
+def marked(registration) -> bool:
+    return registration.id in desk_search.not_on_security_list([registration])
+
 
 def test_not_on_the_security_list_once_it_was_sent(make_event):
     event = make_event(capacity=10)
@@ -194,7 +198,7 @@ def test_not_on_the_security_list_once_it_was_sent(make_event):
     session = event.sessions[0]
     on_time = factories.register_person(event)
     db.session.commit()
-    assert checkin.not_on_security_list(on_time) is False  # nothing sent yet: no marker
+    assert marked(on_time) is False  # nothing sent yet: no marker
 
     sent_at = datetime.now(timezone.utc)
     assert security_list.send_full(session, trigger="manual", now=sent_at) is not None
@@ -202,14 +206,14 @@ def test_not_on_the_security_list_once_it_was_sent(make_event):
     walked = walk_ins.walk_in(session, factories.applicant(family_name="当日", email=None), desk="d",
                              user_id=None, now=sent_at)
     db.session.commit()
-    assert checkin.not_on_security_list(on_time) is False
-    assert checkin.not_on_security_list(late) is True
-    assert checkin.not_on_security_list(walked) is True
+    assert marked(on_time) is False
+    assert marked(late) is True
+    assert marked(walked) is True
     registrations.cancel(late, now=datetime.now(timezone.utc))
     db.session.commit()
-    assert checkin.not_on_security_list(late) is False  # turned away anyway: no second warning
+    assert marked(late) is False  # turned away anyway: no second warning
 
     # Another session's list says nothing about this one.
     other = make_event()
     elsewhere = factories.register_person(other)
-    assert checkin.not_on_security_list(elsewhere) is False
+    assert marked(elsewhere) is False

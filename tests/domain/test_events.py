@@ -12,6 +12,7 @@ from eventreg.domain.backoffice import clone, event_checks, events, questions, s
 from eventreg.domain.backoffice import event_import as event_spec
 from eventreg.domain.backoffice.event_checks import InvalidValues
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import person_keys
 from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
 from eventreg.models import (
@@ -134,9 +135,10 @@ def seminar(day: date, tz: str = "Asia/Tokyo", **overrides):
 def test_clone_keeps_local_times_and_the_day_before_at_noon(ctx, tz, first, new_first):
     event = seminar(first, tz)
     events.set_status(event, EventStatus.published, actor=None, now=NOW)
-    db.session.add(Registration(event_id=event.id, session_id=event.sessions[0].id, token="t" * 32, entry_id="e" * 20,
-                                status=Status.confirmed, family_name="山田", given_name="花子", family_kana="ヤマダ",
-                                given_kana="ハナコ", email="a@example.org", sector="npo", created_at=NOW))
+    db.session.add(Registration(**person_keys.with_keys(dict(
+        event_id=event.id, session_id=event.sessions[0].id, token="t" * 32, entry_id="e" * 20, status=Status.confirmed,
+        family_name="山田", given_name="花子", family_kana="ヤマダ", given_kana="ハナコ", email="a@example.org",
+        sector="npo", created_at=NOW))))
     db.session.commit()
     copy = clone.clone_event(event, new_first, actor=None, now=NOW)
     db.session.commit()

@@ -21,6 +21,7 @@ from eventreg.models import (
     Role,
     StaffUser,
 )
+from eventreg.sqlite import writing
 
 from .. import factories
 
@@ -118,6 +119,26 @@ def test_the_take_is_one_conditional_update(event, owner):
     with pytest.raises(DomainError) as second:
         invitations._take(secret, NOW)
     assert second.value.code == "invitation_accepted"
+
+
+def test_withdrawing_an_invitation_accepted_meanwhile_changes_nothing(app, event, owner):
+    """The owner's page read the invitation (pending) before the invitee accepted it in another
+    request: the withdrawal is a conditional UPDATE, refused, and audits nothing."""
+    invitation, secret = invite(event, "late@example.org", actor=owner)
+    db.session.refresh(invitation)
+    db.session.expunge(invitation)  # the page's read, kept as it was
+    db.session.commit()
+    with app.app_context(), writing():
+        invitations.accept_new(secret, name="新人 二郎", password=PASSWORD, now=NOW)
+        db.session.commit()
+    stale = db.session.merge(invitation, load=False)
+    with writing(), pytest.raises(DomainError) as refused:
+        invitations.revoke(stale, actor=owner, now=NOW)
+    assert refused.value.code == "invitation_not_pending"
+    db.session.commit()
+    db.session.refresh(stale)
+    assert (stale.accepted_at, stale.revoked_at) == (NOW, None)
+    assert "invitation_revoked" not in db.session.scalars(select(AuditEntry.action)).all()
 
 
 def test_an_existing_account_accepts_only_as_itself(event, owner):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert
 
 from eventreg.domain.insight import statistics as stats
+from eventreg.domain.people import person_keys
 from eventreg.domain.registration.passes import new_entry_id, new_token
 from eventreg.extensions import db
 from eventreg.models import (
@@ -35,7 +36,7 @@ def add(event, session, n, *, status=Status.confirmed, sector=Sector.npo, create
             cancelled_at=cancelled, checked_in_at=checked_in(i) if callable(checked_in) else checked_in,
             checked_in_desk="", walk_in=walk_in, anonymised_at=created if anonymised else None,
             repeat_attendee=repeat))
-    db.session.execute(insert(Registration), rows)
+    db.session.execute(insert(Registration), [person_keys.with_keys(row) for row in rows])
     db.session.commit()
 
 

@@ -31,7 +31,9 @@ class _Quiet(WSGIRequestHandler):
 def http_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="race-server", daemon=True)
+    # shutdown() waits for the loop's next poll: 0.5 s by default, on every race test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="race-server",
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -41,6 +43,13 @@ def http_server(app):
         server.server_close()
         with app.app_context():
             db.session.remove()
+
+
+@pytest.fixture
+def dialect(app) -> str:
+    """"postgresql" or "sqlite": what a race proves differs (tests/races/test_guards_matter.py)."""
+    with app.app_context():
+        return db.engine.dialect.name
 
 
 @pytest.fixture

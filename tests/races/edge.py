@@ -117,3 +117,55 @@ def scan_request(base_url: str, event_id: int, api_token: str, payload: str, des
         return response.json()["result"] if response.status_code == 200 else f"http_{response.status_code}"
 
     return job
+
+
+def interleaved(monkeypatch, module, name: str, first: Callable[[], object], second: Callable[[], object], *,
+                hold: float = 0.5) -> tuple[object, object]:
+    """Runs ``first`` until it calls ``module.name`` (a domain function it calls after its read
+    and before its write), holds it there while ``second`` runs to its answer (at most ``hold``
+    seconds: on SQLite ``second`` waits for ``first``'s write lock instead), then lets it go on.
+    Forces the stale read a slow request would have. Returns both results."""
+    reached, done = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def held_once(*args, **kwargs):
+        if not reached.is_set():  # the first call is ``first``'s: ``second`` starts only after it
+            reached.set()
+            done.wait(hold)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held_once)
+    results: list[object] = []
+    thread = threading.Thread(target=lambda: results.append(first()), daemon=True)
+    thread.start()
+    assert reached.wait(30), f"the first request never reached {name}"
+    other = second()
+    done.set()
+    thread.join(60)
+    assert not thread.is_alive() and results, "the first request never came back"
+    return results[0], other
+
+
+class Staff:
+    """One signed-in browser of a staff member, with the page of their next action open."""
+
+    def __init__(self, base_url: str, user, page: str):
+        from .. import factories
+
+        self.http = client(base_url)
+        login = self.http.get("/login")
+        response = self.http.post("/login", data={"email": user.email, "password": factories.PASSWORD,
+                                                  "csrf_token": csrf_from(login.text)})
+        assert response.status_code == 302, response.status_code
+        opened = self.http.get(page)
+        assert opened.status_code == 200, (page, opened.status_code)
+        self.token = csrf_from(opened.text)
+
+    def post(self, path: str, data: dict):
+        def job():
+            try:
+                return self.http.post(path, data={**data, "csrf_token": self.token}).status_code
+            finally:
+                self.http.close()
+
+        return job

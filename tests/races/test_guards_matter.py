@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 
-import pytest
 from sqlalchemy import select, update
 
 from eventreg import sqlite as sqlite_intent
@@ -74,12 +73,6 @@ def naive_check_in(original):
 def without_write_intent(monkeypatch):
     """Every transaction opens with plain BEGIN: the web layer still declares its intent, unheard."""
     monkeypatch.setattr(sqlite_intent, "write_intent", ContextVar("never_writing", default=False))
-
-
-@pytest.fixture
-def dialect(app) -> str:
-    with app.app_context():
-        return db.engine.dialect.name
 
 
 CAPACITY, SIGN_UPS = 5, 24

@@ -18,7 +18,7 @@ from eventreg import clock, worker
 from eventreg.domain.communication import outbox
 from eventreg.domain.registration import capacity, holds
 from eventreg.domain.registration import signup as registrations
-from eventreg.domain.registration.signup import promote_waiting
+from eventreg.domain.registration.waitlist import promote_waiting
 from eventreg.domain.timing import periodic
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, Registration, Status

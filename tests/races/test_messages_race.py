@@ -28,11 +28,11 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from eventreg.domain.backoffice.roster import ListFilter
 from eventreg.domain.communication import attendee_messages as messages
+from eventreg.domain.communication import outbox
 from eventreg.extensions import db
 from eventreg.models import (
     AttendeeMessage,
@@ -113,12 +113,6 @@ def rows_of(message_id: int) -> int:
     return count
 
 
-@pytest.fixture
-def dialect(app) -> str:
-    with app.app_context():
-        return db.engine.dialect.name
-
-
 def test_queuing_twice_at_once_makes_2000_rows(app, ctx):
     _event, message_id, _ = big_event()
     results = queue_together(app, message_id)
@@ -154,12 +148,12 @@ def test_without_the_conditional_update_the_key_is_what_holds(app, ctx, monkeypa
 
 def test_without_both_guards_everyone_is_queued_twice(app, ctx, monkeypatch, dialect):
     monkeypatch.setattr(messages, "_claim", naive_claim)
-    real = messages._insert_batch
 
     def keyless(rows):  # a plain insert, no idempotency key: nothing can conflict
-        return real([{**row, "idempotency_key": None} for row in rows])
+        db.session.execute(insert(OutboxMessage), [{**row, "idempotency_key": None} for row in rows])
+        return len(rows)
 
-    monkeypatch.setattr(messages, "_insert_batch", keyless)
+    monkeypatch.setattr(outbox, "insert_once", keyless)
     _event, message_id, _ = big_event()
     queue_together(app, message_id)
     if dialect == "postgresql":

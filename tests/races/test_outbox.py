@@ -18,6 +18,7 @@ from eventreg.sqlite import writing
 from eventreg.worker import deliver_due
 
 from ..factories import applicant
+from .edge import interleaved
 
 MESSAGES = 40
 WORKERS = 4
@@ -145,6 +146,45 @@ def test_a_lost_claim_is_not_sent(app, make_event, smtp_server):
         assert not outbox.start_attempt(message_id, "slow", later, lease_seconds=LEASE)  # no longer its claim
         assert outbox.start_attempt(message_id, "fast", later, lease_seconds=LEASE)
         db.session.commit()
+
+
+def test_a_failure_reported_after_the_claim_was_lost_records_nothing(app, make_event, monkeypatch, dialect):
+    """A slow worker's send failed; while it records that (read, then write), its lease has run
+    out and another worker takes the message over and tries it. On PostgreSQL the two interleave:
+    the slow worker's UPDATE, conditional on its claim and the attempt it counted, changes
+    nothing, so the other's claim stands (an unconditional write cleared it, and a third worker
+    could send the message again meanwhile). SQLite's write lock serialises the two."""
+    now = _queue(make_event(), 1)
+    with writing():
+        [message_id] = outbox.claim("slow", now, lease_seconds=LEASE)
+        assert outbox.start_attempt(message_id, "slow", now, lease_seconds=LEASE)
+        db.session.commit()
+    later = now + timedelta(seconds=LEASE + 1)
+
+    def in_own_context(work):
+        def run():
+            with app.app_context(), writing():
+                done = work()
+                db.session.commit()
+                return done
+        return run
+
+    def fail():
+        return outbox.mark_failed(message_id, "slow", later, "timed out", max_attempts=5)
+
+    def take_over():
+        return outbox.claim("fast", later, lease_seconds=LEASE) == [message_id] and \
+            outbox.start_attempt(message_id, "fast", later, lease_seconds=LEASE)
+
+    recorded, taken = interleaved(monkeypatch, outbox, "backoff", in_own_context(fail), in_own_context(take_over))
+    [row] = _rows()
+    if dialect == "postgresql":  # the take-over came in between: the late failure is not recorded
+        assert (row.claimed_by, row.attempts, row.last_error) == ("fast", 2, None)
+        assert row.claimed_until == later + timedelta(seconds=LEASE)
+        assert (recorded, taken) == (False, True)
+    else:  # the failure was recorded first, so the message waits for its retry: nobody takes it
+        assert (recorded, taken) == (True, False)
+        assert (row.claimed_by, row.attempts, row.last_error, row.claimed_until) == ("slow", 1, "timed out", None)
 
 
 def test_claims_skip_rows_another_worker_has_locked(app, make_event, smtp_server, database_url):

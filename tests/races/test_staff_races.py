@@ -8,33 +8,10 @@ from eventreg.extensions import db
 from eventreg.models import AuditEntry, EventSession, Registration, Status
 
 from .. import factories
-from .edge import at_once, client, csrf_from
+from .edge import Staff, at_once
 
 PROMOTERS = 6
 ADDERS = 6
-
-
-class Staff:
-    """One signed-in browser of a staff member, with the page of their next action open."""
-
-    def __init__(self, base_url: str, user, page: str):
-        self.http = client(base_url)
-        login = self.http.get("/login")
-        response = self.http.post("/login", data={"email": user.email, "password": factories.PASSWORD,
-                                                  "csrf_token": csrf_from(login.text)})
-        assert response.status_code == 302, response.status_code
-        opened = self.http.get(page)
-        assert opened.status_code == 200, (page, opened.status_code)
-        self.token = csrf_from(opened.text)
-
-    def post(self, path: str, data: dict):
-        def job():
-            try:
-                return self.http.post(path, data={**data, "csrf_token": self.token}).status_code
-            finally:
-                self.http.close()
-
-        return job
 
 
 def test_promoting_and_adding_into_the_last_seat_at_once_never_overbooks(http_server, make_event):

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from eventreg.domain.access import permissions
 from eventreg.domain.access.accounts import Principal
@@ -60,14 +60,17 @@ def create_api_token(user: StaffUser, name: str, *, now: datetime, event: Event 
 
 
 def revoke_api_token(row: ApiToken, *, actor, now: datetime) -> bool:
-    """Revokes the token (at its next request, on every server); False if it was revoked already."""
-    if row.revoked_at is not None:
-        return False
-    row.revoked_at = now
-    if row.event_id is not None:
+    """Revokes the token (at its next request, on every server); False if it was revoked already.
+    One conditional UPDATE: of two owners revoking at once, one revokes and writes the audit entry."""
+    done = db.session.execute(
+        update(ApiToken).where(ApiToken.id == row.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.refresh(row)
+    if done and row.event_id is not None:
         audit.record(row.event_id, "api_token_revoked", actor=actor, now=now,
                      changed={"token": [f"#{row.id} {row.name}", None]})
-    return True
+    return done
 
 
 def revoke_member_tokens(user_id: int, event_id: int, *, now: datetime) -> list[str]:
@@ -88,15 +91,18 @@ def event_api_tokens(event_id: int) -> list[ApiToken]:
         select(ApiToken).where(ApiToken.event_id == event_id).order_by(ApiToken.id.desc())))
 
 
-def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | None, bool]:
+LAST_USED_EVERY = timedelta(minutes=5)  # last_used_at is coarse: a polling scanner writes rarely
+
+
+def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | None, int | None]:
     """The user of a bearer token with the ids of their events, in one query on the token's
     unique hash (no per-process cache: a revoked token fails at its next request, everywhere).
 
-    Returns (principal or None, whether last_used_at was updated: the caller commits it).
-    last_used_at is coarse (every 5 minutes), so a busy scanner does not write on every scan.
+    Returns (principal or None, the token's id when its last_used_at is due for ``touch``). Only
+    reads: the caller writes last_used_at in a transaction of its own (SQLite's write intent).
     """
     if not isinstance(token, str) or not token or len(token) > 200:
-        return None, False
+        return None, None
     rows = db.session.execute(
         select(ApiToken.id, ApiToken.last_used_at, ApiToken.event_id, ApiToken.role, StaffUser.id, StaffUser.name,
                StaffUser.role, StaffUser.active, EventMember.event_id, EventMember.role)
@@ -105,7 +111,7 @@ def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | N
         .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
     ).all()
     if not rows or not rows[0][7]:
-        return None, False
+        return None, None
     token_id, last_used, token_event, token_role, user_id, name, role, active = rows[0][:8]
     grants = {
         event_id: permissions.limited(member_role, [token_role])
@@ -113,10 +119,17 @@ def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | N
         if event_id is not None and (token_event is None or event_id == token_event)
     }
     who = Principal(user_id, name, role, grants, active)
-    if last_used is not None and now - last_used <= timedelta(minutes=5):
-        return who, False
-    db.session.execute(
-        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+    due = last_used is None or now - last_used > LAST_USED_EVERY
+    return who, token_id if due else None
+
+
+def touch(token_id: int, now: datetime) -> bool:
+    """Records that the token was used, at most once per LAST_USED_EVERY: a conditional UPDATE,
+    so of many requests polling at once (on several servers) one writes."""
+    return db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id,
+               or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_EVERY))
+        .values(last_used_at=now)
         .execution_options(synchronize_session=False)
-    )
-    return who, True
+    ).rowcount == 1

@@ -131,7 +131,14 @@ def revoke(invitation: Invitation, *, actor, now: datetime) -> None:
     _require_owner(actor, event)
     if _state(invitation, now) != PENDING:
         raise DomainError("invitation_not_pending")
-    invitation.revoked_at = now
+    # Conditional, like _take: an invitation accepted (or withdrawn) meanwhile stays as it is.
+    done = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
+                                 Invitation.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(invitation)
+    if done != 1:
+        raise DomainError("invitation_not_pending")
     audit.record(event.id, "invitation_revoked", actor=actor, now=now,
                  changed={"email": [invitation.email, None], "role": [invitation.role.value, None]})
 

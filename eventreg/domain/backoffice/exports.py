@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select
 
 from eventreg.domain.backoffice import roster
+from eventreg.domain.people import gojuon
 from eventreg.extensions import db
 from eventreg.models import Event, QuestionKind, Registration, Sector, Status
 
@@ -98,7 +99,7 @@ def selection(event: Event, which: str, flt: roster.ListFilter, *, now: datetime
 _ROW_COLUMNS = [Registration.__table__.c[name] for name in (
     "id", "session_id", "status", "family_name", "given_name", "family_kana", "given_kana", "email",
     "phone", "organization", "department", "sector", "walk_in", "answers", "created_at", "cancelled_at",
-    "checked_in_at", "checked_in_desk")]
+    "checked_in_at", "checked_in_desk", "sort_key")]
 
 
 def people(event: Event, which: str, flt: roster.ListFilter, *, now: datetime) -> Iterable:
@@ -123,8 +124,6 @@ def export(event: Event, which: str | Iterable[str], flt: roster.ListFilter, *, 
     group = which if isinstance(which, str) else "attendees"
     return rows(event, people(event, group, flt, now=now), columns(event, which), labels)
 
-
-kana_row = roster.kana_row
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -190,7 +189,7 @@ def _cell_function(event: Event, c: Column, labels: Mapping[str, str]) -> Callab
         moment = attrgetter(key)
         return lambda reg: _local(moment(reg), zone)
     if key == "kana_row":
-        return lambda reg: kana_row(reg.family_kana)
+        return lambda reg: gojuon.heading(reg.sort_key)
     value = attrgetter(key)
     return lambda reg: "" if (v := value(reg)) is None else str(v)
 
@@ -240,7 +239,7 @@ def reception_list(event: Event, flt: roster.ListFilter, *, now: datetime) -> di
     count = 0
     for reg in db.session.scalars(selection(event, "reception", flt, now=now)
                                   .execution_options(yield_per=STREAM_BATCH)):
-        heading = kana_row(reg.family_kana)
+        heading = gojuon.heading(reg.sort_key)
         if not groups or groups[-1]["heading"] != heading:
             groups.append({"heading": heading, "people": []})
         groups[-1]["people"].append({

@@ -45,11 +45,11 @@ def queue(kind: JobKind, now: datetime, *, event_id: int | None = None, requeste
 
 
 def badge_sheet_people(event_id: int) -> list[Registration]:
-    """Who gets a badge on the sheet: confirmed registrations, in furigana order."""
+    """Who gets a badge on the sheet: confirmed registrations, in 五十音 order."""
     return list(db.session.scalars(
         select(Registration)
         .where(Registration.event_id == event_id, Registration.status == Status.confirmed)
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
+        .order_by(Registration.sort_key, Registration.id)
         .options(selectinload(Registration.session), selectinload(Registration.event))
     ))
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
-from eventreg.domain.people import fields
+from eventreg.domain.people import fields, person_keys
 from eventreg.domain.people.fields import PERSON, REQUIRED, Covers
 from eventreg.domain.registration import capacity, passes
 from eventreg.domain.registration import signup as registrations
@@ -100,6 +100,7 @@ def edit(reg: Registration, values: dict, *, actor, now: datetime, covers: Cover
         raise DomainError("email_taken")
     for name, value in person.items():
         setattr(reg, name, value)
+    person_keys.refresh(reg)
     reg.answers = {**(reg.answers or {}), **new_answers}  # a new dict: JSON columns track assignment
     changed = audit.changes(before, snapshot(reg))
     if not changed:

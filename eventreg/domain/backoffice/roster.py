@@ -6,12 +6,9 @@ One place for the list's rules, used by the back-office page, the organizer API 
   free-text search, a sort); ``ListFilter.from_args`` reads it from a query string and never raises.
 - ``matching(event, flt, now=)``: a Select of the event's registrations, filtered and sorted.
 - ``count``: the number that matches (the counters at the top are domain.insight.counts').
-- ``kana_row``: the 五十音 row (あ行 … わ行, 他) a furigana belongs to, for headings.
 
-Furigana is stored as full-width katakana (domain.people.text.normalize_kana); a search is normalised the
-same way (NFKC, then hiragana to katakana), so ひらがな, カタカナ and half-width ｶﾀｶﾅ all find each
-other. What a user types is matched literally: LIKE wildcards (% _ and the escape character) are
-escaped, never interpreted.
+The free-text search is the one of domain.people.search (the desk finds the same people), the
+order the one 五十音 key of domain.people.gojuon.
 """
 
 from __future__ import annotations
@@ -21,24 +18,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
-import jaconv
 from sqlalchemy import (
     Text,
     and_,
-    case,
     cast,
     exists,
     false,
     func,
     literal,
-    or_,
     select,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ColumnElement, Select
 
-from eventreg.domain.reception.checkin import KANA_ROWS
+from eventreg.domain.people import search
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
@@ -51,33 +45,7 @@ from eventreg.models import (
 
 STATUSES = ("", "confirmed", "held", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show")
 SORTS = ("kana", "organization", "created", "arrival")
-MAX_QUERY = 100  # characters of a free-text search that are looked at
-MAX_WORDS = 8
-
-# The row headings, in 五十音 order, then 他 (a furigana that starts with no kana).
-ROW_NAMES = {"a": "あ行", "ka": "か行", "sa": "さ行", "ta": "た行", "na": "な行", "ha": "は行",
-             "ma": "ま行", "ya": "や行", "ra": "ら行", "wa": "わ行"}
-OTHER_ROW = "他"
-ROWS = [*ROW_NAMES.values(), OTHER_ROW]
-# KANA_ROWS (the desk's filter) plus the rare letters it leaves out: small ヵ ヶ, old ヰ ヱ, ヷ–ヺ.
-_EXTRA = {"ka": "ヵヶ", "wa": "ヰヱヷヸヹヺ"}
-_ROW_OF_LETTER = {
-    letter: ROW_NAMES[key]
-    for key, letters in KANA_ROWS.items()
-    for letter in letters + _EXTRA.get(key, "")
-}
-
-
-def kana_row(kana: str | None) -> str:
-    """The row of a furigana's first letter: "カトウ" and "がとう" -> "か行", "ヴィ" -> "あ行"."""
-    first = _to_katakana(kana or "")[:1]
-    return _ROW_OF_LETTER.get(first, OTHER_ROW)
-
-
-def _to_katakana(value: str) -> str:
-    """What furigana is compared in: NFKC (half-width kana become full-width, ｶﾞ becomes ガ),
-    then hiragana as katakana."""
-    return jaconv.hira2kata(unicodedata.normalize("NFKC", value)).strip()
+MAX_QUERY = search.MAX_QUERY  # characters of a typed filter value that are looked at
 
 
 @dataclass(frozen=True)
@@ -170,7 +138,7 @@ def _conditions(event: Event, flt: ListFilter, now: datetime) -> list[ColumnElem
         where.append(Registration.walk_in.is_(true()) if flt.walk_in else Registration.walk_in.is_(false()))
     if flt.question_id is not None:
         where.append(_answer(event, flt.question_id, flt.answer))
-    where += _search(flt.q)
+    where += search.conditions(flt.q)
     return where
 
 
@@ -186,21 +154,6 @@ def _status(event: Event, status: str, now: datetime) -> list[ColumnElement]:
         ended = select(EventSession.id).where(EventSession.event_id == event.id, EventSession.ends_at <= now)
         return [confirmed, Registration.checked_in_at.is_(None), Registration.session_id.in_(ended)]
     return [Registration.status != Status.cancelled]
-
-
-def _search(q: str) -> list[ColumnElement]:
-    """Every word must be found in the name, the furigana, the organization or the email."""
-    words = _text(q)[:MAX_QUERY].split()[:MAX_WORDS]
-    where = []
-    for word in words:
-        kana = jaconv.hira2kata(word)
-        where.append(or_(
-            (Registration.family_name + Registration.given_name).icontains(word, autoescape=True),
-            (Registration.family_kana + Registration.given_kana).contains(kana, autoescape=True),
-            Registration.organization.icontains(word, autoescape=True),
-            Registration.email.icontains(word, autoescape=True),
-        ))
-    return where
 
 
 YES = ("yes", "1", "true")
@@ -243,25 +196,9 @@ def _answered(key: str, postgres: bool) -> ColumnElement:
     return and_(value.is_not(None), value.not_in(["", "[]"]))
 
 
-def _row_key() -> ColumnElement:
-    """0 for あ行 … 9 for わ行, 10 for anything else: the first sort key of 五十音 order, so that
-    ヴ sits in あ行 and ヵ in か行 although their code points come after ン."""
-    first = func.substr(Registration.family_kana, 1, 1)
-    letters: dict[str, list[str]] = {}
-    for letter, row in _ROW_OF_LETTER.items():
-        letters.setdefault(row, []).append(letter)
-    return case(*[(first.in_(letters[row]), i) for i, row in enumerate(ROWS[:-1])], else_=len(ROWS) - 1)
-
-
 def _kana_order() -> list[ColumnElement]:
-    """Within a row, furigana in code-point order (カ before ガ before キ): the same on every
-    database whatever its collation, so PostgreSQL is told to compare with "C"."""
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    family, given = Registration.family_kana, Registration.given_kana
-    if postgres:
-        family, given = family.collate("C"), given.collate("C")
-    # Without furigana (a name in Latin letters: domain.people.names) the row is 他, ordered by the name.
-    return [_row_key(), family, given, Registration.family_name, Registration.given_name, Registration.id]
+    """五十音 order (domain.people.gojuon): the stored key, then the id for people with the same one."""
+    return [Registration.sort_key, Registration.id]
 
 
 def _order(sort: str) -> list[ColumnElement]:

@@ -23,7 +23,7 @@ from eventreg.domain.backoffice.event_checks import (
 from eventreg.domain.backoffice.events import registration_count, snapshot
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration.signup import promote_waiting
+from eventreg.domain.registration.waitlist import promote_waiting
 from eventreg.domain.timing import deadlines, schedule
 from eventreg.extensions import db
 from eventreg.models import (

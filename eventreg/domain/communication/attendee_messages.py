@@ -13,8 +13,8 @@ rule already leaves out the cancelled unless it asks for them.
 
 **Queuing is idempotent.** ``queue`` first moves the message to ``queued`` with a conditional
 UPDATE (``… WHERE status IN ('draft', 'scheduled')``): of two clicks or two workers, one wins and
-the other does nothing. The winner inserts one outbox row per recipient, in batches of
-``INSERT … ON CONFLICT (idempotency_key) DO NOTHING`` with the key
+the other does nothing. The winner inserts one outbox row per recipient, in batches of the
+outbox's ``insert_once`` (``INSERT … ON CONFLICT (idempotency_key) DO NOTHING``) with the key
 ``message:<message id>:<registration id>``, so even a second run could add no row; then it
 records how many rows it made. The worker renders each row at delivery (eventreg.worker).
 """
@@ -22,14 +22,13 @@ records how many rows it made. The worker renders each row at delivery (eventreg
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from eventreg.domain.backoffice import audit, roster
-from eventreg.domain.communication.outbox import _insert_once
+from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
 from eventreg.models import (
@@ -165,8 +164,8 @@ def filter_of(message: AttendeeMessage) -> roster.ListFilter:
 
 def save_draft(event: Event, *, subject: str, body: str, flt: roster.ListFilter, actor, now: datetime,
                message: AttendeeMessage | None = None) -> AttendeeMessage:
-    """Creates a draft, or changes one (only a draft can be changed). MessageProblems if the text
-    cannot be sent."""
+    """Creates a draft, or changes one: only a draft, by a conditional UPDATE (DomainError
+    message_not_draft otherwise). MessageProblems if the text cannot be sent."""
     subject, body = check(subject, body)
     if message is None:
         message = AttendeeMessage(event_id=event.id, status=MessageStatus.draft, created_by=getattr(actor, "id", None),
@@ -175,12 +174,24 @@ def save_draft(event: Event, *, subject: str, body: str, flt: roster.ListFilter,
         db.session.flush()
         audit.record(event.id, "message_drafted", actor=actor, now=now, note=f"#{message.id} {subject}")
         return message
-    if message.status != MessageStatus.draft:
-        raise DomainError("message_not_draft")
-    message.subject, message.body, message.filter = subject, body, flt.but(sort="kana").as_args()
-    db.session.flush()
+    if not _rewrite(message.id, subject=subject, body=body, filter=flt.but(sort="kana").as_args()):
+        db.session.refresh(message)
+        raise DomainError("message_not_draft")  # queued, scheduled or cancelled meanwhile
+    db.session.refresh(message)
     audit.record(event.id, "message_edited", actor=actor, now=now, note=f"#{message.id} {subject}")
     return message
+
+
+def _rewrite(message_id: int, **values) -> bool:
+    """The guard: the text changes only while the message is a draft. A message queued by
+    another organizer meanwhile keeps the text it was queued with (the worker renders each
+    recipient's email from it at delivery)."""
+    return db.session.execute(
+        update(AttendeeMessage)
+        .where(AttendeeMessage.id == message_id, AttendeeMessage.status == MessageStatus.draft)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
 
 
 def schedule(message: AttendeeMessage, send_at: datetime, *, actor, now: datetime) -> None:
@@ -229,12 +240,6 @@ def _claim(message_id: int, now: datetime, *, due_only: bool) -> bool:
     return result.rowcount == 1
 
 
-def _insert_batch(rows: list[dict]) -> int:
-    """One INSERT … ON CONFLICT DO NOTHING for the batch; how many rows were new."""
-    result = db.session.execute(_insert_once(db.session.get_bind().dialect.name), rows)
-    return len(result.all())
-
-
 def outbox_key(message_id: int, registration_id: int) -> str:
     return f"message:{message_id}:{registration_id}"
 
@@ -250,13 +255,11 @@ def queue(message_id: int, now: datetime, *, actor=None, due_only: bool = False)
     ids = recipient_ids(event, filter_of(message), now=now)
     made = 0
     for start in range(0, len(ids), BATCH):
-        made += _insert_batch([{
-            "registration_id": registration_id, "kind": MailKind.message, "to_address": None, "to_name": "",
-            "language": None, "context": {}, "attachments": [],
-            "idempotency_key": outbox_key(message_id, registration_id),
-            "message_id": f"{uuid.uuid4().hex}.message", "status": OutboxStatus.pending, "attempts": 0,
-            "created_at": now, "next_attempt_at": now, "attendee_message_id": message_id,
-        } for registration_id in ids[start:start + BATCH]])
+        made += outbox.insert_once([
+            {**outbox.attendee_row(registration_id, MailKind.message, now,
+                                   idempotency_key=outbox_key(message_id, registration_id)),
+             "attendee_message_id": message_id}
+            for registration_id in ids[start:start + BATCH]])
     db.session.execute(
         update(AttendeeMessage).where(AttendeeMessage.id == message_id,
                                       AttendeeMessage.status == MessageStatus.queued)

@@ -28,7 +28,7 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.domain.backoffice import audit
@@ -115,12 +115,34 @@ def on_sent_list(registration: Registration) -> bool | None:
     last = last_sent(registration.session_id)
     if last is None:
         return None
-    if registration.status != Status.confirmed:
-        return False
+    return registration.status == Status.confirmed and _listed(registration, last, _keys_of(last))
+
+
+def not_on_sent_lists(registrations: list[Registration]) -> set[int]:
+    """The ids of the confirmed ``registrations`` that the last list sent for their session does
+    not have (the desk's marker), in one query for any number of people; a session with no list
+    sent yet marks nobody."""
+    confirmed = [r for r in registrations if r.status == Status.confirmed]
+    if not confirmed:
+        return set()
+    latest = (select(SecurityListSend.session_id, func.max(SecurityListSend.seq).label("seq"))
+              .where(SecurityListSend.session_id.in_({r.session_id for r in confirmed}))
+              .group_by(SecurityListSend.session_id).subquery())
+    sends = {send.session_id: (send, _keys_of(send)) for send in db.session.scalars(
+        select(SecurityListSend).join(latest, (SecurityListSend.session_id == latest.c.session_id)
+                                      & (SecurityListSend.seq == latest.c.seq)))}
+    return {r.id for r in confirmed if r.session_id in sends and not _listed(r, *sends[r.session_id])}
+
+
+def _keys_of(send: SecurityListSend) -> set[tuple[str, ...]]:
+    return {person_key(values, send.columns) for values in (send.people or {}).values()}
+
+
+def _listed(registration: Registration, send: SecurityListSend, keys: set[tuple[str, ...]]) -> bool:
     session = db.session.get(EventSession, registration.session_id)
     mine = person_key(person_values(registration, session.event, session_label(session.event, session),
-                        frozen_columns(last.columns)), last.columns)
-    return any(person_key(values, last.columns) == mine for values in (last.people or {}).values())
+                                    frozen_columns(send.columns)), send.columns)
+    return mine in keys
 
 
 def _recipient(event: Event) -> str:

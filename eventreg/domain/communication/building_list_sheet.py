@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import gojuon
 from eventreg.extensions import db
 from eventreg.models import (
     DEFAULT_SECURITY_COLUMNS,
@@ -94,7 +95,7 @@ def frozen_columns(columns: list[str]) -> list[str]:
 
 
 def current_people(session: EventSession, columns: list[str] | None = None) -> dict[str, dict[str, str]]:
-    """The confirmed people of ``session`` now, in furigana order: registration id (text) -> the
+    """The confirmed people of ``session`` now, in 五十音 order: registration id (text) -> the
     values of ``columns`` (default: the event's) plus name, furigana and organization."""
     event = session.event
     wanted = frozen_columns(columns or columns_of(event))
@@ -102,14 +103,19 @@ def current_people(session: EventSession, columns: list[str] | None = None) -> d
     regs = db.session.scalars(
         select(Registration)
         .where(Registration.session_id == session.id, Registration.status == Status.confirmed)
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.id)
+        .order_by(Registration.sort_key, Registration.id)
     )
     return {str(reg.id): person_values(reg, event, text, wanted) for reg in regs}
 
 
 def ordered(people: dict[str, dict[str, str]]) -> list[tuple[str, dict[str, str]]]:
-    """(id, values) in furigana order, then name, then id: the order of every list and email."""
-    return sorted(people.items(), key=lambda item: (item[1].get("kana", ""), item[1].get("name", ""), int(item[0])))
+    """(id, values) in 五十音 order (domain.people.gojuon), then id: the order of every list and email.
+    Sent lists keep display strings only, so the key is made from them."""
+    def key(item):
+        rid, values = item
+        return gojuon.display_sort_key(values.get("kana", ""), values.get("name", "")), int(rid)
+
+    return sorted(people.items(), key=key)
 
 
 def sheet(columns: list[str], people: dict[str, dict[str, str]], language: str) -> tuple[list[str], list[list[str]]]:

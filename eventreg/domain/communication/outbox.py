@@ -45,6 +45,7 @@ ATTACHMENTS = {
     MailKind.reminder: (PASS_PDF,),
     MailKind.confirm_email: (),  # no pass until the email is confirmed
     MailKind.hold_expired: (),
+    MailKind.message: (),  # an organizer's message (domain.communication.attendee_messages)
 }
 # Attachments that show a seat: sent only while the registration is confirmed.
 _NEEDS_SEAT = ("pass_pdf", "ics:REQUEST")
@@ -293,15 +294,23 @@ def backoff(attempts: int) -> timedelta:
 
 
 def mark_failed(message_id: int, worker: str, now: datetime, error: str, *, max_attempts: int,
-                permanent: bool = False) -> None:
+                permanent: bool = False) -> bool:
     """Records a failed attempt: retried after ``backoff`` or, once ``max_attempts`` is reached
-    or the failure is ``permanent`` (e.g. the server refused the recipient with a 5xx), failed."""
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.claimed_by != worker or message.status != OutboxStatus.pending:
-        return
-    message.last_error = error[:2000]
-    message.claimed_until = None
-    if permanent or message.attempts >= max_attempts:
-        message.status = OutboxStatus.failed
-    else:
-        message.next_attempt_at = now + backoff(message.attempts)
+    or the failure is ``permanent`` (e.g. the server refused the recipient with a 5xx), failed.
+    Like ``mark_sent``, only while the claim is still this worker's and on the attempt it counted:
+    a worker whose lease ran out (another worker took the message over and tried it again) records
+    nothing. True when the outcome was recorded."""
+    attempts = db.session.scalar(select(OutboxMessage.attempts).where(
+        OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker, OutboxMessage.status == OutboxStatus.pending))
+    if attempts is None:
+        return False
+    given_up = permanent or attempts >= max_attempts
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker,
+               OutboxMessage.status == OutboxStatus.pending, OutboxMessage.attempts == attempts)
+        .values(last_error=error[:2000], claimed_until=None,
+                **({"status": OutboxStatus.failed} if given_up else {"next_attempt_at": now + backoff(attempts)}))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

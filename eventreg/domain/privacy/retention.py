@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, literal, or_, select, update
 
 from eventreg.domain.backoffice import audit
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import person_keys
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import (
@@ -185,6 +186,7 @@ def anonymise(regs: list[Registration], now: datetime) -> int:
     for r in regs:
         for name, value in BLANK.items():
             setattr(r, name, value)
+        person_keys.refresh(r)
         r.token, r.entry_id = passes.new_token(), passes.new_entry_id()
         r.repeat_attendee, r.anonymised_at = flags[r.id], now
     db.session.flush()

@@ -7,15 +7,12 @@ scanned at two desks at once gives exactly one "ok" and one "already_checked_in"
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-import jaconv
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from eventreg.domain.communication import building_list as security_list
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.domain.registration import passes
@@ -28,14 +25,6 @@ from eventreg.models import (
     ScanResult,
     Status,
 )
-
-# The kana rows of the desk's filter (あ か さ た な …), as the katakana each row starts with.
-KANA_ROWS = {
-    "a": "アイウエオァィゥェォヴ", "ka": "カキクケコガギグゲゴ", "sa": "サシスセソザジズゼゾ",
-    "ta": "タチツテトダヂヅデドッ", "na": "ナニヌネノ", "ha": "ハヒフヘホバビブベボパピプペポ",
-    "ma": "マミムメモ", "ya": "ヤユヨャュョ", "ra": "ラリルレロ", "wa": "ワヲンヮ",
-}
-
 
 # What a scan of a valid, current pass answers for each registration status. Only "ok" lets the
 # desk check the person in; a new status must be added here (tests/domain/test_checkin.py checks
@@ -179,40 +168,3 @@ def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, 
          user_id=user_id, session_id=registration.session_id, now=now)
     return registration
 
-
-def search(event_id: int, query: str = "", *, kana_row: str | None = None,
-           session_id: int | None = None, limit: int = 30) -> list[Registration]:
-    """Active registrations of the event by name, furigana (カナ or ひらがな, partial),
-    organization or email, optionally only those whose family furigana starts in ``kana_row``."""
-    where = [Registration.event_id == event_id, Registration.status != Status.cancelled]
-    if session_id is not None:
-        where.append(Registration.session_id == session_id)
-    # NFKC as the stored values; furigana is compared in katakana (ひらがな typed is fine).
-    text = unicodedata.normalize("NFKC", query or "")[:100]
-    for word in text.split():
-        word = word.replace("\\", "").replace("%", "").replace("_", "")  # no LIKE wildcards
-        if not word:
-            continue
-        like = f"%{word}%"
-        where.append(or_(
-            (Registration.family_name + Registration.given_name).ilike(like),
-            (Registration.family_kana + Registration.given_kana).like(f"%{jaconv.hira2kata(word)}%"),
-            Registration.organization.ilike(like),
-            Registration.email.ilike(like),
-        ))
-    if kana_row in KANA_ROWS:
-        where.append(func.substr(Registration.family_kana, 1, 1).in_(list(KANA_ROWS[kana_row])))
-    return list(db.session.scalars(
-        select(Registration).where(and_(*where))
-        .order_by(Registration.family_kana, Registration.given_kana, Registration.family_name,
-                  Registration.given_name, Registration.id).limit(limit)
-    ))
-
-
-def not_on_security_list(registration: Registration) -> bool:
-    """True when the building was sent the list of the person's session and they are not on it
-    (so it has no pass for them): the desk's marker. False when they are on it, when no list
-    was sent yet, and for people who are not confirmed (the desk turns those away anyway)."""
-    if registration.status != Status.confirmed:
-        return False
-    return security_list.on_sent_list(registration) is False

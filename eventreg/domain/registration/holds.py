@@ -3,7 +3,7 @@
 A sign-up that gets a seat is ``held``: the seat is taken in ``seats_taken`` by the same
 conditional UPDATE as any other (domain.registration.capacity), and ``hold_expires_at`` says until when.
 One that gets no seat joins the waiting list unconfirmed (``hold_expires_at`` set too); the
-promotion of the waiting list skips it (``PROMOTABLE``) until the person confirms.
+promotion of the waiting list skips it (``waitlist.PROMOTABLE``) until the person confirms.
 
 - ``confirm``: one conditional UPDATE (``… WHERE status = 'held' AND hold_expires_at > now``):
   held becomes confirmed, an unconfirmed waiting place becomes a confirmed one. Two clicks at
@@ -30,7 +30,7 @@ from sqlalchemy import case, func, select, update
 from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import capacity
+from eventreg.domain.registration import capacity, waitlist
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, MailKind, OutboxMessage, Registration, Status
 
@@ -39,10 +39,6 @@ EXPIRED = "hold_expired"  # the audit action of an expiry (the confirm page read
 RESENDS = 3  # how often the person may ask for the confirmation mail again
 _PROOF_CONTEXT = b"eventreg email confirmation\x00"
 _PROOF_CHARACTERS = 22  # 132 bits in base64url
-
-# Waiting people the promotion may take: nothing pending (confirmed their email, or the event
-# asks for no confirmation). Confirming clears hold_expires_at; an expiry cancels.
-PROMOTABLE = Registration.hold_expires_at.is_(None)
 
 
 def hold_for(event_id: int) -> timedelta | None:
@@ -111,9 +107,7 @@ def confirm(registration: Registration, *, now: datetime) -> bool:
         outbox.enqueue(registration.id, MailKind.confirmation, now)
     else:
         outbox.enqueue(registration.id, MailKind.waitlisted, now)
-        from eventreg.domain.registration.signup import promote_waiting
-
-        promote_waiting(registration.session_id, now=now)
+        waitlist.promote_waiting(registration.session_id, now=now)
     db.session.flush()
     return True
 
@@ -158,9 +152,7 @@ def expire(registration_id: int, now: datetime) -> bool:
                  changed={"status": [was.value, Status.cancelled.value]})
     outbox.enqueue(registration_id, MailKind.hold_expired, now, attachments=[])
     if was == Status.held:
-        from eventreg.domain.registration.signup import promote_waiting
-
         capacity.release_seat(registration.session_id)
-        promote_waiting(registration.session_id, now=now)
+        waitlist.promote_waiting(registration.session_id, now=now)
     db.session.flush()
     return True

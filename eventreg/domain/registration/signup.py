@@ -1,4 +1,5 @@
-"""Signing up, cancelling, and moving the waiting list. One transaction per call, not committed."""
+"""Signing up, cancelling and moving (the waiting list: domain.registration.waitlist). One
+transaction per call, not committed."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import capacity, holds, passes
+from eventreg.domain.people import person_keys
+from eventreg.domain.registration import capacity, holds, passes, waitlist
 from eventreg.domain.registration.capacity import NoSeat
 from eventreg.domain.timing import deadlines
 from eventreg.extensions import db
@@ -81,7 +83,7 @@ def insert_unless_active(values: dict) -> int | None:
     One round trip, and no savepoint to recover from a unique violation.
     """
     try:
-        return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), values)
+        return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), person_keys.with_keys(values))
     except IntegrityError:
         # Not the email (ON CONFLICT covers that): the session is gone, replaced while the
         # page showed it. The caller rolls back.
@@ -145,62 +147,51 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
     return Outcome(registration_id, token, Result.confirmed if seated else Result.waitlisted)
 
 
+CANCEL_ATTEMPTS = 3  # a row changed under the cancel this often in a row: the person reloads
+
+
 def cancel(registration: Registration, *, now: datetime, notify: bool = True,
            by_staff: bool = False) -> list[Registration]:
     """Cancels; a freed seat goes to the first waiting person. Returns those promoted.
 
     The attendee is emailed unless ``notify`` is False; staff (``by_staff``) may cancel after
-    the session started, attendees may not."""
-    if not by_staff:
-        deadlines.check_cancellable(registration.session, now)
-    was_confirmed = registration.status in SEATED
-    # Conditional, so two cancel clicks at once cannot free two seats.
-    result = db.session.execute(
-        update(Registration)
-        .where(Registration.id == registration.id, Registration.status != Status.cancelled)
-        # entry_version + 1: every pass printed or sent so far scans as "cancelled".
-        .values(status=Status.cancelled, cancelled_at=now, entry_version=Registration.entry_version + 1,
-                hold_expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise DomainError("already_cancelled")
+    the session started, attendees may not. Attendee, staff, bulk and privacy cancels all come
+    here. The row is changed by one conditional UPDATE on the exact state the decision was made
+    from (status, session, pass version): when it changed since it was read (promoted, moved,
+    confirmed, cancelled), it is read again and decided again, so a seat is released exactly
+    when the row held one."""
+    for _ in range(CANCEL_ATTEMPTS):
+        if registration.status == Status.cancelled:
+            raise DomainError("already_cancelled")
+        if not by_staff:
+            deadlines.check_cancellable(registration.session, now)
+        was, session_id = registration.status, registration.session_id
+        if _withdraw(registration, now):
+            break
+        db.session.refresh(registration)
+    else:
+        raise DomainError("registration_changed")
     db.session.refresh(registration)
     if notify:
         outbox.enqueue(registration.id, MailKind.cancelled, now)
-    if not was_confirmed:
+    if was not in SEATED:
         return []
-    capacity.release_seat(registration.session_id)
-    return promote_waiting(registration.session_id, now=now)
+    capacity.release_seat(session_id)
+    return waitlist.promote_waiting(session_id, now=now)
 
 
-def promote_waiting(session_id: int, *, now: datetime) -> list[Registration]:
-    """Moves waiting people, first come first served, into free seats. People who have not
-    confirmed their email yet (events with confirm_email) are skipped (``holds.PROMOTABLE``)."""
-    promoted = []
-    while True:
-        candidate = db.session.scalar(
-            select(Registration)
-            .where(Registration.session_id == session_id, Registration.status == Status.waitlisted,
-                   holds.PROMOTABLE)
-            .order_by(Registration.id)
-            .limit(1)
-        )
-        if candidate is None or not capacity.take_seat_any_time(session_id):
-            return promoted
-        result = db.session.execute(
-            update(Registration)
-            .where(Registration.id == candidate.id, Registration.status == Status.waitlisted, holds.PROMOTABLE)
-            .values(status=Status.confirmed, confirmed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # cancelled meanwhile: give the seat back and look again
-            capacity.release_seat(session_id)
-            db.session.expire(candidate)
-            continue
-        db.session.refresh(candidate)
-        outbox.enqueue(candidate.id, MailKind.promoted, now)
-        promoted.append(candidate)
+def _withdraw(registration: Registration, now: datetime) -> bool:
+    """The guarded transition: True when the row still held what ``registration`` says."""
+    r = Registration
+    result = db.session.execute(
+        update(r)
+        .where(r.id == registration.id, r.status == registration.status, r.session_id == registration.session_id,
+               r.entry_version == registration.entry_version)
+        # entry_version + 1: every pass printed or sent so far scans as "cancelled".
+        .values(status=Status.cancelled, cancelled_at=now, entry_version=r.entry_version + 1, hold_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def move(registration: Registration, to_session: EventSession, *, now: datetime) -> list[Registration]:
@@ -230,52 +221,4 @@ def move(registration: Registration, to_session: EventSession, *, now: datetime)
     db.session.refresh(registration)
     outbox.enqueue(registration.id, MailKind.pass_resent, now, context={"reason": "moved"})
     capacity.release_seat(old_session_id)
-    return promote_waiting(old_session_id, now=now)
-
-
-def queue_position(registration: Registration) -> int | None:
-    """A waiting person's place in their session's queue: 1 + the people waiting before them
-    (by id, the order promote_waiting takes them), not counting sign-ups whose email is not yet
-    confirmed (they are not promoted until it is). None when not on the waiting list."""
-    if registration.status != Status.waitlisted:
-        return None
-    before = db.session.scalar(
-        select(func.count()).select_from(Registration).where(
-            Registration.session_id == registration.session_id, Registration.status == Status.waitlisted,
-            Registration.id < registration.id,
-            or_(Registration.hold_expires_at.is_(None), Registration.email_confirmed_at.is_not(None)),
-        )
-    )
-    return before + 1
-
-
-def switch_from_waitlist(registration: Registration, to_session: EventSession, *, now: datetime) -> None:
-    """A waiting person takes a free seat in another session of the same event (the attendee's
-    own choice, so only while that session's registration is open). The seat is the conditional
-    UPDATE of capacity.take_seat; the waiting-list place is given up; a new pass is emailed."""
-    if to_session.event_id != registration.event_id or to_session.id == registration.session_id:
-        raise DomainError("invalid_request")
-    if registration.status != Status.waitlisted:
-        raise DomainError("not_waitlisted")
-    if registration.hold_expires_at is not None and registration.email_confirmed_at is None:
-        # A seat only for a confirmed address: else the sign-up page left open in the browser
-        # would take a seat with a mistyped email, which email confirmation is there to stop.
-        raise DomainError("email_not_confirmed")
-    if not capacity.take_seat(to_session.id, now):
-        why = capacity.why_no_seat(to_session.id, now)
-        raise DomainError("session_full" if why in (NoSeat.full, NoSeat.waitlisted) else why.value)
-    try:
-        result = db.session.execute(
-            update(Registration)
-            .where(Registration.id == registration.id, Registration.status == Status.waitlisted,
-                   Registration.session_id == registration.session_id)
-            .values(session_id=to_session.id, status=Status.confirmed, confirmed_at=now,
-                    entry_version=Registration.entry_version + 1)
-            .execution_options(synchronize_session=False)
-        )
-    except IntegrityError:  # the email already holds a registration there; the caller rolls back
-        raise DomainError("already_registered") from None
-    if result.rowcount != 1:
-        raise DomainError("not_waitlisted")  # promoted, cancelled or moved meanwhile; caller rolls back
-    db.session.refresh(registration)
-    outbox.enqueue(registration.id, MailKind.pass_resent, now, context={"reason": "switched"})
+    return waitlist.promote_waiting(old_session_id, now=now)

@@ -38,7 +38,7 @@ from eventreg.domain.communication import (
     reminders,
 )
 from eventreg.domain.privacy import retention
-from eventreg.domain.registration import holds
+from eventreg.domain.registration import holds, seat_count
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
@@ -190,4 +190,5 @@ SWEEPS: list[Sweep] = [
     Sweep("message_queued", messages.due_messages, messages.queue_due),  # scheduled messages due
     Sweep("hold_expired", holds.due, holds.expire),  # email-confirmation holds that lapsed
     Sweep("retention", _retention_find, _retention_do),  # events past retention, old sign-ins and outbox rows
+    Sweep(seat_count.RECOUNTED, seat_count.drifted, seat_count.repair),  # seats_taken drifted from the registrations
 ]

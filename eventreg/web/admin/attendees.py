@@ -26,6 +26,7 @@ from ...domain.backoffice import bulk_actions, roster
 from ...domain.backoffice.bulk_actions import Action, BulkRefused
 from ...domain.backoffice.roster import ListFilter
 from ...domain.insight.counts import Counts, per_session, summed
+from ...domain.people import gojuon
 from ...extensions import db
 from ...models import Event, Registration
 from .. import filters
@@ -137,7 +138,7 @@ def _with_headings(found: list[Registration], flt: ListFilter) -> list[tuple[str
     for registration in found:
         heading = None
         if flt.sort == "kana":
-            row = roster.kana_row(registration.family_kana)
+            row = gojuon.heading(registration.sort_key)
             heading, current = (row if row != current else None), row
         rows.append((heading, registration))
     return rows

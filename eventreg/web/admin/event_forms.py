@@ -187,6 +187,7 @@ ACTION_WORDS = {
     "question_hidden": _l("Question hidden"), "question_shown": _l("Question asked again"),
     "question_deleted": _l("Question deleted"),
     "reminder_added": _l("Reminder added"), "reminder_removed": _l("Reminder removed"),
+    "seats_recounted": _l("Seats taken recounted (the counter differed from the registrations)"),
 }
 FIELD_WORDS = {
     "title": _l("Title"), "description_md": _l("Description (Markdown)"), "venue_name": _l("Venue"),

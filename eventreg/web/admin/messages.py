@@ -111,6 +111,10 @@ def message_edit(event: Event, msg: AttendeeMessage):
     except messages.MessageProblems as exc:
         db.session.rollback()
         return _compose(event, flt, subject, body, _errors(exc), msg=msg, status=422)
+    except DomainError:  # sent or scheduled by someone else while this page was open
+        db.session.rollback()
+        flash(words("message_edit_lost"), "error")
+        return redirect(url_for("admin.message_page", event_id=event.id, message_id=msg.id), 303)
     db.session.commit()
     return redirect(url_for("admin.message_page", event_id=event.id, message_id=msg.id), 303)
 

@@ -31,6 +31,7 @@ from ... import clock
 from ...domain.access import accounts as staff
 from ...domain.access.permissions import Capability
 from ...extensions import csrf, db
+from ...sqlite import writing
 from ..access import api_event_access
 from ..error_words import message
 from .errors import ERRORS, ApiError, by_status
@@ -125,12 +126,23 @@ def _bearer_user(token: str) -> staff.Principal:
     """The token's user, from the database on every request (one indexed query), so a revoked
     token or a deactivated user stops at the next request on every server. The Principal's
     grants are already limited to the token's event and role."""
-    who, touched = api_tokens.principal_for_api_token(token, now=clock.utcnow())
+    now = clock.utcnow()
+    who, due = api_tokens.principal_for_api_token(token, now=now)
     if who is None:
         raise ApiError(401, "unauthorized")
-    if touched:  # last_used_at, written every few minutes
-        db.session.commit()
+    if due is not None:  # last_used_at, written every few minutes
+        _touch(due, now)
     return who
+
+
+def _touch(token_id: int, now) -> None:
+    """last_used_at in a transaction of its own that takes SQLite's write lock up front: a GET's
+    transaction has read already, and could not become a writer once another request had written
+    ("database is locked")."""
+    db.session.commit()  # end the read (a POST's write transaction has done nothing else yet)
+    with writing():
+        api_tokens.touch(token_id, now)
+        db.session.commit()
 
 
 # --- one decorator per endpoint ------------------------------------------------------------------

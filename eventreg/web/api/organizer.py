@@ -28,6 +28,7 @@ from ... import clock
 from ...domain.access import accounts as staff
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import roster
+from ...domain.people import gojuon
 from ...extensions import db
 from ...models import Event, Registration
 from ..admin.exports import FORMATS, Unmappable, export_response
@@ -66,7 +67,7 @@ def _attendee(reg: Registration, sessions: dict[int, dict], personal: bool) -> d
         "id": reg.id, "status": reg.status.value, "session": sessions[reg.session_id],
         "name": reg.full_name, "kana": reg.full_kana,
         "family_name": reg.family_name, "given_name": reg.given_name,
-        "family_kana": reg.family_kana, "given_kana": reg.given_kana, "kana_row": roster.kana_row(reg.family_kana),
+        "family_kana": reg.family_kana, "given_kana": reg.given_kana, "kana_row": gojuon.heading(reg.sort_key),
         "organization": reg.organization, "department": reg.department, "sector": reg.sector.value,
         "walk_in": reg.walk_in, "language": reg.language, "created_at": reg.created_at,
         "confirmed_at": reg.confirmed_at, "cancelled_at": reg.cancelled_at,

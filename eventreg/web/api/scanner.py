@@ -24,7 +24,7 @@ from ... import clock
 from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
 from ...domain.insight.counts import of_event
-from ...domain.reception import checkin
+from ...domain.reception import checkin, desk_search
 from ...domain.registration import passes
 from ...domain.registration.signup import Applicant
 from ...extensions import db
@@ -84,9 +84,10 @@ def search(event: Event, args: dict):
 
     Active (not cancelled) registrations, at most 30, ordered by furigana.
     """
-    found = checkin.search(event.id, args["q"][:100], kana_row=args.get("row"),
-                           session_id=_session_id(event, args["session_id"]))
-    return jsonify({"results": [registration_json(r, event) for r in found]})
+    found = desk_search.find(event.id, args["q"], kana_row=args.get("row"),
+                             session_id=_session_id(event, args["session_id"]))
+    unlisted = desk_search.not_on_security_list(found)
+    return jsonify({"results": [registration_json(r, event, r.id in unlisted) for r in found]})
 
 
 @bp.route("/events/<int:event_id>/lookup", methods=["POST"], tags=TAGS)

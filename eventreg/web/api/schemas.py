@@ -13,6 +13,7 @@ from marshmallow import ValidationError, fields, validate
 
 from ...domain.backoffice import roster
 from ...domain.errors import DomainError
+from ...domain.people import gojuon
 from ...domain.reception import checkin
 from ...models import QuestionKind, ScanMethod, Sector, Status
 from ..error_words import message
@@ -122,9 +123,10 @@ class CountsQuery(RequestSchema):
 
 class SearchQuery(RequestSchema):
     q = Text(load_default="", metadata=_doc("Words (longer is cut to 100 characters). Several words must "
-                                            "all match; hiragana matches katakana."))
+                                            "all match; hiragana matches katakana, 高 matches 髙 (異体字); "
+                                            "% and _ are plain letters. The attendee list's q is the same search."))
     row = fields.String(metadata=_doc(
-        "Only family furigana starting in this kana row (あ か さ …); other values are ignored.",
+        "Only people whose reading starts in this kana row (あ か さ …); other values are ignored.",
         enum=["a", "ka", "sa", "ta", "na", "ha", "ma", "ya", "ra", "wa"]))
     session_id = QueryId(load_default=None, metadata=SESSION_QUERY)
 
@@ -323,8 +325,8 @@ class AttendeeSchema(ResponseSchema):
     given_name = fields.String(required=True)
     family_kana = fields.String(required=True)
     given_kana = fields.String(required=True)
-    kana_row = fields.String(required=True, validate=validate.OneOf(roster.ROWS),
-                             metadata=_doc("The 五十音 heading of the family furigana (あ行 … わ行, 他)."))
+    kana_row = fields.String(required=True, validate=validate.OneOf(gojuon.ALL_HEADINGS),
+                             metadata=_doc("The 五十音 heading of the person's reading (あ行 … わ行, 他)."))
     organization = fields.String(required=True)
     department = fields.String(required=True)
     sector = fields.String(required=True, validate=validate.OneOf([s.value for s in Sector]))
