@@ -56,7 +56,7 @@ from .models import (
 from .outage import Outage
 from .sqlite import writing
 from .web import message_text
-from .web.links import registration_links
+from .web.links import masked_links, registration_links
 
 log = logging.getLogger(__name__)
 
@@ -394,7 +394,7 @@ def run_job(app: Flask, *, worker_id: str, now: datetime | None = None) -> int |
 
 def _badge_contexts(app: Flask, event_id: int) -> tuple[str, list[dict]]:
     slug = db.session.get(Event, event_id).slug
-    ctxs = [passes.pass_context(r, registration_links(r)) for r in jobs.badge_sheet_people(event_id)]
+    ctxs = [passes.pass_context(r, masked_links(r)) for r in jobs.badge_sheet_people(event_id)]  # staff print it
     return slug, ctxs
 
 

@@ -434,6 +434,19 @@ def test_clone_through_the_form_keeps_the_day_before_at_noon(client, organizer):
     assert db.session.scalar(select(func.count()).select_from(Registration).where(Registration.event_id == copy_id)) == 0
 
 
+@pytest.mark.parametrize("role", ["editor", "owner"])
+def test_a_staff_account_may_not_clone_an_event(client, ctx, login, role):
+    """A copy makes its maker owner of a new event: the right to create events, not an event role."""
+    event = factories.make_event()
+    login(factories.make_staff(role, [event]))  # a staff-kind account with that role on the event
+    assert "/clone" not in client.get(f"/admin/events/{event.id}/edit").get_data(as_text=True)
+    assert client.get(f"/admin/events/{event.id}/clone").status_code == 403
+    token = csrf_token(client, f"/admin/events/{event.id}/edit")
+    refused = client.post(f"/admin/events/{event.id}/clone", data={"csrf_token": token, "first_date": future(90)})
+    assert refused.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 1
+
+
 def test_a_viewer_reads_but_does_not_edit(client, app, ctx, login):
     event = factories.make_event()
     login(factories.make_staff("viewer", [event]))

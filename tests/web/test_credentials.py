@@ -75,7 +75,7 @@ def test_passes_usable_gates_the_page_pdf_calendar_and_badge(client, login, make
 
 
 def test_the_links_in_the_context_come_from_the_edge(app, make_event):
-    from eventreg.web.links import registration_links
+    from eventreg.web.links import confirmation_proof, registration_links
 
     event = make_event()
     person = factories.register_person(event)
@@ -85,7 +85,7 @@ def test_the_links_in_the_context_come_from_the_edge(app, make_event):
         "cancel": f"http://testserver/r/{person.token}/cancel",
         "pdf": f"http://testserver/r/{person.token}/pass.pdf",
         "ics": f"http://testserver/r/{person.token}/calendar.ics",
-        "confirm": f"http://testserver/r/{person.token}/confirm",
+        "confirm": f"http://testserver/r/{person.token}/confirm/{confirmation_proof(person.token)}",
         "event": f"http://testserver/e/{event.slug}",
     }
     ctx = passes.pass_context(person, links)

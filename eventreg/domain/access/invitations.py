@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import api_tokens
 from eventreg.domain.access.permissions import Capability
 from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import outbox
@@ -270,7 +271,8 @@ def change_role(event: Event, user_id: int, role: EventRole, *, actor, now: date
 
 def remove(event: Event, user_id: int, *, actor, now: datetime) -> None:
     """Takes the person off the event's team (their account stays). Their API tokens for the
-    event stop working at once (a token never grants more than its user's role).
+    event are revoked for good: invited again, the old tokens (a lost iPad's) stay dead. A token
+    without an event follows its user's roles, so it stops working here too.
     Raises DomainError: not_allowed, not_a_member, last_owner."""
     _require_owner(actor, event)
     _lock(event)
@@ -279,7 +281,9 @@ def remove(event: Event, user_id: int, *, actor, now: datetime) -> None:
         raise DomainError("not_a_member")
     _keep_an_owner(event, member, None)
     email, role = member.user.email, member.role.value
+    tokens = api_tokens.revoke_member_tokens(member.user_id, event.id, now=now)
     db.session.delete(member)
     db.session.flush()
+    changed = {"member": [email, None], "role": [role, None]}
     audit.record(event.id, "staff_removed", actor=actor, now=now,
-                 changed={"member": [email, None], "role": [role, None]})
+                 changed={**changed, "api_tokens": [tokens, None]} if tokens else changed)

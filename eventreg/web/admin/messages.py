@@ -33,7 +33,7 @@ from .. import message_text
 from ..access import event_access
 from ..error_words import words
 from ..field_words import sector_names
-from ..links import registration_links
+from ..links import masked_links
 from ..status_words import STATUS_WORDS
 from . import bp
 from .attendees import STATUS_CHOICES, session_label
@@ -121,11 +121,11 @@ def message_edit(event: Event, msg: AttendeeMessage):
 
 
 def _preview(event: Event, msg: AttendeeMessage, flt: ListFilter, now) -> dict | None:
-    """The email one real recipient would get (the chosen one, else the first)."""
+    """The email one real recipient would get (the chosen one, else the first), its secret masked."""
     who = messages.sample_recipient(event, flt, now=now, registration_id=roster.parse_id(request.args.get("to")))
     if who is None:
         return None
-    ctx = passes.pass_context(who, registration_links(who))
+    ctx = passes.pass_context(who, masked_links(who))
     lang = event.language if event.language in ("ja", "en") else "ja"
     ctx.update(message_text.filled(msg.subject, msg.body, ctx, lang), kind="message", lang=lang)
     return {"who": who, "subject": ctx["message_subject"], "choices": messages.first_recipients(event, flt, now=now),

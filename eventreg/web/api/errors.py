@@ -14,8 +14,8 @@ ERRORS: dict[str, tuple[int, str]] = {
                              "is nested too deeply to read), a required field is missing, a field or query "
                              "parameter has the wrong type or a value its enum or range does not allow, a query "
                              "parameter is given twice, text holds a NUL character or lone UTF-16 surrogates, "
-                             "or the URL holds bytes that are not UTF-8 (see error.fields: field name -> "
-                             "messages)."),
+                             "or the URL holds bytes that are not UTF-8, or a desk name holds control, zero-width or "
+                             "bidi characters (see error.fields: field name -> messages)."),
     "csrf_failed": (400, "Session (desk page) authentication only: the X-CSRFToken header is missing "
                          "or invalid on a POST."),
     "unauthorized": (401, "No valid bearer token and no signed-in staff session (unknown or revoked "

@@ -48,7 +48,8 @@ def _session_id(event: Event, session_id: int | None) -> int | None:
 
 
 def _desk(body: dict) -> str:
-    return (body["desk"].strip() or g.api_user.name)[:50]
+    """The desk the body names (cleaned by schemas.DeskName), else the user's name."""
+    return body["desk"] or g.api_user.name[:checkin.DESK_NAME_LENGTH]
 
 
 def _method(headers: dict) -> ScanMethod:
