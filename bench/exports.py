@@ -118,7 +118,7 @@ def main() -> None:
         for fmt in ("csv", "cp932.csv", "xlsx"):
             path = f"/admin/events/{event_id}/exports/attendees.{fmt}"
             client.get(path)  # warm up
-            seconds, cpu, response = median_of(args.repeat, lambda: client.get(path))
+            seconds, cpu, response = median_of(args.repeat, lambda path=path: client.get(path))
             assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"], fmt
             lines = response.data.count(b"\r\n") if fmt != "xlsx" else args.people + 1
             print(f"  attendees.{fmt:<10} {seconds:6.3f} s wall  {cpu:6.3f} s CPU  "

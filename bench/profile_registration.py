@@ -27,17 +27,7 @@ from pathlib import Path
 import yaml
 
 # Run as `python bench/profile_registration.py`: bench/ is on the path, the harness is a sibling.
-from registration import (
-    HOST,
-    PG,
-    ROOT,
-    FormInputs,
-    create_database,
-    drop_database,
-    event_yaml,
-    form_values,
-    run_flask,
-)
+from registration import HOST, PG, ROOT, FormInputs, create_database, drop_database, event_yaml, form_values, run_flask
 from sqlalchemy import event as sa_event
 
 

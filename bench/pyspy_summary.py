@@ -32,7 +32,8 @@ BUCKETS = [
     ("      post-commit refresh of expired attributes (SELECT)", r"^InstanceState\._load_expired "),
     ("      flash (session write)", r"^flash \(flask"),
     ("    render_template (only on GET / 400)", r"^render_template "),
-    ("  request setup/teardown (contexts, session cookie, babel)", r"^(RequestContext\.push|RequestContext\.pop|Flask\.process_response|AppContext\.pop|Flask\.do_teardown_appcontext) "),
+    ("  request setup/teardown (contexts, session cookie, babel)", r"^(RequestContext\.push|RequestContext\.pop|Flask\.process_response|AppContext\.pop"
+     r"|Flask\.do_teardown_appcontext) "),
     ("  CSRF (flask_wtf csrf_protect / validate_csrf)", r"^(CSRFProtect\.protect|csrf_protect|validate_csrf) "),
     ("  werkzeug form parsing", r"^(Request\.form|Request\._load_form_data|FormDataParser\.parse) "),
     ("pool_pre_ping (SELECT 1 on checkout)", r"^(_ConnectionFairy\._checkout|PGDialect\.do_ping|.*do_ping) "),

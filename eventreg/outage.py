@@ -29,10 +29,6 @@ class Outage:
         self.failures = 0
         self.since: float | None = None
 
-    @property
-    def ongoing(self) -> bool:
-        return self.failures > 0
-
     def failed(self, exc: BaseException) -> float:
         if not self.failures:
             self.since = time.monotonic()

@@ -44,15 +44,7 @@ from .domain.communication import outbox
 from .domain.registration import passes
 from .domain.timing import periodic
 from .extensions import db
-from .models import (
-    Event,
-    EventSession,
-    Job,
-    JobKind,
-    MailKind,
-    OutboxMessage,
-    StoredFile,
-)
+from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, StoredFile
 from .outage import Outage
 from .sqlite import writing
 from .web import message_text

@@ -15,8 +15,9 @@ from sqlalchemy import text
 from eventreg import create_app
 from eventreg.extensions import db
 
-from . import factories
+from . import factories, processes
 from .pg import fresh_database
+from .web.clients import IsolatedClient
 
 # Development mode is opt-in (production is the default); the suite, and the servers it starts, opt in.
 os.environ.setdefault("EVENTREG_ENV", "development")
@@ -48,9 +49,41 @@ def app(database_url, tmp_path_factory):
         # by the tests of the limits (tests/web/test_rate_limits.py).
         "RATELIMIT_ENABLED": False,
     })
+    app.test_client_class = IsolatedClient  # requests never share the test's session (tests/web/clients.py)
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # before the database is dropped: no connection is left to the collector
+
+
+@pytest.fixture
+def make_app():
+    """``make_app(config)``: another app (its own engine and settings); its connections are
+    closed at the end of the test."""
+    made = []
+
+    def make(config: dict):
+        made.append(create_app(config))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _stop_processes():
+    """Whatever a test started with tests/processes.spawn and left running is stopped at its end
+    (fixtures of a wider scope start theirs before this snapshot and stop them themselves)."""
+    count = len(processes.running)
+    yield
+    processes.stop_started_since(count)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    processes.stop_started_since(0)  # a wider fixture that could not stop its own (and Ctrl-C)
 
 
 @pytest.fixture(autouse=True)

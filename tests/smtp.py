@@ -55,7 +55,7 @@ class SMTPRecorder:
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 
-    def start(self) -> "SMTPRecorder":
+    def start(self) -> SMTPRecorder:
         assert self._controller is None, "already running"
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()

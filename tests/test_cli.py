@@ -3,14 +3,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    QuestionKind,
-    Registration,
-    ScheduledTask,
-    StaffUser,
-    TaskKind,
-)
+from eventreg.models import Event, QuestionKind, Registration, ScheduledTask, StaffUser, TaskKind
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-event.yaml"
 

@@ -21,7 +21,7 @@ from eventreg.config import UnsafeConfiguration
 from eventreg.extensions import db
 from eventreg.models import ScheduledTask, TaskKind
 
-from . import factories
+from . import factories, processes
 from .web.conftest import csrf_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,8 +260,8 @@ def test_a_running_worker_follows_a_changed_clock_without_restart(app, database_
                        EVENTREG_SQLALCHEMY_DATABASE_URI=database_url, EVENTREG_TICK_SECONDS="1",
                        EVENTREG_OUTBOX_POLL_SECONDS="0.2", EVENTREG_MAIL_PORT="1")
     environment.pop("EVENTREG_CLOCK", None)
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
-                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = processes.spawn([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
+                              env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
         line = process.stdout.readline()
@@ -280,8 +280,7 @@ def test_a_running_worker_follows_a_changed_clock_without_restart(app, database_
             time.sleep(0.2)
         assert _task_done(app, task_id) == moment
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        processes.stop(process, timeout=20)
 
 
 def test_worker_tick_reads_the_clock_each_time(app, clock_file):

@@ -10,7 +10,6 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
-from eventreg import create_app
 from eventreg.domain.people import gojuon
 from eventreg.domain.reception import checkin, desk_search
 from eventreg.domain.registration import passes
@@ -34,8 +33,8 @@ def url(request, tmp_path):
         drop()
 
 
-def test_0003_migrates_rows_written_at_0002(url, tmp_path):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://testserver",
+def test_0003_migrates_rows_written_at_0002(url, tmp_path, make_app):
+    app = make_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://testserver",
                       "MAILBOX_DIR": str(tmp_path / "mail")})
     sqlite = url.startswith("sqlite")
     starts = (datetime.now(JST) + timedelta(days=14)).replace(hour=14, minute=0, second=0, microsecond=0)

@@ -16,7 +16,6 @@ needed, as for ``pdf.render_pass``); worker processes get plain HTML strings and
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import unicodedata
@@ -129,12 +128,6 @@ def _cut(piece: str, width_em: float) -> tuple[str, float]:
             return piece[:end], taken
         taken += char_em(ch)
     return piece, taken
-
-
-def lines_needed(text: str, width_em: float, phrases: bool = False) -> float:
-    """How many lines ``wrap`` makes (infinitely many when it cannot)."""
-    lines = wrap(text, width_em, phrases)
-    return math.inf if lines is None else len(lines)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def _ticks(top: int, count: int = 5) -> list[int]:
 
 def _open(width: int, height: int, title: str, desc: str, uid: str) -> list[str]:
     return [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-labelledby="{uid}-t {uid}-d" class="chart" style="max-width:{width * 1.3:.0f}px" '
+            f'aria-labelledby="{uid}-t {uid}-d" class="chart" '
             f'font-family="{escape(FONT)}" font-size="{FONT_SIZE}" fill="{INK}">',
             f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>']
 
@@ -153,7 +153,7 @@ def line_chart(*, uid: str, title: str, desc: str, x_labels: Sequence[str], seri
         anchor = "end" if x > left + plot_w * 0.6 else "start"
         parts.append(_text(x + (-4 if anchor == "end" else 4), plot_top + 10 + index * 14,
                            fit(label, plot_w * 0.45, 11), anchor, 11, INK, "700", halo=True))
-    for i, (label, values) in enumerate(series):
+    for i, (_label, values) in enumerate(series):
         points = []
         for j, v in enumerate(values):
             if step:

@@ -4,11 +4,11 @@ Plain values in (a header of str and rows of cells), bytes out; no decisions abo
 
 - Every cell is text. Nothing is converted to a number or a date, so a phone number keeps its
   leading zero; XLSX cells are written with ``write_string``.
-- Formula injection: a cell that a spreadsheet would read as a formula (its first character,
-  after any leading spaces, is one of ``= + - @ | %``, or it starts with a tab or a carriage
-  return) is escaped by a leading single quote (``neutralise``). Nothing is ever deleted, in CSV
-  and in XLSX alike (the same values whatever the format, so a workbook saved again as CSV is
-  still safe).
+- Formula injection: in CSV, a cell that a spreadsheet would read as a formula (its first
+  character, after any leading spaces, is one of ``= + - @ | %``, or it starts with a tab or a
+  carriage return) is escaped by a leading single quote (``neutralise``); nothing is deleted.
+  XLSX needs no escape: every cell is a string cell, which no spreadsheet evaluates, so a name
+  such as ``-山田 次郎`` is written as it is (a quote there would be shown as part of the name).
 - CP932: ``cp932_problems`` lists every character that does not survive Windows-31J, by
   spreadsheet row, column and character. A character counts when Python's ``cp932`` codec cannot
   encode it (𠮷, é, ¥, —, ♡ …) and also when it encodes but reads back as another character:
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -46,12 +47,15 @@ class Unencodable(ValueError):
         super().__init__(f"{len(problems)} characters do not map to CP932")
 
 
+def _text(value) -> str:
+    """A cell's text as it is (None is the empty cell)."""
+    return "" if value is None else value if isinstance(value, str) else str(value)
+
+
 def neutralise(value) -> str:
     """``value`` as the text of a cell that no spreadsheet evaluates: a would-be formula gets a
     leading single quote; everything else comes back unchanged (None is the empty cell)."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
+    text = _text(value)
     if not text:
         return text
     first = text[0]
@@ -142,7 +146,8 @@ def sheet_name(name: str) -> str:
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, sheet: str = "Sheet1") -> bytes:
     """An XLSX workbook of one sheet: a bold, frozen header row with an autofilter, column widths
-    from the header and the first rows, and every cell a string (neutralised as in CSV).
+    from the header and the first rows, and every cell a string (as given: a string cell is never
+    evaluated, so nothing is escaped).
 
     Written by XlsxWriter in constant-memory mode: rows are streamed to a temporary file as they
     come, so memory stays flat however many people there are.
@@ -151,11 +156,11 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, sheet: str = 
     workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
     worksheet = workbook.add_worksheet(sheet_name(sheet))
     bold = workbook.add_format({"bold": True, "bg_color": "#EEEEEE", "bottom": 1})
-    header = [neutralise(cell) for cell in header]
+    header = [_text(cell) for cell in header]
     widths = [display_width(cell) for cell in header]
     # Widths must be known before the first row is streamed (constant-memory mode).
     rows = iter(rows)
-    first = [[neutralise(cell) for cell in row] for _, row in zip(range(WIDTH_SAMPLE_ROWS), rows)]
+    first = [[_text(cell) for cell in row] for row in itertools.islice(rows, WIDTH_SAMPLE_ROWS)]
     for row in first:
         for index, cell in enumerate(row[: len(widths)]):
             longest = max((display_width(line) for line in cell.split("\n")), default=0)
@@ -169,9 +174,9 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, sheet: str = 
     for number, row in enumerate(first, start=1):
         for col, cell in enumerate(row):
             write(number, col, cell)
-    for number, row in enumerate(_cells(rows), start=number + 1):
+    for number, row in enumerate(rows, start=len(first) + 1):
         for col, cell in enumerate(row):
-            write(number, col, cell)
+            write(number, col, _text(cell))
     worksheet.freeze_panes(1, 0)
     if header:
         worksheet.autofilter(0, 0, number, len(header) - 1)

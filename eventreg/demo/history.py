@@ -19,16 +19,7 @@ from ..domain.backoffice import event_import as event_spec
 from ..domain.people import person_keys
 from ..domain.registration.passes import new_entry_id, new_token
 from ..extensions import db
-from ..models import (
-    Event,
-    EventSession,
-    Registration,
-    Scan,
-    ScanMethod,
-    ScanResult,
-    ScheduledTask,
-    Status,
-)
+from ..models import Event, EventSession, Registration, Scan, ScanMethod, ScanResult, ScheduledTask, Status
 
 FAMILIES = [("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("渡邊", "ワタナベ"),
             ("伊藤", "イトウ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),

@@ -10,25 +10,10 @@ from .event import (
                     ReminderRule,
                     SecurityFormat,
 )
-from .outbox import (
-                    AttendeeMessage,
-                    MailKind,
-                    MessageStatus,
-                    OutboxMessage,
-                    OutboxStatus,
-)
+from .outbox import AttendeeMessage, MailKind, MessageStatus, OutboxMessage, OutboxStatus
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
-from .staff import (
-                    ApiToken,
-                    EventMember,
-                    EventRole,
-                    Invitation,
-                    LoginAttempt,
-                    Role,
-                    StaffSession,
-                    StaffUser,
-)
+from .staff import ApiToken, EventMember, EventRole, Invitation, LoginAttempt, Role, StaffSession, StaffUser
 from .work import Job, JobKind, JobStatus, ScheduledTask, StoredFile, TaskKind
 
 __all__ = [

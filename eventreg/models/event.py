@@ -94,13 +94,13 @@ class Event(db.Model):
         """Whether the public can see the event page (published or closed)."""
         return self.status != EventStatus.draft
 
-    sessions: Mapped[list["EventSession"]] = relationship(
+    sessions: Mapped[list[EventSession]] = relationship(
         back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
     )
-    questions: Mapped[list["Question"]] = relationship(
+    questions: Mapped[list[Question]] = relationship(
         back_populates="event", order_by="Question.position", cascade="all, delete-orphan"
     )
-    reminders: Mapped[list["ReminderRule"]] = relationship(
+    reminders: Mapped[list[ReminderRule]] = relationship(
         back_populates="event", order_by="ReminderRule.id", cascade="all, delete-orphan"
     )
 

@@ -42,7 +42,7 @@ class EventMember(db.Model):
         db.Enum(EventRole, native_enum=False, length=16, validate_strings=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    user: Mapped["StaffUser"] = relationship(back_populates="memberships")
+    user: Mapped[StaffUser] = relationship(back_populates="memberships")
     event: Mapped[Event] = relationship()
 
 

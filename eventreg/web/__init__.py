@@ -16,19 +16,7 @@ class IdConverter(IntegerConverter):
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import (
-        admin,
-        api,
-        auth,
-        dev,
-        errors,
-        filters,
-        i18n,
-        input_guard,
-        public,
-        reception,
-        security,
-    )
+    from . import admin, api, auth, dev, errors, filters, i18n, input_guard, public, reception, security
 
     # Before any route is added: every <int:...> of every blueprint is an id.
     app.url_map.converters["int"] = IdConverter

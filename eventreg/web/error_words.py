@@ -24,7 +24,8 @@ WORDS = {
     "unprintable_character": _l("The character %(char)s cannot be printed on the entry pass and name badge. Please use a more common form of the character."),
     "no_visible_letters": _l("Please enter letters or digits, not only symbols or blank characters."),
     "replacement_character": _l("This contains the character U+FFFD, a sign of text damaged in copying. Please type it again."),
-    "email_not_ascii": _l("Please use an email address whose part before the @ has only Latin letters, digits and symbols: mail to other addresses cannot be delivered reliably."),
+    "email_not_ascii": _l("Please use an email address whose part before the @ has only Latin letters, digits and "
+                          "symbols: mail to other addresses cannot be delivered reliably."),
     "invalid_phone": _l("Please enter a phone number using digits, spaces, hyphens or +."),
     "registration_not_open": _l("Registration for this session has not opened yet."),
     "registration_closed": _l("Registration for this session has closed."),
@@ -51,7 +52,8 @@ WORDS = {
     "method_not_allowed": _l("This action is not allowed here."),
     "too_large": _l("What you sent is too large."),
     "unavailable": _l("The service is temporarily unavailable. Please try again in a moment."),
-    "cp932_unmappable": _l("Some characters of the data do not exist in Windows-31J (CP932), so no file was made. Download the UTF-8 CSV or the Excel file instead."),
+    "cp932_unmappable": _l("Some characters of the data do not exist in Windows-31J (CP932), so no file was made. "
+                           "Download the UTF-8 CSV or the Excel file instead."),
     "unauthorized": _l("Sign in, or send a valid API token."),
     "forbidden": _l("Your role on this event does not allow this."),
     # Desk results: what a volunteer reads from a metre away
@@ -93,7 +95,8 @@ WORDS = {
     "invitation_unknown": _l("This invitation link is not valid."),
     "account_exists": _l("A staff account for this address exists already: sign in with it, then open the invitation link again to accept."),
     "name_required": _l("Please enter your name."),
-    "wrong_account": _l("This invitation is for another email address. Sign out, then sign in with the invited address (or open the link while signed out to create its account)."),
+    "wrong_account": _l("This invitation is for another email address. Sign out, then sign in with the invited "
+                        "address (or open the link while signed out to create its account)."),
     "last_owner": _l("An event needs at least one active owner: make someone else an owner first."),
     "not_a_member": _l("This person is not on this event's staff."),
     "token_name_required": _l("Please say what the token is for."),
@@ -136,7 +139,8 @@ WORDS = {
     "duplicate_choice": _l("This choice is listed twice: %(choice)s"),
     # Refusals of a change (the detail is a number or a choice)
     "capacity_below_taken": _l("The capacity cannot be lower than the %(detail)s seats already taken."),
-    "session_has_registrations": _l("This session cannot be removed: %(detail)s people have registered for it (cancelled ones included). Change its times instead, or move them first."),
+    "session_has_registrations": _l("This session cannot be removed: %(detail)s people have registered for it "
+                                    "(cancelled ones included). Change its times instead, or move them first."),
     "event_has_registrations": _l("This is not possible: %(detail)s registrations exist for this event (cancelled ones included)."),
     "question_has_answers": _l("This question has answers, so it cannot be deleted. Hide it instead: the answers stay in the data and the exports."),
     "question_kind_in_use": _l("This question has answers, so its kind cannot change."),

@@ -14,15 +14,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    render_template,
-    request,
-    send_from_directory,
-    url_for,
-)
+from flask import Blueprint, abort, flash, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 
 from ..domain.errors import DomainError
@@ -33,8 +25,8 @@ from ..domain.registration.passes import pass_context
 from ..extensions import db
 from ..models import Event, Registration
 from .auth import desk_access
-from .links import masked_links
 from .error_words import message
+from .links import masked_links
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
 

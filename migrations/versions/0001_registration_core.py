@@ -1,13 +1,12 @@
 """registration core: events, sessions, questions, registrations, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -17,7 +16,7 @@ depends_on = None
 
 
 def upgrade():
-    
+
     op.create_table('event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=80), nullable=False),
@@ -131,11 +130,11 @@ def upgrade():
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_registration_id'), ['registration_id'], unique=False)
 
-    
+
 
 
 def downgrade():
-    
+
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_registration_id'))
         batch_op.drop_index('ix_outbox_due')
@@ -156,4 +155,4 @@ def downgrade():
 
     op.drop_table('event_session')
     op.drop_table('event')
-    
+

@@ -3,15 +3,18 @@
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
+
+# SQLite: a table that batch mode rebuilds must keep AUTOINCREMENT (ids are never reused); this
+# revision once rebuilt `registration` without it (0003 put it back).
+KEEP_IDS = {'sqlite_autoincrement': True}
 
 
 def upgrade():
@@ -84,7 +87,7 @@ def upgrade():
         batch_op.create_index('ix_scan_event_at', ['event_id', 'at'], unique=False)
         batch_op.create_index(batch_op.f('ix_scan_registration_id'), ['registration_id'], unique=False)
 
-    with op.batch_alter_table('registration', schema=None) as batch_op:
+    with op.batch_alter_table('registration', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.add_column(sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('checked_in_desk', sa.String(length=50), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('walk_in', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -93,11 +96,11 @@ def upgrade():
                nullable=True)
         batch_op.create_index('ix_registration_event_kana', ['event_id', 'family_kana', 'given_kana'], unique=False)
 
-    
+
 
 
 def downgrade():
-    with op.batch_alter_table('registration', schema=None) as batch_op:
+    with op.batch_alter_table('registration', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.drop_index('ix_registration_event_kana')
         batch_op.alter_column('email',
                existing_type=sa.VARCHAR(length=254),
@@ -122,4 +125,4 @@ def downgrade():
         batch_op.drop_index('ix_login_attempt_email_at')
 
     op.drop_table('login_attempt')
-    
+

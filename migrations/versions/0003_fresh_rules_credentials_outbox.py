@@ -18,9 +18,8 @@ import uuid
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
@@ -202,10 +201,21 @@ def downgrade():
     op.drop_table('scheduled_task')
     op.drop_table('job')
     op.drop_table('stored_file')
+    # Mail that 0002 cannot hold (to staff, without a registration, or of a kind it does not
+    # know) is dropped: its registration_id becomes NOT NULL again and its kind 16 characters.
+    op.get_bind().execute(sa.text(
+        "DELETE FROM outbox_message WHERE registration_id IS NULL "
+        "OR kind NOT IN ('confirmation', 'waitlisted', 'promoted', 'cancelled', 'pass_resent')"))
     with op.batch_alter_table('outbox_message', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_outbox_message_idempotency_key'), type_='unique')
         for column in ('idempotency_key', 'attachments', 'context', 'language', 'to_name', 'to_address'):
             batch_op.drop_column(column)
+        batch_op.alter_column('kind', existing_type=sa.Enum(
+            'confirmation', 'waitlisted', 'promoted', 'cancelled', 'pass_resent', 'deadline_summary',
+            name='mailkind', native_enum=False, length=32), type_=sa.Enum(
+            'confirmation', 'waitlisted', 'promoted', 'cancelled', 'pass_resent',
+            name='mailkind', native_enum=False, length=16), existing_nullable=False)
+        batch_op.alter_column('registration_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('registration', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_registration_entry_id'), type_='unique')
         batch_op.drop_column('entry_version')

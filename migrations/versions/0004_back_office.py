@@ -13,9 +13,8 @@ Revises: 0003
 """
 from datetime import datetime, timezone
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'
@@ -169,6 +168,7 @@ def downgrade():
     bind.execute(sa.text("UPDATE event SET published = (status <> 'draft')"))
     with op.batch_alter_table('event', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.drop_column('status')
+        batch_op.alter_column('published', existing_type=sa.Boolean(), server_default=None)  # 0001 had none
 
     with op.batch_alter_table('api_token', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_api_token_event_id_event'), type_='foreignkey')

@@ -13,9 +13,8 @@ Existing events get no reminder rule: they never promised one (new events get th
 Revision ID: 0005
 Revises: 0004
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'

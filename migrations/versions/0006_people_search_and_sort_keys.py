@@ -7,11 +7,10 @@ are backfilled here with the same function. sort_key is compared by code point (
 Revision ID: 0006
 Revises: 0005
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from eventreg.domain.people.person_keys import SOURCES, keys
-
 
 revision = '0006'
 down_revision = '0005'
@@ -19,15 +18,17 @@ branch_labels = None
 depends_on = None
 
 BATCH = 1000
+# SQLite: a table that batch mode rebuilds must keep AUTOINCREMENT (ids are never reused).
+KEEP_IDS = {'sqlite_autoincrement': True}
 
 
 def upgrade():
     sort_type = sa.Text().with_variant(sa.Text(collation='C'), 'postgresql')
-    with op.batch_alter_table('registration', schema=None) as batch_op:
+    with op.batch_alter_table('registration', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('sort_key', sort_type, nullable=True))
     _backfill()
-    with op.batch_alter_table('registration', schema=None) as batch_op:
+    with op.batch_alter_table('registration', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.alter_column('search_text', existing_type=sa.Text(), nullable=False)
         batch_op.alter_column('sort_key', existing_type=sort_type, nullable=False)
         batch_op.drop_index('ix_registration_event_kana')
@@ -53,7 +54,7 @@ def _backfill():
 
 
 def downgrade():
-    with op.batch_alter_table('registration', schema=None) as batch_op:
+    with op.batch_alter_table('registration', schema=None, table_kwargs=KEEP_IDS) as batch_op:
         batch_op.drop_index('ix_registration_event_sort')
         batch_op.create_index('ix_registration_event_kana', ['event_id', 'family_kana', 'given_kana'], unique=False)
         batch_op.drop_column('sort_key')

@@ -12,9 +12,8 @@ Revises: 0006
 import ast
 import re
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'

@@ -20,18 +20,7 @@ from pypdf import PdfReader
 from eventreg import create_app
 from eventreg.adapters import badges
 
-from .pdf_checks import (
-    DEPARTMENT,
-    KANA,
-    NAME,
-    ORGANIZATION,
-    PAYLOAD,
-    TITLE,
-    make_ctx,
-    run,
-    squeezed,
-    text_of,
-)
+from .pdf_checks import DEPARTMENT, KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, run, squeezed, text_of
 
 MM = 72 / 25.4  # points per millimetre
 LONG_ORGANIZATION = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ 地域連携推進室"
@@ -201,7 +190,8 @@ def test_japanese_font_is_embedded(badge):
 
 def test_font_has_a_glyph_for_every_character_of_the_test_data():
     font_file = run("fc-match", "-f", "%{file}", "IPAexGothic")
-    cmap = TTFont(font_file, lazy=True).getBestCmap()
+    with TTFont(font_file, lazy=True) as ttf:
+        cmap = ttf.getBestCmap()
     values = [TITLE, NAME, KANA, ORGANIZATION, DEPARTMENT, *LONGEST.values(), LONG_CJK_NAME]
     missing = {ch for value in values for ch in value if not ch.isspace() and ord(ch) not in cmap}
     assert not missing, f"IPAexGothic has no glyph for {sorted(missing)}"

@@ -16,6 +16,8 @@ def test_line_chart_is_accessible_and_escaped():
     assert root.get("aria-labelledby") == "t-t t-d"
     assert "IPAexGothic" in root.get("font-family")
     assert "<b>" not in svg
+    # The pages' Content-Security-Policy refuses style attributes: presentation attributes only.
+    assert not [e.tag for e in root.iter() if "style" in e.attrib]
 
 
 def test_bar_chart_wraps_long_labels_and_scales():

@@ -93,7 +93,8 @@ def test_the_chain_is_pdf_css_font_family_and_every_font_is_installed():
 @pytest.mark.parametrize("family", CHAIN)
 def test_fontconfig_coverage_is_the_fonts_cmap(family):
     font = next(f for f in fonts.chain_fonts() if f.family == family)
-    cmap = TTFont(font.file, fontNumber=font.index, lazy=True)["cmap"].getBestCmap()
+    with TTFont(font.file, fontNumber=font.index, lazy=True) as ttf:
+        cmap = ttf["cmap"].getBestCmap()
     covered = {code for start, end in font.ranges for code in range(start, end + 1)}
     # fontconfig leaves out the C0 controls (NUL, CR) that some fonts map; the form refuses them.
     expected = {code for code, glyph in cmap.items() if glyph != ".notdef" and code >= 0x20}

@@ -21,18 +21,7 @@ from PIL import Image
 from eventreg import create_app
 from eventreg.adapters import pdf
 
-from .pdf_checks import (
-    KANA,
-    NAME,
-    ORGANIZATION,
-    PAYLOAD,
-    TITLE,
-    make_ctx,
-    page_count,
-    run,
-    squeezed,
-    text_of,
-)
+from .pdf_checks import KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, page_count, run, squeezed, text_of
 
 DATE_LINE = "2019年2月8日(金) 14:00–17:00 日本時間(13:30開場)"
 JA_INSTRUCTION = "受付でこのQRコードをご提示ください"
@@ -104,7 +93,8 @@ def test_japanese_font_is_embedded(ja_pass):
 def test_font_has_a_glyph_for_every_character_of_the_test_data():
     font_file = run("fc-match", "-f", "%{file}", "IPAexGothic")
     assert "ipaex" in os.path.realpath(font_file).lower(), font_file
-    cmap = TTFont(font_file, lazy=True).getBestCmap()
+    with TTFont(font_file, lazy=True) as ttf:
+        cmap = ttf.getBestCmap()
     ctx = make_ctx()
     values = [TITLE, NAME, KANA, ORGANIZATION, DATE_LINE, JA_INSTRUCTION, *ctx["event"].values(),
               ctx["session"]["title"], *ctx["attendee"].values()]

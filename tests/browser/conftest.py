@@ -4,6 +4,11 @@
 ``browser`` is one headless Chromium per run (Debian's /usr/bin/chromium, never a downloaded
 one); ``phone`` and ``desktop`` are fresh pages with their own cookies for every test.
 
+Every page a test opens through these fixtures (or a context passed to ``watch``) is watched:
+a Content-Security-Policy violation (the page's ``securitypolicyviolation`` event), a console
+message of type error and an uncaught exception fail the test at its end (the fixture
+``browser_problems`` holds them; a test that causes one on purpose removes it from that list).
+
 Playwright's sync API runs its own event loop, so every Playwright call stays in the test
 thread; only the WSGI server runs elsewhere. Screenshots go to $EVENTREG_SHOTS (default
 /tmp/shots), outside the repository.
@@ -33,6 +38,66 @@ SHOTS = Path(os.environ.get("EVENTREG_SHOTS", "/tmp/shots"))
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+
+
+# Reports each violation to the test through a binding that survives navigation.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => window.__eventregViolation({
+  directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber,
+  sample: e.sample}));
+"""
+
+
+_current: list[list[str]] = []  # the running test's problems (browser tests run one at a time)
+
+
+@pytest.fixture(autouse=True)
+def browser_problems():
+    """CSP violations, console errors and uncaught exceptions of the test's pages: any that the
+    test did not allow fails it when it ends."""
+    problems: list[str] = []
+    _current.append(problems)
+    yield problems
+    _current.remove(problems)
+    if problems:
+        pytest.fail("the pages reported problems:\n" + "\n".join(problems), pytrace=False)
+
+
+# What a page needs to look right: one of these answering 4xx is a broken page. A page itself
+# answering 4xx (a test opening a revoked link) and the API answering 4xx to a script (a walk-in
+# form with errors) are answers the tests check; any 5xx is a problem.
+ASSETS = {"stylesheet", "script", "image", "font", "media", "manifest"}
+
+
+def _watch_page(page, problems: list[str]) -> None:
+    def console(message) -> None:
+        # Chromium logs every 4xx/5xx answer as "Failed to load resource": those are judged by
+        # their status below instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console error on {page.url}: {message.text} ({message.location.get('url')})")
+
+    def response(answer) -> None:
+        if answer.status >= 500 or (answer.status >= 400 and answer.request.resource_type in ASSETS):
+            problems.append(f"{answer.status} for {answer.request.resource_type} {answer.url} on {page.url}")
+
+    page.on("console", console)
+    page.on("response", response)
+    page.on("pageerror", lambda exc: problems.append(f"uncaught exception on {page.url}: {exc}"))
+
+
+def watch(context):
+    """Reports the CSP violations, console errors and uncaught exceptions of every page of
+    ``context`` (a Playwright BrowserContext) to the running test; returns the context."""
+    problems = _current[-1]
+
+    def violation(source, report):
+        problems.append(f"CSP violation on {source['page'].url}: {report['directive']} blocked "
+                        f"{report['blocked'] or 'inline'} ({report['source']}:{report['line']} {report['sample']!r})")
+
+    context.expose_binding("__eventregViolation", violation)
+    context.add_init_script(CSP_LISTENER)
+    context.on("page", lambda page: _watch_page(page, problems))
+    return context
 
 
 def pytest_collection_modifyitems(items):
@@ -87,7 +152,7 @@ def browser(_playwright):
 
 
 def _page(browser, options):
-    context = browser.new_context(**options)
+    context = watch(browser.new_context(**options))
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []

@@ -25,11 +25,8 @@ from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult
 
 from .. import factories
-from .test_registration_flow import (
-    assert_no_horizontal_overflow,
-    assert_touch_targets,
-    database,
-)
+from .conftest import watch
+from .test_registration_flow import assert_no_horizontal_overflow, assert_touch_targets, database
 
 pytestmark = pytest.mark.browser
 
@@ -231,7 +228,7 @@ def test_walk_in_registers_checks_in_and_counts(app, live_server, phone, browser
     assert page.locator("#counts .count-label").all_inner_texts() == ["受付済み", "未到着", "当日参加", "申し込み完了"]
 
     # A second desk, signed in on another device, sees the change by polling.
-    other = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    other = watch(browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP"))
     other_page = other.new_page()
     sign_in(other_page, live_server, ids["email"], desk_url)
 

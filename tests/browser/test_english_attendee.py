@@ -52,7 +52,7 @@ def without_event_text(text: str, event_text: dict) -> str:
 @pytest.mark.parametrize("device", ["phone", "desktop"])
 def test_english_sign_up_with_a_latin_name(app, live_server, smtp_server, shot, request, device):
     page = request.getfixturevalue(device)
-    slug, first_id, second_id, waiting_token, event_text = two_session_event(app)
+    slug, _first_id, second_id, waiting_token, event_text = two_session_event(app)
 
     page.goto(f"{live_server}/e/{slug}")
     page.click("nav.lang a[lang=en]")

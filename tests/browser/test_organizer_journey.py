@@ -93,7 +93,7 @@ def sheet_rows(data: bytes) -> list[list[str]]:
 
 def as_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
     header, *body = rows
-    return [dict(zip(header, row)) for row in body]
+    return [dict(zip(header, row, strict=True)) for row in body]
 
 
 def download(page, link, tmp_path) -> bytes:

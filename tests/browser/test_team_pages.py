@@ -11,6 +11,7 @@ from eventreg.models import EventRole, StaffUser
 from eventreg.worker import deliver_due
 
 from .. import factories
+from .conftest import watch
 
 
 def sign_in(page, live_server, email):
@@ -60,8 +61,8 @@ def test_an_owner_invites_and_the_person_joins(app, ctx, make_event, live_server
     assert deliver_due(app, worker_id="browser-team") == 1
     [mail] = smtp_server.to("new.staff@example.org")
     link = re.search(rf"{re.escape(live_server)}/invite/[\w-]+", mail.get_body(("plain",)).get_content()).group()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2,
-                                  locale="ja-JP")
+    context = watch(browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                        device_scale_factor=2, locale="ja-JP"))
     invited = context.new_page()
     invited.goto(link)
     no_sideways_scroll(invited)

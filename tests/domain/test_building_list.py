@@ -14,15 +14,7 @@ from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import signup as registration
 from eventreg.domain.timing import periodic, schedule
 from eventreg.extensions import db
-from eventreg.models import (
-    MailKind,
-    OutboxMessage,
-    ScheduledTask,
-    SecurityListSend,
-    Sector,
-    Status,
-    TaskKind,
-)
+from eventreg.models import MailKind, OutboxMessage, ScheduledTask, Sector, SecurityListSend, Status, TaskKind
 
 from .. import factories
 

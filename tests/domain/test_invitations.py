@@ -12,15 +12,7 @@ from eventreg.domain.access import accounts as staff
 from eventreg.domain.access import api_tokens, invitations, permissions
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
-from eventreg.models import (
-    AuditEntry,
-    EventRole,
-    Invitation,
-    MailKind,
-    OutboxMessage,
-    Role,
-    StaffUser,
-)
+from eventreg.models import AuditEntry, EventRole, Invitation, MailKind, OutboxMessage, Role, StaffUser
 from eventreg.sqlite import writing
 
 from .. import factories

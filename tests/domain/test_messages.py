@@ -13,14 +13,7 @@ from eventreg.domain.communication import attendee_messages as messages
 from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import periodic
 from eventreg.extensions import db
-from eventreg.models import (
-    AttendeeMessage,
-    AuditEntry,
-    MailKind,
-    MessageStatus,
-    OutboxMessage,
-    Status,
-)
+from eventreg.models import AttendeeMessage, AuditEntry, MailKind, MessageStatus, OutboxMessage, Status
 
 from .. import factories
 from .test_roster import add, two_session_event
@@ -105,8 +98,8 @@ def test_recipients_follow_the_list_filter(ctx):
                                      registration_id=arrived.id).id in (first.id, second.id)
 
 
-def draft(event, flt=ListFilter(), subject="{name}様へのお知らせ", body="{name} 様\n明日お待ちしています。"):
-    message = messages.save_draft(event, subject=subject, body=body, flt=flt, actor=None, now=NOW)
+def draft(event, flt=None, subject="{name}様へのお知らせ", body="{name} 様\n明日お待ちしています。"):
+    message = messages.save_draft(event, subject=subject, body=body, flt=flt or ListFilter(), actor=None, now=NOW)
     db.session.commit()
     return message
 

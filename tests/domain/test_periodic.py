@@ -9,14 +9,7 @@ from sqlalchemy import select
 
 from eventreg.domain.timing import deadlines, periodic, schedule
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    EventSession,
-    MailKind,
-    OutboxMessage,
-    ScheduledTask,
-    TaskKind,
-)
+from eventreg.models import Event, EventSession, MailKind, OutboxMessage, ScheduledTask, TaskKind
 
 from .. import factories
 

@@ -15,14 +15,7 @@ from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import signup as registration
 from eventreg.domain.timing import periodic
 from eventreg.extensions import db
-from eventreg.models import (
-    AuditEntry,
-    MailKind,
-    OutboxMessage,
-    ScheduledTask,
-    Status,
-    TaskKind,
-)
+from eventreg.models import AuditEntry, MailKind, OutboxMessage, ScheduledTask, Status, TaskKind
 
 from .. import factories
 

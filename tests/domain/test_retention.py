@@ -75,7 +75,7 @@ def _world(make_event):
     listed = StoredFile(event_id=a.id, filename="security.csv", content_type="text/csv",
                         size=1, data=("氏名\n" + "\n".join(v["name"] for v in people.values())).encode(), created_at=early)
     export = StoredFile(event_id=a.id, filename="badges.pdf", content_type="application/pdf", size=1,
-                        data=f"%PDF {regs[2].full_name} {regs[2].email}".encode("utf-8"), created_at=early)
+                        data=f"%PDF {regs[2].full_name} {regs[2].email}".encode(), created_at=early)
     db.session.add_all([listed, export])
     db.session.flush()
     db.session.add(SecurityListSend(event_id=a.id, session_id=a.sessions[0].id, seq=1, kind="full", trigger="schedule",

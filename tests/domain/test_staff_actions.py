@@ -11,14 +11,7 @@ from eventreg.domain.backoffice import registration_edits as staff_actions
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import fields
 from eventreg.extensions import db
-from eventreg.models import (
-    AuditEntry,
-    EventSession,
-    MailKind,
-    OutboxMessage,
-    Registration,
-    Status,
-)
+from eventreg.models import AuditEntry, EventSession, MailKind, OutboxMessage, Registration, Status
 
 from .. import factories
 
@@ -74,7 +67,7 @@ def test_edit_normalises_like_the_public_form_and_logs_each_change(make_event, o
     assert changed == {
         "given_name": ["花子", "太郎"], "given_kana": ["ハナコ", "タロウ"],
         "email": [changed["email"][0], "taro@example.org"], "organization": ["育て上げネット", "NPO法人"],
-        "answers.%d" % wish.id: [None, "駐車場"],
+        f"answers.{wish.id}": [None, "駐車場"],
     }
     assert reg.family_name == "山田" and reg.family_kana == "ヤマダ"
     assert reg.answers == {str(lunch.id): "要", str(old.id): "A", str(wish.id): "駐車場"}

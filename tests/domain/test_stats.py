@@ -10,14 +10,7 @@ from eventreg.domain.insight import statistics as stats
 from eventreg.domain.people import person_keys
 from eventreg.domain.registration.passes import new_entry_id, new_token
 from eventreg.extensions import db
-from eventreg.models import (
-    Registration,
-    Scan,
-    ScanMethod,
-    ScanResult,
-    Sector,
-    Status,
-)
+from eventreg.models import Registration, Scan, ScanMethod, ScanResult, Sector, Status
 
 from .. import factories
 

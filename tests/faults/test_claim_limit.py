@@ -57,7 +57,7 @@ def _claim_together(app, claim_once) -> tuple[list[int], Counter]:
     errors = [result for result in results if isinstance(result, BaseException)]
     assert not errors, errors
     return [size for sizes in results for size in sizes], Counter(
-        {name: sum(sizes) for name, sizes in zip(names, results)})
+        {name: sum(sizes) for name, sizes in zip(names, results, strict=True)})
 
 
 def test_outbox_claim_takes_at_most_limit_rows_under_concurrency(app, ctx):

@@ -62,6 +62,7 @@ def _app(url: str, **config):
 def _event_page_codes(app, slug: str) -> list[int]:
     """THREADS clients at once, REQUESTS event pages each, over HTTP to a threaded server."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = False  # server_close waits for the handlers to give back their connections
     threading.Thread(target=server.serve_forever, daemon=True).start()
     codes: list[int] = []
 

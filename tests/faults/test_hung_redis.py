@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 from eventreg.extensions import limiter
 
-from .sockets import Hung
 from ..web.test_rate_limits import _app, _post
+from .sockets import Hung
 
 SIGNUPS = 5
 
@@ -41,12 +41,12 @@ def _timed_signups(limited, event, addresses: list[str], tag: str) -> list[tuple
     return results
 
 
-def test_signups_complete_quickly_while_redis_hangs(app, make_event):
+def test_signups_complete_quickly_while_redis_hangs(app, make_app, make_event):
     event = make_event(capacity=50)
     hung = Hung().start()
     try:
-        limited = _app(app, RATELIMIT_STORAGE=f"redis://127.0.0.1:{hung.port}/0",
-                       RATELIMIT_SIGNUP_PER_ADDRESS="3/hour")
+        limited = _app(make_app, app, RATELIMIT_STORAGE=f"redis://127.0.0.1:{hung.port}/0",
+                                 RATELIMIT_SIGNUP_PER_ADDRESS="3/hour")
         started = time.monotonic()
         first = _timed_signups(limited, event, [f"192.0.2.{n + 1}" for n in range(SIGNUPS)], "first")
         # Later sign-ups, all from one address: the limit still holds, counted in memory.

@@ -10,12 +10,12 @@ until it is mounted.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from .. import processes
 from .outages import SwitchedDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +35,8 @@ def _start_worker(database_url: str, folder: Path) -> tuple[subprocess.Popen, Pa
            "EVENTREG_OUTBOX_POLL_SECONDS": str(POLL), "EVENTREG_WORKER_BACKOFF_MAX_SECONDS": str(CAP),
            "EVENTREG_TICK_SECONDS": "0.5"}  # a tick falls due during the outage (the old spin)
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = processes.spawn([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
     return process, log
 
 
@@ -47,15 +47,6 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
 
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _lines(log: Path, text: str) -> int:
@@ -81,7 +72,7 @@ def test_worker_backs_off_while_the_database_is_unreachable(app, tmp_path):
         _wait_for(lambda: _lines(log, "database working again") >= 1, CAP * 4, "the worker to recover")
         assert process.poll() is None, log.read_text()
     finally:
-        _stop(process)
+        processes.stop(process, timeout=10)
         database.close()
     # One line when the outage starts, one when it ends, and no traceback.
     written = log.read_text(errors="replace")

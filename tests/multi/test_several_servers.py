@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -29,15 +28,9 @@ from sqlalchemy import func, select
 
 from eventreg import create_app
 from eventreg.extensions import db
-from eventreg.models import (
-    EventSession,
-    OutboxMessage,
-    OutboxStatus,
-    Registration,
-    Status,
-)
+from eventreg.models import EventSession, OutboxMessage, OutboxStatus, Registration, Status
 
-from .. import factories
+from .. import factories, processes
 from ..pg import fresh_database
 from ..races.edge import SignUp, at_once, client, outcome, pass_payload, scan_request
 from ..smtp import SMTPRecorder, free_port
@@ -91,8 +84,7 @@ class Cluster:
 
     def _spawn(self, name: str, argv: list[str], env: dict) -> None:
         with open(self.folder / f"{name}.log", "wb") as log:  # the child keeps its own copy
-            process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)  # its own group: stopped with its children
+            process = processes.spawn(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append((name, process))
 
     def start_app(self, name: str) -> str:
@@ -129,15 +121,7 @@ class Cluster:
                          for name, _ in self.processes)
 
     def stop(self) -> None:
-        for _name, process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for _name, process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        processes.stop(*(process for _name, process in self.processes))
 
 
 @pytest.fixture(scope="module")
@@ -242,12 +226,13 @@ def test_a_token_revoked_on_one_server_is_refused_by_the_other_at_once(cluster):
     assert [_counts(other, event_id, token) for _ in range(4)] == [200] * 4
     # The other instance keeps using the token (both its processes, over and over) while the
     # first instance's configuration revokes it through the CLI …
-    revoking = subprocess.Popen(cluster.cli_argv("api-tokens", "revoke", token_id), cwd=ROOT, env=cluster.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    revoking = processes.spawn(cluster.cli_argv("api-tokens", "revoke", token_id), cwd=ROOT, env=cluster.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     while revoking.poll() is None:
         _counts(other, event_id, token)
         time.sleep(0.05)
     assert revoking.wait(timeout=60) == 0, revoking.stdout.read()
+    processes.stop(revoking)  # closes its pipe
     # … and at its next requests, on every process of both instances, the token is refused.
     assert [_counts(url, event_id, token) for url in reversed(cluster.urls) for _ in range(4)] == [401] * 8
 

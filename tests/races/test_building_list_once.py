@@ -31,15 +31,7 @@ from eventreg.domain.communication import building_list_sheet
 from eventreg.domain.registration import signup as registration
 from eventreg.domain.timing import periodic, schedule
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    MailKind,
-    OutboxMessage,
-    Registration,
-    ScheduledTask,
-    SecurityListSend,
-    TaskKind,
-)
+from eventreg.models import Event, MailKind, OutboxMessage, Registration, ScheduledTask, SecurityListSend, TaskKind
 from eventreg.worker import deliver_due, tick
 
 from .. import factories

@@ -26,6 +26,7 @@ from eventreg.models import EventSession, MailKind, OutboxMessage, Registration,
 from .. import factories
 from .edge import cancel_path, client, csrf_from, interleaved
 
+
 def cancel_request(base_url: str, registration):
     """The attendee's cancel page is open; the returned function presses the button."""
     http = client(base_url)

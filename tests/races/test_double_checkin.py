@@ -42,7 +42,7 @@ def test_one_pass_at_sixteen_desks_checks_in_once(http_server, make_event, scann
     results = at_once([scan_request(http_server, event.id, scanner_token, payload, d) for d in desks])
 
     assert sorted(results) == sorted(["ok"] + ["already_checked_in"] * (THREADS - 1))
-    [winner] = [desk for desk, result in zip(desks, results) if result == "ok"]
+    [winner] = [desk for desk, result in zip(desks, results, strict=True) if result == "ok"]
     rows = log(person.id)
     assert len(rows) == THREADS
     assert sorted(r.result.value for r in rows) == sorted(results)

@@ -31,7 +31,7 @@ def test_the_log_names_methods_in_words_and_counts_add_up(client, login, make_ev
     event = make_event(capacity=10)
     people = [factories.register_person(event) for _ in range(3)]
     now = datetime.now(timezone.utc)
-    for person, method in zip(people[:2], ("camera", "search")):
+    for person, method in zip(people[:2], ("camera", "search"), strict=True):
         checkin.scan(passes.qr_payload(person), event=event, method=method, desk="d", user_id=None, now=now)
     walk_ins.walk_in(event.sessions[0], factories.applicant(family_name="当日", email=None), desk="d",
                     user_id=None, now=now)

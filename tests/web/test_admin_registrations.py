@@ -10,15 +10,7 @@ from sqlalchemy import select
 
 from eventreg.domain.reception import checkin
 from eventreg.extensions import db
-from eventreg.models import (
-    AuditEntry,
-    EventSession,
-    MailKind,
-    OutboxMessage,
-    Registration,
-    ScanMethod,
-    Status,
-)
+from eventreg.models import AuditEntry, EventSession, MailKind, OutboxMessage, Registration, ScanMethod, Status
 
 from .. import factories
 from .conftest import csrf_token

@@ -19,17 +19,7 @@ from eventreg.domain.access import api_tokens
 from eventreg.domain.registration import passes
 from eventreg.domain.registration import signup as registrations
 from eventreg.extensions import db
-from eventreg.models import (
-    ApiToken,
-    Event,
-    EventMember,
-    EventRole,
-    Registration,
-    Role,
-    Scan,
-    ScanResult,
-    StaffUser,
-)
+from eventreg.models import ApiToken, Event, EventMember, EventRole, Registration, Role, Scan, ScanResult, StaffUser
 
 from .. import factories
 from .conftest import csrf_token

@@ -9,14 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import (
-    AuditEntry,
-    EventSession,
-    MailKind,
-    OutboxMessage,
-    Registration,
-    Status,
-)
+from eventreg.models import AuditEntry, EventSession, MailKind, OutboxMessage, Registration, Status
 
 from .. import factories
 from ..domain.test_roster import add, two_session_event
@@ -88,7 +81,7 @@ def test_pagination(client, login, ctx):
     assert re.findall(r'value="(\d+)" form="bulk"', last) == re.findall(r'value="(\d+)" form="bulk"', third)
     assert len(PERSON_ROW.findall(page(client, event, "?page=abc"))) == 100
     second = page(client, event, "?page=2&sort=created&answers=1")
-    assert 'href="/admin/events/%d/attendees?sort=created&amp;page=3&amp;answers=1"' % event.id in second
+    assert f'href="/admin/events/{event.id}/attendees?sort=created&amp;page=3&amp;answers=1"' in second
 
 
 HOSTILE = [

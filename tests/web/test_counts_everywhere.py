@@ -79,7 +79,7 @@ def csv_rows(response) -> list[list[str]]:
 
 def stats_words(client, event) -> dict[str, int]:
     header, row = csv_rows(client.get(f"/admin/events/{event.id}/statistics/sessions.csv"))[:2]
-    return {word: int(value) for word, value in zip(header, row) if value.isdigit()}
+    return {word: int(value) for word, value in zip(header, row, strict=True) if value.isdigit()}
 
 
 def log_words(client, event) -> dict[str, int]:
@@ -148,7 +148,7 @@ def summary_words(client, event) -> dict[str, int]:
     """The export summary's event total (one session: its 合計 row), word -> number."""
     header, *body = csv_rows(client.get(f"/admin/events/{event.id}/exports/summary.csv"))
     total = next(row for row in body if row[1] == "合計")
-    return {word: int(value) for word, value in zip(header, total) if value.isdigit()}
+    return {word: int(value) for word, value in zip(header, total, strict=True) if value.isdigit()}
 
 
 def test_the_export_summary_counts_as_the_attendee_list(app, ctx, login):

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from eventreg.domain.communication import attendee_messages as messages
 from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, MessageStatus, OutboxMessage, Registration
-
 from eventreg.web import links
 
 from .. import factories

@@ -171,7 +171,7 @@ def test_every_ref_resolves_and_every_operation_is_complete():
 
 
 def test_every_error_response_uses_the_error_schema_and_it_lists_every_code():
-    for path, method, operation in OPERATIONS:
+    for _path, _method, operation in OPERATIONS:
         for status, response in operation["responses"].items():
             if status.startswith(("4", "5")):
                 assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
@@ -324,7 +324,7 @@ def _api_errors_in(node: ast.AST, tree: ast.Module) -> set[tuple[str, int]]:
         elif isinstance(code, ast.Call) and code.func.attr == "get":  # TABLE.get(status, default)
             table = next(n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
                          and getattr(n.targets[0], "id", None) == code.func.value.id)
-            found |= {(c.value, s.value) for s, c in zip(table.keys, table.values)}
+            found |= {(c.value, s.value) for s, c in zip(table.keys, table.values, strict=True)}
             found.add((code.args[1].value, 400))  # any other HTTP error raised in a view: BadRequest
         else:
             raise AssertionError(f"line {call.lineno}: cannot read the code of {ast.unparse(call)}")
@@ -365,7 +365,7 @@ def view_error_codes() -> dict[str, set[tuple[str, int]]]:
         aliases = _domain_aliases(tree)
         functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
 
-        def reach(name: str, seen: set) -> set:
+        def reach(name: str, seen: set, functions=functions, tree=tree, aliases=aliases) -> set:
             if name in seen:
                 return set()
             seen.add(name)

@@ -14,16 +14,15 @@ import httpx
 import pytest
 import redis
 
-from eventreg import create_app
-
+from .. import processes
 from .conftest import valid_form
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def _app(app, **config):
+def _app(make_app, app, **config):
     """A second app on the same database, with the limits switched on."""
-    return create_app({
+    return make_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "BASE_URL": "http://testserver", "MAIL_PORT": 1, "RATELIMIT_ENABLED": True,
         "RATELIMIT_PREFIX": f"test-{uuid.uuid4().hex}", **config,
@@ -37,9 +36,9 @@ def _post(client, event, email, addr="192.0.2.10"):
     return client.post(f"/e/{event.slug}", data=data, environ_base={"REMOTE_ADDR": addr})
 
 
-def test_per_email_limit_in_memory_is_localized(app, make_event):
+def test_per_email_limit_in_memory_is_localized(app, make_app, make_event):
     event = make_event(capacity=50)
-    limited = _app(app, RATELIMIT_SIGNUP_PER_EMAIL="2/hour", RATELIMIT_SIGNUP_PER_ADDRESS="100/hour")
+    limited = _app(make_app, app, RATELIMIT_SIGNUP_PER_EMAIL="2/hour", RATELIMIT_SIGNUP_PER_ADDRESS="100/hour")
     client = limited.test_client()
     for _ in range(2):  # the same person twice (the second is a "sent again")
         assert _post(client, event, "Same@Example.org").status_code == 302
@@ -53,9 +52,9 @@ def test_per_email_limit_in_memory_is_localized(app, make_event):
     assert client.get(f"/e/{event.slug}").status_code == 200  # reading is never limited
 
 
-def test_per_address_limit(app, make_event):
+def test_per_address_limit(app, make_app, make_event):
     event = make_event(capacity=50)
-    limited = _app(app, RATELIMIT_SIGNUP_PER_ADDRESS="3/hour")
+    limited = _app(make_app, app, RATELIMIT_SIGNUP_PER_ADDRESS="3/hour")
     client = limited.test_client()
     for n in range(3):
         assert _post(client, event, f"p{n}@example.org").status_code == 302
@@ -76,14 +75,15 @@ def _server(app, port: int, env: dict) -> subprocess.Popen:
     full = {**os.environ, **env, "PORT": str(port), "EVENTREG_ENV": "development",
             "EVENTREG_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "EVENTREG_BASE_URL": "http://testserver", "EVENTREG_MAIL_PORT": "1"}
-    process = subprocess.Popen([sys.executable, "-c", code], env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = processes.spawn([sys.executable, "-c", code], env=full, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
             httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
             return process
         except httpx.HTTPError:
             time.sleep(0.1)
-    process.kill()
+    processes.stop(process)
     raise AssertionError("the second instance did not start")
 
 
@@ -95,7 +95,7 @@ def _post_http(base: str, event, email: str) -> int:
 
 
 @pytest.mark.parametrize("storage", ["redis://127.0.0.1:6379/0", "memory://"])
-def test_the_limit_holds_across_two_instances_on_redis(app, make_event, storage):
+def test_the_limit_holds_across_two_instances_on_redis(app, make_app, make_event, storage):
     """Two instances (this process and another), requests alternating: with Redis the 5th of
     a 4/hour limit is refused wherever it lands; with memory each instance counts its own."""
     try:
@@ -109,7 +109,7 @@ def test_the_limit_holds_across_two_instances_on_redis(app, make_event, storage)
                                 "EVENTREG_RATELIMIT_PREFIX": prefix,
                                 "EVENTREG_RATELIMIT_SIGNUP_PER_ADDRESS": "4/hour"})
     try:
-        here = _app(app, RATELIMIT_STORAGE=storage, RATELIMIT_PREFIX=prefix,
+        here = _app(make_app, app, RATELIMIT_STORAGE=storage, RATELIMIT_PREFIX=prefix,
                     RATELIMIT_SIGNUP_PER_ADDRESS="4/hour").test_client()
         answers = []
         for n in range(5):
@@ -119,8 +119,7 @@ def test_the_limit_holds_across_two_instances_on_redis(app, make_event, storage)
                 answers.append(_post_http(f"http://127.0.0.1:{port}", event, f"r{n}@example.org"))
         codes = [a if isinstance(a, int) else a.status_code for a in answers]
     finally:
-        other.kill()
-        other.wait()
+        processes.stop(other)
         r = redis.Redis(host="127.0.0.1", port=6379)
         for key in r.scan_iter(f"*{prefix}*"):
             r.delete(key)

@@ -77,7 +77,7 @@ def test_every_place_names_a_session_alike(app, client, login, make_event, lang,
     stats = _csv(client.get(f"{base}/statistics/sessions.csv"))
     assert [row[0] for row in stats[1:]] == names
 
-    for session, name in zip(event.sessions, names):
+    for session, name in zip(event.sessions, names, strict=True):
         preview = client.get(f"{base}/security/{session.id}/preview").get_data(as_text=True)
         assert f"<h1>{_text(re.search(r'<h1>(.*?)</h1>', preview, re.S).group(1))}</h1>".endswith(f": {name}</h1>")
         table = preview.split("<tbody>", 1)[1]

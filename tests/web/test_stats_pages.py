@@ -44,7 +44,7 @@ def test_the_numbers_reconcile_with_the_exports(app, ctx, login):
     col = {name: header.index(name) for name in header}
     sessions = rows_of(client.get(f"{base}/statistics/sessions.csv"))
     sh = sessions[0]
-    row = dict(zip(sh, sessions[1]))
+    row = dict(zip(sh, sessions[1], strict=True))
     status = [p[col["状態"]] for p in people]
     assert int(row["申し込み完了"]) == status.count("申し込み完了")
     assert int(row["キャンセル待ち"]) == status.count("キャンセル待ち")
@@ -56,9 +56,9 @@ def test_the_numbers_reconcile_with_the_exports(app, ctx, login):
     # The summary export, per sector.
     summary = rows_of(client.get(f"{base}/exports/summary.csv"))
     sectors = rows_of(client.get(f"{base}/statistics/sectors.csv"))
-    by_sector = {r[0]: dict(zip(sectors[0], r)) for r in sectors[1:]}
+    by_sector = {r[0]: dict(zip(sectors[0], r, strict=True)) for r in sectors[1:]}
     for line in summary[1:]:
-        s = dict(zip(summary[0], line))
+        s = dict(zip(summary[0], line, strict=True))
         if s["所属区分"] in by_sector:
             assert by_sector[s["所属区分"]]["申し込み完了"] == s["申し込み完了"]
             assert by_sector[s["所属区分"]]["受付済み"] == s["受付済み"]

@@ -59,7 +59,7 @@ def _python_tables() -> list[str]:
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             pairs = []
             if isinstance(node, ast.Dict):
-                pairs = [(k, v) for k, v in zip(node.keys, node.values) if k is not None]
+                pairs = [(k, v) for k, v in zip(node.keys, node.values, strict=True) if k is not None]
             elif isinstance(node, (ast.List, ast.Tuple)):
                 pairs = [tuple(e.elts) for e in node.elts if isinstance(e, ast.Tuple) and len(e.elts) == 2]
             if sum(1 for k, v in pairs if _state_key(k) and _is_words(v)) >= 3:
@@ -70,9 +70,9 @@ def _python_tables() -> list[str]:
 # A label chosen by state in a template: a dict of states to words, or a chain of ifs on the
 # status each branch of which prints a label (a few words, no sentence).
 _STATES = "|".join(sorted(STATE_NAMES))
-_TEMPLATE_WORDS = re.compile(r"""["'](%s)["']\s*:\s*_\(""" % _STATES)
-_TEMPLATE_CHOICE = re.compile(r"""elif [\w.]*status(?:\.value)?\s*==\s*["'](%s)["']\s*%%\}\s*\{\{\s*_\(["'][^"'.]{1,40}["']\)"""
-                              % _STATES)
+_TEMPLATE_WORDS = re.compile(rf"""["']({_STATES})["']\s*:\s*_\(""")
+_TEMPLATE_CHOICE = re.compile(r"""elif [\w.]*status(?:\.value)?\s*==\s*["'](""" + _STATES
+                              + r""")["']\s*%\}\s*\{\{\s*_\(["'][^"'.]{1,40}["']\)""")
 
 
 def _template_tables() -> list[str]:

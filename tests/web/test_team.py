@@ -12,15 +12,7 @@ from sqlalchemy import select
 from eventreg import clock
 from eventreg.domain.access import accounts, api_tokens, invitations, sign_in
 from eventreg.extensions import db
-from eventreg.models import (
-    ApiToken,
-    AuditEntry,
-    EventMember,
-    EventRole,
-    Invitation,
-    Role,
-    StaffUser,
-)
+from eventreg.models import ApiToken, AuditEntry, EventMember, EventRole, Invitation, Role, StaffUser
 from eventreg.worker import deliver_due
 
 from .. import factories

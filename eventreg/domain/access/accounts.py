@@ -16,14 +16,7 @@ from eventreg.domain.access import permissions
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    EventMember,
-    EventRole,
-    Role,
-    StaffSession,
-    StaffUser,
-)
+from eventreg.models import Event, EventMember, EventRole, Role, StaffSession, StaffUser
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200  # the login form accepts no longer one

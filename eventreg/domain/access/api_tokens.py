@@ -14,13 +14,7 @@ from eventreg.domain.backoffice import audit
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.extensions import db
-from eventreg.models import (
-    ApiToken,
-    Event,
-    EventMember,
-    EventRole,
-    StaffUser,
-)
+from eventreg.models import ApiToken, Event, EventMember, EventRole, StaffUser
 
 
 def _hash(token: str) -> str:

@@ -36,15 +36,7 @@ from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    EventMember,
-    EventRole,
-    Invitation,
-    MailKind,
-    Role,
-    StaffUser,
-)
+from eventreg.models import Event, EventMember, EventRole, Invitation, MailKind, Role, StaffUser
 
 LIFETIME = timedelta(days=7)
 

@@ -25,11 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.extensions import db
-from eventreg.models import (
-    LoginAttempt,
-    StaffSession,
-    StaffUser,
-)
+from eventreg.models import LoginAttempt, StaffSession, StaffUser
 
 LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_PAIR = 5

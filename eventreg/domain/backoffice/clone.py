@@ -6,23 +6,12 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from eventreg.domain.backoffice.event_checks import (
-    TEXT_FIELDS,
-    InvalidValues,
-    Problem,
-    in_range,
-    parse_date,
-)
+from eventreg.domain.backoffice.event_checks import TEXT_FIELDS, InvalidValues, Problem, in_range, parse_date
 from eventreg.domain.backoffice.events import new_slug, save_new
 from eventreg.domain.communication import reminders
 from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import deadlines
-from eventreg.models import (
-    Event,
-    EventSession,
-    EventStatus,
-    Question,
-)
+from eventreg.models import Event, EventSession, EventStatus, Question
 
 
 def _shift(moment: datetime | None, days: int, zone: ZoneInfo) -> datetime | None:

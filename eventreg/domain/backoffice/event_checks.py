@@ -10,10 +10,11 @@ localized words next to the fields; the CLI prints the English ``detail``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import select
@@ -23,10 +24,7 @@ from eventreg.domain.people.text import clean
 from eventreg.domain.registration import holds
 from eventreg.domain.timing import rules
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    QuestionKind,
-)
+from eventreg.models import Event, QuestionKind
 
 MAX_CAPACITY = 100_000
 MAX_CHOICES = 50
@@ -88,12 +86,6 @@ class InvalidValues(DomainError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("invalid_values", "; ".join(p.english() for p in problems))
-
-    def by_field(self) -> dict[str, Problem]:
-        found: dict[str, Problem] = {}
-        for problem in self.problems:
-            found.setdefault(problem.field, problem)
-        return found
 
 
 class _Checker:

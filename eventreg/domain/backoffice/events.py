@@ -12,36 +12,25 @@ and cloning have modules of their own beside this one. Refusals are DomainErrors
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
 from eventreg.domain.access import accounts as staff
 from eventreg.domain.backoffice import audit
-from eventreg.domain.backoffice.event_checks import (
-    TEXT_FIELDS,
-    clean_event,
-    clean_question,
-    clean_session,
-)
+from eventreg.domain.backoffice.event_checks import TEXT_FIELDS, clean_event, clean_question, clean_session
 from eventreg.domain.communication import reminders
 from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import deadlines, schedule
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    EventRole,
-    EventSession,
-    EventStatus,
-    Question,
-    Registration,
-)
+from eventreg.models import Event, EventRole, EventSession, EventStatus, Question, Registration
 
 # --- building -------------------------------------------------------------------------------
 
-def new_slug(title_hint: str = "event") -> str:
+def new_slug() -> str:
     """A free slug: ``e-`` and 8 random hex digits (titles are often Japanese)."""
     while True:
         slug = f"e-{secrets.token_hex(4)}"

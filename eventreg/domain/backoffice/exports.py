@@ -2,7 +2,8 @@
 
 The domain gives codes and plain text; the caller names the columns and maps codes to labels
 (``labels``: "column.<key>" -> header text, "sector.<code>" / "status.<code>" -> label,
-"yes" / "no", and "language", the one sessions are named in: domain.timing.session_name). A missing label falls back to the code, so nothing is ever blank by accident.
+"yes" / "no", and "language", the one sessions are named in: domain.timing.session_name). A
+missing label falls back to the code, so nothing is ever blank by accident.
 
 Column sets (``columns(event, which)``):
 - "attendees": everything we hold on a person, then one column per question, hidden ones too
@@ -37,7 +38,6 @@ MULTI_JOIN = " / "
 STREAM_BATCH = 1000  # registrations loaded per round trip
 
 PERSONAL_SETS = ("attendees", "arrivals", "reception")
-SETS = PERSONAL_SETS + ("summary",)
 
 # Every fixed column a set or a security list may name, in the attendee export's order.
 FIXED = (
@@ -66,7 +66,7 @@ class Column:
 
 
 def columns(event: Event, which: str | Iterable[str]) -> list[Column]:
-    """The columns of the set ``which`` (a SETS name) or of a list of keys (unknown keys are left
+    """The columns of the set ``which`` (a SET_COLUMNS name) or of a list of keys (unknown keys are left
     out); "attendees" ends with every question of the event, hidden ones included."""
     if isinstance(which, str):
         if which not in SET_COLUMNS:

@@ -20,15 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from eventreg.domain.backoffice import roster
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    Job,
-    JobKind,
-    JobStatus,
-    Registration,
-    Status,
-    StoredFile,
-)
+from eventreg.models import Event, Job, JobKind, JobStatus, Registration, Status, StoredFile
 
 MAX_ATTEMPTS = 3
 FAILED = "job_failed"  # error codes, worded in web/error_words.py

@@ -6,24 +6,18 @@ choices (new ones may be added).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select
 
 from eventreg.domain.backoffice import audit
-from eventreg.domain.backoffice.event_checks import (
-    clean_question,
-)
+from eventreg.domain.backoffice.event_checks import clean_question
 from eventreg.domain.backoffice.events import snapshot
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    Question,
-    QuestionKind,
-    Registration,
-)
+from eventreg.models import Event, Question, QuestionKind, Registration
 
 _QUESTION_FIELDS = ("kind", "label", "help", "choices", "required", "hidden")
 

@@ -17,30 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
-from sqlalchemy import (
-    Text,
-    and_,
-    cast,
-    exists,
-    false,
-    func,
-    literal,
-    select,
-    true,
-)
+from sqlalchemy import Text, and_, cast, exists, false, func, literal, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ColumnElement, Select
 
 from eventreg.domain.people import search, text
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    EventSession,
-    QuestionKind,
-    Registration,
-    Sector,
-    Status,
-)
+from eventreg.models import Event, EventSession, QuestionKind, Registration, Sector, Status
 
 STATUSES = ("", "confirmed", "held", "waitlisted", "cancelled", "checked_in", "not_arrived", "no_show")
 SORTS = ("kana", "organization", "created", "arrival")
@@ -63,7 +46,7 @@ class ListFilter:
     sort: str = "kana"
 
     @classmethod
-    def from_args(cls, args: Mapping) -> "ListFilter":
+    def from_args(cls, args: Mapping) -> ListFilter:
         """From a query string (request.args or a dict). Tolerant: a value that makes no sense is
         the default, nothing raises."""
         get = args.get
@@ -93,7 +76,7 @@ class ListFilter:
             out[names.get(f.name, f.name)] = str(value)
         return out
 
-    def but(self, **changes) -> "ListFilter":
+    def but(self, **changes) -> ListFilter:
         return replace(self, **changes)
 
 

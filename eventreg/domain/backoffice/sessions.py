@@ -11,29 +11,21 @@ once. A session anyone ever registered for (even cancelled) is not removed
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 
 from eventreg.domain.backoffice import audit
-from eventreg.domain.backoffice.event_checks import (
-    clean_session,
-)
+from eventreg.domain.backoffice.event_checks import clean_session
 from eventreg.domain.backoffice.events import registration_count, snapshot
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
 from eventreg.domain.registration.waitlist import promote_waiting
 from eventreg.domain.timing import deadlines, schedule
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    EventSession,
-    EventStatus,
-    MailKind,
-    Registration,
-    Status,
-)
+from eventreg.models import Event, EventSession, EventStatus, MailKind, Registration, Status
 
 _SESSION_FIELDS = ("title", "doors_at", "starts_at", "ends_at", "capacity")
 

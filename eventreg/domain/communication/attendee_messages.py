@@ -31,15 +31,7 @@ from eventreg.domain.backoffice import audit, roster
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
-from eventreg.models import (
-    AttendeeMessage,
-    Event,
-    MailKind,
-    MessageStatus,
-    OutboxMessage,
-    OutboxStatus,
-    Registration,
-)
+from eventreg.models import AttendeeMessage, Event, MailKind, MessageStatus, OutboxMessage, OutboxStatus, Registration
 
 # The fixed list, in the order the compose page shows it.
 PLACEHOLDERS = ("name", "furigana", "event", "session", "date", "venue", "pass_link", "cancel_link")

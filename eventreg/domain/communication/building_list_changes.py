@@ -17,21 +17,10 @@ from functools import lru_cache
 from sqlalchemy import func, or_, select
 
 from eventreg.domain.communication.building_list import person_key
-from eventreg.domain.communication.building_list_sheet import (
-    key_columns,
-    language_of,
-    session_label,
-)
+from eventreg.domain.communication.building_list_sheet import key_columns, language_of, session_label
 from eventreg.domain.people import field_words
 from eventreg.extensions import db
-from eventreg.models import (
-    AuditEntry,
-    Event,
-    EventSession,
-    Registration,
-    SecurityListSend,
-    Status,
-)
+from eventreg.models import AuditEntry, Event, EventSession, Registration, SecurityListSend, Status
 
 # What the tick reads of each person: plain rows, no ORM objects (thousands per tick).
 _PERSON = (Registration.session_id, Registration.family_name, Registration.given_name, Registration.family_kana,
@@ -46,8 +35,9 @@ def _fingerprint(keys) -> str:
 @lru_cache(maxsize=4096)
 def _sent_fingerprint(send_id: int, created_at: datetime, count: int, columns: tuple[str, ...]) -> str | None:
     """The fingerprint of a send's people. A send changes only when a person's data is deleted on
-    request (domain.privacy.retention, which also changes its count), so this is a pure function of the row (kept per process, so each list's people are read once, not every tick);
-    it decides nothing by itself: the tick compares it with the people read now."""
+    request (domain.privacy.retention, which also changes its count), so this is a pure function of
+    the row (kept per process, so each list's people are read once, not every tick); it decides
+    nothing by itself: the tick compares it with the people read now."""
     people = db.session.scalar(select(SecurityListSend.people).where(SecurityListSend.id == send_id))
     if people is None:
         return None

@@ -12,13 +12,7 @@ from eventreg.domain.errors import DomainError
 from eventreg.domain.people import field_words, gojuon
 from eventreg.domain.timing.session_name import session_name
 from eventreg.extensions import db
-from eventreg.models import (
-    DEFAULT_SECURITY_COLUMNS,
-    Event,
-    EventSession,
-    Registration,
-    Status,
-)
+from eventreg.models import DEFAULT_SECURITY_COLUMNS, Event, EventSession, Registration, Status
 
 # Every column the venue may get, in the order the settings page offers them.
 COLUMNS = ("name", "kana", "organization", "department", "session", "email", "phone", "sector")

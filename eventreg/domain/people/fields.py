@@ -113,12 +113,6 @@ def check_kana(person: Mapping[str, Any]) -> dict[str, DomainError]:
             if name in person and not person.get(name)}
 
 
-def empty_answer(question: Question):
-    """What the public form stores for a question left unanswered."""
-    return {QuestionKind.text: "", QuestionKind.single: None, QuestionKind.multiple: [],
-            QuestionKind.checkbox: False}[question.kind]
-
-
 def check_answer(question: Question, value, *, required: bool | None = None):
     """One answer, as the public form stores it: text (cleaned), one choice, a list of choices,
     or a checkbox (a required checkbox must be ticked). Hidden questions are never required."""

@@ -34,14 +34,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from eventreg.domain.people.kana import (
-    ITERATION,
-    LETTERS,
-    LONG_VOWEL,
-    VOICED_ITERATION,
-    to_katakana,
-    vowel,
-)
+from eventreg.domain.people.kana import ITERATION, LETTERS, LONG_VOWEL, VOICED_ITERATION, to_katakana, vowel
 
 NON_KANA = "\uf8ff"  # a private-use character (never stored: text cleaning refuses them), above every kana
 LEVEL = " "

@@ -13,14 +13,7 @@ from sqlalchemy import delete, select, update
 
 from eventreg.domain.backoffice import audit
 from eventreg.domain.people import text
-from eventreg.domain.privacy.retention import (
-    PERSONAL,
-    anonymise,
-    personal_strings,
-    scrub,
-    scrub_audit,
-    scrub_messages,
-)
+from eventreg.domain.privacy.retention import PERSONAL, anonymise, personal_strings, scrub, scrub_audit, scrub_messages
 from eventreg.extensions import db
 from eventreg.models import (
     AttendeeMessage,

@@ -17,14 +17,7 @@ from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    Registration,
-    Scan,
-    ScanMethod,
-    ScanResult,
-    Status,
-)
+from eventreg.models import Event, Registration, Scan, ScanMethod, ScanResult, Status
 
 # What a scan of a valid, current pass answers for each registration status. Only "ok" lets the
 # desk check the person in; a new status must be added here (tests/domain/test_checkin.py checks

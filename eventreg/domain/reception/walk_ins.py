@@ -17,14 +17,7 @@ from eventreg.domain.registration import capacity, passes
 from eventreg.domain.registration import signup as registrations
 from eventreg.domain.registration.signup import Applicant
 from eventreg.extensions import db
-from eventreg.models import (
-    EventSession,
-    MailKind,
-    Registration,
-    ScanMethod,
-    ScanResult,
-    Status,
-)
+from eventreg.models import EventSession, MailKind, Registration, ScanMethod, ScanResult, Status
 
 
 class DuplicateWalkIn(DomainError):

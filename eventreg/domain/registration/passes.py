@@ -42,13 +42,10 @@ from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from eventreg.domain.people import names
@@ -173,15 +170,6 @@ def find_entry(credential: EntryCredential) -> Registration | None:
     return registration
 
 
-def invalidate_entry(registration_id: int) -> None:
-    """Every pass printed or sent so far stops working (cancelled, or moved to another session)."""
-    db.session.execute(
-        update(Registration).where(Registration.id == registration_id)
-        .values(entry_version=Registration.entry_version + 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
 # --- the management secret --------------------------------------------------------------------
 
 def find_by_token(token: str) -> Registration | None:
@@ -206,9 +194,6 @@ def usable(registration: Registration) -> bool:
     """Whether the registration has a pass to show: the pass page's QR, the pass PDF, the
     calendar file and the badge all ask this one question."""
     return registration.status == Status.confirmed
-
-
-LINK_NAMES = ("registration", "cancel", "pdf", "ics", "event")
 
 
 def pass_context(registration: Registration, links: dict[str, str]) -> dict:

@@ -26,28 +26,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from eventreg.domain.communication import (
-    attendee_messages as messages,
-)
-from eventreg.domain.communication import (
-    building_list as security_list,
-)
-from eventreg.domain.communication import (
-    building_list_changes,
-    outbox,
-    reminders,
-)
+from eventreg.domain.communication import attendee_messages as messages
+from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.communication import building_list_changes, outbox, reminders
 from eventreg.domain.privacy import retention
 from eventreg.domain.registration import holds, seat_count
 from eventreg.extensions import db
-from eventreg.models import (
-    Event,
-    EventSession,
-    Registration,
-    ScheduledTask,
-    Status,
-    TaskKind,
-)
+from eventreg.models import Event, EventSession, Registration, ScheduledTask, Status, TaskKind
 
 MISSED_AFTER = timedelta(hours=48)
 

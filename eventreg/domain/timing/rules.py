@@ -38,13 +38,13 @@ class TimeRule:
     hours: float = 0.0
 
     @classmethod
-    def absolute(cls, at: datetime) -> "TimeRule":
+    def absolute(cls, at: datetime) -> TimeRule:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError("an absolute rule needs an aware datetime")
         return cls("absolute", at=at)
 
     @classmethod
-    def days_before(cls, days: int, hhmm: str | None) -> "TimeRule":
+    def days_before(cls, days: int, hhmm: str | None) -> TimeRule:
         if hhmm is not None:
             time.fromisoformat(hhmm)  # raises ValueError when not HH:MM
         if days < 0:
@@ -52,7 +52,7 @@ class TimeRule:
         return cls("days_before", days=days, hhmm=hhmm)
 
     @classmethod
-    def hours_before(cls, hours: float) -> "TimeRule":
+    def hours_before(cls, hours: float) -> TimeRule:
         if hours < 0:
             raise ValueError("hours must not be negative")
         return cls("hours_before", hours=float(hours))

@@ -11,16 +11,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Imported for their side effect, after bp exists: each module adds its routes to bp (Flask's
 # usual pattern for a blueprint split over modules), so the names are unused (F401) and the
 # imports cannot stand at the top (E402).
-from . import (
-    attendees,  # noqa: E402,F401
-    building_list,  # noqa: E402,F401
-    event_day,  # noqa: E402,F401
-    events,  # noqa: E402,F401
-    exports,  # noqa: E402,F401
-    messages,  # noqa: E402,F401
-    privacy,  # noqa: E402,F401
-    registrations,  # noqa: E402,F401
-    reminders,  # noqa: E402,F401
-    stats,  # noqa: E402,F401
-    team,  # noqa: E402,F401
+from . import (  # noqa: E402
+    attendees,  # noqa: F401
+    building_list,  # noqa: F401
+    event_day,  # noqa: F401
+    events,  # noqa: F401
+    exports,  # noqa: F401
+    messages,  # noqa: F401
+    privacy,  # noqa: F401
+    registrations,  # noqa: F401
+    reminders,  # noqa: F401
+    stats,  # noqa: F401
+    team,  # noqa: F401
 )

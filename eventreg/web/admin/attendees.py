@@ -81,8 +81,10 @@ def attendees(event: Event):
     per = per_session(event.id, now=now)
     return render_template(
         "admin/attendees.html", event=event, flt=flt, total=total, page=page, pages=pages,
-        first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=summed(per.values()), session_counts={s.id: per.get(s.id, Counts()) for s in event.sessions},
-        sessions={s.id: s for s in event.sessions}, show_answers=show_answers, can_bulk=may(Capability.manage_registrations, event),
+        first=(page - 1) * PER_PAGE + 1, rows=_with_headings(found, flt), counts=summed(per.values()),
+        session_counts={s.id: per.get(s.id, Counts()) for s in event.sessions},
+        sessions={s.id: s for s in event.sessions}, show_answers=show_answers,
+        can_bulk=may(Capability.manage_registrations, event),
         status_choices=STATUS_CHOICES, sort_choices=SORT_CHOICES, sectors=sector_names(),
         actions=ACTION_LABELS, link=_linker(event), answer_text=answer_text, stamp=_stamper(event),
         session_labels={s.id: session_label(s, event) for s in event.sessions}, select_label=_select_label(),

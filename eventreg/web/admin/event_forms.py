@@ -63,14 +63,17 @@ class EventForm(PageForm):
     privacy_notice = TextAreaField(_l("Privacy notice"), render_kw={"rows": 4, "maxlength": 5000})
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
     confirm_email = BooleanField(_l("Ask people to confirm their email address"), default=False,
-                                 description=_l("The seat is only held until the person clicks the link in the email; unconfirmed, it goes to the next person waiting."))
+                                 description=_l("The seat is only held until the person clicks the link in the email; "
+                                                "unconfirmed, it goes to the next person waiting."))
     hold_minutes = StringField(_l("Minutes to confirm"), default="60",
                                render_kw={"inputmode": "numeric", "maxlength": 4},
                                description=_l("%(min)s to %(max)s minutes.", min=holds.MIN_MINUTES, max=holds.MAX_MINUTES))
     registration_opens = StringField(_l("Registration opens"), render_kw={"type": "datetime-local"},
                                      description=_l("Local time of the event. Empty: open as soon as the event is published."))
     deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40, "spellcheck": "false"},
-                           description=_l("1d@12:00 = the day before at 12:00 (前日12:00); 2d@17:00 = two days before at 17:00; or a date and time such as 2026-03-04 12:00; empty = until the session starts."))
+                           description=_l("1d@12:00 = the day before at 12:00 (前日12:00); 2d@17:00 = two days before "
+                                          "at 17:00; or a date and time such as 2026-03-04 12:00; empty = until the "
+                                          "session starts."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -37,15 +37,7 @@ from ...domain.errors import DomainError
 from ...domain.registration import capacity
 from ...domain.timing import deadlines
 from ...extensions import db
-from ...models import (
-    AuditEntry,
-    Event,
-    EventSession,
-    EventStatus,
-    Question,
-    Registration,
-    Status,
-)
+from ...models import AuditEntry, Event, EventSession, EventStatus, Question, Registration, Status
 from .. import event_cache
 from ..access import account_access, event_access
 from ..audit_words import note_words

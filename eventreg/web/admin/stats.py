@@ -34,13 +34,11 @@ from ..count_words import count_word
 from ..field_words import field_titles, sector_names
 from . import bp
 
-EVENT_TABLES = ("signups", "sessions", "sectors", "arrivals", "cancellations")
 # The counters (domain.insight.counts) each table shows; every chart's series is one of its table's.
 SESSION_COLUMNS = ("confirmed", "checked_in", "not_arrived", "walk_ins", "held", "waitlisted", "cancelled")
 SECTOR_COLUMNS = ("active", "confirmed", "checked_in", "not_arrived", "walk_ins", "no_shows", "held", "waitlisted",
                   "cancelled")
 CROSS_COLUMNS = ("active", "checked_in", "registered_arrivals", "walk_ins", "no_shows")
-CROSS_TABLES = ("events", "sectors", "returners")
 MAX_EVENTS = 200
 
 
@@ -136,7 +134,10 @@ def _event_charts(event: Event, st: stats.EventStats, tables: dict, width: int) 
             columns.append(counts.get(n, 0))
             cumulative.append(total)
         labels = [datetime.fromtimestamp(n * step, zone).strftime("%H:%M") for n in range(start_bin, last_bin + 1)]
-        position = (lambda at: (at.timestamp() - start_bin * step) / step)
+
+        def position(at, start_bin=start_bin, step=step):
+            return (at.timestamp() - start_bin * step) / step
+
         out[f"arrivals-{s.id}"] = charts.line_chart(
             uid=f"{uid}-arr{s.id}", title=_("Arrivals: %(session)s", session=_session_title(s)),
             desc=_("Check-ins per %(n)s minutes from doors-open, and arrived so far.", n=stats.BIN_MINUTES),

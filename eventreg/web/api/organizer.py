@@ -115,7 +115,7 @@ def registration(event: Event, registration_id: int):
 FILE_CONTENT = {mimetype.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
                 for _extension, mimetype in FORMATS.values()}
 FILE_RESPONSE = {"200": {"description": "The file (an attachment). csv: UTF-8 with BOM; cp932.csv: Windows-31J; "
-                                        "xlsx: every cell text. Formula-like cells are neutralised.",
+                                        "xlsx: every cell a string, as written. CSV: formula-like cells are neutralised.",
                          "content": FILE_CONTENT}}
 
 
