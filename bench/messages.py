@@ -1,6 +1,6 @@
 """How long queuing an organizer's message to 2,000 recipients takes (target: under 2 s).
 
-    .venv/bin/python bench/messages.py [--recipients 2000] [--db sqlite|postgresql] [--repeat 5]
+    .venv/bin/python bench/attendee_messages.py [--recipients 2000] [--db sqlite|postgresql] [--repeat 5]
 
 Creates an event with --recipients confirmed people (one Core INSERT) in a fresh database built
 by the migrations, then, --repeat times, saves a draft to "confirmed, not yet arrived" and times
@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 def database(arg: str):
     if arg == "sqlite":
         folder = tempfile.mkdtemp(prefix="eventreg-messages-")
-        return f"sqlite:///{folder}/messages.db", lambda: None
+        return f"sqlite:///{folder}/attendee_messages.db", lambda: None
     from tests.pg import PG_ADMIN_URL, fresh_database
 
     return fresh_database(PG_ADMIN_URL if arg == "postgresql" else arg, prefix="eventreg_bench")
@@ -42,9 +42,9 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from eventreg import create_app
-    from eventreg.domain.backoffice import event_import as event_spec
+    from eventreg.domain.backoffice import event_import
     from eventreg.domain.backoffice.roster import ListFilter
-    from eventreg.domain.communication import attendee_messages as messages
+    from eventreg.domain.communication import attendee_messages
     from eventreg.extensions import db
     from eventreg.sqlite import writing
     from tests.factories import bulk_confirmed, event_spec_dict
@@ -54,19 +54,19 @@ def main() -> None:
         app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
         with app.app_context():
             upgrade()
-            event = event_spec.replace_event(event_spec_dict(slug="bench-messages", capacity=args.recipients + 10))
+            event = event_import.replace_event(event_spec_dict(slug="bench-messages", capacity=args.recipients + 10))
             db.session.commit()
             bulk_confirmed(event.sessions[0], args.recipients)
             times = []
             for _ in range(args.repeat):
                 now = datetime.now(timezone.utc)
-                message = messages.save_draft(event, subject="【ご案内】{name}様", body="{name} 様\n{pass_link}",
+                message = attendee_messages.save_draft(event, subject="【ご案内】{name}様", body="{name} 様\n{pass_link}",
                                               flt=ListFilter(status="not_arrived"), actor=None, now=now)
                 message_id = message.id
                 db.session.commit()
                 started = time.perf_counter()
                 with writing():
-                    made = messages.queue(message_id, now)
+                    made = attendee_messages.queue(message_id, now)
                     db.session.commit()
                 times.append(time.perf_counter() - started)
                 assert made == args.recipients, made

@@ -24,7 +24,7 @@ from functools import wraps
 from flask import abort, g
 from flask_login import current_user, login_required
 
-from ..domain.access import accounts as staff
+from ..domain.access import accounts
 from ..domain.access.permissions import Capability
 from ..extensions import db
 from ..models import Event, Role
@@ -36,10 +36,10 @@ def _default_via(kwargs: dict) -> int | None:
 
 def _decide(who, event: Event | None, capability: Capability) -> None:
     """Aborts with 404 (no role on the event, or no event) or 403 (a role without it)."""
-    if event is None or not staff.has_role(who, event.id):
+    if event is None or not accounts.has_role(who, event.id):
         g.access_decision = "not_found"
         abort(404)
-    if not staff.can(who, event.id, capability):
+    if not accounts.can(who, event.id, capability):
         g.access_decision = "forbidden"
         abort(403)
     g.access_decision = "allowed"
@@ -107,5 +107,5 @@ def account_access(role: Role | None = None):
 def may(capability: Capability, event: Event | None = None, account: Role | None = None) -> bool:
     """For templates: whether to show a link or button (the view checks again)."""
     event = event or g.get("event")
-    return bool(event is not None and current_user.is_authenticated and staff.can(current_user, event.id, capability)
+    return bool(event is not None and current_user.is_authenticated and accounts.can(current_user, event.id, capability)
                 and (account is None or current_user.role == account))

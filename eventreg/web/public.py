@@ -25,8 +25,7 @@ from .. import clock
 from ..adapters import ics, pdf, qr
 from ..domain.backoffice.roster import parse_id
 from ..domain.errors import DomainError
-from ..domain.registration import capacity, holds, passes, waitlist
-from ..domain.registration import signup as registrations
+from ..domain.registration import capacity, holds, passes, signup, waitlist
 from ..domain.registration.passes import pass_context
 from ..domain.registration.signup import Result
 from ..domain.timing import deadlines
@@ -138,14 +137,14 @@ def window_refusal(s, tz: str) -> str:
 
 def _register(event: Event, form, open_sessions, now):
     session = next(s for s in open_sessions if s.id == form.session_id.data)
-    applicant = registrations.Applicant(
+    applicant = signup.Applicant(
         **{name: form[name].data for name in (
             "family_name", "given_name", "family_kana", "given_kana", "email",
             "organization", "department", "phone")},
         sector=form.sector.data, answers=form.answers(event), language=str(get_locale()),
     )
     try:
-        outcome = registrations.register(session, applicant, now=now)
+        outcome = signup.register(session, applicant, now=now)
     except DomainError as exc:
         slug = event.slug  # read before the rollback expires it
         db.session.rollback()
@@ -228,7 +227,7 @@ def calendar(token: str):
 def cancel(token: str):
     registration = _registration_or_404(token)
     if request.method == "POST":
-        return _attendee_action(token, lambda: registrations.cancel(registration, now=clock.utcnow()),
+        return _attendee_action(token, lambda: signup.cancel(registration, now=clock.utcnow()),
                                 _("Your registration has been cancelled."))
     return render_template("public/cancel.html", r=registration)
 

@@ -625,7 +625,7 @@ def test_a_slow_server_is_cut_off_at_the_deadline(app, make_event, monkeypatch):
 
 
 def test_a_move_and_a_staff_resend_say_why_the_pass_comes_again(app, make_event, smtp_server):
-    from eventreg.domain.backoffice import registration_edits as staff_actions
+    from eventreg.domain.backoffice import registration_edits
 
     from .. import factories
 
@@ -635,8 +635,8 @@ def test_a_move_and_a_staff_resend_say_why_the_pass_comes_again(app, make_event,
     ])
     owner = factories.make_staff("owner", events=[event])
     person = sign_up(event, email="moved@example.org").registration
-    staff_actions.move(person, event.sessions[1], actor=owner, now=clock.utcnow())
-    staff_actions.resend_pass(person, actor=owner, now=clock.utcnow())
+    registration_edits.move(person, event.sessions[1], actor=owner, now=clock.utcnow())
+    registration_edits.resend_pass(person, actor=owner, now=clock.utcnow())
     db.session.commit()
     assert deliver(app) == 3
     _confirmation, moved, resent = smtp_server.received[-3:]

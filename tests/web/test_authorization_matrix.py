@@ -32,12 +32,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
-from eventreg.domain.access import accounts as staff
-from eventreg.domain.access import api_tokens, invitations
+from eventreg.domain.access import accounts, api_tokens, invitations
 from eventreg.domain.access.permissions import GRANTS, Capability
 from eventreg.domain.backoffice import jobs
 from eventreg.domain.backoffice.roster import ListFilter
-from eventreg.domain.communication import attendee_messages as messages
+from eventreg.domain.communication import attendee_messages
 from eventreg.extensions import db
 from eventreg.models import EventRole, Registration, Role, SecurityListSend, StoredFile
 
@@ -127,10 +126,10 @@ def make_world(users: dict) -> World:
     event = factories.make_event(questions=[{"label": "昼食", "kind": "single", "choices": ["要", "不要"]}])
     other = factories.make_event()
     for name in ROLES:
-        staff.assign(users[name], event, EventRole(name), now=now)
-    staff.assign(users["owner"], other, EventRole.owner, now=now)
-    staff.assign(users[OTHER], other, EventRole.owner, now=now)
-    staff.assign(users[DEACTIVATED], event, EventRole.owner, now=now)
+        accounts.assign(users[name], event, EventRole(name), now=now)
+    accounts.assign(users["owner"], other, EventRole.owner, now=now)
+    accounts.assign(users[OTHER], other, EventRole.owner, now=now)
+    accounts.assign(users[DEACTIVATED], event, EventRole.owner, now=now)
     db.session.commit()
     registration = factories.register_person(event)
     job_id = jobs.queue_badge_sheet(event.id, now).id
@@ -157,7 +156,7 @@ def make_world(users: dict) -> World:
     revoked = api_tokens.event_api_tokens(event.id)[0]  # the newest
     api_tokens.revoke_api_token(revoked, actor=users["owner"], now=now)
     db.session.commit()
-    message = messages.save_draft(event, subject="{name}様", body="本文 {pass_link} {cancel_link}", flt=ListFilter(),
+    message = attendee_messages.save_draft(event, subject="{name}様", body="本文 {pass_link} {cancel_link}", flt=ListFilter(),
                                   actor=None, now=now)
     db.session.commit()
     return World(event, other, registration, job_id, invitation.id, revoked.id, send.id, stored.id, tokens,

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from eventreg.domain.access import api_tokens
-from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.communication import building_list
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import Registration
@@ -42,7 +42,7 @@ def test_a_late_registration_is_marked_not_on_the_sent_security_list(client, mak
     before = get(client, token, f"/events/{event.id}/search?q=ヤマダ").get_json()["results"]
     assert [p["not_on_security_list"] for p in before] == [False]  # nothing sent yet
 
-    security_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
+    building_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
     late = factories.register_person(event, family_name="遅野", family_kana="オソノ")
     db.session.commit()
     found = {p["id"]: p["not_on_security_list"] for p in get(client, token, f"/events/{event.id}/search").get_json()["results"]}

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain.communication import attendee_messages as messages
+from eventreg.domain.communication import attendee_messages
 from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, MessageStatus, OutboxMessage, Registration
 from eventreg.web import links
@@ -113,7 +113,7 @@ def test_schedule_in_the_past_is_refused_and_a_future_one_can_be_cancelled(world
 
 def test_a_viewer_reads_but_cannot_send(world, client, login):
     event, _people, _editor, viewer = world
-    msg = messages.save_draft(event, subject="件名", body="本文", flt=messages.roster.ListFilter(), actor=None,
+    msg = attendee_messages.save_draft(event, subject="件名", body="本文", flt=attendee_messages.roster.ListFilter(), actor=None,
                               now=datetime.now(timezone.utc))
     db.session.commit()
     login(viewer)
@@ -129,7 +129,7 @@ def test_a_viewer_reads_but_cannot_send(world, client, login):
 def test_another_events_message_is_a_404(world, client, login):
     event, _people, editor, _viewer = world
     other = factories.make_event()
-    msg = messages.save_draft(other, subject="件名", body="本文", flt=messages.roster.ListFilter(), actor=None,
+    msg = attendee_messages.save_draft(other, subject="件名", body="本文", flt=attendee_messages.roster.ListFilter(), actor=None,
                               now=datetime.now(timezone.utc))
     db.session.commit()
     login(editor)

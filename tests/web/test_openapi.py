@@ -25,7 +25,7 @@ from openapi_spec_validator import validate as validate_openapi
 from werkzeug.routing import IntegerConverter
 
 from eventreg import create_app
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import signup
 from eventreg.extensions import db
 from eventreg.web.api import errors as api_errors
 from eventreg.web.api.errors import DOMAIN_STATUS, ERRORS
@@ -475,7 +475,7 @@ def data(app):
         factories.register_person(event)
         waiting = factories.register_person(event)
         gone = factories.register_person(event, email="gone@example.org")
-        registrations.cancel(gone, now=now)
+        signup.cancel(gone, now=now)
         stranger = factories.register_person(other)
         values = SimpleNamespace(
             event=event.id, other=other.id, session=event.sessions[0].id, email=user.email,
@@ -546,7 +546,7 @@ def test_real_responses_validate_against_the_document(app, client, data, login):
         from eventreg.domain.registration import passes
 
         for token in (data.person_secret, data.waiting_secret):  # the second was promoted by the first cancellation
-            registrations.cancel(passes.find_by_token(token), now=datetime.now(timezone.utc))
+            signup.cancel(passes.find_by_token(token), now=datetime.now(timezone.utc))
             db.session.commit()
         db.session.remove()
     walk_in = client.post(f"{e}/walk-ins", headers=auth, json=dict(walk, email="w@example.org"))

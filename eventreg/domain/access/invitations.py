@@ -7,7 +7,7 @@
 - ``lookup``: what a link is: pending, accepted, revoked, expired or unknown. The same answer
   whether or not the address has an account (a dead link says nothing about that).
 - ``accept_new``: someone without an account chooses a name and a password (the rules of
-  ``staff.set_password``) and gets a ``Role.staff`` account with the role;
+  ``accounts.set_password``) and gets a ``Role.staff`` account with the role;
   ``accept_existing``: a signed-in account whose email is the invited one takes the role (it
   replaces the one they had on the event).
 - ``change_role``, ``remove``: an owner only; an event keeps at least one active owner.
@@ -28,8 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from eventreg.domain.access import accounts as staff
-from eventreg.domain.access import api_tokens
+from eventreg.domain.access import accounts, api_tokens
 from eventreg.domain.access.permissions import Capability
 from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import outbox
@@ -48,7 +47,7 @@ def _hash(raw: str) -> str:
 
 
 def _require_owner(actor, event: Event) -> None:
-    if actor is None or not staff.can(actor, event.id, Capability.manage_staff):
+    if actor is None or not accounts.can(actor, event.id, Capability.manage_staff):
         raise DomainError("not_allowed")
 
 
@@ -184,7 +183,7 @@ def accept_new(raw: str, *, name: str, password: str, now: datetime) -> StaffUse
     """A new ``Role.staff`` account for the invited address, with the invited role. Raises
     DomainError: invitation_<state>, account_exists (sign in to accept), password_too_short,
     and the name checks of domain.people.text."""
-    staff.check_password(password)
+    accounts.check_password(password)
     name = text.clean_name(name, max_length=100)
     if not name:
         raise DomainError("name_required")
@@ -193,7 +192,7 @@ def accept_new(raw: str, *, name: str, password: str, now: datetime) -> StaffUse
             select(StaffUser.id).where(StaffUser.email == found.invitation.email)):
         raise DomainError("account_exists")
     invitation = _take(raw, now)
-    user = staff.create_user(invitation.email, name, password, Role.staff, now=now)
+    user = accounts.create_user(invitation.email, name, password, Role.staff, now=now)
     _join(invitation, user, now)
     return user
 

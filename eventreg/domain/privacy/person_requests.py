@@ -75,14 +75,14 @@ def delete_person(email: str, now: datetime, *, actor=None, event_ids=None) -> d
     personal fields go as in the purge; its emails, scan links, security-list rows, the files
     of its events and the audit log's personal values go too. The audit entry it writes names
     no one. Flushes."""
-    from eventreg.domain.registration import signup as registrations
+    from eventreg.domain.registration import signup
 
     regs = [r for r in _person_regs(email, event_ids) if r.anonymised_at is None]
     strings = personal_strings(regs)
     promoted = 0
     for r in regs:
         if r.status != Status.cancelled:
-            promoted += len(registrations.cancel(r, now=now, notify=False, by_staff=True))
+            promoted += len(signup.cancel(r, now=now, notify=False, by_staff=True))
     ids = [r.id for r in regs]
     counts = {"registration": len(regs), "promoted": promoted}
     if not ids:
