@@ -1,6 +1,6 @@
 """How long queuing an organizer's message to 2,000 recipients takes (target: under 2 s).
 
-    .venv/bin/python bench/attendee_messages.py [--recipients 2000] [--db sqlite|postgresql] [--repeat 5]
+    .venv/bin/python bench/messages.py [--recipients 2000] [--db sqlite|postgresql] [--repeat 5]
 
 Creates an event with --recipients confirmed people (one Core INSERT) in a fresh database built
 by the migrations, then, --repeat times, saves a draft to "confirmed, not yet arrived" and times
@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 def database(arg: str):
     if arg == "sqlite":
         folder = tempfile.mkdtemp(prefix="eventreg-messages-")
-        return f"sqlite:///{folder}/attendee_messages.db", lambda: None
+        return f"sqlite:///{folder}/messages.db", lambda: None
     from tests.pg import PG_ADMIN_URL, fresh_database
 
     return fresh_database(PG_ADMIN_URL if arg == "postgresql" else arg, prefix="eventreg_bench")

@@ -10,7 +10,6 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
-from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import AuditEntry
 
@@ -65,8 +64,8 @@ def _notes() -> list[tuple[str, str, str]]:
     return [tuple(row) for row in rows]
 
 
-def test_0007_maps_the_old_notes_and_its_downgrade_gives_them_back(url, tmp_path):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://testserver",
+def test_0007_maps_the_old_notes_and_its_downgrade_gives_them_back(url, tmp_path, make_app):
+    app = make_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://testserver",
                       "MAILBOX_DIR": str(tmp_path / "mail")})
     with app.app_context():
         upgrade()

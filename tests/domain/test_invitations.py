@@ -224,12 +224,12 @@ def test_a_token_is_limited_to_its_event_and_the_smaller_role(make_event, event)
     db.session.commit()
     who, _ = api_tokens.principal_for_api_token(token, now=NOW)
     assert who.grants == {event.id: frozenset()}
-    # Removed from the event: nothing.
+    # Removed from the event: the token is revoked for good (a re-added person does not revive it).
     invitations.remove(event, user.id, actor=db.session.scalar(
         select(StaffUser).where(StaffUser.id != user.id)), now=NOW)
     db.session.commit()
     who, _ = api_tokens.principal_for_api_token(token, now=NOW)
-    assert who.grants == {}
+    assert who is None
 
 
 def test_a_token_needs_a_name_and_both_event_and_role(event, owner):

@@ -50,8 +50,8 @@ def edit_while_sent(base_url: str, monkeypatch, make_event) -> tuple[int, tuple]
 
 def actions(message_id: int) -> list[str]:
     """The message's audit entries in the order they were written."""
-    return list(db.session.scalars(select(AuditEntry.action).where(
-        AuditEntry.note.like(f"#{message_id}%")).order_by(AuditEntry.id)))
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("message_%")).order_by(AuditEntry.id))
+    return [e.action for e in entries if e.note_params.get("message") == message_id]
 
 
 def queued(message_id: int) -> AttendeeMessage:

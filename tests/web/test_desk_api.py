@@ -97,10 +97,10 @@ def test_a_desk_name_with_control_or_bidi_characters_is_refused_in_words(client,
     token = token_for(event)
     for desk in ("受付\u202e1", "受付\u20661", "受付\x071", "受付\u200b1"):
         refused = post(client, token, f"/events/{event.id}/checkins", {"payload": passes.qr_payload(person), "desk": desk})
-        assert refused.status_code == 400, desk
+        assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_input", desk
         assert refused.get_json()["error"]["fields"]["desk"] == ["目に見えない文字や制御文字を取り除いてください。"]
         undo = post(client, token, f"/events/{event.id}/registrations/{person.id}/undo", {"desk": desk})
-        assert undo.status_code == 400
+        assert undo.status_code == 422
     db.session.expire_all()
     assert db.session.get(Registration, person.id).checked_in_at is None
     done = post(client, token, f"/events/{event.id}/checkins", {"payload": passes.qr_payload(person), "desk": " 受付 1 "})

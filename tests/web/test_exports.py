@@ -201,7 +201,7 @@ def test_libreoffice_opens_the_xlsx_with_every_cell_as_text(files):
     # evaluated ("x", -1) and not prefixed with the CSV's quote.
     assert files["lo_xlsx"] == _unguarded(files["table"])
     yamada = _row(files["lo_xlsx"], "山田")
-    assert (yamada["所属団体・会社名"], yamada["部署・役職"]) == (FORMULAS["organization"], "-1")
+    assert (yamada["会社名・団体名"], yamada["部署・役職"]) == (FORMULAS["organization"], "-1")
     assert _row(files["lo_xlsx"], "髙橋")["電話"] == "+81 90 1234 5678"
 
 

@@ -338,12 +338,18 @@ def _domain_errors_in(node: ast.AST, aliases: dict[str, str]) -> set[tuple[str, 
     for block in (n for n in ast.walk(node) if isinstance(n, ast.Try)):
         if not any(getattr(h.type, "id", None) == "DomainError" for h in block.handlers):
             continue
+        mapped = False  # the handler answers one documented ApiError whatever the domain's code
         for handler in block.handlers:
             calls = [n for stmt in handler.body for n in ast.walk(stmt) if isinstance(n, ast.Call)]
-            assert any(getattr(c.func, "id", None) == "domain_error" for c in calls), \
-                f"line {handler.lineno}: a DomainError must reach the client through domain_error"
+            passed_on = any(getattr(c.func, "id", None) == "domain_error" for c in calls)
+            mapped = not passed_on and any(getattr(c.func, "id", None) == "ApiError"
+                                           and isinstance(c.args[1], ast.Constant) for c in calls)
+            assert passed_on or mapped, \
+                f"line {handler.lineno}: a DomainError must reach the client through domain_error or one ApiError"
         for call in (n for stmt in block.body for n in ast.walk(stmt) if isinstance(n, ast.Call)):
             tried.add(id(call))
+            if mapped:
+                continue
             if isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) in aliases:
                 codes = domain_codes(aliases[call.func.value.id], call.func.attr)
                 missing = codes - DOMAIN_STATUS.keys()

@@ -76,7 +76,7 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
 @event_access(Capability.view)
 def messages_list(event: Event):
     found = attendee_messages.event_messages(event.id)
-    return render_template("admin/attendee_messages.html", event=event, found=found, words=MESSAGE_WORDS,
+    return render_template("admin/messages.html", event=event, found=found, words=MESSAGE_WORDS,
                            counts=attendee_messages.delivery_counts([m.id for m in found]))
 
 

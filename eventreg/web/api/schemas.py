@@ -12,11 +12,8 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
 from ...domain.backoffice import roster
-from ...domain.errors import DomainError
 from ...domain.people import gojuon
-from ...domain.reception import checkin
 from ...models import QuestionKind, ScanMethod, Sector, Status
-from ..error_words import message
 from .errors import ERRORS
 
 # The values a client may send in X-Scan-Method: how the pass was read. Made from the model's
@@ -62,19 +59,6 @@ class Text(fields.String):
         if "\x00" in value:
             raise ValidationError("Must not contain NUL characters.")
         return value
-
-
-class DeskName(Text):
-    """A desk name as each scan logs it (domain.reception.checkin.desk_name): a control, zero-width
-    or bidi character is refused with the words people read at the desk; "" means the user's name."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return checkin.desk_name(value, default="")
-        except DomainError as exc:
-            raise ValidationError(str(message(exc.code))) from None
-
 
 
 # An id as the document states it: a row id (PostgreSQL's integer), or "" for none.
@@ -152,13 +136,13 @@ class SearchQuery(RequestSchema):
 PAYLOAD = _doc("Exactly what the scanner read: the entry credential `ER2:<base32>` (any letter case). "
                "See `/api/v1/events/{event_id}/pass-key` for its format.")
 DESK = _doc("Desk name for the log (spaces collapsed, longer is cut to 50); default: the user's name. A control, "
-             "zero-width or bidi character is refused: 400 invalid_request with error.fields.desk.")
+             "zero-width or bidi character is refused: 422 invalid_input with error.fields.desk.")
 SESSION_ID = _doc("Check in for this session only (else: wrong_session). An integer, not a boolean; "
                   "a session of another event is 422 invalid_input.")
 
 
 def _desk():
-    return DeskName(load_default="", metadata=DESK)
+    return Text(load_default="", metadata=DESK)
 
 
 class LookupRequest(RequestSchema):
