@@ -42,9 +42,9 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from eventreg import create_app
-    from eventreg.domain.backoffice import event_import as event_spec
+    from eventreg.domain.backoffice import event_import
     from eventreg.domain.backoffice.roster import ListFilter
-    from eventreg.domain.communication import attendee_messages as messages
+    from eventreg.domain.communication import attendee_messages
     from eventreg.extensions import db
     from eventreg.sqlite import writing
     from tests.factories import bulk_confirmed, event_spec_dict
@@ -54,19 +54,19 @@ def main() -> None:
         app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
         with app.app_context():
             upgrade()
-            event = event_spec.replace_event(event_spec_dict(slug="bench-messages", capacity=args.recipients + 10))
+            event = event_import.replace_event(event_spec_dict(slug="bench-messages", capacity=args.recipients + 10))
             db.session.commit()
             bulk_confirmed(event.sessions[0], args.recipients)
             times = []
             for _ in range(args.repeat):
                 now = datetime.now(timezone.utc)
-                message = messages.save_draft(event, subject="【ご案内】{name}様", body="{name} 様\n{pass_link}",
+                message = attendee_messages.save_draft(event, subject="【ご案内】{name}様", body="{name} 様\n{pass_link}",
                                               flt=ListFilter(status="not_arrived"), actor=None, now=now)
                 message_id = message.id
                 db.session.commit()
                 started = time.perf_counter()
                 with writing():
-                    made = messages.queue(message_id, now)
+                    made = attendee_messages.queue(message_id, now)
                     db.session.commit()
                 times.append(time.perf_counter() - started)
                 assert made == args.recipients, made

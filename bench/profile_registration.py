@@ -79,7 +79,7 @@ def instrument(app, phases: Phases) -> None:
     """Wrap the parts of one registration POST (no app code is changed)."""
     import flask_wtf
 
-    from eventreg.domain.registration import signup as registrations
+    from eventreg.domain.registration import signup
     from eventreg.extensions import csrf, db
     from eventreg.web import public
 
@@ -93,7 +93,7 @@ def instrument(app, phases: Phases) -> None:
     original_validate = flask_wtf.FlaskForm.validate_on_submit
     flask_wtf.FlaskForm.validate_on_submit = phases.wrap("  form.validate_on_submit", original_validate)
     public._register = phases.wrap("  _register", public._register)
-    registrations.register = phases.wrap("    domain register(): UPDATE seat, 2 INSERT", registrations.register)
+    signup.register = phases.wrap("    domain register(): UPDATE seat, 2 INSERT", signup.register)
     with app.app_context():
         db.session.commit = phases.wrap("    db.session.commit", db.session.commit)
     public.url_for = phases.wrap("    url_for (after commit)", public.url_for)

@@ -72,8 +72,8 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from eventreg import create_app
-    from eventreg.domain.backoffice import event_import as event_spec
-    from eventreg.domain.registration import signup as registration
+    from eventreg.domain.backoffice import event_import
+    from eventreg.domain.registration import signup
     from eventreg.domain.timing import schedule
     from eventreg.extensions import db
     from eventreg.models import OutboxMessage, Registration, ScheduledTask, Status
@@ -88,7 +88,7 @@ def main() -> None:
             upgrade()
             made = time.perf_counter()
             for i in range(args.events):
-                event = event_spec.replace_event(event_spec_dict(slug=f"bench-{i}", start=in_days(14 + i % 2)))
+                event = event_import.replace_event(event_spec_dict(slug=f"bench-{i}", start=in_days(14 + i % 2)))
                 if args.security:
                     event.security_email = "security@venue.example"
                     schedule.reschedule(event)
@@ -132,7 +132,7 @@ def main() -> None:
             print("  its parts (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in parts(app, after).items()))
             with app.app_context():
                 reg = db.session.scalar(select(Registration).where(Registration.status == Status.confirmed).limit(1))
-                registration.cancel(reg, now=after)
+                signup.cancel(reg, now=after)
                 db.session.commit()
             started = time.perf_counter()
             outcomes = tick(app, now=after + timedelta(seconds=30))

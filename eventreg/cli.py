@@ -13,13 +13,13 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from . import clock
-from .domain.access import accounts as staff
+from .domain.access import accounts
 from .domain.access import api_tokens as tokens
-from .domain.backoffice import event_import as event_spec
+from .domain.backoffice import event_import
 from .domain.errors import DomainError
 from .domain.people import text
 from .domain.privacy import person_requests
-from .domain.registration import signup as registrations
+from .domain.registration import signup
 from .domain.registration.signup import Applicant
 from .extensions import db
 from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
@@ -68,9 +68,9 @@ def demo(if_missing: bool):
         event = db.session.scalar(select(Event).where(
             Event.slug == spec["slug"], Event.sessions.any(EventSession.starts_at > now)))
         if not (if_missing and event):
-            event = event_spec.replace_event(spec, now=now)
+            event = event_import.replace_event(spec, now=now)
             for n, (family, given, fkana, gkana, org, sector) in enumerate(DEMO_PEOPLE):
-                registrations.register(event.sessions[n % len(event.sessions)], Applicant(
+                signup.register(event.sessions[n % len(event.sessions)], Applicant(
                     family_name=family, given_name=given, family_kana=fkana, given_kana=gkana,
                     email=f"demo{n + 1}@example.org", organization=org, sector=sector), now=now)
         events.append(event)
@@ -87,9 +87,9 @@ def demo(if_missing: bool):
                                     ("reception@example.org", Role.staff, EventRole.reception)):
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
         if user is None:
-            user = staff.create_user(email, f"demo {event_role.value}", DEMO_PASSWORD, role, now=now)
+            user = accounts.create_user(email, f"demo {event_role.value}", DEMO_PASSWORD, role, now=now)
         for event in events:
-            staff.assign(user, event, event_role, now=now)
+            accounts.assign(user, event, event_role, now=now)
         click.echo(f"demo staff: {email} / {DEMO_PASSWORD} ({event_role.value})")
     db.session.commit()
 
@@ -109,7 +109,7 @@ def import_event(path: Path, replace: bool):
     ):
         raise click.ClickException(f"an event with slug {spec.get('slug')!r} exists; use --replace")
     try:
-        event = event_spec.replace_event(spec, now=clock.utcnow())
+        event = event_import.replace_event(spec, now=clock.utcnow())
     except DomainError as exc:
         raise click.ClickException(f"{path}: {exc.detail}") from None
     db.session.commit()
@@ -190,11 +190,11 @@ def users():
 def users_create(email, name, role, slugs, event_role, password):
     now = clock.utcnow()
     try:
-        user = staff.create_user(email, name, password, Role(role), now=now)
+        user = accounts.create_user(email, name, password, Role(role), now=now)
     except DomainError as exc:
         _fail(exc)
     for event in _events(slugs):
-        staff.assign(user, event, _event_role(user, event_role), now=now)
+        accounts.assign(user, event, _event_role(user, event_role), now=now)
     db.session.commit()
     click.echo(f"created {user.role.value} {user.email}" + (f" for {', '.join(slugs)}" if slugs else ""))
 
@@ -213,7 +213,7 @@ def _event_role(user: StaffUser, value: str | None) -> EventRole:
 def users_assign(email, slugs, event_role):
     user = _user(email)
     for event in _events(slugs):
-        staff.assign(user, event, _event_role(user, event_role), now=clock.utcnow())
+        accounts.assign(user, event, _event_role(user, event_role), now=clock.utcnow())
     db.session.commit()
     click.echo(f"{user.email}: {', '.join(f'{m.event.slug} ({m.role.value})' for m in user.memberships)}")
 
@@ -224,7 +224,7 @@ def users_assign(email, slugs, event_role):
 def users_password(email, password):
     user = _user(email)
     try:
-        staff.set_password(user, password)
+        accounts.set_password(user, password)
     except DomainError as exc:
         _fail(exc)
     db.session.commit()

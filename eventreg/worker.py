@@ -39,8 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import clock
 from .adapters import ics, mail, pdf
 from .domain.backoffice import exports, jobs, roster
-from .domain.communication import building_list as security_list
-from .domain.communication import outbox
+from .domain.communication import building_list, outbox
 from .domain.registration import passes
 from .domain.timing import periodic
 from .extensions import db
@@ -48,7 +47,7 @@ from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, 
 from .outage import Outage
 from .sqlite import writing
 from .web import message_text
-from .web.links import registration_links
+from .web.links import masked_links, registration_links
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +157,7 @@ def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime | No
         else:
             log.warning("%s sent, but its claim had passed to another worker", described)
         for send_id, file in plan["keep"]:  # a building-security list: keep the file as sent
-            security_list.keep_file(send_id, file.filename, file.content_type, file.data, moment)
+            building_list.keep_file(send_id, file.filename, file.content_type, file.data, moment)
         db.session.commit()
     return True
 
@@ -204,7 +203,7 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
                 raise LookupError(f"stored file #{spec['file_id']} is gone")
             plan["files"][stored.id] = mail.File(stored.filename, stored.content_type, stored.data)
         elif spec["kind"] == "security_list":
-            plan["lists"][spec["send_id"]] = security_list.frozen_sheet(spec["send_id"], spec["format"])
+            plan["lists"][spec["send_id"]] = building_list.frozen_sheet(spec["send_id"], spec["format"])
     return plan
 
 
@@ -319,8 +318,8 @@ def _send_differences(now: datetime, outcomes: Counter) -> None:
         try:
             with writing():
                 session = db.session.get(EventSession, session_id)
-                sent = security_list.send_difference(session, now=now) if session else None
-                what = None if sent is None else ("difference" if sent.kind == security_list.DIFF else "list")
+                sent = building_list.send_difference(session, now=now) if session else None
+                what = None if sent is None else ("difference" if sent.kind == building_list.DIFF else "list")
                 db.session.commit()
         except Exception:
             db.session.rollback()
@@ -386,7 +385,7 @@ def run_job(app: Flask, *, worker_id: str, now: datetime | None = None) -> int |
 
 def _badge_contexts(app: Flask, event_id: int) -> tuple[str, list[dict]]:
     slug = db.session.get(Event, event_id).slug
-    ctxs = [passes.pass_context(r, registration_links(r)) for r in jobs.badge_sheet_people(event_id)]
+    ctxs = [passes.pass_context(r, masked_links(r)) for r in jobs.badge_sheet_people(event_id)]  # staff print it
     return slug, ctxs
 
 

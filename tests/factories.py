@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
-from eventreg.domain.backoffice import event_import as event_spec
+from eventreg.domain.backoffice import event_import
 from eventreg.domain.registration.signup import Applicant
 from eventreg.extensions import db
 from eventreg.models import Event, Sector
@@ -51,7 +51,7 @@ def event_spec_dict(**overrides) -> dict:
 
 def make_event(**overrides) -> Event:
     """A saved, committed event (commit, so other threads and the live server see it)."""
-    event = event_spec.replace_event(event_spec_dict(**overrides), now=datetime.now(timezone.utc))
+    event = event_import.replace_event(event_spec_dict(**overrides), now=datetime.now(timezone.utc))
     db.session.commit()
     return event
 
@@ -77,27 +77,27 @@ def make_staff(role: str = "reception", events=(), email: str | None = None, nam
     viewer) on each of ``events``, for a "staff" account."""
     from sqlalchemy import select
 
-    from eventreg.domain.access import accounts as staff
+    from eventreg.domain.access import accounts
     from eventreg.models import EventRole, Role
 
     n = next(_counter)
     now = datetime.now(timezone.utc)
     account = Role.organizer if role == "organizer" else Role.staff
-    user = staff.create_user(email or f"staff{n}@example.org", name, PASSWORD, account, now=now)
+    user = accounts.create_user(email or f"staff{n}@example.org", name, PASSWORD, account, now=now)
     event_role = EventRole.owner if role == "organizer" else EventRole(role)
     if role == "organizer" and not events:
         events = db.session.scalars(select(Event)).all()
     for event in events:
-        staff.assign(user, event, event_role, now=now)
+        accounts.assign(user, event, event_role, now=now)
     db.session.commit()
     return user
 
 
 def register_person(event, session_index: int = 0, **overrides):
     """A committed registration through the domain (confirmed while seats last)."""
-    from eventreg.domain.registration import signup as registration
+    from eventreg.domain.registration import signup
 
-    outcome = registration.register(event.sessions[session_index], applicant(**overrides),
+    outcome = signup.register(event.sessions[session_index], applicant(**overrides),
                                     now=datetime.now(timezone.utc))
     db.session.commit()
     return outcome.registration

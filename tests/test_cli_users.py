@@ -1,6 +1,6 @@
 from sqlalchemy import select
 
-from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import accounts
 from eventreg.extensions import db
 from eventreg.models import ApiToken, EventRole, Role, StaffUser
 
@@ -17,7 +17,7 @@ def test_create_reception_user_for_an_event_and_sign_in(app, ctx, client):
     assert user.role == Role.staff and [e.slug for e in user.events] == [event.slug]
     assert user.role_on(event.id) == EventRole.reception  # the default role of a staff account
     assert user.password_hash != "a-good-long-password"  # hashed
-    assert staff.can_use_desk(user, event.id)
+    assert accounts.can_use_desk(user, event.id)
 
 
 def test_bad_input_is_refused_with_a_message(app, ctx):

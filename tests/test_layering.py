@@ -66,3 +66,14 @@ def test_the_architecture_page_names_every_domain_module():
         if f"{folder.as_posix()}/" not in page or f" {path.name} " not in page:
             missing.append(str(path.relative_to(DOMAIN)))
     assert missing == []
+
+
+def test_domain_imports_sit_at_the_top():
+    """An import inside a function hides a cycle (holds ↔ registration had one): the domain has none."""
+    hidden = []
+    for path in DOMAIN.rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            hidden += [f"{path.relative_to(DOMAIN)}:{n.lineno}" for n in ast.walk(function)
+                       if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert hidden == []

@@ -6,7 +6,15 @@ one message carries the same ID and a mail client can drop a duplicate.
 
 Headers. From, To and Reply-To are ``email.headerregistry.Address`` objects in an
 ``email.message.EmailMessage`` (policy SMTP), never strings put together by hand, and each
-folded address header is parsed back and must name exactly its one address. Flask-Mail's own
+folded address header is parsed back and must name exactly its one address, with its name.
+They are folded here (``fold_mailboxes``), not by CPython: its folder splits a long ASCII name
+that needs quoting (a comma, parentheses, a semicolon: 「Wakamono TECH Office (Sodateage Net),
+contact: …; weekdays」 as an event's contact) without its quotes, so the header named two
+addresses or none and every mail of the event failed to build. An ASCII name goes out as its
+atoms (folded between them) or as one quoted string on a line of its own (never folded inside:
+RFC 5322 allows it, but parsers such as ``email.utils.getaddresses`` then split the name; the
+line stays far below 998 characters); any other name as RFC 2047 encoded words of at most 75
+characters, each whole characters of UTF-8. Flask-Mail's own
 ``Message`` is not used for headers: its ``sanitize_address`` encodes a display name as RFC 2047
 words that decode to ``Eve <eve@evil.example>,`` (shown by clients as two recipients),
 double-encodes an already formatted ``"name" <addr>`` string, inserts spaces into long
@@ -24,13 +32,14 @@ the same message (same Message-ID) twice. At least once, never "exactly once".
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import re
 import smtplib
 import time
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UniqueAddressHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import NamedTuple
@@ -42,10 +51,61 @@ from . import sheets
 
 SMTP_TIMEOUT = 30  # seconds, for connecting and for every read/write on the socket
 LANGUAGES = ("ja", "en")
-# 7bit: bodies go out base64 or quoted-printable, so no server needs 8BITMIME.
-POLICY = email.policy.SMTP.clone(cte_type="7bit")
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 WORD_JOINER = "\u2060"
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+")  # RFC 5322 atext (and the spaces between atoms)
+_LINE = 78  # RFC 5322's recommended line length
+_ENCODED_BYTES = 45  # "=?utf-8?b?" + base64 of 45 bytes (60) + "?=" = 72 <= 75 (RFC 2047)
+
+
+def _name_words(name: str) -> list[str]:
+    """The display name as the words of a phrase, each of which may stand alone on a line."""
+    if not name:
+        return []
+    if name.isascii():
+        if _ATOM.fullmatch(name):
+            return name.split(" ")
+        # One quoted string on one line (at most 998 characters): old parsers split a folded one.
+        return ['"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"']
+    chunks, chunk = [], ""
+    for char in name:
+        if len((chunk + char).encode()) > _ENCODED_BYTES:
+            chunks.append(chunk)
+            chunk = ""
+        chunk += char
+    chunks.append(chunk)  # adjacent encoded words join without their space (RFC 2047 6.2)
+    return [f"=?utf-8?b?{base64.b64encode(c.encode()).decode()}?=" for c in chunks]
+
+
+def fold_mailboxes(name: str, addresses, linesep: str = "\r\n") -> str:
+    """``Name: phrase <addr>, …`` folded before 78 characters where a phrase may be folded."""
+    words = []
+    for i, address in enumerate(addresses):
+        phrase = _name_words(address.display_name)
+        words += [*phrase, f"<{address.addr_spec}>" if phrase else address.addr_spec]
+        if i < len(addresses) - 1:
+            words[-1] += ","
+    lines, line = [], f"{name}:"
+    for word in words:
+        if len(line) + 1 + len(word) > _LINE and line.strip() != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += f" {word}"
+    return linesep.join([*lines, line]) + linesep
+
+
+class _MailboxHeader(UniqueAddressHeader):
+    """From, To, Reply-To: parsed as CPython does, folded by ``fold_mailboxes``."""
+
+    def fold(self, *, policy):
+        return fold_mailboxes(self.name, self.addresses, policy.linesep)
+
+
+_HEADERS = HeaderRegistry()
+for _name in ("from", "to", "reply-to", "sender"):
+    _HEADERS.map_to_type(_name, _MailboxHeader)
+# 7bit: bodies go out base64 or quoted-printable, so no server needs 8BITMIME.
+POLICY = email.policy.SMTP.clone(cte_type="7bit", header_factory=_HEADERS)
 
 
 class Outgoing(NamedTuple):

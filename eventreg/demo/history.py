@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, update
 
-from ..domain.backoffice import event_import as event_spec
+from ..domain.backoffice import event_import
 from ..domain.people import person_keys
 from ..domain.registration.passes import new_entry_id, new_token
 from ..extensions import db
@@ -162,7 +162,7 @@ def create_past_events(today: date) -> list[Event]:
     attended: set[str] = set()
     events = []
     for spec, signups in past_specs(today):
-        event = event_spec.replace_event(spec)
+        event = event_import.replace_event(spec)
         attended |= add_history(event, pool, attended, signups, rng)
         events.append(event)
     return events

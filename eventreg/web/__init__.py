@@ -26,10 +26,10 @@ def register_blueprints(app: Flask) -> None:
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
     _declare_writes(app)
-    from ..domain.access.permissions import Capability
+    from ..domain.access.permissions import CREATES_EVENTS, Capability
     from .access import may
 
-    app.jinja_env.globals.update(may=may, Capability=Capability)
+    app.jinja_env.globals.update(may=may, Capability=Capability, CREATES_EVENTS=CREATES_EVENTS)
     security.register(app)
     input_guard.register(app)
     errors.register(app)

@@ -3,6 +3,8 @@
 - ``event_access(capability)``: the view's ``event_id`` (or what ``via`` finds) is loaded into
   ``event``; the signed-in user needs ``capability`` there (domain.access.permissions). An event the user
   has no role on is a 404, not a 403: staff learn nothing about events they do not work on.
+  With ``account=``, the user's account must also be of that kind (a copy of an event needs the
+  right to create events: ``.account`` says so to the matrix).
 - ``account_access(role=None)``: signed in (and, with ``role``, an account of that kind).
 - ``api_event_access(capability)``: the same rule for the JSON API, for whoever the API
   authenticated (``g.api_user``: a bearer token's Principal, limited to the token's event and
@@ -22,7 +24,7 @@ from functools import wraps
 from flask import abort, g
 from flask_login import current_user, login_required
 
-from ..domain.access import accounts as staff
+from ..domain.access import accounts
 from ..domain.access.permissions import Capability
 from ..extensions import db
 from ..models import Event, Role
@@ -34,17 +36,19 @@ def _default_via(kwargs: dict) -> int | None:
 
 def _decide(who, event: Event | None, capability: Capability) -> None:
     """Aborts with 404 (no role on the event, or no event) or 403 (a role without it)."""
-    if event is None or not staff.has_role(who, event.id):
+    if event is None or not accounts.has_role(who, event.id):
         g.access_decision = "not_found"
         abort(404)
-    if not staff.can(who, event.id, capability):
+    if not accounts.can(who, event.id, capability):
         g.access_decision = "forbidden"
         abort(403)
     g.access_decision = "allowed"
 
 
-def event_access(capability: Capability, *, via: Callable[[dict], int | None] = _default_via):
-    """``via(kwargs)`` returns the event id the request is about (it may pop or load kwargs)."""
+def event_access(capability: Capability, *, via: Callable[[dict], int | None] = _default_via,
+                 account: Role | None = None):
+    """``via(kwargs)`` returns the event id the request is about (it may pop or load kwargs);
+    ``account``: the kind of account the view needs besides the capability (403 otherwise)."""
 
     def decorate(view):
         @wraps(view)
@@ -53,10 +57,13 @@ def event_access(capability: Capability, *, via: Callable[[dict], int | None] = 
             event_id = via(kwargs)
             event = db.session.get(Event, event_id) if event_id is not None else None
             _decide(current_user, event, capability)
+            if account is not None and current_user.role != account:
+                g.access_decision = "forbidden"
+                abort(403)
             g.event = event
             return view(event=event, **kwargs)
 
-        wrapped.access = capability
+        wrapped.access, wrapped.account = capability, account
         return wrapped
 
     return decorate
@@ -97,7 +104,8 @@ def account_access(role: Role | None = None):
     return decorate
 
 
-def may(capability: Capability, event: Event | None = None) -> bool:
+def may(capability: Capability, event: Event | None = None, account: Role | None = None) -> bool:
     """For templates: whether to show a link or button (the view checks again)."""
     event = event or g.get("event")
-    return bool(event is not None and current_user.is_authenticated and staff.can(current_user, event.id, capability))
+    return bool(event is not None and current_user.is_authenticated and accounts.can(current_user, event.id, capability)
+                and (account is None or current_user.role == account))

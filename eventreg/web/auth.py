@@ -23,8 +23,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 from eventreg.domain.access import sign_in
 
 from .. import clock
-from ..domain.access import accounts as staff
-from ..domain.access import invitations
+from ..domain.access import accounts, invitations
 from ..domain.access.permissions import Capability
 from ..domain.errors import DomainError
 from ..domain.people import text
@@ -108,14 +107,14 @@ def desk_access(view):
 
 def _min_length(form, field):
     try:
-        staff.check_password(field.data)
+        accounts.check_password(field.data)
     except DomainError as exc:
         raise ValidationError(error_message(exc)) from None
 
 
 class PasswordForm(PageForm):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=200)])
-    new_password = PasswordField(_l("New password"), description=_l("At least %(min)s characters.", min=staff.MIN_PASSWORD_LENGTH),
+    new_password = PasswordField(_l("New password"), description=_l("At least %(min)s characters.", min=accounts.MIN_PASSWORD_LENGTH),
                                  validators=[InputRequired(), _min_length])
     confirm = PasswordField(_l("New password (again)"), validators=[
         InputRequired(), EqualTo("new_password", _l("The two new passwords are not the same."))])
@@ -139,7 +138,7 @@ def password():
         form.current_password.errors.append(
             message(exc.code) if exc.code == "login_blocked" else _("The current password is not correct."))
         return render_template("auth/password.html", form=form), 429 if exc.code == "login_blocked" else 400
-    staff.set_password(user, form.new_password.data)  # deletes all of the user's sessions
+    accounts.set_password(user, form.new_password.data)  # deletes all of the user's sessions
     _sign_in(user, now)  # … and this browser gets a new one
     flash(_("Your password was changed. Your other browsers and devices are signed out."))
     return redirect(url_for("auth.home"), 303)
@@ -148,7 +147,7 @@ def password():
 class InviteForm(PageForm):
     name = StringField(_l("Your name"), description=_l("Shown to the other staff, at the desk and in the logs."),
                        validators=[Normalized(lambda v: text.clean_name(v, max_length=100), True)])
-    new_password = PasswordField(_l("Password"), description=_l("At least %(min)s characters.", min=staff.MIN_PASSWORD_LENGTH),
+    new_password = PasswordField(_l("Password"), description=_l("At least %(min)s characters.", min=accounts.MIN_PASSWORD_LENGTH),
                                  validators=[InputRequired(), _min_length])
     confirm = PasswordField(_l("Password (again)"), validators=[
         InputRequired(), EqualTo("new_password", _l("The two passwords are not the same."))])

@@ -36,6 +36,8 @@ WORDS = {
     "registration_changed": _l("This registration was changed at the same moment. Please reload the page and try again."),
     "invalid_rule": _l("Enter a time as \"1d@12:00\" (days before at a time), \"2h\" (hours before) or a date and time with its UTC offset."),
     "not_confirmed": _l("Only a confirmed registration can be moved to another session."),
+    "nothing_to_confirm": _l("This registration has nothing left to confirm."),
+    "resend_limit": _l("The email was sent as often as it can be resent. Check your spam folder, or cancel and sign up again with the right address."),
     # Staff
     "login_failed": _l("Email or password is not correct."),
     "login_blocked": _l("Too many failed sign-ins. Please wait %(minutes)s minutes and try again."),

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 
+from ..domain.registration import holds
 from ..models import Registration
+
+
+def confirmation_proof(token: str) -> str:
+    """The proof the confirmation link carries (domain.registration.holds): in the mail only."""
+    return holds.confirmation_proof(token, current_app.config["SECRET_KEY"])
 
 
 def _links(registration: Registration) -> dict[str, str]:
@@ -19,7 +25,7 @@ def _links(registration: Registration) -> dict[str, str]:
         "cancel": url_for("public.cancel", token=token, _external=True),
         "pdf": url_for("public.pass_pdf", token=token, _external=True),
         "ics": url_for("public.calendar", token=token, _external=True),
-        "confirm": url_for("public.confirm_email", token=token, _external=True),
+        "confirm": url_for("public.confirm_email", token=token, proof=confirmation_proof(token), _external=True),
         "event": url_for("public.event_page", slug=registration.event.slug, _external=True),
     }
 
@@ -31,3 +37,17 @@ def registration_links(registration: Registration) -> dict[str, str]:
     """
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         return _links(registration)
+
+
+MASK = "••••••"  # what a staff preview shows in place of the management secret
+
+
+def masked_links(registration: Registration) -> dict[str, str]:
+    """``registration_links`` for a staff preview: where each link goes, the secrets masked.
+
+    Staff read previews (a viewer too); the management secret cancels and switches the
+    registration, so it is shown to nobody but the attendee's mailbox.
+    """
+    proof = confirmation_proof(registration.token)
+    return {name: link.replace(registration.token, MASK).replace(proof, MASK)
+            for name, link in registration_links(registration).items()}

@@ -12,7 +12,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from ..domain.communication import attendee_messages as messages
+from ..domain.communication import attendee_messages
 from ..extensions import db
 from ..models import AttendeeMessage
 from . import filters
@@ -50,8 +50,8 @@ def html_body(text: str) -> Markup:
 def filled(subject: str, body: str, ctx: dict, lang: str) -> dict:
     """Template values for mail/<lang>/message.*: ``message_subject``, ``message_body``, ``message_html``."""
     values = placeholder_values(ctx, lang)
-    text = messages.fill(body, values)
-    return {"message_subject": " ".join(messages.fill(subject, values).split()), "message_body": text,
+    text = attendee_messages.fill(body, values)
+    return {"message_subject": " ".join(attendee_messages.fill(subject, values).split()), "message_body": text,
             "message_html": html_body(text)}
 
 

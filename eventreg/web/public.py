@@ -9,12 +9,13 @@ GET       /r/<token>/pass.pdf      the pass as PDF
 GET       /r/<token>/calendar.ics  the session as a calendar entry
 GET, POST /r/<token>/cancel        confirm, then cancel
 POST      /r/<token>/switch        a waiting person takes a free seat in another session
-GET, POST /r/<token>/confirm       confirm the email address (a button: a GET confirms nothing)
+GET, POST /r/<token>/confirm/<proof>  confirm the email address (the mail's link; a GET confirms nothing)
+POST      /r/<token>/resend-confirmation  that mail again, to the same address
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -24,8 +25,7 @@ from .. import clock
 from ..adapters import ics, pdf, qr
 from ..domain.backoffice.roster import parse_id
 from ..domain.errors import DomainError
-from ..domain.registration import capacity, holds, passes, waitlist
-from ..domain.registration import signup as registrations
+from ..domain.registration import capacity, holds, passes, signup, waitlist
 from ..domain.registration.passes import pass_context
 from ..domain.registration.signup import Result
 from ..domain.timing import deadlines
@@ -137,14 +137,14 @@ def window_refusal(s, tz: str) -> str:
 
 def _register(event: Event, form, open_sessions, now):
     session = next(s for s in open_sessions if s.id == form.session_id.data)
-    applicant = registrations.Applicant(
+    applicant = signup.Applicant(
         **{name: form[name].data for name in (
             "family_name", "given_name", "family_kana", "given_kana", "email",
             "organization", "department", "phone")},
         sector=form.sector.data, answers=form.answers(event), language=str(get_locale()),
     )
     try:
-        outcome = registrations.register(session, applicant, now=now)
+        outcome = signup.register(session, applicant, now=now)
     except DomainError as exc:
         slug = event.slug  # read before the rollback expires it
         db.session.rollback()
@@ -227,16 +227,19 @@ def calendar(token: str):
 def cancel(token: str):
     registration = _registration_or_404(token)
     if request.method == "POST":
-        return _attendee_action(token, lambda: registrations.cancel(registration, now=clock.utcnow()),
+        return _attendee_action(token, lambda: signup.cancel(registration, now=clock.utcnow()),
                                 _("Your registration has been cancelled."))
     return render_template("public/cancel.html", r=registration)
 
 
-@bp.route("/r/<token>/confirm", methods=["GET", "POST"])
-def confirm_email(token: str):
-    """The link in the confirm_email mail. GET shows a button (mail scanners that fetch links
+@bp.route("/r/<token>/confirm/<proof>", methods=["GET", "POST"])
+def confirm_email(token: str, proof: str):
+    """The link in the confirm_email mail. The proof is in the mail only (the page after the
+    sign-up knows the token, not the proof). GET shows a button (mail scanners that fetch links
     confirm nothing); POST confirms with one conditional UPDATE (domain.registration.holds.confirm)."""
     registration = _registration_or_404(token)
+    if not holds.proof_matches(token, current_app.config["SECRET_KEY"], proof):
+        abort(404)
     now = clock.utcnow()
     if request.method == "POST" and holds.pending(registration):
         confirmed = holds.confirm(registration, now=now)
@@ -249,3 +252,11 @@ def confirm_email(token: str):
     late = holds.pending(registration) and registration.hold_expires_at <= now
     return render_template("public/confirm.html", r=registration, expired_at=expired_at, late=late,
                            pending=holds.pending(registration) and not late)
+
+
+@bp.post("/r/<token>/resend-confirmation")
+def resend_confirmation(token: str):
+    """The confirmation mail again, to the address given at sign-up (the form names none)."""
+    registration = _registration_or_404(token)
+    return _attendee_action(token, lambda: holds.resend_confirmation(registration, now=clock.utcnow()),
+                            _("We sent the email again. Open the link in it to confirm your email address."))

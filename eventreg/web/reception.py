@@ -14,16 +14,19 @@ import json
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 
+from ..domain.errors import DomainError
 from ..domain.people import gojuon
+from ..domain.reception import checkin
 from ..domain.registration import passes
 from ..domain.registration.passes import pass_context
 from ..extensions import db
 from ..models import Event, Registration
 from .auth import desk_access
-from .links import registration_links
+from .error_words import message
+from .links import masked_links
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
 
@@ -64,8 +67,11 @@ def desk(event: Event):
     session_id = request.args.get("session", type=int)
     if session_id is not None and session_id not in {s.id for s in event.sessions}:
         abort(404)
-    # No control characters (a NUL would reach the database with every scan and fail there).
-    desk_name = "".join(ch for ch in (request.args.get("desk") or current_user.name) if ch >= " ")[:50]
+    try:
+        desk_name = checkin.desk_name(request.args.get("desk"), default=current_user.name)
+    except DomainError as exc:  # the link named a desk with control or bidi characters: not that one
+        flash(message(exc.code), "error")
+        desk_name = current_user.name[:checkin.DESK_NAME_LENGTH]
     return render_template("reception/desk.html", event=event, session_id=session_id,
                            desk_name=desk_name, kana_rows=list(gojuon.ROWS))
 
@@ -84,6 +90,6 @@ def badge_pdf(event: Event, registration_id: int):
     from ..adapters import badges  # WeasyPrint-backed: loaded on the first badge
 
     # The badge's QR is the entry credential (see domain.registration.passes: it opens nothing, shows nothing).
-    body = badges.render_badge(pass_context(registration, registration_links(registration)))
+    body = badges.render_badge(pass_context(registration, masked_links(registration)))  # staff print it
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"'}

@@ -115,9 +115,24 @@ def safe_next(target: str | None, default: str = "/") -> str:
 # ---- logs --------------------------------------------------------------------------------------
 
 # /r/<token>, /r/<token>/pass.pdf, ... : the token is a credential (the attendee's link); so is
-# /invite/<token> (a staff invitation). Also when percent-encoded, as in the language switch's
-# ``?next=%2Fr%2F<token>`` or the sign-in page's ``?next=%2Finvite%2F<token>``.
-_PASS_PATH = re.compile(r"((?:/|%2f)(?:r|invite)(?:/|%2f))[^/?&#%\s\"]+", re.IGNORECASE)
+# /invite/<token> (a staff invitation). Matched as the server decodes the path: any character of
+# the prefix or of the token may be percent-encoded, once (``/%72/Ab%43…`` is served as
+# ``/r/AbC…``) or twice (``%252Fr%252F…`` inside an encoded ``?next=``), as in the language
+# switch's ``?next=%2Fr%2F<token>`` or the sign-in page's ``?next=%2Finvite%2F<token>``. The
+# token ends where its path segment does: at /, ?, &, #, a space or a quote, written or encoded.
+
+
+def _written_or_encoded(char: str) -> str:
+    forms = {f"%{ord(c):02x}" for c in {char.lower(), char.upper()}}
+    return "(?:" + "|".join([re.escape(char), *sorted(forms), *sorted("%25" + f[1:] for f in forms)]) + ")"
+
+
+_ENDS = "(?!2f|3f|26|23|20|09|0a|0d|22|27)"  # hex of what ends a path segment
+_TOKEN_CHARACTER = rf"(?:%25{_ENDS}[0-9a-f]{{2}}|%(?!25){_ENDS}[0-9a-f]{{2}}|[^/?&#%\s\"'])"
+_SLASH = _written_or_encoded("/")
+_PASS_PATH = re.compile(
+    rf"({_SLASH}(?:{''.join(map(_written_or_encoded, 'invite'))}|{_written_or_encoded('r')}){_SLASH})"
+    rf"{_TOKEN_CHARACTER}+", re.IGNORECASE)
 REDACTED = "[redacted]"
 
 

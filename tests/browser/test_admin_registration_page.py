@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from eventreg.domain.backoffice import registration_edits as staff_actions
+from eventreg.domain.backoffice import registration_edits
 from eventreg.extensions import db
 
 from .. import factories
@@ -30,7 +30,7 @@ def test_fix_a_typo_and_see_the_history(live_server, ctx, desktop, phone, shot):
                                     given_kana="マユミ", organization="特定非営利活動法人 ちば市民活動・市民事業サポートクラブ",
                                     department="事務局長", phone="043-123-4567",
                                     answers={str(lunch.id): "要", str(ask.id): "助成金の報告書の書き方"})
-    staff_actions.resend_pass(reg, actor=owner, now=datetime.now(timezone.utc))
+    registration_edits.resend_pass(reg, actor=owner, now=datetime.now(timezone.utc))
     db.session.commit()
     page_url = f"{live_server}/admin/events/{event.id}/registrations/{reg.id}"
 

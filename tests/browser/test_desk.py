@@ -358,7 +358,7 @@ def test_search_after_the_result_offers_reprint_and_undo(app, live_server, phone
 def test_someone_missing_from_the_sent_security_list_is_marked(app, live_server, phone, shot):
     from datetime import datetime, timezone
 
-    from eventreg.domain.communication import building_list as security_list
+    from eventreg.domain.communication import building_list
 
     ids = setup_desk(app, [dict(family_name="山田", given_name="花子", family_kana="ヤマダ", given_kana="ハナコ")])
     with database(app) as s:
@@ -366,7 +366,7 @@ def test_someone_missing_from_the_sent_security_list_is_marked(app, live_server,
 
         event = s.get(Event, ids["event"])
         event.security_email = "security@venue.example"
-        security_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
+        building_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
         s.commit()
         late = factories.register_person(event, family_name="遅野", given_name="次郎", family_kana="オソノ",
                                          given_kana="ジロウ")

@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.communication import building_list
 from eventreg.models import Event, Registration, Status
 from eventreg.worker import deliver_due, run_job, tick
 
@@ -278,10 +278,10 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     page.set_content(venue_mail[1].get_body(preferencelist=("html",)).get_content())
     shot(page, "issue7-security-diff-email")
     with database(app) as s:
-        sent = security_list.last_sent(session_id)
+        sent = building_list.last_sent(session_id)
         hanako = s.scalar(select(Registration).where(Registration.email == PERSON))
         assert hanako.status == Status.cancelled
-        assert (sent.kind, sent.added, sent.removed) == (security_list.DIFF, [], [str(hanako.id)])  # ids as the JSON keeps them
+        assert (sent.kind, sent.added, sent.removed) == (building_list.DIFF, [], [str(hanako.id)])  # ids as the JSON keeps them
         assert s.get(Registration, other_id).status == Status.confirmed
     assert tick(app)["difference"] == 0
     deliver_all(app)

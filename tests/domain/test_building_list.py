@@ -8,10 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain.communication import building_list as security_list
-from eventreg.domain.communication import building_list_changes, building_list_sheet
+from eventreg.domain.communication import building_list, building_list_changes, building_list_sheet
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import signup as registration
+from eventreg.domain.registration import signup
 from eventreg.domain.timing import periodic, schedule
 from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, ScheduledTask, Sector, SecurityListSend, Status, TaskKind
@@ -63,7 +62,7 @@ def send_at_due(event, index=0):
     task = task_of(event.sessions[index].id)
     assert periodic.do_task(task.id, task.due_at) == periodic.DONE
     db.session.commit()
-    return security_list.last_sent(event.sessions[index].id), task.due_at
+    return building_list.last_sent(event.sessions[index].id), task.due_at
 
 
 def test_the_task_is_due_at_the_deadline_the_day_before_at_noon(seminar):
@@ -150,12 +149,12 @@ def test_only_confirmed_people_are_on_the_list(make_event):
 def test_a_late_cancellation_names_exactly_who_was_removed(seminar):
     event, people = seminar
     sent, due = send_at_due(event)
-    assert security_list.send_difference(event.sessions[0], now=due + SECOND) is None  # nothing changed
-    registration.cancel(people[0], now=due + timedelta(hours=1))
+    assert building_list.send_difference(event.sessions[0], now=due + SECOND) is None  # nothing changed
+    signup.cancel(people[0], now=due + timedelta(hours=1))
     db.session.commit()
     later = due + timedelta(hours=1, seconds=30)
     assert building_list_changes.changed_sessions(later) == [event.sessions[0].id]
-    diff = security_list.send_difference(event.sessions[0], now=later)
+    diff = building_list.send_difference(event.sessions[0], now=later)
     db.session.commit()
     assert (diff.seq, diff.kind, diff.trigger, diff.count) == (2, "diff", "change", 2)
     assert diff.added == [] and diff.removed == [str(people[0].id)]
@@ -165,7 +164,7 @@ def test_a_late_cancellation_names_exactly_who_was_removed(seminar):
     assert mail.context["added"] == [] and mail.context["count"] == 2
     # And only once: the next tick finds nothing to say.
     assert building_list_changes.changed_sessions(later + SECOND) == []
-    assert security_list.send_difference(event.sessions[0], now=later + SECOND) is None
+    assert building_list.send_difference(event.sessions[0], now=later + SECOND) is None
     assert len(list_mails()) == 2
 
 
@@ -175,7 +174,7 @@ def test_a_late_addition_names_exactly_who_was_added(seminar):
     db.session.commit()
     sent, due = send_at_due(event)
     newcomer = person(event, "井上", "陽菜", "イノウエ", "ヒナ", "株式会社ミライ会計")
-    diff = security_list.send_difference(event.sessions[0], now=due + timedelta(hours=2))
+    diff = building_list.send_difference(event.sessions[0], now=due + timedelta(hours=2))
     db.session.commit()
     assert diff.added == [str(newcomer.id)] and diff.removed == [] and diff.count == 4
     assert list_mails()[-1].context["added"] == [
@@ -187,22 +186,22 @@ def test_a_cancellation_that_promotes_someone_is_one_difference_with_both(make_e
     first = person(event, "青木", "美咲", "アオキ", "ミサキ")
     waiting = person(event, "佐藤", "誠", "サトウ", "マコト")
     _, due = send_at_due(event)
-    registration.cancel(first, now=due + SECOND)
+    signup.cancel(first, now=due + SECOND)
     db.session.commit()
-    diff = security_list.send_difference(event.sessions[0], now=due + 2 * SECOND)
+    diff = building_list.send_difference(event.sessions[0], now=due + 2 * SECOND)
     assert (diff.added, diff.removed) == ([str(waiting.id)], [str(first.id)])
 
 
 def test_a_cancel_then_the_same_person_again_is_no_change(seminar):
     event, people = seminar
     _, due = send_at_due(event)
-    registration.cancel(people[1], now=due + SECOND)
+    signup.cancel(people[1], now=due + SECOND)
     db.session.commit()
     again = person(event, "青木", "美咲", "アオキ", "ミサキ")
     assert again.id != people[1].id and again.status == Status.confirmed
     assert building_list_changes.changed_sessions(due + 2 * SECOND) == []
-    assert security_list.send_difference(event.sessions[0], now=due + 2 * SECOND) is None
-    assert security_list.on_sent_list(again) is True
+    assert building_list.send_difference(event.sessions[0], now=due + 2 * SECOND) is None
+    assert building_list.on_sent_list(again) is True
 
 
 def test_a_corrected_name_is_the_old_row_removed_and_the_new_one_added(seminar):
@@ -210,7 +209,7 @@ def test_a_corrected_name_is_the_old_row_removed_and_the_new_one_added(seminar):
     _, due = send_at_due(event)
     people[2].given_name = "誠一"
     db.session.commit()
-    diff = security_list.send_difference(event.sessions[0], now=due + SECOND)
+    diff = building_list.send_difference(event.sessions[0], now=due + SECOND)
     assert diff.added == diff.removed == [str(people[2].id)]
     mail = list_mails()[-1]
     assert mail.context["removed"][0]["name"] == "佐藤 誠" and mail.context["added"][0]["name"] == "佐藤 誠一"
@@ -218,22 +217,22 @@ def test_a_corrected_name_is_the_old_row_removed_and_the_new_one_added(seminar):
 
 def test_on_sent_list_for_the_desk(seminar):
     event, people = seminar
-    assert security_list.on_sent_list(people[0]) is None  # nothing sent yet
+    assert building_list.on_sent_list(people[0]) is None  # nothing sent yet
     event.sessions[0].capacity = 10
     db.session.commit()
     _, due = send_at_due(event)
     late = person(event, "井上", "陽菜", "イノウエ", "ヒナ")
-    assert security_list.on_sent_list(people[0]) is True
-    assert security_list.on_sent_list(late) is False  # the building has no pass for her
-    security_list.send_difference(event.sessions[0], now=due + SECOND)
+    assert building_list.on_sent_list(people[0]) is True
+    assert building_list.on_sent_list(late) is False  # the building has no pass for her
+    building_list.send_difference(event.sessions[0], now=due + SECOND)
     db.session.commit()
-    assert security_list.on_sent_list(late) is True
+    assert building_list.on_sent_list(late) is True
 
 
 def test_send_now_is_a_whole_list_with_the_next_seq(seminar):
     event, _ = seminar
     staff = factories.make_staff("organizer", [event])
-    manual = security_list.send_full(event.sessions[0], trigger="manual", actor=staff, now=factories.in_days(1))
+    manual = building_list.send_full(event.sessions[0], trigger="manual", actor=staff, now=factories.in_days(1))
     db.session.commit()
     assert (manual.seq, manual.kind, manual.trigger, manual.sent_by) == (1, "full", "manual", staff.id)
     sent, _ = send_at_due(event)  # the scheduled list still goes at its time, as the next one
@@ -244,7 +243,7 @@ def test_send_now_is_a_whole_list_with_the_next_seq(seminar):
 def test_send_now_without_a_contact_is_refused(make_event):
     event = make_event()
     with pytest.raises(DomainError) as refused:
-        security_list.send_full(event.sessions[0], trigger="manual", now=factories.in_days(1))
+        building_list.send_full(event.sessions[0], trigger="manual", now=factories.in_days(1))
     assert refused.value.code == "no_security_contact"
     assert db.session.scalar(select(func.count()).select_from(SecurityListSend)) == 0
 
@@ -254,14 +253,14 @@ def test_a_new_contact_address_gets_the_whole_list(seminar):
     _, due = send_at_due(event)
     event.security_email = "guard@other.example"
     db.session.commit()
-    again = security_list.send_difference(event.sessions[0], now=due + SECOND)
+    again = building_list.send_difference(event.sessions[0], now=due + SECOND)
     assert (again.kind, again.seq, again.recipient, again.count) == ("full", 2, "guard@other.example", 3)
 
 
 def test_no_differences_after_the_session_ended_and_a_list_found_after_it_is_missed(seminar):
     event, people = seminar
     _, due = send_at_due(event)
-    registration.cancel(people[0], now=due + SECOND)
+    signup.cancel(people[0], now=due + SECOND)
     db.session.commit()
     assert building_list_changes.changed_sessions(event.sessions[0].ends_at) == []
 
@@ -294,10 +293,10 @@ def test_the_tick_compares_only_lists_whose_people_may_have_changed(seminar):
     (an edit straight in the database) is still found within ROTATION rounds."""
     event, people = seminar
     _, due = send_at_due(event)
-    registration.cancel(people[0], now=due + SECOND)  # a timestamp: found at once
+    signup.cancel(people[0], now=due + SECOND)  # a timestamp: found at once
     db.session.commit()
     assert building_list_changes.changed_sessions(due + 2 * SECOND) == [event.sessions[0].id]
-    security_list.send_difference(event.sessions[0], now=due + 2 * SECOND)
+    building_list.send_difference(event.sessions[0], now=due + 2 * SECOND)
     db.session.commit()
     people[1].given_name = "美咲子"  # no timestamp, no audit entry
     db.session.commit()
@@ -319,7 +318,7 @@ def test_a_list_sent_in_former_words_is_no_change_of_people(seminar):
                          "sector": "行政" if values["sector"] == "行政・自治体" else values["sector"]}
                    for rid, values in sent.people.items()}
     db.session.commit()
-    assert security_list.send_difference(event.sessions[0], now=due + SECOND) is None
+    assert building_list.send_difference(event.sessions[0], now=due + SECOND) is None
     people[1].sector = Sector.government  # a real change is still one
     db.session.commit()
-    assert security_list.send_difference(event.sessions[0], now=due + 2 * SECOND) is not None
+    assert building_list.send_difference(event.sessions[0], now=due + 2 * SECOND) is not None

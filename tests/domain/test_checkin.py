@@ -3,11 +3,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.communication import building_list
 from eventreg.domain.errors import DomainError
 from eventreg.domain.reception import checkin, desk_search, walk_ins
-from eventreg.domain.registration import passes
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import passes, signup
 from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult
 
@@ -32,7 +31,7 @@ def test_scan_outcomes_and_the_log(make_event):
     waiting = factories.register_person(event)
     stranger = factories.register_person(other)
     cancelled = factories.register_person(other)
-    registrations.cancel(cancelled, now=datetime.now(timezone.utc))
+    signup.cancel(cancelled, now=datetime.now(timezone.utc))
     db.session.commit()
 
     assert scan(event, passes.qr_payload(first)).result == ScanResult.ok
@@ -147,7 +146,7 @@ def test_same_walk_in_elsewhere_or_cancelled_or_preregistered_is_not_asked(make_
     cancelled = walk_ins.walk_in(event.sessions[0], factories.applicant(family_name="高橋", given_name="四郎",
                                                                        email="x@example.org"),
                                 desk="d", user_id=None, now=NOW)
-    registrations.cancel(cancelled, now=datetime.now(timezone.utc))
+    signup.cancel(cancelled, now=datetime.now(timezone.utc))
     db.session.commit()
     assert walk_ins.walk_in(event.sessions[0], walker, desk="d", user_id=None, now=NOW).walk_in
 
@@ -201,7 +200,7 @@ def test_not_on_the_security_list_once_it_was_sent(make_event):
     assert marked(on_time) is False  # nothing sent yet: no marker
 
     sent_at = datetime.now(timezone.utc)
-    assert security_list.send_full(session, trigger="manual", now=sent_at) is not None
+    assert building_list.send_full(session, trigger="manual", now=sent_at) is not None
     late = factories.register_person(event, family_name="遅野", family_kana="オソノ")  # after the list went out
     walked = walk_ins.walk_in(session, factories.applicant(family_name="当日", email=None), desk="d",
                              user_id=None, now=sent_at)
@@ -209,7 +208,7 @@ def test_not_on_the_security_list_once_it_was_sent(make_event):
     assert marked(on_time) is False
     assert marked(late) is True
     assert marked(walked) is True
-    registrations.cancel(late, now=datetime.now(timezone.utc))
+    signup.cancel(late, now=datetime.now(timezone.utc))
     db.session.commit()
     assert marked(late) is False  # turned away anyway: no second warning
 

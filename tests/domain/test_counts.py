@@ -8,12 +8,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
-from eventreg.domain.insight import counts
-from eventreg.domain.insight import statistics as stats
+from eventreg.domain.insight import counts, statistics
 from eventreg.domain.insight.counts import Counts
 from eventreg.domain.reception import checkin, walk_ins
-from eventreg.domain.registration import passes
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import passes, signup
 from eventreg.extensions import db
 from eventreg.models import EventSession, Registration, Sector, Status
 from eventreg.models.registration import SEATED
@@ -40,7 +38,7 @@ def scenario(make_event):
     held = factories.register_person(event)
     db.session.execute(Registration.__table__.update().where(Registration.id == held.id).values(status="held"))
     gone = factories.register_person(event)
-    registrations.cancel(gone, now=NOW)
+    signup.cancel(gone, now=NOW)
     set_capacity(session, 4)  # the four seated people fill it: the next one waits
     waiting = factories.register_person(event)
     assert waiting.status == Status.waitlisted
@@ -70,9 +68,9 @@ def test_the_scenario_gives_the_same_numbers_at_the_desk_in_the_list_and_in_the_
         desk = counts.of_event(event.id, now=now)
         desk_session = counts.of_event(event.id, now=now, session_id=session.id)
         listed = counts.summed(counts.per_session(event.id, now=now).values())
-        st = stats.event_stats(event, now=now, scope=[event.id])
+        st = statistics.event_stats(event, now=now, scope=[event.id])
         by_sector = counts.summed(x["counts"] for x in st.sectors)
-        across = stats.cross_stats([event.id], now=now).events[0]["counts"]
+        across = statistics.cross_stats([event.id], now=now).events[0]["counts"]
         for found in (desk, desk_session, listed, st.totals, st.sessions[0].counts, by_sector, across):
             assert found == expected
         assert desk.confirmed == 5 and desk.registered_arrivals == 1 and desk.active == 7 and desk.seated == 6

@@ -8,12 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain.backoffice import clone, event_checks, events, questions, sessions
-from eventreg.domain.backoffice import event_import as event_spec
+from eventreg.domain.backoffice import clone, event_checks, event_import, events, questions, sessions
 from eventreg.domain.backoffice.event_checks import InvalidValues
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import person_keys
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import signup
 from eventreg.extensions import db
 from eventreg.models import (
     AuditEntry,
@@ -97,15 +96,15 @@ def test_capacity_at_the_limits_is_accepted(ctx):
 def test_the_import_uses_the_same_checks(ctx):
     spec = factories.event_spec_dict(capacity=100_001)
     with pytest.raises(DomainError) as exc:
-        event_spec.build_event(spec)
+        event_import.build_event(spec)
     assert exc.value.code == "invalid_event_file" and "session 1: capacity" in exc.value.detail
     spec = factories.event_spec_dict(timezone="Mars/Olympus")
     with pytest.raises(DomainError) as exc:
-        event_spec.build_event(spec)
+        event_import.build_event(spec)
     assert "timezone" in exc.value.detail
     spec = factories.event_spec_dict(questions=[{"kind": "single", "label": "経路"}])
     with pytest.raises(DomainError) as exc:
-        event_spec.build_event(spec)
+        event_import.build_event(spec)
     assert "question 1: choices" in exc.value.detail
 
 
@@ -218,7 +217,7 @@ def test_moving_a_session_mails_active_people_once_per_change(ctx):
     session = event.sessions[0]
     day = session.starts_at.astimezone(TOKYO).date()
     people = [factories.register_person(event) for _ in range(2)]
-    registrations.cancel(db.session.get(Registration, people[1].id), now=NOW)
+    signup.cancel(db.session.get(Registration, people[1].id), now=NOW)
     changed = sessions.update_session(session, a_session(day, start="15:00", end="18:00"), actor=None, now=NOW)
     assert changed["notified"] == [None, 1] and session.sequence == 1
     sessions.update_session(session, a_session(day, start="15:00", end="18:00", title="第1回"), actor=None, now=NOW)
@@ -234,7 +233,7 @@ def test_sessions_and_events_with_registrations_stay(ctx):
     events.set_status(event, EventStatus.published, actor=None, now=NOW)
     db.session.commit()
     person = factories.register_person(event)
-    registrations.cancel(db.session.get(Registration, person.id), now=NOW)
+    signup.cancel(db.session.get(Registration, person.id), now=NOW)
     db.session.commit()
     for change in (lambda: sessions.remove_session(event.sessions[0], actor=None, now=NOW),
                    lambda: events.delete_event(event, actor=None, now=NOW)):

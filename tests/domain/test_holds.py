@@ -6,8 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from eventreg.domain.registration import holds
-from eventreg.domain.registration import signup as registration
+from eventreg.domain.registration import holds, signup
 from eventreg.domain.timing import periodic
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, OutboxMessage, Registration, Status
@@ -22,7 +21,7 @@ def _event(capacity=1, minutes=30):
 
 
 def _sign_up(event, now=NOW, **overrides):
-    outcome = registration.register(event.sessions[0], factories.applicant(**overrides), now=now)
+    outcome = signup.register(event.sessions[0], factories.applicant(**overrides), now=now)
     db.session.commit()
     return outcome, db.session.get(Registration, outcome.registration_id)
 
@@ -39,7 +38,7 @@ def _seats(event):
 def test_a_sign_up_holds_the_seat_until_confirmed(make_event):
     event = _event(minutes=30)
     outcome, held = _sign_up(event)
-    assert outcome.result == registration.Result.held and held.status == Status.held
+    assert outcome.result == signup.Result.held and held.status == Status.held
     assert held.hold_expires_at == NOW + timedelta(minutes=30) and held.email_confirmed_at is None
     assert _seats(event) == 1 and _mails(held.id) == [MailKind.confirm_email]
     assert holds.confirm(held, now=NOW + timedelta(minutes=29))
@@ -51,7 +50,7 @@ def test_a_sign_up_holds_the_seat_until_confirmed(make_event):
 def test_without_confirm_email_nothing_changes(make_event):
     event = factories.make_event(capacity=1)
     outcome, reg = _sign_up(event)
-    assert outcome.result == registration.Result.confirmed and reg.hold_expires_at is None
+    assert outcome.result == signup.Result.confirmed and reg.hold_expires_at is None
 
 
 def test_double_confirm_confirms_once(make_event):
@@ -107,7 +106,7 @@ def test_the_sweep_is_listed_and_cancel_releases_a_held_seat(make_event):
     assert "hold_expired" in [s.name for s in periodic.SWEEPS]
     event = _event(capacity=1)
     _, held = _sign_up(event)
-    registration.cancel(held, now=NOW)
+    signup.cancel(held, now=NOW)
     db.session.commit()
     assert _seats(event) == 0 and held.hold_expires_at is None and holds.due(NOW + timedelta(days=1)) == []
 

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain.access import accounts as staff
-from eventreg.domain.access import api_tokens, invitations, permissions
+from eventreg.domain.access import accounts, api_tokens, invitations, permissions
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, EventRole, Invitation, MailKind, OutboxMessage, Role, StaffUser
@@ -214,9 +213,9 @@ def test_a_token_is_limited_to_its_event_and_the_smaller_role(make_event, event)
     db.session.commit()
     who, touched = api_tokens.principal_for_api_token(token, now=NOW)
     assert touched and who.grants == {event.id: permissions.GRANTS[EventRole.reception]}
-    assert staff.has_role(who, event.id) and not staff.has_role(who, second.id)
-    assert staff.can(who, event.id, permissions.Capability.desk)
-    assert not staff.can(who, event.id, permissions.Capability.view)
+    assert accounts.has_role(who, event.id) and not accounts.has_role(who, second.id)
+    assert accounts.can(who, event.id, permissions.Capability.desk)
+    assert not accounts.can(who, event.id, permissions.Capability.view)
     old, _ = api_tokens.principal_for_api_token(legacy, now=NOW)
     assert old.grants == {event.id: permissions.GRANTS[EventRole.owner], second.id: permissions.GRANTS[EventRole.owner]}
     # Demoted to viewer: the reception token now grants nothing (viewer ∩ reception), on the event still.
@@ -225,12 +224,12 @@ def test_a_token_is_limited_to_its_event_and_the_smaller_role(make_event, event)
     db.session.commit()
     who, _ = api_tokens.principal_for_api_token(token, now=NOW)
     assert who.grants == {event.id: frozenset()}
-    # Removed from the event: nothing.
+    # Removed from the event: the token is revoked for good (a re-added person does not revive it).
     invitations.remove(event, user.id, actor=db.session.scalar(
         select(StaffUser).where(StaffUser.id != user.id)), now=NOW)
     db.session.commit()
     who, _ = api_tokens.principal_for_api_token(token, now=NOW)
-    assert who.grants == {}
+    assert who is None
 
 
 def test_a_token_needs_a_name_and_both_event_and_role(event, owner):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.domain.backoffice.roster import ListFilter
-from eventreg.domain.communication import attendee_messages as messages
+from eventreg.domain.communication import attendee_messages
 from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import periodic
 from eventreg.extensions import db
@@ -32,8 +32,8 @@ VALUES = {"name": "山田 花子", "furigana": "ヤマダ ハナコ", "event": "
     ("no placeholders", "no placeholders"),
 ])
 def test_placeholders_are_replaced(text, expected):
-    assert messages.problems(text) == []
-    assert messages.fill(text, VALUES) == expected
+    assert attendee_messages.problems(text) == []
+    assert attendee_messages.fill(text, VALUES) == expected
 
 
 @pytest.mark.parametrize("text", [
@@ -41,12 +41,12 @@ def test_placeholders_are_replaced(text, expected):
     "{{ ''.__class__.__mro__ }}", "{{name}}",
 ])
 def test_template_code_is_sent_as_written(text):
-    assert messages.problems(text) == []
-    assert messages.fill(text, VALUES) == text  # never evaluated, never a placeholder
+    assert attendee_messages.problems(text) == []
+    assert attendee_messages.fill(text, VALUES) == text  # never evaluated, never a placeholder
 
 
 def test_a_value_with_braces_is_not_read_again():
-    assert messages.fill("{name}", {**VALUES, "name": "{cancel_link} {{ 7*7 }}"}) == "{cancel_link} {{ 7*7 }}"
+    assert attendee_messages.fill("{name}", {**VALUES, "name": "{cancel_link} {{ 7*7 }}"}) == "{cancel_link} {{ 7*7 }}"
 
 
 @pytest.mark.parametrize("text, code, token, line", [
@@ -58,18 +58,18 @@ def test_a_value_with_braces_is_not_read_again():
     ("{}", "unknown_placeholder", "{}", 1),
 ])
 def test_unknown_placeholders_and_lone_braces_are_found(text, code, token, line):
-    found = messages.problems(text)
-    assert messages.Problem(code, token, line) in found
+    found = attendee_messages.problems(text)
+    assert attendee_messages.Problem(code, token, line) in found
 
 
 def test_check_refuses_what_cannot_be_sent():
-    with pytest.raises(messages.MessageProblems) as refused:
-        messages.check("{会社名}のご案内", "")
+    with pytest.raises(attendee_messages.MessageProblems) as refused:
+        attendee_messages.check("{会社名}のご案内", "")
     assert set(refused.value.problems) == {"subject", "body"}
     assert refused.value.problems["body"][0].code == "required"
-    assert messages.check("  件名 \n 二行 ", "\r\n本文\r\n") == ("件名 二行", "本文")
-    with pytest.raises(messages.MessageProblems):
-        messages.check("x" * 201, "本文")
+    assert attendee_messages.check("  件名 \n 二行 ", "\r\n本文\r\n") == ("件名 二行", "本文")
+    with pytest.raises(attendee_messages.MessageProblems):
+        attendee_messages.check("x" * 201, "本文")
 
 
 def test_recipients_follow_the_list_filter(ctx):
@@ -82,7 +82,7 @@ def test_recipients_follow_the_list_filter(ctx):
     no_email = add(event, 0, email=None, walk_in=True)
 
     def ids(**kw):
-        return messages.recipient_ids(event, ListFilter(**kw), now=NOW)
+        return attendee_messages.recipient_ids(event, ListFilter(**kw), now=NOW)
 
     assert ids() == sorted([first.id, arrived.id, second.id, waiting.id])  # not cancelled, not without email
     assert ids(status="not_arrived") == sorted([first.id, second.id])
@@ -90,16 +90,16 @@ def test_recipients_follow_the_list_filter(ctx):
     assert ids(status="waitlisted") == [waiting.id]
     assert ids(status="cancelled") == [cancelled.id]
     assert no_email.id not in ids(walk_in=True)
-    assert messages.recipient_count(event, ListFilter(status="not_arrived"), now=NOW) == 2
-    sample = messages.sample_recipient(event, ListFilter(status="not_arrived"), now=NOW, registration_id=second.id)
+    assert attendee_messages.recipient_count(event, ListFilter(status="not_arrived"), now=NOW) == 2
+    sample = attendee_messages.sample_recipient(event, ListFilter(status="not_arrived"), now=NOW, registration_id=second.id)
     assert sample.id == second.id
     # A chosen registration that is not a recipient: the first recipient instead.
-    assert messages.sample_recipient(event, ListFilter(status="not_arrived"), now=NOW,
+    assert attendee_messages.sample_recipient(event, ListFilter(status="not_arrived"), now=NOW,
                                      registration_id=arrived.id).id in (first.id, second.id)
 
 
 def draft(event, flt=None, subject="{name}様へのお知らせ", body="{name} 様\n明日お待ちしています。"):
-    message = messages.save_draft(event, subject=subject, body=body, flt=flt or ListFilter(), actor=None, now=NOW)
+    message = attendee_messages.save_draft(event, subject=subject, body=body, flt=flt or ListFilter(), actor=None, now=NOW)
     db.session.commit()
     return message
 
@@ -115,9 +115,9 @@ def test_queue_makes_one_row_per_recipient_once(ctx):
     people = [add(event) for _ in range(5)]
     add(event, status=Status.cancelled)
     message = draft(event)
-    assert messages.queue(message.id, NOW) == 5
+    assert attendee_messages.queue(message.id, NOW) == 5
     db.session.commit()
-    assert messages.queue(message.id, NOW) is None  # a second click
+    assert attendee_messages.queue(message.id, NOW) is None  # a second click
     db.session.commit()
     rows = outbox_rows(message.id)
     assert [r.registration_id for r in rows] == [p.id for p in people]
@@ -134,9 +134,9 @@ def test_the_idempotency_key_holds_even_if_the_status_guard_were_passed(ctx):
     for _ in range(3):
         add(event)
     message = draft(event)
-    assert messages.queue(message.id, NOW) == 3
+    assert attendee_messages.queue(message.id, NOW) == 3
     db.session.execute(AttendeeMessage.__table__.update().values(status="draft"))  # as if the guard failed
-    assert messages.queue(message.id, NOW) == 0  # ON CONFLICT DO NOTHING: no second row
+    assert attendee_messages.queue(message.id, NOW) == 0  # ON CONFLICT DO NOTHING: no second row
     db.session.commit()
     assert len(outbox_rows(message.id)) == 3
 
@@ -146,12 +146,12 @@ def test_schedule_and_the_sweep(ctx):
     add(event)
     message = draft(event)
     with pytest.raises(DomainError, match="send_at_past"):
-        messages.schedule(message, NOW - timedelta(seconds=1), actor=None, now=NOW)
-    messages.schedule(message, NOW + timedelta(hours=1), actor=None, now=NOW)
+        attendee_messages.schedule(message, NOW - timedelta(seconds=1), actor=None, now=NOW)
+    attendee_messages.schedule(message, NOW + timedelta(hours=1), actor=None, now=NOW)
     db.session.commit()
     assert message.status == MessageStatus.scheduled
     with pytest.raises(DomainError, match="message_not_draft"):
-        messages.save_draft(event, subject="x", body="y", flt=ListFilter(), actor=None, now=NOW, message=message)
+        attendee_messages.save_draft(event, subject="x", body="y", flt=ListFilter(), actor=None, now=NOW, message=message)
     [sweep] = [s for s in periodic.SWEEPS if s.name == "message_queued"]
     assert sweep.find(NOW + timedelta(minutes=59)) == []
     later = NOW + timedelta(hours=1)
@@ -167,14 +167,14 @@ def test_a_cancelled_schedule_is_never_sent(ctx):
     event = factories.make_event()
     add(event)
     message = draft(event)
-    messages.schedule(message, NOW + timedelta(hours=1), actor=None, now=NOW)
-    messages.cancel(message, actor=None, now=NOW)
+    attendee_messages.schedule(message, NOW + timedelta(hours=1), actor=None, now=NOW)
+    attendee_messages.cancel(message, actor=None, now=NOW)
     db.session.commit()
     assert message.status == MessageStatus.cancelled
-    assert messages.due_messages(NOW + timedelta(days=1)) == []
-    assert messages.queue(message.id, NOW) is None
+    assert attendee_messages.due_messages(NOW + timedelta(days=1)) == []
+    assert attendee_messages.queue(message.id, NOW) is None
     with pytest.raises(DomainError, match="message_not_cancellable"):
-        messages.cancel(message, actor=None, now=NOW)
+        attendee_messages.cancel(message, actor=None, now=NOW)
 
 
 def test_delivery_counts(ctx):
@@ -182,7 +182,7 @@ def test_delivery_counts(ctx):
     for _ in range(3):
         add(event)
     message = draft(event)
-    messages.queue(message.id, NOW)
+    attendee_messages.queue(message.id, NOW)
     db.session.commit()
-    assert messages.delivery_counts([message.id]) == {message.id: {"pending": 3, "sent": 0, "failed": 0}}
+    assert attendee_messages.delivery_counts([message.id]) == {message.id: {"pending": 3, "sent": 0, "failed": 0}}
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3

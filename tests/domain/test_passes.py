@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from eventreg.domain.reception import checkin
 from eventreg.domain.reception.checkin import RESULT_OF_STATUS
-from eventreg.domain.registration import passes
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import passes, signup
 from eventreg.extensions import db
 from eventreg.models import Scan, ScanResult, Status
 
@@ -66,7 +65,7 @@ def test_a_pass_from_before_a_cancellation_says_cancelled(make_event):
     event = make_event()
     person = factories.register_person(event)
     old = passes.qr_payload(person)
-    registrations.cancel(person, now=NOW)
+    signup.cancel(person, now=NOW)
     db.session.commit()
     assert person.entry_version == 2
     assert scan(event, old) == ScanResult.cancelled
@@ -81,7 +80,7 @@ def test_moving_supersedes_the_old_pass(make_event):
     person = factories.register_person(event)
     waiting = factories.register_person(event)
     old = passes.qr_payload(person)
-    promoted = registrations.move(person, event.sessions[1], now=NOW)
+    promoted = signup.move(person, event.sessions[1], now=NOW)
     db.session.commit()
     assert [p.id for p in promoted] == [waiting.id] and person.session_id == event.sessions[1].id
     assert scan(event, old) == ScanResult.superseded
@@ -98,7 +97,7 @@ def test_a_move_needs_a_free_seat(make_event):
     ])
     person = factories.register_person(event)
     with pytest.raises(Exception, match="session_full"):
-        registrations.move(person, event.sessions[1], now=NOW)
+        signup.move(person, event.sessions[1], now=NOW)
 
 
 def test_the_management_secret_is_found_only_whole(make_event):

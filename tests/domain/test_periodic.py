@@ -68,9 +68,9 @@ def test_the_summary_is_queued_once_with_the_numbers_and_arrives(app, make_event
     for _ in range(3):  # two confirmed, one waiting
         factories.register_person(event)
     cancelled = factories.register_person(event, email="gone@example.org")  # waitlisted, then cancelled
-    from eventreg.domain.registration import signup as registration
+    from eventreg.domain.registration import signup
 
-    registration.cancel(cancelled, now=datetime.now(timezone.utc))
+    signup.cancel(cancelled, now=datetime.now(timezone.utc))
     db.session.commit()
     task = task_of(session.id)
     now = task.due_at + timedelta(minutes=1)

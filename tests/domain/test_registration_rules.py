@@ -10,8 +10,7 @@ from sqlalchemy import update
 
 from eventreg.domain.errors import DomainError
 from eventreg.domain.reception import walk_ins
-from eventreg.domain.registration import capacity
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import capacity, signup
 from eventreg.domain.registration.capacity import NoSeat
 from eventreg.domain.registration.signup import Result
 from eventreg.extensions import db
@@ -33,14 +32,14 @@ def test_the_window_on_the_row_decides_not_the_object_in_hand(make_event):
     session = event.sessions[0]
     change_session(session.id, closes_at=NOW - timedelta(seconds=1))  # the object still says open
     with pytest.raises(DomainError, match="registration_closed"):
-        registrations.register(session, factories.applicant(), now=NOW)
+        signup.register(session, factories.applicant(), now=NOW)
     db.session.rollback()
     change_session(session.id, closes_at=NOW + timedelta(days=1), opens_at=NOW + timedelta(hours=1))
     with pytest.raises(DomainError, match="registration_not_open"):
-        registrations.register(session, factories.applicant(), now=NOW)
+        signup.register(session, factories.applicant(), now=NOW)
     db.session.rollback()
     change_session(session.id, opens_at=NOW)  # the opening instant itself is open
-    assert registrations.register(session, factories.applicant(), now=NOW).result == Result.confirmed
+    assert signup.register(session, factories.applicant(), now=NOW).result == Result.confirmed
 
 
 @pytest.mark.parametrize(("offset", "expected"), [(timedelta(seconds=-1), Result.confirmed), (timedelta(0), None)])
@@ -50,26 +49,26 @@ def test_the_deadline_instant_is_closed(make_event, offset, expected):
     change_session(session.id, closes_at=NOW)
     if expected is None:
         with pytest.raises(DomainError, match="registration_closed"):
-            registrations.register(session, factories.applicant(), now=NOW + offset)
+            signup.register(session, factories.applicant(), now=NOW + offset)
     else:
-        assert registrations.register(session, factories.applicant(), now=NOW + offset).result == expected
+        assert signup.register(session, factories.applicant(), now=NOW + offset).result == expected
 
 
 def test_the_waiting_list_is_refused_after_the_deadline_and_when_switched_off(make_event):
     event = make_event(capacity=1)
     session = event.sessions[0]
     factories.register_person(event)
-    assert registrations.register(session, factories.applicant(), now=NOW).result == Result.waitlisted
+    assert signup.register(session, factories.applicant(), now=NOW).result == Result.waitlisted
     db.session.commit()
     change_session(session.id, closes_at=NOW - timedelta(minutes=1))
     with pytest.raises(DomainError, match="registration_closed"):
-        registrations.register(session, factories.applicant(), now=NOW)
+        signup.register(session, factories.applicant(), now=NOW)
     db.session.rollback()
     change_session(session.id, closes_at=NOW + timedelta(days=1))
     db.session.execute(update(Event).where(Event.id == event.id).values(waitlist_enabled=False))
     db.session.commit()
     with pytest.raises(DomainError, match="session_full"):
-        registrations.register(session, factories.applicant(), now=NOW)
+        signup.register(session, factories.applicant(), now=NOW)
 
 
 def test_why_no_seat(make_event):

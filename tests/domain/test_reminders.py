@@ -12,7 +12,7 @@ from sqlalchemy import select
 from eventreg.domain.backoffice import clone, events, sessions
 from eventreg.domain.communication import reminders
 from eventreg.domain.errors import DomainError
-from eventreg.domain.registration import signup as registration
+from eventreg.domain.registration import signup
 from eventreg.domain.timing import periodic
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, MailKind, OutboxMessage, ScheduledTask, Status, TaskKind
@@ -68,10 +68,10 @@ def test_the_import_takes_a_reminders_list(make_event, spec, expected):
 
 @pytest.mark.parametrize("bad", ["tomorrow", "2030-03-09T10:00+09:00", "61d@10:00", "73h", "1d@25:00"])
 def test_the_import_refuses_a_bad_reminder(ctx, bad):
-    from eventreg.domain.backoffice import event_import as event_spec
+    from eventreg.domain.backoffice import event_import
 
     with pytest.raises(DomainError) as caught:
-        event_spec.build_event(factories.event_spec_dict(reminders=[bad]), now=NOW)
+        event_import.build_event(factories.event_spec_dict(reminders=[bad]), now=NOW)
     assert caught.value.code == "invalid_event_file" and "reminder 1" in caught.value.detail
 
 
@@ -146,7 +146,7 @@ def test_a_reminder_goes_to_confirmed_people_with_an_email_only(make_event):
     confirmed = [factories.register_person(event) for _ in range(2)]
     waiting = factories.register_person(event)
     cancelled = factories.register_person(event)
-    registration.cancel(cancelled, now=NOW)
+    signup.cancel(cancelled, now=NOW)
     confirmed[1].status = Status.held  # a seat held until the email is confirmed: not reminded
     db.session.commit()
     assert {r.status for r in (waiting, cancelled)} == {Status.waitlisted, Status.cancelled}

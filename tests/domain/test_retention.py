@@ -10,10 +10,9 @@ from sqlalchemy import MetaData, select
 
 from eventreg import worker
 from eventreg.domain.access import invitations
-from eventreg.domain.backoffice import audit
-from eventreg.domain.backoffice import registration_edits as staff_actions
+from eventreg.domain.backoffice import audit, registration_edits
 from eventreg.domain.privacy import person_requests, retention
-from eventreg.domain.registration import signup as registration
+from eventreg.domain.registration import signup
 from eventreg.domain.registration.signup import Applicant
 from eventreg.extensions import db
 from eventreg.models import (
@@ -51,7 +50,7 @@ ANSWER = "ソバアレルギーがあります（鬼頭）"
 
 
 def _register(event, person, answers, now):
-    return registration.register(event.sessions[0], Applicant(**person, answers=answers), now=now).registration
+    return signup.register(event.sessions[0], Applicant(**person, answers=answers), now=now).registration
 
 
 def _world(make_event):
@@ -67,7 +66,7 @@ def _world(make_event):
     _register(b, {**A_PEOPLE[0], "email": A_PEOPLE[0]["email"]}, {}, datetime.now(timezone.utc))
     db.session.commit()
     organizer = factories.make_staff("organizer", events=[a, b])
-    staff_actions.edit(regs[1], {"given_name": "隼人改"}, actor=organizer, now=early)
+    registration_edits.edit(regs[1], {"given_name": "隼人改"}, actor=organizer, now=early)
     regs[0].checked_in_at = start
     db.session.add(Scan(event_id=a.id, session_id=a.sessions[0].id, registration_id=regs[0].id, token_hash="abcdef123456",
                         result=ScanResult.ok, method=ScanMethod.camera, desk="Desk 1", at=start))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from eventreg.domain.backoffice import registration_edits as staff_actions
+from eventreg.domain.backoffice import registration_edits
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import fields
 from eventreg.extensions import db
@@ -59,7 +59,7 @@ def test_edit_normalises_like_the_public_form_and_logs_each_change(make_event, o
     lunch, wish, old = event.questions
     hide(old)
     reg = factories.register_person(event, answers={str(lunch.id): "要", str(old.id): "A"})
-    changed = staff_actions.edit(reg, {
+    changed = registration_edits.edit(reg, {
         "family_name": " 山田 ", "given_name": "太郎", "family_kana": "やまだ", "given_kana": "ﾀﾛｳ",
         "email": "Taro@Example.ORG", "organization": "ＮＰＯ法人", "answers": {str(wish.id): "  駐車場 "},
     }, actor=owner, now=NOW)
@@ -81,7 +81,7 @@ def test_edit_normalises_like_the_public_form_and_logs_each_change(make_event, o
 def test_an_edit_that_changes_nothing_logs_nothing(make_event, owner):
     event = make_event()
     reg = factories.register_person(event)
-    assert staff_actions.edit(reg, {"family_name": "山田", "given_kana": "はなこ"}, actor=owner, now=NOW) == {}
+    assert registration_edits.edit(reg, {"family_name": "山田", "given_kana": "はなこ"}, actor=owner, now=NOW) == {}
     assert entries(reg.id) == []
 
 
@@ -99,12 +99,12 @@ def test_an_edit_that_changes_nothing_logs_nothing(make_event, owner):
 def test_bad_input_is_refused_field_by_field_and_nothing_changes(make_event, owner, values, field, code):
     event = make_event()
     reg = factories.register_person(event)
-    before = staff_actions.snapshot(reg)
+    before = registration_edits.snapshot(reg)
     with pytest.raises(fields.InvalidFields) as refused:
-        staff_actions.edit(reg, {**values, "given_name": values.get("given_name", "太郎")}, actor=owner, now=NOW)
+        registration_edits.edit(reg, {**values, "given_name": values.get("given_name", "太郎")}, actor=owner, now=NOW)
     assert {name: e.code for name, e in refused.value.errors.items()} == {field: code}
     db.session.rollback()
-    assert staff_actions.snapshot(db.session.get(Registration, reg.id)) == before
+    assert registration_edits.snapshot(db.session.get(Registration, reg.id)) == before
     assert entries(reg.id) == []
 
 
@@ -114,16 +114,16 @@ def test_required_answers_of_visible_questions_only(make_event, owner):
     hide(old)
     reg = factories.register_person(event, answers={str(lunch.id): "要"})
     with pytest.raises(fields.InvalidFields) as refused:
-        staff_actions.edit(reg, {"answers": {str(lunch.id): None, str(old.id): None}}, actor=owner, now=NOW)
+        registration_edits.edit(reg, {"answers": {str(lunch.id): None, str(old.id): None}}, actor=owner, now=NOW)
     assert {k: e.code for k, e in refused.value.errors.items()} == {f"answers.{lunch.id}": "answer_required"}
     db.session.rollback()
     with pytest.raises(fields.InvalidFields) as refused:
-        staff_actions.edit(reg, {"answers": {str(lunch.id): "たぶん", "999": "x"}}, actor=owner, now=NOW)
+        registration_edits.edit(reg, {"answers": {str(lunch.id): "たぶん", "999": "x"}}, actor=owner, now=NOW)
     assert {k: e.code for k, e in refused.value.errors.items()} == {
         f"answers.{lunch.id}": "invalid_choice", "answers.999": "invalid_request"}
     db.session.rollback()
     # The hidden question's answer can still be corrected (or cleared) by staff.
-    changed = staff_actions.edit(reg, {"answers": {str(old.id): "B"}}, actor=owner, now=NOW)
+    changed = registration_edits.edit(reg, {"answers": {str(old.id): "B"}}, actor=owner, now=NOW)
     assert changed == {f"answers.{old.id}": [None, "B"]}
 
 
@@ -131,7 +131,7 @@ def test_an_unchanged_answer_stays_even_if_the_choices_changed(make_event, owner
     event = with_questions(make_event)
     lunch = event.questions[0]
     reg = factories.register_person(event, answers={str(lunch.id): "昔の選択肢"})
-    assert staff_actions.edit(reg, {"answers": {str(lunch.id): "昔の選択肢"}, "given_name": "次郎"},
+    assert registration_edits.edit(reg, {"answers": {str(lunch.id): "昔の選択肢"}, "given_name": "次郎"},
                               actor=owner, now=NOW) == {"given_name": ["花子", "次郎"]}
 
 
@@ -140,13 +140,13 @@ def test_an_email_held_by_another_registration_of_the_session_is_refused_cleanly
     factories.register_person(event, email="taken@example.org")
     reg = factories.register_person(event)
     with pytest.raises(DomainError) as refused:
-        staff_actions.edit(reg, {"email": "TAKEN@example.org"}, actor=owner, now=NOW)
+        registration_edits.edit(reg, {"email": "TAKEN@example.org"}, actor=owner, now=NOW)
     assert refused.value.code == "email_taken"
     db.session.rollback()
     cancelled = factories.register_person(event, email="gone@example.org")
-    staff_actions.cancel(cancelled, actor=owner, now=NOW)
+    registration_edits.cancel(cancelled, actor=owner, now=NOW)
     db.session.commit()
-    assert staff_actions.edit(reg, {"email": "gone@example.org"}, actor=owner, now=NOW)  # cancelled ones do not count
+    assert registration_edits.edit(reg, {"email": "gone@example.org"}, actor=owner, now=NOW)  # cancelled ones do not count
 
 
 def test_the_unique_index_still_decides_when_the_check_is_passed(make_event, owner, monkeypatch):
@@ -155,9 +155,9 @@ def test_the_unique_index_still_decides_when_the_check_is_passed(make_event, own
     event = make_event()
     factories.register_person(event, email="twin@example.org")
     reg = factories.register_person(event)
-    monkeypatch.setattr(staff_actions, "_other_active", lambda *args: False)
+    monkeypatch.setattr(registration_edits, "_other_active", lambda *args: False)
     with pytest.raises(DomainError) as refused:
-        staff_actions.edit(reg, {"email": "twin@example.org"}, actor=owner, now=NOW)
+        registration_edits.edit(reg, {"email": "twin@example.org"}, actor=owner, now=NOW)
     assert refused.value.code == "email_taken"
     db.session.rollback()
 
@@ -167,7 +167,7 @@ def test_a_walk_in_may_have_no_email(make_event, owner):
     reg = factories.register_person(event)
     reg.walk_in = True
     db.session.commit()
-    assert staff_actions.edit(reg, {"email": " "}, actor=owner, now=NOW)["email"][1] is None
+    assert registration_edits.edit(reg, {"email": " "}, actor=owner, now=NOW)["email"][1] is None
     assert reg.email is None
 
 
@@ -175,7 +175,7 @@ def test_unknown_fields_are_refused(make_event, owner):
     reg = factories.register_person(make_event())
     for values in ({"token": "x"}, {"status": "confirmed"}, {"answers": ["x"]}):
         with pytest.raises(DomainError, match="invalid_request"):
-            staff_actions.edit(reg, values, actor=owner, now=NOW)
+            registration_edits.edit(reg, values, actor=owner, now=NOW)
 
 
 # --- add by hand --------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_add_by_hand_after_the_deadline_sends_the_confirmation(make_event, owner
     event = make_event()
     session = event.sessions[0]
     late = session.closes_at + timedelta(hours=1)
-    reg = staff_actions.add_by_hand(session, factories.applicant(family_kana="やまだ"), actor=owner, now=late)
+    reg = registration_edits.add_by_hand(session, factories.applicant(family_kana="やまだ"), actor=owner, now=late)
     db.session.commit()
     assert reg.status == Status.confirmed and reg.family_kana == "ヤマダ" and reg.confirmed_at == late
     assert seats(session.id) == (1, 50)
@@ -197,7 +197,7 @@ def test_add_by_hand_after_the_deadline_sends_the_confirmation(make_event, owner
 
 def test_add_by_hand_without_the_confirmation_email(make_event, owner):
     event = make_event()
-    reg = staff_actions.add_by_hand(event.sessions[0], factories.applicant(), actor=owner, now=NOW,
+    reg = registration_edits.add_by_hand(event.sessions[0], factories.applicant(), actor=owner, now=NOW,
                                     send_confirmation=False)
     assert mails(reg.id) == []
     assert entries(reg.id)[0].note == "no_confirmation_email"
@@ -207,11 +207,11 @@ def test_add_by_hand_checks_like_the_public_form(make_event, owner):
     event = with_questions(make_event)
     lunch = event.questions[0]
     with pytest.raises(fields.InvalidFields) as refused:
-        staff_actions.add_by_hand(event.sessions[0], factories.applicant(given_name="", email="x"),
+        registration_edits.add_by_hand(event.sessions[0], factories.applicant(given_name="", email="x"),
                                   actor=owner, now=NOW)
     assert set(refused.value.errors) == {"given_name", "email"}
     with pytest.raises(fields.InvalidFields) as refused:
-        staff_actions.add_by_hand(event.sessions[0], factories.applicant(), actor=owner, now=NOW)
+        registration_edits.add_by_hand(event.sessions[0], factories.applicant(), actor=owner, now=NOW)
     assert {k: e.code for k, e in refused.value.errors.items()} == {
         f"answers.{lunch.id}": "answer_required", f"answers.{event.questions[2].id}": "answer_required"}
     db.session.rollback()
@@ -223,9 +223,9 @@ def test_a_full_session_is_refused_or_waitlisted_as_the_organizer_chooses(make_e
     session = event.sessions[0]
     factories.register_person(event)
     with pytest.raises(DomainError, match="session_full"):
-        staff_actions.add_by_hand(session, factories.applicant(), actor=owner, now=NOW)
+        registration_edits.add_by_hand(session, factories.applicant(), actor=owner, now=NOW)
     db.session.rollback()
-    reg = staff_actions.add_by_hand(session, factories.applicant(), actor=owner, now=NOW, waitlist=True)
+    reg = registration_edits.add_by_hand(session, factories.applicant(), actor=owner, now=NOW, waitlist=True)
     db.session.commit()
     assert reg.status == Status.waitlisted and mails(reg.id) == [MailKind.waitlisted]
     assert seats(session.id) == (1, 1)
@@ -236,7 +236,7 @@ def test_the_capacity_override_raises_the_capacity_and_is_logged(make_event, own
     session = event.sessions[0]
     factories.register_person(event)
     factories.register_person(event)
-    reg = staff_actions.add_by_hand(session, factories.applicant(), actor=owner, now=NOW, override_capacity=True)
+    reg = registration_edits.add_by_hand(session, factories.applicant(), actor=owner, now=NOW, override_capacity=True)
     db.session.commit()
     assert reg.status == Status.confirmed
     assert seats(session.id) == (3, 3)
@@ -248,7 +248,7 @@ def test_the_capacity_override_raises_the_capacity_and_is_logged(make_event, own
 
 def test_the_override_takes_a_free_seat_first(make_event, owner):
     event = make_event(capacity=2)
-    reg = staff_actions.add_by_hand(event.sessions[0], factories.applicant(), actor=owner, now=NOW,
+    reg = registration_edits.add_by_hand(event.sessions[0], factories.applicant(), actor=owner, now=NOW,
                                     override_capacity=True)
     assert seats(event.sessions[0].id) == (1, 2)
     assert [e.action for e in entries(reg.id)] == ["registration_added"]
@@ -258,7 +258,7 @@ def test_add_by_hand_refuses_an_email_registered_for_the_session(make_event, own
     event = make_event(capacity=5)
     factories.register_person(event, email="twice@example.org")
     with pytest.raises(DomainError, match="email_taken"):
-        staff_actions.add_by_hand(event.sessions[0], factories.applicant(email="Twice@example.org"),
+        registration_edits.add_by_hand(event.sessions[0], factories.applicant(email="Twice@example.org"),
                                   actor=owner, now=NOW, override_capacity=True)
     db.session.rollback()
     assert seats(event.sessions[0].id) == (1, 5)
@@ -271,7 +271,7 @@ def test_cancel_frees_the_seat_promotes_the_next_and_tells_the_attendee(make_eve
     reg = factories.register_person(event)
     waiting = factories.register_person(event)
     assert waiting.status == Status.waitlisted
-    promoted = staff_actions.cancel(reg, actor=owner, now=NOW)
+    promoted = registration_edits.cancel(reg, actor=owner, now=NOW)
     db.session.commit()
     assert [p.id for p in promoted] == [waiting.id]
     assert reg.status == Status.cancelled and reg.entry_version == 2
@@ -290,13 +290,13 @@ def test_cancel_without_telling_the_attendee_and_after_the_start(make_event, own
     event = make_event()
     reg = factories.register_person(event)
     after_start = event.sessions[0].starts_at + timedelta(hours=1)
-    staff_actions.cancel(reg, actor=owner, now=after_start, notify=False)
+    registration_edits.cancel(reg, actor=owner, now=after_start, notify=False)
     db.session.commit()
     assert reg.status == Status.cancelled
     assert mails(reg.id) == [MailKind.confirmation]
     assert entries(reg.id)[0].note == "attendee_not_told"
     with pytest.raises(DomainError, match="already_cancelled"):
-        staff_actions.cancel(reg, actor=owner, now=after_start)
+        registration_edits.cancel(reg, actor=owner, now=after_start)
 
 
 def two_sessions(make_event, capacity=(2, 1)):
@@ -313,7 +313,7 @@ def test_move_takes_a_seat_there_frees_one_here_and_renews_the_pass(make_event, 
     first, second = event.sessions
     reg = factories.register_person(event, 0)
     waiting = factories.register_person(event, 0)
-    promoted = staff_actions.move(reg, second, actor=owner, now=NOW)
+    promoted = registration_edits.move(reg, second, actor=owner, now=NOW)
     db.session.commit()
     assert reg.session_id == second.id and reg.entry_version == 2
     assert [p.id for p in promoted] == [waiting.id]
@@ -324,9 +324,9 @@ def test_move_takes_a_seat_there_frees_one_here_and_renews_the_pass(make_event, 
     assert entry.changes == {"session_id": [first.id, second.id], "entry_version": [1, 2]}
     other = factories.register_person(event, 0)  # waitlisted: both full now
     with pytest.raises(DomainError, match="not_confirmed"):
-        staff_actions.move(other, second, actor=owner, now=NOW)
+        registration_edits.move(other, second, actor=owner, now=NOW)
     with pytest.raises(DomainError, match="session_full"):
-        staff_actions.move(waiting, second, actor=owner, now=NOW)
+        registration_edits.move(waiting, second, actor=owner, now=NOW)
     db.session.rollback()
     assert seats(first.id) == (1, 1) and seats(second.id) == (1, 1)
 
@@ -337,27 +337,27 @@ def test_promote_takes_a_free_seat_or_refuses(make_event, owner):
     factories.register_person(event)
     first, second = factories.register_person(event), factories.register_person(event)
     with pytest.raises(DomainError, match="no_free_seat"):
-        staff_actions.promote(second, actor=owner, now=NOW)
+        registration_edits.promote(second, actor=owner, now=NOW)
     db.session.rollback()
     db.session.execute(update(EventSession).where(EventSession.id == session.id).values(capacity=2))
     db.session.commit()
-    staff_actions.promote(second, actor=owner, now=NOW)  # staff may skip the queue
+    registration_edits.promote(second, actor=owner, now=NOW)  # staff may skip the queue
     db.session.commit()
     assert second.status == Status.confirmed and first.status == Status.waitlisted
     assert seats(session.id) == (2, 2)
     assert mails(second.id) == [MailKind.waitlisted, MailKind.promoted]
     assert [(e.action, e.changes) for e in entries(second.id)] == [("promoted", {"status": ["waitlisted", "confirmed"]})]
     with pytest.raises(DomainError, match="not_waitlisted"):
-        staff_actions.promote(second, actor=owner, now=NOW)
+        registration_edits.promote(second, actor=owner, now=NOW)
 
 
 def test_resend_pass(make_event, owner):
     event = make_event(capacity=1)
     reg = factories.register_person(event)
     waiting = factories.register_person(event)
-    staff_actions.resend_pass(reg, actor=owner, now=NOW)
+    registration_edits.resend_pass(reg, actor=owner, now=NOW)
     db.session.commit()
     assert mails(reg.id) == [MailKind.confirmation, MailKind.pass_resent]
     assert [e.action for e in entries(reg.id)] == ["pass_resent"]
     with pytest.raises(DomainError, match="no_pass"):
-        staff_actions.resend_pass(waiting, actor=owner, now=NOW)
+        registration_edits.resend_pass(waiting, actor=owner, now=NOW)

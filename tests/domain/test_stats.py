@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert
 
-from eventreg.domain.insight import statistics as stats
+from eventreg.domain.insight import statistics
 from eventreg.domain.people import person_keys
 from eventreg.domain.registration.passes import new_entry_id, new_token
 from eventreg.extensions import db
@@ -52,7 +52,7 @@ def test_event_numbers(ctx):
         sector=Sector.government)
     db.session.add(Scan(event_id=event.id, result=ScanResult.ok, method=ScanMethod.camera, at=start))
     db.session.commit()
-    result = stats.event_stats(event, now=datetime.now(timezone.utc), scope=[event.id])
+    result = statistics.event_stats(event, now=datetime.now(timezone.utc), scope=[event.id])
     row = result.sessions[0].counts
     assert (row.confirmed, row.waitlisted, row.cancelled, row.checked_in, row.walk_ins, row.no_shows) == (15, 2, 3, 11, 1, 4)
     assert result.totals.no_show_rate == 4 / 14
@@ -77,11 +77,11 @@ def test_repeat_attendees_by_email_and_by_the_purge_flag(ctx):
     add(second, s, 2, created=s.starts_at - timedelta(days=3), checked_in=s.starts_at, anonymised=True, repeat=True)
     add(second, s, 1, created=s.starts_at - timedelta(days=3), checked_in=s.starts_at, email="new{}@example.org")
     now = datetime.now(timezone.utc)
-    r = stats.event_stats(second, now=now, scope=[first.id, second.id])
+    r = statistics.event_stats(second, now=now, scope=[first.id, second.id])
     assert r.repeat == {"attendees": 6, "repeat": 5, "anonymised_repeat": 2}
-    assert stats.event_stats(second, now=now, scope=[second.id]).repeat["repeat"] == 2  # first not visible
-    assert stats.event_stats(first, now=now, scope=[first.id, second.id]).repeat["repeat"] == 0  # later is not earlier
-    cross = stats.cross_stats([second.id, first.id], now=now)
+    assert statistics.event_stats(second, now=now, scope=[second.id]).repeat["repeat"] == 2  # first not visible
+    assert statistics.event_stats(first, now=now, scope=[first.id, second.id]).repeat["repeat"] == 0  # later is not earlier
+    cross = statistics.cross_stats([second.id, first.id], now=now)
     assert [e["id"] for e in cross.events] == [first.id, second.id]
     assert [e["returning"] for e in cross.events] == [0, 5]
     assert {f["events"]: f["people"] for f in cross.frequency} == {1: 3, 2: 3}
@@ -95,12 +95,12 @@ def test_local_days_follow_the_event_time_zone(ctx):
     late = datetime(2026, 11, 1, 23, 30, tzinfo=JST)  # 14:30 UTC: the 1st in Tokyo
     add(event, s, 1, created=late)
     add(event, s, 1, created=late + timedelta(minutes=45), email="x{}@example.org")  # the 2nd in Tokyo
-    days = stats.event_stats(event, now=datetime.now(timezone.utc)).days
+    days = statistics.event_stats(event, now=datetime.now(timezone.utc)).days
     assert [(d["day"].isoformat(), d["signups"]) for d in days] == [("2026-11-01", 1), ("2026-11-02", 1)]
 
 
 def test_an_event_with_nothing(ctx):
     event = factories.make_event()
-    r = stats.event_stats(event, now=datetime.now(timezone.utc))
+    r = statistics.event_stats(event, now=datetime.now(timezone.utc))
     assert r.days == [] and r.arrivals == {} and r.totals.no_show_rate is None
-    assert stats.cross_stats([], now=datetime.now(timezone.utc)).events == []
+    assert statistics.cross_stats([], now=datetime.now(timezone.utc)).events == []

@@ -14,8 +14,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from eventreg import clock
-from eventreg.domain.access import accounts as staff
-from eventreg.domain.access import api_tokens
+from eventreg.domain.access import accounts, api_tokens
 from eventreg.extensions import db
 from eventreg.models import EventRole
 
@@ -63,7 +62,7 @@ def make_event(ctx, scanner_user):
 
     def make(**overrides):
         event = factories.make_event(**overrides)
-        staff.assign(scanner_user, event, EventRole.owner, now=clock.utcnow())
+        accounts.assign(scanner_user, event, EventRole.owner, now=clock.utcnow())
         db.session.commit()
         return event
 

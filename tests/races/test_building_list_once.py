@@ -26,9 +26,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from eventreg import clock, worker
-from eventreg.domain.communication import building_list as security_list
-from eventreg.domain.communication import building_list_sheet
-from eventreg.domain.registration import signup as registration
+from eventreg.domain.communication import building_list, building_list_sheet
+from eventreg.domain.registration import signup
 from eventreg.domain.timing import periodic, schedule
 from eventreg.extensions import db
 from eventreg.models import Event, MailKind, OutboxMessage, Registration, ScheduledTask, SecurityListSend, TaskKind
@@ -156,7 +155,7 @@ def test_three_workers_send_one_difference_per_change(app, seminar, dev_clock, s
     dev_clock(due + timedelta(seconds=1))
     tick(app)
     reg = db.session.get(Registration, people[0])
-    registration.cancel(reg, now=due + timedelta(minutes=5))
+    signup.cancel(reg, now=due + timedelta(minutes=5))
     db.session.commit()
 
     dev_clock(due + timedelta(minutes=5, seconds=30))
@@ -190,14 +189,14 @@ def effects(monkeypatch):
     """How many workers ran the list's effect (send_full), counted before the database sees it."""
     calls: Counter = Counter()
     lock = threading.Lock()
-    real = security_list.send_full
+    real = building_list.send_full
 
     def counting(session, **kwargs):
         with lock:
             calls[session.id] += 1
         return real(session, **kwargs)
 
-    monkeypatch.setattr(security_list, "send_full", counting)
+    monkeypatch.setattr(building_list, "send_full", counting)
     return calls
 
 
@@ -231,7 +230,7 @@ def slow_reads(monkeypatch, seconds=0.2):
         time.sleep(seconds)
         return people
 
-    monkeypatch.setattr(security_list, "current_people", slow)
+    monkeypatch.setattr(building_list, "current_people", slow)
 
 
 def test_without_the_conditional_update_the_venue_gets_the_list_several_times(
@@ -258,7 +257,7 @@ def test_without_the_unique_seq_racing_workers_send_the_difference_several_times
     event_id, session_id, people, due = seminar
     dev_clock(due + timedelta(seconds=1))
     tick(app)
-    registration.cancel(db.session.get(Registration, people[0]), now=due + timedelta(minutes=1))
+    signup.cancel(db.session.get(Registration, people[0]), now=due + timedelta(minutes=1))
     db.session.commit()
     slow_reads(monkeypatch)
     dev_clock(due + timedelta(minutes=2))
@@ -271,7 +270,7 @@ def test_with_the_unique_seq_slow_racing_workers_send_the_difference_once(
     event_id, session_id, people, due = seminar
     dev_clock(due + timedelta(seconds=1))
     tick(app)
-    registration.cancel(db.session.get(Registration, people[0]), now=due + timedelta(minutes=1))
+    signup.cancel(db.session.get(Registration, people[0]), now=due + timedelta(minutes=1))
     db.session.commit()
     slow_reads(monkeypatch)
     dev_clock(due + timedelta(minutes=2))

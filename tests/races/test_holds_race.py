@@ -16,8 +16,7 @@ from sqlalchemy import func, select, update
 
 from eventreg import clock, worker
 from eventreg.domain.communication import outbox
-from eventreg.domain.registration import capacity, holds
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import capacity, holds, signup
 from eventreg.domain.registration.waitlist import promote_waiting
 from eventreg.domain.timing import periodic
 from eventreg.extensions import db
@@ -38,12 +37,12 @@ def _prepare(make_event):
     session = event.sessions[0]
     early = now - timedelta(minutes=20)
     for _ in range(HELD):
-        registrations.register(session, factories.applicant(), now=early)
+        signup.register(session, factories.applicant(), now=early)
     for _ in range(WAITING_CONFIRMED):
-        outcome_ = registrations.register(session, factories.applicant(), now=early)
+        outcome_ = signup.register(session, factories.applicant(), now=early)
         assert holds.confirm(outcome_.registration, now=early + timedelta(minutes=1))
     for _ in range(WAITING_UNCONFIRMED):
-        registrations.register(session, factories.applicant(), now=now)
+        signup.register(session, factories.applicant(), now=now)
     db.session.commit()
     return event, now
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from eventreg.domain.backoffice.roster import ListFilter
-from eventreg.domain.communication import attendee_messages as messages
+from eventreg.domain.communication import attendee_messages
 from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, AuditEntry, MessageStatus
 
@@ -35,23 +35,23 @@ def edit_while_sent(base_url: str, monkeypatch, make_event) -> tuple[int, tuple]
     for _ in range(3):
         factories.register_person(event)
     flt = ListFilter(status="confirmed")
-    message = messages.save_draft(event, subject=BEFORE, body="{name} 様\n明日お待ちしています。", flt=flt,
+    message = attendee_messages.save_draft(event, subject=BEFORE, body="{name} 様\n明日お待ちしています。", flt=flt,
                                   actor=None, now=datetime.now(timezone.utc))
     db.session.commit()
     organizers = [factories.make_staff("editor", [event]) for _ in range(2)]
     page = f"/admin/events/{event.id}/messages/{message.id}"
-    form = {**messages.filter_of(message).as_args(), "subject": AFTER, "body": "{name} 様\n会場が変わりました。"}
+    form = {**attendee_messages.filter_of(message).as_args(), "subject": AFTER, "body": "{name} 様\n会場が変わりました。"}
     edit = Staff(base_url, organizers[0], f"{page}/edit").post(f"{page}/edit", form)
     send = Staff(base_url, organizers[1], page).post(f"{page}/send", {"when": "now", "expected": "3"})
     message_id = message.id
     db.session.commit()  # hold no read while the server writes (SQLite)
-    return message_id, interleaved(monkeypatch, messages, "check", edit, send)
+    return message_id, interleaved(monkeypatch, attendee_messages, "check", edit, send)
 
 
 def actions(message_id: int) -> list[str]:
     """The message's audit entries in the order they were written."""
-    return list(db.session.scalars(select(AuditEntry.action).where(
-        AuditEntry.note.like(f"#{message_id}%")).order_by(AuditEntry.id)))
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("message_%")).order_by(AuditEntry.id))
+    return [e.action for e in entries if e.note_params.get("message") == message_id]
 
 
 def queued(message_id: int) -> AttendeeMessage:
@@ -81,7 +81,7 @@ def unguarded_rewrite(message_id: int, **values) -> bool:
 
 
 def test_without_the_guard_the_sent_text_changes_on_postgresql(http_server, make_event, monkeypatch, dialect):
-    monkeypatch.setattr(messages, "_rewrite", unguarded_rewrite)
+    monkeypatch.setattr(attendee_messages, "_rewrite", unguarded_rewrite)
     message_id, statuses = edit_while_sent(http_server, monkeypatch, make_event)
     assert statuses == (303, 303)
     message = queued(message_id)

@@ -32,8 +32,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, update
 
 from eventreg.domain.backoffice.roster import ListFilter
-from eventreg.domain.communication import attendee_messages as messages
-from eventreg.domain.communication import outbox
+from eventreg.domain.communication import attendee_messages, outbox
 from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, OutboxMessage, OutboxStatus, Registration, Status
 from eventreg.sqlite import writing
@@ -70,7 +69,7 @@ def big_event(extra: bool = False, people: int = RECIPIENTS):
         excluded += [arrived, factories.register_person(event, 1, email="second@example.org")]
         db.session.commit()
     flt = ListFilter(session_id=event.sessions[0].id, status="not_arrived")
-    message = messages.save_draft(event, subject="【ご案内】{name}様", body="{name} 様\n明日お待ちしています。\n{pass_link}",
+    message = attendee_messages.save_draft(event, subject="【ご案内】{name}様", body="{name} 様\n明日お待ちしています。\n{pass_link}",
                                   flt=flt, actor=None, now=datetime.now(timezone.utc))
     db.session.commit()
     found = event, message.id, [p.email for p in excluded]
@@ -87,7 +86,7 @@ def queue_together(app, message_id: int, callers: int = 2) -> list:
             with app.app_context():
                 barrier.wait(timeout=30)
                 with writing():
-                    results.append(messages.queue(message_id, datetime.now(timezone.utc)))
+                    results.append(attendee_messages.queue(message_id, datetime.now(timezone.utc)))
                     db.session.commit()
         except BaseException as exc:  # surfaced below
             errors.append(exc)
@@ -131,7 +130,7 @@ def naive_claim(message_id, now, *, due_only):
 
 
 def test_without_the_conditional_update_the_key_is_what_holds(app, ctx, monkeypatch, dialect):
-    monkeypatch.setattr(messages, "_claim", naive_claim)
+    monkeypatch.setattr(attendee_messages, "_claim", naive_claim)
     _event, message_id, _ = big_event()
     results = queue_together(app, message_id)
     if dialect == "postgresql":
@@ -143,7 +142,7 @@ def test_without_the_conditional_update_the_key_is_what_holds(app, ctx, monkeypa
 
 
 def test_without_both_guards_everyone_is_queued_twice(app, ctx, monkeypatch, dialect):
-    monkeypatch.setattr(messages, "_claim", naive_claim)
+    monkeypatch.setattr(attendee_messages, "_claim", naive_claim)
 
     def keyless(rows):  # a plain insert, no idempotency key: nothing can conflict
         db.session.execute(insert(OutboxMessage), [{**row, "idempotency_key": None} for row in rows])
@@ -186,7 +185,7 @@ def sent_rows(message_id: int) -> int:
 
 def test_a_worker_killed_mid_send_delivers_every_recipient(app, ctx, database_url, tmp_path):
     event, message_id, excluded = big_event(extra=True, people=DELIVERED)
-    assert messages.queue(message_id, datetime.now(timezone.utc)) == DELIVERED
+    assert attendee_messages.queue(message_id, datetime.now(timezone.utc)) == DELIVERED
     db.session.commit()
     expected = {f"bulk{i}.{event.sessions[0].id}@example.org" for i in range(DELIVERED)}
     smtp = SMTPRecorder().start()

@@ -9,7 +9,7 @@ races fail when a guard is taken away.
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import signup
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, OutboxMessage, Registration, Status
 
@@ -75,7 +75,7 @@ def test_the_same_email_at_once_takes_one_seat(http_server, make_event):
 def test_a_cancellation_racing_new_sign_ups_never_overbooks(http_server, make_event):
     event = make_event(capacity=4)
     session_id = event.sessions[0].id
-    seated = [registrations.register(event.sessions[0], factories.applicant(), now=clock.utcnow())
+    seated = [signup.register(event.sessions[0], factories.applicant(), now=clock.utcnow())
               for _ in range(4)]
     db.session.commit()
     leaving = client(http_server)

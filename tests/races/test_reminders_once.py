@@ -40,12 +40,12 @@ PEOPLE = 12
 def due(make_event):
     """A session with PEOPLE confirmed people, two waiting and one cancelled; its reminder due a
     minute ago. Returns (confirmed registration ids, now)."""
-    from eventreg.domain.registration import signup as registration
+    from eventreg.domain.registration import signup
 
     event = make_event(capacity=PEOPLE)
     confirmed = [factories.register_person(event).id for _ in range(PEOPLE)]
     factories.register_person(event), factories.register_person(event)  # the waiting list
-    registration.cancel(factories.register_person(event), now=datetime.now(timezone.utc))
+    signup.cancel(factories.register_person(event), now=datetime.now(timezone.utc))
     task = db.session.scalar(select(ScheduledTask).where(ScheduledTask.kind == TaskKind.reminder))
     now = task.due_at + timedelta(minutes=1)
     db.session.commit()  # end the read: the workers need the (SQLite) write lock

@@ -247,8 +247,8 @@ def test_moving_a_session_tells_each_person_once_and_moves_the_summary(client, o
     event = the_event(event_id)
     session_id = event.sessions[0].id
     people = [factories.register_person(event) for _ in range(3)]
-    from eventreg.domain.registration import signup as registrations
-    registrations.cancel(db.session.get(Registration, people[2].id), now=datetime.now(timezone.utc))
+    from eventreg.domain.registration import signup
+    signup.cancel(db.session.get(Registration, people[2].id), now=datetime.now(timezone.utc))
     db.session.commit()
     task = db.session.scalar(select(ScheduledTask).where(ScheduledTask.session_id == session_id,
                                                          ScheduledTask.kind == TaskKind.deadline_summary))
@@ -347,8 +347,8 @@ def test_delete_is_refused_once_anyone_registered(client, organizer):
     publish(client, event_id)
     event = the_event(event_id)
     person = factories.register_person(event)
-    from eventreg.domain.registration import signup as registrations
-    registrations.cancel(db.session.get(Registration, person.id), now=datetime.now(timezone.utc))
+    from eventreg.domain.registration import signup
+    signup.cancel(db.session.get(Registration, person.id), now=datetime.now(timezone.utc))
     db.session.commit()
     page = client.get(f"/admin/events/{event_id}/delete").get_data(as_text=True)
     assert "1件" in page
@@ -386,9 +386,9 @@ def test_closed_event_page_says_so_and_the_server_refuses_sign_up(client, organi
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
     # And the domain refuses even without the page's check.
     from eventreg.domain.errors import DomainError
-    from eventreg.domain.registration import signup as registrations
+    from eventreg.domain.registration import signup
     with pytest.raises(DomainError) as refused:
-        registrations.register(the_event(event_id).sessions[0], factories.applicant(), now=datetime.now(timezone.utc))
+        signup.register(the_event(event_id).sessions[0], factories.applicant(), now=datetime.now(timezone.utc))
     assert refused.value.code == "registration_closed"
     db.session.rollback()
     # Reopened: sign-up works again.
@@ -402,9 +402,9 @@ def test_draft_is_404_publicly_and_takes_nobody(client, organizer):
     event = the_event(event_id)
     assert client.get(f"/e/{event.slug}").status_code == 404
     from eventreg.domain.errors import DomainError
-    from eventreg.domain.registration import signup as registrations
+    from eventreg.domain.registration import signup
     with pytest.raises(DomainError):
-        registrations.register(event.sessions[0], factories.applicant(), now=datetime.now(timezone.utc))
+        signup.register(event.sessions[0], factories.applicant(), now=datetime.now(timezone.utc))
     db.session.rollback()
     # Published, then back to draft (nobody registered): the public page is gone at once.
     publish(client, event_id)
@@ -432,6 +432,19 @@ def test_clone_through_the_form_keeps_the_day_before_at_noon(client, organizer):
     assert session.starts_at.astimezone(TOKYO).date() == new_day and session.seats_taken == 0
     assert session.closes_at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M") == f"{new_day - timedelta(days=1)} 12:00"
     assert db.session.scalar(select(func.count()).select_from(Registration).where(Registration.event_id == copy_id)) == 0
+
+
+@pytest.mark.parametrize("role", ["editor", "owner"])
+def test_a_staff_account_may_not_clone_an_event(client, ctx, login, role):
+    """A copy makes its maker owner of a new event: the right to create events, not an event role."""
+    event = factories.make_event()
+    login(factories.make_staff(role, [event]))  # a staff-kind account with that role on the event
+    assert "/clone" not in client.get(f"/admin/events/{event.id}/edit").get_data(as_text=True)
+    assert client.get(f"/admin/events/{event.id}/clone").status_code == 403
+    token = csrf_token(client, f"/admin/events/{event.id}/edit")
+    refused = client.post(f"/admin/events/{event.id}/clone", data={"csrf_token": token, "first_date": future(90)})
+    assert refused.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 1
 
 
 def test_a_viewer_reads_but_does_not_edit(client, app, ctx, login):

@@ -16,8 +16,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from eventreg.domain.access import api_tokens
-from eventreg.domain.registration import passes
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import passes, signup
 from eventreg.extensions import db
 from eventreg.models import ApiToken, Event, EventMember, EventRole, Registration, Role, Scan, ScanResult, StaffUser
 
@@ -70,7 +69,7 @@ def world(app):
         waiting = factories.register_person(a)  # session 1 holds 2: waitlisted
         late = factories.register_person(a, session_index=1, family_kana="イトウ")
         gone = factories.register_person(a, session_index=1)
-        registrations.cancel(gone, now=now())
+        signup.cancel(gone, now=now())
         stranger = factories.register_person(b, family_name="他人", family_kana="タニン")
         w = SimpleNamespace(
             a=a.id, b=b.id, s1=a.sessions[0].id, s2=a.sessions[1].id, b_s=b.sessions[0].id,

@@ -10,7 +10,10 @@ route forces an update here), sends each of its methods as every actor, and chec
 - a staff member with no role on the event (or a token limited to another event): 404;
 - a role without the capability: 403;
 - a role with it: allowed, i.e. the view ran (the access decision says so) and the answer is
-  no 401, 403 or 500. A 400 or a 404 for a missing form or object is fine.
+  no 401, 403 or 500. A 400 or a 404 for a missing form or object is fine;
+- whoever asks: no management secret (an attendee's /r/<token> secret of either event, a pending
+  invitation's secret, an API token after its creation) is in the answer's body or headers. The
+  world's draft message names every link placeholder, so its preview would show one.
 
 POSTs carry a valid CSRF token (browser) or X-CSRFToken header (desk session on the API), so
 what is tested is the access rule, not CSRF. GETs are walked in one shared world; each rule
@@ -20,20 +23,22 @@ first, so an allowed POST that deletes something cannot change what a refused ac
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
-from eventreg.domain.access import accounts as staff
-from eventreg.domain.access import api_tokens, invitations
+from eventreg.domain.access import accounts, api_tokens, invitations
 from eventreg.domain.access.permissions import GRANTS, Capability
 from eventreg.domain.backoffice import jobs
 from eventreg.domain.backoffice.roster import ListFilter
-from eventreg.domain.communication import attendee_messages as messages
+from eventreg.domain.communication import attendee_messages
 from eventreg.extensions import db
-from eventreg.models import EventRole, Role, SecurityListSend, StoredFile
+from eventreg.models import EventRole, Registration, Role, SecurityListSend, StoredFile
 
 from .. import factories
 from .clients import isolated_client
@@ -52,7 +57,8 @@ PUBLIC = {
     "public.cancel": "the attendee's cancellation (secret in the URL)",
     "public.switch": "a waiting attendee takes a free seat in another session (secret in the URL)",
     "public.favicon": "redirect to the SVG favicon",
-    "public.confirm_email": "the attendee's email confirmation (secret in the URL; POST confirms)",
+    "public.confirm_email": "the attendee's email confirmation (secret and the mail's proof in the URL; POST confirms)",
+    "public.resend_confirmation": "the confirmation mail again, to the address given (secret in the URL)",
     "i18n.switch": "sets the language cookie",
     "auth.login": "the staff sign-in form (rate-limited)",
     "auth.logout": "ends the session the cookie names, if any",
@@ -93,6 +99,7 @@ class World:
     file_id: int
     tokens: dict = field(default_factory=dict)
     message_id: int = 0
+    invitation_secret: str = ""
 
 
 # Argument name -> a real id (or value) in the world. A route with an argument not named here
@@ -119,15 +126,17 @@ def make_world(users: dict) -> World:
     event = factories.make_event(questions=[{"label": "昼食", "kind": "single", "choices": ["要", "不要"]}])
     other = factories.make_event()
     for name in ROLES:
-        staff.assign(users[name], event, EventRole(name), now=now)
-    staff.assign(users["owner"], other, EventRole.owner, now=now)
-    staff.assign(users[OTHER], other, EventRole.owner, now=now)
-    staff.assign(users[DEACTIVATED], event, EventRole.owner, now=now)
+        accounts.assign(users[name], event, EventRole(name), now=now)
+    accounts.assign(users["owner"], other, EventRole.owner, now=now)
+    accounts.assign(users[OTHER], other, EventRole.owner, now=now)
+    accounts.assign(users[DEACTIVATED], event, EventRole.owner, now=now)
     db.session.commit()
     registration = factories.register_person(event)
     job_id = jobs.queue_badge_sheet(event.id, now).id
+    secrets = []
     invitation = invitations.invite(event, f"invited{event.id}@example.org", EventRole.viewer,
-                                    actor=users["owner"], now=now, link=lambda raw: "http://testserver/x")
+                                    actor=users["owner"], now=now,
+                                    link=lambda raw: secrets.append(raw) or f"http://testserver/invite/{raw}")
     stored = StoredFile(event_id=event.id, filename="list.csv", content_type="text/csv", size=1, data=b"x",
                         created_at=now)
     db.session.add(stored)
@@ -147,10 +156,11 @@ def make_world(users: dict) -> World:
     revoked = api_tokens.event_api_tokens(event.id)[0]  # the newest
     api_tokens.revoke_api_token(revoked, actor=users["owner"], now=now)
     db.session.commit()
-    message = messages.save_draft(event, subject="{name}様", body="本文", flt=ListFilter(), actor=None, now=now)
+    message = attendee_messages.save_draft(event, subject="{name}様", body="本文 {pass_link} {cancel_link}", flt=ListFilter(),
+                                  actor=None, now=now)
     db.session.commit()
     return World(event, other, registration, job_id, invitation.id, revoked.id, send.id, stored.id, tokens,
-                 message_id=message.id)
+                 message_id=message.id, invitation_secret=secrets[0])
 
 
 def staff_rules(app) -> list:
@@ -211,14 +221,19 @@ ACCOUNT_KIND = {"owner": Role.organizer, OTHER: Role.staff, "editor": Role.staff
                 "viewer": Role.staff}
 
 
-def expected(access, actor: str, users: dict) -> str:
+def expected(access, actor: str, users: dict, account=None) -> str:
+    """``account``: the kind of account an event route needs besides the capability (its view's
+    ``.account``), e.g. a copy of an event needs the right to create events."""
     caps = capabilities_of(actor, users)
     if caps == "login":
         return "login"
     if isinstance(access, Capability):
         if caps is None:
             return "not_found"
-        return "allowed" if access in caps else "forbidden"
+        if access not in caps:
+            return "forbidden"
+        assert account is None or actor not in TOKEN_ACTORS, f"an API route needs a {account} account: decide"
+        return "allowed" if account is None or ACCOUNT_KIND[actor] == account else "forbidden"
     assert actor not in TOKEN_ACTORS, f"an API route with {access!r} access: decide what a token may do there"
     if access == "account":
         return "allowed"
@@ -296,20 +311,50 @@ def check(response, outcome: str, api: bool, *, object_may_be_gone: bool) -> str
     return f"{status} ({decision}), not allowed"
 
 
+def management_secrets(world: World) -> dict[str, str]:
+    """Every secret that staff must never be shown, by what it is (read now: a POST may have
+    added a registration)."""
+    found = {f"registration {rid}'s management secret": token for rid, token in db.session.execute(
+        select(Registration.id, Registration.token).where(Registration.event_id.in_((world.event.id, world.other.id))))}
+    found["the invitation's secret"] = world.invitation_secret
+    found.update({f"the API token of {actor}": token for actor, token in world.tokens.items()})
+    return found
+
+
+def readable_bytes(response) -> bytes:
+    """The answer's headers and body as bytes to search; a ZIP (an XLSX export) unpacked."""
+    body = response.get_data()
+    parts = [body, "\n".join(f"{k}: {v}" for k, v in response.headers.items()).encode()]
+    if body.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            parts += [archive.read(name) for name in archive.namelist()]
+    return b"\n".join(parts)
+
+
+def secret_shown(response, world: World) -> str | None:
+    """What secret the answer shows (in its body or a header), or None. The secrets are ASCII:
+    the same bytes in UTF-8, CP932 and a URL."""
+    seen = readable_bytes(response)
+    shown = [name for name, secret in management_secrets(world).items() if secret and secret.encode() in seen]
+    return f"shows {', '.join(shown)}" if shown else None
+
+
 def walk(app, actors: Actors, world: World, rule, methods) -> list[str]:
     access = access_of(app, rule)
+    account = getattr(app.view_functions[rule.endpoint], "account", None)
     api = rule.rule.startswith("/api/")
     everyone = BROWSER_ACTORS + (TOKEN_ACTORS if api else ())
     failures = []
     for method in methods:
         url = url_for_rule(rule, world, actors.users, method)
-        outcomes = {actor: expected(access, actor, actors.users) for actor in everyone}
+        outcomes = {actor: expected(access, actor, actors.users, account) for actor in everyone}
         # Refused actors first; then the allowed ones, the owner last.
         order = sorted(everyone, key=lambda a: (outcomes[a] == "allowed", a == "owner"))
         allowed_done = False
         for actor in order:
             response = send(actors, world, actor, method, url, api)
-            problem = check(response, outcomes[actor], api, object_may_be_gone=allowed_done and method not in SAFE)
+            problem = (check(response, outcomes[actor], api, object_may_be_gone=allowed_done and method not in SAFE)
+                       or secret_shown(response, world))
             if problem:
                 failures.append(f"{method} {url} [{rule.endpoint}, needs {access}] as {actor}: {problem}")
             allowed_done |= outcomes[actor] == "allowed"
@@ -332,7 +377,7 @@ def test_every_staff_route_for_every_actor(app, actors):
     assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(failures)
     print(f"walked {len(walked)} endpoints with {actors.sent} requests")
     # The walk reached the kinds of route there are (a typo in the filter would skip them all).
-    assert {"auth.home", "auth.password", "admin.team", "admin.tokens", "reception.desk", "api.counts",
+    assert {"auth.home", "auth.password", "admin.team", "admin.tokens", "reception.desk", "api.counts", "admin.event_clone",
             "api.scan", "admin.job_page", "admin.statistics", "admin.statistics_csv", "admin.cross_statistics",
             "admin.cross_statistics_csv"} <= walked
 
@@ -352,3 +397,16 @@ def test_the_matrix_sees_a_route_that_lets_too_much_through(app, actors):
         app.view_functions["admin.team"] = view
     assert any("as editor" in f and "not 403" in f for f in failures), failures
     assert any("as viewer" in f for f in failures), failures
+
+
+def test_the_secret_check_reads_headers_and_workbooks(app, actors):
+    """The checker itself: a secret in a redirect's Location or inside an XLSX is seen."""
+    world = make_world(actors.users)
+    token = world.registration.token
+    workbook = io.BytesIO()
+    with zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", f"<t>https://example.org/r/{token}</t>")
+    assert secret_shown(app.response_class(workbook.getvalue()), world)
+    assert secret_shown(app.response_class("", 303, {"Location": f"/r/{token}"}), world)
+    assert secret_shown(app.response_class(f"/invite/{world.invitation_secret}"), world)
+    assert secret_shown(app.response_class(f"/r/{token[:-1]}"), world) is None

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.communication import building_list
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, ScheduledTask, SecurityFormat, TaskKind
 from eventreg.worker import deliver_due, tick
@@ -113,10 +113,10 @@ def test_send_now_needs_the_confirmation_then_queues_a_whole_list(app, client, l
     url = f"{page(seminar)}/{seminar.sessions[0].id}/send"
     token = csrf_token(client, page(seminar))
     assert client.post(url, data={"csrf_token": token}).status_code == 303
-    assert security_list.last_sent(seminar.sessions[0].id) is None  # not confirmed: nothing sent
+    assert building_list.last_sent(seminar.sessions[0].id) is None  # not confirmed: nothing sent
     response = client.post(url, data={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == 303
-    sent = security_list.last_sent(seminar.sessions[0].id)
+    sent = building_list.last_sent(seminar.sessions[0].id)
     assert (sent.seq, sent.kind, sent.trigger, sent.count) == (1, "full", "manual", 2)
 
 
@@ -140,7 +140,7 @@ def test_the_status_line_shows_when_the_worker_delivered_it(app, client, login, 
     assert f"送信済み {local.month}月{local.day}日" in body
     assert f"12:00:07</strong> → {VENUE} — 2名" in body
     # The file as delivered can be downloaded, and it is the one the venue got.
-    send = security_list.last_sent(seminar.sessions[0].id)
+    send = building_list.last_sent(seminar.sessions[0].id)
     response = client.get(f"{page(seminar)}/sends/{send.id}/file")
     assert response.status_code == 200 and response.data[:2] == b"PK"
     [message] = smtp_server.to(VENUE)
@@ -151,7 +151,7 @@ def test_the_status_line_shows_when_the_worker_delivered_it(app, client, login, 
 def test_a_cp932_list_opens_as_csv_with_the_right_rows(app, client, login, seminar, dev_clock, smtp_server):
     login(factories.make_staff("organizer", [seminar]))
     save(client, seminar, format="csv_cp932")
-    send = security_list.send_full(db.session.get(Event, seminar.id).sessions[0], trigger="manual",
+    send = building_list.send_full(db.session.get(Event, seminar.id).sessions[0], trigger="manual",
                                    now=clock.utcnow())
     db.session.commit()
     while deliver_due(app, worker_id="test"):
@@ -171,7 +171,7 @@ def test_a_name_cp932_cannot_carry_goes_as_utf8_and_the_email_says_so(app, clien
     save(client, seminar, format="csv_cp932")
     body = client.get(f"{page(seminar)}/{seminar.sessions[0].id}/preview").get_data(as_text=True)
     assert "𠮷" in body and ("Shift_JIS" in body)
-    security_list.send_full(db.session.get(Event, seminar.id).sessions[0], trigger="manual", now=clock.utcnow())
+    building_list.send_full(db.session.get(Event, seminar.id).sessions[0], trigger="manual", now=clock.utcnow())
     db.session.commit()
     while deliver_due(app, worker_id="test"):
         pass
@@ -196,7 +196,7 @@ def test_another_events_session_or_send_is_a_404(app, client, login, seminar, ma
     login(factories.make_staff("organizer", [seminar]))
     assert client.get(f"{page(seminar)}/{other.sessions[0].id}/preview").status_code == 404
     other.security_email = VENUE
-    send = security_list.send_full(other.sessions[0], trigger="manual", now=clock.utcnow())
+    send = building_list.send_full(other.sessions[0], trigger="manual", now=clock.utcnow())
     db.session.commit()
     assert client.get(f"{page(seminar)}/sends/{send.id}/file").status_code == 404
     assert client.get(f"{page(seminar)}/sends/999999/file").status_code == 404

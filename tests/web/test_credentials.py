@@ -11,8 +11,7 @@ import zxingcpp
 from PIL import Image
 
 from eventreg.domain.access import api_tokens
-from eventreg.domain.registration import passes
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import passes, signup
 from eventreg.extensions import db
 
 from .. import factories
@@ -56,10 +55,10 @@ def test_passes_usable_gates_the_page_pdf_calendar_and_badge(client, login, make
     event = make_event(capacity=1)
     person = factories.register_person(event)
     waiting = factories.register_person(event)
-    registrations.cancel(person, now=datetime.now(timezone.utc))  # waiting is promoted
+    signup.cancel(person, now=datetime.now(timezone.utc))  # waiting is promoted
     db.session.commit()
     gone = factories.register_person(make_event(), email="gone@example.org")
-    registrations.cancel(gone, now=datetime.now(timezone.utc))
+    signup.cancel(gone, now=datetime.now(timezone.utc))
     db.session.commit()
     assert not passes.usable(person) and passes.usable(waiting)
     for path in ("pass.pdf", "calendar.ics"):
@@ -75,7 +74,7 @@ def test_passes_usable_gates_the_page_pdf_calendar_and_badge(client, login, make
 
 
 def test_the_links_in_the_context_come_from_the_edge(app, make_event):
-    from eventreg.web.links import registration_links
+    from eventreg.web.links import confirmation_proof, registration_links
 
     event = make_event()
     person = factories.register_person(event)
@@ -85,7 +84,7 @@ def test_the_links_in_the_context_come_from_the_edge(app, make_event):
         "cancel": f"http://testserver/r/{person.token}/cancel",
         "pdf": f"http://testserver/r/{person.token}/pass.pdf",
         "ics": f"http://testserver/r/{person.token}/calendar.ics",
-        "confirm": f"http://testserver/r/{person.token}/confirm",
+        "confirm": f"http://testserver/r/{person.token}/confirm/{confirmation_proof(person.token)}",
         "event": f"http://testserver/e/{event.slug}",
     }
     ctx = passes.pass_context(person, links)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from eventreg.domain.access import api_tokens
-from eventreg.domain.communication import building_list as security_list
+from eventreg.domain.communication import building_list
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import Registration
@@ -42,7 +42,7 @@ def test_a_late_registration_is_marked_not_on_the_sent_security_list(client, mak
     before = get(client, token, f"/events/{event.id}/search?q=ヤマダ").get_json()["results"]
     assert [p["not_on_security_list"] for p in before] == [False]  # nothing sent yet
 
-    security_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
+    building_list.send_full(event.sessions[0], trigger="manual", now=datetime.now(timezone.utc))
     late = factories.register_person(event, family_name="遅野", family_kana="オソノ")
     db.session.commit()
     found = {p["id"]: p["not_on_security_list"] for p in get(client, token, f"/events/{event.id}/search").get_json()["results"]}
@@ -88,3 +88,32 @@ def test_a_second_walk_in_asks_and_confirm_enters_it(client, make_event):
     assert post(client, token, url, dict(walk_in, confirm=True)).status_code == 201
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Registration).where(Registration.walk_in)) == 2
+
+
+def test_a_desk_name_with_control_or_bidi_characters_is_refused_in_words(client, make_event):
+    """A desk name is shown in the scan log and the attendee list: nothing that hides or reorders."""
+    event = make_event(capacity=10)
+    person = factories.register_person(event)
+    token = token_for(event)
+    for desk in ("受付\u202e1", "受付\u20661", "受付\x071", "受付\u200b1"):
+        refused = post(client, token, f"/events/{event.id}/checkins", {"payload": passes.qr_payload(person), "desk": desk})
+        assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_input", desk
+        assert refused.get_json()["error"]["fields"]["desk"] == ["目に見えない文字や制御文字を取り除いてください。"]
+        undo = post(client, token, f"/events/{event.id}/registrations/{person.id}/undo", {"desk": desk})
+        assert undo.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Registration, person.id).checked_in_at is None
+    done = post(client, token, f"/events/{event.id}/checkins", {"payload": passes.qr_payload(person), "desk": " 受付 1 "})
+    assert done.get_json()["result"] == "ok"
+    db.session.expire_all()
+    assert db.session.get(Registration, person.id).checked_in_desk == "受付 1"
+
+
+def test_the_desk_page_refuses_a_bidi_desk_name_from_its_link(client, make_event, login):
+    event = make_event(capacity=10)
+    user = factories.make_staff("reception", events=[event])
+    login(user)
+    page = client.get(f"/desk/{event.id}?desk=%E2%80%AEdesk")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "\u202e" not in html
+    assert "目に見えない文字や制御文字を取り除いてください。" in html and f'value="{user.name}"' in html

@@ -27,18 +27,56 @@ def _kinds(registration_id):
         OutboxMessage.registration_id == registration_id).order_by(OutboxMessage.id))]
 
 
+def _confirm_url(app, reg) -> str:
+    """The confirmation link as the mail carries it (its proof is in the mail only)."""
+    from eventreg.web.links import registration_links
+
+    with app.app_context():
+        return registration_links(reg)["confirm"].removeprefix("http://testserver")
+
+
 def test_the_attendee_page_asks_to_confirm_by_a_time(client, register, make_event):
     event, reg = _held(register, make_event)
     assert reg.status == Status.held
     page = client.get(f"/r/{reg.token}?welcome=1").get_data(as_text=True)
-    assert "までにメールアドレスを確認してください" in page and "/confirm" in page
+    assert "までにメールアドレスを確認してください" in page and reg.email in page
     assert "<svg" not in page  # no pass while held
     assert _kinds(reg.id) == [MailKind.confirm_email]
 
 
-def test_get_confirms_nothing_post_confirms_once(client, register, make_event):
+def test_the_page_after_sign_up_confirms_nothing(app, client, register, make_event):
+    """Whoever signed up knows /r/<token>; that must not confirm a mailbox they may not own."""
     event, reg = _held(register, make_event)
+    page = client.get(f"/r/{reg.token}?welcome=1").get_data(as_text=True)
+    assert "/confirm" not in page and "メールアドレスを確認する" not in page
     url = f"/r/{reg.token}/confirm"
+    token = csrf_token(client, f"/r/{reg.token}")
+    assert client.post(url, data={"csrf_token": token}).status_code == 404
+    assert client.post(f"{url}/{'A' * 22}", data={"csrf_token": token}).status_code == 404
+    assert client.get(f"{_confirm_url(app, reg)}x").status_code == 404
+    db.session.refresh(reg)
+    assert reg.status == Status.held and reg.email_confirmed_at is None
+
+
+def test_the_page_after_sign_up_resends_to_the_same_address_only(client, register, make_event):
+    event, reg = _held(register, make_event)
+    url = f"/r/{reg.token}/resend-confirmation"
+    token = csrf_token(client, f"/r/{reg.token}")
+    for _ in range(holds.RESENDS):
+        response = client.post(url, data={"csrf_token": token, "email": "elsewhere@example.org"})
+        assert response.status_code == 302
+    assert "メールを再送しました" in client.get(response.headers["Location"]).get_data(as_text=True)
+    refused = client.post(url, data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "再送できる回数" in refused
+    assert _kinds(reg.id) == [MailKind.confirm_email] * (1 + holds.RESENDS)
+    addresses = {m.to_address for m in db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.registration_id == reg.id))}
+    assert addresses <= {None, reg.email}  # None: the registration's own address, read at delivery
+
+
+def test_get_confirms_nothing_post_confirms_once(app, client, register, make_event):
+    event, reg = _held(register, make_event)
+    url = _confirm_url(app, reg)
     page = client.get(url)
     assert page.status_code == 200 and "メールアドレスを確認する" in page.get_data(as_text=True)
     db.session.refresh(reg)
@@ -55,7 +93,7 @@ def test_get_confirms_nothing_post_confirms_once(client, register, make_event):
 
 def test_a_click_after_expiry_says_so_and_offers_to_sign_up_again(client, register, make_event, app):
     event, reg = _held(register, make_event, minutes=5)
-    url = f"/r/{reg.token}/confirm"
+    url = _confirm_url(app, reg)
     token = csrf_token(client, url)
     later = clock.utcnow() + timedelta(minutes=6)
     assert holds.expire(reg.id, later)
@@ -102,8 +140,8 @@ def test_the_emails_at_the_smtp_server(app, client, register, make_event, smtp_s
     _deliver(app)
     ask = smtp_server.to("hanako@example.org")[-1]
     assert "メールアドレスの確認のお願い" in ask["Subject"]
-    assert f"http://testserver/r/{first.token}/confirm" in _text(ask) and "仮押さえ" in _text(ask)
-    url = f"/r/{second.token}/confirm"
+    assert f"http://testserver{_confirm_url(app, first)}" in _text(ask) and "仮押さえ" in _text(ask)
+    url = _confirm_url(app, second)
     assert client.post(url, data={"csrf_token": csrf_token(client, url)}).status_code == 303
     later = clock.utcnow() + timedelta(minutes=6)
     assert worker.tick(app, now=later)["hold_expired"] == 1
@@ -120,5 +158,5 @@ def test_a_second_sign_up_while_held_resends_the_confirm_link(app, register, mak
     assert register(event).status_code == 302  # the same email again: a pass_resent
     _deliver(app)
     resent = smtp_server.to("hanako@example.org")[-1]
-    assert "仮押さえ中" in _text(resent) and f"/r/{first.token}/confirm" in _text(resent)
+    assert "仮押さえ中" in _text(resent) and _confirm_url(app, first) in _text(resent)
     assert not any(part.get_filename() == "pass.pdf" for part in resent.iter_attachments())

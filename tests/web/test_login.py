@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import clock
-from eventreg.domain.access import accounts as staff
-from eventreg.domain.access import sign_in
+from eventreg.domain.access import accounts, sign_in
 from eventreg.extensions import db
 from eventreg.models import StaffSession
 
@@ -96,7 +95,7 @@ def test_set_password_revokes_the_users_sessions_only(ctx, world):
     mine = sign_in.start_session(user, now=now, lifetime=timedelta(hours=1))
     theirs = sign_in.start_session(other, now=now, lifetime=timedelta(hours=1))
     db.session.commit()
-    staff.set_password(user, "another-long-password")
+    accounts.set_password(user, "another-long-password")
     db.session.commit()
     assert sign_in.user_for_session(mine, now=now) is None
     assert sign_in.user_for_session(theirs, now=now) == other

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain.communication import attendee_messages as messages
+from eventreg.domain.communication import attendee_messages
 from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, MessageStatus, OutboxMessage, Registration
+from eventreg.web import links
 
 from .. import factories
 from .conftest import csrf_token
@@ -49,7 +50,7 @@ def test_compose_preview_and_send(world, client, login):
     preview = html.split('<pre class="mail-preview">', 1)[1].split("</pre>", 1)[0]
     assert "{{ 6007*7 }}" in preview and "42049" not in preview  # sent as written, never evaluated
     assert "3名に送信" in html
-    assert f"{first.full_name} 様" in html and "/r/" in html
+    assert f"{first.full_name} 様" in html and "/r/" in html and first.token not in html
     token = csrf_token(client, f"/admin/events/{event.id}/messages/{msg.id}")
     sent = client.post(f"/admin/events/{event.id}/messages/{msg.id}/send", data={"csrf_token": token, "expected": "3"})
     assert sent.status_code == 303
@@ -112,7 +113,7 @@ def test_schedule_in_the_past_is_refused_and_a_future_one_can_be_cancelled(world
 
 def test_a_viewer_reads_but_cannot_send(world, client, login):
     event, _people, _editor, viewer = world
-    msg = messages.save_draft(event, subject="件名", body="本文", flt=messages.roster.ListFilter(), actor=None,
+    msg = attendee_messages.save_draft(event, subject="件名", body="本文", flt=attendee_messages.roster.ListFilter(), actor=None,
                               now=datetime.now(timezone.utc))
     db.session.commit()
     login(viewer)
@@ -128,7 +129,7 @@ def test_a_viewer_reads_but_cannot_send(world, client, login):
 def test_another_events_message_is_a_404(world, client, login):
     event, _people, editor, _viewer = world
     other = factories.make_event()
-    msg = messages.save_draft(other, subject="件名", body="本文", flt=messages.roster.ListFilter(), actor=None,
+    msg = attendee_messages.save_draft(other, subject="件名", body="本文", flt=attendee_messages.roster.ListFilter(), actor=None,
                               now=datetime.now(timezone.utc))
     db.session.commit()
     login(editor)
@@ -146,3 +147,16 @@ def test_the_preview_shows_a_chosen_recipient(world, client, login):
     html = client.get(f"{url}?to={last.id}").get_data(as_text=True)
     assert "山田 次郎 様" in html.split('<pre class="mail-preview">', 1)[1]
     assert client.get(f"{url}?to=abc").status_code == 200
+
+
+def test_no_preview_shows_a_recipients_management_secret(world, client, login):
+    """A viewer walking ``?to=`` over every recipient collects names, never a link that cancels."""
+    event, people, editor, viewer = world
+    login(editor)
+    url = compose(client, event, subject="{name}様 {pass_link}", body="{pass_link}\n{cancel_link}").headers["Location"]
+    login(viewer)
+    for person in people:
+        html = client.get(f"{url}?to={person.id}").get_data(as_text=True)
+        preview = html.split('<pre class="mail-preview">', 1)[1].split("</pre>", 1)[0]
+        assert f"{person.full_name}様" in html and f"/r/{links.MASK}/cancel" in preview
+        assert not [p.token for p in people if p.token in html]

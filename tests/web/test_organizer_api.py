@@ -15,10 +15,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from eventreg.domain.access import accounts as staff
-from eventreg.domain.access import api_tokens
+from eventreg.domain.access import accounts, api_tokens
 from eventreg.domain.backoffice import roster
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import signup
 from eventreg.extensions import db
 from eventreg.models import ApiToken, AuditEntry, EventRole, Sector
 from eventreg.web.api import schemas
@@ -70,7 +69,7 @@ def world(app):
             "gone": factories.register_person(a, session_index=1, family_name="佐藤", given_name="次郎",
                                               family_kana="サトウ", given_kana="ジロウ"),
         }
-        registrations.cancel(people["gone"], now=now())
+        signup.cancel(people["gone"], now=now())
         stranger = factories.register_person(b, family_name="他人", family_kana="タニン")
         db.session.commit()
         users = {role: fast_staff(role, events=[a]) for role in ("owner", "editor", "viewer", "reception")}
@@ -78,7 +77,7 @@ def world(app):
         owner = users["owner"]
         limited = {role: api_tokens.create_api_token(owner, f"limited {role}", now=now(), event=a, role=EventRole(role))
                    for role in ("owner", "editor", "viewer", "reception")}
-        staff.assign(owner, b, EventRole.owner, now=now())
+        accounts.assign(owner, b, EventRole.owner, now=now())
         db.session.commit()
         w = SimpleNamespace(
             a=a.id, b=b.id, s1=a.sessions[0].id, s2=a.sessions[1].id, b_s=b.sessions[0].id,

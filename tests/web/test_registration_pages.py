@@ -151,7 +151,7 @@ def test_event_description_markdown_is_sanitised(client, make_event):
 
 
 def test_a_form_from_a_replaced_event_gets_a_message_not_a_500(client, make_event, register):
-    from eventreg.domain.backoffice import event_import as event_spec
+    from eventreg.domain.backoffice import event_import
 
     from ..factories import event_spec_dict
 
@@ -159,7 +159,7 @@ def test_a_form_from_a_replaced_event_gets_a_message_not_a_500(client, make_even
     shown = SimpleNamespace(slug=event.slug, sessions=[SimpleNamespace(id=event.sessions[0].id)])
     db.session.remove()
     client.get(f"/e/{event.slug}")  # the web process now caches this version
-    event_spec.replace_event(event_spec_dict(slug=event.slug))
+    event_import.replace_event(event_spec_dict(slug=event.slug))
     db.session.commit()
     db.session.remove()
     response = register(shown)  # the attendee's page still shows the old session

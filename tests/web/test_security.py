@@ -187,6 +187,24 @@ def test_redaction(line, expected):
     assert redact_path(line) == expected
 
 
+def _encoded(text: str, at: int, form: str) -> str:
+    return text[:at] + form.format(ord(text[at])) + text[at + 1:]
+
+
+@pytest.mark.parametrize("form", ["%{:02X}", "%{:02x}", "%25{:02X}"])
+def test_redaction_of_a_path_with_percent_encoded_characters(client, ctx, make_event, form):
+    """The server decodes the path (``/r/%41bc`` is ``/r/Abc``): what is logged is redacted as
+    that decoded path would be, whichever character (of the token or of ``/r/``) is encoded."""
+    person = factories.register_person(make_event())
+    path = f"/r/{person.token}/cancel"
+    assert client.get(_encoded(path, 3, "%{:02X}")).status_code == 200  # the server reads it as the link
+    for at in range(len(path) - len("/cancel")):
+        line = redact_path(f"GET {_encoded(path, at, form)} HTTP/1.1")
+        assert person.token[:3] not in line and person.token[-3:] not in line, line
+        assert line.endswith("[redacted]/cancel HTTP/1.1"), line
+    assert redact_path(f"/lang/en?next={_encoded(path, 5, form)}%3Fwelcome%3D1").endswith("%3Fwelcome%3D1")
+
+
 def test_gunicorn_access_log_redacts_pass_tokens(capsys):
     import datetime
 

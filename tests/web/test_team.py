@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from eventreg import clock
-from eventreg.domain.access import api_tokens, invitations, sign_in
+from eventreg.domain.access import accounts, api_tokens, invitations, sign_in
 from eventreg.extensions import db
 from eventreg.models import ApiToken, AuditEntry, EventMember, EventRole, Invitation, Role, StaffUser
 from eventreg.worker import deliver_due
@@ -258,8 +258,13 @@ def test_removing_someone_ends_their_access_and_their_tokens(client, login, team
     assert post(client, f"/admin/events/{event.id}/team/members/{reception.id}/remove").status_code == 303
     assert db.session.get(EventMember, (event.id, reception.id)) is None
     assert db.session.get(StaffUser, reception.id) is not None  # the account stays
-    assert client.get(f"/api/v1/events/{event.id}/counts", headers=bearer).status_code == 404
+    assert client.get(f"/api/v1/events/{event.id}/counts", headers=bearer).status_code == 401  # revoked
     assert audit_actions(event)[-1] == "staff_removed"
+    # Invited again later: a new start, not the old tokens back (the lost iPad stays locked out).
+    accounts.assign(db.session.get(StaffUser, reception.id), event, EventRole.reception, now=clock.utcnow())
+    db.session.commit()
+    assert client.get(f"/api/v1/events/{event.id}/counts", headers=bearer).status_code == 401
+    assert db.session.scalars(select(ApiToken.revoked_at).where(ApiToken.user_id == reception.id)).one() is not None
 
 
 def test_an_owner_makes_a_reception_token_that_reads_nothing_else(client, login, team):

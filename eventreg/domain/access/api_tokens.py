@@ -67,6 +67,18 @@ def revoke_api_token(row: ApiToken, *, actor, now: datetime) -> bool:
     return done
 
 
+def revoke_member_tokens(user_id: int, event_id: int, *, now: datetime) -> list[str]:
+    """Revokes every token of ``user_id`` limited to ``event_id`` (when they leave its team), for
+    good: invited again, they make new ones. One conditional UPDATE; returns "#id name" of each."""
+    revoked = db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.event_id == event_id,
+                               ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now).returning(ApiToken.id, ApiToken.name)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [f"#{token_id} {name}" for token_id, name in sorted(revoked)]
+
+
 def event_api_tokens(event_id: int) -> list[ApiToken]:
     """The tokens limited to an event, newest first (revoked ones too: the list shows them)."""
     return list(db.session.scalars(

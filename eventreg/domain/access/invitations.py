@@ -7,7 +7,7 @@
 - ``lookup``: what a link is: pending, accepted, revoked, expired or unknown. The same answer
   whether or not the address has an account (a dead link says nothing about that).
 - ``accept_new``: someone without an account chooses a name and a password (the rules of
-  ``staff.set_password``) and gets a ``Role.staff`` account with the role;
+  ``accounts.set_password``) and gets a ``Role.staff`` account with the role;
   ``accept_existing``: a signed-in account whose email is the invited one takes the role (it
   replaces the one they had on the event).
 - ``change_role``, ``remove``: an owner only; an event keeps at least one active owner.
@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import accounts, api_tokens
 from eventreg.domain.access.permissions import Capability
 from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import outbox
@@ -47,7 +47,7 @@ def _hash(raw: str) -> str:
 
 
 def _require_owner(actor, event: Event) -> None:
-    if actor is None or not staff.can(actor, event.id, Capability.manage_staff):
+    if actor is None or not accounts.can(actor, event.id, Capability.manage_staff):
         raise DomainError("not_allowed")
 
 
@@ -183,7 +183,7 @@ def accept_new(raw: str, *, name: str, password: str, now: datetime) -> StaffUse
     """A new ``Role.staff`` account for the invited address, with the invited role. Raises
     DomainError: invitation_<state>, account_exists (sign in to accept), password_too_short,
     and the name checks of domain.people.text."""
-    staff.check_password(password)
+    accounts.check_password(password)
     name = text.clean_name(name, max_length=100)
     if not name:
         raise DomainError("name_required")
@@ -192,7 +192,7 @@ def accept_new(raw: str, *, name: str, password: str, now: datetime) -> StaffUse
             select(StaffUser.id).where(StaffUser.email == found.invitation.email)):
         raise DomainError("account_exists")
     invitation = _take(raw, now)
-    user = staff.create_user(invitation.email, name, password, Role.staff, now=now)
+    user = accounts.create_user(invitation.email, name, password, Role.staff, now=now)
     _join(invitation, user, now)
     return user
 
@@ -262,7 +262,8 @@ def change_role(event: Event, user_id: int, role: EventRole, *, actor, now: date
 
 def remove(event: Event, user_id: int, *, actor, now: datetime) -> None:
     """Takes the person off the event's team (their account stays). Their API tokens for the
-    event stop working at once (a token never grants more than its user's role).
+    event are revoked for good: invited again, the old tokens (a lost iPad's) stay dead. A token
+    without an event follows its user's roles, so it stops working here too.
     Raises DomainError: not_allowed, not_a_member, last_owner."""
     _require_owner(actor, event)
     _lock(event)
@@ -271,7 +272,9 @@ def remove(event: Event, user_id: int, *, actor, now: datetime) -> None:
         raise DomainError("not_a_member")
     _keep_an_owner(event, member, None)
     email, role = member.user.email, member.role.value
+    tokens = api_tokens.revoke_member_tokens(member.user_id, event.id, now=now)
     db.session.delete(member)
     db.session.flush()
+    changed = {"member": [email, None], "role": [role, None]}
     audit.record(event.id, "staff_removed", actor=actor, now=now,
-                 changed={"member": [email, None], "role": [role, None]})
+                 changed={**changed, "api_tokens": [tokens, None]} if tokens else changed)

@@ -9,7 +9,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from eventreg.models import EventRole
+from eventreg.models import EventRole, Role
+
+# The kind of account that may create events: a new one or a copy of one (its maker becomes the
+# owner of the new event, so an event role, even owner, is not enough).
+CREATES_EVENTS = Role.organizer
 
 
 class Capability(str, enum.Enum):

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from eventreg.domain.backoffice import registration_edits as staff_actions
+from eventreg.domain.backoffice import registration_edits
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
 from eventreg.models import EventSession, Registration, Status
@@ -127,13 +127,13 @@ def run(registrations: list[Registration], action: Action, *, target: EventSessi
     for r in _order(action, registrations):
         try:
             if action == Action.cancel:
-                staff_actions.cancel(r, actor=actor, now=now, notify=notify)
+                registration_edits.cancel(r, actor=actor, now=now, notify=notify)
             elif action == Action.move:
-                staff_actions.move(r, target, actor=actor, now=now)
+                registration_edits.move(r, target, actor=actor, now=now)
             elif action == Action.promote:
-                staff_actions.promote(r, actor=actor, now=now)
+                registration_edits.promote(r, actor=actor, now=now)
             else:
-                staff_actions.resend_pass(r, actor=actor, now=now)
+                registration_edits.resend_pass(r, actor=actor, now=now)
         except DomainError as exc:
             raise BulkRefused([Refusal(r, exc.code)]) from exc
     db.session.flush()

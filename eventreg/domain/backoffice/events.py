@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import accounts
 from eventreg.domain.backoffice import audit
 from eventreg.domain.backoffice.event_checks import TEXT_FIELDS, clean_event, clean_question, clean_session
 from eventreg.domain.communication import reminders
@@ -97,7 +97,7 @@ def save_new(event: Event, action: str, changed: dict, *, actor, now: datetime) 
     db.session.flush()
     schedule.reschedule(event)
     if actor is not None and hasattr(actor, "memberships"):
-        staff.assign(actor, event, EventRole.owner, now=now)
+        accounts.assign(actor, event, EventRole.owner, now=now)
     audit.record(event.id, action, actor=actor, now=now, changed=changed)
     db.session.flush()
     return event

@@ -25,8 +25,7 @@ from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import fields, person_keys
 from eventreg.domain.people.fields import PERSON, REQUIRED, Covers
-from eventreg.domain.registration import capacity, passes
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import capacity, passes, signup
 from eventreg.domain.registration.signup import Applicant
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, Registration, Sector, Status
@@ -145,7 +144,7 @@ def add_by_hand(session: EventSession, applicant: Applicant, *, actor, now: date
     if _other_active(session.id, values["email"], None):
         raise DomainError("email_taken")
     status, raised = _take_seat(session.id, override_capacity=override_capacity, waitlist=waitlist)
-    registration_id = registrations.insert_unless_active(dict(
+    registration_id = signup.insert_unless_active(dict(
         event_id=session.event_id, session_id=session.id, token=passes.new_token(),
         entry_id=passes.new_entry_id(), status=status, created_at=now,
         confirmed_at=now if status == Status.confirmed else None, walk_in=False,
@@ -180,7 +179,7 @@ def cancel(reg: Registration, *, actor, now: datetime, notify: bool = True) -> l
     first waiting person, every pass stops working, the attendee is emailed only if ``notify``.
     Returns those promoted. DomainError ``already_cancelled``."""
     before = {"status": reg.status.value, "entry_version": reg.entry_version}
-    promoted = registrations.cancel(reg, now=now, notify=notify, by_staff=True)
+    promoted = signup.cancel(reg, now=now, notify=notify, by_staff=True)
     audit.record(reg.event_id, "cancelled_by_staff", actor=actor, now=now, registration_id=reg.id,
                  changed=audit.changes(before, {"status": reg.status.value, "entry_version": reg.entry_version}),
                  note="" if notify else "attendee_not_told")
@@ -195,7 +194,7 @@ def move(reg: Registration, session: EventSession, *, actor, now: datetime) -> l
     waiting person of the old session (returned). DomainError ``invalid_request`` (same session
     or another event), ``not_confirmed``, ``session_full``, ``already_registered``."""
     before = {"session_id": reg.session_id, "entry_version": reg.entry_version, "checked_in_at": reg.checked_in_at}
-    promoted = registrations.move(reg, session, now=now)
+    promoted = signup.move(reg, session, now=now)
     after = {"session_id": reg.session_id, "entry_version": reg.entry_version, "checked_in_at": reg.checked_in_at}
     changed = {key: [_iso(value[0]), _iso(value[1])] for key, value in audit.changes(before, after).items()}
     audit.record(reg.event_id, "moved", actor=actor, now=now, registration_id=reg.id, changed=changed)

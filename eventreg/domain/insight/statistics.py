@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, case, cast, distinct, func, select
 from sqlalchemy.sql import ColumnElement
 
-from eventreg.domain.access import accounts as staff
+from eventreg.domain.access import accounts
 from eventreg.domain.access.permissions import Capability
 from eventreg.domain.insight import counts
 from eventreg.domain.insight.counts import Counts
@@ -88,8 +88,8 @@ class EventStats:
 
 def visible_event_ids(who) -> list[int]:
     """The events ``who`` may read the numbers of (Capability.view), no others."""
-    ids = who.event_ids if isinstance(who, staff.Principal) else [m.event_id for m in who.memberships]
-    return sorted(i for i in ids if staff.can(who, i, Capability.view))
+    ids = who.event_ids if isinstance(who, accounts.Principal) else [m.event_id for m in who.memberships]
+    return sorted(i for i in ids if accounts.can(who, i, Capability.view))
 
 
 def event_stats(event: Event, *, now: datetime, scope: list[int] | None = None) -> EventStats:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from eventreg.domain.backoffice import audit
 from eventreg.domain.people import text
 from eventreg.domain.privacy.retention import PERSONAL, anonymise, personal_strings, scrub, scrub_audit, scrub_messages
+from eventreg.domain.registration import signup
 from eventreg.extensions import db
 from eventreg.models import (
     AttendeeMessage,
@@ -75,14 +76,12 @@ def delete_person(email: str, now: datetime, *, actor=None, event_ids=None) -> d
     personal fields go as in the purge; its emails, scan links, security-list rows, the files
     of its events and the audit log's personal values go too. The audit entry it writes names
     no one. Flushes."""
-    from eventreg.domain.registration import signup as registrations
-
     regs = [r for r in _person_regs(email, event_ids) if r.anonymised_at is None]
     strings = personal_strings(regs)
     promoted = 0
     for r in regs:
         if r.status != Status.cancelled:
-            promoted += len(registrations.cancel(r, now=now, notify=False, by_staff=True))
+            promoted += len(signup.cancel(r, now=now, notify=False, by_staff=True))
     ids = [r.id for r in regs]
     counts = {"registration": len(regs), "promoted": promoted}
     if not ids:

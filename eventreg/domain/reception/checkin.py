@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people import text
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import Event, Registration, Scan, ScanMethod, ScanResult, Status
@@ -41,6 +42,17 @@ class ScanOutcome:
 
 
 # Core statements, built once: a scan is the desk's hot path.
+DESK_NAME_LENGTH = 50  # Scan.desk, Registration.checked_in_desk
+
+
+def desk_name(value: str | None, *, default: str) -> str:
+    """The desk's name as each scan logs it and the attendee list shows it: cleaned as any text
+    people type (NFKC, spaces collapsed; a control, zero-width or bidi character is refused with
+    DomainError control_characters), cut to DESK_NAME_LENGTH; empty: ``default``."""
+    cleaned = text.clean((value or "")[:1000], max_length=1000)
+    return (cleaned or default)[:DESK_NAME_LENGTH]
+
+
 _LOG = insert(Scan.__table__)
 _reg = Registration.__table__.c
 _CHECK_IN = (

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
 from eventreg.domain.reception.checkin import log_scan
-from eventreg.domain.registration import capacity, passes
-from eventreg.domain.registration import signup as registrations
+from eventreg.domain.registration import capacity, passes, signup
 from eventreg.domain.registration.signup import Applicant
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, Registration, ScanMethod, ScanResult, Status
@@ -60,7 +59,7 @@ def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: 
         # The same email in the same session is refused below (already_registered): no question.
         if existing is not None and not (applicant.email and existing.session_id == session.id):
             raise DuplicateWalkIn(existing)  # the caller rolls back, which frees the seat
-    registration_id = registrations.insert_unless_active(dict(
+    registration_id = signup.insert_unless_active(dict(
         event_id=session.event_id, session_id=session.id, token=passes.new_token(),
         entry_id=passes.new_entry_id(), status=Status.confirmed, created_at=now, confirmed_at=now,
         checked_in_at=now, checked_in_desk=desk[:50], walk_in=True, **vars(applicant),

@@ -8,6 +8,11 @@ promotion of the waiting list skips it (``waitlist.PROMOTABLE``) until the perso
 - ``confirm``: one conditional UPDATE (``… WHERE status = 'held' AND hold_expires_at > now``):
   held becomes confirmed, an unconfirmed waiting place becomes a confirmed one. Two clicks at
   once confirm once.
+- Only the mail proves the mailbox: the confirmation link carries a **proof**, an HMAC of the
+  management secret under the site's key (``confirmation_proof``). Whoever signed up knows
+  ``/r/<token>`` (the page after the form), so that alone confirms nothing; the proof is in the
+  confirm_email (and pass_resent) mail only, and a typo'd address never gets a pass.
+  ``resend_confirmation`` sends that mail again, to the address the person gave and no other.
 - ``expire``: the sweep (domain.timing.periodic.SWEEPS) finds ``hold_expires_at <= now`` on its index and
   cancels each with a conditional UPDATE (``… AND hold_expires_at <= now AND email_confirmed_at
   IS NULL``); a released seat goes to the next confirmed waiting person. Racing a click, one wins.
@@ -15,18 +20,25 @@ promotion of the waiting list skips it (``waitlist.PROMOTABLE``) until the perso
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 
 from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import outbox
+from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import capacity, waitlist
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Event, MailKind, Registration, Status
+from eventreg.models import AuditEntry, Event, MailKind, OutboxMessage, Registration, Status
 
 MIN_MINUTES, MAX_MINUTES = 5, 1440
 EXPIRED = "hold_expired"  # the audit action of an expiry (the confirm page reads it)
+RESENDS = 3  # how often the person may ask for the confirmation mail again
+_PROOF_CONTEXT = b"eventreg email confirmation\x00"
+_PROOF_CHARACTERS = 22  # 132 bits in base64url
 
 
 def hold_for(event_id: int) -> timedelta | None:
@@ -42,6 +54,35 @@ def pending(registration: Registration) -> bool:
     """Whether the registration waits for its email to be confirmed."""
     return (registration.status in (Status.held, Status.waitlisted)
             and registration.hold_expires_at is not None and registration.email_confirmed_at is None)
+
+
+def confirmation_proof(token: str, key: str) -> str:
+    """What the confirmation link adds to the management secret ``token``: an HMAC under the
+    site's secret ``key`` (the edge passes it), so only the mail's link confirms."""
+    digest = hmac.new(key.encode(), _PROOF_CONTEXT + token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:_PROOF_CHARACTERS]
+
+
+def proof_matches(token: str, key: str, proof: str) -> bool:
+    """Whether ``proof`` is the confirmation proof of ``token`` (compared in constant time)."""
+    return (isinstance(proof, str) and proof.isascii()
+            and hmac.compare_digest(confirmation_proof(token, key).encode(), proof.encode()))
+
+
+def resend_confirmation(registration: Registration, *, now: datetime) -> None:
+    """Queues the confirm_email mail again, to the registration's own address (read at delivery).
+
+    At most ``RESENDS`` times; each send has its own outbox key, so two presses at once send one.
+    Raises DomainError: nothing_to_confirm (confirmed, cancelled or run out), resend_limit.
+    """
+    if not pending(registration) or registration.hold_expires_at <= now:
+        raise DomainError("nothing_to_confirm")
+    sent = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.registration_id == registration.id, OutboxMessage.kind == MailKind.confirm_email))
+    if sent > RESENDS:
+        raise DomainError("resend_limit")
+    outbox.enqueue(registration.id, MailKind.confirm_email, now,
+                   idempotency_key=f"confirm_email:{registration.id}:{sent}")
 
 
 def confirm(registration: Registration, *, now: datetime) -> bool:

@@ -26,9 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from eventreg.domain.communication import attendee_messages as messages
-from eventreg.domain.communication import building_list as security_list
-from eventreg.domain.communication import building_list_changes, outbox, reminders
+from eventreg.domain.communication import attendee_messages, building_list, building_list_changes, outbox, reminders
 from eventreg.domain.privacy import retention
 from eventreg.domain.registration import holds, seat_count
 from eventreg.extensions import db
@@ -113,7 +111,7 @@ def _has_security_contact(event: Event, _session) -> bool:
 def _send_security_list(event: Event, session: EventSession, now: datetime, _task=None) -> None:
     """The whole list, frozen now. A "send now" that took the same seq a moment ago makes this
     one fail: the transaction rolls back and the task stays due for the next tick."""
-    if security_list.send_full(session, trigger=security_list.SCHEDULE, now=now) is None:
+    if building_list.send_full(session, trigger=building_list.SCHEDULE, now=now) is None:
         raise RuntimeError(f"session #{session.id}: another list was sent at the same moment")
 
 
@@ -172,7 +170,7 @@ def _retention_do(item_id: int, now: datetime) -> bool:
 
 # Each part that has such work lists its sweep here; the worker's tick runs them in order.
 SWEEPS: list[Sweep] = [
-    Sweep("message_queued", messages.due_messages, messages.queue_due),  # scheduled messages due
+    Sweep("message_queued", attendee_messages.due_messages, attendee_messages.queue_due),  # scheduled messages due
     Sweep("hold_expired", holds.due, holds.expire),  # email-confirmation holds that lapsed
     Sweep("retention", _retention_find, _retention_do),  # events past retention, old sign-ins and outbox rows
     Sweep(seat_count.RECOUNTED, seat_count.drifted, seat_count.repair),  # seats_taken drifted from the registrations

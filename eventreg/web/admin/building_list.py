@@ -24,7 +24,7 @@ from eventreg.domain.communication import building_list_sheet
 from ... import clock
 from ...adapters import mail, sheets
 from ...domain.access.permissions import Capability
-from ...domain.communication import building_list as security_list
+from ...domain.communication import building_list
 from ...domain.errors import DomainError
 from ...domain.people import text
 from ...domain.timing import rules
@@ -54,8 +54,8 @@ def _page(event: Event, values: dict | None = None, errors: dict | None = None, 
         "format": SecurityFormat(event.security_format).value, "rule": event.security_send_rule or "",
     }
     order = values["columns"] + [c for c in building_list_sheet.COLUMNS if c not in values["columns"]]
-    sessions = [{"session": s, "send_time": security_list.send_time(event, s),
-                 "history": security_list.history(s.id)} for s in event.sessions]
+    sessions = [{"session": s, "send_time": building_list.send_time(event, s),
+                 "history": building_list.history(s.id)} for s in event.sessions]
     return render_template("admin/building_list.html", event=event, values=values, errors=errors or {},
                            order=order, names=building_list_sheet.labels(event.language), formats=FORMATS, sessions=sessions,
                            label=building_list_sheet.session_label), status
@@ -107,7 +107,7 @@ def save_security_settings(event: Event):
     typed, clean, errors = _read_form(request.form)
     if errors:
         return _page(event, typed, errors, 422)
-    security_list.configure(event, email=clean["email"], columns=clean["columns"], fmt=clean["format"],
+    building_list.configure(event, email=clean["email"], columns=clean["columns"], fmt=clean["format"],
                             rule=clean["rule"], actor=current_user, now=clock.utcnow())
     db.session.commit()
     flash(_("The building-security list settings were saved."))
@@ -121,7 +121,7 @@ def security_preview(event: Event, session_id: int):
     header, rows = building_list_sheet.preview(session)
     problems = sheets.cp932_problems(header, rows) if event.security_format == SecurityFormat.csv_cp932 else []
     return render_template("admin/building_list_preview.html", event=event, session=session, header=header,
-                           rows=rows, problems=problems, last=security_list.last_sent(session.id),
+                           rows=rows, problems=problems, last=building_list.last_sent(session.id),
                            label=building_list_sheet.session_label(event, session))
 
 
@@ -133,7 +133,7 @@ def security_send_now(event: Event, session_id: int):
         flash(_("Tick the box to confirm, then send."), "error")
         return redirect(url_for("admin.security_preview", event_id=event.id, session_id=session.id), 303)
     try:
-        sent = security_list.send_full(session, trigger=security_list.MANUAL, actor=current_user, now=clock.utcnow())
+        sent = building_list.send_full(session, trigger=building_list.MANUAL, actor=current_user, now=clock.utcnow())
     except DomainError as exc:
         flash(message(exc.code), "error")
         return redirect(url_for("admin.security_settings", event_id=event.id), 303)
@@ -162,7 +162,7 @@ def security_file(event: Event, send: SecurityListSend):
         stored = db.session.get(StoredFile, send.file_id)
         body, content_type, name = stored.data, stored.content_type, stored.filename
     else:  # queued, not delivered yet: the same file, made from the frozen list
-        frozen = security_list.frozen_sheet(send.id, security_list.format_of(send))
+        frozen = building_list.frozen_sheet(send.id, building_list.format_of(send))
         file, _problems = mail.security_list_file(frozen["format"], frozen["header"], frozen["rows"],
                                                   frozen["filename"])
         body, content_type, name = file.data, file.content_type, file.filename

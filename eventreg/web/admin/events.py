@@ -31,13 +31,13 @@ from eventreg.domain.backoffice import clone, event_checks, questions, sessions
 from eventreg.domain.backoffice.event_checks import InvalidValues
 
 from ... import clock
-from ...domain.access.permissions import Capability
+from ...domain.access.permissions import CREATES_EVENTS, Capability
 from ...domain.backoffice import events
 from ...domain.errors import DomainError
 from ...domain.registration import capacity
 from ...domain.timing import deadlines
 from ...extensions import db
-from ...models import AuditEntry, Event, EventSession, EventStatus, Question, Registration, Role, Status
+from ...models import AuditEntry, Event, EventSession, EventStatus, Question, Registration, Status
 from .. import event_cache
 from ..access import account_access, event_access
 from ..audit_words import note_words
@@ -105,7 +105,7 @@ def _preview(form):
 # --- create, overview -----------------------------------------------------------------------
 
 @bp.route("/events/new", methods=["GET", "POST"])
-@account_access(Role.organizer)
+@account_access(CREATES_EVENTS)
 def event_new():
     form = NewEventForm(request.form if request.method == "POST" else None)
     preview_html = None
@@ -333,7 +333,7 @@ def event_status(event: Event):
 
 
 @bp.route("/events/<int:event_id>/clone", methods=["GET", "POST"])
-@event_access(Capability.edit_event)
+@event_access(Capability.edit_event, account=CREATES_EVENTS)  # the maker owns the copy
 def event_clone(event: Event):
     form = CloneForm(request.form if request.method == "POST" else None)
     if request.method == "POST":

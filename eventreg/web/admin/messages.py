@@ -24,7 +24,7 @@ from ... import clock
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import roster
 from ...domain.backoffice.roster import ListFilter
-from ...domain.communication import attendee_messages as messages
+from ...domain.communication import attendee_messages
 from ...domain.errors import DomainError
 from ...domain.registration import passes
 from ...extensions import db
@@ -33,7 +33,7 @@ from .. import message_text
 from ..access import event_access
 from ..error_words import words
 from ..field_words import sector_names
-from ..links import registration_links
+from ..links import masked_links
 from ..status_words import STATUS_WORDS
 from . import bp
 from .attendees import STATUS_CHOICES, session_label
@@ -57,7 +57,7 @@ def _message_event(kwargs: dict) -> int | None:
     return event_id
 
 
-def _errors(exc: messages.MessageProblems) -> dict[str, list[str]]:
+def _errors(exc: attendee_messages.MessageProblems) -> dict[str, list[str]]:
     return {field: [words(p.code, token=p.token, line=p.line, max=p.token) for p in found]
             for field, found in exc.problems.items()}
 
@@ -66,8 +66,8 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
     now = clock.utcnow()
     return render_template(
         "admin/messages_compose.html", event=event, flt=flt, subject=subject, body=body, errors=errors or {},
-        msg=msg, count=messages.recipient_count(event, flt, now=now), placeholders=messages.PLACEHOLDERS,
-        aliases={v: k for k, v in reversed(list(messages.ALIASES.items()))}, help=HELP,
+        msg=msg, count=attendee_messages.recipient_count(event, flt, now=now), placeholders=attendee_messages.PLACEHOLDERS,
+        aliases={v: k for k, v in reversed(list(attendee_messages.ALIASES.items()))}, help=HELP,
         status_choices=STATUS_CHOICES, sectors=sector_names(),
     ), status
 
@@ -75,9 +75,9 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
 @bp.get("/events/<int:event_id>/messages")
 @event_access(Capability.view)
 def messages_list(event: Event):
-    found = messages.event_messages(event.id)
+    found = attendee_messages.event_messages(event.id)
     return render_template("admin/messages.html", event=event, found=found, words=MESSAGE_WORDS,
-                           counts=messages.delivery_counts([m.id for m in found]))
+                           counts=attendee_messages.delivery_counts([m.id for m in found]))
 
 
 @bp.route("/events/<int:event_id>/messages/new", methods=["GET", "POST"])
@@ -89,8 +89,8 @@ def message_new(event: Event):
     if request.method == "GET":
         return _compose(event, flt, subject, body)
     try:
-        msg = messages.save_draft(event, subject=subject, body=body, flt=flt, actor=current_user, now=clock.utcnow())
-    except messages.MessageProblems as exc:
+        msg = attendee_messages.save_draft(event, subject=subject, body=body, flt=flt, actor=current_user, now=clock.utcnow())
+    except attendee_messages.MessageProblems as exc:
         return _compose(event, flt, subject, body, _errors(exc), status=422)
     db.session.commit()
     return redirect(url_for("admin.message_page", event_id=event.id, message_id=msg.id), 303)
@@ -103,13 +103,13 @@ def message_edit(event: Event, msg: AttendeeMessage):
         flash(words("message_not_draft"), "error")
         return redirect(url_for("admin.message_page", event_id=event.id, message_id=msg.id), 303)
     if request.method == "GET":
-        return _compose(event, messages.filter_of(msg), msg.subject, msg.body, msg=msg)
+        return _compose(event, attendee_messages.filter_of(msg), msg.subject, msg.body, msg=msg)
     flt = ListFilter.from_args(request.form)
     subject, body = request.form.get("subject", "")[:1000], request.form.get("body", "")[:40_000]
     try:
-        messages.save_draft(event, subject=subject, body=body, flt=flt, actor=current_user, now=clock.utcnow(),
+        attendee_messages.save_draft(event, subject=subject, body=body, flt=flt, actor=current_user, now=clock.utcnow(),
                             message=msg)
-    except messages.MessageProblems as exc:
+    except attendee_messages.MessageProblems as exc:
         db.session.rollback()
         return _compose(event, flt, subject, body, _errors(exc), msg=msg, status=422)
     except DomainError:  # sent or scheduled by someone else while this page was open
@@ -121,14 +121,14 @@ def message_edit(event: Event, msg: AttendeeMessage):
 
 
 def _preview(event: Event, msg: AttendeeMessage, flt: ListFilter, now) -> dict | None:
-    """The email one real recipient would get (the chosen one, else the first)."""
-    who = messages.sample_recipient(event, flt, now=now, registration_id=roster.parse_id(request.args.get("to")))
+    """The email one real recipient would get (the chosen one, else the first), its secret masked."""
+    who = attendee_messages.sample_recipient(event, flt, now=now, registration_id=roster.parse_id(request.args.get("to")))
     if who is None:
         return None
-    ctx = passes.pass_context(who, registration_links(who))
+    ctx = passes.pass_context(who, masked_links(who))
     lang = event.language if event.language in ("ja", "en") else "ja"
     ctx.update(message_text.filled(msg.subject, msg.body, ctx, lang), kind="message", lang=lang)
-    return {"who": who, "subject": ctx["message_subject"], "choices": messages.first_recipients(event, flt, now=now),
+    return {"who": who, "subject": ctx["message_subject"], "choices": attendee_messages.first_recipients(event, flt, now=now),
             "text": render_template(f"mail/{lang}/message.txt", ctx=ctx, **ctx)}
 
 
@@ -141,15 +141,15 @@ def _page_number(value) -> int:
 @event_access(Capability.view, via=_message_event)
 def message_page(event: Event, msg: AttendeeMessage):
     now = clock.utcnow()
-    flt = messages.filter_of(msg)
+    flt = attendee_messages.filter_of(msg)
     page = _page_number(request.args.get("page"))
-    counts = messages.delivery_counts([msg.id])[msg.id]
-    sent_rows = messages.deliveries(msg.id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    counts = attendee_messages.delivery_counts([msg.id])[msg.id]
+    sent_rows = attendee_messages.deliveries(msg.id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     pending = msg.status in (MessageStatus.draft, MessageStatus.scheduled)
     return render_template(
         "admin/message.html", event=event, msg=msg, flt=flt, words=MESSAGE_WORDS, counts=counts, rows=sent_rows,
         page=page, pages=max(1, -(-sum(counts.values()) // PER_PAGE)), now=now,
-        count=messages.recipient_count(event, flt, now=now) if pending else msg.recipient_count,
+        count=attendee_messages.recipient_count(event, flt, now=now) if pending else msg.recipient_count,
         preview=_preview(event, msg, flt, now) if pending else None,
         filter_words=_filter_words(event, flt), local_now=now.astimezone(ZoneInfo(event.timezone)),
     )
@@ -190,7 +190,7 @@ def message_send(event: Event, msg: AttendeeMessage):
             flash(_("Enter the date and time to send."), "error")
             return back
         try:
-            messages.schedule(msg, send_at, actor=current_user, now=now)
+            attendee_messages.schedule(msg, send_at, actor=current_user, now=now)
         except DomainError as exc:
             db.session.rollback()
             flash(words(exc.code), "error")
@@ -199,12 +199,12 @@ def message_send(event: Event, msg: AttendeeMessage):
         flash(_("The message will be sent at the time you chose."))
         return back
     expected = request.form.get("expected", "")
-    count = messages.recipient_count(event, messages.filter_of(msg), now=now)
+    count = attendee_messages.recipient_count(event, attendee_messages.filter_of(msg), now=now)
     if expected != str(count):
         flash(_("The number of recipients changed to %(n)s since the page was shown. Check, then send again.", n=count),
               "error")
         return back
-    made = messages.queue(msg.id, now, actor=current_user)
+    made = attendee_messages.queue(msg.id, now, actor=current_user)
     if made is None:
         db.session.rollback()
         flash(words("message_not_draft"), "error")
@@ -218,7 +218,7 @@ def message_send(event: Event, msg: AttendeeMessage):
 @event_access(Capability.manage_registrations, via=_message_event)
 def message_cancel(event: Event, msg: AttendeeMessage):
     try:
-        messages.cancel(msg, actor=current_user, now=clock.utcnow())
+        attendee_messages.cancel(msg, actor=current_user, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         flash(words(exc.code), "error")

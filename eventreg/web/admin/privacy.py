@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import clock
-from ...domain.access import accounts as staff
+from ...domain.access import accounts
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import audit
 from ...domain.errors import DomainError
@@ -70,7 +70,7 @@ def privacy(event: Event):
 
 def _allowed(capability: Capability) -> set[int]:
     """The events the signed-in user may answer a person's request for."""
-    return {eid for eid in current_user.event_ids if staff.can(current_user, eid, capability)}
+    return {eid for eid in current_user.event_ids if accounts.can(current_user, eid, capability)}
 
 
 @bp.get("/events/<int:event_id>/registrations/<int:registration_id>/personal-data")

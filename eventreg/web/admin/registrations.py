@@ -26,9 +26,9 @@ from wtforms.validators import InputRequired
 from ... import clock
 from ...adapters import fonts
 from ...domain.access.permissions import Capability
-from ...domain.backoffice import registration_edits as staff_actions
+from ...domain.backoffice import registration_edits
 from ...domain.backoffice.roster import parse_id
-from ...domain.communication import attendee_messages as attendee_messages
+from ...domain.communication import attendee_messages
 from ...domain.errors import DomainError
 from ...domain.people import fields
 from ...domain.registration import capacity
@@ -157,7 +157,7 @@ def edit_registration(event: Event, reg: Registration):
         return render_template("admin/registration_form.html", event=event, r=reg, form=_form(PersonForm, event, obj=reg))
     form = _form(PersonForm, event, formdata=request.form)
     try:
-        changed = staff_actions.edit(reg, _posted(form, event), actor=current_user, now=clock.utcnow(),
+        changed = registration_edits.edit(reg, _posted(form, event), actor=current_user, now=clock.utcnow(),
                                      covers=fonts.covers)
     except DomainError as exc:
         db.session.rollback()
@@ -175,7 +175,7 @@ def cancel_registration(event: Event, reg: Registration):
         return render_template("admin/registration_cancel.html", event=event, r=reg)
     notify = request.form.get("notify") == "y"
     try:
-        promoted = staff_actions.cancel(reg, actor=current_user, now=clock.utcnow(), notify=notify)
+        promoted = registration_edits.cancel(reg, actor=current_user, now=clock.utcnow(), notify=notify)
     except DomainError as exc:
         return _refused(event, reg, exc)
     db.session.commit()
@@ -198,7 +198,7 @@ def move_registration(event: Event, reg: Registration):
     target = db.session.get(EventSession, parse_id(request.form.get("session_id")) or 0)
     if target is None or target.event_id != event.id:
         return _refused(event, reg, DomainError("invalid_request"))
-    return _act(event, reg, staff_actions.move, _(
+    return _act(event, reg, registration_edits.move, _(
         "Moved to %(session)s. The attendee will get the new pass by email; the old one no longer works.",
         session=filters.session_name(target, event.timezone)), target)
 
@@ -206,14 +206,14 @@ def move_registration(event: Event, reg: Registration):
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/promote")
 @event_access(Capability.manage_registrations, via=_registration_event)
 def promote_registration(event: Event, reg: Registration):
-    return _act(event, reg, staff_actions.promote,
+    return _act(event, reg, registration_edits.promote,
                 _("Confirmed from the waiting list. The attendee will get the pass by email."))
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/resend")
 @event_access(Capability.manage_registrations, via=_registration_event)
 def resend_pass(event: Event, reg: Registration):
-    return _act(event, reg, staff_actions.resend_pass, _("The pass will be emailed again."))
+    return _act(event, reg, registration_edits.resend_pass, _("The pass will be emailed again."))
 
 
 def _act(event: Event, reg: Registration, action, done: str, *args):
@@ -267,7 +267,7 @@ def _add(event: Event, form, session: EventSession | None) -> Registration:
     if errors:
         raise fields.InvalidFields(errors)
     applicant = Applicant(**person, answers=values["answers"], language=event.language)
-    return staff_actions.add_by_hand(
+    return registration_edits.add_by_hand(
         session, applicant, actor=current_user, now=clock.utcnow(), covers=fonts.covers,
         override_capacity=form.override_capacity.data, send_confirmation=form.send_confirmation.data,
         waitlist=form.waitlist.data)

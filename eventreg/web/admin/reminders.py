@@ -26,7 +26,7 @@ from ...extensions import db
 from ...models import Event, Status
 from ..access import event_access
 from ..error_words import message
-from ..links import registration_links
+from ..links import masked_links
 from . import bp
 
 # Which field of the form a refusal belongs to.
@@ -87,11 +87,6 @@ def reminder_delete(event: Event, rule_id: int):
     return redirect(url_for("admin.reminders_page", event_id=event.id), 303)
 
 
-def _masked_links(registration) -> dict[str, str]:
-    # The preview shows where the links go, never the attendee's secret (staff read this page).
-    return {name: link.replace(registration.token, "…") for name, link in registration_links(registration).items()}
-
-
 @bp.get("/events/<int:event_id>/reminders/preview")
 @event_access(Capability.view)
 def reminder_preview(event: Event):
@@ -101,7 +96,7 @@ def reminder_preview(event: Event):
     if registration is None:
         return render_template("admin/reminder_preview.html", event=event, registration=None, asked=asked), (
             404 if asked else 200)
-    ctx = passes.pass_context(registration, _masked_links(registration))
+    ctx = passes.pass_context(registration, masked_links(registration))
     lang = outbox.language(registration.language, event.language)
     try:
         built = mail.build_message(kind="reminder", lang=lang, values=ctx, to=(registration.full_name,

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from ... import clock
 from ...adapters import charts, sheets
 from ...domain.access.permissions import Capability
-from ...domain.insight import statistics as stats
+from ...domain.insight import statistics as stats  # the view below is named statistics (its URL's endpoint)
 from ...extensions import db
 from ...models import Event
 from .. import filters

@@ -26,8 +26,7 @@ from wtforms.validators import InputRequired, Length
 from eventreg.domain.access import api_tokens
 
 from ... import clock
-from ...domain.access import accounts as staff
-from ...domain.access import invitations
+from ...domain.access import accounts, invitations
 from ...domain.access.permissions import Capability
 from ...domain.errors import DomainError
 from ...domain.people import text
@@ -95,7 +94,7 @@ def _team_page(event: Event, form: InviteForm | None = None, status: int = 200):
 
 def _back(event: Event):
     """To the team page, or to the event list when the change took the user's own access."""
-    if staff.can(current_user, event.id, Capability.manage_staff):
+    if accounts.can(current_user, event.id, Capability.manage_staff):
         return redirect(url_for("admin.team", event_id=event.id), 303)
     return redirect(url_for("auth.home"), 303)
 

@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 from eventreg.domain.access import api_tokens
 
 from ... import clock
-from ...domain.access import accounts as staff
+from ...domain.access import accounts
 from ...domain.access.permissions import Capability
 from ...extensions import csrf, db
 from ...sqlite import writing
@@ -134,7 +134,7 @@ def _authenticate():
         raise ApiError(401, "unauthorized")
 
 
-def _bearer_user(token: str) -> staff.Principal:
+def _bearer_user(token: str) -> accounts.Principal:
     """The token's user, from the database on every request (one indexed query), so a revoked
     token or a deactivated user stops at the next request on every server. The Principal's
     grants are already limited to the token's event and role."""

@@ -14,8 +14,7 @@ ERRORS: dict[str, tuple[int, str]] = {
                              "is nested too deeply to read), a required field is missing, a field or query "
                              "parameter has the wrong type or a value its enum or range does not allow, a query "
                              "parameter is given twice, text holds a NUL character or lone UTF-16 surrogates, "
-                             "or the URL holds bytes that are not UTF-8 (see error.fields: field name -> "
-                             "messages)."),
+                             "or the URL holds bytes that are not UTF-8 (see error.fields: field name -> messages)."),
     "csrf_failed": (400, "Session (desk page) authentication only: the X-CSRFToken header is missing "
                          "or invalid on a POST."),
     "unauthorized": (401, "No valid bearer token and no signed-in staff session (unknown or revoked "
@@ -31,7 +30,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "The HTTP method is not allowed here."),
     "too_large": (413, "The request body is larger than the server accepts (256 KiB by default)."),
     "invalid_input": (422, "The request matches this document but refers to something this event does not "
-                           "have (a session_id or question_id of another event), or, for a walk-in, the form "
+                           "have (a session_id or question_id of another event), a desk name holds a control, "
+                           "zero-width or bidi character, or, for a walk-in, the form "
                            "refuses the values (an empty name, furigana not in kana, an unknown sector, an "
                            "invalid email…); see error.fields."),
     "cp932_unmappable": (422, "CP932 exports only: some characters of the data do not exist in Windows-31J; "

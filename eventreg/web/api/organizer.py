@@ -25,7 +25,7 @@ from __future__ import annotations
 from flask import g
 
 from ... import clock
-from ...domain.access import accounts as staff
+from ...domain.access import accounts
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import roster
 from ...domain.people import gojuon
@@ -53,7 +53,7 @@ def _filter(event: Event, args: dict) -> roster.ListFilter:
 
 
 def _personal(event: Event) -> bool:
-    return staff.can(g.api_user, event.id, Capability.export_personal)
+    return accounts.can(g.api_user, event.id, Capability.export_personal)
 
 
 def _sessions(event: Event) -> dict[int, dict]:

@@ -48,7 +48,12 @@ def _session_id(event: Event, session_id: int | None) -> int | None:
 
 
 def _desk(body: dict) -> str:
-    return (body["desk"].strip() or g.api_user.name)[:50]
+    """The desk the body names, cleaned as any typed text (checkin.desk_name), else the user's name.
+    A name the document allows but the rule refuses (a control or bidi character) is 422."""
+    try:
+        return checkin.desk_name(body["desk"], default=g.api_user.name)
+    except DomainError as exc:
+        raise ApiError(422, "invalid_input", fields={"desk": [str(message(exc.code))]}) from None
 
 
 def _method(headers: dict) -> ScanMethod:
@@ -140,7 +145,7 @@ def check_in(event: Event, body: dict, registration_id: int):
 
 
 @bp.route("/events/<int:event_id>/registrations/<int:registration_id>/undo", methods=["POST"], tags=TAGS)
-@endpoint(DESK, "not_checked_in", post=True)
+@endpoint(DESK, "not_checked_in", "invalid_input", post=True)
 @bp.arguments(s.UndoRequest, description="Optional desk; send {} for none.")
 @bp.response(200, s.UndoneSchema, description="Not checked in any more.")
 def undo(event: Event, body: dict, registration_id: int):

@@ -135,7 +135,8 @@ class SearchQuery(RequestSchema):
 
 PAYLOAD = _doc("Exactly what the scanner read: the entry credential `ER2:<base32>` (any letter case). "
                "See `/api/v1/events/{event_id}/pass-key` for its format.")
-DESK = _doc("Desk name for the log (longer is cut to 50); default: the user's name.")
+DESK = _doc("Desk name for the log (spaces collapsed, longer is cut to 50); default: the user's name. A control, "
+             "zero-width or bidi character is refused: 422 invalid_input with error.fields.desk.")
 SESSION_ID = _doc("Check in for this session only (else: wrong_session). An integer, not a boolean; "
                   "a session of another event is 422 invalid_input.")
 
