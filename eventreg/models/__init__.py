@@ -1,5 +1,6 @@
 from .audit import AuditEntry
 from .building_list import SecurityListSend
+from .desk_sync import CheckinConflict, DeskOperation, DeskTask
 from .event import (
                     DEFAULT_SECURITY_COLUMNS,
                     Event,
@@ -24,6 +25,7 @@ __all__ = [
     "Registration", "Sector", "Status",
     "Scan", "ScanMethod", "ScanResult",
     "SecurityListSend",
+    "CheckinConflict", "DeskOperation", "DeskTask",
     "ApiToken", "EventMember", "EventRole", "Invitation", "LoginAttempt", "Role", "StaffSession", "StaffUser",
     "Job", "JobKind", "JobStatus", "ScheduledTask", "StoredFile", "TaskKind",
 ]

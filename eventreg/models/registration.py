@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import time
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -39,6 +40,11 @@ class Sector(str, enum.Enum):
 ACTIVE = "status <> 'cancelled'"
 
 
+def changed_now() -> int:
+    """Microseconds since the epoch: Registration.changed_us of a row inserted or updated now."""
+    return time.time_ns() // 1000
+
+
 class Registration(db.Model):
     __tablename__ = "registration"
     __table_args__ = (
@@ -60,6 +66,8 @@ class Registration(db.Model):
         Index("ix_registration_event_arrival", "event_id", "checked_in_at"),
         # The tick finds expired email-confirmation holds on this index.
         Index("ix_registration_hold_expires", "hold_expires_at"),
+        # Offline desks fetch what changed since their last sync (domain.reception.roster_sync).
+        Index("ix_registration_event_changed", "event_id", "changed_us"),
         {"sqlite_autoincrement": True},  # ids are never reused
     )
 
@@ -113,6 +121,11 @@ class Registration(db.Model):
     # email before it was removed); NULL while the email is still there to decide it.
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     repeat_attendee: Mapped[Optional[bool]]
+    # When the row was last inserted or updated (µs since the epoch, the app server's clock): set
+    # by SQLAlchemy on every INSERT and UPDATE, the Core conditional updates included, so no
+    # code path can change a person without the desks' next delta carrying it.
+    changed_us: Mapped[int] = mapped_column(BigInteger, default=changed_now, onupdate=changed_now,
+                                            server_default="0")
 
     event: Mapped[Event] = relationship()
     session: Mapped[EventSession] = relationship()
