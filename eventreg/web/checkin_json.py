@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from ..domain.people import search
 from ..domain.reception import desk_search
 from ..domain.reception.checkin import ScanOutcome
 from ..models import Event, Registration
@@ -32,6 +33,22 @@ def registration_json(registration: Registration, event: Event, unlisted: bool |
         "checked_in_desk": registration.checked_in_desk or None,
         # The building was sent its list for this session without this person: no building pass.
         "not_on_security_list": unlisted,
+    }
+
+
+def roster_row(registration: Registration, event: Event, unlisted: bool | None = None) -> dict:
+    """A person as an offline desk keeps them (the roster sync and the batch answers): the desk's
+    shape above, plus what the device needs to decide and search without the server. Never the
+    email, the phone or the answers: the search text is made without the email line."""
+    r = registration
+    return {
+        **registration_json(r, event, unlisted),
+        "entry_id": r.entry_id, "v": r.entry_version, "session_id": r.session_id,
+        "family_name": r.family_name, "given_name": r.given_name,
+        "family_kana": r.family_kana, "given_kana": r.given_kana,
+        "sort_key": r.sort_key,
+        "search": search.search_text(r.family_name, r.given_name, r.family_kana, r.given_kana,
+                                     r.organization, None),
     }
 
 
