@@ -243,12 +243,12 @@ def test_every_change_to_a_person_is_in_the_next_delta(app, client, world, path)
     rows it changed in the next delta: changed_us is written on every path, and a path that
     wrote a row without it (raw SQL) would leave that row out and fail here. The SQL of every
     UPDATE of a registration is checked to set changed_us as well."""
-    cursor = get_roster(client, world)["cursor"]
+    since = get_roster(client, world)["cursor"]
     backdate(app, world.event)
     prepare, change = PATHS[path]
     updates = []
 
-    def record(conn, cursor_, statement, *args):
+    def record(conn, cursor, statement, *args):
         if statement.lstrip().upper().startswith("UPDATE REGISTRATION"):
             updates.append(statement)
 
@@ -268,7 +268,7 @@ def test_every_change_to_a_person_is_in_the_next_delta(app, client, world, path)
         db.session.remove()
     changed = {rid for rid in after if before.get(rid) != after[rid]}
     assert changed, "the path changed nobody: the case tests nothing"
-    delta = get_roster(client, world, since=cursor)
+    delta = get_roster(client, world, since=since)
     assert delta["full"] is False
     assert {r["id"] for r in delta["rows"]} == changed
     assert delta["total"] == len(after)
