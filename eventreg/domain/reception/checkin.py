@@ -83,7 +83,6 @@ _MOVE = (
            _reg.checked_in_desk == bindparam("seen_desk"), _reg.status == Status.confirmed.value)
     .values(checked_in_at=bindparam("now"), checked_in_desk=bindparam("desk"))
 )
-APART_RETRIES = 5  # another desk's batch changed the row between our read and our write
 
 
 def log_scan(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
@@ -173,7 +172,9 @@ def check_in(registration: Registration, *, session_id: int | None, desk: str, n
 
 def _earliest_admission(registration: Registration, *, desk: str, at: datetime) -> ScanOutcome:
     """``registration`` was just read checked in; an offline desk ``desk`` admitted them at ``at``."""
-    for _attempt in range(APART_RETRIES):
+    # Each turn that does not end means another request committed a change to this row between our
+    # read and our write (lock-free: someone always makes progress), so the loop ends.
+    while True:
         seen_at, seen_desk = registration.checked_in_at, registration.checked_in_desk
         if RESULT_OF_STATUS[registration.status] != ScanResult.ok:
             return ScanOutcome(RESULT_OF_STATUS[registration.status], registration)
@@ -192,7 +193,6 @@ def _earliest_admission(registration: Registration, *, desk: str, at: datetime) 
                 return ScanOutcome(ScanResult.ok, registration)
             return ScanOutcome(ScanResult.conflict, registration, Admissions(at, desk, seen_at, seen_desk))
         db.session.refresh(registration)  # someone changed it between our read and our write: decide again
-    raise DomainError("registration_changed")
 
 
 def move_check_in(registration_id: int, *, seen_at: datetime, seen_desk: str, at: datetime, desk: str) -> bool:

@@ -51,7 +51,6 @@ MAX_AHEAD = timedelta(minutes=1)
 SCAN, CHECKIN, WALK_IN, UNDO = "scan", "checkin", "walk_in", "undo"
 KINDS = (SCAN, CHECKIN, WALK_IN, UNDO)
 WALK_IN_OVERFLOW = "walk_in_overflow"  # registered and checked in with no free seat
-CONFLICT = ScanResult.conflict.value
 SEAT_OVERFLOW, WALK_IN_DUPLICATE = "seat_overflow", "walk_in_duplicate"  # DeskTask kinds
 _PENDING = "pending"  # the claimed row's result until the operation has run (same transaction)
 
