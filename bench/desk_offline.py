@@ -52,6 +52,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test suite's factories and browser settings (tests/ is not installed)
+os.environ.setdefault("EVENTREG_ENV", "development")  # this process's app too (the suite's conftest does the same)
 
 from sqlalchemy import select  # noqa: E402
 

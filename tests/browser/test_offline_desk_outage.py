@@ -234,7 +234,7 @@ class Desk:
     def walk_in(self, family: str, given: str, family_kana: str, given_kana: str) -> None:
         before = self.queued()
         page = self.page
-        if not page.locator("#walkin").evaluate("(e) => e.open"):
+        if not page.locator("#walkin-family_name").is_visible():
             page.click("#walkin > summary")
         page.fill("#walkin-family_name", family)
         page.fill("#walkin-given_name", given)
