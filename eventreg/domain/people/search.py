@@ -46,6 +46,13 @@ def search_text(family_name: str | None, given_name: str | None, family_kana: st
     return "\n".join(fold(field) for field in fields)
 
 
+def without_email(stored: str) -> str:
+    """A stored ``search_text`` less its email line (kept empty): what a desk's device may hold.
+    The same text the server searches, so the device finds by name, furigana and organization
+    exactly as the server does."""
+    return "\n".join([*stored.split("\n")[:3], ""])
+
+
 def words(query: str | None) -> list[str]:
     """The folded words of a query (at most MAX_WORDS, from its first MAX_QUERY characters)."""
     return fold((query or "")[:MAX_QUERY]).split()[:MAX_WORDS]
