@@ -112,7 +112,8 @@ def main() -> None:
             for session in event.sessions:
                 building_list.send_full(session, trigger="manual", now=now)
             db.session.commit()
-            late = [factories.register_person(event, n % 2, email=f"late{n}@example.org").id for n in range(20)]
+            for n in range(20):
+                factories.register_person(event, n % 2, email=f"late{n}@example.org")
             user = factories.make_staff("reception", events=[event])
             token = api_tokens.create_api_token(user, "bench", now=now)
             db.session.commit()
