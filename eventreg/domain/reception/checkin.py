@@ -115,10 +115,21 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
         outcome = _stale(registration, credential.entry_version)
     else:
         outcome = check_in(registration, session_id=session_id, desk=desk, now=now, apart=apart)
-    logged = credential.entry_id if credential is not None else (payload or "").strip()[:200]
+    logged = _logged_name(credential, registration, payload)
     log_scan(event.id, outcome.result, registration=outcome.registration, token=logged,
          method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
     return outcome
+
+
+def _logged_name(credential: passes.EntryCredential | None, registration: Registration | None,
+                 payload: str | None) -> str:
+    """What the scan log hashes: the entry id of the pass's registration (ER2 carries it; a format 3
+    pass names the registration), else what was read."""
+    if registration is not None:
+        return registration.entry_id
+    if credential is not None and credential.entry_id is not None:
+        return credential.entry_id
+    return (payload or "").strip()[:200]
 
 
 def _stale(registration: Registration, entry_version: int) -> ScanOutcome:

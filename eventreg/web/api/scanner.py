@@ -207,11 +207,16 @@ def walk_in(event: Event, body: dict):
 def pass_key(event: Event):
     """The public key that signs this event's passes (for an offline desk)
 
-    A pass's QR code carries `ER2:` + base32 (RFC 4648, no padding) of 85 bytes: version (1 byte,
-    2), event id (4 bytes), entry id (12 bytes), entry version (4 bytes), all big-endian, then the
-    Ed25519 signature (64 bytes) of `eventreg entry pass\\0` followed by the 21 bytes before it. A
-    pass that verifies with this key was issued by this server; whether it is still current (not
-    cancelled or moved) only the server knows.
+    A pass's QR code (format 3) is decimal digits only: `3` followed by the decimal of the
+    big-endian integer of the bytes `01` + uleb128(registration id) + uleb128(entry version) +
+    the Ed25519 signature (64 bytes) of `eventreg pass v3\\0` followed by event id, registration
+    id and entry version as three big-endian unsigned 32-bit integers. The event id is signed but
+    not carried: verify with the event you are checking people in for. Passes mailed before format
+    3 (`ER2:` + base32, RFC 4648, no padding, of 85 bytes: version (1 byte, 2), event id (4 bytes),
+    entry id (12 bytes), entry version (4 bytes), then the signature of `eventreg entry pass\\0`
+    followed by those 21 bytes) stay valid. A pass that verifies with this key was issued by this
+    server; whether it is still current (not cancelled or moved) only the server knows (or an
+    offline desk's roster, by the entry version).
     """
-    return jsonify({"event_id": event.id, "algorithm": "Ed25519", "format": passes.QR_PREFIX.rstrip(":"),
+    return jsonify({"event_id": event.id, "algorithm": "Ed25519", "format": passes.FORMAT_DIGIT,
                     "public_key": passes.public_key(event)})
