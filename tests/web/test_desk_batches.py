@@ -141,6 +141,19 @@ def test_later_admission_arriving_second_is_a_conflict_only(client, make_event):
     assert result["conflict"]["text"] == f"{local(t1)} 受付1 / {local(t2)} 受付2"
 
 
+def test_a_desk_that_showed_already_checked_in_admitted_nobody(client, make_event):
+    """An online desk whose roster already held the other desk's check-in: no conflict."""
+    event = make_event()
+    person = factories.register_person(event)
+    token = token_for(event)
+    t1 = now() - timedelta(minutes=10)
+    send(client, token, event, [scan(person, t1)], desk="受付1")
+    seen = send(client, token, event, [scan(person, t1 + timedelta(minutes=2), verdict="already_checked_in")],
+                desk="受付2").get_json()["results"][0]
+    assert seen["result"] == "already_checked_in" and seen["conflict"] is None
+    assert count(CheckinConflict, CheckinConflict.registration_id == person.id) == 0
+
+
 def test_clock_skew_is_flagged_and_corrected(client, make_event):
     event = make_event()
     person = factories.register_person(event)

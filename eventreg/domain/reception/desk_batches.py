@@ -83,6 +83,9 @@ class Operation:
     session_id: int | None = None
     applicant: Applicant | None = None  # walk_in
     confirm: bool = False
+    # scan/checkin: False when the device itself showed "already checked in" (it knew of the other
+    # admission, so it admitted nobody): then no conflict, as at an online desk.
+    admitted: bool = True
 
 
 @dataclass
@@ -169,10 +172,10 @@ def _run(op: Operation, *, event: Event, batch: Batch, operation_id: int, at: da
     if op.kind == WALK_IN:
         return _walk_in(op, event=event, batch=batch, at=at)
     if op.kind == SCAN:
-        outcome = checkin.scan(op.payload, session_id=op.session_id, method=op.method, apart=True, **who)
+        outcome = checkin.scan(op.payload, session_id=op.session_id, method=op.method, apart=op.admitted, **who)
     else:
         outcome = checkin.check_in_by_id(op.registration_id, session_id=op.session_id, method=ScanMethod.search,
-                                         apart=True, **who)
+                                         apart=op.admitted, **who)
     applied = Applied(outcome.result.value, outcome.registration)
     if outcome.admissions is not None:
         a = outcome.admissions

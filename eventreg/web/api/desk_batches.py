@@ -83,7 +83,8 @@ def _operation(raw, event: Event, sent_at) -> Operation:
         session, applicant = read_walk_in(event, typed)
         return Operation(**common, session_id=session.id, applicant=applicant, confirm=data["confirm"])
     return Operation(**common, payload=data.get("payload", ""), method=ScanMethod(data.get("method", "keyboard")),
-                     registration_id=data.get("registration_id"), session_id=_session_id(event, data.get("session_id")))
+                     registration_id=data.get("registration_id"), session_id=_session_id(event, data.get("session_id")),
+                     admitted=data.get("verdict") != "already_checked_in")
 
 
 def _messages(messages) -> dict:
