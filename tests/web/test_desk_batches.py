@@ -13,6 +13,7 @@ from eventreg.domain.insight.counts import of_event
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import (
+    AuditEntry,
     CheckinConflict,
     DeskOperation,
     DeskTask,
@@ -188,6 +189,8 @@ def test_a_walk_in_without_a_free_seat_is_registered_and_a_task(client, make_eve
     assert (session.seats_taken, session.capacity) == (2, 2)  # the counter stays true
     [task] = fresh(DeskTask, DeskTask.event_id == event.id)
     assert task.kind == "seat_overflow" and task.done_at is None
+    [entry] = fresh(AuditEntry, AuditEntry.event_id == event.id, AuditEntry.action == "capacity_raised_by_walk_in")
+    assert entry.changes["capacity"] == [1, 2] and entry.registration_id == result["registration"]["id"]
 
 
 def test_a_same_name_walk_in_of_another_desk_is_registered_and_a_task(client, make_event):

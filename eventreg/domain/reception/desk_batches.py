@@ -26,6 +26,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from eventreg.domain.backoffice import audit
 from eventreg.domain.errors import DomainError
 from eventreg.domain.reception import checkin, walk_ins
 from eventreg.domain.registration.signup import Applicant
@@ -39,6 +40,7 @@ from eventreg.models import (
     Registration,
     ScanMethod,
     ScanResult,
+    StaffUser,
 )
 
 MAX_OPERATIONS = 200
@@ -53,6 +55,7 @@ SCAN, CHECKIN, WALK_IN, UNDO = "scan", "checkin", "walk_in", "undo"
 KINDS = (SCAN, CHECKIN, WALK_IN, UNDO)
 WALK_IN_OVERFLOW = "walk_in_overflow"  # registered and checked in with no free seat
 SEAT_OVERFLOW, WALK_IN_DUPLICATE = "seat_overflow", "walk_in_duplicate"  # DeskTask kinds
+CAPACITY_RAISED = "capacity_raised_by_walk_in"  # the audit action
 _PENDING = "pending"  # the claimed row's result until the operation has run (same transaction)
 _ops = DeskOperation.__table__.c
 _RESULT = (update(DeskOperation.__table__).where(_ops.id == bindparam("oid"))
@@ -193,6 +196,11 @@ def _walk_in(op: Operation, *, event: Event, batch: Batch, at: datetime) -> Appl
     done = walk_ins.walk_in_apart(session, op.applicant, desk=batch.desk, user_id=batch.user_id, now=at,
                                   confirm=op.confirm)
     applied = Applied(WALK_IN_OVERFLOW if done.overflow else ScanResult.walk_in.value, done.registration)
+    if done.overflow:  # the capacity changed: the event's history says so, with the task
+        db.session.refresh(session, ["capacity"])
+        actor = db.session.get(StaffUser, batch.user_id) if batch.user_id is not None else None
+        audit.record(event.id, CAPACITY_RAISED, actor=actor, now=batch.received_at, registration_id=done.registration.id,
+                     changed={"session_id": [session.id, session.id], "capacity": [session.capacity - 1, session.capacity]})
     kinds = ([SEAT_OVERFLOW] if done.overflow else []) + ([WALK_IN_DUPLICATE] if done.duplicate_of else [])
     for kind in kinds:
         task = DeskTask(event_id=event.id, session_id=session.id, registration_id=done.registration.id, kind=kind,
