@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from ..domain.people import search
 from ..domain.reception import desk_search
 from ..domain.reception.checkin import ScanOutcome
-from ..models import CheckinConflict, DeskTask, Event, Registration
-from .desk_words import conflict_text, task_text
+from ..models import Event, Registration
 from .error_words import message
 from .filters import hm, person_kana, person_name, when
 
@@ -67,19 +66,3 @@ def duplicate_walk_in_message(existing: Registration, event: Event) -> str:
     return _("%(name)s was already registered as a walk-in at %(time)s (%(desk)s). Enter again?",
              name=person_name(existing), time=hm(existing.created_at, event.timezone),
              desk=existing.checked_in_desk or "-")
-
-
-def conflict_json(conflict: CheckinConflict, event: Event) -> dict:
-    """A person admitted at two desks while apart: the admission that counts and the other one,
-    as the desk and the check-in log show it (「13:42:05 受付1 / 13:43:10 受付2」)."""
-    return {
-        "id": conflict.id, "registration_id": conflict.registration_id, "name": person_name(conflict.registration),
-        "kept_at": conflict.kept_at.isoformat(), "kept_desk": conflict.kept_desk,
-        "other_at": conflict.other_at.isoformat(), "other_desk": conflict.other_desk,
-        "text": conflict_text(conflict, event.timezone),
-    }
-
-
-def task_json(task: DeskTask, event: Event) -> dict:
-    """Something an offline desk could not decide, in words for the organizer and the desk."""
-    return {"id": task.id, "kind": task.kind, "text": task_text(task, event)}

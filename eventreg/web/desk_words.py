@@ -51,6 +51,18 @@ def task_text(task: DeskTask, event: Event) -> str:
     }
 
 
+def conflict_json(conflict: CheckinConflict, event: Event) -> dict:
+    return {"id": conflict.id, "registration_id": conflict.registration_id,
+            "name": person_name(conflict.registration) if conflict.registration is not None else "",
+            "kept_at": conflict.kept_at.isoformat(), "kept_desk": conflict.kept_desk,
+            "other_at": conflict.other_at.isoformat(), "other_desk": conflict.other_desk,
+            "text": conflict_text(conflict, event.timezone)}
+
+
+def task_json(task: DeskTask, event: Event) -> dict:
+    return {"id": task.id, "kind": task.kind, "text": task_text(task, event)}
+
+
 def skew_text(seconds: int) -> str:
     """「+7分12秒」: how far the device's clock was off (ahead +, behind −)."""
     sign = "+" if seconds >= 0 else "−"

@@ -19,7 +19,8 @@ from ...domain.reception import desk_batches
 from ...domain.reception.desk_batches import Applied, Batch, Operation
 from ...extensions import db
 from ...models import Event, ScanMethod
-from ..checkin_json import conflict_json, duplicate_walk_in_message, roster_row, task_json
+from ..checkin_json import duplicate_walk_in_message, roster_row
+from ..desk_words import conflict_json, task_json
 from ..error_words import message
 from . import batch_schemas as b
 from . import schemas as s
