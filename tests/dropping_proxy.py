@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from dataclasses import dataclass
 
 
@@ -23,6 +24,7 @@ class Batch:
     request: bytes  # the request as the browser sent it, with Connection: close
     response: bytes  # the server's whole answer (head and body)
     dropped: bool  # True when the browser never got it
+    seconds: float  # from the request's arrival at the proxy to the server's whole answer
 
 
 class DroppingProxy:
@@ -70,6 +72,7 @@ class DroppingProxy:
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             writer.transport.abort()
             return
+        started = time.monotonic()
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         except OSError:  # the server is down: the browser sees its connection fail
@@ -79,11 +82,14 @@ class DroppingProxy:
             up_writer.write(request)
             await up_writer.drain()
             response = await up_reader.read()  # until the server closes (Connection: close)
+        except OSError:  # the server was killed while answering: so is the browser's connection
+            writer.transport.abort()
+            return
         finally:
             up_writer.close()
         if is_batch:
             dropped = self.drop_batches > 0 and bool(response)
-            self.batches.append(Batch(request, response, dropped))
+            self.batches.append(Batch(request, response, dropped, time.monotonic() - started))
             if dropped:
                 self.drop_batches -= 1
                 writer.transport.abort()  # the answer is lost on the way back

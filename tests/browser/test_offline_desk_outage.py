@@ -196,6 +196,7 @@ class Desk:
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
         self.verdicts: list[dict] = []  # of earlier page loads (a reload starts deskMetrics afresh)
+        self.seen = 0  # verdicts of this page load already returned by scan()
         self.path = f"/desk/{event_id}?desk=" + quote(name)
         self.page.goto(f"{url}/login?next={quote(self.path, safe='')}")
         self.page.fill("#email", email)
@@ -220,20 +221,26 @@ class Desk:
     def scan(self, text: str) -> dict:
         """The USB scanner's path: the code typed into the scanner field, then Enter. Returns the
         verdict the page recorded for it (walk-ins are recorded too: the first keyboard one after)."""
-        before = len(self.metrics())
         self.page.focus("#scan-input")
         self.page.keyboard.insert_text(text)
         self.page.keyboard.press("Enter")
-        return self.evaluate("""async (n) => {
+        found = self.evaluate("""async (n) => {
             const end = performance.now() + 5000;
-            const mine = () => window.deskMetrics.verdicts.slice(n).find((v) => v.source === "keyboard");
-            while (!mine() && performance.now() < end) await new Promise((r) => setTimeout(r, 2));
-            return mine() || null;
-        }""", before)
+            const all = window.deskMetrics.verdicts;
+            const mine = () => all.findIndex((v, i) => i >= n && v.source === "keyboard");
+            while (mine() < 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 2));
+            return mine() < 0 ? null : [mine(), all[mine()]];
+        }""", self.seen)
+        if found is None:
+            return None
+        self.seen = found[0] + 1
+        return found[1]
 
     def walk_in(self, family: str, given: str, family_kana: str, given_kana: str) -> None:
         before = self.queued()
         page = self.page
+        if page.locator("#result").is_visible():
+            page.click("#result-next")  # the last verdict is still on screen, over the form
         if not page.locator("#walkin-family_name").is_visible():
             page.click("#walkin > summary")
         page.fill("#walkin-family_name", family)
@@ -248,8 +255,34 @@ class Desk:
         self.verdicts += self.metrics()
         queued = self.queued()
         self.page.reload()
+        self.seen = 0
         wait_until(lambda: self.mode() == "offline", 5, f"{self.name}: not offline after the reload")
         assert self.queued() == queued, "the queue did not survive the reload"
+
+    def stored(self) -> dict[str, int]:
+        """How many records each IndexedDB store of the origin holds."""
+        return self.evaluate("""async () => {
+            const out = {};
+            for (const info of await indexedDB.databases()) {
+              const idb = await new Promise((ok, ko) => {
+                const r = indexedDB.open(info.name);
+                r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error);
+              });
+              for (const store of idb.objectStoreNames) {
+                out[store] = await new Promise((ok, ko) => {
+                  const r = idb.transaction(store).objectStore(store).count();
+                  r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error);
+                });
+              }
+              idb.close();
+            }
+            return out;
+        }""")
+
+    def synced(self, rows: int) -> bool:
+        """The shell is kept for offline starts and the whole roster is stored on the device."""
+        shell = self.evaluate("() => document.body.dataset.deskShell")
+        return shell == "kept" and self.stored().get("rows", 0) >= rows
 
     def lists(self, conflicts: list[str]) -> bool:
         shown = self.page.locator("#desk-conflicts").text_content() or ""
@@ -368,12 +401,16 @@ def operations_of(raw: bytes) -> list[str]:
 
 # ---- the test -----------------------------------------------------------------------------------
 
-def test_two_desks_through_a_server_outage(deployment, browser):
+def test_two_desks_through_a_server_outage(deployment, browser, browser_problems):
     app, server, proxy, url, event_id = (deployment[k] for k in ("app", "server", "proxy", "url", "event"))
     timings: dict[str, float] = {}
+    began = time.monotonic()
     desks = {name: Desk(browser, url, event_id, email, name) for name, email in zip(DESKS, deployment["desks"], strict=True)}
     for desk in desks.values():
-        wait_until(lambda d=desk: d.mode() == "online", 5, f"{desk.name} did not come online")
+        wait_until(lambda d=desk: d.mode() == "online" and d.synced(IN_ROSTER + CANCELLED), 20,
+                   f"{desk.name} did not sync the roster: {desk.stored()}")
+
+    timings["two desks signed in and synced s"] = time.monotonic() - began
 
     # The outage: the server and the way to it are gone.
     server.kill()
@@ -405,12 +442,17 @@ def test_two_desks_through_a_server_outage(deployment, browser):
             else:
                 desk.reload()
     timings["300 scans and 10 walk-ins offline"] = time.monotonic() - started
+    # The reloaded page asks for its service worker again; with the server down Chromium says so on
+    # the console (even though the page catches the failure). The server is down on purpose here.
+    browser_problems[:] = [p for p in browser_problems if "An unknown error occurred when fetching the script" not in p]
     verdicts = [v for desk in desks.values() for v in desk.scan_verdicts()]
     assert len(verdicts) == 300, len(verdicts)
     assert {v["mode"] for v in verdicts} == {"offline"}, "every verdict was given while the desk knew it was offline"
     latency = sorted(v["ms"] for v in verdicts)
     timings["verdict p50 ms"], timings["verdict p95 ms"] = statistics.median(latency), p95(latency)
-    assert p95(latency) <= P95_MS, timings
+    missed = []  # the time targets: checked at the end, so one slow run still shows every figure
+    if p95(latency) > P95_MS:
+        missed.append(f"verdict p95 {p95(latency):.0f} ms > {P95_MS} ms")
     assert set(kinds["cancelled"]) <= REFUSED, kinds["cancelled"]
     assert not (set(kinds["ok"]) | set(kinds["both"]) | set(kinds["late"])) & REFUSED, kinds
     queued = {name: desk.queued() for name, desk in desks.items()}
@@ -422,9 +464,12 @@ def test_two_desks_through_a_server_outage(deployment, browser):
     proxy.start()
     back = time.monotonic()
     for desk in desks.values():
-        wait_until(lambda d=desk: d.queued() == 0 and d.mode() == "online", DRAIN_SECONDS - (time.monotonic() - back),
-                   f"{desk.name}: the queue did not drain in {DRAIN_SECONDS} s: {queued}")
+        wait_until(lambda d=desk: d.queued() == 0 and d.mode() == "online", 60,
+                   f"{desk.name}: the queue did not drain in 60 s: {queued}")
     timings["drain s"] = time.monotonic() - back
+    timings["server time of the batches s"] = sum(b.seconds for b in proxy.batches)
+    if timings["drain s"] > DRAIN_SECONDS:
+        missed.append(f"drain {timings['drain s']:.1f} s > {DRAIN_SECONDS} s of {sum(queued.values())} operations")
 
     state = db_state(app, event_id)
     assert state == {"checked_in": IN_ROSTER + LATE, "walk_ins": WALK_INS, "walk_ins_in": WALK_INS,
@@ -447,9 +492,10 @@ def test_two_desks_through_a_server_outage(deployment, browser):
 
     # The 20 conflicts are listed on both desks within 5 s of reconnecting, and in the check-in log.
     for desk in desks.values():
-        wait_until(lambda d=desk: d.lists(conflict_texts), DRAIN_SECONDS - (time.monotonic() - back),
-                   f"{desk.name} does not list the 20 conflicts within {DRAIN_SECONDS} s")
+        wait_until(lambda d=desk: d.lists(conflict_texts), 30, f"{desk.name} does not list the 20 conflicts")
     timings["conflicts listed s"] = time.monotonic() - back
+    if timings["conflicts listed s"] > DRAIN_SECONDS:
+        missed.append(f"conflicts listed on the desks {timings['conflicts listed s']:.1f} s after the server came back")
     log_page = _check_in_log(browser, url, event_id, deployment["organizer"])
     assert all(t in log_page for t in conflict_texts)
 
@@ -489,6 +535,7 @@ def test_two_desks_through_a_server_outage(deployment, browser):
     signing_out.page.wait_for_url("**/login**")
     assert signing_out.idb_dump() == [], "IndexedDB kept records after sign-out"
     print("\noffline desk outage:", ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    assert not missed, f"{missed}; {timings}"
 
 
 def _conflict_texts(app, event_id: int) -> list[str]:
@@ -516,7 +563,7 @@ def _check_in_log(browser, url: str, event_id: int, email: str) -> str:
 
 
 def assert_no_plaintext(dump: list, names: set[str]) -> None:
-    """No name as a string, nor as UTF-8 or UTF-16 bytes inside a binary value."""
+    """No name as a string, nor as UTF-8 or UTF-16 bytes inside a binary value; no Japanese text at all."""
     strings, blobs = [], []
 
     def walk(value) -> None:
@@ -539,6 +586,8 @@ def assert_no_plaintext(dump: list, names: set[str]) -> None:
 
     walk(dump)
     text = "\n".join(strings)
-    found = [n for n in names if n in text or any(n.encode() in b or n.encode("utf-16-le") in b for b in blobs)]
+    # In binary, a name of one character is 2 or 3 bytes that ciphertext holds by chance: two or more.
+    found = [n for n in names if n in text or len(n) > 1 and any(n.encode() in b or n.encode("utf-16-le") in b
+                                                               for b in blobs)]
     assert not found, f"names stored in plaintext: {found[:5]}"
     assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text), "Japanese text stored in plaintext"
