@@ -24,7 +24,8 @@ class Batch:
     request: bytes  # the request as the browser sent it, with Connection: close
     response: bytes  # the server's whole answer (head and body)
     dropped: bool  # True when the browser never got it
-    seconds: float  # from the request's arrival at the proxy to the server's whole answer
+    arrived: float  # time.monotonic() when the request reached the proxy
+    seconds: float  # from then to the server's whole answer
 
 
 class DroppingProxy:
@@ -89,7 +90,7 @@ class DroppingProxy:
             up_writer.close()
         if is_batch:
             dropped = self.drop_batches > 0 and bool(response)
-            self.batches.append(Batch(request, response, dropped, time.monotonic() - started))
+            self.batches.append(Batch(request, response, dropped, started, time.monotonic() - started))
             if dropped:
                 self.drop_batches -= 1
                 writer.transport.abort()  # the answer is lost on the way back

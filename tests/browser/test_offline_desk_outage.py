@@ -467,7 +467,9 @@ def test_two_desks_through_a_server_outage(deployment, browser, browser_problems
         wait_until(lambda d=desk: d.queued() == 0 and d.mode() == "online", 60,
                    f"{desk.name}: the queue did not drain in 60 s: {queued}")
     timings["drain s"] = time.monotonic() - back
+    timings["first batch s"] = min(b.arrived for b in proxy.batches) - back  # how soon the pages noticed
     timings["server time of the batches s"] = sum(b.seconds for b in proxy.batches)
+    timings["batches sent"] = len(proxy.batches)  # more than 2: a batch was sent again (a timeout)
     if timings["drain s"] > DRAIN_SECONDS:
         missed.append(f"drain {timings['drain s']:.1f} s > {DRAIN_SECONDS} s of {sum(queued.values())} operations")
 
