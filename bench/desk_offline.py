@@ -8,13 +8,14 @@ What it does (see docs/benchmarks.md, "Issue 14"):
    ``--people`` confirmed registrations (one INSERT), a reception account and an API token, made in
    this process with the test suite's factories;
 2. ``gunicorn -w 2 --threads 4`` on loopback (with the repository's gunicorn.conf.py, whose access
-   log gives the bytes of every answer); the system Chromium, as the browser tests drive it,
+   log lists every answer); the system Chromium, as the browser tests drive it,
    signs in and opens the desk;
-3. **page weight**: every answer the server sent while the desk loaded the first time (the page,
-   its modules, styles, the service worker and what it precaches: decoder, fonts), from the access
-   log, then again for a reload with the service worker in charge; each file's raw and gzip -6 size
-   (the server sends them uncompressed; a reverse proxy may gzip). Floor: the sign-in page, the
-   smallest page of the same layout, loaded the same way in a fresh context;
+3. **page weight**: every answer the server gave while the desk loaded the first time (the page,
+   its modules, styles, the service worker and what the page puts in its cache: decoder, fonts),
+   from gunicorn's access log, then again for a reload with the service worker in charge; each
+   file's raw and gzip -6 size (fetched again with the page's cookies: the server sends them
+   uncompressed, a reverse proxy may gzip). Floor: the sign-in page, the smallest page of the same
+   layout, loaded the same way in a fresh context;
 4. **verdict latency online**: ``--scans`` passes typed into the scanner field, then Enter; the
    page's own record (``window.deskMetrics.verdicts``: Enter to verdict painted). Floors: a no-op
    page (an input whose Enter paints a line, timed the same way) and a bare ``fetch`` round trip
@@ -158,15 +159,18 @@ def kind_of(path: str) -> str:
     return "html" if not re.search(r"\.\w{2,5}$", name) else "other"
 
 
-def weight(answers: list[dict], http: httpx.Client) -> dict:
-    """Bytes by kind: as sent (the access log), and each distinct GET file's raw and gzip -6 size."""
-    sent: dict[str, int] = {}
+def weight(answers: list[dict], fetch) -> dict:
+    """What the server answered (the access log), by kind: each distinct file's raw and gzip -6
+    size, its body fetched again with the page's cookies (``fetch(path) -> bytes``); the API's
+    answers (roster, counts) only counted."""
     files: dict[str, dict] = {}
+    api = 0
     for answer in answers:
         kind = kind_of(answer["path"])
-        sent[kind] = sent.get(kind, 0) + answer["bytes"]
-        if answer["method"] == "GET" and answer["status"] == "200" and kind not in ("api",) and answer["path"] not in files:
-            body = http.get(answer["path"]).content
+        if kind == "api":
+            api += 1
+        elif answer["method"] == "GET" and answer["status"] in ("200", "304") and answer["path"] not in files:
+            body = fetch(answer["path"])
             files[answer["path"]] = {"kind": kind, "raw": len(body), "gzip": len(gzip.compress(body, 6))}
     by_kind: dict[str, dict] = {}
     for file in files.values():
@@ -174,7 +178,7 @@ def weight(answers: list[dict], http: httpx.Client) -> dict:
         entry["files"] += 1
         entry["raw"] += file["raw"]
         entry["gzip"] += file["gzip"]
-    return {"requests": len(answers), "sent_bytes": sum(sent.values()), "sent_by_kind": sent, "files_by_kind": by_kind,
+    return {"answers": len(answers), "api_answers": api, "files_by_kind": by_kind,
             "raw": sum(f["raw"] for f in files.values()), "gzip": sum(f["gzip"] for f in files.values()),
             "paths": sorted(files)}
 
@@ -234,6 +238,17 @@ class DeskPage:
             }
             return out;
         }""", [path, count])
+
+
+def body_fetcher(context, url: str):
+    """``fetch(path) -> bytes`` with the cookies of ``context`` (the desk page needs the sign-in)."""
+    def fetch(path: str) -> bytes:
+        answer = context.request.get(url + path, max_redirects=0)
+        if answer.status != 200:
+            raise SystemExit(f"{path} answered {answer.status} when fetched again")
+        return answer.body()
+
+    return fetch
 
 
 def wait(condition, seconds: float, message: str) -> float:
@@ -320,27 +335,25 @@ def run(args, workdir: Path) -> dict:
         texts = iter(data["texts"])
         server.start()
         desk_path = f"/desk/{data['event']}?desk=" + quote("受付1")
-        with sync_playwright() as pw, httpx.Client(base_url=url, timeout=30) as http:
+        with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             # Floor for the weight: the sign-in page, in a fresh context.
             floor = browser.new_context(**DESKTOP)
             mark = server.log_mark()
             floor.new_page().goto(f"{url}/login")
             time.sleep(0.5)
-            figures["weight_floor_login"] = weight(server.answers_since(mark), http)
+            figures["weight_floor_login"] = weight(server.answers_since(mark), body_fetcher(floor, url))
             floor.close()
 
             mark = server.log_mark()
             desk = DeskPage(browser, url, desk_path, data["desk"])
             desk.settled()
             first = [a for a in server.answers_since(mark) if not a["path"].startswith("/login")]
-            cookies = {c["name"]: c["value"] for c in desk.context.cookies()}
-            http.cookies.update(cookies)
-            figures["weight_first_load"] = weight(first, http)
+            figures["weight_first_load"] = weight(first, body_fetcher(desk.context, url))
             mark = server.log_mark()
             desk.page.reload()
             desk.settled()
-            figures["weight_reload"] = weight(server.answers_since(mark), http)
+            figures["weight_reload"] = weight(server.answers_since(mark), body_fetcher(desk.context, url))
 
             figures["floor_no_op_page"] = latency(no_op_latency(browser, args.scans))
             static = next((p for p in figures["weight_first_load"]["paths"] if kind_of(p) == "css"), "/static/app.css")
@@ -385,8 +398,9 @@ def report(figures: dict) -> None:
         w = figures[name]
         kinds = ", ".join(f"{k} {kb(v['raw'])} ({kb(v['gzip'])} gz, {v['files']} files)"
                           for k, v in sorted(w["files_by_kind"].items()))
-        print(f"  {name:20} {w['requests']:3} answers, {kb(w['sent_bytes'])} sent; files {kb(w['raw'])} raw,"
+        print(f"  {name:20} {w['answers']:3} answers ({w['api_answers']} API); files {kb(w['raw'])} raw,"
               f" {kb(w['gzip'])} gzip -6: {kinds}")
+        print(f"  {'':20} {' '.join(w['paths'])}")
 
 
 def main() -> None:
