@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from ..domain.people import search
 from ..domain.reception import desk_search
 from ..domain.reception.checkin import ScanOutcome
-from ..models import CheckinConflict, DeskTask, Event, Registration
+from ..models import Event, Registration
 from .error_words import message
-from .filters import hm, hms, person_kana, person_name, session_name, when
+from .filters import hm, person_kana, person_name, when
 
 
 def registration_json(registration: Registration, event: Event, unlisted: bool | None = None) -> dict:
@@ -66,29 +66,3 @@ def duplicate_walk_in_message(existing: Registration, event: Event) -> str:
     return _("%(name)s was already registered as a walk-in at %(time)s (%(desk)s). Enter again?",
              name=person_name(existing), time=hm(existing.created_at, event.timezone),
              desk=existing.checked_in_desk or "-")
-
-
-def conflict_json(conflict: CheckinConflict, event: Event) -> dict:
-    """A person admitted at two desks while apart: the admission that counts and the other one,
-    as the desk and the check-in log show it (「13:42:05 受付1 / 13:43:10 受付2」)."""
-    tz = event.timezone
-    return {
-        "id": conflict.id, "registration_id": conflict.registration_id, "name": person_name(conflict.registration),
-        "kept_at": conflict.kept_at.isoformat(), "kept_desk": conflict.kept_desk,
-        "other_at": conflict.other_at.isoformat(), "other_desk": conflict.other_desk,
-        "text": f"{hms(conflict.kept_at, tz)} {conflict.kept_desk} / {hms(conflict.other_at, tz)} {conflict.other_desk}",
-    }
-
-
-def task_json(task: DeskTask, event: Event) -> dict:
-    """Something an offline desk could not decide, in words for the organizer and the desk."""
-    name = person_name(task.registration) if task.registration is not None else "-"
-    session = next((s for s in event.sessions if s.id == task.session_id), None)
-    where = session_name(session, event.timezone) if session is not None else "-"
-    if task.kind == "seat_overflow":
-        text = _("%(name)s was registered at %(desk)s as a walk-in, but %(session)s had no free seat: "
-                 "find them a seat.", name=name, desk=task.desk or "-", session=where)
-    else:
-        text = _("%(name)s was registered as a walk-in at another desk too (%(desk)s): check whether it is "
-                 "the same person.", name=name, desk=task.desk or "-")
-    return {"id": task.id, "kind": task.kind, "text": text}

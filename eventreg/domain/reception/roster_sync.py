@@ -34,9 +34,8 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from eventreg.domain.reception import desk_search
+from eventreg.domain.reception import desk_followups, desk_search
 from eventreg.extensions import db
 from eventreg.models import CheckinConflict, DeskTask, Event, Registration, SecurityListSend
 
@@ -115,12 +114,7 @@ def roster(event: Event, since: str | None, *, now_us: int) -> Roster:
     return Roster(
         event=event, full=full, cursor=now, total=total, rows=rows,
         unlisted=desk_search.not_on_security_list(rows),
-        conflicts=list(db.session.scalars(
-            select(CheckinConflict).where(CheckinConflict.event_id == event.id)
-            .options(selectinload(CheckinConflict.registration)).order_by(CheckinConflict.id))),
-        tasks=list(db.session.scalars(
-            select(DeskTask).where(DeskTask.event_id == event.id, DeskTask.done_at.is_(None))
-            .options(selectinload(DeskTask.registration)).order_by(DeskTask.id))),
+        conflicts=desk_followups.conflicts(event.id), tasks=desk_followups.open_tasks(event.id),
         ends_at=ends_at, wipe_after=ends_at + KEEP_AFTER_EVENT if ends_at else None,
     )
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate
 
 from ...domain.reception import desk_batches
-from .schemas import BodyId, RegistrationSchema, RequestSchema, ResponseSchema, Text, _desk, _doc, _nullable
+from .roster_schemas import ConflictSchema, DeskTaskSchema, RosterRowSchema
+from .schemas import BodyId, RequestSchema, ResponseSchema, Text, _desk, _doc, _nullable
 
 KINDS = ", ".join(f"`{k}`" for k in desk_batches.KINDS)
 
@@ -85,38 +86,6 @@ OPERATION_SCHEMAS = {"scan": ScanOperation(), "checkin": CheckinOperation(), "wa
 # --- the answer --------------------------------------------------------------------------------
 
 
-class RosterRowSchema(RegistrationSchema):
-    """A person as an offline desk keeps them (web/checkin_json.roster_row)."""
-
-    entry_id = fields.String(required=True)
-    v = fields.Integer(required=True, metadata=_doc("The entry version: a pass of an older one was replaced."))
-    session_id = fields.Integer(required=True)
-    family_name = fields.String(required=True)
-    given_name = fields.String(required=True)
-    family_kana = fields.String(required=True)
-    given_kana = fields.String(required=True)
-    sort_key = fields.String(required=True)
-    search = fields.String(required=True)
-
-
-class ConflictSchema(ResponseSchema):
-    id = fields.Integer(required=True)
-    registration_id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    kept_at = fields.DateTime(required=True, metadata=_doc("The admission that counts (the earliest), UTC."))
-    kept_desk = fields.String(required=True)
-    other_at = fields.DateTime(required=True, metadata=_doc("The other admission, UTC."))
-    other_desk = fields.String(required=True)
-    text = fields.String(required=True, metadata={"example": "13:42:05 受付1 / 13:43:10 受付2"})
-
-
-class TaskSchema(ResponseSchema):
-    id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(
-        [desk_batches.SEAT_OVERFLOW, desk_batches.WALK_IN_DUPLICATE]))
-    text = fields.String(required=True)
-
-
 RESULTS = {
     "ok": "Checked in at the operation's (corrected) device time.",
     "already_checked_in": "Checked in before at the same desk.",
@@ -137,7 +106,7 @@ class OperationResultSchema(ResponseSchema):
     message = fields.String(required=True, metadata=_doc("What to show the desk volunteer."))
     registration = fields.Nested(RosterRowSchema, required=True, allow_none=True)
     conflict = fields.Nested(ConflictSchema, required=True, allow_none=True)
-    task = fields.Nested(TaskSchema, required=True, allow_none=True)
+    task = fields.Nested(DeskTaskSchema, required=True, allow_none=True)
     fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
                           metadata=_doc("invalid_input: field name -> messages."))
 

@@ -21,7 +21,8 @@ from ...domain.reception.checkin import RESULT_OF_STATUS
 from ...domain.registration import passes
 from ...models import Event
 from ...models.registration import changed_now
-from ..checkin_json import conflict_json, roster_row, task_json
+from ..checkin_json import roster_row
+from ..desk_words import conflict_json, task_json
 from ..filters import when
 from .core import bp, endpoint
 from .roster_schemas import RosterQuery, RosterSchema
