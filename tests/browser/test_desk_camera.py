@@ -90,11 +90,16 @@ def a4_frame(app, registration_id: int, tmp_path: Path) -> Image.Image:
     (tmp_path / "pass.pdf").write_bytes(pdf)
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile",
                     str(tmp_path / "pass.pdf"), str(tmp_path / "page")], check=True)
-    page = Image.open(tmp_path / "page.png").convert("RGB").rotate(10, expand=True, fillcolor="white")
-    page.thumbnail((640, 480))
+    return camera_view(Image.open(tmp_path / "page.png"), tmp_path / "a4-frame.png")
+
+
+def camera_view(picture: Image.Image, keep: Path) -> Image.Image:
+    """``picture`` turned 10° and scaled whole into a white 640×480 frame (saved to ``keep``)."""
+    picture = picture.convert("RGB").rotate(10, expand=True, fillcolor="white")
+    picture.thumbnail((640, 480))
     frame = Image.new("RGB", (640, 480), "white")
-    frame.paste(page, ((640 - page.width) // 2, (480 - page.height) // 2))
-    frame.save(tmp_path / "a4-frame.png")
+    frame.paste(picture, ((640 - picture.width) // 2, (480 - picture.height) // 2))
+    frame.save(keep)
     return frame
 
 
@@ -112,12 +117,7 @@ def phone_frame(app, browser, registration_id: int, tmp_path: Path) -> Image.Ima
         page.screenshot(path=str(tmp_path / "phone.png"))  # the screen: 780×1688 px at 2x
     finally:
         context.close()
-    screen = Image.open(tmp_path / "phone.png").convert("RGB").rotate(10, expand=True, fillcolor="white")
-    screen.thumbnail((640, 480))
-    frame = Image.new("RGB", (640, 480), "white")
-    frame.paste(screen, ((640 - screen.width) // 2, (480 - screen.height) // 2))
-    frame.save(tmp_path / "phone-frame.png")
-    return frame
+    return camera_view(Image.open(tmp_path / "phone.png"), tmp_path / "phone-frame.png")
 
 
 def test_a_whole_a4_pass_page_reads_within_2_seconds_of_camera_start(app, live_server, camera_phone, tmp_path):
