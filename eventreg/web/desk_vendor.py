@@ -26,8 +26,10 @@ NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 FILES = {
     # camera decoding where the browser has no BarcodeDetector (static/desk/camera.js)
     "zxing-wasm": ("dist/es/reader/index.js", "dist/es/share.js", "dist/reader/zxing_reader.wasm"),
+    # the QR of a badge printed from the browser (static/desk/badge.js): 7 KB, numeric mode for v3 passes
+    "lean-qr": ("index.mjs",),
 }
-MIMETYPES = {".js": "text/javascript", ".wasm": "application/wasm"}
+MIMETYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm"}
 YEAR = 31536000
 SPEC = re.compile(r"(@?[^@/]+(?:/[^@/]+)?)@([^/]+)/(.+)")  # a scoped name (@scope/name) too
 
@@ -45,6 +47,11 @@ def vendor_url(package: str, file: str) -> str:
     if file not in FILES[package]:
         raise KeyError(f"{package}/{file} is not in desk_vendor.FILES")
     return url_for("desk_vendor.file", spec=f"{package}@{installed_version(package)}/{file}")
+
+
+@bp.app_context_processor
+def _vendor_urls():
+    return {"vendor_url": vendor_url}
 
 
 @bp.get("/<path:spec>")

@@ -26,10 +26,10 @@ from eventreg.extensions import db
 from eventreg.models import Registration
 from eventreg.web.desk_vendor import vendor_url
 from eventreg.web.links import registration_links
-from eventreg.web.security import CSP
 
 from .. import factories
 from .conftest import PHONE
+from .module_page import open_module_page as serve
 from .test_registration_flow import database
 
 pytestmark = pytest.mark.browser
@@ -57,12 +57,7 @@ def harness(app, live_server, page) -> None:
     html = ("<!doctype html><meta charset=utf-8><video id=video playsinline muted></video>"
             f'<script type="application/json" id="desk-decoder">{json.dumps(urls)}</script>'
             f'<script type="module" src="{HARNESS}.js"></script>')
-    headers = {"Content-Security-Policy": CSP}
-    page.route(f"{live_server}{HARNESS}", lambda route: route.fulfill(
-        status=200, body=html, headers={**headers, "Content-Type": "text/html; charset=utf-8"}))
-    page.route(f"{live_server}{HARNESS}.js", lambda route: route.fulfill(
-        status=200, body=HARNESS_JS, headers={**headers, "Content-Type": "text/javascript"}))
-    page.goto(f"{live_server}{HARNESS}")
+    serve(page, live_server, HARNESS, html, HARNESS_JS)
 
 
 def first_code(page, timeout_ms: int = 10_000) -> dict:
