@@ -122,9 +122,10 @@
 
   function hideResult() {
     clearTimeout(state.resultTimer);
+    var inside = result.contains(document.activeElement);  // a result button had the focus: back to the scanner
     result.hidden = true;
     state.current = null;
-    refocus();
+    refocus(inside);
   }
 
   $("result-next").addEventListener("click", hideResult);
@@ -170,19 +171,47 @@
     submitPayload(value, "keyboard");
   });
 
-  // Keep the scanner's input focused, unless the person is using another field.
+  // The scanner's input has the focus whenever nothing else does. Focus that Tab moved to a button
+  // stays there (keyboard users reach the camera and the result's buttons); a tap on a button gives
+  // it back to the scanner; and a code typed while a button has the focus still goes to the scanner.
   function typingElsewhere() {
     var el = document.activeElement;
     return el && el !== scanInput && el.matches("input, select, textarea, [contenteditable]");
   }
-  function refocus() {
-    if (!typingElsewhere()) scanInput.focus({ preventScroll: true });
+  function focusNowhere() {
+    var el = document.activeElement;
+    return !el || el === document.body || el === document.documentElement;
+  }
+  function refocus(force) {
+    if (force === true ? !typingElsewhere() : focusNowhere()) scanInput.focus({ preventScroll: true });
   }
   scanInput.addEventListener("blur", function () { setTimeout(refocus, 200); });
   document.addEventListener("click", function (e) {
-    if (!e.target.closest("input, select, textarea, label, summary, #walkin-form")) setTimeout(refocus, 0);
+    if (e.detail === 0) return;  // Enter or Space on a button: the keyboard user's focus stays put
+    if (!e.target.closest("input, select, textarea, label, summary, #walkin-form")) setTimeout(function () { refocus(true); }, 0);
   });
   window.addEventListener("focus", function () { setTimeout(refocus, 0); });
+  document.addEventListener("keydown", function (e) {
+    // A USB scanner types printable characters (never a space): they go to the scanner's input.
+    if (e.key.length === 1 && e.key !== " " && !e.ctrlKey && !e.metaKey && !e.altKey &&
+        document.activeElement !== scanInput && !typingElsewhere()) {
+      scanInput.focus({ preventScroll: true });
+    }
+  }, true);
+  function resultActions() {
+    return ["result-badge", "result-undo", "result-next"].map($).filter(function (el) { return !el.hidden; });
+  }
+  scanInput.addEventListener("keydown", function (e) {
+    if (e.key !== "Tab" || e.shiftKey || result.hidden) return;
+    e.preventDefault();  // the result covers the page: Tab goes to its buttons first
+    resultActions()[0].focus();
+  });
+  result.addEventListener("keydown", function (e) {
+    if (e.key === "Tab" && e.shiftKey && document.activeElement === resultActions()[0]) {
+      e.preventDefault();
+      scanInput.focus({ preventScroll: true });
+    }
+  });
 
   // Camera: frames drawn to a canvas and decoded with jsQR (npm package, see package.json).
   var camera = { stream: null, timer: 0, canvas: document.createElement("canvas"), lock: null };
@@ -339,7 +368,14 @@
     return li;
   }
 
+  function setRow(row) {
+    state.row = row;
+    document.querySelectorAll(".kana-row").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.dataset.row === state.row ? "true" : "false");
+    });
+  }
   searchInput.addEventListener("input", function () {
+    if (state.row && searchInput.value.trim()) setRow("");  // a typed name searches everyone, not one row
     clearTimeout(searchTimer);
     searchTimer = setTimeout(runSearch, 250);
   });
@@ -358,10 +394,8 @@
   });
   document.querySelectorAll(".kana-row").forEach(function (button) {
     button.addEventListener("click", function () {
-      state.row = state.row === button.dataset.row ? "" : button.dataset.row;
-      document.querySelectorAll(".kana-row").forEach(function (b) {
-        b.setAttribute("aria-pressed", b.dataset.row === state.row ? "true" : "false");
-      });
+      setRow(state.row === button.dataset.row ? "" : button.dataset.row);
+      if (state.row) searchInput.value = "";  // a row is the whole row, not the row and old text
       runSearch();
     });
   });
