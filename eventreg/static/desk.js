@@ -8,13 +8,11 @@
   var T = JSON.parse(document.getElementById("desk-i18n").textContent);
   var $ = function (id) { return document.getElementById(id); };
 
-  var SCAN_EVERY_MS = 120;        // camera frames decoded per second: ~8
-  var SAME_PASS_MS = 4000;        // the same pass in front of the camera is not checked in twice
   var COUNTS_EVERY_MS = 3000;
   var RESULT_MS = { good: 6000, bad: 9000, touched: 20000 };
   var GREEN = ["ok", "walk_in"], AMBER = ["already_checked_in"], NEUTRAL = ["undone"];
 
-  var state = { desk: CFG.desk, sessionId: CFG.session_id, busy: false, lastPayload: "", lastAt: 0,
+  var state = { desk: CFG.desk, sessionId: CFG.session_id, busy: false, pendingCode: "",
                 row: "", resultTimer: 0, current: null };
 
   function fmt(template, values) {
@@ -150,15 +148,15 @@
     payload = (payload || "").trim();
     if (!payload || state.busy) return;
     state.busy = true;
-    state.lastPayload = payload;
-    state.lastAt = Date.now();
     var body = { payload: payload, session_id: state.sessionId, desk: state.desk };
     api("POST", CFG.urls.scan, body, method).then(function (res) {
       state.busy = false;
-      state.lastAt = Date.now();
       if (res.status === 200 && res.data) showResult(res.data.result, res.data.message, res.data.registration);
       else showResult("error", problem(res), null);
       afterChange();
+      var next = state.pendingCode;  // a pass the camera read while this one was on its way
+      state.pendingCode = "";
+      if (next && next !== payload) submitPayload(next, "camera");
     });
   }
 
@@ -213,9 +211,11 @@
     }
   });
 
-  // Camera: frames drawn to a canvas and decoded with jsQR (npm package, see package.json).
-  var camera = { stream: null, timer: 0, canvas: document.createElement("canvas"), lock: null };
+  // Camera: static/desk/camera.js (BarcodeDetector, else zxing-wasm in a worker), imported when a
+  // camera starts, so a USB-scanner desk never downloads a decoder.
+  var scanner = null;
   var video = $("camera-video"), camStatus = $("camera-status"), camButton = $("camera-toggle");
+  var CAMERA_PROBLEMS = { insecure: T.camera_insecure, denied: T.camera_denied, none: T.camera_none, decoder: T.decoder_missing };
 
   function setCamera(on, note) {
     camButton.setAttribute("aria-pressed", on ? "true" : "false");
@@ -224,53 +224,29 @@
     camStatus.className = "camera-status" + (note && !on ? " camera-problem" : "");
   }
 
+  function onCode(text) {
+    if (state.busy) state.pendingCode = text;  // camera.js reports a pass once while it stays in view
+    else submitPayload(text, "camera");
+  }
+
   function startCamera() {
-    if (typeof window.jsQR !== "function") return setCamera(false, T.decoder_missing);
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      return setCamera(false, window.isSecureContext ? T.camera_none : T.camera_insecure);
-    }
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
-      .then(function (stream) {
-        camera.stream = stream;
-        video.srcObject = stream;
-        video.play().catch(function () {});
-        setCamera(true, T.camera_on);
-        camera.timer = setInterval(decodeFrame, SCAN_EVERY_MS);
-        if (navigator.wakeLock) navigator.wakeLock.request("screen").then(function (l) { camera.lock = l; }, function () {});
-      }, function (err) {
-        var denied = err && (err.name === "NotAllowedError" || err.name === "SecurityError");
-        setCamera(false, denied ? T.camera_denied : T.camera_none);
-      });
+    import(CFG.urls.camera).then(function (camera) {
+      scanner = scanner || camera.createScanner({ video: video, onCode: onCode, onHint: function (hint) {
+        camStatus.textContent = hint === "closer" ? T.camera_closer : T.camera_on;
+      } });
+      return scanner.start();
+    }).then(function () { setCamera(true, T.camera_on); }, function (error) {
+      setCamera(false, CAMERA_PROBLEMS[error && error.code] || T.decoder_missing);
+    });
   }
 
   function stopCamera() {
-    clearInterval(camera.timer);
-    if (camera.stream) camera.stream.getTracks().forEach(function (t) { t.stop(); });
-    camera.stream = null;
-    video.srcObject = null;
-    if (camera.lock) { camera.lock.release().catch(function () {}); camera.lock = null; }
+    if (scanner) scanner.stop();
     setCamera(false, "");
   }
 
-  function decodeFrame() {
-    if (state.busy || video.readyState < 2 || !video.videoWidth || document.hidden) return;
-    var scale = Math.min(1, 800 / Math.max(video.videoWidth, video.videoHeight));
-    var w = Math.round(video.videoWidth * scale), h = Math.round(video.videoHeight * scale);
-    var c = camera.canvas;
-    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
-    var ctx = c.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(video, 0, 0, w, h);
-    var code = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "dontInvert" });
-    if (!code || !code.data) return;
-    if (code.data === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) {
-      state.lastAt = Date.now();  // still in view: the window slides, so a pass held there scans once
-      return;
-    }
-    submitPayload(code.data, "camera");
-  }
-
   camButton.addEventListener("click", function () {
-    if (camera.stream) stopCamera(); else startCamera();
+    if (scanner && scanner.running) stopCamera(); else startCamera();
   });
 
   // ---- Live counters (every desk polls) --------------------------------------------------------

@@ -3,18 +3,13 @@
 GET /desk/<event_id>                               the desk (?session=<id>&desk=<name>)
 GET /desk/<event_id>/badge/<registration_id>       a page that opens the badge in the print dialog
 GET /desk/<event_id>/badge/<registration_id>.pdf   the badge PDF (91 × 55 mm)
-GET /desk/vendor/jsQR.js                           the QR decoder (npm package jsqr, from node_modules)
 
 The desk page talks to the JSON API (web/api.py) with the staff session and a CSRF header.
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
-from flask import Blueprint, abort, flash, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, render_template, request
 from flask_login import current_user
 
 from ..domain.errors import DomainError
@@ -29,30 +24,6 @@ from .error_words import message
 from .links import masked_links
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
-
-# Installed by scripts/setup (npm ci, versions pinned in package-lock.json); never copied into the repo.
-JSQR_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "jsqr"
-
-
-@cache
-def _jsqr_version() -> str:
-    try:
-        return json.loads((JSQR_DIR / "package.json").read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        return "missing"
-
-
-@bp.context_processor
-def _vendor_urls():
-    # The version in the URL lets the file be cached for a year and still change on upgrade.
-    return {"jsqr_url": lambda: url_for("reception.jsqr", v=_jsqr_version())}
-
-
-@bp.get("/vendor/jsQR.js")
-def jsqr():
-    """Public code (Apache-2.0), so no sign-in: the desk page loads it like any static file."""
-    return send_from_directory(JSQR_DIR / "dist", "jsQR.js", mimetype="text/javascript", max_age=31536000)
-
 
 def _registration_of(event: Event, registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)

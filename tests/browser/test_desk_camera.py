@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from eventreg.adapters.pdf import render_pass
 from eventreg.domain.registration import passes
@@ -30,6 +31,7 @@ from eventreg.web.links import registration_links
 from .. import factories
 from .conftest import PHONE
 from .module_page import open_module_page as serve
+from .test_desk import setup_desk, sign_in
 from .test_registration_flow import database
 
 pytestmark = pytest.mark.browser
@@ -191,5 +193,18 @@ def test_the_vendor_route_serves_only_its_list_of_the_installed_version(app, cli
 
 def test_only_the_decoder_worker_may_compile_webassembly(client):
     assert "wasm-unsafe-eval" in client.get("/static/desk/decoder-worker.js").headers["Content-Security-Policy"]
-    for path in ("/static/desk/camera.js", "/login", "/desk/vendor/jsQR.js"):
+    with client.application.test_request_context():
+        module = vendor_url("zxing-wasm", "dist/es/reader/index.js")
+    for path in ("/static/desk/camera.js", "/login", module):
         assert "wasm-unsafe-eval" not in client.get(path).headers["Content-Security-Policy"], path
+
+
+def test_the_desk_asks_to_hold_the_pass_closer_in_words(app, live_server, camera_phone):
+    """On the desk page itself: a camera that sees no code for ~2 s says so, in Japanese first."""
+    ids = setup_desk(app)
+    page = camera_phone(Image.new("RGB", (640, 480), "white"))
+    sign_in(page, live_server, ids["email"], f"/desk/{ids['event']}?camera=1")
+    expect(page.locator("#camera-status")).to_have_text("入場証をもう少しカメラに近づけてください。", timeout=6000)
+    page.click("#camera-toggle")  # stop
+    expect(page.locator("#camera-status")).to_have_text("")
+    assert page.locator("#camera").is_hidden()
