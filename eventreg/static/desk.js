@@ -84,9 +84,9 @@
 
   function setText(el, text) { el.textContent = text || ""; el.hidden = !text; }
 
-  function showResult(code, messageText, registration) {
+  function showResult(code, messageText, registration, passText) {
     var kind = kindOf(code), r = registration;
-    state.current = { code: code, registration: r };
+    state.current = { code: code, registration: r, passText: passText || null };
     result.className = "result result-" + kind;
     result.dataset.result = code;
     part("icon").textContent = { good: "✓", amber: "!", info: "↺", bad: "✕" }[kind];
@@ -127,6 +127,20 @@
   }
 
   $("result-next").addEventListener("click", hideResult);
+
+  // Badges print from the page (static/desk/badge.js, an HTML card): no server needed, and no PDF in
+  // a frame, which Chrome on Android cannot print. The link's PDF stays for a new tab asked by hand.
+  function printFromPage(e, registration, passText) {
+    if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    var href = e.currentTarget.href;
+    import(CFG.urls.badge_module)
+      .then(function (m) { return m.printBadge(registration, { title: CFG.event_title }, passText); })
+      .catch(function () { window.open(href, "_blank", "noopener"); });
+  }
+  $("result-badge").addEventListener("click", function (e) {
+    if (state.current && state.current.registration) printFromPage(e, state.current.registration, state.current.passText);
+  });
   result.addEventListener("pointerdown", function () { if (!result.hidden) resetLater(RESULT_MS.touched); });
   document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !result.hidden) hideResult(); });
 
@@ -151,7 +165,7 @@
     var body = { payload: payload, session_id: state.sessionId, desk: state.desk };
     api("POST", CFG.urls.scan, body, method).then(function (res) {
       state.busy = false;
-      if (res.status === 200 && res.data) showResult(res.data.result, res.data.message, res.data.registration);
+      if (res.status === 200 && res.data) showResult(res.data.result, res.data.message, res.data.registration, payload);
       else showResult("error", problem(res), null);
       afterChange();
       var next = state.pendingCode;  // a pass the camera read while this one was on its way
@@ -330,6 +344,7 @@
     var badge = li.querySelector(".person-badge");
     badge.hidden = !done;
     if (done) badge.href = regUrl(CFG.urls.badge, r.id);
+    badge.addEventListener("click", function (e) { printFromPage(e, r, null); });
     var undo = li.querySelector(".person-undo");
     undo.hidden = !done;
     undo.addEventListener("click", function () {

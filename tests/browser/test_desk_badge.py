@@ -147,3 +147,27 @@ def test_the_badge_fonts_are_for_the_events_staff_only(app, client, login):
     font = client.get(urls[0])
     assert font.status_code == 200 and font.mimetype == "font/woff2" and font.data[:4] == b"wOF2"
     assert client.get(re.sub(r"[0-9a-f]{20}\.woff2", "0" * 20 + ".woff2", urls[0])).status_code == 404
+
+
+def test_the_desks_print_badge_button_prints_the_card_from_the_page(app, live_server, phone, tmp_path):
+    """On a phone, 名札を印刷 after a scan prints the card (with the scanned pass's QR) from the desk
+    page: no PDF frame (Chrome on Android has no viewer for one), no new tab, no server asked."""
+    event_id, email, rows, payloads, _title = setup(app)
+    page = phone
+    page.add_init_script("window.__printed = 0; window.print = () => { window.__printed += 1; };")
+    sign_in(page, live_server, email, f"/desk/{event_id}")
+    page.keyboard.type(f"{payloads[0]}\n")
+    page.locator("#result[data-result=ok]").wait_for()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.click("#result-badge")
+    page.locator("body.desk-badge-printing").wait_for(state="attached")
+    assert page.evaluate("window.__printed") == 1 and len(page.context.pages) == 1
+    assert not [url for url in asked if "/badge/" in url]
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    text = "".join(ch for ch, _gid, _font in drawn_glyphs(pdf))
+    assert rows[0]["name"].replace(" ", "") in text.replace(" ", "") and missing_glyphs(pdf) == []
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        assert len(document) == 1
+        document[0].get_pixmap(dpi=300).save(str(tmp_path / "badge.png"))
+    assert [c.text for c in zxingcpp.read_barcodes(Image.open(tmp_path / "badge.png"))] == [payloads[0]]
