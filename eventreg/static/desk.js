@@ -375,7 +375,8 @@
     e.preventDefault();
     // A scanner that fires while the search field has focus: treat the code as a scan.
     var value = searchInput.value.trim();
-    if (/^ER2:[A-Za-z2-7]{100,200}$/.test(value)) {  // an entry credential (domain/passes.py)
+    // An entry credential (domain/registration/passes.py): format 3 digits, or ER2 mailed before.
+    if (/^3[0-9]{100,190}$/.test(value) || /^ER2:[A-Za-z2-7]{100,200}$/.test(value)) {
       searchInput.value = "";
       runSearch();
       submitPayload(value, "keyboard");

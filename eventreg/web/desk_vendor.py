@@ -1,68 +1,83 @@
-"""Browser packages of the desk, served from node_modules by an allow-list.
+"""The desk's browser packages, served from node_modules through one allow-listed route.
 
-GET /desk/vendor/<package>@<version>/<file>     one file of FILES, of the installed version only
+GET /desk/vendor/<name>?v=<version>   a file named in VENDOR (no sign-in: public code)
 
-Installed by scripts/setup (`npm ci`, exact versions in package-lock.json); never copied into the
-repository. The version sits in the path, not in a query string, so that a module's relative
-imports (zxing-wasm's reader imports "../share.js") keep it: every URL changes on an upgrade and
-each can be cached for a year (by the browser and the desk's service worker). Public code under
-open licences, so no sign-in: a desk page loads it like any static file.
+A name may hold the package's own folders (zxing-wasm/dist/es/reader/index.js): an ES module's
+relative import ("../share.js") then resolves to another listed name, without the version (so
+revalidated, below).
+
+The packages are installed by scripts/setup (``npm ci``, exact versions in package-lock.json),
+never copied into the repository. Pages ask for ``desk_vendor_url(name)``, which carries the
+installed version: that URL is cached for a year and still changes on upgrade. The same file
+without the version (or with another one) is served too, but revalidated each time, so an ES
+module that knows only the name (static/desk/vendor.js) never keeps a stale copy.
 """
 
 from __future__ import annotations
 
 import json
-import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, abort, send_file, url_for
+from flask import Blueprint, abort, request, send_from_directory, url_for
 
 bp = Blueprint("desk_vendor", __name__, url_prefix="/desk/vendor")
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+YEAR = 365 * 24 * 3600
 
-# package -> the files a page may load; nothing else in node_modules is reachable.
-FILES = {
-    # camera decoding where the browser has no BarcodeDetector (static/desk/camera.js)
-    "zxing-wasm": ("dist/es/reader/index.js", "dist/es/share.js", "dist/reader/zxing_reader.wasm"),
-    # the QR of a badge printed from the browser (static/desk/badge.js): 7 KB, numeric mode for v3 passes
-    "lean-qr": ("index.mjs",),
+
+@dataclass(frozen=True)
+class VendorFile:
+    package: str  # the npm package (package.json)
+    path: str  # the file inside it
+    mimetype: str
+
+
+# What a page may load from node_modules, and nothing else.
+VENDOR: dict[str, VendorFile] = {
+    # The camera's decoder where the browser has no BarcodeDetector (static/desk/camera.js): zxing-wasm's
+    # reader, its shared module, and its .wasm, loaded from here, never from the package's default CDN.
+    **{f"zxing-wasm/{path}": VendorFile("zxing-wasm", path, mimetype) for path, mimetype in (
+        ("dist/es/reader/index.js", "text/javascript"), ("dist/es/share.js", "text/javascript"),
+        ("dist/reader/zxing_reader.wasm", "application/wasm"))},
+    # The QR of a badge printed from the browser (static/desk/badge.js): 7 KB, numeric mode for v3 passes.
+    "lean-qr/index.mjs": VendorFile("lean-qr", "index.mjs", "text/javascript"),
+    # static/desk/passcheck.js's verifier where WebCrypto has no Ed25519 (an ES module, one file).
+    "noble-ed25519.js": VendorFile("@noble/ed25519", "index.js", "text/javascript"),
 }
-MIMETYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm"}
-YEAR = 31536000
-SPEC = re.compile(r"(@?[^@/]+(?:/[^@/]+)?)@([^/]+)/(.+)")  # a scoped name (@scope/name) too
 
 
 @cache
-def installed_version(package: str) -> str:
+def package_version(package: str) -> str:
     try:
         return json.loads((NODE_MODULES / package / "package.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
         return "missing"
 
 
-def vendor_url(package: str, file: str) -> str:
-    """The URL of an allow-listed file (raises KeyError for any other: a typo fails loudly)."""
-    if file not in FILES[package]:
-        raise KeyError(f"{package}/{file} is not in desk_vendor.FILES")
-    return url_for("desk_vendor.file", spec=f"{package}@{installed_version(package)}/{file}")
+def vendor_url(name: str) -> str:
+    return url_for("desk_vendor.file", name=name, v=package_version(VENDOR[name].package))
 
 
 @bp.app_context_processor
 def _vendor_urls():
-    return {"vendor_url": vendor_url}
+    return {"desk_vendor_url": vendor_url,
+            "desk_vendor_urls": lambda: {name: vendor_url(name) for name in VENDOR}}
 
 
-@bp.get("/<path:spec>")
-def file(spec: str):
-    match = SPEC.fullmatch(spec)
-    if match is None:
+@bp.get("/<path:name>")
+def file(name: str):
+    """Public code (zxing-wasm and lean-qr: MIT, @noble/ed25519: MIT), so no sign-in."""
+    entry = VENDOR.get(name)
+    if entry is None:
         abort(404)
-    package, version, name = match.groups()
-    if name not in FILES.get(package, ()) or version != installed_version(package):
-        abort(404)
-    path = NODE_MODULES / package / name
-    if not path.is_file():
-        abort(404)  # scripts/setup not run: the page says the decoder is missing
-    return send_file(path, mimetype=MIMETYPES[path.suffix], max_age=YEAR, conditional=True)
+    current = request.args.get("v") == package_version(entry.package)
+    response = send_from_directory(NODE_MODULES / entry.package, entry.path, mimetype=entry.mimetype,
+                                   max_age=YEAR if current else 0)
+    if current:
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True
+    return response

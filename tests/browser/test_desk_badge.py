@@ -10,6 +10,7 @@ that calls it is another part of issue 14.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -21,6 +22,7 @@ from PIL import Image
 
 from eventreg.domain.registration import passes
 from eventreg.models import Event
+from eventreg.web.desk_vendor import VENDOR, vendor_url
 
 from .. import factories
 from ..adapters.pdf_checks import drawn_glyphs, missing_glyphs
@@ -76,7 +78,9 @@ def open_module_page(app, live_server, page, event_id: int) -> None:
     with app.test_request_context():
         with database(app) as s:
             partial = render_template("reception/_desk_modules.html", event=s.get(Event, event_id))
+            urls = json.dumps({name: vendor_url(name) for name in VENDOR})
     html = (f"<!doctype html><html lang=ja><meta charset=utf-8>{partial}<main>desk</main>"
+            f'<script type="application/json" id="desk-vendor">{urls}</script>'
             f'<script type="module" src="{PAGE}.js"></script></html>')
     serve(page, live_server, PAGE, html, PAGE_JS)
     page.locator("body[data-ready='1']").wait_for(state="attached")

@@ -63,7 +63,7 @@ PUBLIC = {
     "auth.login": "the staff sign-in form (rate-limited)",
     "auth.logout": "ends the session the cookie names, if any",
     "auth.invite": "an invitation to an event's staff: the link's 256-bit secret is the credential",
-    "desk_vendor.file": "the desk's browser packages from npm (an allow-list of public code: QR decoder and encoder)",
+    "desk_vendor.file": "the desk's browser packages from npm (QR decoder and encoder, signature verifier), public libraries",
     "api.openapi": "the API's description",
     # Development only: never registered in production (web/__init__.py).
     "dev.mailbox": "the development mail catcher (development only)",

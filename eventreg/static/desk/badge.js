@@ -14,9 +14,11 @@
  * on it, and Chrome on Android has no PDF viewer for a frame (the frame offers a download and
  * print() prints the empty page around it). The card prints the same way everywhere.
  *
- * URLs come from <script type="application/json" id="desk-badge-config">{"fonts_css", "qr_module"}</script>
- * (templates/reception/_desk_modules.html).
+ * The fonts' stylesheet is named in <script type="application/json" id="desk-badge-config">{"fonts_css"}
+ * (templates/reception/_desk_modules.html); lean-qr's URL comes from static/desk/vendor.js.
  */
+
+import { vendorUrl } from "./vendor.js";
 
 const FAMILY = "Eventreg Badge";
 const NAME_PT = [26, 22, 19, 16, 14, 12];   // the largest that fits the name column
@@ -52,7 +54,7 @@ export function prepareBadges() {
       // Every face is fetched now, while online (a face is otherwise fetched only when drawn).
       document.fonts.load(`16px "${FAMILY}"`, "あア漢A").catch(() => []),
       ...[...document.fonts].filter((f) => f.family.replace(/"/g, "") === FAMILY).map((f) => f.load().catch(() => null)),
-      urls.qr_module ? import(urls.qr_module).catch(() => null) : null,
+      import(vendorUrl("lean-qr/index.mjs")).catch(() => null),
     ]));
   }
   return prepared;
@@ -66,11 +68,10 @@ function element(tag, className, text) {
 }
 
 async function qrSvg(text) {
-  const urls = config();
-  if (!text || !urls.qr_module) return null;
+  if (!text) return null;
   let lean;
   try {
-    lean = await import(urls.qr_module);
+    lean = await import(vendorUrl("lean-qr/index.mjs"));
   } catch (error) {
     return null;  // not cached: a badge without its QR is still a badge
   }

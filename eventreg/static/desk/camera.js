@@ -29,14 +29,16 @@
  * all, and the platform's decoder.
  */
 
+import { vendorUrl } from "./vendor.js";
+
 const FRAME_EVERY_MS = 100;   // ~10 frames a second: a pass is read within a few frames
 const HINT_MS = 2000;         // no code for this long: ask to hold the pass closer
 const REARM_MS = 1500;        // a code out of view this long counts as new when it returns
 const MAX_SIDE = 1280;        // frames larger than this are scaled down before decoding
 
 function decoderUrls() {
-  const element = document.getElementById("desk-decoder");
-  return element ? JSON.parse(element.textContent) : null;
+  return { module: vendorUrl("zxing-wasm/dist/es/reader/index.js"),
+           wasm: vendorUrl("zxing-wasm/dist/reader/zxing_reader.wasm") };
 }
 
 async function nativeDetector() {
