@@ -10,14 +10,15 @@
  * onHint("closer") after HINT_MS of frames without a code; onHint(null) when a code is read or
  * the camera stops.
  *
- * Which decoder, measured in this repository's Chromium on 640x480 frames of a whole A4 pass page
- * (150 dpi, turned 10°; median of 10 decodes, 2-core machine; see docs/benchmarks.md):
+ * Which decoder, measured in this repository's Chromium on 640x480 frames (a whole A4 pass page at
+ * 150 dpi turned 10°, and a 390-px phone screen of the pass page; median of 10-20 decodes, 2 cores;
+ * docs/benchmarks.md "Desk camera"):
  *
- *   decoder                            bytes (gzip)          ER2 pass (v8)   v3 pass (v5)   no code
- *   jsQR 1.4.0 (what the desk had)     256,885 (56,970)      35 ms, MISSED   19 ms          7 ms
- *   qr-scanner 1.4.2 worker (jsQR fork) 43,994 (10,165)      32 ms           24 ms          27 ms
- *   zxing-wasm 3.1.8 reader            54,627 JS + 946,307 wasm (16,071 + 411,122)
- *                                                            7 ms            2 ms           3 ms
+ *   decoder                             bytes (gzip)                 ER2 A4 (v8)   v3 A4    v3 phone   no code
+ *   jsQR 1.4.0 (what the desk had)      256,885 (56,970)             MISSED        13 ms    13 ms      7-16 ms
+ *   qr-scanner 1.4.2 worker (jsQR fork)  43,994 (10,165)             31 ms         14 ms    13 ms      26 ms
+ *   zxing-wasm 3.1.8 reader              54,627 JS + 946,307 wasm    6-13 ms       2 ms     2 ms       3-6 ms
+ *                                        (16,071 + 411,122)
  *
  * zxing-wasm is 5-10x faster per frame and reads codes jsQR misses (a small, turned symbol), so a
  * pass held at arm's length is read in the first frames; its wasm is big, but it is loaded only
