@@ -98,6 +98,9 @@ def test_the_badge_card_draws_every_name_with_the_shipped_fonts(app, live_server
     sign_in(desktop, live_server, email, f"/desk/{event_id}")
     open_module_page(app, live_server, desktop, event_id)
     desktop.evaluate("() => badge.prepareBadges()")
+    # From here on the server cannot be reached: the card, its fonts and its QR need nothing from it.
+    refused = []
+    desktop.context.route("**/*", lambda route: (refused.append(route.request.url), route.abort()))
 
     printed = ""
     for row, payload in zip(rows, payloads, strict=True):
@@ -119,6 +122,7 @@ def test_the_badge_card_draws_every_name_with_the_shipped_fonts(app, live_server
             document[0].get_pixmap(dpi=300).save(str(tmp_path / "badge.png"))
         assert [c.text for c in zxingcpp.read_barcodes(Image.open(tmp_path / "badge.png"))] == [payload]
     assert {"𠮷", "髙", "﨑"} <= set(printed)
+    assert refused == []  # and it asked for nothing
 
 
 def test_without_a_pass_text_the_card_has_no_qr_and_the_page_prints_only_the_card(app, live_server, desktop, tmp_path):
