@@ -8,13 +8,11 @@
   var T = JSON.parse(document.getElementById("desk-i18n").textContent);
   var $ = function (id) { return document.getElementById(id); };
 
-  var SCAN_EVERY_MS = 120;        // camera frames decoded per second: ~8
-  var SAME_PASS_MS = 4000;        // the same pass in front of the camera is not checked in twice
   var COUNTS_EVERY_MS = 3000;
   var RESULT_MS = { good: 6000, bad: 9000, touched: 20000 };
   var GREEN = ["ok", "walk_in"], AMBER = ["already_checked_in"], NEUTRAL = ["undone"];
 
-  var state = { desk: CFG.desk, sessionId: CFG.session_id, busy: false, lastPayload: "", lastAt: 0,
+  var state = { desk: CFG.desk, sessionId: CFG.session_id, busy: false, pendingCode: "",
                 row: "", resultTimer: 0, current: null };
 
   function fmt(template, values) {
@@ -86,9 +84,9 @@
 
   function setText(el, text) { el.textContent = text || ""; el.hidden = !text; }
 
-  function showResult(code, messageText, registration) {
+  function showResult(code, messageText, registration, passText) {
     var kind = kindOf(code), r = registration;
-    state.current = { code: code, registration: r };
+    state.current = { code: code, registration: r, passText: passText || null };
     result.className = "result result-" + kind;
     result.dataset.result = code;
     part("icon").textContent = { good: "✓", amber: "!", info: "↺", bad: "✕" }[kind];
@@ -122,12 +120,27 @@
 
   function hideResult() {
     clearTimeout(state.resultTimer);
+    var inside = result.contains(document.activeElement);  // a result button had the focus: back to the scanner
     result.hidden = true;
     state.current = null;
-    refocus();
+    refocus(inside);
   }
 
   $("result-next").addEventListener("click", hideResult);
+
+  // Badges print from the page (static/desk/badge.js, an HTML card): no server needed, and no PDF in
+  // a frame, which Chrome on Android cannot print. The link's PDF stays for a new tab asked by hand.
+  function printFromPage(e, registration, passText) {
+    if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    var href = e.currentTarget.href;
+    import(CFG.urls.badge_module)
+      .then(function (m) { return m.printBadge(registration, { title: CFG.event_title }, passText); })
+      .catch(function () { window.open(href, "_blank", "noopener"); });
+  }
+  $("result-badge").addEventListener("click", function (e) {
+    if (state.current && state.current.registration) printFromPage(e, state.current.registration, state.current.passText);
+  });
   result.addEventListener("pointerdown", function () { if (!result.hidden) resetLater(RESULT_MS.touched); });
   document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !result.hidden) hideResult(); });
 
@@ -149,15 +162,15 @@
     payload = (payload || "").trim();
     if (!payload || state.busy) return;
     state.busy = true;
-    state.lastPayload = payload;
-    state.lastAt = Date.now();
     var body = { payload: payload, session_id: state.sessionId, desk: state.desk };
     api("POST", CFG.urls.scan, body, method).then(function (res) {
       state.busy = false;
-      state.lastAt = Date.now();
-      if (res.status === 200 && res.data) showResult(res.data.result, res.data.message, res.data.registration);
+      if (res.status === 200 && res.data) showResult(res.data.result, res.data.message, res.data.registration, payload);
       else showResult("error", problem(res), null);
       afterChange();
+      var next = state.pendingCode;  // a pass the camera read while this one was on its way
+      state.pendingCode = "";
+      if (next && next !== payload) submitPayload(next, "camera");
     });
   }
 
@@ -170,23 +183,53 @@
     submitPayload(value, "keyboard");
   });
 
-  // Keep the scanner's input focused, unless the person is using another field.
+  // The scanner's input has the focus whenever nothing else does. Focus that Tab moved to a button
+  // stays there (keyboard users reach the camera and the result's buttons); a tap on a button gives
+  // it back to the scanner; and a code typed while a button has the focus still goes to the scanner.
   function typingElsewhere() {
     var el = document.activeElement;
     return el && el !== scanInput && el.matches("input, select, textarea, [contenteditable]");
   }
-  function refocus() {
-    if (!typingElsewhere()) scanInput.focus({ preventScroll: true });
+  function focusNowhere() {
+    var el = document.activeElement;
+    return !el || el === document.body || el === document.documentElement;
+  }
+  function refocus(force) {
+    if (force === true ? !typingElsewhere() : focusNowhere()) scanInput.focus({ preventScroll: true });
   }
   scanInput.addEventListener("blur", function () { setTimeout(refocus, 200); });
   document.addEventListener("click", function (e) {
-    if (!e.target.closest("input, select, textarea, label, summary, #walkin-form")) setTimeout(refocus, 0);
+    if (e.detail === 0) return;  // Enter or Space on a button: the keyboard user's focus stays put
+    if (!e.target.closest("input, select, textarea, label, summary, #walkin-form")) setTimeout(function () { refocus(true); }, 0);
   });
   window.addEventListener("focus", function () { setTimeout(refocus, 0); });
+  document.addEventListener("keydown", function (e) {
+    // A USB scanner types printable characters (never a space): they go to the scanner's input.
+    if (e.key.length === 1 && e.key !== " " && !e.ctrlKey && !e.metaKey && !e.altKey &&
+        document.activeElement !== scanInput && !typingElsewhere()) {
+      scanInput.focus({ preventScroll: true });
+    }
+  }, true);
+  function resultActions() {
+    return ["result-badge", "result-undo", "result-next"].map($).filter(function (el) { return !el.hidden; });
+  }
+  scanInput.addEventListener("keydown", function (e) {
+    if (e.key !== "Tab" || e.shiftKey || result.hidden) return;
+    e.preventDefault();  // the result covers the page: Tab goes to its buttons first
+    resultActions()[0].focus();
+  });
+  result.addEventListener("keydown", function (e) {
+    if (e.key === "Tab" && e.shiftKey && document.activeElement === resultActions()[0]) {
+      e.preventDefault();
+      scanInput.focus({ preventScroll: true });
+    }
+  });
 
-  // Camera: frames drawn to a canvas and decoded with jsQR (npm package, see package.json).
-  var camera = { stream: null, timer: 0, canvas: document.createElement("canvas"), lock: null };
+  // Camera: static/desk/camera.js (BarcodeDetector, else zxing-wasm in a worker), imported when a
+  // camera starts, so a USB-scanner desk never downloads a decoder.
+  var scanner = null;
   var video = $("camera-video"), camStatus = $("camera-status"), camButton = $("camera-toggle");
+  var CAMERA_PROBLEMS = { insecure: T.camera_insecure, denied: T.camera_denied, none: T.camera_none, decoder: T.decoder_missing };
 
   function setCamera(on, note) {
     camButton.setAttribute("aria-pressed", on ? "true" : "false");
@@ -195,53 +238,29 @@
     camStatus.className = "camera-status" + (note && !on ? " camera-problem" : "");
   }
 
+  function onCode(text) {
+    if (state.busy) state.pendingCode = text;  // camera.js reports a pass once while it stays in view
+    else submitPayload(text, "camera");
+  }
+
   function startCamera() {
-    if (typeof window.jsQR !== "function") return setCamera(false, T.decoder_missing);
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      return setCamera(false, window.isSecureContext ? T.camera_none : T.camera_insecure);
-    }
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
-      .then(function (stream) {
-        camera.stream = stream;
-        video.srcObject = stream;
-        video.play().catch(function () {});
-        setCamera(true, T.camera_on);
-        camera.timer = setInterval(decodeFrame, SCAN_EVERY_MS);
-        if (navigator.wakeLock) navigator.wakeLock.request("screen").then(function (l) { camera.lock = l; }, function () {});
-      }, function (err) {
-        var denied = err && (err.name === "NotAllowedError" || err.name === "SecurityError");
-        setCamera(false, denied ? T.camera_denied : T.camera_none);
-      });
+    import(CFG.urls.camera).then(function (camera) {
+      scanner = scanner || camera.createScanner({ video: video, onCode: onCode, onHint: function (hint) {
+        camStatus.textContent = hint === "closer" ? T.camera_closer : T.camera_on;
+      } });
+      return scanner.start();
+    }).then(function () { setCamera(true, T.camera_on); }, function (error) {
+      setCamera(false, CAMERA_PROBLEMS[error && error.code] || T.decoder_missing);
+    });
   }
 
   function stopCamera() {
-    clearInterval(camera.timer);
-    if (camera.stream) camera.stream.getTracks().forEach(function (t) { t.stop(); });
-    camera.stream = null;
-    video.srcObject = null;
-    if (camera.lock) { camera.lock.release().catch(function () {}); camera.lock = null; }
+    if (scanner) scanner.stop();
     setCamera(false, "");
   }
 
-  function decodeFrame() {
-    if (state.busy || video.readyState < 2 || !video.videoWidth || document.hidden) return;
-    var scale = Math.min(1, 800 / Math.max(video.videoWidth, video.videoHeight));
-    var w = Math.round(video.videoWidth * scale), h = Math.round(video.videoHeight * scale);
-    var c = camera.canvas;
-    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
-    var ctx = c.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(video, 0, 0, w, h);
-    var code = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "dontInvert" });
-    if (!code || !code.data) return;
-    if (code.data === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) {
-      state.lastAt = Date.now();  // still in view: the window slides, so a pass held there scans once
-      return;
-    }
-    submitPayload(code.data, "camera");
-  }
-
   camButton.addEventListener("click", function () {
-    if (camera.stream) stopCamera(); else startCamera();
+    if (scanner && scanner.running) stopCamera(); else startCamera();
   });
 
   // ---- Live counters (every desk polls) --------------------------------------------------------
@@ -325,6 +344,7 @@
     var badge = li.querySelector(".person-badge");
     badge.hidden = !done;
     if (done) badge.href = regUrl(CFG.urls.badge, r.id);
+    badge.addEventListener("click", function (e) { printFromPage(e, r, null); });
     var undo = li.querySelector(".person-undo");
     undo.hidden = !done;
     undo.addEventListener("click", function () {
@@ -339,7 +359,14 @@
     return li;
   }
 
+  function setRow(row) {
+    state.row = row;
+    document.querySelectorAll(".kana-row").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.dataset.row === state.row ? "true" : "false");
+    });
+  }
   searchInput.addEventListener("input", function () {
+    if (state.row && searchInput.value.trim()) setRow("");  // a typed name searches everyone, not one row
     clearTimeout(searchTimer);
     searchTimer = setTimeout(runSearch, 250);
   });
@@ -359,10 +386,8 @@
   });
   document.querySelectorAll(".kana-row").forEach(function (button) {
     button.addEventListener("click", function () {
-      state.row = state.row === button.dataset.row ? "" : button.dataset.row;
-      document.querySelectorAll(".kana-row").forEach(function (b) {
-        b.setAttribute("aria-pressed", b.dataset.row === state.row ? "true" : "false");
-      });
+      setRow(state.row === button.dataset.row ? "" : button.dataset.row);
+      if (state.row) searchInput.value = "";  // a row is the whole row, not the row and old text
       runSearch();
     });
   });

@@ -4,8 +4,7 @@ GET /desk/<event_id>                               the desk (?session=<id>&desk=
 GET /desk/<event_id>/badge/<registration_id>       a page that opens the badge in the print dialog
 GET /desk/<event_id>/badge/<registration_id>.pdf   the badge PDF (91 × 55 mm)
 
-The desk page talks to the JSON API (web/api.py) with the staff session and a CSRF header; its
-browser packages (the QR decoder, the signature verifier) come from web/desk_vendor.py.
+The desk page talks to the JSON API (web/api.py) with the staff session and a CSRF header.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from .error_words import message
 from .links import masked_links
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
-
 
 def _registration_of(event: Event, registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)
