@@ -45,7 +45,7 @@ NO_STORE_PREFIXES = ("/r/", "/invite/", "/staff", "/desk", "/admin", "/login", "
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-PUBLIC_PREFIXES = ("/desk/vendor/",)  # the desk's decoder is public code, cached for a year
+PUBLIC_PREFIXES = ("/desk/vendor/", "/desk/app/")  # the desk's decoder and modules: public code, cached for a year
 
 
 def _no_store(path: str) -> bool:
