@@ -23,7 +23,8 @@ const $ = (id) => document.getElementById(id);
 const SAME_PASS_MS = 4000;     // the same pass in front of the camera is not checked in twice
 const COUNTS_EVERY_MS = 3000;
 const RESULT_MS = { good: 6000, bad: 9000, touched: 20000 };
-const GREEN = ["ok", "walk_in"], AMBER = ["already_checked_in", "conflict", "walk_in_overflow"], NEUTRAL = ["undone"];
+const GREEN = ["ok", "walk_in"], AMBER = ["already_checked_in", "conflict", "walk_in_overflow"];
+const NEUTRAL = ["undone", "not_ready"];
 
 // Test hook (docs/offline-desk.md): every verdict, ms from Enter or decode to the verdict painted.
 window.deskMetrics = window.deskMetrics || { verdicts: [] };
@@ -32,7 +33,7 @@ const params = new URLSearchParams(window.location.search);
 const state = {
   desk: (params.get("desk") || CFG.desk || "").trim().slice(0, 50) || CFG.desk,
   sessionId: Number(params.get("session")) || CFG.session_id || null,
-  lastPayload: "", lastAt: 0, row: "", resultTimer: 0, current: null, countsAt: 0,
+  lastPayload: "", lastAt: 0, row: "", resultTimer: 0, current: null, countsAt: 0, waiting: null,
 };
 
 let store = null, roster = null, queue = null;
@@ -144,14 +145,19 @@ function showResult(code, messageText, r, { note = "", opId = null, quiet = fals
   setText(part("session"), r && r.session && [r.session.when, r.session.title].filter(Boolean).join(" "));
   $("result-security").hidden = !(r && r.not_on_security_list && kind !== "bad");
   part("hint").hidden = kind !== "bad";
+  showActions(code, r);
+  result.hidden = false;
+  resetLater(RESULT_MS[kind === "bad" ? "bad" : "good"]);
+  if (!quiet) beep(kind === "info" ? "amber" : kind);
+}
+
+function showActions(code, r) {
+  const kind = kindOf(code);
   const numbered = r && typeof r.id === "number";  // a walk-in the server has not numbered yet has no badge page
   const badge = $("result-badge");
   badge.hidden = !(numbered && r.status === "confirmed" && (kind === "good" || kind === "amber"));
   if (!badge.hidden) badge.href = regUrl(CFG.urls.badge, r.id);
   $("result-undo").hidden = !(numbered && (code === "ok" || code === "already_checked_in") && r.checked_in_at);
-  result.hidden = false;
-  resetLater(RESULT_MS[kind === "bad" ? "bad" : "good"]);
-  if (!quiet) beep(kind === "info" ? "amber" : kind);
 }
 
 /** Records the verdict for the test hook once the browser has painted it. */
@@ -189,9 +195,20 @@ $("result-undo").addEventListener("click", () => {
 
 // ---- The operations: decided here, queued, confirmed by the server ---------------------------
 
-function notReady(t0, source) {
-  showResult("not_ready", T.not_ready, null);
-  painted(t0, source, "not_ready");
+/** Before the first roster (a first visit, a few hundred ms): the scan waits and is decided
+ * as soon as the roster is there, instead of a wrong "unknown". */
+function notReady(retry) {
+  state.waiting = retry;
+  showResult("not_ready", T.not_ready, null, { quiet: true });
+}
+
+function whenReady() {
+  const retry = state.waiting;
+  state.waiting = null;
+  if (retry && roster.ready) {
+    if (state.current && state.current.code === "not_ready") hideResult();
+    retry();
+  }
 }
 
 function afterChange() {
@@ -206,7 +223,7 @@ async function submitPayload(payload, method, t0) {
   if (!payload) return;
   state.lastPayload = payload;
   state.lastAt = Date.now();
-  if (!roster.ready) return notReady(t0, method);
+  if (!roster.ready) return notReady(() => submitPayload(payload, method, t0));
   const pass = await readPass(payload, roster.meta.key);
   const verdict = decidePass(pass, { eventId: CFG.event_id, sessionId: state.sessionId, lookup,
                                      resultOfStatus: roster.meta.result_of_status });
@@ -229,7 +246,7 @@ async function submitPayload(payload, method, t0) {
 }
 
 function checkIn(row, t0) {
-  if (!roster.ready) return notReady(t0, "search");
+  if (!roster.ready) return notReady(() => checkIn(row, t0));
   const verdict = decideRow(view(row), { sessionId: state.sessionId, resultOfStatus: roster.meta.result_of_status });
   const now = new Date().toISOString();
   const shown = verdict.result === "ok" ? { ...view(row), checked_in_at: now, checked_in_time: timeOf(now), checked_in_desk: state.desk } : view(row);
@@ -255,9 +272,13 @@ async function answered(op, answer) {
   if (answer.registration) await roster.put(answer.registration);
   const local = (op.local || {}).result;
   const same = local === answer.result;
-  if (state.current && state.current.opId === op.id && !same) {
+  const onScreen = state.current && state.current.opId === op.id;
+  if (onScreen && !same) {
     showResult(answer.result, answer.message || words(answer.result), answer.registration || state.current.registration,
                { note: T.server_says, opId: op.id });
+  } else if (onScreen && answer.registration) {  // the same verdict, now with the server's row (a walk-in's number)
+    state.current.registration = answer.registration;
+    showActions(state.current.code, answer.registration);
   } else if (!same) {
     const r = answer.registration || (op.local && op.local.row);
     notice([timeOf(op.at), r && r.name, answer.message || words(answer.result)].filter(Boolean).join(" · "));
@@ -536,7 +557,7 @@ function katakana(text) {
 function sendWalkIn(confirm) {
   clearErrors();
   const t0 = performance.now();
-  if (!roster.ready) return notReady(t0, "walk_in");
+  if (!roster.ready) return notReady(() => sendWalkIn(confirm));
   const f = walkInFields();
   const errors = walkInErrors(f);
   const names = Object.keys(errors);
@@ -628,6 +649,13 @@ async function keepShell() {
   if (!("serviceWorker" in navigator) || !("caches" in window)) return;
   try {
     await navigator.serviceWorker.register(CFG.urls.sw, { scope: CFG.urls.sw_scope });
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {  // the first visit: the worker claims this page
+      await new Promise((resolve) => {
+        navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
+        setTimeout(resolve, 5000);
+      });
+    }
     const cache = await caches.open(CFG.shell_cache);
     // Everything this page loaded from us (styles, modules, fonts, icons) and what it loads later.
     const loaded = performance.getEntriesByType("resource").map((e) => e.name)
@@ -638,7 +666,16 @@ async function keepShell() {
       const res = await fetch(url, { credentials: "same-origin" });
       if (res.ok) await cache.put(url, res);
     }));
+    document.body.dataset.deskShell = "kept";  // for tests: the desk can now start without the server
   } catch (_e) { /* no worker or no cache: the desk works, only not from a cold offline start */ }
+}
+
+/** wipe_after has passed (hours after the event's end): the database goes, and the desk keeps
+ * working from memory for as long as this page stays open. */
+async function forgetAll() {
+  if (store.closed) return;
+  store.forget();
+  await wipe();
 }
 
 async function refreshCsrf() {
@@ -658,17 +695,12 @@ async function start() {
   store = await Store.open(CFG.event_id);
   roster = new Roster({
     url: CFG.urls.roster, store,
-    onChange() { renderIssues(); afterChange(); },
+    onChange() { renderIssues(); afterChange(); whenReady(); },
     onReachable(ok) {
       renderBanner();
       if (ok) { queue.flush(); refreshCounts(); }
     },
-    async onWipe() {
-      roster.running = false;
-      store.close();
-      await wipe();
-      window.location.reload();
-    },
+    onWipe: forgetAll,
   });
   queue = new Queue({
     store, url: CFG.urls.batches, csrf: CFG.csrf, refreshCsrf,
@@ -680,11 +712,10 @@ async function start() {
     },
   });
   await queue.init();
-  const saved = await store.load();
+  let saved = await store.load();
   if (saved.wipeAfter && Date.parse(saved.wipeAfter) < Date.now()) {
-    store.close();
-    await wipe();
-    return window.location.reload();
+    await forgetAll();
+    saved = { meta: null, cursor: null, wipeAfter: null, rows: [], queue: [], unreadable: 0 };
   }
   queue.adopt(saved.queue);
   roster.keyChanged = () => queue.reseal();

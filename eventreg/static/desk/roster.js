@@ -21,7 +21,7 @@ export class Roster {
     this.store = store;
     this.onChange = onChange;        // (why: "load" | "sync" | "row") after rows or meta changed
     this.onReachable = onReachable;  // (bool, status) after every attempt
-    this.onWipe = onWipe;            // wipe_after passed: the page wipes and reloads
+    this.onWipe = onWipe;            // wipe_after passed: the page deletes what is stored
     this.rows = new Map();           // id → the server's row
     this.byEntry = new Map();        // entry_id → id
     this.meta = null;                // event, key, sessions, result_of_status, fold, kana_rows, conflicts, tasks, counts
@@ -74,7 +74,6 @@ export class Roster {
     this.busy = true;
     let next = SYNC_EVERY_MS;
     try {
-      if (this.expired()) { this.onWipe(); return; }
       const full = !this.cursor;
       const url = this.url + (full ? "" : "?since=" + encodeURIComponent(this.cursor));
       const res = await fetchJson(url, { timeout: full ? FULL_TIMEOUT_MS : TIMEOUT_MS });
@@ -116,6 +115,7 @@ export class Roster {
     this.cursor = data.cursor;
     this.wipeAfter = data.event && data.event.wipe_after;
     if (this.rows.size !== data.total) this.cursor = null;  // a delta cannot say what went: start again
+    if (this.expired()) await this.onWipe();  // hours after the event: nothing of it stays on the device
     const whole = data.full || rekeyed;
     await this.save(whole ? [...this.rows.values()] : data.rows, whole);
     this.onChange("sync");

@@ -71,6 +71,7 @@ export class Store {
     this.event = eventId;
     this.key = null;  // CryptoKey, or null: nothing is written until the server gives a key
     this.tag = "";
+    this.closed = false;
   }
 
   static async open(eventId) {
@@ -82,9 +83,17 @@ export class Store {
 
   close() { this.db.close(); }
 
+  /** After a wipe: nothing more is written (the desk goes on from memory). */
+  forget() {
+    this.closed = true;
+    this.key = null;
+    this.db.close();
+  }
+
   /** Takes the roster's store_key. Returns the old CryptoKey when the key changed (a new sign-in):
    * the caller then writes everything it holds again under the new one. */
   async useKey(base64url) {
+    if (this.closed) return null;
     const raw = fromBase64url(base64url);
     const tag = await tagOf(raw);
     if (tag === this.tag && this.key) return null;
@@ -140,7 +149,7 @@ export class Store {
   /** The roster's state: meta (sealed), cursor and wipe_after (clear), and rows; ``replace``
    * drops the rows not given (a full roster). */
   async saveRoster({ meta, cursor, wipeAfter, rows, replace }) {
-    if (!this.key) return;
+    if (!this.key || this.closed) return;
     const sealedMeta = await this.seal(meta, `meta:${this.event}`);
     const sealedRows = await Promise.all(rows.map(async (row) => (
       { event: this.event, id: row.id, ...(await this.seal(row, `rows:${this.event}:${row.id}`)) })));
@@ -153,7 +162,7 @@ export class Store {
   }
 
   async putRows(rows) {
-    if (!this.key || !rows.length) return;
+    if (!this.key || this.closed || !rows.length) return;
     const sealed = await Promise.all(rows.map(async (row) => (
       { event: this.event, id: row.id, ...(await this.seal(row, `rows:${this.event}:${row.id}`)) })));
     const tx = this.db.transaction("rows", "readwrite");
@@ -177,7 +186,7 @@ export class Store {
   }
 
   async deleteOps(seqs) {
-    if (!seqs.length) return;
+    if (this.closed || !seqs.length) return;
     const tx = this.db.transaction("queue", "readwrite");
     seqs.forEach((seq) => tx.objectStore("queue").delete([this.event, seq]));
     await done(tx);
