@@ -46,7 +46,7 @@ DEPTS = ["事業推進部", "総務課", "", "地域連携推進室", "経理・
 
 
 def make_ctx(i: int, rng: random.Random) -> dict:
-    from eventreg.domain.registration.passes import new_entry_id, new_token, sign_entry
+    from eventreg.domain.registration.passes import new_token, sign_pass
 
     (fam, fam_kana), (giv, giv_kana) = rng.choice(FAMILY), rng.choice(GIVEN)
     token = new_token()
@@ -55,7 +55,7 @@ def make_ctx(i: int, rng: random.Random) -> dict:
         return datetime(*args, tzinfo=timezone.utc)
 
     return {
-        "token": token, "qr_payload": sign_entry("bench-seed", 1, new_entry_id(), 1), "status": "confirmed",
+        "token": token, "qr_payload": sign_pass("bench-seed", 1, 1000 + i, 1), "status": "confirmed",
         "event": {
             "id": 1, "slug": "kaikei-2019", "timezone": "Asia/Tokyo", "language": "ja",
             "title": "NPO法人のための会計・税務実務セミナー ―― 新しい寄附税制をわかりやすく解説します",

@@ -12,7 +12,7 @@ What it does (see docs/benchmarks.md):
    number of rows with other tokens;
 2. starts ``gunicorn -w 2 wsgi:app`` and ``gunicorn -w 2 'bare_app:create_app()'`` on loopback;
 3. drives each with wrk (one thread, a Lua script): every request POSTs
-   ``{"payload": "ER2:<signed entry credential>"}`` (the bare endpoint: ``ER1:<token>``) with ``Authorization: Bearer <api token>`` and a token never sent
+   ``{"payload": "3<digits: signed entry credential>"}`` (the bare endpoint: ``ER1:<token>``) with ``Authorization: Bearer <api token>`` and a token never sent
    before (each run, warm-ups included, gets its own unused slice of the token list), so every
    request is a real check-in. Only a 200 whose body says ``"result":"ok"`` is a success; any
    other status or result and every socket error count as errors;
@@ -161,7 +161,7 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
     from bare_app import CREATE_PASS_TABLE_SQL
 
     from eventreg.domain.people import person_keys
-    from eventreg.domain.registration.passes import new_entry_id, sign_entry
+    from eventreg.domain.registration.passes import new_entry_id, sign_pass
 
     secrets_, bare = new_tokens(people), ["ER1:" + t for t in new_tokens(people)]  # bare_app strips ER1:
     entries = [new_entry_id() for _ in range(people)]
@@ -180,8 +180,9 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
             conn.execute("UPDATE event_session SET capacity = %s, seats_taken = %s WHERE id = %s",
                          (people, people, session_id))
         [seed] = conn.execute("SELECT pass_key FROM event WHERE id = %s", (event_id,)).fetchone()
+        ids = conn.execute("SELECT id FROM registration WHERE event_id = %s ORDER BY id", (event_id,)).fetchall()
         # What each pass's QR carries: the signed entry credential (as domain.registration.passes.qr_payload).
-        ours = [sign_entry(seed, event_id, entry, 1) for entry in entries]
+        ours = [sign_pass(seed, event_id, rid, 1) for (rid,) in ids]
         conn.execute(CREATE_PASS_TABLE_SQL)
         conn.execute("INSERT INTO bench_bare_pass (token) SELECT unnest(%s::text[])",
                      ([b.removeprefix("ER1:") for b in bare],))
@@ -192,7 +193,7 @@ def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[
 
 
 def lua_script(tokens: list[str], api_token: str) -> str:
-    listed = "{" + ",".join(f'"{t}"' for t in tokens) + "}"  # base32 / URL-safe base64: nothing to escape
+    listed = "{" + ",".join(f'"{t}"' for t in tokens) + "}"  # digits / URL-safe base64: nothing to escape
     return LUA.replace("{TOKENS}", listed).replace("{AUTH}", f"Bearer {api_token}")
 
 

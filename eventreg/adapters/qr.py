@@ -15,7 +15,9 @@ QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 
 
 def _code(payload: str, box_size: int = 10) -> qrcode.QRCode:
-    # Level M survives a scuffed phone screen; a 36-character payload fits version 3.
+    # Level M survives a scuffed phone screen. A pass (domain.registration.passes) is ~161
+    # decimal digits: the library puts an all-digit text in numeric mode (10 bits per 3 digits),
+    # a version 5 symbol (37 modules; tests/adapters/test_qr.py reads the version back).
     # A fixed mask: trying all eight (the library's default) costs 5 ms a code, 5 s of a
     # 1,000-badge sheet; any mask is valid for decoders, and the tests decode every kind we draw.
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE, box_size=box_size,

@@ -27,6 +27,9 @@ class ScanResult(str, enum.Enum):
     superseded = "superseded"  # an older pass of a registration that was moved (a new pass exists)
     undone = "undone"  # a check-in taken back
     walk_in = "walk_in"  # registered and checked in at the desk
+    # Admitted at a desk that could not see an earlier admission at another desk (offline): the
+    # earliest device time is the check-in, the other is a CheckinConflict. Never counted.
+    conflict = "conflict"
 
 
 class ScanMethod(str, enum.Enum):

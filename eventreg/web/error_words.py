@@ -70,6 +70,10 @@ WORDS = {
     "undone": _l("Check-in taken back."),
     "walk_in": _l("Walk-in registered and checked in."),
     "walk_in_duplicate": _l("Someone of this name was already registered as a walk-in. Enter again?"),
+    # Offline desks (domain.reception.desk_batches)
+    "conflict": _l("Also checked in at another desk while the desks could not see each other: the earlier check-in counts."),
+    "walk_in_overflow": _l("Walk-in registered and checked in, but the session had no free seat: the organizer has been told."),
+    "clock_unusable": _l("The device's clock is more than a year off. Set the device's date and time, then send again."),
     # Background jobs (admin/job.html)
     "job_failed": _l("The file could not be made. Please try again; if it fails again, tell the administrator."),
     "job_abandoned": _l("The worker making this file stopped several times. Please try again later, or tell the administrator."),

@@ -11,13 +11,14 @@ import zxingcpp
 from PIL import Image
 
 from eventreg.adapters import pdf, qr
-from eventreg.domain.registration.passes import new_entry_id, sign_entry
+from eventreg.domain.registration.passes import new_entry_id, sign_er2, sign_pass
 
 # payload -> modules per side with the quiet zone
 PAYLOADS = {
     "ER1:Zq3xY8vLm2Pk7sT1wR5nB4cD6fG9hJ0a": 37,  # 36 characters: version 3 (29 modules)
-    sign_entry("a seed", 42, new_entry_id(), 1): 49,  # an entry credential: version 6 (41 modules)
-    sign_entry("a seed", 2**31 - 1, "-_" * 8, 2**32 - 1): 49,  # largest ids, URL-safe specials
+    sign_pass("a seed", 42, 1, 1): 45,  # a pass (format 3, 160 digits): version 5 (37 modules)
+    sign_pass("a seed", 2**31 - 1, 2**31 - 1, 2**32 - 1): 45,  # largest ids (180 digits): still version 5
+    sign_er2("a seed", 42, new_entry_id(), 1): 49,  # a pass mailed before format 3: version 6 (41 modules)
 }
 
 
@@ -60,3 +61,16 @@ def test_svg_round_trips(payload, tmp_path):
                    check=True)
     results = zxingcpp.read_barcodes(Image.open(tmp_path / "svg.png"))
     assert [r.text for r in results] == [payload]
+
+
+@pytest.mark.parametrize(("payload", "version"), [
+    (sign_pass("a seed", 7, 1234, 2), "5"),
+    (sign_pass("a seed", 2**31 - 1, 2**32 - 1, 2**32 - 1), "5"),
+    (sign_er2("a seed", 7, new_entry_id(), 2), "6"),
+])
+def test_a_pass_is_a_version_5_symbol_in_numeric_mode(payload, version):
+    """Version 5 at level M holds 202 digits, but only 122 alphanumeric characters or 84 bytes:
+    a pass of 160-180 digits reads back as version 5 only when it was drawn in numeric mode."""
+    [result] = zxingcpp.read_barcodes(png_image(payload, 4))
+    assert result.text == payload
+    assert (result.extra["Version"], result.ec_level) == (version, "M")

@@ -168,10 +168,10 @@ def test_a_worker_whose_job_was_taken_over_stops_mid_sheet(app, job_id, monkeypa
 
 def test_the_chunked_renderer_reports_progress_per_chunk(app):
     from eventreg.adapters import badges
-    from eventreg.domain.registration.passes import new_entry_id, sign_entry
+    from eventreg.domain.registration.passes import sign_pass
 
     def ctx(i):
-        return {"qr_payload": sign_entry("progress-test-seed", 1, new_entry_id(), 1),
+        return {"qr_payload": sign_pass("progress-test-seed", 1, i + 1, 1),
                 "event": {"title": "進捗テスト", "language": "ja"},
                 "attendee": {"full_name": f"参加 {i}", "full_kana": "サンカ", "organization": "", "department": ""}}
 

@@ -38,7 +38,7 @@ from eventreg.domain.backoffice import jobs
 from eventreg.domain.backoffice.roster import ListFilter
 from eventreg.domain.communication import attendee_messages
 from eventreg.extensions import db
-from eventreg.models import EventRole, Registration, Role, SecurityListSend, StoredFile
+from eventreg.models import DeskTask, EventRole, Registration, Role, SecurityListSend, StoredFile
 
 from .. import factories
 from .clients import isolated_client
@@ -100,6 +100,7 @@ class World:
     tokens: dict = field(default_factory=dict)
     message_id: int = 0
     invitation_secret: str = ""
+    task_id: int = 0
 
 
 # Argument name -> a real id (or value) in the world. A route with an argument not named here
@@ -118,6 +119,7 @@ FILLERS = {
     "file_id": lambda w, users: w.file_id,
     "rule_id": lambda w, users: w.event.reminders[0].id,  # the event's default reminder
     "message_id": lambda w, users: w.message_id,
+    "task_id": lambda w, users: w.task_id,
 }
 
 
@@ -158,9 +160,12 @@ def make_world(users: dict) -> World:
     db.session.commit()
     message = attendee_messages.save_draft(event, subject="{name}様", body="本文 {pass_link} {cancel_link}", flt=ListFilter(),
                                   actor=None, now=now)
+    task = DeskTask(event_id=event.id, session_id=event.sessions[0].id, registration_id=registration.id,
+                    kind="seat_overflow", desk="受付1", created_at=now)
+    db.session.add(task)
     db.session.commit()
     return World(event, other, registration, job_id, invitation.id, revoked.id, send.id, stored.id, tokens,
-                 message_id=message.id, invitation_secret=secrets[0])
+                 message_id=message.id, invitation_secret=secrets[0], task_id=task.id)
 
 
 def staff_rules(app) -> list:

@@ -104,6 +104,6 @@ def test_the_pass_key_is_for_staff_of_the_event(app, client, make_event):
     assert client.get(f"/api/v1/events/{event.id}/pass-key").status_code == 401
     assert client.get(f"/api/v1/events/{other.id}/pass-key", headers=headers).status_code == 404
     body = client.get(f"/api/v1/events/{event.id}/pass-key", headers=headers).get_json()
-    assert body == {"event_id": event.id, "algorithm": "Ed25519", "format": "ER2",
+    assert body == {"event_id": event.id, "algorithm": "Ed25519", "format": "3",
                     "public_key": passes.public_key(event)}
     assert event.pass_key not in str(body)

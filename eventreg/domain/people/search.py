@@ -18,10 +18,14 @@ are escaped, never stripped or interpreted, so ``taro_yamada`` finds taro_yamada
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+from functools import cache
+
 import jaconv
 from sqlalchemy.sql import ColumnElement
 
-from eventreg.domain.people import itaiji
+from eventreg.domain.people import itaiji, text
 from eventreg.domain.people.text import loose
 from eventreg.models import Registration
 
@@ -50,3 +54,52 @@ def words(query: str | None) -> list[str]:
 def conditions(query: str | None) -> list[ColumnElement]:
     """WHERE conditions on Registration: every word of ``query`` is in its search text."""
     return [Registration.search_text.contains(word, autoescape=True) for word in words(query)]
+
+
+def _ranges(code_points: list[int]) -> list[int]:
+    """Sorted code points as runs, flat and relative: start, length, gap to the next start, length …"""
+    runs: list[list[int]] = []
+    for cp in code_points:
+        if runs and cp == runs[-1][0] + runs[-1][1]:
+            runs[-1][1] += 1
+        else:
+            runs.append([cp, 1])
+    flat, end = [], 0
+    for start, length in runs:
+        flat += [start - end, length]
+        end = start + length
+    return flat
+
+
+def _changed(convert, chars: str) -> dict[str, str]:
+    """The characters of ``chars`` that ``convert`` (one character to one, like str.translate)
+    changes, found in one call over all of them (a conversion that changed the length fails)."""
+    return {a: b for a, b in zip(chars, convert(chars), strict=True) if a != b}
+
+
+@cache
+def tables() -> dict:
+    """What the desk's fold.js (static/desk/fold.js) needs to apply ``fold`` and ``words`` exactly
+    as here, on a device without the server: computed from the rules above by running them over
+    every code point, never copied, so a change here reaches the devices at their next sync.
+
+    ``refused`` and ``selectors``: what ``loose`` drops (domain.people.text), as ``_ranges``;
+    ``spaces``: what strip() and split() treat as space; ``casefold``: the characters whose
+    casefold differs from lower() (the device lower-cases the others itself); ``kana``:
+    hiragana -> katakana; ``itaiji``: variant -> common form; ``max_query``, ``max_words``.
+    The device runs NFKC itself: Unicode keeps the normalization of assigned characters stable,
+    and what this Python's Unicode has not assigned is ``refused`` (dropped before NFKC there).
+    """
+    every = [chr(cp) for cp in range(sys.maxunicode + 1)]
+    kept = "".join(ch for ch in every if not text.refused(ch))
+    return {
+        "unicode": unicodedata.unidata_version,
+        "refused": _ranges([ord(ch) for ch in every if text.refused(ch)]),
+        "selectors": _ranges([ord(ch) for ch in kept if text.variation_selector(ch)]),
+        "spaces": "".join(ch for ch in kept if ch.isspace()),
+        "casefold": {ch: ch.casefold() for ch in kept if ch.casefold() != ch.lower()},
+        "kana": _changed(jaconv.hira2kata, kept),
+        "itaiji": _changed(itaiji.fold, kept),
+        "max_query": MAX_QUERY,
+        "max_words": MAX_WORDS,
+    }

@@ -39,13 +39,24 @@ MAX_MARKS = 2  # combining marks on one base character after NFKC (Vietnamese á»
 _MARKS = regex.compile(r"(^|\s|\P{M})([\p{Mn}\p{Me}]+)")
 
 
+def refused(ch: str) -> bool:
+    """A character no text may hold: a control, format, surrogate, private-use or unassigned one
+    (``clean`` refuses it, ``loose`` drops it)."""
+    return unicodedata.category(ch) in _FORBIDDEN_CATEGORIES
+
+
+def variation_selector(ch: str) -> bool:
+    """A variation selector: dropped, its base character kept."""
+    return _VARIATION_SELECTORS.fullmatch(ch) is not None
+
+
 def loose(value: str | None) -> str:
     """The lenient form of ``clean``, for what is looked up rather than stored (a search, a filter,
     an address typed at sign-in): NFKC, control and format characters and variation selectors
     dropped instead of refused (no column holds them, and PostgreSQL refuses a NUL), trimmed."""
     value = unicodedata.normalize("NFKC", value if isinstance(value, str) else "")
     value = _VARIATION_SELECTORS.sub("", value)
-    return "".join(ch for ch in value if unicodedata.category(ch) not in _FORBIDDEN_CATEGORIES).strip()
+    return "".join(ch for ch in value if not refused(ch)).strip()
 
 
 def clean(value: str | None, *, max_length: int, multiline: bool = False, fold: bool = True,
@@ -68,7 +79,7 @@ def clean(value: str | None, *, max_length: int, multiline: bool = False, fold: 
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     allowed = {"\n", "\t"} if multiline else set()
-    if any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES and ch not in allowed for ch in value):
+    if any(refused(ch) and ch not in allowed for ch in value):
         raise DomainError("control_characters")
     if multiline and keep_spacing:
         value = value.strip()

@@ -3,6 +3,11 @@
 ``scan`` always returns an outcome and always writes a log row; it never raises for a bad pass.
 The check-in itself is a conditional update (``… WHERE checked_in_at IS NULL``), so the same pass
 scanned at two desks at once gives exactly one "ok" and one "already_checked_in".
+
+Offline desks (``apart=True``, domain.reception.desk_batches) admit people without seeing each
+other: ``now`` is then the admission's device time, and a person already checked in at another
+desk is a ``conflict``: the earliest admission is the check-in (a later one stored is moved to it
+by an UPDATE conditional on the exact time and desk read), the other one is reported back.
 """
 
 from __future__ import annotations
@@ -30,11 +35,22 @@ RESULT_OF_STATUS: dict[Status, ScanResult] = {
 }
 
 
+@dataclass(frozen=True)
+class Admissions:
+    """The same person admitted at two desks apart: the one that counts and the other."""
+
+    kept_at: datetime
+    kept_desk: str
+    other_at: datetime
+    other_desk: str
+
+
 @dataclass
 class ScanOutcome:
     result: ScanResult
     # Only for passes of this event: a desk never sees another event's attendee.
     registration: Registration | None = None
+    admissions: Admissions | None = None  # for result conflict
 
     @property
     def ok(self) -> bool:
@@ -60,6 +76,13 @@ _CHECK_IN = (
     .where(_reg.id == bindparam("rid"), _reg.checked_in_at.is_(None), _reg.status == Status.confirmed.value)
     .values(checked_in_at=bindparam("now"), checked_in_desk=bindparam("desk"))
 )
+# An earlier admission replaces the stored one only if the row still holds what was read.
+_MOVE = (
+    update(Registration.__table__)
+    .where(_reg.id == bindparam("rid"), _reg.checked_in_at == bindparam("seen_at", type_=_reg.checked_in_at.type),
+           _reg.checked_in_desk == bindparam("seen_desk"), _reg.status == Status.confirmed.value)
+    .values(checked_in_at=bindparam("now"), checked_in_desk=bindparam("desk"))
+)
 
 
 def log_scan(event_id: int, result: ScanResult, *, registration: Registration | None, token: str,
@@ -75,8 +98,9 @@ def log_scan(event_id: int, result: ScanResult, *, registration: Registration | 
 
 
 def scan(payload: str, *, event: Event, session_id: int | None = None, method: ScanMethod, desk: str,
-         user_id: int | None, now: datetime) -> ScanOutcome:
+         user_id: int | None, now: datetime, apart: bool = False) -> ScanOutcome:
     """Checks in the holder of an entry credential (the QR payload) at ``event`` (and ``session_id``).
+    ``now`` is when the person was admitted (an offline desk's device time, ``apart``).
 
     The signature is verified with the key of the pass's event; a pass whose entry version is
     older than the registration's was replaced (cancelled, or moved to another session).
@@ -90,11 +114,22 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
     elif credential.entry_version != registration.entry_version:
         outcome = _stale(registration, credential.entry_version)
     else:
-        outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
-    logged = credential.entry_id if credential is not None else (payload or "").strip()[:200]
+        outcome = check_in(registration, session_id=session_id, desk=desk, now=now, apart=apart)
+    logged = _logged_name(credential, registration, payload)
     log_scan(event.id, outcome.result, registration=outcome.registration, token=logged,
          method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
     return outcome
+
+
+def _logged_name(credential: passes.EntryCredential | None, registration: Registration | None,
+                 payload: str | None) -> str:
+    """What the scan log hashes: the entry id of the pass's registration (ER2 carries it; a format 3
+    pass names the registration), else what was read."""
+    if registration is not None:
+        return registration.entry_id
+    if credential is not None and credential.entry_id is not None:
+        return credential.entry_id
+    return (payload or "").strip()[:200]
 
 
 def _stale(registration: Registration, entry_version: int) -> ScanOutcome:
@@ -115,18 +150,19 @@ def lookup(payload: str, *, event: Event) -> Registration | None:
 
 
 def check_in_by_id(registration_id: int, *, event: Event, session_id: int | None = None, method: ScanMethod,
-                   desk: str, user_id: int | None, now: datetime) -> ScanOutcome:
+                   desk: str, user_id: int | None, now: datetime, apart: bool = False) -> ScanOutcome:
     """The same check-in for a person found by search (no pass at hand)."""
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.event_id != event.id:
         raise DomainError("not_found")
-    outcome = check_in(registration, session_id=session_id, desk=desk, now=now)
+    outcome = check_in(registration, session_id=session_id, desk=desk, now=now, apart=apart)
     log_scan(event.id, outcome.result, registration=registration, token="", method=method, desk=desk,
          user_id=user_id, session_id=session_id, now=now)
     return outcome
 
 
-def check_in(registration: Registration, *, session_id: int | None, desk: str, now: datetime) -> ScanOutcome:
+def check_in(registration: Registration, *, session_id: int | None, desk: str, now: datetime,
+             apart: bool = False) -> ScanOutcome:
     if session_id is not None and registration.session_id != session_id:
         return ScanOutcome(ScanResult.wrong_session, registration)
     admitted = RESULT_OF_STATUS[registration.status]
@@ -140,7 +176,41 @@ def check_in(registration: Registration, *, session_id: int | None, desk: str, n
     db.session.refresh(registration)  # the winner's time and desk, whoever won
     if RESULT_OF_STATUS[registration.status] != ScanResult.ok:  # changed between the read and the update
         return ScanOutcome(RESULT_OF_STATUS[registration.status], registration)
+    if apart:
+        return _earliest_admission(registration, desk=desk[:50], at=now)
     return ScanOutcome(ScanResult.already_checked_in, registration)
+
+
+def _earliest_admission(registration: Registration, *, desk: str, at: datetime) -> ScanOutcome:
+    """``registration`` was just read checked in; an offline desk ``desk`` admitted them at ``at``."""
+    # Each turn that does not end means another request committed a change to this row between our
+    # read and our write (lock-free: someone always makes progress), so the loop ends.
+    while True:
+        seen_at, seen_desk = registration.checked_in_at, registration.checked_in_desk
+        if RESULT_OF_STATUS[registration.status] != ScanResult.ok:
+            return ScanOutcome(RESULT_OF_STATUS[registration.status], registration)
+        if seen_at is None:  # taken back meanwhile: a plain check-in
+            won = db.session.execute(_CHECK_IN, {"rid": registration.id, "now": at, "desk": desk}).rowcount == 1
+        elif seen_desk == desk:  # the same desk saw its own admission
+            return ScanOutcome(ScanResult.already_checked_in, registration)
+        elif at >= seen_at:
+            return ScanOutcome(ScanResult.conflict, registration, Admissions(seen_at, seen_desk, at, desk))
+        else:
+            won = move_check_in(registration.id, seen_at=seen_at, seen_desk=seen_desk, at=at, desk=desk)
+        if won:
+            set_committed_value(registration, "checked_in_at", at)
+            set_committed_value(registration, "checked_in_desk", desk)
+            if seen_at is None:
+                return ScanOutcome(ScanResult.ok, registration)
+            return ScanOutcome(ScanResult.conflict, registration, Admissions(at, desk, seen_at, seen_desk))
+        db.session.refresh(registration)  # someone changed it between our read and our write: decide again
+
+
+def move_check_in(registration_id: int, *, seen_at: datetime, seen_desk: str, at: datetime, desk: str) -> bool:
+    """Moves the check-in to the earlier admission (``at``, ``desk``) if the row still holds the
+    admission read (``seen_at``, ``seen_desk``); False when another request changed it first."""
+    return db.session.execute(_MOVE, {"rid": registration_id, "seen_at": seen_at, "seen_desk": seen_desk,
+                                      "now": at, "desk": desk}).rowcount == 1
 
 
 def undo(registration_id: int, *, event: Event, desk: str, user_id: int | None, now: datetime) -> Registration:

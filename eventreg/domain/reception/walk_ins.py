@@ -6,6 +6,7 @@ confirm; a walk-in needs a free seat (no deadline, no waiting list, no override 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,14 +29,17 @@ class DuplicateWalkIn(DomainError):
         self.existing = existing
 
 
-def earlier_walk_in(event_id: int, applicant: Applicant) -> Registration | None:
+def earlier_walk_in(event_id: int, applicant: Applicant, *, desk: str | None = None) -> Registration | None:
     """The latest active walk-in of the event with the applicant's name (family and given, as
-    the form normalised them) and, when the applicant gave an email, that email."""
+    the form normalised them) and, when the applicant gave an email, that email (checked in at
+    ``desk``, when given)."""
     where = [Registration.event_id == event_id, Registration.walk_in.is_(True),
              Registration.status != Status.cancelled,
              Registration.family_name == applicant.family_name, Registration.given_name == applicant.given_name]
     if applicant.email:
         where.append(Registration.email == applicant.email)
+    if desk is not None:
+        where.append(Registration.checked_in_desk == desk[:50])
     return db.session.scalar(select(Registration).where(*where).order_by(Registration.id.desc()).limit(1))
 
 
@@ -59,6 +63,37 @@ def walk_in(session: EventSession, applicant: Applicant, *, desk: str, user_id: 
         # The same email in the same session is refused below (already_registered): no question.
         if existing is not None and not (applicant.email and existing.session_id == session.id):
             raise DuplicateWalkIn(existing)  # the caller rolls back, which frees the seat
+    return _register(session, applicant, desk=desk, user_id=user_id, now=now)
+
+
+@dataclass
+class OfflineWalkIn:
+    registration: Registration
+    overflow: bool  # no seat was left: the capacity was raised (a seat_overflow task)
+    duplicate_of: Registration | None  # another desk's walk-in of the same name (a walk_in_duplicate task)
+
+
+def walk_in_apart(session: EventSession, applicant: Applicant, *, desk: str, user_id: int | None,
+                  now: datetime, confirm: bool) -> OfflineWalkIn:
+    """A walk-in an offline desk registered at ``now`` (its device time): the person is in the
+    room already, so a full session still registers them (the capacity grows by their seat) and a
+    same-name walk-in of another desk, which the desk could not see, registers them again; the
+    caller makes both visible. The desk's own earlier walk-in of the name was on its screen, so
+    without ``confirm`` that one is still a DuplicateWalkIn."""
+    overflow = capacity.take_seat_over_capacity(session.id)
+    existing = None
+    if not confirm:
+        own = earlier_walk_in(session.event_id, applicant, desk=desk)
+        if own is not None:
+            raise DuplicateWalkIn(own)  # the caller rolls back, which frees the seat
+        existing = earlier_walk_in(session.event_id, applicant)
+    registration = _register(session, applicant, desk=desk, user_id=user_id, now=now)
+    return OfflineWalkIn(registration, overflow, existing)
+
+
+def _register(session: EventSession, applicant: Applicant, *, desk: str, user_id: int | None,
+              now: datetime) -> Registration:
+    """Inserts the confirmed, checked-in walk-in (the seat is taken), mails the pass, logs it."""
     registration_id = signup.insert_unless_active(dict(
         event_id=session.event_id, session_id=session.id, token=passes.new_token(),
         entry_id=passes.new_entry_id(), status=Status.confirmed, created_at=now, confirmed_at=now,

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, exists, or_, select, update
 
+from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import deadlines
 from eventreg.domain.timing.deadlines import DeadlineState
 from eventreg.extensions import db
@@ -35,6 +36,13 @@ _TAKE_ANY_TIME = (
     update(EventSession.__table__)
     .where(_seats.id == bindparam("sid"), _seats.seats_taken < _seats.capacity)
     .values(seats_taken=_seats.seats_taken + 1)
+)
+# A walk-in an offline desk let in when no seat was left: the seat is theirs (they are in the
+# room), so the capacity grows with the counter, only while the session is still full.
+_TAKE_OVER_CAPACITY = (
+    update(EventSession.__table__)
+    .where(_seats.id == bindparam("sid"), _seats.seats_taken >= _seats.capacity)
+    .values(seats_taken=_seats.seats_taken + 1, capacity=_seats.seats_taken + 1)
 )
 _RELEASE = (
     update(EventSession.__table__)
@@ -72,6 +80,17 @@ def take_seat_any_time(session_id: int) -> bool:
     """Takes one seat if one is left, whatever the registration window (walk-ins at the desk,
     promotions from the waiting list)."""
     return db.session.execute(_TAKE_ANY_TIME, {"sid": session_id}).rowcount == 1
+
+
+def take_seat_over_capacity(session_id: int) -> bool:
+    """Takes a seat whether one is left or not: one more than the capacity raises the capacity
+    (the caller makes the overbooking visible). True when the session was full."""
+    for _attempt in range(5):  # full (raise) or not (take): one of the two matches unless seats move meanwhile
+        if take_seat_any_time(session_id):
+            return False
+        if db.session.execute(_TAKE_OVER_CAPACITY, {"sid": session_id}).rowcount == 1:
+            return True
+    raise DomainError("event_changed")  # no such session any more
 
 
 def release_seat(session_id: int) -> None:

@@ -1,6 +1,8 @@
 """The event-day views and their background jobs.
 
-GET  /admin/events/<event_id>/checkins     the check-in log (every scan, undo and walk-in)
+GET  /admin/events/<event_id>/checkins     the check-in log (every scan, undo and walk-in), and what
+                                           offline desks left to look at: conflicts, tasks, clock skew
+POST /admin/events/<event_id>/desk-tasks/<task_id>/done   a desk task taken care of
 GET  /admin/events/<event_id>/badges       the A4 badge sheet: a button, and the recent sheets
 POST /admin/events/<event_id>/badges       queue the sheet as a worker job -> its job page
 GET  /admin/jobs/<job_id>                  a job's progress bar, then its download link
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import abort, jsonify, redirect, render_template, send_file, url_for
+from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,9 +26,11 @@ from ... import clock
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import jobs
 from ...domain.insight.counts import of_event
+from ...domain.reception import desk_followups
 from ...extensions import db
 from ...models import Event, Job, JobKind, JobStatus, Scan, StoredFile
 from ..access import event_access
+from ..desk_words import conflict_text, skew_text, task_text, word
 from ..error_words import message
 from . import bp
 
@@ -47,7 +51,21 @@ def checkins(event: Event):
         select(Scan).where(Scan.event_id == event.id).order_by(Scan.at.desc(), Scan.id.desc()).limit(1000)
         .options(selectinload(Scan.registration), selectinload(Scan.user))
     ).all()
-    return render_template("admin/checkins.html", event=event, scans=scans, counts=of_event(event.id, now=clock.utcnow()))
+    return render_template("admin/checkins.html", event=event, scans=scans, counts=of_event(event.id, now=clock.utcnow()),
+                           conflicts=desk_followups.conflicts(event.id), tasks=desk_followups.open_tasks(event.id),
+                           skewed=desk_followups.skewed_operations(event.id),
+                           desk_word=word, conflict_text=conflict_text, task_text=task_text, skew_text=skew_text)
+
+
+@bp.post("/events/<int:event_id>/desk-tasks/<int:task_id>/done")
+@event_access(Capability.manage_registrations)
+def desk_task_done(event: Event, task_id: int):
+    """Closes the task once (CSRF checked for every POST): a second press, or another organizer's,
+    changes nothing."""
+    if desk_followups.mark_done(task_id, event_id=event.id, actor=current_user, now=clock.utcnow()):
+        db.session.commit()
+        flash(_("Marked as done."))
+    return redirect(url_for("admin.checkins", event_id=event.id) + "#desk-tasks", 303)
 
 
 @bp.get("/events/<int:event_id>/badges")

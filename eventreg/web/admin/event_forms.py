@@ -191,6 +191,7 @@ ACTION_WORDS = {
     "question_deleted": _l("Question deleted"),
     "reminder_added": _l("Reminder added"), "reminder_removed": _l("Reminder removed"),
     "seats_recounted": _l("Seats taken recounted (the counter differed from the registrations)"),
+    "desk_task_done": _l("Desk task marked as done"),
 }
 FIELD_WORDS = {
     "title": _l("Title"), "description_md": _l("Description (Markdown)"), "venue_name": _l("Venue"),

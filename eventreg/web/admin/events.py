@@ -34,6 +34,7 @@ from ... import clock
 from ...domain.access.permissions import CREATES_EVENTS, Capability
 from ...domain.backoffice import events
 from ...domain.errors import DomainError
+from ...domain.reception import desk_followups
 from ...domain.registration import capacity
 from ...domain.timing import deadlines
 from ...extensions import db
@@ -41,6 +42,7 @@ from ...models import AuditEntry, Event, EventSession, EventStatus, Question, Re
 from .. import event_cache
 from ..access import account_access, event_access
 from ..audit_words import note_words
+from ..desk_words import word as desk_word
 from ..error_words import words
 from ..filters import render_markdown
 from ..forms import registration_form
@@ -139,9 +141,12 @@ def _waiting(event: Event) -> dict[int, int]:
 def event_overview(event: Event):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.event_id == event.id)
                                  .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(15)).all()
+    open_tasks, conflicts = desk_followups.open_counts(event.id)
     return render_template("admin/event_overview.html", event=event, waiting=_waiting(event),
                            rule_words=rule_words, entries=entries, now=clock.utcnow(),
-                           state=deadlines.state)
+                           state=deadlines.state,
+                           desk_followups=desk_word("overview", tasks=open_tasks, conflicts=conflicts)
+                           if open_tasks or conflicts else None)
 
 
 # --- the edit page --------------------------------------------------------------------------

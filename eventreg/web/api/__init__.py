@@ -14,10 +14,12 @@ schemas that tests check real answers against. See docs/api.md.
 - core.py: the blueprint, authentication, access per endpoint, parsing, errors, the document
 - schemas.py: request and response schemas;  errors.py: every error code and its status
 - scanner.py: the desk endpoints;  organizer.py: the organizer endpoints
+- desk_roster.py (+ roster_schemas.py): the offline desk's roster
+- desk_batches.py (+ batch_schemas.py): the offline desk's queue upload
 """
 
 # Imported for their side effect: each module adds its routes to core.bp (so the names are unused).
-from . import organizer, scanner  # noqa: F401
+from . import desk_batches, desk_roster, organizer, scanner  # noqa: F401
 from .core import bp, document
 
 # Last, after every route: runs when the app registers the blueprint, so it sees them all.

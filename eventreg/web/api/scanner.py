@@ -28,7 +28,7 @@ from ...domain.reception import checkin, desk_search
 from ...domain.registration import passes
 from ...domain.registration.signup import Applicant
 from ...extensions import db
-from ...models import Event, ScanMethod
+from ...models import Event, EventSession, ScanMethod
 from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
 from ..error_words import message
 from ..filters import session_name
@@ -159,6 +159,24 @@ def undo(event: Event, body: dict, registration_id: int):
                     "registration": registration_json(registration, event)})
 
 
+def read_walk_in(event: Event, body: dict) -> tuple[EventSession, Applicant]:
+    """The walk-in form's values (typed by schemas.WalkInRequest) checked by the desk's form, as
+    the public form checks them; ApiError 422 invalid_input with the fields it refuses."""
+    form = WalkInForm(formdata=None)
+    form.process(formdata=MultiDict({k: v for k, v in body.items() if k in form and v is not None}))
+    form.session_id.choices = [(x.id, session_name(x, event.timezone)) for x in event.sessions]
+    if not form.validate():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        raise ApiError(422, "invalid_input", message("invalid_request"), fields=fields)
+    session = next(x for x in event.sessions if x.id == form.session_id.data)
+    return session, Applicant(
+        family_name=form.family_name.data, given_name=form.given_name.data,
+        family_kana=form.family_kana.data, given_kana=form.given_kana.data,
+        email=form.email.data or None, organization=form.organization.data, sector=form.sector.data,
+        language=event.language,
+    )
+
+
 @bp.route("/events/<int:event_id>/walk-ins", methods=["POST"], tags=TAGS)
 @endpoint(DESK, "invalid_input", "session_full", "already_registered", "event_changed", "walk_in_duplicate",
           post=True)
@@ -170,19 +188,7 @@ def walk_in(event: Event, body: dict):
     Needs a free seat (no waiting list, no deadline). Values are strings (session_id may be an
     integer); null counts as absent. The desk's walk-in form checks them as the public form does.
     """
-    form = WalkInForm(formdata=None)
-    form.process(formdata=MultiDict({k: v for k, v in body.items() if k in form and v is not None}))
-    form.session_id.choices = [(x.id, session_name(x, event.timezone)) for x in event.sessions]
-    if not form.validate():
-        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-        raise ApiError(422, "invalid_input", message("invalid_request"), fields=fields)
-    session = next(x for x in event.sessions if x.id == form.session_id.data)
-    applicant = Applicant(
-        family_name=form.family_name.data, given_name=form.given_name.data,
-        family_kana=form.family_kana.data, given_kana=form.given_kana.data,
-        email=form.email.data or None, organization=form.organization.data, sector=form.sector.data,
-        language=event.language,
-    )
+    session, applicant = read_walk_in(event, body)
     try:
         registration = walk_ins.walk_in(session, applicant, desk=_desk(body), user_id=g.api_user.id,
                                        now=clock.utcnow(), confirm=body["confirm"])
@@ -201,11 +207,16 @@ def walk_in(event: Event, body: dict):
 def pass_key(event: Event):
     """The public key that signs this event's passes (for an offline desk)
 
-    A pass's QR code carries `ER2:` + base32 (RFC 4648, no padding) of 85 bytes: version (1 byte,
-    2), event id (4 bytes), entry id (12 bytes), entry version (4 bytes), all big-endian, then the
-    Ed25519 signature (64 bytes) of `eventreg entry pass\\0` followed by the 21 bytes before it. A
-    pass that verifies with this key was issued by this server; whether it is still current (not
-    cancelled or moved) only the server knows.
+    A pass's QR code (format 3) is decimal digits only: `3` followed by the decimal of the
+    big-endian integer of the bytes `01` + uleb128(registration id) + uleb128(entry version) +
+    the Ed25519 signature (64 bytes) of `eventreg pass v3\\0` followed by event id, registration
+    id and entry version as three big-endian unsigned 32-bit integers. The event id is signed but
+    not carried: verify with the event you are checking people in for. Passes mailed before format
+    3 (`ER2:` + base32, RFC 4648, no padding, of 85 bytes: version (1 byte, 2), event id (4 bytes),
+    entry id (12 bytes), entry version (4 bytes), then the signature of `eventreg entry pass\\0`
+    followed by those 21 bytes) stay valid. A pass that verifies with this key was issued by this
+    server; whether it is still current (not cancelled or moved) only the server knows (or an
+    offline desk's roster, by the entry version).
     """
-    return jsonify({"event_id": event.id, "algorithm": "Ed25519", "format": passes.QR_PREFIX.rstrip(":"),
+    return jsonify({"event_id": event.id, "algorithm": "Ed25519", "format": passes.FORMAT_DIGIT,
                     "public_key": passes.public_key(event)})

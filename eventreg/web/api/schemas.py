@@ -133,7 +133,8 @@ class SearchQuery(RequestSchema):
     session_id = QueryId(load_default=None, metadata=SESSION_QUERY)
 
 
-PAYLOAD = _doc("Exactly what the scanner read: the entry credential `ER2:<base32>` (any letter case). "
+PAYLOAD = _doc("Exactly what the scanner read: the entry credential, decimal digits starting with `3` "
+               "(passes mailed before: `ER2:<base32>`, any letter case). "
                "See `/api/v1/events/{event_id}/pass-key` for its format.")
 DESK = _doc("Desk name for the log (spaces collapsed, longer is cut to 50); default: the user's name. A control, "
              "zero-width or bidi character is refused: 422 invalid_input with error.fields.desk.")
@@ -315,7 +316,8 @@ class CountsSchema(ResponseSchema):
 class PassKeySchema(ResponseSchema):
     event_id = fields.Integer(required=True)
     algorithm = fields.String(required=True, validate=validate.OneOf(["Ed25519"]))
-    format = fields.String(required=True, validate=validate.OneOf(["ER2"]))
+    format = fields.String(required=True, validate=validate.OneOf(["3"]), metadata=_doc(
+        "The format passes are issued in (ER2 passes are still accepted)."))
     public_key = fields.String(required=True, metadata=_doc("The raw 32-byte public key, base64url without padding."))
 
 
