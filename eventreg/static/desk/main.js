@@ -15,6 +15,7 @@ import { Store, wipe } from "./store.js";
 import { decidePass, decideRow } from "./verdict.js";
 import { createScanner } from "./camera.js";
 import { fetchJson } from "./net.js";
+import { fold } from "./fold.js";
 
 const CFG = JSON.parse(document.getElementById("desk-config").textContent);
 const T = JSON.parse(document.getElementById("desk-i18n").textContent);
@@ -238,7 +239,8 @@ async function submitPayload(payload, method, t0) {
     local.row = { ...(verdict.row || {}), id: pass.registrationId != null ? pass.registrationId : "pass:" + pass.entryId,
                   entry_id: pass.entryId, v: pass.entryVersion, status: "confirmed", provisional: true };
   }
-  const op = queue.add("scan", { payload, session_id: state.sessionId, method }, state.desk, local);
+  // The verdict goes too: a desk that said "already checked in" admitted nobody (no conflict).
+  const op = queue.add("scan", { payload, session_id: state.sessionId, method, verdict: verdict.result }, state.desk, local);
   afterChange();
   showResult(verdict.result, words(verdict.result), verdict.row ? shown : (ok ? shown : null),
              { note: verdict.provisional ? T.provisional : "", opId: op.id });
@@ -250,7 +252,7 @@ function checkIn(row, t0) {
   const verdict = decideRow(view(row), { sessionId: state.sessionId, resultOfStatus: roster.meta.result_of_status });
   const now = new Date().toISOString();
   const shown = verdict.result === "ok" ? { ...view(row), checked_in_at: now, checked_in_time: timeOf(now), checked_in_desk: state.desk } : view(row);
-  const op = queue.add("checkin", { registration_id: row.id, session_id: state.sessionId }, state.desk,
+  const op = queue.add("checkin", { registration_id: row.id, session_id: state.sessionId, verdict: verdict.result }, state.desk,
                        { result: verdict.result, registration_id: row.id });
   afterChange();
   showResult(verdict.result, words(verdict.result), shown, { opId: op.id });
@@ -395,15 +397,18 @@ const video = $("camera-video"), camStatus = $("camera-status"), camButton = $("
 const scanner = createScanner({
   video,
   decoderUrl: CFG.urls.decoder,
-  onCode(text) {
-    const t0 = performance.now();
+  onCode(text, info) {
+    const t0 = info && info.at ? info.at : performance.now();  // from the frame that held the code
     if (text === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) {
       state.lastAt = Date.now();  // still in view: the window slides, so a pass held there scans once
       return;
     }
     submitPayload(text, "camera", t0);
   },
-  onHint(hint) { if (hint === "closer" && scanner.running) camStatus.textContent = T.camera_closer; },
+  onHint(hint) {
+    if (!scanner.running) return;
+    camStatus.textContent = hint === "closer" ? T.camera_closer : T.camera_on;
+  },
 });
 
 function setCamera(on, note) {
@@ -413,9 +418,12 @@ function setCamera(on, note) {
   camStatus.className = "camera-status" + (note && !on ? " camera-problem" : "");
 }
 async function startCamera() {
-  const problem = await scanner.start();
-  if (problem) setCamera(false, T["camera_" + problem] || T.camera_none);
-  else setCamera(true, T.camera_on);
+  try {
+    await scanner.start();
+    setCamera(true, T.camera_on);
+  } catch (error) {
+    setCamera(false, T["camera_" + (error && error.code)] || T.camera_none);
+  }
 }
 camButton.addEventListener("click", () => {
   if (scanner.running) { scanner.stop(); setCamera(false, ""); } else startCamera();
@@ -594,7 +602,9 @@ function sendWalkIn(confirm) {
     session: session ? { id: session.id, title: session.title, when: session.when } : null,
     sort_key: katakana(f.family_kana + f.given_kana), search: "", not_on_security_list: false,
   };
-  row.search = [row.family_name + row.given_name, row.family_kana + row.given_kana, row.organization].join("\n");
+  const tables = roster.meta.fold;  // as the server's search_text: one folded field per line
+  row.search = [row.family_name + row.given_name, row.family_kana + row.given_kana, row.organization]
+    .map((field) => fold(field, tables)).join("\n");
   const fields = { session_id: sessionId, family_name: f.family_name, given_name: f.given_name, family_kana: f.family_kana,
                    given_kana: f.given_kana, organization: f.organization || "", sector: f.sector, email: f.email || "" };
   const op = queue.add("walk_in", { fields, confirm }, state.desk, { result: "walk_in", row });

@@ -8,7 +8,7 @@
  */
 
 import { fetchJson, TIMEOUT_MS } from "./net.js";
-import { cleanName, matches, words } from "./fold.js";
+import { cleanName, find } from "./fold.js";
 
 export const SYNC_EVERY_MS = 2000;
 const RETRY_MS = [1000, 2000, 3000];  // while unreachable: soon again, never slower than 3 s
@@ -151,30 +151,20 @@ export class Roster {
    * optionally one session and one 五十音 row ([low, high) of sort_key), in 五十音 order. */
   search(query, { row = "", sessionId = null, extra = [] } = {}) {
     if (!this.meta) return [];
-    const wanted = words(query, this.meta.fold);
-    const range = row && this.meta.kana_rows ? this.meta.kana_rows[row] : null;
-    const found = [];
-    const consider = (r) => {
-      if (r.status === "cancelled") return;
-      if (sessionId && r.session_id !== sessionId) return;
-      if (range && !(r.sort_key >= range[0] && r.sort_key < range[1])) return;
-      if (wanted.length && !matches(r.search, wanted)) return;
-      found.push(r);
-    };
-    this.rows.forEach(consider);
-    extra.forEach(consider);
-    found.sort((a, b) => (a.sort_key < b.sort_key ? -1 : a.sort_key > b.sort_key ? 1 : String(a.id) < String(b.id) ? -1 : 1));
-    return found.slice(0, SEARCH_LIMIT);
+    const kanaRow = row && this.meta.kana_rows ? this.meta.kana_rows[row] : null;
+    return find([...this.rows.values(), ...extra], query, this.meta.fold,
+                { kanaRow, sessionId: sessionId || null, limit: SEARCH_LIMIT });
   }
 
   /** The latest active walk-in with this name (as the server's duplicate check, by name only:
    * the device keeps no email). ``extra``: walk-ins still queued on this device. */
   earlierWalkIn(familyName, givenName, extra = []) {
-    const family = cleanName(familyName), given = cleanName(givenName);
+    const tables = this.meta.fold;
+    const family = cleanName(familyName, tables), given = cleanName(givenName, tables);
     let latest = null;
     [...this.rows.values(), ...extra].forEach((r) => {
       if (!r.walk_in || r.status === "cancelled") return;
-      if (cleanName(r.family_name) !== family || cleanName(r.given_name) !== given) return;
+      if (cleanName(r.family_name, tables) !== family || cleanName(r.given_name, tables) !== given) return;
       if (!latest || (r.checked_in_at || "") > (latest.checked_in_at || "")) latest = r;
     });
     return latest;
