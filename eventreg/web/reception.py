@@ -3,18 +3,17 @@
 GET /desk/<event_id>                               the desk (?session=<id>&desk=<name>)
 GET /desk/<event_id>/badge/<registration_id>       a page that opens the badge in the print dialog
 GET /desk/<event_id>/badge/<registration_id>.pdf   the badge PDF (91 × 55 mm)
-GET /desk/vendor/jsQR.js                           the QR decoder (npm package jsqr, from node_modules)
 GET /desk/app/<version>/<file>                     the desk's ES modules (static/desk/), cached for a year
 GET /desk/sw.js                                    the desk's service worker (scope /desk/)
 
 The desk page decides on the device (the roster it keeps, the pass's signature) and sends what
 it did to the JSON API (web/api/) with the staff session and a CSRF header: docs/architecture.md.
+Its browser packages (the QR decoder, the signature verifier) come from web/desk_vendor.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import cache
 from pathlib import Path
 
@@ -34,19 +33,9 @@ from .links import masked_links
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
 
-# Installed by scripts/setup (npm ci, versions pinned in package-lock.json); never copied into the repo.
-JSQR_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "jsqr"
 DESK_DIR = Path(__file__).resolve().parents[1] / "static" / "desk"
 BATCH_RESULTS = ("conflict", "walk_in_overflow")  # answers of the batch API beyond a scan's
 SHELL_CACHE = "eventreg-desk-shell-v1"  # the service worker's cache (static/desk/sw.js names it too)
-
-
-@cache
-def _jsqr_version() -> str:
-    try:
-        return json.loads((JSQR_DIR / "package.json").read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        return "missing"
 
 
 @cache
@@ -79,8 +68,7 @@ def _hash_of_file(path: str, _size: int, _mtime: int) -> str:
 @bp.context_processor
 def _vendor_urls():
     # The version in the URL lets the file be cached for a year and still change on upgrade.
-    return {"jsqr_url": lambda: url_for("reception.jsqr", v=_jsqr_version()),
-            "desk_module": lambda name: url_for("reception.desk_app", version=desk_version(), filename=name),
+    return {"desk_module": lambda name: url_for("reception.desk_app", version=desk_version(), filename=name),
             "versioned_static": lambda name: url_for("static", filename=name, v=_static_version(name)),
             "shell_cache": SHELL_CACHE}
 
@@ -97,12 +85,6 @@ def service_worker():
     """The service worker: at /desk/ so that its scope is /desk/ without Service-Worker-Allowed.
     Never cached by HTTP (no-store, web/security.py): the browser checks it on every visit."""
     return send_from_directory(DESK_DIR, "sw.js", mimetype="text/javascript", max_age=0)
-
-
-@bp.get("/vendor/jsQR.js")
-def jsqr():
-    """Public code (Apache-2.0), so no sign-in: the desk page loads it like any static file."""
-    return send_from_directory(JSQR_DIR / "dist", "jsQR.js", mimetype="text/javascript", max_age=31536000)
 
 
 def _registration_of(event: Event, registration_id: int) -> Registration:

@@ -45,7 +45,7 @@ NO_STORE_PREFIXES = ("/r/", "/invite/", "/staff", "/desk", "/admin", "/login", "
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-PUBLIC_PREFIXES = ("/desk/vendor/", "/desk/app/")  # the desk's decoder and modules: public code, cached for a year
+PUBLIC_PREFIXES = ("/desk/vendor/", "/desk/app/")  # the desk's browser packages (web/desk_vendor.py) and modules: public code
 
 
 def _no_store(path: str) -> bool:

@@ -292,14 +292,6 @@ def test_reception_of_another_event_gets_404(app, client, login):
     assert client.get(f"/desk/{mine}").status_code == 200
 
 
-def test_decoder_is_served_from_node_modules(client):
-    response = client.get("/desk/vendor/jsQR.js")
-    assert response.status_code == 200
-    assert response.mimetype == "text/javascript"
-    assert response.cache_control.max_age >= 86400
-    assert b"jsQR" in response.data[:2000]
-
-
 def test_desk_with_several_sessions_offers_a_session_choice(app, client, login):
     first = factories.event_spec_dict()["sessions"][0]
     second = dict(first, start="18:00", end="20:00", doors="17:45")
