@@ -8,7 +8,7 @@
  * Server data reaches the page only through textContent, never as HTML.
  */
 
-import { readPass } from "./passcheck.js";
+import { readPass, verifierName } from "./passcheck.js";
 import { Queue } from "./queue.js";
 import { Roster } from "./roster.js";
 import { Store, wipe } from "./store.js";
@@ -670,7 +670,13 @@ async function keepShell() {
     // Everything this page loaded from us (styles, modules, fonts, icons) and what it loads later.
     const loaded = performance.getEntriesByType("resource").map((e) => e.name)
       .filter((u) => u.startsWith(window.location.origin + "/") && !u.includes("/api/"));
-    const urls = [...new Set([window.location.href, ...loaded, ...CFG.precache.map((u) => new URL(u, window.location.href).href)])];
+    // The browser packages (the camera's decoder, loaded when a camera starts); the fallback
+    // verifier only on a browser whose WebCrypto has no Ed25519 (it would never load it otherwise).
+    const vendor = JSON.parse(($("desk-vendor") || { textContent: "{}" }).textContent);
+    const packages = Object.entries(vendor)
+      .filter(([name]) => name !== "noble-ed25519.js" || verifierName() === "noble").map(([, url]) => url);
+    const urls = [...new Set([window.location.href, ...loaded, ...[...packages, ...CFG.precache]
+      .map((u) => new URL(u, window.location.href).href)])];
     await Promise.all(urls.map(async (url) => {
       if (url !== window.location.href && (await cache.match(url, { ignoreVary: true }))) return;
       const res = await fetch(url, { credentials: "same-origin" });
