@@ -17,7 +17,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -264,3 +264,24 @@ def test_the_desk_files_are_served_for_an_offline_start(app, client, login):
     assert worker.status_code == 200 and worker.mimetype == "text/javascript"
     assert worker.cache_control.no_store  # the browser asks for it again on every visit
     assert b"caches.open" in worker.data
+
+
+def test_hours_after_the_event_the_desk_keeps_nothing_on_the_device(app, live_server, phone):
+    """wipe_after (the last session's end + 6 h) has passed: the roster is not kept at rest, and
+    the desk still answers from memory while the page stays open."""
+    with database(app) as s:
+        event = factories.make_event()
+        user = factories.make_staff("reception", events=[event])
+        person = factories.register_person(event, **PEOPLE[0])
+        event_id, email, payload = event.id, user.email, passes.qr_payload(person)
+        session = event.sessions[0]  # it took place two days ago
+        session.doors_at, session.starts_at, session.ends_at = (
+            datetime.now(timezone.utc) - timedelta(days=2, hours=h) for h in (4, 3, 0))
+        s.commit()
+    page = phone
+    sign_in(page, live_server, email, f"/desk/{event_id}")
+    page.keyboard.type(payload + "\n")
+    page.locator("#result[data-result=ok]").wait_for()
+    assert page.locator(".result-name").inner_text() == "山田 花子"
+    raw = page.evaluate(READ_INDEXEDDB)
+    assert "eventreg-desk" not in raw["databases"], raw
