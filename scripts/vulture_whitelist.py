@@ -29,6 +29,7 @@ scan_method, checked_in_time, algorithm, personal_data, character, code_point, f
 unicode, selectors, spaces, max_query, max_words, result_of_status, kana_rows, server_time  # the roster's schema
 registration_opens  # a form field, rendered by the event editor's template
 created_by  # a column: who wrote a message draft
+verdict  # the desk batch operations' schema field, read from the loaded dict
 device_seq, recorded_at  # desk_operation, checkin_conflict: the order and the time of arrival, kept for people who investigate
 delivered  # reminders.TaskState: read by templates/admin/reminders.html
 

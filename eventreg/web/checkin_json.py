@@ -7,18 +7,23 @@ from flask_babel import gettext as _
 from ..domain.people import search
 from ..domain.reception import desk_search
 from ..domain.reception.checkin import ScanOutcome
-from ..models import Event, Registration
+from ..models import Event, EventSession, Registration
 from .error_words import message
 from .filters import hm, person_kana, person_name, when
 
 
-def registration_json(registration: Registration, event: Event, unlisted: bool | None = None) -> dict:
+def session_json(session: EventSession, event: Event) -> dict:
+    return {"id": session.id, "title": session.title, "when": when(session, event.timezone)}
+
+
+def registration_json(registration: Registration, event: Event, unlisted: bool | None = None,
+                      sessions: dict[int, dict] | None = None) -> dict:
     """``unlisted``: the desk's marker, when the caller worked it out for a whole page of people
-    (desk_search.not_on_security_list); otherwise it is looked up for this one person."""
+    (desk_search.not_on_security_list); otherwise it is looked up for this one person.
+    ``sessions``: session id -> session_json, when the caller made them once for many people."""
     if unlisted is None:
         unlisted = registration.id in desk_search.not_on_security_list([registration])
     tz = event.timezone
-    session = registration.session
     return {
         "id": registration.id,
         "name": person_name(registration),
@@ -27,7 +32,8 @@ def registration_json(registration: Registration, event: Event, unlisted: bool |
         "department": registration.department,
         "status": registration.status.value,
         "walk_in": registration.walk_in,
-        "session": {"id": session.id, "title": session.title, "when": when(session, tz)},
+        "session": (sessions[registration.session_id] if sessions is not None
+                    else session_json(registration.session, event)),
         "checked_in_at": registration.checked_in_at.isoformat() if registration.checked_in_at else None,
         "checked_in_time": hm(registration.checked_in_at, tz) if registration.checked_in_at else None,
         "checked_in_desk": registration.checked_in_desk or None,
@@ -36,19 +42,19 @@ def registration_json(registration: Registration, event: Event, unlisted: bool |
     }
 
 
-def roster_row(registration: Registration, event: Event, unlisted: bool | None = None) -> dict:
+def roster_row(registration: Registration, event: Event, unlisted: bool | None = None,
+               sessions: dict[int, dict] | None = None) -> dict:
     """A person as an offline desk keeps them (the roster sync and the batch answers): the desk's
     shape above, plus what the device needs to decide and search without the server. Never the
-    email, the phone or the answers: the search text is made without the email line."""
+    email, the phone or the answers: the search text is the stored one without its email line."""
     r = registration
     return {
-        **registration_json(r, event, unlisted),
+        **registration_json(r, event, unlisted, sessions),
         "entry_id": r.entry_id, "v": r.entry_version, "session_id": r.session_id,
         "family_name": r.family_name, "given_name": r.given_name,
         "family_kana": r.family_kana, "given_kana": r.given_kana,
         "sort_key": r.sort_key,
-        "search": search.search_text(r.family_name, r.given_name, r.family_kana, r.given_kana,
-                                     r.organization, None),
+        "search": search.without_email(r.search_text),
     }
 
 

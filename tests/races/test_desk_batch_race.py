@@ -100,38 +100,38 @@ def test_the_same_batch_racing_applies_each_operation_once(http_server, make_eve
 
 
 def naive_claim(op, batch):
-    """No look for the stored operation, no savepoint: insert the row and go on."""
+    """A plain INSERT (no ON CONFLICT): the unique constraint's refusal becomes an error."""
     row = DeskOperation(event_id=batch.event_id, client_id=op.client_id, kind=op.kind, desk=batch.desk,
                         device=batch.device, device_seq=op.seq, device_at=op.at, received_at=batch.received_at,
                         user_id=batch.user_id, result="pending")
     db.session.add(row)
     db.session.flush()
-    return row
+    return row.id
+
+
+def look_then_claim(op, batch):
+    """Looks for the stored operation first, then the plain INSERT: a check-then-act."""
+    if desk_batches.stored(batch.event_id, op.client_id) is not None:
+        return None
+    time.sleep(WINDOW)
+    return naive_claim(op, batch)
 
 
 def test_without_the_claim_a_resent_batch_fails(http_server, make_event, scanner_token, monkeypatch):
-    """Without the look-up and the claim's savepoint, the unique constraint still refuses a second
-    copy, but as an error: the desk gets a 500 for its resend, on either database."""
-    monkeypatch.setattr(desk_batches, "stored", lambda *_args: None)
+    """A plain INSERT for the claim: the unique constraint still refuses a second copy, but as an
+    error: the desk gets a 500 for its resend, on either database."""
     monkeypatch.setattr(desk_batches, "claim", naive_claim)
     event, people, ops, results = race_identical(http_server, make_event, scanner_token, copies=2)
     assert "http_500" in results, results
 
 
-def test_without_the_savepoint_racing_copies_fail_on_postgresql(http_server, make_event, scanner_token, monkeypatch,
-                                                                dialect):
-    """The look-up kept, the claim naive: a resend after the fact is answered from the stored row,
-    but copies racing on PostgreSQL both look, both insert, and the loser's unique violation is a
-    500 (SQLite's write lock serialises the copies, so the look-up sees the winner's row)."""
-    real_stored = desk_batches.stored
-
-    def slow_stored(*args):
-        found = real_stored(*args)
-        time.sleep(WINDOW)
-        return found
-
-    monkeypatch.setattr(desk_batches, "stored", slow_stored)
-    monkeypatch.setattr(desk_batches, "claim", naive_claim)
+def test_look_then_insert_fails_racing_copies_on_postgresql(http_server, make_event, scanner_token, monkeypatch,
+                                                             dialect):
+    """A look for the stored operation, then the plain INSERT: a resend after the fact is answered
+    from the stored row, but copies racing on PostgreSQL both look, both insert, and the loser's
+    unique violation is a 500 (SQLite's write lock serialises the copies, so the look sees the
+    winner's row)."""
+    monkeypatch.setattr(desk_batches, "claim", look_then_claim)
     event, people, ops, results = race_identical(http_server, make_event, scanner_token, copies=4)
     if dialect == "postgresql":
         assert "http_500" in results, results

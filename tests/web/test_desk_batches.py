@@ -13,6 +13,7 @@ from eventreg.domain.insight.counts import of_event
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import (
+    AuditEntry,
     CheckinConflict,
     DeskOperation,
     DeskTask,
@@ -141,6 +142,19 @@ def test_later_admission_arriving_second_is_a_conflict_only(client, make_event):
     assert result["conflict"]["text"] == f"{local(t1)} 受付1 / {local(t2)} 受付2"
 
 
+def test_a_desk_that_showed_already_checked_in_admitted_nobody(client, make_event):
+    """An online desk whose roster already held the other desk's check-in: no conflict."""
+    event = make_event()
+    person = factories.register_person(event)
+    token = token_for(event)
+    t1 = now() - timedelta(minutes=10)
+    send(client, token, event, [scan(person, t1)], desk="受付1")
+    seen = send(client, token, event, [scan(person, t1 + timedelta(minutes=2), verdict="already_checked_in")],
+                desk="受付2").get_json()["results"][0]
+    assert seen["result"] == "already_checked_in" and seen["conflict"] is None
+    assert count(CheckinConflict, CheckinConflict.registration_id == person.id) == 0
+
+
 def test_clock_skew_is_flagged_and_corrected(client, make_event):
     event = make_event()
     person = factories.register_person(event)
@@ -175,6 +189,8 @@ def test_a_walk_in_without_a_free_seat_is_registered_and_a_task(client, make_eve
     assert (session.seats_taken, session.capacity) == (2, 2)  # the counter stays true
     [task] = fresh(DeskTask, DeskTask.event_id == event.id)
     assert task.kind == "seat_overflow" and task.done_at is None
+    [entry] = fresh(AuditEntry, AuditEntry.event_id == event.id, AuditEntry.action == "capacity_raised_by_walk_in")
+    assert entry.changes["capacity"] == [1, 2] and entry.registration_id == result["registration"]["id"]
 
 
 def test_a_same_name_walk_in_of_another_desk_is_registered_and_a_task(client, make_event):

@@ -415,3 +415,19 @@ def test_the_cost_does_not_grow_with_the_people(app, client, people):
     assert len(answer["rows"]) == people
     # token, event, lists sent, rows, sessions, the latest list (marker), conflicts, tasks
     assert len(statements) <= 9, statements
+
+
+def test_utf8_and_gzip_when_the_client_takes_it(client, world):
+    """2,000 people are about 1 MB of JSON: UTF-8 rather than \\u escapes, gzipped for a client
+    that says it takes gzip (every browser), as it is for one that does not."""
+    import gzip
+
+    url = f"{API}/events/{world.event}/roster"
+    auth = {"Authorization": f"Bearer {world.token}"}
+    plain = client.get(url, headers=auth)
+    packed = client.get(url, headers={**auth, "Accept-Encoding": "gzip, deflate, br"})
+    assert "Content-Encoding" not in plain.headers and "青木" in plain.get_data(as_text=True)
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.data) < len(plain.data) / 2
+    unpacked = json.loads(gzip.decompress(packed.data))
+    assert unpacked["rows"] == plain.get_json()["rows"] and unpacked["total"] == 6

@@ -130,7 +130,7 @@ def not_on_sent_lists(registrations: list[Registration]) -> set[int]:
     latest = (select(SecurityListSend.session_id, func.max(SecurityListSend.seq).label("seq"))
               .where(SecurityListSend.session_id.in_({r.session_id for r in confirmed}))
               .group_by(SecurityListSend.session_id).subquery())
-    sends = {send.session_id: (send, _keys_of(send)) for send in db.session.scalars(
+    sends = {send.session_id: (send, _keys_of(send), _label_of(send)) for send in db.session.scalars(
         select(SecurityListSend).join(latest, (SecurityListSend.session_id == latest.c.session_id)
                                       & (SecurityListSend.seq == latest.c.seq)))}
     return {r.id for r in confirmed if r.session_id in sends and not _listed(r, *sends[r.session_id])}
@@ -140,10 +140,17 @@ def _keys_of(send: SecurityListSend) -> set[tuple[str, ...]]:
     return {person_key(values, send.columns) for values in (send.people or {}).values()}
 
 
-def _listed(registration: Registration, send: SecurityListSend, keys: set[tuple[str, ...]]) -> bool:
-    session = db.session.get(EventSession, registration.session_id)
-    mine = person_key(person_values(registration, session.event, session_label(session.event, session),
-                                    frozen_columns(send.columns)), send.columns)
+def _label_of(send: SecurityListSend) -> tuple[Event, str]:
+    """The event and the session's label of a send's people, worked out once per session (a page
+    of the desk's search, or a roster of thousands, has few sessions)."""
+    session = db.session.get(EventSession, send.session_id)
+    return session.event, session_label(session.event, session)
+
+
+def _listed(registration: Registration, send: SecurityListSend, keys: set[tuple[str, ...]],
+            label: tuple[Event, str] | None = None) -> bool:
+    event, text = label or _label_of(send)
+    mine = person_key(person_values(registration, event, text, frozen_columns(send.columns)), send.columns)
     return mine in keys
 
 

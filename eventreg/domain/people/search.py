@@ -46,6 +46,13 @@ def search_text(family_name: str | None, given_name: str | None, family_kana: st
     return "\n".join(fold(field) for field in fields)
 
 
+def without_email(stored: str) -> str:
+    """A stored ``search_text`` less its email line (kept empty): what a desk's device may hold.
+    The same text the server searches, so the device finds by name, furigana and organization
+    exactly as the server does."""
+    return "\n".join([*stored.split("\n")[:3], ""])
+
+
 def words(query: str | None) -> list[str]:
     """The folded words of a query (at most MAX_WORDS, from its first MAX_QUERY characters)."""
     return fold((query or "")[:MAX_QUERY]).split()[:MAX_WORDS]
@@ -90,11 +97,16 @@ def tables() -> dict:
     The device runs NFKC itself: Unicode keeps the normalization of assigned characters stable,
     and what this Python's Unicode has not assigned is ``refused`` (dropped before NFKC there).
     """
-    every = [chr(cp) for cp in range(sys.maxunicode + 1)]
-    kept = "".join(ch for ch in every if not text.refused(ch))
+    refused, kept_chars = [], []  # one pass over the 1,114,112 code points (~0.4 s, once per process)
+    for cp in range(sys.maxunicode + 1):
+        if text.refused(ch := chr(cp)):
+            refused.append(cp)
+        else:
+            kept_chars.append(ch)
+    kept = "".join(kept_chars)
     return {
         "unicode": unicodedata.unidata_version,
-        "refused": _ranges([ord(ch) for ch in every if text.refused(ch)]),
+        "refused": _ranges(refused),
         "selectors": _ranges([ord(ch) for ch in kept if text.variation_selector(ch)]),
         "spaces": "".join(ch for ch in kept if ch.isspace()),
         "casefold": {ch: ch.casefold() for ch in kept if ch.casefold() != ch.lower()},

@@ -4,7 +4,7 @@ on a device, possibly while it could not reach the server, applied once each.
 - Idempotent by (event, client-made id): an operation stored already answers from what is
   stored and changes nothing (the same batch twice, a lost response and the batch resent). Two
   requests carrying the same operation at once both try to store it first; the unique constraint
-  decides, and the loser rolls back its savepoint and answers from the winner's row.
+  decides (INSERT … ON CONFLICT DO NOTHING), and the loser answers from the winner's row.
 - Device time: each operation's ``at`` is when the desk admitted the person. A batch whose
   ``sent_at`` is more than SKEW_LIMIT off the server's clock is flagged (``clock_skew_seconds``
   on each operation) and its times are corrected by that offset.
@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from eventreg.domain.backoffice import audit
 from eventreg.domain.errors import DomainError
 from eventreg.domain.reception import checkin, walk_ins
 from eventreg.domain.registration.signup import Applicant
@@ -38,6 +40,7 @@ from eventreg.models import (
     Registration,
     ScanMethod,
     ScanResult,
+    StaffUser,
 )
 
 MAX_OPERATIONS = 200
@@ -52,7 +55,11 @@ SCAN, CHECKIN, WALK_IN, UNDO = "scan", "checkin", "walk_in", "undo"
 KINDS = (SCAN, CHECKIN, WALK_IN, UNDO)
 WALK_IN_OVERFLOW = "walk_in_overflow"  # registered and checked in with no free seat
 SEAT_OVERFLOW, WALK_IN_DUPLICATE = "seat_overflow", "walk_in_duplicate"  # DeskTask kinds
+CAPACITY_RAISED = "capacity_raised_by_walk_in"  # the audit action
 _PENDING = "pending"  # the claimed row's result until the operation has run (same transaction)
+_ops = DeskOperation.__table__.c
+_RESULT = (update(DeskOperation.__table__).where(_ops.id == bindparam("oid"))
+           .values(result=bindparam("result"), registration_id=bindparam("rid")))
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,14 @@ class Operation:
     session_id: int | None = None
     applicant: Applicant | None = None  # walk_in
     confirm: bool = False
+    # scan/checkin: False when the device itself showed "already checked in" (it knew of the other
+    # admission, so it admitted nobody): then no conflict, as at an online desk.
+    admitted: bool = True
 
 
 @dataclass
 class Applied:
-    operation: DeskOperation
+    result: str  # a ScanResult value, walk_in_overflow, or the code of a refusal
     registration: Registration | None
     conflict: CheckinConflict | None = None
     tasks: list[DeskTask] = field(default_factory=list)
@@ -119,75 +129,78 @@ def stored(event_id: int, client_id: str) -> DeskOperation | None:
 
 def apply(op: Operation, *, event: Event, batch: Batch) -> Applied:
     """Runs ``op`` once: a known client id answers from the stored operation."""
-    known = stored(event.id, op.client_id)
-    if known is not None:
-        return replay(known)
-    operation = claim(op, batch)
-    if operation is None:  # another request stored it between our look and our insert
+    operation_id = claim(op, batch)
+    if operation_id is None:  # stored before, or by a request racing with the same operation
         return replay(stored(event.id, op.client_id))
-    at = operation.device_at
+    at = effective_at(op.at, batch)
     try:
-        with db.session.begin_nested():  # a refusal undoes what the operation did (a seat taken), not the claim
-            applied = _run(op, event=event, batch=batch, operation=operation, at=effective_at(at, batch))
+        if op.kind == WALK_IN:
+            with db.session.begin_nested():  # a refusal gives back the seat taken, and keeps the claim
+                applied = _run(op, event=event, batch=batch, operation_id=operation_id, at=at)
+        else:  # the others refuse before they change anything
+            applied = _run(op, event=event, batch=batch, operation_id=operation_id, at=at)
     except walk_ins.DuplicateWalkIn as exc:
-        applied = Applied(operation, exc.existing)
-        operation.result = exc.code
+        applied = Applied(exc.code, exc.existing)
     except DomainError as exc:
-        applied = Applied(operation, None)
-        operation.result = exc.code
-    operation.registration_id = applied.registration.id if applied.registration is not None else None
-    db.session.flush()
+        applied = Applied(exc.code, None)
+    db.session.flush()  # a conflict or task made above gets its id
+    db.session.execute(_RESULT, {"oid": operation_id, "result": applied.result,
+                                 "rid": applied.registration.id if applied.registration is not None else None})
     return applied
 
 
-def claim(op: Operation, batch: Batch) -> DeskOperation | None:
-    """Stores the operation before it runs; None when its (event, client id) is stored already
-    (the unique constraint decides between requests racing with the same operation)."""
-    operation = DeskOperation(
+def claim(op: Operation, batch: Batch) -> int | None:
+    """Stores the operation before it runs; None when its (event, client id) is stored already.
+    INSERT … ON CONFLICT DO NOTHING on the unique constraint: a request racing with the same
+    operation waits for the first one's commit and then inserts nothing (no savepoint to recover)."""
+    values = dict(
         event_id=batch.event_id, client_id=op.client_id, kind=op.kind, desk=batch.desk, device=batch.device,
         device_seq=op.seq, device_at=op.at, received_at=batch.received_at, clock_skew_seconds=batch.skew_seconds,
         user_id=batch.user_id, result=_PENDING,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(operation)
-    except IntegrityError:
-        return None
-    return operation
+    return db.session.scalar(_claim_statement(db.session.get_bind().dialect.name), values)
 
 
-def _run(op: Operation, *, event: Event, batch: Batch, operation: DeskOperation, at: datetime) -> Applied:
+@lru_cache(maxsize=2)
+def _claim_statement(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(DeskOperation.__table__).on_conflict_do_nothing(index_elements=["event_id", "client_id"])
+            .returning(DeskOperation.__table__.c.id))
+
+
+def _run(op: Operation, *, event: Event, batch: Batch, operation_id: int, at: datetime) -> Applied:
     who = {"event": event, "desk": batch.desk, "user_id": batch.user_id, "now": at}
     if op.kind == UNDO:
-        registration = checkin.undo(op.registration_id, **who)
-        operation.result = ScanResult.undone.value
-        return Applied(operation, registration)
+        return Applied(ScanResult.undone.value, checkin.undo(op.registration_id, **who))
     if op.kind == WALK_IN:
-        return _walk_in(op, event=event, batch=batch, operation=operation, at=at)
+        return _walk_in(op, event=event, batch=batch, at=at)
     if op.kind == SCAN:
-        outcome = checkin.scan(op.payload, session_id=op.session_id, method=op.method, apart=True, **who)
+        outcome = checkin.scan(op.payload, session_id=op.session_id, method=op.method, apart=op.admitted, **who)
     else:
         outcome = checkin.check_in_by_id(op.registration_id, session_id=op.session_id, method=ScanMethod.search,
-                                         apart=True, **who)
-    operation.result = outcome.result.value
-    applied = Applied(operation, outcome.registration)
+                                         apart=op.admitted, **who)
+    applied = Applied(outcome.result.value, outcome.registration)
     if outcome.admissions is not None:
         a = outcome.admissions
         applied.conflict = CheckinConflict(
             event_id=event.id, registration_id=outcome.registration.id, kept_at=a.kept_at, kept_desk=a.kept_desk,
-            other_at=a.other_at, other_desk=a.other_desk, operation_id=operation.id, recorded_at=batch.received_at)
+            other_at=a.other_at, other_desk=a.other_desk, operation_id=operation_id, recorded_at=batch.received_at)
         db.session.add(applied.conflict)
     return applied
 
 
-def _walk_in(op: Operation, *, event: Event, batch: Batch, operation: DeskOperation, at: datetime) -> Applied:
+def _walk_in(op: Operation, *, event: Event, batch: Batch, at: datetime) -> Applied:
     session = db.session.get(EventSession, op.session_id)
     if session is None or session.event_id != event.id:
         raise DomainError("event_changed")
     done = walk_ins.walk_in_apart(session, op.applicant, desk=batch.desk, user_id=batch.user_id, now=at,
                                   confirm=op.confirm)
-    operation.result = WALK_IN_OVERFLOW if done.overflow else ScanResult.walk_in.value
-    applied = Applied(operation, done.registration)
+    applied = Applied(WALK_IN_OVERFLOW if done.overflow else ScanResult.walk_in.value, done.registration)
+    if done.overflow:  # the capacity changed: the event's history says so, with the task
+        db.session.refresh(session, ["capacity"])
+        actor = db.session.get(StaffUser, batch.user_id) if batch.user_id is not None else None
+        audit.record(event.id, CAPACITY_RAISED, actor=actor, now=batch.received_at, registration_id=done.registration.id,
+                     changed={"session_id": [session.id, session.id], "capacity": [session.capacity - 1, session.capacity]})
     kinds = ([SEAT_OVERFLOW] if done.overflow else []) + ([WALK_IN_DUPLICATE] if done.duplicate_of else [])
     for kind in kinds:
         task = DeskTask(event_id=event.id, session_id=session.id, registration_id=done.registration.id, kind=kind,
@@ -204,4 +217,4 @@ def replay(operation: DeskOperation) -> Applied:
     if operation.kind == WALK_IN and operation.registration_id is not None and operation.result != WALK_IN_DUPLICATE:
         tasks = list(db.session.scalars(select(DeskTask).where(DeskTask.registration_id == operation.registration_id)
                                         .order_by(DeskTask.id)))
-    return Applied(operation, operation.registration, conflict, tasks, replayed=True)
+    return Applied(operation.result, operation.registration, conflict, tasks, replayed=True)

@@ -192,6 +192,7 @@ ACTION_WORDS = {
     "reminder_added": _l("Reminder added"), "reminder_removed": _l("Reminder removed"),
     "seats_recounted": _l("Seats taken recounted (the counter differed from the registrations)"),
     "desk_task_done": _l("Desk task marked as done"),
+    "capacity_raised_by_walk_in": _l("Capacity raised by one: an offline desk registered a walk-in when no seat was left"),
 }
 FIELD_WORDS = {
     "title": _l("Title"), "description_md": _l("Description (Markdown)"), "venue_name": _l("Venue"),

@@ -46,7 +46,7 @@ class DeskBatchRequest(RequestSchema):
         f"At most {desk_batches.MAX_OPERATIONS}, applied in `seq` order, each once by its `id`. Every "
         f"operation has `id` (the client's, 1-64 characters, unique in the event), `seq` (integer), `at` "
         f"(device time, ISO 8601 with offset) and `kind` ({KINDS}). scan: `payload`, `session_id`?, "
-        "`method` (`camera` | `keyboard`). checkin: `registration_id`, `session_id`?. walk_in: `fields` "
+        "`method` (`camera` | `keyboard`), `verdict`?. checkin: `registration_id`, `session_id`?, `verdict`?. walk_in: `fields` "
         "(the walk-in form: session_id, family_name, given_name, family_kana, given_kana, organization, "
         "sector, email) and `confirm`. undo: `registration_id`. An operation that does not match is "
         "answered alone with result `invalid_input` (and `fields`)."))
@@ -59,15 +59,25 @@ class OperationSchema(RequestSchema):
     kind = fields.String(required=True, validate=validate.OneOf(desk_batches.KINDS))
 
 
+VERDICT = _doc("Optional: the result the device showed. `already_checked_in` (it knew of an earlier check-in "
+               "and admitted nobody) is never a conflict; absent or anything else: the device admitted them.")
+
+
+def _verdict():
+    return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=24), metadata=VERDICT)
+
+
 class ScanOperation(OperationSchema):
     payload = Text(required=True, validate=validate.Length(max=500))
     session_id = BodyId()
     method = fields.String(load_default="keyboard", validate=validate.OneOf(["camera", "keyboard"]))
+    verdict = _verdict()
 
 
 class CheckinOperation(OperationSchema):
     registration_id = RequiredId()
     session_id = BodyId()
+    verdict = _verdict()
 
 
 class WalkInOperation(OperationSchema):

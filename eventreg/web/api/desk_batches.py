@@ -1,4 +1,4 @@
-"""The offline desk's queue upload (contract: docs/offline-desk.md; domain.reception.desk_batches).
+"""The offline desk's queue upload (the rules: domain.reception.desk_batches).
 
 POST /api/v1/events/<event_id>/desk-batches    {"device", "desk", "sent_at", "operations": [...]}
 
@@ -84,7 +84,8 @@ def _operation(raw, event: Event, sent_at) -> Operation:
         session, applicant = read_walk_in(event, typed)
         return Operation(**common, session_id=session.id, applicant=applicant, confirm=data["confirm"])
     return Operation(**common, payload=data.get("payload", ""), method=ScanMethod(data.get("method", "keyboard")),
-                     registration_id=data.get("registration_id"), session_id=_session_id(event, data.get("session_id")))
+                     registration_id=data.get("registration_id"), session_id=_session_id(event, data.get("session_id")),
+                     admitted=data.get("verdict") != "already_checked_in")
 
 
 def _messages(messages) -> dict:
@@ -101,7 +102,7 @@ def _invalid(raw, fields: dict) -> dict:
 
 def _result(client_id: str, applied: Applied, event: Event) -> dict:
     """Built before the operation's commit: after it every loaded row would be read again."""
-    result, registration = applied.operation.result, applied.registration
+    result, registration = applied.result, applied.registration
     if result == desk_batches.WALK_IN_DUPLICATE and registration is not None:
         words = duplicate_walk_in_message(registration, event)
     else:

@@ -11,7 +11,10 @@ its own storage) gets null.
 
 from __future__ import annotations
 
-from flask import g, jsonify
+import gzip
+import json
+
+from flask import current_app, g, request
 
 from ... import clock
 from ...domain.access.permissions import Capability
@@ -21,15 +24,29 @@ from ...domain.reception.checkin import RESULT_OF_STATUS
 from ...domain.registration import passes
 from ...models import Event
 from ...models.registration import changed_now
-from ..checkin_json import roster_row
+from ..checkin_json import roster_row, session_json
 from ..desk_words import conflict_json, task_json
-from ..filters import when
 from .core import bp, endpoint
 from .roster_schemas import RosterQuery, RosterSchema
+
+GZIP_FROM = 1024  # bytes: a small delta is sent as it is
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _json(body: dict):
+    """The answer as UTF-8 (a name in \\u escapes takes twice the bytes), gzipped when the client
+    takes it: the full roster of 2,000 people is about 1 MB of JSON and 70 kB gzipped, over a
+    venue's guest Wi-Fi or a phone's tether (the app may run without a compressing proxy)."""
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = current_app.response_class(data, mimetype="application/json")
+    response.vary.add("Accept-Encoding")
+    if len(data) >= GZIP_FROM and "gzip" in request.accept_encodings:
+        response.set_data(gzip.compress(data, 6))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 @bp.route("/events/<int:event_id>/roster", methods=["GET"], tags=["desk"])
@@ -47,15 +64,15 @@ def roster(event: Event, args: dict):
     found = roster_sync.roster(event, args["since"], now_us=changed_now())
     tz = event.timezone
     secret = g.api_user.session_secret if g.via == "desk" else None
-    return jsonify({
+    sessions = {s.id: session_json(s, event) for s in event.sessions}
+    return _json({
         "event": {"id": event.id, "title": event.title, "timezone": tz,
                   "ends_at": _iso(found.ends_at), "wipe_after": _iso(found.wipe_after)},
         "key": {"algorithm": "Ed25519", "event_id": event.id, "public_key": passes.public_key(event)},
         "store_key": roster_sync.store_key(secret, event.id) if secret else None,
         "cursor": str(found.cursor), "full": found.full, "total": found.total,
-        "rows": [roster_row(r, event, r.id in found.unlisted) for r in found.rows],
-        "sessions": [{"id": s.id, "title": s.title, "when": when(s, tz), "capacity": s.capacity,
-                      "seats_left": s.seats_left} for s in event.sessions],
+        "rows": [roster_row(r, event, r.id in found.unlisted, sessions) for r in found.rows],
+        "sessions": [{**sessions[s.id], "capacity": s.capacity, "seats_left": s.seats_left} for s in event.sessions],
         "result_of_status": {status.value: result.value for status, result in RESULT_OF_STATUS.items()},
         "fold": search.tables(),
         "kana_rows": {row: list(gojuon.row_range(row)) for row in gojuon.ROWS},

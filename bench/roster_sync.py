@@ -1,0 +1,193 @@
+"""The offline desk's roster sync (GET /api/v1/events/<id>/roster) of 2,000 registrations.
+
+    .venv/bin/python bench/roster_sync.py [--people 2000] [--repeat 7] [--db URL|sqlite]
+
+A fresh PostgreSQL database (tests/pg.py; --db sqlite for a temporary SQLite file) built by the
+migrations gets one event of two sessions and --people confirmed registrations (a third checked
+in, names, furigana and organizations of tests/factories), and the venue's building list sent
+for both sessions (so every row's "not on the list" marker is really worked out), plus 20 people
+who registered after it (marked). Through the app (Flask's test client, a desk's bearer token):
+
+- full: the whole roster, median of --repeat (after one request that builds the fold tables,
+  timed on its own as "first request of a process"); bytes as sent (the app does not compress)
+  and gzipped (level 6, what a reverse proxy would send);
+- delta: the roster is made an hour old (changed_us set back), the desk takes a cursor, 20
+  people are checked in through the check-in API, and the delta since the cursor is fetched
+  (median of --repeat, the same cursor each time);
+- the floor, in the same run: a bare SELECT of the same rows (every column, fetched, no ORM) and
+  the same SELECT loaded as ORM objects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def database(arg: str):
+    if arg == "sqlite":
+        folder = tempfile.mkdtemp(prefix="eventreg-roster-")
+        return f"sqlite:///{folder}/roster.db", lambda: None
+    from tests.pg import PG_ADMIN_URL, fresh_database
+
+    return fresh_database(arg or PG_ADMIN_URL, prefix="eventreg_bench")
+
+
+def fill(event, count: int) -> None:
+    """``count`` confirmed registrations over the event's two sessions, in Core INSERTs."""
+    from sqlalchemy import insert, update
+
+    from eventreg.domain.people import person_keys
+    from eventreg.domain.registration.passes import new_entry_id, new_token
+    from eventreg.extensions import db
+    from eventreg.models import EventSession, Registration, Sector, Status
+    from tests.factories import FAMILIES, GIVENS, ORGANIZATIONS
+
+    now = datetime.now(timezone.utc)
+    rows = []
+    for i in range(count):
+        (family, family_kana), (given, given_kana) = FAMILIES[i % 20], GIVENS[i // 20 % 12]
+        rows.append({
+            "event_id": event.id, "session_id": event.sessions[i % 2].id, "token": new_token(),
+            "entry_id": new_entry_id(), "entry_version": 1, "status": Status.confirmed, "family_name": family,
+            "given_name": given, "family_kana": family_kana, "given_kana": given_kana,
+            "email": f"p{i}@example.org", "organization": ORGANIZATIONS[i % len(ORGANIZATIONS)],
+            "department": "事業推進部", "sector": Sector.npo, "phone": "03-1234-5678", "answers": {},
+            "language": "ja", "created_at": now, "confirmed_at": now,
+            "checked_in_at": now if i % 3 == 0 else None, "checked_in_desk": "受付A" if i % 3 == 0 else "",
+            "walk_in": False,
+        })
+    for start in range(0, count, 1000):
+        db.session.execute(insert(Registration), [person_keys.with_keys(r) for r in rows[start:start + 1000]])
+    for n, session in enumerate(event.sessions):
+        db.session.execute(update(EventSession).where(EventSession.id == session.id)
+                           .values(seats_taken=len(rows[n::2])))
+    db.session.commit()
+
+
+def median(repeat: int, action) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--db", default="", help="sqlite, or a PostgreSQL admin URL (default: tests/pg.py's)")
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select, update
+
+    from eventreg import create_app
+    from eventreg.domain.access import api_tokens
+    from eventreg.domain.communication import building_list
+    from eventreg.extensions import db
+    from eventreg.models import Registration
+    from tests import factories
+
+    url, drop = database(args.db)
+    try:
+        app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
+        with app.app_context():
+            upgrade()
+            first = factories.event_spec_dict(capacity=args.people)["sessions"][0]
+            event = factories.make_event(sessions=[first, dict(first, doors="17:30", start="18:00", end="20:00")])
+            event.security_email = "security@venue.example"
+            fill(event, args.people)
+            now = datetime.now(timezone.utc)
+            for session in event.sessions:
+                building_list.send_full(session, trigger="manual", now=now)
+            db.session.commit()
+            for n in range(20):
+                factories.register_person(event, n % 2, email=f"late{n}@example.org")
+            user = factories.make_staff("reception", events=[event])
+            token = api_tokens.create_api_token(user, "bench", now=now)
+            db.session.commit()
+            event_id = event.id
+            db.session.remove()
+        total = args.people + 20
+        client = app.test_client()
+        auth = {"Authorization": f"Bearer {token}"}
+        url = f"/api/v1/events/{event_id}/roster"
+        kind = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
+        print(f"{total} registrations ({args.people} + 20 after the building list), {kind}, median of {args.repeat}")
+
+        started = time.perf_counter()
+        response = client.get(url, headers=auth)
+        cold = time.perf_counter() - started
+        body = response.get_json()
+        assert response.status_code == 200 and body["full"] and body["total"] == len(body["rows"]) == total
+        assert sum(r["not_on_security_list"] for r in body["rows"]) == 20
+        full_s, response = median(args.repeat, lambda: client.get(url, headers=auth))
+        raw = response.data
+        print(f"  full:   {full_s * 1000:7.1f} ms  {len(raw) / 1000:7.1f} kB raw  "
+              f"{len(gzip.compress(raw, 6)) / 1000:6.1f} kB gzipped  ({total} rows; first request of a process "
+              f"{cold * 1000:.0f} ms: fold tables built)")
+
+        with app.app_context():
+            db.session.execute(update(Registration).where(Registration.event_id == event_id)
+                               .values(changed_us=Registration.changed_us - 3600 * 1_000_000))
+            db.session.commit()
+            arriving = list(db.session.scalars(
+                select(Registration.id).where(Registration.event_id == event_id, Registration.checked_in_at.is_(None))
+                .order_by(Registration.id).limit(20)))
+            db.session.remove()
+        cursor = client.get(url, headers=auth).get_json()["cursor"]
+        for rid in arriving:
+            answer = client.post(f"/api/v1/events/{event_id}/registrations/{rid}/checkin", headers=auth,
+                                 json={"desk": "受付B"})
+            assert answer.get_json()["result"] == "ok", answer.get_json()
+        delta_s, response = median(args.repeat, lambda: client.get(url, headers=auth, query_string={"since": cursor}))
+        delta = response.get_json()
+        assert not delta["full"] and len(delta["rows"]) == 20, (delta["full"], len(delta["rows"]))
+        raw = response.data
+        print(f"  delta:  {delta_s * 1000:7.1f} ms  {len(raw) / 1000:7.1f} kB raw  "
+              f"{len(gzip.compress(raw, 6)) / 1000:6.1f} kB gzipped  (20 check-ins; of which fold tables "
+              f"{len(gzip.compress(_json(delta['fold']), 6)) / 1000:.1f} kB gzipped)")
+
+        with app.app_context():
+            table = Registration.__table__
+            bare = select(table).where(table.c.event_id == event_id)
+            orm = select(Registration).where(Registration.event_id == event_id)
+
+            def fetch(statement, scalars=False):
+                def run():
+                    rows = (db.session.scalars if scalars else db.session.execute)(statement).all()
+                    db.session.expunge_all()
+                    db.session.rollback()
+                    return rows
+                return run
+
+            bare_s, rows = median(args.repeat, fetch(bare))
+            orm_s, _ = median(args.repeat, fetch(orm, scalars=True))
+            assert len(rows) == total
+        print(f"  floor:  {bare_s * 1000:7.1f} ms  bare SELECT of the same rows (every column, fetched);"
+              f" {orm_s * 1000:.1f} ms as ORM objects")
+        print(f"  full / bare SELECT: {full_s / bare_s:.1f}x;  delta / bare SELECT: {delta_s / bare_s:.2f}x")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    finally:
+        drop()
+
+
+def _json(value) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+if __name__ == "__main__":
+    main()
