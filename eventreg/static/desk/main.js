@@ -682,6 +682,12 @@ async function keepShell() {
       const res = await fetch(url, { credentials: "same-origin" });
       if (res.ok) await cache.put(url, res);
     }));
+    // Modules of an older version (before an upgrade) are not needed again.
+    const version = new URL(import.meta.url).pathname.split("/")[3];
+    for (const request of await cache.keys()) {
+      const parts = new URL(request.url).pathname.split("/");
+      if (parts[1] === "desk" && parts[2] === "app" && parts[3] !== version) await cache.delete(request);
+    }
     document.body.dataset.deskShell = "kept";  // for tests: the desk can now start without the server
   } catch (_e) { /* no worker or no cache: the desk works, only not from a cold offline start */ }
 }
