@@ -75,9 +75,10 @@ def _vendor_urls():
 
 @bp.get("/app/<version>/<path:filename>")
 def desk_app(version: str, filename: str):
-    """The desk's modules: public code, so no sign-in (the page loads them as static files)."""
+    """The desk's modules (and badge.css): public code, so no sign-in (the page loads them as static files)."""
     del version  # any version answers with the files of now; the URL only keeps caches apart
-    return send_from_directory(DESK_DIR, filename, mimetype="text/javascript", max_age=31536000)
+    script = filename.endswith((".js", ".mjs"))  # badge.css is named by badge.js beside it
+    return send_from_directory(DESK_DIR, filename, mimetype="text/javascript" if script else None, max_age=31536000)
 
 
 @bp.get("/sw.js")

@@ -25,7 +25,7 @@ from eventreg.adapters.pdf import render_pass
 from eventreg.domain.registration import passes
 from eventreg.domain.registration.passes import pass_context
 from eventreg.extensions import db
-from eventreg.models import Registration, Scan, ScanResult
+from eventreg.models import Registration, Scan, ScanResult, StaffUser
 
 from .. import factories
 from .conftest import watch
@@ -290,6 +290,20 @@ def test_reception_of_another_event_gets_404(app, client, login):
     assert client.get(f"/desk/{theirs}").status_code == 404
     assert client.get(f"/api/v1/events/{theirs}/counts").status_code == 404
     assert client.get(f"/desk/{mine}").status_code == 200
+
+
+def test_the_desk_downloads_no_decoder_until_a_camera_starts(app, client, login):
+    """A USB-scanner desk never loads a decoder: the page names camera.js and the decoder's URLs,
+    and nothing of them is a script of the page (web/desk_vendor.py serves them when asked)."""
+    ids = setup_desk(app)
+    with database(app) as s:
+        login(s.scalars(select(StaffUser).where(StaffUser.email == ids["email"])).one())
+    page = client.get(f"/desk/{ids['event']}").get_data(as_text=True)
+    scripts = re.findall(r'<script[^>]* src="([^"]+)"', page)
+    assert not [src for src in scripts if "vendor" in src or "jsQR" in src or "camera" in src], scripts
+    assert "zxing_reader.wasm" in page  # named for camera.js, which main.js imports when a camera starts
+    [main] = re.findall(r'<script type="module" src="([^"]+/main\.js)"', page)
+    assert 'import("./camera.js")' in client.get(main).get_data(as_text=True)
 
 
 def test_desk_with_several_sessions_offers_a_session_choice(app, client, login):

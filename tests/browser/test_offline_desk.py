@@ -264,6 +264,10 @@ def test_the_desk_files_are_served_for_an_offline_start(app, client, login):
     assert worker.status_code == 200 and worker.mimetype == "text/javascript"
     assert worker.cache_control.no_store  # the browser asks for it again on every visit
     assert b"caches.open" in worker.data
+    # The camera's decoder worker, beside the modules, alone may compile WebAssembly (web/security.py).
+    decoder = client.get(main.replace("main.js", "decoder-worker.js"))
+    assert "wasm-unsafe-eval" in decoder.headers["Content-Security-Policy"]
+    assert "wasm-unsafe-eval" not in module.headers["Content-Security-Policy"]
 
 
 def test_hours_after_the_event_the_desk_keeps_nothing_on_the_device(app, live_server, phone):

@@ -13,7 +13,6 @@ import { Queue } from "./queue.js";
 import { Roster } from "./roster.js";
 import { Store, wipe } from "./store.js";
 import { decidePass, decideRow } from "./verdict.js";
-import { createScanner } from "./camera.js";
 import { fetchJson } from "./net.js";
 import { fold } from "./fold.js";
 
@@ -21,7 +20,6 @@ const CFG = JSON.parse(document.getElementById("desk-config").textContent);
 const T = JSON.parse(document.getElementById("desk-i18n").textContent);
 const $ = (id) => document.getElementById(id);
 
-const SAME_PASS_MS = 4000;     // the same pass in front of the camera is not checked in twice
 const COUNTS_EVERY_MS = 3000;
 const RESULT_MS = { good: 6000, bad: 9000, touched: 20000 };
 const GREEN = ["ok", "walk_in"], AMBER = ["already_checked_in", "conflict", "walk_in_overflow"];
@@ -34,7 +32,7 @@ const params = new URLSearchParams(window.location.search);
 const state = {
   desk: (params.get("desk") || CFG.desk || "").trim().slice(0, 50) || CFG.desk,
   sessionId: Number(params.get("session")) || CFG.session_id || null,
-  lastPayload: "", lastAt: 0, row: "", resultTimer: 0, current: null, countsAt: 0, waiting: null,
+  row: "", resultTimer: 0, current: null, countsAt: 0, waiting: null,
 };
 
 let store = null, roster = null, queue = null;
@@ -130,9 +128,9 @@ function kindOf(code) {
 }
 
 /** ``note``: a line under the message (a provisional verdict, the server's different answer). */
-function showResult(code, messageText, r, { note = "", opId = null, quiet = false } = {}) {
+function showResult(code, messageText, r, { note = "", opId = null, quiet = false, passText = null } = {}) {
   const kind = kindOf(code);
-  state.current = { code, registration: r, opId };
+  state.current = { code, registration: r, opId, passText };
   result.className = "result result-" + kind;
   result.dataset.result = code;
   part("icon").textContent = { good: "✓", amber: "!", info: "↺", bad: "✕" }[kind];
@@ -154,10 +152,10 @@ function showResult(code, messageText, r, { note = "", opId = null, quiet = fals
 
 function showActions(code, r) {
   const kind = kindOf(code);
-  const numbered = r && typeof r.id === "number";  // a walk-in the server has not numbered yet has no badge page
+  const numbered = r && typeof r.id === "number";  // a walk-in the server has not numbered yet has no PDF page
   const badge = $("result-badge");
-  badge.hidden = !(numbered && r.status === "confirmed" && (kind === "good" || kind === "amber"));
-  if (!badge.hidden) badge.href = regUrl(CFG.urls.badge, r.id);
+  badge.hidden = !(r && r.name && r.status === "confirmed" && (kind === "good" || kind === "amber"));
+  if (!badge.hidden) badge.href = numbered ? regUrl(CFG.urls.badge, r.id) : "#";
   $("result-undo").hidden = !(numbered && (code === "ok" || code === "already_checked_in") && r.checked_in_at);
 }
 
@@ -180,12 +178,28 @@ function resetLater(ms) {
 
 function hideResult() {
   clearTimeout(state.resultTimer);
+  const inside = result.contains(document.activeElement);  // a result button had the focus: back to the scanner
   result.hidden = true;
   state.current = null;
-  refocus();
+  refocus(inside);
 }
 
 $("result-next").addEventListener("click", hideResult);
+
+// Badges print from the page (badge.js, an HTML card): no server needed, so a person checked in
+// offline gets one, and no PDF in a frame, which Chrome on Android cannot print. The link's PDF
+// stays for a new tab asked for by hand.
+function printFromPage(e, registration, passText) {
+  if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+  e.preventDefault();
+  const href = e.currentTarget.getAttribute("href");
+  import("./badge.js")
+    .then((m) => m.printBadge(registration, { title: CFG.event_title }, passText))
+    .catch(() => { if (href && href !== "#") window.open(href, "_blank", "noopener"); });
+}
+$("result-badge").addEventListener("click", (e) => {
+  if (state.current && state.current.registration) printFromPage(e, state.current.registration, state.current.passText);
+});
 result.addEventListener("pointerdown", () => { if (!result.hidden) resetLater(RESULT_MS.touched); });
 document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !result.hidden) hideResult(); });
 
@@ -222,8 +236,6 @@ function afterChange() {
 async function submitPayload(payload, method, t0) {
   payload = (payload || "").trim();
   if (!payload) return;
-  state.lastPayload = payload;
-  state.lastAt = Date.now();
   if (!roster.ready) return notReady(() => submitPayload(payload, method, t0));
   const pass = await readPass(payload, roster.meta.key);
   const verdict = decidePass(pass, { eventId: CFG.event_id, sessionId: state.sessionId, lookup,
@@ -243,7 +255,7 @@ async function submitPayload(payload, method, t0) {
   const op = queue.add("scan", { payload, session_id: state.sessionId, method, verdict: verdict.result }, state.desk, local);
   afterChange();
   showResult(verdict.result, words(verdict.result), verdict.row ? shown : (ok ? shown : null),
-             { note: verdict.provisional ? T.provisional : "", opId: op.id });
+             { note: verdict.provisional ? T.provisional : "", opId: op.id, passText: pass ? payload : null });
   painted(t0, method, verdict.result);
 }
 
@@ -379,37 +391,58 @@ scanInput.addEventListener("keydown", (e) => {
   submitPayload(value, "keyboard", t0);
 });
 
-// Keep the scanner's input focused, unless the person is using another field.
+// The scanner's input has the focus whenever nothing else does. Focus that Tab moved to a button
+// stays there (keyboard users reach the camera and the result's buttons); a tap on a button gives
+// it back to the scanner; and a code typed while a button has the focus still goes to the scanner.
 function typingElsewhere() {
   const el = document.activeElement;
   return el && el !== scanInput && el.matches("input, select, textarea, [contenteditable]");
 }
-function refocus() {
-  if (!typingElsewhere()) scanInput.focus({ preventScroll: true });
+function focusNowhere() {
+  const el = document.activeElement;
+  return !el || el === document.body || el === document.documentElement;
+}
+function refocus(force) {
+  if (force === true ? !typingElsewhere() : focusNowhere()) scanInput.focus({ preventScroll: true });
 }
 scanInput.addEventListener("blur", () => { setTimeout(refocus, 200); });
 document.addEventListener("click", (e) => {
-  if (!e.target.closest("input, select, textarea, label, summary, #walkin-form")) setTimeout(refocus, 0);
+  if (e.detail === 0) return;  // Enter or Space on a button: the keyboard user's focus stays put
+  if (!e.target.closest("input, select, textarea, label, summary, #walkin-form")) setTimeout(() => refocus(true), 0);
 });
 window.addEventListener("focus", () => { setTimeout(refocus, 0); });
+document.addEventListener("keydown", (e) => {
+  // A USB scanner types printable characters (never a space): they go to the scanner's input.
+  if (e.key.length === 1 && e.key !== " " && !e.ctrlKey && !e.metaKey && !e.altKey &&
+      document.activeElement !== scanInput && !typingElsewhere()) {
+    scanInput.focus({ preventScroll: true });
+  }
+}, true);
+function resultActions() {
+  return ["result-badge", "result-undo", "result-next"].map($).filter((el) => !el.hidden);
+}
+scanInput.addEventListener("keydown", (e) => {
+  if (e.key !== "Tab" || e.shiftKey || result.hidden) return;
+  e.preventDefault();  // the result covers the page: Tab goes to its buttons first
+  resultActions()[0].focus();
+});
+result.addEventListener("keydown", (e) => {
+  if (e.key === "Tab" && e.shiftKey && document.activeElement === resultActions()[0]) {
+    e.preventDefault();
+    scanInput.focus({ preventScroll: true });
+  }
+});
 
 const video = $("camera-video"), camStatus = $("camera-status"), camButton = $("camera-toggle");
-const scanner = createScanner({
-  video,
-  decoderUrl: CFG.urls.decoder,
-  onCode(text, info) {
-    const t0 = info && info.at ? info.at : performance.now();  // from the frame that held the code
-    if (text === state.lastPayload && Date.now() - state.lastAt < SAME_PASS_MS) {
-      state.lastAt = Date.now();  // still in view: the window slides, so a pass held there scans once
-      return;
-    }
-    submitPayload(text, "camera", t0);
-  },
-  onHint(hint) {
-    if (!scanner.running) return;
-    camStatus.textContent = hint === "closer" ? T.camera_closer : T.camera_on;
-  },
-});
+// Camera: camera.js (BarcodeDetector, else zxing-wasm in a worker), imported when a camera starts,
+// so a USB-scanner desk never loads a decoder into the page (the service worker keeps it).
+let scanner = null;
+const CAMERA_PROBLEMS = { insecure: T.camera_insecure, denied: T.camera_denied, none: T.camera_none, decoder: T.camera_decoder };
+
+function onCode(text, info) {
+  // camera.js reports a pass once while it stays in view; the time is the frame's that held it.
+  submitPayload(text, "camera", info && info.at ? info.at : performance.now());
+}
 
 function setCamera(on, note) {
   camButton.setAttribute("aria-pressed", on ? "true" : "false");
@@ -419,14 +452,22 @@ function setCamera(on, note) {
 }
 async function startCamera() {
   try {
+    const camera = await import("./camera.js");
+    scanner = scanner || camera.createScanner({ video, onCode, onHint(hint) {
+      camStatus.textContent = hint === "closer" ? T.camera_closer : T.camera_on;
+    } });
     await scanner.start();
     setCamera(true, T.camera_on);
   } catch (error) {
-    setCamera(false, T["camera_" + (error && error.code)] || T.camera_none);
+    setCamera(false, CAMERA_PROBLEMS[error && error.code] || T.camera_decoder);
   }
 }
+function stopCamera() {
+  if (scanner) scanner.stop();
+  setCamera(false, "");
+}
 camButton.addEventListener("click", () => {
-  if (scanner.running) { scanner.stop(); setCamera(false, ""); } else startCamera();
+  if (scanner && scanner.running) stopCamera(); else startCamera();
 });
 
 // ---- Search (name, furigana in カナ or ひらがな, organization; kana rows), on the device -------
@@ -474,13 +515,21 @@ function personRow(r) {
   const badge = li.querySelector(".person-badge");
   badge.hidden = !done;
   if (done) badge.href = regUrl(CFG.urls.badge, r.id);
+  badge.addEventListener("click", (e) => printFromPage(e, r, null));
   const undoButton = li.querySelector(".person-undo");
   undoButton.hidden = !done;
   undoButton.addEventListener("click", () => undo(r, performance.now()));
   return li;
 }
 
+function setRow(row) {
+  state.row = row;
+  document.querySelectorAll(".kana-row").forEach((b) => {
+    b.setAttribute("aria-pressed", b.dataset.row === state.row ? "true" : "false");
+  });
+}
 searchInput.addEventListener("input", () => {
+  if (state.row && searchInput.value.trim()) setRow("");  // a typed name searches everyone, not one row
   clearTimeout(searchTimer);
   searchTimer = setTimeout(runSearch, 60);
 });
@@ -500,10 +549,8 @@ searchInput.addEventListener("keydown", (e) => {
 });
 document.querySelectorAll(".kana-row").forEach((button) => {
   button.addEventListener("click", () => {
-    state.row = state.row === button.dataset.row ? "" : button.dataset.row;
-    document.querySelectorAll(".kana-row").forEach((b) => {
-      b.setAttribute("aria-pressed", b.dataset.row === state.row ? "true" : "false");
-    });
+    setRow(state.row === button.dataset.row ? "" : button.dataset.row);
+    if (state.row) searchInput.value = "";  // a row is the whole row, not the row and old text
     runSearch();
   });
 });
@@ -746,6 +793,10 @@ async function start() {
   queue.start();
   window.addEventListener("online", () => roster.syncNow());
   document.addEventListener("visibilitychange", () => { if (!document.hidden) roster.syncNow(); });
+  // The badge card's stylesheet, fonts and QR encoder, loaded while online so that the shell keeps
+  // them and a badge prints offline (badge.js).
+  const badges = import("./badge.js").then((m) => m.prepareBadges()).catch(() => null);
+  await Promise.race([badges, new Promise((resolve) => setTimeout(resolve, 10000))]);
   keepShell();
 }
 

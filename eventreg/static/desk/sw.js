@@ -3,9 +3,10 @@
  *
  * - The desk page of an event (/desk/<id>): network first, with a deadline; a copy is kept of
  *   each page that loaded, and given back when the server does not answer.
- * - Files with a version in their URL (/desk/app/<version>/…, ?v=…, /desk/vendor/…): cache
- *   first; they never change under the same URL.
- * - Other static files the page uses (/static/…): network first, the kept copy when offline.
+ * - Files with a version in their URL (/desk/app/<version>/…, ?v=…, the badge's font faces named
+ *   by their hash): cache first; they never change under the same URL.
+ * - Other files the page uses (/static/…, a package's file without its version under
+ *   /desk/vendor/, the badge fonts' stylesheet): network first, the kept copy when offline.
  * - The API is never answered from a cache: the page itself decides what to do without it.
  * The page puts the files of its shell into the same cache when it loads (main.js), so the
  * first visit is enough; it also sends what it queued itself (no Background Sync here).
@@ -14,7 +15,8 @@
 const CACHE = "eventreg-desk-shell-v1";
 const PAGE_DEADLINE_MS = 3000;
 const DESK_PAGE = /^\/desk\/\d+$/;
-const VERSIONED = /^\/desk\/(app|vendor)\//;
+const VERSIONED = /^\/desk\/app\/|^\/desk\/\d+\/badge-font\//;  // badge faces are named by their hash
+const BADGE_FONTS_CSS = /^\/desk\/\d+\/badge-fonts\.css$/;
 
 self.addEventListener("install", () => self.skipWaiting());
 
@@ -76,7 +78,7 @@ self.addEventListener("fetch", (event) => {
   }
   if (VERSIONED.test(url.pathname) || url.searchParams.has("v")) {
     event.respondWith(cacheFirst(request));
-  } else if (url.pathname.startsWith("/static/")) {
+  } else if (/^\/(static|desk\/vendor)\//.test(url.pathname) || BADGE_FONTS_CSS.test(url.pathname)) {
     event.respondWith(networkFirst(request, true));
   }
 });
