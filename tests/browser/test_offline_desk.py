@@ -139,6 +139,7 @@ def banner(page) -> str:
 def test_the_desk_reloads_scans_searches_and_queues_with_the_server_stopped(app, server, phone, shot):
     ids = setup(app)
     page = phone
+    page.add_init_script("window.__printed = 0; window.print = () => { window.__printed += 1; };")  # the dialog
     desk_url = f"/desk/{ids['event']}?desk=" + quote("受付1")
     sign_in(page, server.url, ids["email"], desk_url)
     assert page.evaluate("document.body.dataset.deskMode") == "online"
@@ -167,6 +168,14 @@ def test_the_desk_reloads_scans_searches_and_queues_with_the_server_stopped(app,
     scan(yamada, "ok")
     assert page.locator(".result-name").inner_text() == "山田 花子"
     shot(page, "offline-desk-ok", full_page=False)
+    # Her badge prints from the page: the card, its stylesheet, fonts and QR encoder were kept.
+    page.click("#result-badge")
+    page.locator("body.desk-badge-printing").wait_for(state="attached")
+    assert page.evaluate("window.__printed") == 1
+    assert "山田 花子" in page.locator("#desk-badge").text_content()  # shown for print media only
+    assert page.evaluate("""[...document.fonts].some((f) => f.family.replace(/"/g, "") === "Eventreg Badge"
+                                                         && f.status === "loaded")""")
+    page.evaluate("document.body.classList.remove('desk-badge-printing')")
     page.click("#result-next")
     scan(yamada, "already_checked_in")
     assert "受付1" in page.locator(".result-when").inner_text()
