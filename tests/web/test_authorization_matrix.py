@@ -64,6 +64,8 @@ PUBLIC = {
     "auth.logout": "ends the session the cookie names, if any",
     "auth.invite": "an invitation to an event's staff: the link's 256-bit secret is the credential",
     "desk_vendor.file": "the desk's browser packages from npm (QR decoder and encoder, signature verifier), public libraries",
+    "reception.desk_app": "the desk's ES modules, our public code (static/desk/)",
+    "reception.service_worker": "the desk's service worker, public code (it caches only what the page loaded)",
     "api.openapi": "the API's description",
     # Development only: never registered in production (web/__init__.py).
     "dev.mailbox": "the development mail catcher (development only)",
