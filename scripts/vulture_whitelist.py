@@ -23,6 +23,7 @@ exitstatus  # a pytest hook argument (tests/conftest.py)
 _._storage_dead  # Flask-Limiter's own flag, reset by tests/faults/test_hung_redis.py
 _.daemon_threads  # socketserver.ThreadingMixIn setting (tests/races/conftest.py)
 _.client_address, _.requestline, _.address_string  # http.server handler attributes (tests/web/test_security.py)
+_.hinting, _.name_IDs, _.notdef_outline, _.flavor  # fontTools subset options, read by name (adapters/badge_fonts.py)
 
 # Fields that are serialised or rendered, never read in Python
 scan_method, checked_in_time, algorithm, personal_data, character, code_point, fields_  # API schemas

@@ -16,12 +16,26 @@ class IdConverter(IntegerConverter):
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, desk_vendor, dev, errors, filters, i18n, input_guard, public, reception, security
+    from . import (
+        admin,
+        api,
+        auth,
+        desk_badge,
+        desk_vendor,
+        dev,
+        errors,
+        filters,
+        i18n,
+        input_guard,
+        public,
+        reception,
+        security,
+    )
 
     # Before any route is added: every <int:...> of every blueprint is an id.
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["id"] = IdConverter
-    for blueprint in (public.bp, i18n.bp, auth.bp, reception.bp, desk_vendor.bp, api.bp, admin.bp):
+    for blueprint in (public.bp, i18n.bp, auth.bp, reception.bp, desk_badge.bp, desk_vendor.bp, api.bp, admin.bp):
         app.register_blueprint(blueprint)
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)

@@ -89,7 +89,11 @@ def logout():
         sign_in.end_session(current_user.session_secret, now=clock.utcnow())
         db.session.commit()
     logout_user()
-    return redirect(safe_next(request.args.get("next"), url_for("auth.login")))
+    response = redirect(safe_next(request.args.get("next"), url_for("auth.login")))
+    # An offline desk's roster (IndexedDB) and cached pages go with the session: the desk page
+    # deletes them itself before it posts this form, and this covers a browser that did not.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.get("/staff")

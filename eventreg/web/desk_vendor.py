@@ -2,6 +2,10 @@
 
 GET /desk/vendor/<name>?v=<version>   a file named in VENDOR (no sign-in: public code)
 
+A name may hold the package's own folders (zxing-wasm/dist/es/reader/index.js): an ES module's
+relative import ("../share.js") then resolves to another listed name, without the version (so
+revalidated, below).
+
 The packages are installed by scripts/setup (``npm ci``, exact versions in package-lock.json),
 never copied into the repository. Pages ask for ``desk_vendor_url(name)``, which carries the
 installed version: that URL is cached for a year and still changes on upgrade. The same file
@@ -33,8 +37,13 @@ class VendorFile:
 
 # What a page may load from node_modules, and nothing else.
 VENDOR: dict[str, VendorFile] = {
-    # The QR decoder of the desk's camera (a classic script defining window.jsQR).
-    "jsQR.js": VendorFile("jsqr", "dist/jsQR.js", "text/javascript"),
+    # The camera's decoder where the browser has no BarcodeDetector (static/desk/camera.js): zxing-wasm's
+    # reader, its shared module, and its .wasm, loaded from here, never from the package's default CDN.
+    **{f"zxing-wasm/{path}": VendorFile("zxing-wasm", path, mimetype) for path, mimetype in (
+        ("dist/es/reader/index.js", "text/javascript"), ("dist/es/share.js", "text/javascript"),
+        ("dist/reader/zxing_reader.wasm", "application/wasm"))},
+    # The QR of a badge printed from the browser (static/desk/badge.js): 7 KB, numeric mode for v3 passes.
+    "lean-qr/index.mjs": VendorFile("lean-qr", "index.mjs", "text/javascript"),
     # static/desk/passcheck.js's verifier where WebCrypto has no Ed25519 (an ES module, one file).
     "noble-ed25519.js": VendorFile("@noble/ed25519", "index.js", "text/javascript"),
 }
@@ -58,9 +67,9 @@ def _vendor_urls():
             "desk_vendor_urls": lambda: {name: vendor_url(name) for name in VENDOR}}
 
 
-@bp.get("/<name>")
+@bp.get("/<path:name>")
 def file(name: str):
-    """Public code (jsQR: Apache-2.0, @noble/ed25519: MIT), so no sign-in."""
+    """Public code (zxing-wasm and lean-qr: MIT, @noble/ed25519: MIT), so no sign-in."""
     entry = VENDOR.get(name)
     if entry is None:
         abort(404)

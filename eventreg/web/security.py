@@ -41,17 +41,30 @@ CSP = "; ".join([
 ])
 # The development mail viewer shows caught HTML mail (inline styles) in a sandboxed srcdoc frame.
 DEV_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# The desk camera's decoder worker compiles zxing-wasm (static/desk/camera.js): a worker runs under
+# its own response's policy, so only this one script may compile WebAssembly; no page may.
+# The desk's modules are served at /desk/app/<version>/ (web/reception.py): the same file there.
+WASM_WORKERS = ("/static/desk/decoder-worker.js",)
+WASM_WORKER_IN_APP = re.compile(r"/desk/app/[0-9a-f]{12}/decoder-worker\.js")
+WASM_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 NO_STORE_PREFIXES = ("/r/", "/invite/", "/staff", "/desk", "/admin", "/login", "/logout", "/api/")
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-PUBLIC_PREFIXES = ("/desk/vendor/",)  # the desk's browser packages are public code (web/desk_vendor.py)
+# The desk's browser packages (web/desk_vendor.py) and modules (web/reception.py): public code.
+PUBLIC_PREFIXES = ("/desk/vendor/", "/desk/app/")
 
 
 def _no_store(path: str) -> bool:
     if path.startswith(PUBLIC_PREFIXES):
         return False
     return path.startswith(NO_STORE_PREFIXES) or path in ("/api", "/desk", "/admin")
+
+
+def _policy(path: str) -> str:
+    if path.startswith("/_dev/"):
+        return DEV_CSP
+    return WASM_CSP if path in WASM_WORKERS or WASM_WORKER_IN_APP.fullmatch(path) else CSP
 
 
 def register(app: Flask) -> None:
@@ -67,7 +80,7 @@ def register(app: Flask) -> None:
             headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
             headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         else:
-            headers.setdefault("Content-Security-Policy", DEV_CSP if request.path.startswith("/_dev/") else CSP)
+            headers.setdefault("Content-Security-Policy", _policy(request.path))
             headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")

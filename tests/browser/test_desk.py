@@ -1,5 +1,8 @@
 """The reception desk in real Chromium: camera, USB scanner, search, walk-ins, counters.
 
+The desk decides on the device and sends its operations in the background (static/desk/,
+test_offline_desk.py): a look at the database first waits for the queue to drain (``drained``).
+
 Assertions use structure (``#result[data-result=ok]``, ids, classes), not translated words, except
 where the words are the point (names, the time and desk of an earlier check-in). Every look at
 the database happens in a short app context closed before the browser acts again (see
@@ -22,7 +25,7 @@ from eventreg.adapters.pdf import render_pass
 from eventreg.domain.registration import passes
 from eventreg.domain.registration.passes import pass_context
 from eventreg.extensions import db
-from eventreg.models import Registration, Scan, ScanResult
+from eventreg.models import Registration, Scan, ScanResult, StaffUser
 
 from .. import factories
 from .conftest import watch
@@ -55,6 +58,12 @@ def result(page, code: str):
     panel = page.locator(f"#result[data-result={code}]")
     panel.wait_for(state="visible")
     return panel
+
+
+def drained(page) -> None:
+    """The desk decides on the device and sends what it did in the background: wait until the
+    server has answered for everything (the banner goes when nothing is left to send)."""
+    page.locator("#desk-banner").wait_for(state="hidden", timeout=10_000)
 
 
 def registration(app, registration_id: int) -> Registration:
@@ -111,6 +120,7 @@ def test_camera_checks_in_without_a_tap(app, live_server, camera_phone, tmp_path
     assert page.js_errors == []
     shot(page, "desk-camera-ok", full_page=False)
     page.click("#result-next")
+    drained(page)
     assert page.locator("#camera-video").is_visible()
     assert page.get_attribute("#camera-toggle", "aria-pressed") == "true"
     shot(page, "desk-camera", full_page=False)
@@ -142,6 +152,7 @@ def test_usb_scanner_then_already_checked_in_then_undo(app, live_server, phone, 
     assert page.locator(".result-org").inner_text() == "若者TECHプロジェクト"
     assert page.locator("#result-undo").is_visible() and page.locator("#result-badge").is_visible()
     shot(page, "desk-ok", full_page=False)
+    drained(page)
     time, desk = registration(app, reg_id).checked_in_at, registration(app, reg_id).checked_in_desk
     assert time is not None and desk == "受付2"
 
@@ -154,6 +165,7 @@ def test_usb_scanner_then_already_checked_in_then_undo(app, live_server, phone, 
 
     page.click("#result-undo")
     result(page, "undone")
+    drained(page)
     reg = registration(app, reg_id)
     assert reg.checked_in_at is None and reg.checked_in_desk == ""
     log = scans(app, reg_id)
@@ -204,6 +216,7 @@ def test_search_by_hiragana_and_kana_row_then_check_in(app, live_server, phone, 
     satou.locator("button.person-checkin").click()
     result(page, "ok")
     assert page.locator(".result-name").inner_text() == "佐藤 健"
+    drained(page)
     assert registration(app, ids["people"][1][0]).checked_in_at is not None
     assert scans(app, ids["people"][1][0]) == [(ScanResult.ok, "search")]
     # The list shows the new state once the screen is back.
@@ -248,9 +261,10 @@ def test_walk_in_registers_checks_in_and_counts(app, live_server, phone, browser
     panel = result(page, "walk_in")
     assert "result-good" in panel.get_attribute("class")
     assert page.locator(".result-kana").inner_text() == "タカハシ シロウ"
-    assert page.locator("#result-badge").is_visible()
+    expect(page.locator("#result-badge")).to_be_visible()  # once the server has numbered the walk-in
     assert page.locator("#result-undo").is_hidden()
 
+    drained(page)
     with database(app) as s:
         reg = s.scalar(select(Registration).where(Registration.family_name == "高橋"))
         assert reg.walk_in is True and reg.checked_in_at is not None and reg.email is None
@@ -276,6 +290,20 @@ def test_reception_of_another_event_gets_404(app, client, login):
     assert client.get(f"/desk/{theirs}").status_code == 404
     assert client.get(f"/api/v1/events/{theirs}/counts").status_code == 404
     assert client.get(f"/desk/{mine}").status_code == 200
+
+
+def test_the_desk_downloads_no_decoder_until_a_camera_starts(app, client, login):
+    """A USB-scanner desk never loads a decoder: the page names camera.js and the decoder's URLs,
+    and nothing of them is a script of the page (web/desk_vendor.py serves them when asked)."""
+    ids = setup_desk(app)
+    with database(app) as s:
+        login(s.scalars(select(StaffUser).where(StaffUser.email == ids["email"])).one())
+    page = client.get(f"/desk/{ids['event']}").get_data(as_text=True)
+    scripts = re.findall(r'<script[^>]* src="([^"]+)"', page)
+    assert not [src for src in scripts if "vendor" in src or "jsQR" in src or "camera" in src], scripts
+    assert "zxing_reader.wasm" in page  # named for camera.js, which main.js imports when a camera starts
+    [main] = re.findall(r'<script type="module" src="([^"]+/main\.js)"', page)
+    assert 'import("./camera.js")' in client.get(main).get_data(as_text=True)
 
 
 def test_desk_with_several_sessions_offers_a_session_choice(app, client, login):
@@ -339,6 +367,7 @@ def test_search_after_the_result_offers_reprint_and_undo(app, live_server, phone
 
     person.locator(".person-undo").click()
     result(page, "undone")
+    drained(page)
     assert registration(app, reg_id).checked_in_at is None
     assert [r for r, _ in scans(app, reg_id)] == [ScanResult.ok, ScanResult.undone]
     page.click("#result-next")
@@ -384,6 +413,7 @@ def test_someone_missing_from_the_sent_security_list_is_marked(app, live_server,
     person.locator(".person-security").wait_for()
     assert "入館者リストに未掲載" in person.locator(".person-security").inner_text()
     shot(page, "desk-security-marker-search", full_page=False)
+    drained(page)
     assert registration(app, late_id).checked_in_at is not None
     assert page.js_errors == []
 
@@ -413,11 +443,13 @@ def test_a_second_walk_in_of_the_same_name_asks_first(app, live_server, phone, s
     assert page.locator("#walkin-submit").is_hidden()
     question.scroll_into_view_if_needed()
     shot(page, "desk-walkin-again", full_page=False)
+    drained(page)
     with database(app) as s:
         assert s.scalar(select(func.count()).select_from(Registration)) == 1  # asking wrote nothing
 
     page.click("#walkin-again-yes")
     result(page, "walk_in")
+    drained(page)
     with database(app) as s:
         assert s.scalar(select(func.count()).select_from(Registration).where(Registration.walk_in.is_(True))) == 2
     assert page.js_errors == []

@@ -63,7 +63,9 @@ PUBLIC = {
     "auth.login": "the staff sign-in form (rate-limited)",
     "auth.logout": "ends the session the cookie names, if any",
     "auth.invite": "an invitation to an event's staff: the link's 256-bit secret is the credential",
-    "desk_vendor.file": "the desk's browser packages (QR decoder, signature verifier), public libraries",
+    "desk_vendor.file": "the desk's browser packages from npm (QR decoder and encoder, signature verifier), public libraries",
+    "reception.desk_app": "the desk's ES modules, our public code (static/desk/)",
+    "reception.service_worker": "the desk's service worker, public code (it caches only what the page loaded)",
     "api.openapi": "the API's description",
     # Development only: never registered in production (web/__init__.py).
     "dev.mailbox": "the development mail catcher (development only)",
@@ -120,6 +122,7 @@ FILLERS = {
     "rule_id": lambda w, users: w.event.reminders[0].id,  # the event's default reminder
     "message_id": lambda w, users: w.message_id,
     "task_id": lambda w, users: w.task_id,
+    "name": lambda w, users: "0" * 20 + ".woff2",  # a badge font face (web/desk_badge.py): 404 after the check
 }
 
 

@@ -16,7 +16,8 @@ def installed(package: str) -> str:
     return json.loads((NODE_MODULES / package / "package.json").read_text())["version"]
 
 
-@pytest.mark.parametrize(("name", "starts"), [("jsQR.js", b"jsQR"), ("noble-ed25519.js", b"export")])
+@pytest.mark.parametrize(("name", "starts"), [("noble-ed25519.js", b"export"), ("lean-qr/index.mjs", b"export"),
+                                             ("zxing-wasm/dist/es/reader/index.js", b"import")])
 def test_each_listed_file_is_served_cached_for_a_year_under_its_version(client, name, starts):
     version = installed(VENDOR[name].package)
     response = client.get(f"/desk/vendor/{name}?v={version}")
@@ -44,4 +45,4 @@ def test_the_desk_page_names_the_versioned_urls(app):
 
     with app.test_request_context():
         assert vendor_url("noble-ed25519.js") == f"/desk/vendor/noble-ed25519.js?v={installed('@noble/ed25519')}"
-        assert vendor_url("jsQR.js") == f"/desk/vendor/jsQR.js?v={installed('jsqr')}"
+        assert vendor_url("lean-qr/index.mjs") == f"/desk/vendor/lean-qr/index.mjs?v={installed('lean-qr')}"

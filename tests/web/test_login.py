@@ -66,6 +66,8 @@ def test_a_saved_cookie_is_worthless_after_sign_out(app, client, world):
 
     response = client.post("/logout", data={"csrf_token": csrf_token(client, "/staff")})
     assert response.status_code == 302
+    # An offline desk's roster and cached pages go too (tests/browser/test_offline_desk.py).
+    assert response.headers["Clear-Site-Data"] == '"storage"'
 
     replayed = _replay(app, saved)
     staff_page = replayed.get("/staff")

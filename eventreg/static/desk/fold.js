@@ -44,7 +44,7 @@ function within(set, codePoint) {
 }
 
 function prepare(tables) {
-  if (!tables || !Array.isArray(tables.refused)) throw new TypeError("fold.js needs the roster's fold tables");
+  if (!tables || !Array.isArray(tables.refused)) throw new TypeError("fold.js needs the roster's fold tables (the roster answer's `fold`) as its second argument");
   let t = prepared.get(tables);
   if (!t) {
     t = {

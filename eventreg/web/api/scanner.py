@@ -1,4 +1,4 @@
-"""The desk endpoints, for scanner apps (bearer tokens) and the desk page (static/desk.js, the
+"""The desk endpoints, for scanner apps (bearer tokens) and the desk page (static/desk/, the
 staff session + X-CSRFToken). Each needs the ``desk`` capability on the event.
 
 GET  /api/v1/events/<event_id>/counts?session_id=
