@@ -164,6 +164,7 @@ def weight(answers: list[dict], fetch) -> dict:
     size, its body fetched again with the page's cookies (``fetch(path) -> bytes``); the API's
     answers (roster, counts) only counted."""
     files: dict[str, dict] = {}
+    missing: list[str] = []
     api = 0
     for answer in answers:
         kind = kind_of(answer["path"])
@@ -171,6 +172,9 @@ def weight(answers: list[dict], fetch) -> dict:
             api += 1
         elif answer["method"] == "GET" and answer["status"] in ("200", "304") and answer["path"] not in files:
             body = fetch(answer["path"])
+            if body is None:  # not there when asked again (say so rather than guess its size)
+                missing.append(answer["path"])
+                continue
             files[answer["path"]] = {"kind": kind, "raw": len(body), "gzip": len(gzip.compress(body, 6))}
     by_kind: dict[str, dict] = {}
     for file in files.values():
@@ -180,7 +184,7 @@ def weight(answers: list[dict], fetch) -> dict:
         entry["gzip"] += file["gzip"]
     return {"answers": len(answers), "api_answers": api, "files_by_kind": by_kind,
             "raw": sum(f["raw"] for f in files.values()), "gzip": sum(f["gzip"] for f in files.values()),
-            "paths": sorted(files)}
+            "paths": sorted(files), "not_fetched_again": missing}
 
 
 # --- the desk ------------------------------------------------------------------------------------
@@ -241,12 +245,10 @@ class DeskPage:
 
 
 def body_fetcher(context, url: str):
-    """``fetch(path) -> bytes`` with the cookies of ``context`` (the desk page needs the sign-in)."""
+    """``fetch(path) -> bytes | None`` with the cookies of ``context`` (the desk page needs the sign-in)."""
     def fetch(path: str) -> bytes:
         answer = context.request.get(url + path, max_redirects=0)
-        if answer.status != 200:
-            raise SystemExit(f"{path} answered {answer.status} when fetched again")
-        return answer.body()
+        return answer.body() if answer.status == 200 else None
 
     return fetch
 
@@ -401,6 +403,8 @@ def report(figures: dict) -> None:
         print(f"  {name:20} {w['answers']:3} answers ({w['api_answers']} API); files {kb(w['raw'])} raw,"
               f" {kb(w['gzip'])} gzip -6: {kinds}")
         print(f"  {'':20} {' '.join(w['paths'])}")
+        if w["not_fetched_again"]:
+            print(f"  {'':20} not there when fetched again: {' '.join(w['not_fetched_again'])}")
 
 
 def main() -> None:
