@@ -12,7 +12,7 @@
 import { errorCode, fetchJson } from "./net.js";
 
 const BATCH_LIMIT = 200;     // the server's limit per request
-const EVERY_MS = 3000;       // the timer, for when no `online` event comes
+const EVERY_MS = 2000;       // the timer, for when no `online` event comes (also a probe: the server is back)
 const BATCH_TIMEOUT_MS = 8000;
 
 export class Queue {

@@ -11,8 +11,9 @@ import { fetchJson, TIMEOUT_MS } from "./net.js";
 import { cleanName, find } from "./fold.js";
 
 export const SYNC_EVERY_MS = 2000;
-const RETRY_MS = [1000, 2000, 3000];  // while unreachable: soon again, never slower than 3 s
+const RETRY_MS = [1000, 1000, 2000];  // while unreachable: soon again, never slower than 2 s
 const FULL_TIMEOUT_MS = 20000;        // a first roster of thousands of people may take a while
+const PROBE_TIMEOUT_MS = 1500;        // asking whether the server is back
 const SEARCH_LIMIT = 30;              // as the server's desk search
 
 export class Roster {
@@ -73,10 +74,14 @@ export class Roster {
     if (this.busy) return;
     this.busy = true;
     let next = SYNC_EVERY_MS;
+    const started = Date.now();
     try {
       const full = !this.cursor;
       const url = this.url + (full ? "" : "?since=" + encodeURIComponent(this.cursor));
-      const res = await fetchJson(url, { timeout: full ? FULL_TIMEOUT_MS : TIMEOUT_MS });
+      // While unreachable, a shorter deadline: a server still starting accepts connections and
+      // answers nothing, and each probe that waits is time the queue is not drained.
+      const timeout = full ? FULL_TIMEOUT_MS : this.reachable === false ? PROBE_TIMEOUT_MS : TIMEOUT_MS;
+      const res = await fetchJson(url, { timeout });
       const ok = res.status === 200 && res.data && Array.isArray(res.data.rows);
       this.reachable = ok || (res.status > 0 && res.status < 500 && res.status !== 404);
       this.failures = ok ? 0 : this.failures + 1;
@@ -86,7 +91,8 @@ export class Roster {
         await this.apply(res.data);
         if (!this.cursor) next = 0;  // the count disagreed: the full roster at once
       } else {
-        next = RETRY_MS[Math.min(this.failures - 1, RETRY_MS.length - 1)];
+        // Counted from when this attempt started: one that waited out its deadline retries at once.
+        next = Math.max(0, RETRY_MS[Math.min(this.failures - 1, RETRY_MS.length - 1)] - (Date.now() - started));
       }
     } finally {
       this.busy = false;
