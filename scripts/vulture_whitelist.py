@@ -36,3 +36,6 @@ delivered  # reminders.TaskState: read by templates/admin/reminders.html
 
 # Fixtures asked for their side effect only
 app_ctx, no_env, without_unique_seq
+
+# http.server's handler interface, used by tests/test_dropping_proxy.py's small upstream server
+protocol_version, do_GET, do_POST, log_message
