@@ -32,7 +32,7 @@ BASE = "".join(map(chr, [*range(0x20, 0x7F), *range(0x3000, 0x3040), *range(0x30
 
 @dataclass(frozen=True)
 class Face:
-    name: str      # "<digest>.woff2": the URL's last part (its content's hash, cacheable for a year)
+    name: str      # "<digest>.woff2": the URL's last part (a hash of what it is cut from: alike on every server)
     ranges: str    # CSS unicode-range
     data: bytes    # WOFF2
 
@@ -54,7 +54,8 @@ def _cut(font: fonts.ChainFont, codes: list[int], part: int) -> bytes:
     options.notdef_outline = True
     name = f"EventregBadge{part}"
     out = io.BytesIO()
-    with TTFont(font.file, fontNumber=font.index, lazy=True) as ttf:
+    # recalcTimestamp off: the same cut gives the same bytes in every process and on every server.
+    with TTFont(font.file, fontNumber=font.index, lazy=True, recalcTimestamp=False) as ttf:
         subsetter = ft_subset.Subsetter(options)
         subsetter.populate(unicodes=codes)
         subsetter.subset(ttf)
@@ -79,5 +80,8 @@ def faces(text: str) -> tuple[Face, ...]:
     made = []
     for i, codes in sorted(parts.items()):
         data = _cut(chain[i], codes, i + 1)
-        made.append(Face(hashlib.sha256(data).hexdigest()[:20] + ".woff2", _unicode_range(codes), data))
+        # Named by what it is cut from, not by its bytes: every worker and server names a face alike,
+        # so a stylesheet from one worker names files that any other serves.
+        source = f"{chain[i].file}\0{chain[i].index}\0{','.join(map(str, codes))}".encode()
+        made.append(Face(hashlib.sha256(source).hexdigest()[:20] + ".woff2", _unicode_range(codes), data))
     return tuple(made)

@@ -300,3 +300,23 @@ def test_hours_after_the_event_the_desk_keeps_nothing_on_the_device(app, live_se
     assert page.locator(".result-name").inner_text() == "山田 花子"
     raw = page.evaluate(READ_INDEXEDDB)
     assert "eventreg-desk" not in raw["databases"], raw
+
+
+def test_with_nothing_on_the_device_and_no_server_the_desk_says_so(app, server, phone):
+    """Hours after the event nothing is kept at rest: reloaded with the server stopped, the desk
+    says it has no list and no server (not "still loading", which would never end)."""
+    ids = setup(app)
+    with database(app) as s:
+        session = s.get(Registration, ids["ids"][0]).session  # it took place two days ago
+        session.doors_at, session.starts_at, session.ends_at = (
+            datetime.now(timezone.utc) - timedelta(days=2, hours=h) for h in (4, 3, 0))
+        s.commit()
+    page = phone
+    sign_in(page, server.url, ids["email"], f"/desk/{ids['event']}")
+    page.locator("body[data-desk-shell=kept]").wait_for(timeout=30_000)
+    server.stop()
+    page.reload()
+    page.locator("body[data-desk-mode=offline]").wait_for(timeout=10_000)
+    page.fill("#search-input", "やまだ")
+    expect(page.locator("#search-note")).to_have_text(
+        "この端末には参加者名簿がなく、サーバーにも接続できません。接続が戻るまで紙の名簿をお使いください。")

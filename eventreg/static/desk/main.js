@@ -214,8 +214,12 @@ $("result-undo").addEventListener("click", () => {
  * as soon as the roster is there, instead of a wrong "unknown". */
 function notReady(retry) {
   state.waiting = retry;
-  showResult("not_ready", T.not_ready, null, { quiet: true });
+  showResult("not_ready", notReadyText(), null, { quiet: true });
 }
+
+/** Still loading, or nothing on this device and no server to load it from (a first visit
+ * while offline, or after the wipe hours after the event): say which. */
+function notReadyText() { return roster.reachable === false ? T.no_roster_offline : T.not_ready; }
 
 function whenReady() {
   const retry = state.waiting;
@@ -481,7 +485,7 @@ function searchActive() { return searchInput.value.trim() !== "" || state.row !=
 function runSearch() {
   clearTimeout(searchTimer);
   if (!searchActive()) { list.replaceChildren(); note.textContent = T.hint; return; }
-  if (!roster.ready) { note.textContent = T.not_ready; return; }
+  if (!roster.ready) { note.textContent = notReadyText(); return; }
   const people = roster.search(searchInput.value.trim(), { row: state.row, sessionId: state.sessionId,
                                                            extra: pending.walkIns }).map(view);
   note.textContent = people.length ? fmt(T.results_found, { n: people.length }) : T.no_results;
@@ -767,6 +771,7 @@ async function start() {
     onChange() { renderIssues(); afterChange(); whenReady(); },
     onReachable(ok) {
       renderBanner();
+      if (!roster.ready) runSearch();  // "still loading" or "nothing here and no server": say which
       if (ok) { queue.flush(); refreshCounts(); }
     },
     onWipe: forgetAll,
