@@ -63,14 +63,29 @@ class DroppingProxy:
 
     def close(self) -> None:
         self.stop()
+
+        async def end_connections():  # idle browser connections too: each closes its sockets
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self._run(end_connections())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
+            await self._relay(reader, writer)
+        finally:  # whatever happened (cancelled at close, a request it cannot read): no socket left open
+            if not writer.transport.is_closing():
+                writer.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
             request, is_batch = await self._read_request(reader)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
             writer.transport.abort()
             return
         started = time.monotonic()
