@@ -54,6 +54,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test suite's factories and browser settings (tests/ is not installed)
 os.environ.setdefault("EVENTREG_ENV", "development")  # this process's app too (the suite's conftest does the same)
+# The imports below need the path and the environment above first (E402 on purpose, as in bench/stats.py).
 
 from sqlalchemy import select  # noqa: E402
 
