@@ -11,6 +11,7 @@ from .event import (
                     ReminderRule,
                     SecurityFormat,
 )
+from .pass_qr import PassQr
 from .outbox import AttendeeMessage, MailKind, MessageStatus, OutboxMessage, OutboxStatus
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
@@ -22,7 +23,7 @@ __all__ = [
     "DEFAULT_SECURITY_COLUMNS", "Event", "EventSession", "EventStatus", "Question", "QuestionKind", "ReminderRule",
     "SecurityFormat",
     "AttendeeMessage", "MailKind", "MessageStatus", "OutboxMessage", "OutboxStatus",
-    "Registration", "Sector", "Status",
+    "PassQr", "Registration", "Sector", "Status",
     "Scan", "ScanMethod", "ScanResult",
     "SecurityListSend",
     "CheckinConflict", "DeskOperation", "DeskTask",

@@ -126,6 +126,10 @@ class Registration(db.Model):
     # code path can change a person without the desks' next delta carrying it.
     changed_us: Mapped[int] = mapped_column(BigInteger, default=changed_now, onupdate=changed_now,
                                             server_default="0")
+    # The one-time key the sign-up form carried (web.public, domain.registration.signup): the same
+    # POST sent again (a double click, a proxy's retry, a server killed mid-request) finds the
+    # registration it made instead of making a second. NULL for rows made any other way.
+    signup_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
 
     event: Mapped[Event] = relationship()
     session: Mapped[EventSession] = relationship()
