@@ -1,9 +1,10 @@
-"""QR codes for passes: an SVG for pages, a PNG data URI for PDFs."""
+"""QR codes for passes: SVG path data for documents (kept per pass), an SVG for pages, a PNG data URI."""
 
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from functools import lru_cache
 
 import qrcode
@@ -44,3 +45,34 @@ def png_data_uri(payload: str, box_size: int = 8) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@dataclass(frozen=True)
+class Symbol:
+    size: int  # modules across, quiet zone included
+    path: str  # dark modules as SVG path data, one unit a module (viewBox 0 0 size size)
+
+
+def symbol(payload: str) -> Symbol:
+    """The code of ``payload`` as path data: one rectangle per horizontal run of dark modules
+    (a 37-module pass is ~300 runs, ~4 KB), which typst, reportlab and SVG all draw exactly."""
+    matrix = _code(payload).get_matrix()
+    runs = []
+    for y, row in enumerate(matrix):
+        x, width = 0, len(row)
+        while x < width:
+            if row[x]:
+                start = x
+                while x < width and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return Symbol(len(matrix), "".join(runs))
+
+
+def svg_markup(size: int, path: str) -> str:
+    """A standalone SVG of a kept code (``Symbol`` or models.PassQr), crisp at any scale."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
+            f'shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
+            f'<path d="{path}"/></svg>')

@@ -11,8 +11,8 @@ from .event import (
                     ReminderRule,
                     SecurityFormat,
 )
-from .pass_qr import PassQr
 from .outbox import AttendeeMessage, MailKind, MessageStatus, OutboxMessage, OutboxStatus
+from .pass_qr import PassQr
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
 from .staff import ApiToken, EventMember, EventRole, Invitation, LoginAttempt, Role, StaffSession, StaffUser
