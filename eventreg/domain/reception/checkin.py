@@ -15,14 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
+from eventreg.domain.reception import scan_statement
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import Event, Registration, Scan, ScanMethod, ScanResult, Status
+from eventreg.models.registration import changed_now
 
 # What a scan of a valid, current pass answers for each registration status. Only "ok" lets the
 # desk check the person in; a new status must be added here (tests/domain/test_checkin.py checks
@@ -51,6 +53,11 @@ class ScanOutcome:
     # Only for passes of this event: a desk never sees another event's attendee.
     registration: Registration | None = None
     admissions: Admissions | None = None  # for result conflict
+    # Read with the check-in (PostgreSQL's one statement), so the answer needs no other query:
+    # the registration's session as plain values (id, title, doors_at, starts_at, ends_at), and
+    # whether a building list was sent for it yet (False: nobody can be missing from one).
+    session: dict | None = None
+    list_sent: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -106,6 +113,13 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
     older than the registration's was replaced (cancelled, or moved to another session).
     """
     credential = passes.parse(payload or "")
+    if (credential is not None and credential.format == 3 and 1 <= credential.registration_id <= passes.MAX_ID
+            and db.session.get_bind().dialect.name == "postgresql"
+            and passes.verify(credential, event.pass_key, event.id)):
+        # A pass of this event (the usual scan): one round trip. Any other text (an ER2 pass, a
+        # pass of another event, a forgery) takes the steps below, which tell them apart.
+        return _scan_at_once(credential, payload, event=event, session_id=session_id, method=method,
+                             desk=desk[:DESK_NAME_LENGTH], user_id=user_id, now=now, apart=apart)
     registration = passes.find_entry(credential) if credential is not None else None
     if registration is None:
         outcome = ScanOutcome(ScanResult.unknown_pass)
@@ -119,6 +133,39 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
     log_scan(event.id, outcome.result, registration=outcome.registration, token=logged,
          method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
     return outcome
+
+
+_AT_ONCE = None  # PostgreSQL's statement (domain.reception.scan_statement), built at first use
+
+
+def _scan_at_once(credential: passes.EntryCredential, payload: str, *, event: Event, session_id: int | None,
+                  method: ScanMethod, desk: str, user_id: int | None, now: datetime, apart: bool) -> ScanOutcome:
+    global _AT_ONCE
+    if _AT_ONCE is None:
+        _AT_ONCE = select(Registration, *scan_statement.EXTRA).from_statement(
+            scan_statement.statement(RESULT_OF_STATUS)).execution_options(populate_existing=True)
+    changed = changed_now()
+    row = db.session.execute(_AT_ONCE, {
+        "rid": credential.registration_id, "event_id": event.id, "entry_version": credential.entry_version,
+        "session_id": session_id, "now": now, "desk": desk, "changed_us": changed, "method": method.value,
+        "user_id": user_id, "apart": apart, "read_hash": passes.token_hash(_logged_name(credential, None, payload)),
+    }).one()
+    registration, result = row[0], ScanResult(row.scan_result)
+    if result in (ScanResult.unknown_pass, ScanResult.wrong_event):
+        return ScanOutcome(result)
+    if result == ScanResult.ok:  # the row holds exactly what we wrote
+        set_committed_value(registration, "checked_in_at", now)
+        set_committed_value(registration, "checked_in_desk", desk)
+        set_committed_value(registration, "changed_us", changed)
+    session = {"id": registration.session_id, "title": row.session_title, "doors_at": row.session_doors_at,
+               "starts_at": row.session_starts_at, "ends_at": row.session_ends_at}
+    read = {"session": session, "list_sent": row.last_list_id is not None}
+    if result == ScanResult.already_checked_in and apart:  # not logged yet: the earliest admission decides
+        outcome = _earliest_admission(registration, desk=desk, at=now)
+        log_scan(event.id, outcome.result, registration=outcome.registration, token=registration.entry_id,
+                 method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
+        return ScanOutcome(outcome.result, outcome.registration, outcome.admissions, **read)
+    return ScanOutcome(result, registration, **read)
 
 
 def _logged_name(credential: passes.EntryCredential | None, registration: Registration | None,

@@ -1,0 +1,81 @@
+"""The desk's hot path on PostgreSQL: a pass checked in with one statement.
+
+"Find the entry, check its event and version, check in, log the scan" is one round trip: data-
+modifying CTEs. ``cur`` reads the registration row locked (``FOR NO KEY UPDATE``): under READ
+COMMITTED a locking read waits for a desk that is checking the same person in and then returns
+the row as that desk committed it, so the reason given for a refusal (and the winner's time and
+desk) is the row the UPDATE decided on, never an older snapshot. ``done`` is the guard: an UPDATE
+conditional on the event, the pass's version, the status, the session and ``checked_in_at IS
+NULL``. ``verdict`` names the outcome (the rule table is domain.reception.checkin's
+RESULT_OF_STATUS, written into the CASE below), ``logged`` writes the scan log row. An offline
+desk's admission that finds the person checked in is not final here (the earliest admission
+counts): it is logged by domain.reception.checkin after it decided.
+
+The signature is checked before, in Python, with the event's key (domain.registration.passes).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Integer, String, bindparam, column, text
+
+from eventreg.models import EventSession, Registration, ScanResult, Status
+from eventreg.models.base import UTCDateTime
+
+_COLUMNS = [c.name for c in Registration.__table__.columns]
+_session = EventSession.__table__.c
+# What the statement returns besides the registration's columns.
+EXTRA = (column("scan_result", String), column("session_title", _session.title.type),
+         column("session_starts_at", UTCDateTime()), column("session_ends_at", UTCDateTime()),
+         column("session_doors_at", UTCDateTime()), column("last_list_id", Integer))
+
+
+def _status_case(result_of_status: dict[Status, ScanResult]) -> str:
+    whens = " ".join(f"WHEN '{status.value}' THEN '{result.value}'" for status, result in result_of_status.items())
+    return f"CASE cur.status {whens} END"
+
+
+def statement(result_of_status: dict[Status, ScanResult]):
+    """The statement, built once per process (domain.reception.checkin)."""
+    sql = f"""
+WITH cur AS (
+    SELECT * FROM registration WHERE id = :rid FOR NO KEY UPDATE
+), done AS (
+    UPDATE registration SET checked_in_at = :now, checked_in_desk = :desk, changed_us = :changed_us
+    WHERE id = (SELECT id FROM cur) AND event_id = :event_id AND entry_version = :entry_version
+      AND status = '{Status.confirmed.value}' AND checked_in_at IS NULL
+      AND (CAST(:session_id AS INTEGER) IS NULL OR session_id = :session_id)
+    RETURNING id
+), verdict AS (
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM done) THEN '{ScanResult.ok.value}'
+        WHEN cur.id IS NULL THEN '{ScanResult.unknown_pass.value}'
+        WHEN cur.event_id <> :event_id THEN '{ScanResult.wrong_event.value}'
+        WHEN :entry_version > cur.entry_version THEN '{ScanResult.unknown_pass.value}'
+        WHEN :entry_version < cur.entry_version THEN
+            CASE WHEN cur.status = '{Status.cancelled.value}' THEN '{ScanResult.cancelled.value}'
+                 ELSE '{ScanResult.superseded.value}' END
+        WHEN CAST(:session_id AS INTEGER) IS NOT NULL AND cur.session_id <> :session_id
+            THEN '{ScanResult.wrong_session.value}'
+        WHEN cur.status <> '{Status.confirmed.value}' THEN {_status_case(result_of_status)}
+        ELSE '{ScanResult.already_checked_in.value}'
+    END AS result
+    FROM (SELECT 1) AS one LEFT JOIN cur ON true
+), logged AS (
+    INSERT INTO scan (event_id, session_id, registration_id, token_hash, result, method, desk, user_id, at)
+    SELECT :event_id, :session_id, CASE WHEN cur.event_id = :event_id THEN cur.id END,
+           COALESCE(left(encode(sha256(convert_to(cur.entry_id, 'UTF8')), 'hex'), 12), :read_hash),
+           verdict.result, :method, :desk, :user_id, :now
+    FROM verdict LEFT JOIN cur ON true
+    WHERE NOT (:apart AND verdict.result = '{ScanResult.already_checked_in.value}')
+)
+SELECT {", ".join(f"cur.{name}" for name in _COLUMNS)}, verdict.result AS scan_result,
+       s.title AS session_title, s.starts_at AS session_starts_at, s.ends_at AS session_ends_at,
+       s.doors_at AS session_doors_at,
+       (SELECT x.id FROM security_list_send x WHERE x.session_id = cur.session_id
+        ORDER BY x.seq DESC LIMIT 1) AS last_list_id
+FROM verdict LEFT JOIN cur ON true LEFT JOIN event_session s ON s.id = cur.session_id
+"""
+    return text(sql).bindparams(
+        bindparam("now", type_=UTCDateTime()), bindparam("session_id", type_=Integer()),
+        bindparam("apart", type_=Boolean()), bindparam("desk", type_=String()),
+    ).columns(*Registration.__table__.columns, *EXTRA)
