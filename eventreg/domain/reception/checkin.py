@@ -147,7 +147,7 @@ def _scan_at_once(credential: passes.EntryCredential, payload: str, *, event: Ev
     changed = changed_now()
     row = db.session.execute(_AT_ONCE, {
         "rid": credential.registration_id, "event_id": event.id, "entry_version": credential.entry_version,
-        "session_id": session_id, "now": now, "desk": desk, "changed_us": changed, "method": method.value,
+        "session_id": session_id, "now": now, "desk": desk, "changed_us": changed, "method": ScanMethod(method).value,
         "user_id": user_id, "apart": apart, "read_hash": passes.token_hash(_logged_name(credential, None, payload)),
     }).one()
     registration, result = row[0], ScanResult(row.scan_result)
@@ -160,8 +160,15 @@ def _scan_at_once(credential: passes.EntryCredential, payload: str, *, event: Ev
     session = {"id": registration.session_id, "title": row.session_title, "doors_at": row.session_doors_at,
                "starts_at": row.session_starts_at, "ends_at": row.session_ends_at}
     read = {"session": session, "list_sent": row.last_list_id is not None}
-    if result == ScanResult.already_checked_in and apart:  # not logged yet: the earliest admission decides
-        outcome = _earliest_admission(registration, desk=desk, at=now)
+    if result == ScanResult.already_checked_in and (apart or registration.checked_in_at is None):
+        # Not logged yet (scan_statement): another desk won after our snapshot, or an offline desk's
+        # admission of someone checked in, which the earliest admission decides.
+        if registration.checked_in_at is None:
+            db.session.refresh(registration)  # the winner's time and desk, whoever won
+        if registration.entry_version != credential.entry_version:  # cancelled or moved meanwhile
+            outcome = _stale(registration, credential.entry_version)
+        else:
+            outcome = _after_lost_update(registration, desk=desk, now=now, apart=apart)
         log_scan(event.id, outcome.result, registration=outcome.registration, token=registration.entry_id,
                  method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
         return ScanOutcome(outcome.result, outcome.registration, outcome.admissions, **read)
@@ -221,10 +228,15 @@ def check_in(registration: Registration, *, session_id: int | None, desk: str, n
         set_committed_value(registration, "checked_in_desk", desk[:50])
         return ScanOutcome(ScanResult.ok, registration)
     db.session.refresh(registration)  # the winner's time and desk, whoever won
+    return _after_lost_update(registration, desk=desk[:50], now=now, apart=apart)
+
+
+def _after_lost_update(registration: Registration, *, desk: str, now: datetime, apart: bool) -> ScanOutcome:
+    """The conditional check-in changed nothing; ``registration`` holds the row as it is now."""
     if RESULT_OF_STATUS[registration.status] != ScanResult.ok:  # changed between the read and the update
         return ScanOutcome(RESULT_OF_STATUS[registration.status], registration)
     if apart:
-        return _earliest_admission(registration, desk=desk[:50], at=now)
+        return _earliest_admission(registration, desk=desk, at=now)
     return ScanOutcome(ScanResult.already_checked_in, registration)
 
 

@@ -1,15 +1,17 @@
 """The desk's hot path on PostgreSQL: a pass checked in with one statement.
 
 "Find the entry, check its event and version, check in, log the scan" is one round trip: data-
-modifying CTEs. ``cur`` reads the registration row locked (``FOR NO KEY UPDATE``): under READ
-COMMITTED a locking read waits for a desk that is checking the same person in and then returns
-the row as that desk committed it, so the reason given for a refusal (and the winner's time and
-desk) is the row the UPDATE decided on, never an older snapshot. ``done`` is the guard: an UPDATE
-conditional on the event, the pass's version, the status, the session and ``checked_in_at IS
-NULL``. ``verdict`` names the outcome (the rule table is domain.reception.checkin's
-RESULT_OF_STATUS, written into the CASE below), ``logged`` writes the scan log row. An offline
-desk's admission that finds the person checked in is not final here (the earliest admission
-counts): it is logged by domain.reception.checkin after it decided.
+modifying CTEs. ``done`` is the guard: an UPDATE conditional on the event, the pass's version, the
+status, the session and ``checked_in_at IS NULL``; under READ COMMITTED it waits for a desk that
+is checking the same person in and re-checks its conditions on the row that desk committed.
+``cur`` reads the row as the statement's snapshot shows it, ``verdict`` names the outcome from it
+(the rule table is domain.reception.checkin's RESULT_OF_STATUS, written into the CASE below) and
+``logged`` writes the scan log row.
+
+Two refusals are not final here and are not logged: the snapshot shows the person not checked in
+although the UPDATE found them checked in (another desk committed after the snapshot was taken:
+domain.reception.checkin reads the row again for the winner's time and desk, or a status changed
+meanwhile), and an offline desk's admission of someone checked in (the earliest admission counts).
 
 The signature is checked before, in Python, with the event's key (domain.registration.passes).
 """
@@ -34,14 +36,13 @@ def _status_case(result_of_status: dict[Status, ScanResult]) -> str:
     return f"CASE cur.status {whens} END"
 
 
-def statement(result_of_status: dict[Status, ScanResult]):
-    """The statement, built once per process (domain.reception.checkin)."""
-    sql = f"""
+def sql(result_of_status: dict[Status, ScanResult]) -> str:
+    return f"""
 WITH cur AS (
-    SELECT * FROM registration WHERE id = :rid FOR NO KEY UPDATE
+    SELECT * FROM registration WHERE id = :rid
 ), done AS (
     UPDATE registration SET checked_in_at = :now, checked_in_desk = :desk, changed_us = :changed_us
-    WHERE id = (SELECT id FROM cur) AND event_id = :event_id AND entry_version = :entry_version
+    WHERE id = :rid AND event_id = :event_id AND entry_version = :entry_version
       AND status = '{Status.confirmed.value}' AND checked_in_at IS NULL
       AND (CAST(:session_id AS INTEGER) IS NULL OR session_id = :session_id)
     RETURNING id
@@ -66,7 +67,7 @@ WITH cur AS (
            COALESCE(left(encode(sha256(convert_to(cur.entry_id, 'UTF8')), 'hex'), 12), :read_hash),
            verdict.result, :method, :desk, :user_id, :now
     FROM verdict LEFT JOIN cur ON true
-    WHERE NOT (:apart AND verdict.result = '{ScanResult.already_checked_in.value}')
+    WHERE NOT (verdict.result = '{ScanResult.already_checked_in.value}' AND (:apart OR cur.checked_in_at IS NULL))
 )
 SELECT {", ".join(f"cur.{name}" for name in _COLUMNS)}, verdict.result AS scan_result,
        s.title AS session_title, s.starts_at AS session_starts_at, s.ends_at AS session_ends_at,
@@ -75,7 +76,11 @@ SELECT {", ".join(f"cur.{name}" for name in _COLUMNS)}, verdict.result AS scan_r
         ORDER BY x.seq DESC LIMIT 1) AS last_list_id
 FROM verdict LEFT JOIN cur ON true LEFT JOIN event_session s ON s.id = cur.session_id
 """
-    return text(sql).bindparams(
+
+
+def statement(result_of_status: dict[Status, ScanResult]):
+    """The statement, built once per process (domain.reception.checkin)."""
+    return text(sql(result_of_status)).bindparams(
         bindparam("now", type_=UTCDateTime()), bindparam("session_id", type_=Integer()),
         bindparam("apart", type_=Boolean()), bindparam("desk", type_=String()),
     ).columns(*Registration.__table__.columns, *EXTRA)
