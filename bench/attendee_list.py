@@ -19,24 +19,13 @@ import cProfile
 import os
 import pstats
 import statistics
-import sys
-import tempfile
 import time
 from datetime import timedelta
 from urllib.parse import quote
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from in_process import BACK_OFFICE, bench_app, database, percentile, signed_in
 
 TARGET_MS = 200
-
-
-def database(arg: str):
-    if arg == "sqlite":
-        folder = tempfile.mkdtemp(prefix="eventreg-roster-")
-        return f"sqlite:///{folder}/roster.db", lambda: None
-    from tests.pg import PG_ADMIN_URL, fresh_database
-
-    return fresh_database(PG_ADMIN_URL if arg == "postgresql" else arg, prefix="eventreg_bench")
 
 
 def kinds(event) -> dict[str, list[str]]:
@@ -94,19 +83,6 @@ class SqlClock:
         self.total += time.perf_counter() - self._started
 
 
-def bench_app(url: str):
-    """The app on ``url`` with its schema, as the back-office benches sign in to it (no CSRF)."""
-    from eventreg import create_app
-
-    return create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1,
-                       "WTF_CSRF_ENABLED": False, "BASE_URL": "http://127.0.0.1"})
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=5000)
@@ -124,7 +100,7 @@ def main() -> None:
 
     url, drop = database(args.db)
     try:
-        app = bench_app(url)
+        app = bench_app(url, **BACK_OFFICE)
         with app.app_context():
             upgrade()
             start = factories.in_days(-1)  # the first session ended yesterday: no-shows exist
@@ -149,8 +125,7 @@ def main() -> None:
                   f"(made in {time.perf_counter() - made:.1f} s); {args.repeat} requests per kind")
             db.session.remove()
 
-        client = app.test_client()
-        assert client.post("/login", data={"email": email, "password": factories.PASSWORD}).status_code == 302
+        client = signed_in(app, email)
         base = f"/admin/events/{event_id}/attendees"
         for variants in plan.values():  # warm: connections, statement and template caches
             for query in variants:

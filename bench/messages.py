@@ -13,23 +13,11 @@ postgresql+psycopg://postgres@127.0.0.1:5432 (or give a server URL).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def database(arg: str):
-    if arg == "sqlite":
-        folder = tempfile.mkdtemp(prefix="eventreg-messages-")
-        return f"sqlite:///{folder}/messages.db", lambda: None
-    from tests.pg import PG_ADMIN_URL, fresh_database
-
-    return fresh_database(PG_ADMIN_URL if arg == "postgresql" else arg, prefix="eventreg_bench")
+from in_process import bench_app, database
 
 
 def main() -> None:
@@ -41,7 +29,6 @@ def main() -> None:
 
     from flask_migrate import upgrade
 
-    from eventreg import create_app
     from eventreg.domain.backoffice import event_import
     from eventreg.domain.backoffice.roster import ListFilter
     from eventreg.domain.communication import attendee_messages
@@ -51,7 +38,7 @@ def main() -> None:
 
     url, drop = database(args.db)
     try:
-        app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
+        app = bench_app(url)
         with app.app_context():
             upgrade()
             event = event_import.replace_event(event_spec_dict(slug="bench-messages", capacity=args.recipients + 10))

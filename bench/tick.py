@@ -17,24 +17,11 @@ a temporary database is created and dropped.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import timedelta
 
-# The repository root, for `tests.factories` and `tests.pg` (test helpers, not part of the package).
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def database(arg: str):
-    if arg == "sqlite":
-        folder = tempfile.mkdtemp(prefix="eventreg-tick-")
-        return f"sqlite:///{folder}/tick.db", lambda: None
-    from tests.pg import fresh_database
-
-    return fresh_database(arg, prefix="eventreg_bench")
+from in_process import bench_app, database
 
 
 def parts(app, now, repeat: int = 5) -> dict[str, float]:
@@ -60,7 +47,7 @@ def parts(app, now, repeat: int = 5) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1000)
-    parser.add_argument("--db", default="sqlite", help="sqlite, or postgresql+psycopg://user@host/db")
+    parser.add_argument("--db", default="sqlite", help="sqlite, postgresql, or postgresql+psycopg://user@host/db")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--security", action="store_true", help="venue contacts and building-security lists")
     parser.add_argument("--people", type=int, default=20, help="confirmed people per event, with --security")
@@ -71,7 +58,6 @@ def main() -> None:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
 
-    from eventreg import create_app
     from eventreg.domain.backoffice import event_import
     from eventreg.domain.registration import signup
     from eventreg.domain.timing import schedule
@@ -83,7 +69,7 @@ def main() -> None:
     logging.getLogger("eventreg.worker").setLevel(logging.WARNING)
     url, drop = database(args.db)
     try:
-        app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
+        app = bench_app(url)
         with app.app_context():
             upgrade()
             made = time.perf_counter()
