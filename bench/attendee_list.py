@@ -23,7 +23,7 @@ import time
 from datetime import timedelta
 from urllib.parse import quote
 
-from in_process import BACK_OFFICE, bench_app, database, percentile, signed_in
+from in_process import BACK_OFFICE, migrated_app, percentile, signed_in
 
 TARGET_MS = 200
 
@@ -91,18 +91,14 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="a kind to profile, e.g. 'search hiragana'")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
     from sqlalchemy import text
 
     from eventreg.extensions import db
     from tests import factories
     from tests.roster_people import insert_people
 
-    url, drop = database(args.db)
-    try:
-        app = bench_app(url, **BACK_OFFICE)
+    with migrated_app(args.db, **BACK_OFFICE) as app:
         with app.app_context():
-            upgrade()
             start = factories.in_days(-1)  # the first session ended yesterday: no-shows exist
             event = factories.make_event(title="ベンチマーク用セミナー", sessions=[
                 {"title": "第1回", "date": start.date().isoformat(), "start": "14:00", "end": "17:00", "capacity": 5000},
@@ -175,8 +171,6 @@ def main() -> None:
         print(f"target p95 < {TARGET_MS} ms: {'met' if p95 < TARGET_MS else 'MISSED'}")
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
-from in_process import bench_app, database, insert_confirmed, signed_in
+from in_process import insert_confirmed, migrated_app, signed_in
 
 
 def fill(event, count: int) -> None:
@@ -58,17 +58,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from flask_babel import force_locale
-    from flask_migrate import upgrade
 
     from eventreg.adapters import pdf
     from eventreg.domain.backoffice import exports, roster
     from tests import factories
 
-    url, drop = database(args.db)
-    try:
-        app = bench_app(url, WTF_CSRF_ENABLED=False)
+    with migrated_app(args.db, WTF_CSRF_ENABLED=False) as app:
         with app.app_context():
-            upgrade()
             questions = [{"label": "参加の動機", "kind": "text"},
                          {"label": "参加方法", "kind": "multiple", "choices": ["会場", "オンライン"]},
                          {"label": "懇親会に参加する", "kind": "checkbox"}]
@@ -104,8 +100,6 @@ def main() -> None:
             print(f"  reception list PDF, {args.pdf_people} people: {seconds:6.3f} s wall  {cpu:6.3f} s CPU  "
                   f"{len(body) / 1e6:4.1f} MB")
         print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

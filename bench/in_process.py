@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -37,6 +38,22 @@ def bench_app(url: str, **config):
     from eventreg import create_app
 
     return create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1, **config})
+
+
+@contextmanager
+def migrated_app(db: str, **config):
+    """The app (``bench_app``) on a fresh ``database(db)`` built by the migrations; the database is
+    dropped at the end, even after an error."""
+    from flask_migrate import upgrade
+
+    url, drop = database(db)
+    try:
+        app = bench_app(url, **config)
+        with app.app_context():
+            upgrade()
+        yield app
+    finally:
+        drop()
 
 
 def median(repeat: int, action) -> tuple[float, object]:

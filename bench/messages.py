@@ -17,7 +17,7 @@ import statistics
 import time
 from datetime import datetime, timezone
 
-from in_process import bench_app, database
+from in_process import migrated_app
 
 
 def main() -> None:
@@ -27,7 +27,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
 
     from eventreg.domain.backoffice import event_import
     from eventreg.domain.backoffice.roster import ListFilter
@@ -36,11 +35,8 @@ def main() -> None:
     from eventreg.sqlite import writing
     from tests.factories import bulk_confirmed, event_spec_dict
 
-    url, drop = database(args.db)
-    try:
-        app = bench_app(url)
+    with migrated_app(args.db) as app:
         with app.app_context():
-            upgrade()
             event = event_import.replace_event(event_spec_dict(slug="bench-messages", capacity=args.recipients + 10))
             db.session.commit()
             bulk_confirmed(event.sessions[0], args.recipients)
@@ -61,8 +57,6 @@ def main() -> None:
                   f"median {statistics.median(times):.3f} s, max {max(times):.3f} s")
             db.session.remove()
             db.engine.dispose()
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

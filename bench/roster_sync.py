@@ -26,7 +26,7 @@ import os
 import time
 from datetime import datetime, timezone
 
-from in_process import bench_app, database, insert_confirmed, median
+from in_process import insert_confirmed, median, migrated_app
 
 
 def main() -> None:
@@ -36,7 +36,6 @@ def main() -> None:
     parser.add_argument("--db", default="", help="sqlite, or a PostgreSQL admin URL (default: tests/pg.py's)")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
     from sqlalchemy import select, update
 
     from eventreg.domain.access import api_tokens
@@ -45,11 +44,8 @@ def main() -> None:
     from eventreg.models import Registration
     from tests import factories
 
-    url, drop = database(args.db)
-    try:
-        app = bench_app(url)
+    with migrated_app(args.db) as app:
         with app.app_context():
-            upgrade()
             first = factories.event_spec_dict(capacity=args.people)["sessions"][0]
             event = factories.make_event(sessions=[first, dict(first, doors="17:30", start="18:00", end="20:00")])
             event.security_email = "security@venue.example"
@@ -125,8 +121,6 @@ def main() -> None:
               f" {orm_s * 1000:.1f} ms as ORM objects")
         print(f"  full / bare SELECT: {full_s / bare_s:.1f}x;  delta / bare SELECT: {delta_s / bare_s:.2f}x")
         print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
-    finally:
-        drop()
 
 
 def _json(value) -> bytes:

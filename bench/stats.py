@@ -19,7 +19,7 @@ import statistics
 import time
 from datetime import timedelta
 
-from in_process import BACK_OFFICE, bench_app, database, percentile, signed_in
+from in_process import BACK_OFFICE, migrated_app, percentile, signed_in
 
 TARGET_MS = 300
 
@@ -56,7 +56,6 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
     from sqlalchemy import text
 
     from eventreg.extensions import db
@@ -64,11 +63,8 @@ def main() -> None:
     from tests.domain.test_stats import add
     from tests.roster_people import insert_people
 
-    url, drop = database(args.db)
-    try:
-        app = bench_app(url, **BACK_OFFICE)
+    with migrated_app(args.db, **BACK_OFFICE) as app:
         with app.app_context():
-            upgrade()
             rng = random.Random(5)
             earlier = []
             for days in (60, 30):
@@ -112,8 +108,6 @@ def main() -> None:
             print(f"{name:<18}  {statistics.median(times):7.1f}  {p95:7.1f}  {max(times):7.1f}")
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"target p95 < {TARGET_MS} ms: {'met' if worst < TARGET_MS else 'MISSED'}")
-    finally:
-        drop()
 
 
 if __name__ == "__main__":

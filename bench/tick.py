@@ -21,7 +21,7 @@ import statistics
 import time
 from datetime import timedelta
 
-from in_process import bench_app, database
+from in_process import migrated_app
 
 
 def parts(app, now, repeat: int = 5) -> dict[str, float]:
@@ -55,7 +55,6 @@ def main() -> None:
 
     import logging
 
-    from flask_migrate import upgrade
     from sqlalchemy import func, select
 
     from eventreg.domain.backoffice import event_import
@@ -67,11 +66,8 @@ def main() -> None:
     from tests.factories import bulk_confirmed, event_spec_dict, in_days
 
     logging.getLogger("eventreg.worker").setLevel(logging.WARNING)
-    url, drop = database(args.db)
-    try:
-        app = bench_app(url)
+    with migrated_app(args.db) as app:
         with app.app_context():
-            upgrade()
             made = time.perf_counter()
             for i in range(args.events):
                 event = event_import.replace_event(event_spec_dict(slug=f"bench-{i}", start=in_days(14 + i % 2)))
@@ -123,8 +119,6 @@ def main() -> None:
             started = time.perf_counter()
             outcomes = tick(app, now=after + timedelta(seconds=30))
             print(f"tick after one cancellation: {(time.perf_counter() - started) * 1000:.0f} ms, outcomes {dict(outcomes)}")
-    finally:
-        drop()
 
 
 if __name__ == "__main__":
