@@ -74,7 +74,7 @@ def test_a_bench_over_its_time_limit_is_stopped_with_what_it_started(tmp_path, c
         print("serving", flush=True)
         time.sleep(120)
     """)
-    lines = table(capsys, "--only", "slow", "--timeout", "3", "--command", spec)
+    lines = table(capsys, "--only", "slow", "--timeout", "6", "--command", spec)  # time to start, even on a busy machine
     assert "no RESULT line (stopped after" in lines[2] and "(time limit): serving)" in lines[2]
     assert not alive(int(pid_file.read_text()))
 
