@@ -27,6 +27,7 @@ import time
 from datetime import datetime, timezone
 
 from in_process import insert_confirmed, median, migrated_app
+from result import emit
 
 
 def main() -> None:
@@ -120,6 +121,10 @@ def main() -> None:
         print(f"  floor:  {bare_s * 1000:7.1f} ms  bare SELECT of the same rows (every column, fetched);"
               f" {orm_s * 1000:.1f} ms as ORM objects")
         print(f"  full / bare SELECT: {full_s / bare_s:.1f}x;  delta / bare SELECT: {delta_s / bare_s:.2f}x")
+        floor_what = f"bare SELECT of the same {total} rows, every column"
+        for what, seconds in ((f"full roster, {total} rows", full_s), ("delta after 20 check-ins", delta_s)):
+            emit(f"roster sync: {what} ({kind.split('+')[0]})", seconds * 1000, "ms", floor=bare_s * 1000,
+                 floor_what=floor_what, target="none", met=True, runs=args.repeat)
         print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
 
 

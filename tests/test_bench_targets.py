@@ -34,15 +34,17 @@ def test_result_lines_become_rows_with_their_floor_ratio_runs_and_load(tmp_path,
         emit("1,000-badge sheet wall", 1.5, "s", floor=0.5, floor_what="bare typst", target="<= 2 s",
              met=True, runs=runs)
         emit("check-in c=8 ratio", 0.5, "", floor=None, floor_what="", target=">= 0.6", met=False, runs=runs)
+        emit("roster sync full", 40.0, "ms", floor=8.0, floor_what="bare SELECT", target="none", met=True, runs=runs)
     """)
     lines = table(capsys, "--only", "sheet", "--runs", "2", "--command", spec)
     assert lines[0] == "| " + " | ".join(targets.HEAD) + " |"
-    wall, ratio = lines[2].split(" | "), lines[3].split(" | ")
+    wall, ratio, watched = (line.split(" | ") for line in lines[2:5])
     assert wall[0] == "| 1,000-badge sheet wall" and wall[1] == "1.5 s"
     assert wall[2] == "0.5 s (bare typst)" and wall[3] == "3" and wall[4] == "yes (<= 2 s)"
     assert wall[5].endswith("sheet.py --runs 2`") and wall[6] == "2"
     assert float(wall[7].rstrip(" |")) >= 0
     assert ratio[2] == "—" and ratio[4] == "**no** (>= 0.6)"
+    assert watched[1:5] == ["40 ms", "8 ms (bare SELECT)", "5", "—"]
 
 
 def test_a_bench_without_result_lines_is_reported_not_a_crash(tmp_path, capsys):
