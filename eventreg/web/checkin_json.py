@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 
 from ..domain.people import search
@@ -10,6 +12,12 @@ from ..domain.reception.checkin import ScanOutcome
 from ..models import Event, EventSession, Registration
 from .error_words import message
 from .filters import hm, person_kana, person_name, when
+
+
+class Zone(NamedTuple):
+    """What an answer needs of its event when the event was not loaded (checkin.scan_at)."""
+
+    timezone: str
 
 
 def session_json(session: EventSession | dict, event: Event) -> dict:
@@ -61,7 +69,7 @@ def roster_row(registration: Registration, event: Event, unlisted: bool | None =
     }
 
 
-def outcome_json(outcome: ScanOutcome, event: Event) -> dict:
+def outcome_json(outcome: ScanOutcome, event: Event | Zone) -> dict:
     registration = None
     if outcome.registration is not None:
         # What the scan read with the check-in spares the queries: no list sent, nobody to mark.

@@ -118,8 +118,11 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
             and passes.verify(credential, event.pass_key, event.id)):
         # A pass of this event (the usual scan): one round trip. Any other text (an ER2 pass, a
         # pass of another event, a forgery) takes the steps below, which tell them apart.
-        return _scan_at_once(credential, payload, event=event, session_id=session_id, method=method,
-                             desk=desk[:DESK_NAME_LENGTH], user_id=user_id, now=now, apart=apart)
+        outcome = _scan_at_once(credential, payload, event_id=event.id, seed=event.pass_key, session_id=session_id,
+                                method=method, desk=desk[:DESK_NAME_LENGTH], user_id=user_id, now=now, apart=apart)
+        if outcome is not None:
+            return outcome[0]
+        db.session.refresh(event)  # its key changed since it was read: decide with the new one
     registration = passes.find_entry(credential) if credential is not None else None
     if registration is None:
         outcome = ScanOutcome(ScanResult.unknown_pass)
@@ -136,23 +139,56 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
 
 
 _AT_ONCE = None  # PostgreSQL's statement (domain.reception.scan_statement), built at first use
+# Each event's key seed as this process last read it. Nothing is decided from it: the one
+# statement checks that the event still has it, and answers KEY_CHANGED otherwise.
+_SEEDS: dict[int, str] = {}
 
 
-def _scan_at_once(credential: passes.EntryCredential, payload: str, *, event: Event, session_id: int | None,
-                  method: ScanMethod, desk: str, user_id: int | None, now: datetime, apart: bool) -> ScanOutcome:
+def scan_at(payload: str, *, event_id: int, method: ScanMethod, desk: str, user_id: int | None,
+            now: datetime) -> tuple[ScanOutcome, str] | None:
+    """``scan`` of an online desk without the event loaded: a pass of ``event_id`` is checked in
+    (or refused) in one statement; returns the outcome and the event's time zone. None when this
+    does not apply (not PostgreSQL, not a format 3 pass signed with the key this process knows for
+    the event, the event's key changed or the event is gone): the caller loads the event and calls
+    ``scan``, which tells those cases apart."""
+    credential = passes.parse(payload or "")
+    if (credential is None or credential.format != 3 or not 1 <= credential.registration_id <= passes.MAX_ID
+            or db.session.get_bind().dialect.name != "postgresql"):
+        return None
+    seed = _SEEDS.get(event_id)
+    if seed is None:
+        seed = db.session.scalar(select(Event.pass_key).where(Event.id == event_id))
+        if seed is None:
+            return None
+        _SEEDS[event_id] = seed
+    if not passes.verify(credential, seed, event_id):
+        return None
+    done = _scan_at_once(credential, payload, event_id=event_id, seed=seed, session_id=None, method=method,
+                         desk=desk[:DESK_NAME_LENGTH], user_id=user_id, now=now, apart=False)
+    if done is None:
+        _SEEDS.pop(event_id, None)
+    return done
+
+
+def _scan_at_once(credential: passes.EntryCredential, payload: str, *, event_id: int, seed: str,
+                  session_id: int | None, method: ScanMethod, desk: str, user_id: int | None, now: datetime,
+                  apart: bool) -> tuple[ScanOutcome, str] | None:
+    """(outcome, the event's time zone); None when the event no longer has the key ``seed``."""
     global _AT_ONCE
     if _AT_ONCE is None:
         _AT_ONCE = select(Registration, *scan_statement.EXTRA).from_statement(
             scan_statement.statement(RESULT_OF_STATUS)).execution_options(populate_existing=True)
     changed = changed_now()
     row = db.session.execute(_AT_ONCE, {
-        "rid": credential.registration_id, "event_id": event.id, "entry_version": credential.entry_version,
+        "rid": credential.registration_id, "event_id": event_id, "seed": seed, "entry_version": credential.entry_version,
         "session_id": session_id, "now": now, "desk": desk, "changed_us": changed, "method": ScanMethod(method).value,
         "user_id": user_id, "apart": apart, "read_hash": passes.token_hash(_logged_name(credential, None, payload)),
     }).one()
-    registration, result = row[0], ScanResult(row.scan_result)
+    if row.scan_result == scan_statement.KEY_CHANGED:
+        return None
+    registration, result, timezone = row[0], ScanResult(row.scan_result), row.event_timezone
     if result in (ScanResult.unknown_pass, ScanResult.wrong_event):
-        return ScanOutcome(result)
+        return ScanOutcome(result), timezone
     if result == ScanResult.ok:  # the row holds exactly what we wrote
         set_committed_value(registration, "checked_in_at", now)
         set_committed_value(registration, "checked_in_desk", desk)
@@ -169,10 +205,10 @@ def _scan_at_once(credential: passes.EntryCredential, payload: str, *, event: Ev
             outcome = _stale(registration, credential.entry_version)
         else:
             outcome = _after_lost_update(registration, desk=desk, now=now, apart=apart)
-        log_scan(event.id, outcome.result, registration=outcome.registration, token=registration.entry_id,
+        log_scan(event_id, outcome.result, registration=outcome.registration, token=registration.entry_id,
                  method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
-        return ScanOutcome(outcome.result, outcome.registration, outcome.admissions, **read)
-    return ScanOutcome(result, registration, **read)
+        return ScanOutcome(outcome.result, outcome.registration, outcome.admissions, **read), timezone
+    return ScanOutcome(result, registration, **read), timezone
 
 
 def _logged_name(credential: passes.EntryCredential | None, registration: Registration | None,
