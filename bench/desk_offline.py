@@ -301,7 +301,7 @@ def server_batch_seconds(url: str, event_id: int, token: str, texts: list[str]) 
 TWO_DESK_OPS, BOTH_DESKS, WALK_INS, PAGE_BATCH = 310, 20, 10, 50  # issue 14's outage test; queue.js BATCH_LIMIT
 
 
-def two_desk_queues(texts: list[str], session_id: int) -> list[list[dict]]:
+def two_desk_queues(texts: list[str], session_id: int, run: int) -> list[list[dict]]:
     """Two desks' queues after an outage, as the outage test leaves them: 310 operations, of which
     20 passes scanned at both desks (conflicts: the earliest admission counts) and 10 walk-ins."""
     at = datetime.now(timezone.utc)
@@ -312,7 +312,7 @@ def two_desk_queues(texts: list[str], session_id: int) -> list[list[dict]]:
         queues[0].insert(5 + n, ("scan", text))
         queues[1].insert(len(queues[1]) - 20 + n // 2, ("scan", text))
     for n in range(WALK_INS):
-        queues[n % 2].insert(20 + 12 * n, ("walk_in", f"{n}郎"))
+        queues[n % 2].insert(20 + 12 * n, ("walk_in", f"{'一二三四五六七八九十'[run % 10]}{n}郎"))  # new names each run
     out = []
     for q in queues:
         ops = []
@@ -408,7 +408,7 @@ def drain_only(args, workdir: Path) -> dict:
         server.start()
         for run_number in range(args.runs):
             texts = data["texts"][2 * per_run * run_number:2 * per_run * (run_number + 1)]
-            queues = two_desk_queues(texts[:per_run], data["session"])
+            queues = two_desk_queues(texts[:per_run], data["session"], run_number)
             seconds = two_desk_drain_seconds(url, data["event"], data["token"], queues)
             floor_ids = data["ids"][2 * per_run * run_number + per_run:2 * per_run * (run_number + 1)]
             floor = bare_two_desk_seconds(database_url, data["event"], [floor_ids[::2], floor_ids[1::2]])
