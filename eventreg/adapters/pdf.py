@@ -21,7 +21,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from flask import render_template
 from flask_babel import gettext
 
 from ..web.field_words import field_titles
