@@ -59,3 +59,28 @@ def test_a_character_no_font_has_is_caught_on_both(app_ctx):
         assert len(missing_glyphs(rendered)) == 1
         with pytest.raises(AssertionError):
             assert_drawn_by_the_chain(rendered, f"{UNCOVERED}田")
+
+
+def test_a_row_heading_never_ends_a_page(app_ctx):
+    """Sweeping the first group's length moves the next row heading down the first page until it
+    no longer fits with a person under it: there it goes to the next page with that person, even
+    where it alone would still have fitted (typst's orphan prevention of a subheader)."""
+    import pymupdf
+
+    moved_with_room_left = 0
+    for n in range(22, 30):
+        ctx = reception_ctx([("アオキ ケンイチ", "青木 健一", "千葉市役所")] * n)
+        for person in ctx["groups"][0]["people"]:
+            person["department"] = ""  # one-line rows: steps smaller than a heading and a row
+        ctx["groups"].append({"heading": "か行", "people": [
+            {"kana": "カトウ ハジメ", "name": "加藤 一", "organization": "", "department": "", "session": ""}] * 3})
+        with pymupdf.open(stream=pdf.render_reception_list(ctx), filetype="pdf") as document:
+            body_bottom = document[0].rect.height - 16 / 25.4 * 72  # the bottom margin
+            for page in document:
+                words = [w for w in page.get_text("words") if w[3] < body_bottom]
+                assert max(words, key=lambda w: w[3])[4] != "か行", (n, page.number)
+            first_page_end = max(w[3] for w in document[0].get_text("words") if w[3] < body_bottom)
+            heading_height = 8 / 25.4 * 72  # 2.2 + 0.8 mm of padding and a 10.5 pt line
+            if "か行" not in document[0].get_text() and first_page_end + heading_height < body_bottom:
+                moved_with_room_left += 1
+    assert moved_with_room_left  # the sweep met the case the rule is for
