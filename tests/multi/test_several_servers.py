@@ -19,7 +19,6 @@ PostgreSQL only: SQLite is for one server (README), and these processes would sh
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import signal
 import subprocess
@@ -41,7 +40,7 @@ from eventreg.models import EventSession, OutboxMessage, OutboxStatus, Registrat
 
 from .. import factories, processes
 from ..pgbouncer import POOL_SIZE
-from ..races.edge import at_once, client, csrf_from, form, outcome, pass_payload, scan_request
+from ..races.edge import at_once, client, csrf_from, form, outcome, pass_payload, scan_request, signup_key_from
 from ..smtp import SMTPRecorder, free_port
 
 # Several servers share one database over the network; SQLite is a file for one server (README),
@@ -56,7 +55,6 @@ BIN = Path(sys.executable).parent
 SEATS, PEOPLE = 100, 2000
 KILL_AFTER = 700  # answers the client has seen when one instance is killed
 ATTEMPT_SECONDS = 20  # a request not answered by then counts as failed and goes to the other instance
-SIGNUP_KEY = re.compile(r'name="signup_key"[^>]*value="([^"]+)"')
 ORGANIZER = "multi-organizer@example.org"
 
 
@@ -201,9 +199,7 @@ class Visitor:
         self.client = client(url)
         page = self.client.get(self.path)
         assert page.status_code == 200, page.status_code
-        key = SIGNUP_KEY.search(page.text)
-        assert key, "the sign-up form carries no signup_key"
-        self.key = key.group(1)
+        self.key = signup_key_from(page.text)
         self.data = form(session_id, email, csrf_token=csrf_from(page.text), signup_key=self.key)
         self.failures: list[str] = []  # why each attempt before the last one failed
 
