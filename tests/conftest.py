@@ -7,6 +7,7 @@ table is emptied after each test, so race tests and live-server tests see what u
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 from flask_migrate import upgrade
@@ -80,6 +81,16 @@ def _stop_processes():
     count = len(processes.running)
     yield
     processes.stop_started_since(count)
+
+
+def _interrupted(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def pytest_configure(config):
+    """SIGTERM (scripts/test passes Ctrl-C and a CI timeout on as SIGTERM) stops the run as Ctrl-C
+    does: fixtures tear down, the servers stop and the PostgreSQL database is dropped."""
+    signal.signal(signal.SIGTERM, _interrupted)
 
 
 def pytest_sessionfinish(session, exitstatus):
