@@ -43,3 +43,6 @@ protocol_version, do_GET, do_POST, log_message
 # Issue 15 groundwork, used once its parts land (the lead removes these two lines).
 svg_markup  # noqa
 signup_key  # noqa
+
+# limits' Storage interface, read by limits (eventreg/rate_counters.py)
+STORAGE_SCHEME, base_exceptions  # noqa
