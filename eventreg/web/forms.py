@@ -113,8 +113,8 @@ class RegistrationForm(KanaRule, PageForm):
         Optional(), Regexp(SIGNUP_KEY, message=_l("This form is damaged. Please reload the page and register again."))])
 
     def validate_email_confirm(self, field):
-        if self.email.errors or not field.data:
-            return
+        if self.email.errors or not field.data or field.data == self.email.data:
+            return  # typed as stored: the same address, no second normalisation
         try:
             same = text.normalize_email(field.data) == self.email.data
         except DomainError:
