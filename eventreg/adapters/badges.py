@@ -154,27 +154,36 @@ def fit_text(text: str, width_mm: float, *, max_pt: float, min_pt: float, max_li
     width_pt = width_mm * PT_PER_MM * slack
     sizes = [max_pt - 0.5 * i for i in range(int((max_pt - min_pt) / 0.5) + 1)]
     for by_words in (True, False) if phrases else (False,):
-        segments = _segments(text, by_words)  # the same pieces at every size
-        wrapped: dict[float, list[str] | None] = {}
-
-        def lines_at(size: float) -> list[str] | None:
-            if size not in wrapped:
-                wrapped[size] = _wrap(segments, width_pt / size, by_words)
-            return wrapped[size]
-
-        for allowed in range(1, max_lines + 1):
-            # Smaller sizes never need more lines: the first size that fits is found by bisection.
-            low, high = 0, len(sizes)
-            while low < high:
-                middle = (low + high) // 2
-                lines = lines_at(sizes[middle])
-                if lines is not None and len(lines) <= allowed:
-                    high = middle
-                else:
-                    low = middle + 1
-            if low < len(sizes):
-                return Fit(sizes[low], lines_at(sizes[low]), by_words, True)
+        fit = _largest_fitting(_segments(text, by_words), by_words, width_pt, sizes, max_lines)
+        if fit is not None:
+            return fit
     return Fit(min_pt, wrap(text, width_pt / min_pt), False, False)
+
+
+def _largest_fitting(segments, by_words: bool, width_pt: float, sizes: list[float],
+                     max_lines: int) -> Fit | None:
+    """fit_text for one way of breaking: fewest lines first, then the largest size (from
+    ``sizes``, largest first). Smaller sizes never need more lines, so each line count's largest
+    size is found by bisection, and each size is wrapped at most once."""
+    wrapped: dict[float, list[str] | None] = {}
+
+    def lines_at(size: float) -> list[str] | None:
+        if size not in wrapped:
+            wrapped[size] = _wrap(segments, width_pt / size, by_words)
+        return wrapped[size]
+
+    for allowed in range(1, max_lines + 1):
+        low, high = 0, len(sizes)
+        while low < high:
+            middle = (low + high) // 2
+            lines = lines_at(sizes[middle])
+            if lines is not None and len(lines) <= allowed:
+                high = middle
+            else:
+                low = middle + 1
+        if low < len(sizes):
+            return Fit(sizes[low], lines_at(sizes[low]), by_words, True)
+    return None
 
 
 def _fit(text: str | None, width_mm: float, spec: tuple[float, float, int], phrases=True) -> Fit:
@@ -191,12 +200,21 @@ _SPECS = {"kana": KANA_FIT, "name": NAME_FIT, "org": ORG_FIT, "dept": DEPT_FIT}
 ELLIPSIS = "…"
 
 
-def _breakable(text: str, size_pt: float) -> str:
-    """``text`` with zero-width spaces inside each piece too long for the text column at
-    ``size_pt``, so typst may break it anywhere there (overflow-wrap: anywhere)."""
-    width_em = TEXT_WIDTH_MM * PT_PER_MM / size_pt
-    return "".join("\u200b".join(piece) if width > width_em else piece
-                   for piece, width, _space in _segments(text))
+def _breakable(text: str, size_pt: float, width_mm: float = TEXT_WIDTH_MM) -> list:
+    """``text`` as one line for typst to wrap: its pieces, each piece too long for a box
+    ``width_mm`` wide at ``size_pt`` marked ``{"w": piece}``, which badge.typ lets break between
+    any two characters (CSS overflow-wrap: anywhere; typst itself never breaks inside a word,
+    it would run out of the box)."""
+    width_em = width_mm * PT_PER_MM / size_pt
+    parts: list = []
+    for piece, width, _space in _segments(text):
+        if width > width_em:
+            parts.append({"w": piece})
+        elif parts and isinstance(parts[-1], str):
+            parts[-1] += piece
+        else:
+            parts.append(piece)
+    return [parts]
 
 
 def _drawn(text: str, fit: Fit, max_lines: int) -> dict:
@@ -205,11 +223,11 @@ def _drawn(text: str, fit: Fit, max_lines: int) -> dict:
     and the most lines it may take; when the estimate says even the floor needs more, also the
     estimated lines cut to ``max_lines`` with an ellipsis (``e``), which typst draws only if its
     real wrapping needs more lines too (CSS line-clamp)."""
-    drawn = {"s": fit.size_pt, "n": max_lines}
+    drawn: dict = {"s": fit.size_pt, "n": max_lines}
     if fit.fits and fit.phrases:
         drawn["l"] = fit.lines
         return drawn
-    drawn["l"] = [_breakable(text, fit.size_pt)]
+    drawn["l"] = _breakable(text, fit.size_pt)
     if not fit.fits:
         lines = fit.lines[:max_lines]
         drawn["e"] = [*lines[:-1], lines[-1][:-1].rstrip() + ELLIPSIS]
@@ -234,9 +252,9 @@ def card(ctx: dict) -> dict:
         height += _GAP_MM[key] + lines * fit.size_pt / PT_PER_MM * _LINE_PITCH[key]
     code = ctx.get("qr_code") or qr.symbol(ctx["qr_payload"])
     size, path = (code["size"], code["path"]) if isinstance(code, dict) else (code.size, code.path)
-    title = event["title"]
+    title = _fit(event["title"], TITLE_WIDTH_MM, TITLE_FIT, phrases=False).size_pt
     out.update(
-        title={"s": _fit(title, TITLE_WIDTH_MM, TITLE_FIT, phrases=False).size_pt, "t": title},
+        title={"s": title, "l": _breakable(event["title"], title, TITLE_WIDTH_MM)},
         pad=round(max(0.0, (WHO_HEIGHT_MM - height) / 2), 1),
         qr=list(qr.png(size, path)),  # JSON has no bytes: typst reads them back with bytes(array)
     )

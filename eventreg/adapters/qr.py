@@ -90,7 +90,7 @@ def png(size: int, path: str) -> bytes:
     # The runs' numbers, five a run: x, y, width, 1, width ("M{x} {y}h{width}v1h-{width}z").
     numbers = path.translate(_PATH_LETTERS).split()
     dark = [0] * size  # each row's dark modules as the bits of an int, leftmost module highest
-    for x, y, width in zip(map(int, numbers[0::5]), map(int, numbers[1::5]), map(int, numbers[2::5])):
+    for x, y, width in zip(map(int, numbers[0::5]), map(int, numbers[1::5]), map(int, numbers[2::5]), strict=True):
         dark[y] |= ((1 << width) - 1) << (size - x - width)
     pad = -size % 8
     row_bytes = (size + pad) // 8
