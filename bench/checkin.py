@@ -29,15 +29,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import statistics
-import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
-import yaml
 
 # Run as `python bench/checkin.py`: Python puts bench/ on the path, so the registration
 # benchmark's harness imports as a sibling module.
@@ -46,20 +43,18 @@ from registration import (
     HOST,
     PG,
     ROOT,
-    VENV_BIN,
     Server,
     bench_arguments,
     bench_environment,
     create_database,
-    drop_database,
-    event_yaml,
     free_port,
-    machine_busy,
-    postgres_pids,
-    proc_cpu,
+    migrate_and_import,
+    pyspy,
     run_flask,
     run_wrk,
+    stop_all,
     summarize,
+    with_cpu,
 )
 
 LUA = r"""
@@ -149,11 +144,7 @@ def new_tokens(n: int) -> list[str]:
 
 
 def setup_database(dbname: str, env: dict, people: int, workdir: Path) -> tuple[int, str, list[str], list[str]]:
-    run_flask(env, "db", "upgrade")
-    slug = f"bench-{secrets.token_hex(3)}"
-    spec_path = workdir / "event.yaml"
-    spec_path.write_text(yaml.safe_dump(event_yaml(slug), allow_unicode=True), "utf-8")
-    run_flask(env, "import-event", str(spec_path))
+    slug, _ = migrate_and_import(env, workdir)
     email = "bench-organizer@example.org"
     run_flask({**env, "EVENTREG_NEW_PASSWORD": secrets.token_urlsafe(16)},
               "users", "create", email, "--role", "organizer", "--name", "bench", "--event", slug)
@@ -212,20 +203,8 @@ def measure(server: Server, url: str, tokens: Tokens, api_token: str, connection
         w = one_run(server, url, tokens, api_token, connections, args.warmup, f"{label}-warm", workdir)
         if w["bad"] or w["socket_errors"]:
             print(f"    warm-up errors: {w['bad']} bad, {w['socket_errors']} socket ({w['sample']})")
-    pg_before = sum(proc_cpu(p) for p in postgres_pids())
-    srv_before = server.cpu()
-    busy_before = machine_busy()
-    result = one_run(server, url, tokens, api_token, connections, args.duration, label, workdir)
-    busy_after = machine_busy()
-    result["server_cpu_s"] = server.cpu() - srv_before
-    result["postgres_cpu_s"] = sum(proc_cpu(p) for p in postgres_pids()) - pg_before
-    result["machine_busy"] = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
-    seconds = result["duration_us"] / 1e6
-    ours = result["client_cpu_s"] + result["server_cpu_s"] + result["postgres_cpu_s"]
-    result["other_cores"] = max(result["machine_busy"] * (os.cpu_count() or 1) - ours / seconds, 0.0)
-    result["rps"] = result["ok"] / seconds
-    result["errors"] = result["bad"] + result["socket_errors"]
-    return result
+    return with_cpu(server, lambda: one_run(server, url, tokens, api_token, connections, args.duration, label,
+                                            workdir))
 
 
 def print_table(results: dict, levels: list[int]) -> None:
@@ -259,12 +238,8 @@ def print_table(results: dict, levels: list[int]) -> None:
 def profile(app: Server, url: str, tokens: Tokens, api_token: str, args, workdir: Path, outdir: Path) -> None:
     """py-spy on both workers during one c=8 run (not part of the figures)."""
     outdir.mkdir(parents=True, exist_ok=True)
-    pyspy = VENV_BIN / "py-spy"
     out = outdir / "checkin-c8.txt"
-    spy = subprocess.Popen(
-        [str(pyspy), "record", "-p", str(app.proc.pid), "--subprocesses", "-r", "100",
-         "-d", str(int(args.duration) + 1), "-f", "raw", "-o", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = pyspy(app, args.duration, out)
     time.sleep(1)
     result = one_run(app, url, tokens, api_token, 8, args.duration, "profile", workdir)
     spy.wait(timeout=60)
@@ -325,13 +300,7 @@ def main() -> None:
         if args.profile:
             profile(app, app_url, app_tokens, api_token, args, workdir, args.profile)
     finally:
-        for server in servers:
-            server.stop()
-        if args.keep_db:
-            print(f"kept database {dbname}")
-        else:
-            drop_database(dbname)
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop_all(servers, dbname, args.keep_db, workdir)
 
 
 if __name__ == "__main__":

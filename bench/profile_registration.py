@@ -24,10 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 # Run as `python bench/profile_registration.py`: bench/ is on the path, the harness is a sibling.
-from registration import HOST, PG, ROOT, FormInputs, create_database, drop_database, event_yaml, form_values, run_flask
+from registration import HOST, PG, ROOT, FormInputs, create_database, drop_database, form_values, migrate_and_import
 from sqlalchemy import event as sa_event
 
 
@@ -128,11 +126,7 @@ def main() -> None:
     env = dict(os.environ)
     create_database(dbname)
     try:
-        run_flask(env, "db", "upgrade")
-        slug = f"prof-{secrets.token_hex(3)}"
-        spec = workdir / "event.yaml"
-        spec.write_text(yaml.safe_dump(event_yaml(slug), allow_unicode=True), "utf-8")
-        run_flask(env, "import-event", str(spec))
+        slug, _ = migrate_and_import(env, workdir, prefix="prof")
 
         sys.path.insert(0, str(ROOT))
         from eventreg import create_app

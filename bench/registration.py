@@ -206,6 +206,27 @@ def run_flask(env: dict, *args: str) -> str:
     return result.stdout
 
 
+def migrate_and_import(env: dict, workdir: Path, prefix: str = "bench") -> tuple[str, str]:
+    """Runs the migrations and imports the demo seminar (``event_yaml``) under a new slug;
+    returns the slug and what ``import-event`` printed."""
+    run_flask(env, "db", "upgrade")
+    slug = f"{prefix}-{secrets.token_hex(3)}"
+    spec_path = workdir / "event.yaml"
+    spec_path.write_text(yaml.safe_dump(event_yaml(slug), allow_unicode=True), "utf-8")
+    return slug, run_flask(env, "import-event", str(spec_path))
+
+
+def stop_all(servers: list, dbname: str, keep_db: bool, workdir: Path) -> None:
+    """The end of every load run, even after an error: servers stopped, database dropped."""
+    for server in servers:
+        server.stop()
+    if keep_db:
+        print(f"kept database {dbname}")
+    else:
+        drop_database(dbname)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 class Server:
     def __init__(self, name: str, app: str, port: int, env: dict, chdir: Path, log: Path):
         self.name, self.port = name, port
@@ -351,24 +372,36 @@ def measure(server: Server, url: str, users: list[dict], path: str, connections:
             print(f"    warm-up errors: {w['bad']} bad, {w['socket_errors']} socket ({w['sample']})")
     script = workdir / f"{label}.lua"
     script.write_text(lua_script(users, path, f"m{tag}", cap))
-    pg = postgres_pids()
-    pg_before = sum(proc_cpu(p) for p in pg)
+    return with_cpu(server, lambda: run_wrk(url, script, connections, args.duration, workdir))
+
+
+def with_cpu(server: Server, run) -> dict:
+    """``run()``'s wrk figures plus the CPU that gunicorn, PostgreSQL and the whole machine used
+    meanwhile, its rate of successes and its errors."""
+    pg_before = sum(proc_cpu(p) for p in postgres_pids())
     srv_before = server.cpu()
     busy_before = machine_busy()
-    result = run_wrk(url, script, connections, args.duration, workdir)
+    result = run()
     busy_after = machine_busy()
     result["server_cpu_s"] = server.cpu() - srv_before
     result["postgres_cpu_s"] = sum(proc_cpu(p) for p in postgres_pids()) - pg_before
     result["machine_busy"] = ((busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1))
     # CPU used by everything else on the machine (other people's tests), in cores.
     cores = os.cpu_count() or 1
-    seconds_wall = result["duration_us"] / 1e6
-    ours = result["client_cpu_s"] + result["server_cpu_s"] + result["postgres_cpu_s"]
-    result["other_cores"] = max(result["machine_busy"] * cores - ours / seconds_wall, 0.0)
     seconds = result["duration_us"] / 1e6
+    ours = result["client_cpu_s"] + result["server_cpu_s"] + result["postgres_cpu_s"]
+    result["other_cores"] = max(result["machine_busy"] * cores - ours / seconds, 0.0)
     result["rps"] = result["ok"] / seconds
     result["errors"] = result["bad"] + result["socket_errors"]
     return result
+
+
+def pyspy(app: Server, seconds: float, out: Path) -> subprocess.Popen:
+    """py-spy recording ``app``'s master and workers for ``seconds`` into ``out`` (raw stacks)."""
+    return subprocess.Popen(
+        [str(VENV_BIN / "py-spy"), "record", "-p", str(app.proc.pid), "--subprocesses", "-r", "100",
+         "-d", str(int(seconds) + 1), "-f", "raw", "-o", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -430,10 +463,7 @@ def profile(app: Server, url: str, users: list[dict], args, workdir: Path, outdi
     script = workdir / "profile.lua"
     script.write_text(lua_script(users, "", f"p{secrets.token_hex(3)}", args.max_requests))
     out = outdir / "registration-c8.txt"
-    spy = subprocess.Popen(
-        [str(pyspy), "record", "-p", str(app.proc.pid), "--subprocesses", "-r", "100",
-         "-d", str(int(args.duration) + 1), "-f", "raw", "-o", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = pyspy(app, args.duration, out)
     time.sleep(1)
     result = run_wrk(url, script, 8, args.duration, workdir)
     spy.wait(timeout=60)
@@ -485,11 +515,8 @@ def main() -> None:
     print(f"database {dbname}; work files in {workdir}")
     create_database(dbname)
     try:
-        run_flask(env, "db", "upgrade")
-        slug = f"bench-{secrets.token_hex(3)}"
-        spec_path = workdir / "event.yaml"
-        spec_path.write_text(yaml.safe_dump(event_yaml(slug), allow_unicode=True), "utf-8")
-        print(run_flask(env, "import-event", str(spec_path)).strip())
+        slug, imported = migrate_and_import(env, workdir)
+        print(imported.strip())
         sys.path.insert(0, str(BENCH))
         from bare_app import CREATE_TABLE_SQL
 
@@ -536,13 +563,7 @@ def main() -> None:
         if args.profile:
             profile(app, reg_url, registration_users(app.port, slug, 8), args, workdir, args.profile)
     finally:
-        for server in servers:
-            server.stop()
-        if args.keep_db:
-            print(f"kept database {dbname}")
-        else:
-            drop_database(dbname)
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop_all(servers, dbname, args.keep_db, workdir)
 
 
 if __name__ == "__main__":

@@ -23,63 +23,11 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import statistics
-import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def database(arg: str):
-    if arg == "sqlite":
-        folder = tempfile.mkdtemp(prefix="eventreg-roster-")
-        return f"sqlite:///{folder}/roster.db", lambda: None
-    from tests.pg import PG_ADMIN_URL, fresh_database
-
-    return fresh_database(arg or PG_ADMIN_URL, prefix="eventreg_bench")
-
-
-def fill(event, count: int) -> None:
-    """``count`` confirmed registrations over the event's two sessions, in Core INSERTs."""
-    from sqlalchemy import insert, update
-
-    from eventreg.domain.people import person_keys
-    from eventreg.domain.registration.passes import new_entry_id, new_token
-    from eventreg.extensions import db
-    from eventreg.models import EventSession, Registration, Sector, Status
-    from tests.factories import FAMILIES, GIVENS, ORGANIZATIONS
-
-    now = datetime.now(timezone.utc)
-    rows = []
-    for i in range(count):
-        (family, family_kana), (given, given_kana) = FAMILIES[i % 20], GIVENS[i // 20 % 12]
-        rows.append({
-            "event_id": event.id, "session_id": event.sessions[i % 2].id, "token": new_token(),
-            "entry_id": new_entry_id(), "entry_version": 1, "status": Status.confirmed, "family_name": family,
-            "given_name": given, "family_kana": family_kana, "given_kana": given_kana,
-            "email": f"p{i}@example.org", "organization": ORGANIZATIONS[i % len(ORGANIZATIONS)],
-            "department": "事業推進部", "sector": Sector.npo, "phone": "03-1234-5678", "answers": {},
-            "language": "ja", "created_at": now, "confirmed_at": now,
-            "checked_in_at": now if i % 3 == 0 else None, "checked_in_desk": "受付A" if i % 3 == 0 else "",
-            "walk_in": False,
-        })
-    for start in range(0, count, 1000):
-        db.session.execute(insert(Registration), [person_keys.with_keys(r) for r in rows[start:start + 1000]])
-    for n, session in enumerate(event.sessions):
-        db.session.execute(update(EventSession).where(EventSession.id == session.id)
-                           .values(seats_taken=len(rows[n::2])))
-    db.session.commit()
-
-
-def median(repeat: int, action) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+from in_process import insert_confirmed, median, migrated_app
+from result import emit
 
 
 def main() -> None:
@@ -89,25 +37,20 @@ def main() -> None:
     parser.add_argument("--db", default="", help="sqlite, or a PostgreSQL admin URL (default: tests/pg.py's)")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
     from sqlalchemy import select, update
 
-    from eventreg import create_app
     from eventreg.domain.access import api_tokens
     from eventreg.domain.communication import building_list
     from eventreg.extensions import db
     from eventreg.models import Registration
     from tests import factories
 
-    url, drop = database(args.db)
-    try:
-        app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
+    with migrated_app(args.db) as app:
         with app.app_context():
-            upgrade()
             first = factories.event_spec_dict(capacity=args.people)["sessions"][0]
             event = factories.make_event(sessions=[first, dict(first, doors="17:30", start="18:00", end="20:00")])
             event.security_email = "security@venue.example"
-            fill(event, args.people)
+            insert_confirmed(event, args.people, session_id=lambda i: event.sessions[i % 2].id)
             now = datetime.now(timezone.utc)
             for session in event.sessions:
                 building_list.send_full(session, trigger="manual", now=now)
@@ -178,9 +121,11 @@ def main() -> None:
         print(f"  floor:  {bare_s * 1000:7.1f} ms  bare SELECT of the same rows (every column, fetched);"
               f" {orm_s * 1000:.1f} ms as ORM objects")
         print(f"  full / bare SELECT: {full_s / bare_s:.1f}x;  delta / bare SELECT: {delta_s / bare_s:.2f}x")
+        floor_what = f"bare SELECT of the same {total} rows, every column"
+        for what, seconds in ((f"full roster, {total} rows", full_s), ("delta after 20 check-ins", delta_s)):
+            emit(f"roster sync: {what} ({kind.split('+')[0]})", seconds * 1000, "ms", floor=bare_s * 1000,
+                 floor_what=floor_what, target="none", met=True, runs=args.repeat)
         print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
-    finally:
-        drop()
 
 
 def _json(value) -> bytes:

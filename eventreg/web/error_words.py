@@ -32,6 +32,8 @@ WORDS = {
     "session_full": _l("This session is full."),
     "session_started": _l("This session has already started, so the registration can no longer be cancelled online."),
     "event_changed": _l("This event was just updated. Please reload the page and register again."),
+    # The sign-up form's one-time key already made a registration with another email or event.
+    "signup_key_used": _l("This form has already been sent. Please check what you entered and send it again."),
     "already_cancelled": _l("This registration has already been cancelled."),
     "registration_changed": _l("This registration was changed at the same moment. Please reload the page and try again."),
     "invalid_rule": _l("Enter a time as \"1d@12:00\" (days before at a time), \"2h\" (hours before) or a date and time with its UTC offset."),

@@ -8,8 +8,8 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..adapters import fonts
@@ -18,6 +18,8 @@ from ..domain.people import fields, names, text
 from ..models import Event, QuestionKind
 from .error_words import message
 from .field_words import SECTORS, field_title
+
+SIGNUP_KEY = r"^[A-Za-z0-9_-]{16,64}$"  # url-safe, at most the column's 64 characters
 
 
 class Normalized:
@@ -104,6 +106,11 @@ class RegistrationForm(KanaRule, PageForm):
         _l("I agree to the handling of my personal data described in the privacy notice."),
         validators=[InputRequired(_l("Please agree to the privacy notice to register."))],
     )
+    # The page's one-time key (domain.registration.signup.new_signup_key; the template writes a new
+    # one on every page shown): the same POST sent twice makes one registration. Optional: a page
+    # cached from before the key existed still works.
+    signup_key = HiddenField(_l("Form"), validators=[
+        Optional(), Regexp(SIGNUP_KEY, message=_l("This form is damaged. Please reload the page and register again."))])
 
     def validate_email_confirm(self, field):
         if self.email.errors or not field.data:

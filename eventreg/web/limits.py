@@ -7,6 +7,8 @@ of ours is in front. The email key is the form's address normalised as the regis
 it (domain.people.text.normalize_email), so "A@Example.org " and "a@example.org" count together; a form
 without a valid address is not counted per email (it fails validation anyway).
 A refused POST is a 429 page in the visitor's language with Retry-After (errors.py).
+A copy of a form that already made its registration (its signup_key) is no new sign-up: its count
+is given back (``give_back_email_count``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,21 @@ def _per_email() -> str:
 
 def signup(view):
     """Both sign-up limits, on POST only."""
-    view = limiter.limit(_per_email, key_func=_email_key, methods=["POST"], scope="signup-email",
+    view = limiter.limit(_per_email, key_func=_email_key, methods=["POST"], scope=EMAIL_SCOPE,
                          exempt_when=lambda: not _email())(view)
     return limiter.limit(_per_address, key_func=_address_key, methods=["POST"], scope="signup-address")(view)
+
+
+EMAIL_SCOPE = "signup-email"
+
+
+def give_back_email_count() -> None:
+    """Takes this request's count off its email's limit. Counted on arrival (one atomic step,
+    so a burst cannot slip past the limit), given back once the view knows the POST repeated an
+    earlier one. Fixed windows (the default strategy) only: a count is a plain counter."""
+    for counted in limiter.current_limits:
+        if counted.request_args[-1].endswith(EMAIL_SCOPE):
+            try:
+                limiter.limiter.hit(counted.limit, *counted.request_args, cost=-1)
+            except Exception as exc:  # noqa: BLE001 - a storage outage costs this person one count, never an error
+                current_app.logger.warning("rate limit storage: could not give a count back: %s", type(exc).__name__)

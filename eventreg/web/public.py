@@ -114,7 +114,7 @@ def event_page(slug: str):
             if not form.session_id.choices:  # keep the form, with what they typed, on the page
                 form.session_id.choices = [(chosen.id, session_label(chosen, event.timezone))]
         elif open_sessions and form.validate_on_submit():
-            response = _register(event, form, open_sessions, now)
+            response, refusal = _register(event, form, open_sessions, now)
             if response is not None:
                 return response
     status = 400 if request.method == "POST" else 200
@@ -122,8 +122,9 @@ def event_page(slug: str):
     closed_note = None if open_sessions or not sessions else window_refusal(
         min((s for s in sessions if s.state == DeadlineState.not_open), key=lambda s: s.opens_at, default=None)
         or max(sessions, key=lambda s: s.closes_at), event.timezone)
-    return render_template("public/event.html", event=event, form=form, sessions=sessions,
-                           refusal=refusal, ended=ended, closed_note=closed_note), status
+    # A new one-time key on every page shown, also after a refusal: a copy of that POST changes nothing.
+    return render_template("public/event.html", event=event, form=form, sessions=sessions, refusal=refusal,
+                           ended=ended, closed_note=closed_note, signup_key=signup.new_signup_key()), status
 
 
 def window_refusal(s, tz: str) -> str:
@@ -136,6 +137,8 @@ def window_refusal(s, tz: str) -> str:
 
 
 def _register(event: Event, form, open_sessions, now):
+    """The sign-up: (the redirect, None), or (None, a refusal for the top of the form) with the
+    form's own field errors set."""
     session = next(s for s in open_sessions if s.id == form.session_id.data)
     applicant = signup.Applicant(
         **{name: form[name].data for name in (
@@ -144,21 +147,27 @@ def _register(event: Event, form, open_sessions, now):
         sector=form.sector.data, answers=form.answers(event), language=str(get_locale()),
     )
     try:
-        outcome = signup.register(session, applicant, now=now)
+        outcome = signup.register(session, applicant, now=now, signup_key=form.signup_key.data or None)
     except DomainError as exc:
         slug = event.slug  # read before the rollback expires it
         db.session.rollback()
         if exc.code == "event_changed":  # the page showed a replaced version: show the new one
             event_cache.forget(slug)
             flash(message(exc.code), "error")
-            return redirect(url_for("public.event_page", slug=slug))
+            return redirect(url_for("public.event_page", slug=slug)), None
+        if exc.code == "signup_key_used":  # the form is shown again, with a new key
+            return None, message(exc.code)
         form.session_id.errors.append(message(exc.code))
-        return None
-    db.session.commit()
+        return None, None
+    if outcome.result == Result.repeated:
+        db.session.rollback()  # nothing of this copy is kept (a seat it took goes back)
+        limits.give_back_email_count()
+    else:
+        db.session.commit()
     if outcome.result == Result.duplicate:
-        return redirect(url_for("public.resent", slug=event.slug))
+        return redirect(url_for("public.resent", slug=event.slug)), None
     # The welcome is a query flag, not a flash: the session cookie stays unchanged (and unsigned).
-    return redirect(url_for("public.registration", token=outcome.token, welcome=1))
+    return redirect(url_for("public.registration", token=outcome.token, welcome=1)), None
 
 
 @bp.get("/e/<slug>/sent")

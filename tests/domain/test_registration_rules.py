@@ -91,4 +91,4 @@ def test_a_walk_in_has_no_deadline_but_the_database_counts_seats(make_event):
 
 
 def test_outcomes_are_an_enum():
-    assert {r.value for r in Result} == {"confirmed", "held", "waitlisted", "duplicate"}
+    assert {r.value for r in Result} == {"confirmed", "held", "waitlisted", "duplicate", "repeated"}

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import httpx
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SIGNUP_KEY = re.compile(r'name="signup_key"[^>]*value="([^"]+)"')
 TIMEOUT = httpx.Timeout(60.0)
 _TLS = ssl.create_default_context()  # made once: httpx would load the CA bundle per client (~0.15 s)
 SESSION_FULL = "この回は満席です。"  # the form's error, in the default language
@@ -44,6 +45,13 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def signup_key_from(html: str) -> str:
+    """The sign-up form's one-time key: every copy of one POST carries the same."""
+    match = SIGNUP_KEY.search(html)
+    assert match, "no signup_key on the page"
+    return match.group(1)
+
+
 def form(session_id: int, email: str, **overrides) -> dict:
     """The registration form as a person fills it in (the CSRF token is added by the caller)."""
     data = {
@@ -56,7 +64,8 @@ def form(session_id: int, email: str, **overrides) -> dict:
 
 
 class SignUp:
-    """One visitor: opens the event page (session cookie + CSRF token), later presses "register"."""
+    """One visitor: opens the event page (session cookie, CSRF token, the form's one-time key),
+    later presses "register"."""
 
     def __init__(self, base_url: str, slug: str, session_id: int, email: str):
         self.client = client(base_url)
@@ -64,9 +73,10 @@ class SignUp:
         page = self.client.get(self.path)
         assert page.status_code == 200, page.status_code
         self.token = csrf_from(page.text)
+        self.signup_key = signup_key_from(page.text)
 
     def submit(self) -> httpx.Response:
-        data = form(self.session_id, self.email, csrf_token=self.token)
+        data = form(self.session_id, self.email, csrf_token=self.token, signup_key=self.signup_key)
         try:
             return self.client.post(self.path, data=data)
         finally:

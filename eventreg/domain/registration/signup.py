@@ -4,11 +4,12 @@ transaction per call, not committed."""
 from __future__ import annotations
 
 import enum
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +21,7 @@ from eventreg.domain.registration.capacity import NoSeat
 from eventreg.domain.timing import deadlines
 from eventreg.extensions import db
 from eventreg.models import EventSession, MailKind, Registration, Sector, Status
-from eventreg.models.registration import ACTIVE, SEATED
+from eventreg.models.registration import SEATED
 
 
 @dataclass
@@ -47,6 +48,14 @@ class Result(str, enum.Enum):
     waitlisted = "waitlisted"
     held = "held"  # a seat held until the email is confirmed (events with confirm_email)
     duplicate = "duplicate"  # the email already held a registration: its pass was sent again
+    # The same form (its signup_key) was sent again: the registration it made, nothing new (the
+    # caller rolls back, so a seat this copy took goes back)
+    repeated = "repeated"
+
+
+def new_signup_key() -> str:
+    """The sign-up form's one-time key (32 url-safe characters), new on every page shown."""
+    return secrets.token_urlsafe(24)
 
 
 @dataclass
@@ -70,17 +79,34 @@ def find_active(session_id: int, email: str) -> Registration | None:
     )
 
 
+def made_with(signup_key: str, event_id: int, email: str) -> Outcome | None:
+    """The registration an earlier copy of this form made, or None when the key made none yet.
+
+    The key is the form's, not the person's: a copy carrying another email or event changed what
+    was sent, so it is refused (``signup_key_used``) rather than answered with someone's page."""
+    row = db.session.execute(
+        select(Registration.id, Registration.token, Registration.event_id, Registration.email)
+        .where(Registration.signup_key == signup_key)
+    ).first()
+    if row is None:
+        return None
+    if (row.event_id, row.email) != (event_id, email):
+        raise DomainError("signup_key_used")
+    return Outcome(row.id, row.token, Result.repeated)
+
+
 def _resend(existing: Registration, now: datetime) -> Outcome:
     outbox.enqueue(existing.id, MailKind.pass_resent, now, context={"reason": "duplicate"})
     return Outcome(existing.id, existing.token, Result.duplicate)
 
 
 def insert_unless_active(values: dict) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING on the one-active-registration index.
+    """INSERT … ON CONFLICT DO NOTHING, on every unique index.
 
     Returns the new row's id, or None when the email already holds an active registration for the
-    session (committed, or being committed by a concurrent request: the insert waits for it).
-    One round trip, and no savepoint to recover from a unique violation.
+    session or the signup_key made a registration (committed, or being committed by a concurrent
+    request: the insert waits for it). One round trip, and no savepoint to recover from a unique
+    violation.
     """
     try:
         return db.session.scalar(_insert_statement(db.session.get_bind().dialect.name), person_keys.with_keys(values))
@@ -96,13 +122,16 @@ def _insert_statement(dialect: str):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(Registration.__table__)
-        .on_conflict_do_nothing(index_elements=["session_id", "email"], index_where=text(ACTIVE))
+        # No conflict target: the one-active-registration index and the signup_key's unique
+        # constraint both answer "already there" (PostgreSQL allows one target, or all).
+        .on_conflict_do_nothing()
         .returning(Registration.__table__.c.id)
     )
 
 
-def register(session: EventSession, applicant: Applicant, *, now: datetime) -> Outcome:
-    """Confirms, waitlists, or recognises a second sign-up with the same email.
+def register(session: EventSession, applicant: Applicant, *, now: datetime,
+             signup_key: str | None = None) -> Outcome:
+    """Confirms, waitlists, or recognises a second sign-up with the same email or the same form.
 
     Every rule is read from the database at the moment of the write: the seat UPDATE checks
     capacity and the session's window together; when it takes no seat, one fresh query of the
@@ -111,10 +140,18 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
 
     A duplicate never takes a second seat: the pass link is emailed again instead, to the
     address on file, so a stranger typing someone's email learns nothing.
+
+    ``signup_key`` (the form's one-time key, or None for a form without one): a copy of a form
+    that already made a registration answers ``repeated`` with it and changes nothing (the
+    caller rolls back). The first sending pays nothing for this: the key is looked up only when
+    the insert found its unique constraint taken, or when no seat was taken.
     """
     session_id, event_id = session.id, session.event_id
     seated = capacity.take_seat(session_id, now)
     if not seated:
+        earlier = made_with(signup_key, event_id, applicant.email) if signup_key else None
+        if earlier is not None:  # sent again after the window closed or the seats ran out
+            return earlier
         why = capacity.why_no_seat(session_id, now)
         if why != NoSeat.waitlisted:
             existing = find_active(session_id, applicant.email) if why == NoSeat.full else None
@@ -133,12 +170,20 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime) -> O
         created_at=now,
         confirmed_at=now if status == Status.confirmed else None,
         hold_expires_at=now + hold if hold else None,
+        signup_key=signup_key,
         **vars(applicant),
     ))
     if registration_id is None:
+        # A copy of this form won (the unique constraint decided); else the email's earlier sign-up.
+        earlier = made_with(signup_key, event_id, applicant.email) if signup_key else None
+        if earlier is not None:
+            return earlier
+        existing = find_active(session_id, applicant.email)
+        if existing is None:  # another unique value (token, entry id) collided: as good as never
+            raise DomainError("event_changed")
         if seated:
             capacity.release_seat(session_id)
-        return _resend(find_active(session_id, applicant.email), now)
+        return _resend(existing, now)
     if hold:
         outbox.enqueue(registration_id, MailKind.confirm_email, now)
         return Outcome(registration_id, token, Result.held if seated else Result.waitlisted)
