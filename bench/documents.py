@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "bench")]
@@ -46,10 +47,48 @@ TARGETS = {"job_wall": 2.0, "job_pss": 200.0, "badge": 30.0}  # s, MB, ms
 
 # ---- shared: the people, and memory ------------------------------------------------------------
 
+FAMILY = [("佐藤", "さとう"), ("鈴木", "すずき"), ("高橋", "たかはし"), ("田中", "たなか"),
+          ("渡邊", "わたなべ"), ("伊藤", "いとう"), ("山本", "やまもと"), ("中村", "なかむら"),
+          ("小林", "こばやし"), ("加藤", "かとう"), ("吉田", "よしだ"), ("山田", "やまだ"),
+          ("齋藤", "さいとう"), ("髙橋", "たかはし"), ("長谷川", "はせがわ"), ("勅使河原", "てしがわら")]
+GIVEN = [("真由美", "まゆみ"), ("大輔", "だいすけ"), ("花子", "はなこ"), ("翔太", "しょうた"),
+         ("美咲", "みさき"), ("健一", "けんいち"), ("由紀子", "ゆきこ"), ("誠", "まこと"),
+         ("陽菜", "ひな"), ("浩二", "こうじ"), ("智恵", "ちえ"), ("龍之介", "りゅうのすけ")]
+ORGS = ["特定非営利活動法人 ちば市民活動・市民事業サポートクラブ", "千葉市役所", "株式会社ミライ会計",
+        "一般社団法人 地域福祉ネットワーク", "NPO法人 こども食堂ふなばし", "ちば環境保全の会",
+        "社会福祉法人 房総やすらぎ会 特別養護老人ホーム", "", "Chiba International Volunteers"]
+DEPTS = ["事業推進部", "総務課", "", "地域連携推進室", "経理・財務グループ", ""]
+
+
+def make_ctx(i: int, rng: random.Random) -> dict:
+    from eventreg.domain.registration.passes import new_token, sign_pass
+
+    (fam, fam_kana), (giv, giv_kana) = rng.choice(FAMILY), rng.choice(GIVEN)
+    token = new_token()
+
+    def utc(*args):
+        return datetime(*args, tzinfo=timezone.utc)
+
+    return {
+        "token": token, "qr_payload": sign_pass("bench-seed", 1, 1000 + i, 1), "status": "confirmed",
+        "event": {
+            "id": 1, "slug": "kaikei-2019", "timezone": "Asia/Tokyo", "language": "ja",
+            "title": "NPO法人のための会計・税務実務セミナー ―― 新しい寄附税制をわかりやすく解説します",
+        },
+        "session": {"id": 1, "title": "第1部 基礎編", "doors_at": utc(2019, 2, 8, 4, 30),
+                    "starts_at": utc(2019, 2, 8, 5, 0), "ends_at": utc(2019, 2, 8, 8, 0)},
+        "attendee": {
+            "full_name": f"{fam} {giv}", "full_kana": f"{fam_kana} {giv_kana}",
+            "organization": rng.choice(ORGS), "department": rng.choice(DEPTS),
+            "email": f"user{i}@example.jp",
+        },
+        "links": {},
+    }
+
+
+
 def contexts(people: int) -> list[dict]:
     """``people`` badge contexts as pass_context builds them, each with its kept code."""
-    from badges import make_ctx
-
     from eventreg.adapters import qr
 
     rng = random.Random(8)
@@ -323,15 +362,16 @@ def child(args: list[str]) -> dict:
                                      text=True).stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--db", default="sqlite", help="sqlite, or postgresql+psycopg://user@host/db")
     parser.add_argument("--no-weasyprint", action="store_true", help="leave out WeasyPrint (~15 CPU-s)")
+    parser.add_argument("--no-compare", action="store_true", help="the targets alone (bench/badges.py)")
     parser.add_argument("--render-child", help=argparse.SUPPRESS)
     parser.add_argument("--job-child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.render_child:
         print(json.dumps(render_child(args.render_child, args.people)))
         return
@@ -339,15 +379,16 @@ def main() -> None:
         print(json.dumps(job_child(args.job_child[0], int(args.job_child[1]))))
         return
 
+    from in_process import database
     from result import emit
-    from tick import database
 
     from eventreg import create_app
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     n = args.people
-    print(f"\ncompare: a sheet of {n} badges from ready contexts, each renderer in a fresh process")
-    names = ["typst", "reportlab"] + ([] if args.no_weasyprint else ["weasyprint"])
+    names = [] if args.no_compare else ["typst", "reportlab"] + ([] if args.no_weasyprint else ["weasyprint"])
+    if names:
+        print(f"\ncompare: a sheet of {n} badges from ready contexts, each renderer in a fresh process")
     for name in names:
         runs = [child(["--render-child", name, "--people", str(n)])
                 for _ in range(1 if name == "weasyprint" else args.runs)]

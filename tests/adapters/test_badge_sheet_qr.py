@@ -51,7 +51,7 @@ def test_every_qr_of_a_1000_badge_sheet_is_a_valid_pass_of_the_person_on_its_car
     found: dict[int, passes.EntryCredential] = {}
     for number, png in enumerate(pages):
         # QR only: zxing-cpp may also see a Micro QR code in the modules of a big one.
-        for result in zxingcpp.read_barcodes(Image.open(png), formats=zxingcpp.BarcodeFormat.QRCode):
+        for result in zxingcpp.read_barcodes(Image.open(png).convert("L"), formats=zxingcpp.BarcodeFormat.QRCode):
             corners = (result.position.top_left, result.position.bottom_right)
             x_mm = sum(p.x for p in corners) / 2 / DPI * 25.4
             y_mm = sum(p.y for p in corners) / 2 / DPI * 25.4

@@ -352,7 +352,6 @@ def test_progress_is_reported_after_each_chunk_and_an_exception_stops_the_sheet(
 def test_typst_lets_go_of_a_sheets_memoized_work(badge_app):
     """typst-py keeps a compile's memoized work for ten more compiles: forget() ages it out, so a
     worker does not hold a big sheet's layout after it (docs/fonts.md: memory)."""
-    from eventreg.adapters import typst_pdf
 
     def rss_mb() -> float:
         with open("/proc/self/status") as f:

@@ -90,7 +90,7 @@ def embedded_cmaps(pdf_bytes: bytes) -> dict:
     with pymupdf.open(stream=pdf_bytes, filetype="pdf") as document:
         for page in document:
             for xref, *_ in page.get_fonts():
-                name, ext, _type, program = document.extract_font(xref)
+                name, _ext, _type, program = document.extract_font(xref)
                 assert program, f"{name} is not embedded"
                 family = chain_name(name)
                 try:
