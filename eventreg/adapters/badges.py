@@ -5,23 +5,24 @@ A card fits a standard business-card name holder. The sheet places 2 × 5 cards 
 with hairline cut guides; cards come in the order given (the caller sorts by furigana).
 
 **Rendered with typst** (templates/pdf/badge.typ through adapters.typst_pdf), chosen by measuring
-the same 1,000 badges three ways in one run (bench/documents.py; docs/fonts.md has the figures):
-typst lays out a whole sheet in one process, in well under a second, keeping every glyph of the
-font chain (𠮷 falls back to Noto Sans CJK JP as in every PDF); WeasyPrint needed ~0.12 s of CPU
-a page and a process pool, reportlab draws fast but has no font fallback (each character's font
-must be chosen by hand) and no line breaking for Japanese.
+the same 1,000 badges three ways in one run (bench/documents.py; docs/fonts.md has the figures and
+the reasons): typst lays out the sheet in ~1 CPU-second in one process and keeps every glyph of
+the font chain (𠮷 falls back to Noto Sans CJK JP); reportlab is about as fast but has no font
+fallback, no Japanese line breaking, and cannot embed Noto Sans CJK JP (CFF outlines);
+WeasyPrint needed ~16 CPU-seconds and ~200 MB more.
 
 **Text fitting stays in Python** (``fit_text``): an estimate of each text's width (East Asian wide
 characters 1 em, others 0.55 em) wrapped greedily at its break opportunities with kinsoku, the
-largest size (in half points) that needs at most ``max_lines`` lines, never below a floor. The
-template draws exactly the lines chosen here, so a long Latin word is cut where the estimate
-cut it (typst would let it run out of the box), and clips anything taller than its lines.
-Measuring each text with typst's ``measure`` at every candidate size was tried and costs more
-than the whole sheet's layout (bench/documents.py ``--exact-fit``).
+largest size (in half points) that needs at most ``max_lines`` lines, never below a floor. typst
+draws the lines chosen here when they break between words, and otherwise wraps the text itself
+at its real widths; it measures a text only when the estimate says even the floor is too big,
+to draw the ellipsis only if it is needed (measuring every text at each size doubled the layout
+time: docs/fonts.md).
 
 **The QR code** of each pass is its kept code (domain.registration.pass_qr, encoded once when the
-pass is issued): a context carries it as ``qr_code`` (size, SVG path), drawn as a vector SVG, so
-a sheet encodes nothing. A context without one (a preview, a test) is encoded here.
+pass is issued): a context carries it as ``qr_code`` (size, SVG path data), drawn as a 1-bit PNG
+(adapters.qr.png), so a sheet encodes nothing. A context without one (a preview, a test) is
+encoded here.
 """
 
 from __future__ import annotations
