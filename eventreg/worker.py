@@ -47,7 +47,7 @@ from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, 
 from .outage import Outage
 from .sqlite import writing
 from .web import message_text
-from .web.links import masked_links, registration_links
+from .web.links import registration_links
 
 log = logging.getLogger(__name__)
 
@@ -386,12 +386,14 @@ def run_job(app: Flask, *, worker_id: str, now: datetime | None = None) -> int |
 def _badge_contexts(app: Flask, event_id: int) -> tuple[str, list[dict]]:
     """The people of the sheet as plain values, each with its pass's kept QR code (``qr_code``);
     codes missing or stale are encoded and kept (committed here, best effort: see _keep_codes)."""
+    from .adapters import badges  # typst-backed: the compiler and its fonts load with the first job
+
     slug = db.session.get(Event, event_id).slug
     people = jobs.badge_sheet_people(event_id)
     codes = pass_qr.symbols(people, qr.symbol)
     ctxs = []
     for r in people:
-        ctx = passes.pass_context(r, masked_links(r))  # staff print it
+        ctx = passes.pass_context(r, badges.NO_LINKS)
         ctx["qr_code"] = {"size": codes[r.id].size, "path": codes[r.id].path}
         ctxs.append(ctx)
     _keep_codes()
@@ -413,7 +415,7 @@ def _keep_codes() -> None:
 
 def _badge_sheet(app: Flask, job: Job, report: Callable[..., None]) -> tuple[str, str, bytes]:
     """The A4 badge sheet of the job's event, in furigana order; progress counts badges."""
-    from .adapters import badges  # typst-backed: the compiler and its fonts load with the first job
+    from .adapters import badges
 
     with writing():  # encoding missing codes writes them: SQLite's write lock up front
         slug, ctxs = _badge_contexts(app, job.event_id)

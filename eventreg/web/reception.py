@@ -31,7 +31,6 @@ from ..extensions import db
 from ..models import Event, Registration, ScanResult
 from .auth import desk_access
 from .error_words import message
-from .links import masked_links
 
 bp = Blueprint("reception", __name__, url_prefix="/desk")
 
@@ -132,7 +131,7 @@ def badge_pdf(event: Event, registration_id: int):
     from ..adapters import badges  # typst-backed: the compiler and its fonts load on the first badge
 
     # The badge's QR is the entry credential (see domain.registration.passes: it opens nothing, shows nothing).
-    ctx = pass_context(registration, masked_links(registration))  # staff print it
+    ctx = pass_context(registration, badges.NO_LINKS)
     code = pass_qr.symbol(registration, qr.symbol)  # kept when the pass was issued; else kept now
     ctx["qr_code"] = {"size": code.size, "path": code.path}
     _keep_code()
