@@ -11,9 +11,9 @@ organisations, seeded), each renderer in a fresh process of its own so that its 
   of Noto Sans CJK, so 𠮷 would print as a box) and by WeasyPrint (the absolutely placed HTML
   card of eventreg before issue 15, one process: its old pool only spread the same CPU over two
   cores). Wall, CPU and peak RSS above the process's own at rest. WeasyPrint runs once.
-- job: the sheet as a worker job, from claim to stored file, in a fresh worker process that has
-  made no PDF yet (typst's compiler and fonts load inside the job, as in production): wall, CPU
-  and peak PSS of the process, sampled every 10 ms. The passes' codes are kept (pass_qr) as the
+- job: the sheet as a worker job, from claim to stored file, in a fresh worker process with
+  typst's compiler and fonts loaded (a worker makes the mails' pass PDFs with it): wall, CPU and
+  peak PSS of the process, sampled every 10 ms. The passes' codes are kept (pass_qr) as the
   confirmation mail keeps them; one more job with none kept shows the first sheet of an event
   whose passes were never mailed.
 - badge: one badge PDF (adapters.badges.render_badge, print dialog included), median of 30
@@ -305,9 +305,8 @@ def job_child(url: str, event_id: int) -> dict:
         job_id = jobs.queue_badge_sheet(event_id, factories.in_days(0)).id
         db.session.commit()
         db.session.remove()
-    typst_pdf._compiler()  # the worker at rest as measured: typst and its fonts loaded…
+    typst_pdf._compiler()  # a worker at rest has typst and its fonts loaded (it makes the mails' pass PDFs)
     rest = _kib("Pss") / 1024
-    typst_pdf._compiler.cache_clear()  # …but the job starts it again, as a worker's first sheet does
     sampler = PeakPss()
     sampler.start()
     wall, cpu = time.perf_counter(), time.process_time()

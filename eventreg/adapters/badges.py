@@ -204,11 +204,12 @@ _SPECS = {"kana": KANA_FIT, "name": NAME_FIT, "org": ORG_FIT, "dept": DEPT_FIT}
 ELLIPSIS = "…"
 
 
+@lru_cache(maxsize=4096)  # the title on every card, many organizations
 def _breakable(text: str, size_pt: float, width_mm: float = TEXT_WIDTH_MM) -> list:
     """``text`` as one line for typst to wrap: its pieces, each piece too long for a box
     ``width_mm`` wide at ``size_pt`` marked ``{"w": piece}``, which badge.typ lets break between
     any two characters (CSS overflow-wrap: anywhere; typst itself never breaks inside a word,
-    it would run out of the box)."""
+    it would run out of the box). Cached: never changed by a caller."""
     width_em = width_mm * PT_PER_MM / size_pt
     parts: list = []
     for piece, width, _space in _segments(text):
