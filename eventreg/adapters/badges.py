@@ -42,7 +42,7 @@ TEMPLATE = "badge.typ"
 # person, 0.4 s of a 1,000-badge sheet).
 NO_LINKS = dict.fromkeys(("registration", "cancel", "pdf", "ics"), "")
 CARDS_PER_PAGE = 10  # 2 columns × 5 rows
-CHUNK_PAGES = 10  # pages laid out per typst document of a sheet (render_badge_sheet)
+CHUNK_PAGES = 5  # pages per typst document of a sheet: 10 pages held ~18 MB more at the peak of a 1,000-badge job
 
 # Widths inside the card, in mm; they must match badge.typ.
 TEXT_WIDTH_MM = 58.0   # left column: kana, name, organization, department
@@ -300,7 +300,7 @@ def render_badge_sheet(ctxs: list[dict], *, progress: Callable[[int], None] | No
 
     Laid out in chunks of CHUNK_PAGES pages, typst's memoized work dropped after each
     (typst_pdf.forget): one typst document of 1,000 cards holds ~150 MB while it is laid out, a
-    chunk of 100 ~25 MB. typst lays out a chunk on a second thread (it lets go of the GIL) while
+    chunk of 50 ~15 MB. typst lays out a chunk on a second thread (it lets go of the GIL) while
     this one prepares the next chunk's cards, so a sheet uses two cores in one process. The
     chunks are joined with pypdf (each embeds its own font subsets: a few hundred KB more for
     1,000 badges). ``progress(cards_done)`` is called after each chunk; an exception it raises
