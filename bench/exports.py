@@ -9,7 +9,8 @@ confirmed registrations with phone numbers, departments and answers: the attende
 test client, signed in as the organizer): the request, the query, the rows, the file's bytes.
 CP932 is measured on clean data (its report is not the case to time). The reception list PDF is
 rendered as the worker does (domain.backoffice.exports.reception_list, then adapters.pdf), once to warm up
-WeasyPrint, then --repeat times for the median.
+(imports, fonts), then --repeat times for the median: the same list again, which typst partly
+memoizes; bench/reception_list.py times a list new to the process, with its floor.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def main() -> None:
                 with force_locale("ja"), app.test_request_context():
                     return pdf.render_reception_list(ctx)
 
-            reception_pdf()  # WeasyPrint's import and fonts
+            reception_pdf()  # imports and typst's fonts
             seconds, cpu, body = median_of(args.repeat, reception_pdf)
             print(f"  reception list PDF, {args.pdf_people} people: {seconds:6.3f} s wall  {cpu:6.3f} s CPU  "
                   f"{len(body) / 1e6:4.1f} MB")

@@ -31,6 +31,10 @@ DEFAULTS: dict[str, object] = {
     "DB_POOL_SIZE": 5,
     "DB_MAX_OVERFLOW": 5,
     "DB_POOL_TIMEOUT": 10,
+    # What sits between the app and PostgreSQL (docs/several-servers.md): None (connect straight,
+    # or PgBouncer in session mode) or "transaction" (PgBouncer's pool_mode = transaction: every
+    # transaction may run on another server connection, so psycopg never prepares statements).
+    "DATABASE_POOLER": None,
     # gunicorn processes on all app servers together (servers × -w); None: this host's
     # WEB_CONCURRENCY (gunicorn.conf.py's default, 2) on one server.
     "APP_PROCESSES": None,
@@ -126,6 +130,14 @@ def finish(config) -> None:
         options.setdefault("pool_size", int(config["DB_POOL_SIZE"]))
         options.setdefault("max_overflow", int(config["DB_MAX_OVERFLOW"]))
         options.setdefault("pool_timeout", float(config["DB_POOL_TIMEOUT"]))
+    pooler = config["DATABASE_POOLER"] or None
+    if pooler not in (None, "session", "transaction"):
+        raise UnsafeConfiguration(f"EVENTREG_DATABASE_POOLER must be empty, session or transaction, not {pooler!r}")
+    if pooler == "transaction":
+        # psycopg prepares a statement on its 5th execution and reuses it by name; the next
+        # transaction may run on a server connection that never saw it (PgBouncer < 1.21 does not
+        # carry prepared statements over): "prepared statement ... does not exist".
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
     if config["APP_PROCESSES"] is None:
         config["APP_PROCESSES"] = int(os.environ.get("WEB_CONCURRENCY") or 2)
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options

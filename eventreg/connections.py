@@ -47,6 +47,10 @@ def check(app: Flask) -> None:
     warns when the server cannot be asked (a process must be able to start during an outage)."""
     if db.engine.dialect.name != "postgresql":
         return
+    if app.config["DATABASE_POOLER"]:
+        # The pools count against the pooler's max_client_conn, and the pooler's own pool sizes
+        # against max_connections: PgBouncer's settings, not ours (docs/several-servers.md).
+        return
     want = needed(app.config)
     try:
         limit = server_limit(db.engine.url)

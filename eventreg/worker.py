@@ -43,7 +43,7 @@ from .domain.communication import building_list, outbox
 from .domain.registration import pass_qr, passes
 from .domain.timing import periodic
 from .extensions import db
-from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, StoredFile
+from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, Registration, StoredFile
 from .outage import Outage
 from .sqlite import writing
 from .web import message_text
@@ -158,8 +158,44 @@ def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime | No
             log.warning("%s sent, but its claim had passed to another worker", described)
         for send_id, file in plan["keep"]:  # a building-security list: keep the file as sent
             building_list.keep_file(send_id, file.filename, file.content_type, file.data, moment)
+        _keep_pass_code(plan.get("pass_code"))
         db.session.commit()
     return True
+
+
+def _pass_code(registration: Registration) -> dict:
+    """The QR code of the registration's pass as plain values, read from the kept one
+    (domain.registration.pass_qr); ``new`` when it was missing or stale and was encoded now."""
+    encoded = []
+
+    def encode(payload: str) -> qr.Symbol:
+        encoded.append(payload)
+        return qr.symbol(payload)
+
+    kept = pass_qr.symbol(registration, encode)
+    code = {"registration_id": registration.id, "payload": kept.payload, "size": kept.size,
+            "path": kept.path, "new": bool(encoded)}
+    if encoded:  # kept once the mail is sent (_keep_pass_code); this read transaction writes nothing
+        db.session.expunge(kept)
+    return code
+
+
+def _keep_pass_code(code: dict | None) -> None:
+    """Keeps the code a mail's pass was drawn with: the mail issued that pass. Joins the
+    transaction that records the sending, in a savepoint: another process keeping the same
+    pass's code first (the unique key) must not undo the record of a mail already sent."""
+    if not code or not code["new"]:
+        return
+    registration = db.session.get(Registration, code["registration_id"])
+    if registration is None:
+        return
+    drawn = qr.Symbol(code["size"], code["path"])
+    try:
+        with db.session.begin_nested():
+            # The pass may have changed since the mail was drawn: then the current one is kept.
+            pass_qr.symbol(registration, lambda payload: drawn if payload == code["payload"] else qr.symbol(payload))
+    except IntegrityError:
+        log.info("registration #%s: its pass code was kept by another process", registration.id)
 
 
 def _plan(app: Flask, row: OutboxMessage) -> dict:
@@ -181,6 +217,8 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
             reply_to=(event["contact_name"] or event["organizer"], event["contact_email"]),
             attachments=outbox.deliverable_attachments(row.attachments, ctx["status"]),
         )
+        if any(spec["kind"] == "pass_pdf" for spec in plan["attachments"]):
+            plan["pass_code"] = _pass_code(row.registration)
         if row.kind == MailKind.message:  # an organizer's message, filled in for this person
             ctx.update(message_text.for_row(row.attendee_message_id, ctx, plan["lang"]))
     else:
@@ -233,7 +271,9 @@ def _render(spec: dict, plan: dict, moment: datetime) -> mail.File:
     if plan["ctx"] is None:
         raise ValueError(f"a {spec['kind']} attachment needs a registration")
     if spec["kind"] == "pass_pdf":
-        return mail.File("pass.pdf", "application/pdf", pdf.render_pass(plan["ctx"]))
+        code = plan["pass_code"]
+        return mail.File("pass.pdf", "application/pdf",
+                         pdf.render_pass(plan["ctx"], qr.Symbol(code["size"], code["path"])))
     if spec["kind"] == "ics":
         body = ics.session_event(plan["ctx"], now=moment, method=spec["method"],
                                  organizer_email=mail.sender().addr_spec)

@@ -1,4 +1,10 @@
-"""PDF rendering with WeasyPrint: templates in templates/pdf/, plain-value contexts.
+"""PDFs from plain-value contexts: the entry pass and the reception list with typst
+(adapters.typst_pdf, templates/pdf/*.typ); ``html_to_pdf`` with WeasyPrint for HTML templates.
+
+The typst documents get their data as JSON: every date and every localized word is formatted
+here, with the same filters and catalogs as the pages (eventreg.web.filters, Babel), so a
+template only lays out strings. A pass draws the QR code it is given (the kept code of
+domain.registration.pass_qr); without one it encodes the pass's text (tests, tools).
 
 WeasyPrint is imported on first use (about 0.9 s) and then kept for the life of the process,
 so a request never pays for the import twice. Each thread also keeps one font configuration
@@ -15,13 +21,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from flask import render_template
+from flask_babel import gettext
 
-from . import fonts, qr
+from ..web.field_words import field_titles
+from ..web.filters import day, hm, when
+from . import fonts, qr, typst_pdf
 
 PDF_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pdf"
 STYLESHEET = PDF_TEMPLATES / "pdf.css"
-QR_BOX_SIZE = 4  # pixels per module in the PNG; drawn unsmoothed (image-rendering: pixelated)
 
 _per_thread = threading.local()
 
@@ -98,13 +105,53 @@ def html_to_pdf(html: str, *, stylesheets: tuple[str, ...] = (), finisher=None) 
     return document.write_pdf(stylesheets=sheets, font_config=_font_config(), finisher=finisher)
 
 
-def render_pass(ctx: dict) -> bytes:
-    qr_src = qr.png_data_uri(ctx["qr_payload"], box_size=QR_BOX_SIZE)
-    html = render_template("pdf/pass.html", **ctx, qr_src=qr_src)
-    return html_to_pdf(html)
+def pass_data(ctx: dict, code: qr.Symbol) -> dict:
+    """What templates/pdf/pass.typ prints, from domain.registration.passes.pass_context's values."""
+    event, session, attendee = ctx["event"], ctx["session"], ctx["attendee"]
+    lang = ctx.get("language") or event["language"]
+    return {
+        "lang": lang, "event_lang": event["language"],
+        "event": {key: event.get(key) or "" for key in (
+            "title", "venue_name", "venue_address", "access_notes", "fee_note", "organizer",
+            "contact_name", "contact_phone", "contact_email")},
+        "session_title": session.get("title") or "",
+        "when": when(session, event["timezone"], lang),
+        "attendee": {key: attendee.get(key) or "" for key in (
+            "full_name", "full_kana", "organization", "department")},
+        "qr": qr.svg_markup(code.size, code.path),
+    }
+
+
+def render_pass(ctx: dict, code: qr.Symbol | None = None) -> bytes:
+    """The entry pass of ``ctx``; ``code`` is the pass's kept QR code (models.PassQr or a
+    qr.Symbol of ``ctx["qr_payload"]``), encoded here when not given."""
+    return typst_pdf.render("pass.typ", pass_data(ctx, code or qr.symbol(ctx["qr_payload"])))
+
+
+def reception_list_data(ctx: dict) -> dict:
+    """What templates/pdf/reception_list.typ prints, from domain.backoffice.exports.reception_list's
+    context, worded in the current locale (the worker forces the event's language)."""
+    zone, lang = ctx["timezone"], ctx["language"]
+    titles = field_titles()
+    made = f"{day(ctx['made_at'], zone, lang)} {hm(ctx['made_at'], zone)}"
+    return {
+        "lang": lang, "title": ctx["title"],
+        "sessions": " / ".join(
+            f"{s['title'] + ' ' if s['title'] else ''}{day(s['starts_at'], zone, lang)} {hm(s['starts_at'], zone)}"
+            for s in ctx["sessions"]),
+        "heading": gettext("Reception list"),
+        "facts": [ctx["title"] + (f" · {ctx['venue']}" if ctx["venue"] else ""),
+                  gettext("%(n)s people, in 五十音 order. Made %(when)s.", n=ctx["count"], when=made)],
+        "columns": [gettext("Arrived"), titles["kana"], titles["name"], titles["organization"],
+                    *([titles["session"]] if ctx["several_sessions"] else [])],
+        "groups": [{"heading": group["heading"], "people": [
+            [p["kana"], p["name"], p["organization"] or "", p["department"] or "",
+             *([p["session"]] if ctx["several_sessions"] else [])] for p in group["people"]]}
+            for group in ctx["groups"]],
+        "empty": "" if ctx["count"] else gettext("Nobody is confirmed yet."),
+    }
 
 
 def render_reception_list(ctx: dict) -> bytes:
-    """The 受付名簿 (templates/pdf/reception_list.html) of domain.backoffice.exports.reception_list's context."""
-    html = render_template("pdf/reception_list.html", **ctx)
-    return html_to_pdf(html, stylesheets=("reception_list.css",))
+    """The 受付名簿 (templates/pdf/reception_list.typ) of domain.backoffice.exports.reception_list's context."""
+    return typst_pdf.render("reception_list.typ", reception_list_data(ctx))

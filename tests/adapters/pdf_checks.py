@@ -82,3 +82,29 @@ def drawn_glyphs(pdf: bytes) -> list[tuple[str, int, str]]:
 def missing_glyphs(pdf: bytes) -> list[tuple[str, str]]:
     """The characters drawn as .notdef, with their font."""
     return [(ch, font) for ch, gid, font in drawn_glyphs(pdf) if gid == 0 and not ch.isspace()]
+
+
+def chain_postscript_names() -> set[str]:
+    """The PostScript names of the font chain's files (adapters.fonts), as a PDF names a font."""
+    from fontTools.ttLib import TTFont
+
+    from eventreg.adapters import fonts
+
+    names = set()
+    for font in fonts.chain_fonts():
+        with TTFont(font.file, fontNumber=font.index, lazy=True) as ttf:
+            names.add(ttf["name"].getDebugName(6))
+    return names
+
+
+def assert_drawn_by_the_chain(pdf: bytes, value: str) -> None:
+    """Every character of ``value`` is drawn in ``pdf`` with a real glyph (not id 0) of a font of
+    the chain; whichever typesetter made it (typst names a font 'ABCDEF+IPAexGothic' or
+    'ABCDEF+NotoSansCJKjp-Regular-Identity-H')."""
+    assert missing_glyphs(pdf) == []
+    chain = chain_postscript_names()
+    drawn = {ch: font for ch, gid, font in drawn_glyphs(pdf) if gid != 0}
+    for ch in set(value) - {" "}:
+        assert ch in drawn, f"{ch!r} (U+{ord(ch):04X}) is not drawn"
+        font = drawn[ch].split("+")[-1].removesuffix("-Identity-H")
+        assert font in chain, f"{ch!r} drawn by {font}, outside the chain {sorted(chain)}"

@@ -30,7 +30,7 @@ from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 
 from . import font_cases
-from .pdf_checks import drawn_glyphs, make_ctx, missing_glyphs, run
+from .pdf_checks import assert_drawn_by_the_chain, drawn_glyphs, make_ctx, missing_glyphs, run
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAIN = ["Noto Sans LGC", "IPAexGothic", "Noto Sans CJK JP"]  # LGC: pdf.css's alias of Noto Sans
@@ -162,13 +162,14 @@ def test_setup_installs_every_font_package_of_the_chain():
 # ---- rendering each hard character -------------------------------------------------------------
 
 @pytest.mark.parametrize("category", list(font_cases.SAMPLE_NAMES))
-def test_every_hard_character_prints_on_the_pass_and_the_badge(app_ctx, notdef_warnings, category):
+def test_every_hard_character_prints_on_the_badge(app_ctx, notdef_warnings, category):
+    """The pass and the reception list (typst): test_document_glyphs.py."""
     name = accepted(font_cases.SAMPLE_NAMES[category], 50 if len(font_cases.SAMPLE_NAMES[category]) <= 50 else 100)
     assert name == font_cases.SAMPLE_NAMES[category]  # the stored form is the one we render
     ctx = make_ctx(attendee={"full_name": name[:50], "organization": name})
-    for rendered in (pdf.render_pass(ctx), badges.render_badge(ctx)):
-        assert notdef_warnings() == []
-        assert_every_character_printed(rendered, name)
+    rendered = badges.render_badge(ctx)
+    assert notdef_warnings() == []
+    assert_every_character_printed(rendered, name)
 
 
 def test_greek_and_cyrillic_are_drawn_proportional_not_as_full_width_kanji(app_ctx):
@@ -239,8 +240,8 @@ def test_a_fresh_machine_prints_u20bb7_on_the_pass_and_the_badge(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert ".notdef" not in result.stderr, result.stderr[-2000:]
 
-    for out in (out_pass, out_badge):
-        assert_every_character_printed(out.read_bytes(), "𠮷野 𩸽子 Łódź Ștefan Nguyễn 김민준")
+    assert_drawn_by_the_chain(out_pass.read_bytes(), "𠮷野 𩸽子 Łódź Ștefan Nguyễn 김민준")  # typst
+    assert_every_character_printed(out_badge.read_bytes(), "𠮷野 𩸽子 Łódź Ștefan Nguyễn 김민준")
 
 
 # ---- what no font draws is refused, with the character named -----------------------------------
@@ -260,7 +261,7 @@ def test_characters_the_fonts_cannot_draw_are_refused(value, code, detail):
 
 def test_main_accepted_a_character_that_printed_as_a_box(app_ctx, notdef_warnings):
     """What the refusal prevents: 𣒺 in a PDF is glyph 0 and a WeasyPrint warning."""
-    rendered = pdf.render_pass(make_ctx(attendee={"full_name": "𣒺田 一"}))
+    rendered = badges.render_badge(make_ctx(attendee={"full_name": "𣒺田 一"}))
     assert [ch for ch, _font in missing_glyphs(rendered)] == ["𣒺"]
     assert notdef_warnings() and "U+234BA" in notdef_warnings()[0]
 
