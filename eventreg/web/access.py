@@ -34,12 +34,12 @@ def _default_via(kwargs: dict) -> int | None:
     return kwargs.pop("event_id")
 
 
-def _decide(who, event: Event | None, capability: Capability) -> None:
+def _decide(who, event_id: int | None, capability: Capability) -> None:
     """Aborts with 404 (no role on the event, or no event) or 403 (a role without it)."""
-    if event is None or not accounts.has_role(who, event.id):
+    if event_id is None or not accounts.has_role(who, event_id):
         g.access_decision = "not_found"
         abort(404)
-    if not accounts.can(who, event.id, capability):
+    if not accounts.can(who, event_id, capability):
         g.access_decision = "forbidden"
         abort(403)
     g.access_decision = "allowed"
@@ -56,7 +56,7 @@ def event_access(capability: Capability, *, via: Callable[[dict], int | None] = 
         def wrapped(**kwargs):
             event_id = via(kwargs)
             event = db.session.get(Event, event_id) if event_id is not None else None
-            _decide(current_user, event, capability)
+            _decide(current_user, event.id if event is not None else None, capability)
             if account is not None and current_user.role != account:
                 g.access_decision = "forbidden"
                 abort(403)
@@ -69,16 +69,23 @@ def event_access(capability: Capability, *, via: Callable[[dict], int | None] = 
     return decorate
 
 
-def api_event_access(capability: Capability):
+def api_event_access(capability: Capability, *, load: bool = True):
     """For API views ``view(event, **kwargs)`` under ``/events/<event_id>/…``; the blueprint's
-    before_request has put the caller in ``g.api_user`` (or answered 401)."""
+    before_request has put the caller in ``g.api_user`` (or answered 401).
+
+    ``load=False``: the view gets the event's id and reads what it needs itself (the desk's scan,
+    whose one statement reads the event too). The decision is the same: a role on an event comes
+    from its memberships, read at this request, which go with the event when it is deleted."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(event_id: int, **kwargs):
+            if not load:
+                _decide(g.api_user, event_id, capability)
+                return view(event_id, **kwargs)
             # From the database (one primary-key query): nothing here comes from a per-process copy.
             event = db.session.get(Event, event_id)
-            _decide(g.api_user, event, capability)
+            _decide(g.api_user, event.id if event is not None else None, capability)
             return view(event, **kwargs)
 
         wrapped.access = capability

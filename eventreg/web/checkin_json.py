@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 
 from ..domain.people import search
@@ -12,7 +14,16 @@ from .error_words import message
 from .filters import hm, person_kana, person_name, when
 
 
-def session_json(session: EventSession, event: Event) -> dict:
+class Zone(NamedTuple):
+    """What an answer needs of its event when the event was not loaded (checkin.scan_at)."""
+
+    timezone: str
+
+
+def session_json(session: EventSession | dict, event: Event) -> dict:
+    """``session``: a model, or its plain values (ScanOutcome.session)."""
+    if isinstance(session, dict):
+        return {"id": session["id"], "title": session["title"], "when": when(session, event.timezone)}
     return {"id": session.id, "title": session.title, "when": when(session, event.timezone)}
 
 
@@ -58,12 +69,18 @@ def roster_row(registration: Registration, event: Event, unlisted: bool | None =
     }
 
 
-def outcome_json(outcome: ScanOutcome, event: Event) -> dict:
+def outcome_json(outcome: ScanOutcome, event: Event | Zone) -> dict:
+    registration = None
+    if outcome.registration is not None:
+        # What the scan read with the check-in spares the queries: no list sent, nobody to mark.
+        unlisted = False if outcome.list_sent is False else None
+        sessions = {outcome.session["id"]: session_json(outcome.session, event)} if outcome.session else None
+        registration = registration_json(outcome.registration, event, unlisted, sessions)
     return {
         "result": outcome.result.value,
         "ok": outcome.ok,
         "message": message(outcome.result.value),
-        "registration": registration_json(outcome.registration, event) if outcome.registration else None,
+        "registration": registration,
     }
 
 

@@ -5,8 +5,10 @@ process, all released together by a barrier: the request's own transaction, its 
 and the conditional check-in update are what production runs.
 """
 
+import pytest
 from sqlalchemy import select
 
+from eventreg.domain.reception import checkin
 from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult
 
@@ -24,6 +26,19 @@ def undo_request(base_url: str, event_id: int, api_token: str, registration_id: 
         if response.status_code == 200:
             return response.json()["result"]
         return response.json()["error"]["code"] if response.status_code == 409 else f"http_{response.status_code}"
+
+    return job
+
+
+def answered_desk(base_url: str, event_id: int, api_token: str, payload: str, desk: str):
+    """A job: one scan; its result and the check-in desk its answer shows."""
+
+    def job():
+        with client(base_url) as http:
+            response = http.post(f"/api/v1/events/{event_id}/checkins", json={"payload": payload, "desk": desk},
+                                 headers={"Authorization": f"Bearer {api_token}"})
+        body = response.json()
+        return body["result"], (body["registration"] or {}).get("checked_in_desk")
 
     return job
 
@@ -49,6 +64,36 @@ def test_one_pass_at_sixteen_desks_checks_in_once(http_server, make_event, scann
     assert [r.desk for r in rows if r.result == ScanResult.ok] == [winner]
     registration = db.session.get(Registration, person.id)
     assert registration.checked_in_desk == winner and registration.checked_in_at is not None
+
+
+def sixteen_desks(http_server, event, person, token) -> tuple[str, list[tuple[str, str]]]:
+    payload = pass_payload(person)
+    db.session.commit()
+    desks = [f"desk {i}" for i in range(THREADS)]
+    answers = at_once([answered_desk(http_server, event.id, token, payload, d) for d in desks])
+    [winner] = [desk for desk, (result, _) in zip(desks, answers, strict=True) if result == "ok"]
+    return winner, answers
+
+
+def test_every_desk_that_lost_is_told_who_won(http_server, make_event, scanner_token):
+    """The losers' answers show the winner's desk, also for a desk whose read was taken before the
+    winner committed (PostgreSQL's one statement then reads the row again)."""
+    event = make_event()
+    winner, answers = sixteen_desks(http_server, event, factories.register_person(event), scanner_token)
+    assert sorted(answers) == sorted([("ok", winner)] + [("already_checked_in", winner)] * (THREADS - 1))
+
+
+def test_without_the_second_read_losers_are_told_nobody_won(http_server, make_event, scanner_token, monkeypatch,
+                                                             dialect):
+    """The guard of the answer: skip the second read, and desks whose snapshot predates the winner's
+    commit answer "already checked in" without saying where (PostgreSQL: SQLite's write lock makes
+    every scan read after the previous one committed)."""
+    if dialect != "postgresql":
+        pytest.skip("SQLite serialises the scans: no read is older than the winner's commit")
+    monkeypatch.setattr(checkin.db.session, "refresh", lambda *args, **kwargs: None)
+    event = make_event()
+    winner, answers = sixteen_desks(http_server, event, factories.register_person(event), scanner_token)
+    assert ("already_checked_in", None) in answers, answers
 
 
 def test_undo_racing_check_ins_leaves_the_state_the_log_describes(http_server, make_event, scanner_token):

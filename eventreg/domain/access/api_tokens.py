@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from eventreg.domain.access import permissions
 from eventreg.domain.access.accounts import Principal
@@ -88,6 +88,16 @@ def event_api_tokens(event_id: int) -> list[ApiToken]:
 LAST_USED_EVERY = timedelta(minutes=5)  # last_used_at is coarse: a polling scanner writes rarely
 
 
+# Built once: every API request runs it (building the select costs more than running it).
+_PRINCIPAL = (
+    select(ApiToken.id, ApiToken.last_used_at, ApiToken.event_id, ApiToken.role, StaffUser.id, StaffUser.name,
+           StaffUser.role, StaffUser.active, EventMember.event_id, EventMember.role)
+    .join(StaffUser, StaffUser.id == ApiToken.user_id)
+    .outerjoin(EventMember, EventMember.user_id == StaffUser.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
 def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | None, int | None]:
     """The user of a bearer token with the ids of their events, in one query on the token's
     unique hash (no per-process cache: a revoked token fails at its next request, everywhere).
@@ -97,13 +107,7 @@ def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | N
     """
     if not isinstance(token, str) or not token or len(token) > 200:
         return None, None
-    rows = db.session.execute(
-        select(ApiToken.id, ApiToken.last_used_at, ApiToken.event_id, ApiToken.role, StaffUser.id, StaffUser.name,
-               StaffUser.role, StaffUser.active, EventMember.event_id, EventMember.role)
-        .join(StaffUser, StaffUser.id == ApiToken.user_id)
-        .outerjoin(EventMember, EventMember.user_id == StaffUser.id)
-        .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
-    ).all()
+    rows = db.session.execute(_PRINCIPAL, {"token_hash": _hash(token)}).all()
     if not rows or not rows[0][7]:
         return None, None
     token_id, last_used, token_event, token_role, user_id, name, role, active = rows[0][:8]

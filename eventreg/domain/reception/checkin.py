@@ -15,14 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
+from eventreg.domain.reception import scan_statement
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import Event, Registration, Scan, ScanMethod, ScanResult, Status
+from eventreg.models.registration import changed_now
 
 # What a scan of a valid, current pass answers for each registration status. Only "ok" lets the
 # desk check the person in; a new status must be added here (tests/domain/test_checkin.py checks
@@ -51,6 +53,11 @@ class ScanOutcome:
     # Only for passes of this event: a desk never sees another event's attendee.
     registration: Registration | None = None
     admissions: Admissions | None = None  # for result conflict
+    # Read with the check-in (PostgreSQL's one statement), so the answer needs no other query:
+    # the registration's session as plain values (id, title, doors_at, starts_at, ends_at), and
+    # whether a building list was sent for it yet (False: nobody can be missing from one).
+    session: dict | None = None
+    list_sent: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -106,6 +113,16 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
     older than the registration's was replaced (cancelled, or moved to another session).
     """
     credential = passes.parse(payload or "")
+    if (credential is not None and credential.format == 3 and 1 <= credential.registration_id <= passes.MAX_ID
+            and db.session.get_bind().dialect.name == "postgresql"
+            and passes.verify(credential, event.pass_key, event.id)):
+        # A pass of this event (the usual scan): one round trip. Any other text (an ER2 pass, a
+        # pass of another event, a forgery) takes the steps below, which tell them apart.
+        outcome = _scan_at_once(credential, payload, event_id=event.id, seed=event.pass_key, session_id=session_id,
+                                method=method, desk=desk[:DESK_NAME_LENGTH], user_id=user_id, now=now, apart=apart)
+        if outcome is not None:
+            return outcome[0]
+        db.session.refresh(event)  # its key changed since it was read: decide with the new one
     registration = passes.find_entry(credential) if credential is not None else None
     if registration is None:
         outcome = ScanOutcome(ScanResult.unknown_pass)
@@ -119,6 +136,79 @@ def scan(payload: str, *, event: Event, session_id: int | None = None, method: S
     log_scan(event.id, outcome.result, registration=outcome.registration, token=logged,
          method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
     return outcome
+
+
+_AT_ONCE = None  # PostgreSQL's statement (domain.reception.scan_statement), built at first use
+# Each event's key seed as this process last read it. Nothing is decided from it: the one
+# statement checks that the event still has it, and answers KEY_CHANGED otherwise.
+_SEEDS: dict[int, str] = {}
+
+
+def scan_at(payload: str, *, event_id: int, method: ScanMethod, desk: str, user_id: int | None,
+            now: datetime) -> tuple[ScanOutcome, str] | None:
+    """``scan`` of an online desk without the event loaded: a pass of ``event_id`` is checked in
+    (or refused) in one statement; returns the outcome and the event's time zone. None when this
+    does not apply (not PostgreSQL, not a format 3 pass signed with the key this process knows for
+    the event, the event's key changed or the event is gone): the caller loads the event and calls
+    ``scan``, which tells those cases apart."""
+    credential = passes.parse(payload or "")
+    if (credential is None or credential.format != 3 or not 1 <= credential.registration_id <= passes.MAX_ID
+            or db.session.get_bind().dialect.name != "postgresql"):
+        return None
+    seed = _SEEDS.get(event_id)
+    if seed is None:
+        seed = db.session.scalar(select(Event.pass_key).where(Event.id == event_id))
+        if seed is None:
+            return None
+        _SEEDS[event_id] = seed
+    if not passes.verify(credential, seed, event_id):
+        return None
+    done = _scan_at_once(credential, payload, event_id=event_id, seed=seed, session_id=None, method=method,
+                         desk=desk[:DESK_NAME_LENGTH], user_id=user_id, now=now, apart=False)
+    if done is None:
+        _SEEDS.pop(event_id, None)
+    return done
+
+
+def _scan_at_once(credential: passes.EntryCredential, payload: str, *, event_id: int, seed: str,
+                  session_id: int | None, method: ScanMethod, desk: str, user_id: int | None, now: datetime,
+                  apart: bool) -> tuple[ScanOutcome, str] | None:
+    """(outcome, the event's time zone); None when the event no longer has the key ``seed``."""
+    global _AT_ONCE
+    if _AT_ONCE is None:
+        _AT_ONCE = select(Registration, *scan_statement.EXTRA).from_statement(
+            scan_statement.statement(RESULT_OF_STATUS)).execution_options(populate_existing=True)
+    changed = changed_now()
+    row = db.session.execute(_AT_ONCE, {
+        "rid": credential.registration_id, "event_id": event_id, "seed": seed, "entry_version": credential.entry_version,
+        "session_id": session_id, "now": now, "desk": desk, "changed_us": changed, "method": ScanMethod(method).value,
+        "user_id": user_id, "apart": apart, "read_hash": passes.token_hash(_logged_name(credential, None, payload)),
+    }).one()
+    if row.scan_result == scan_statement.KEY_CHANGED:
+        return None
+    registration, result, timezone = row[0], ScanResult(row.scan_result), row.event_timezone
+    if result in (ScanResult.unknown_pass, ScanResult.wrong_event):
+        return ScanOutcome(result), timezone
+    if result == ScanResult.ok:  # the row holds exactly what we wrote
+        set_committed_value(registration, "checked_in_at", now)
+        set_committed_value(registration, "checked_in_desk", desk)
+        set_committed_value(registration, "changed_us", changed)
+    session = {"id": registration.session_id, "title": row.session_title, "doors_at": row.session_doors_at,
+               "starts_at": row.session_starts_at, "ends_at": row.session_ends_at}
+    read = {"session": session, "list_sent": row.last_list_id is not None}
+    if result == ScanResult.already_checked_in and (apart or registration.checked_in_at is None):
+        # Not logged yet (scan_statement): another desk won after our snapshot, or an offline desk's
+        # admission of someone checked in, which the earliest admission decides.
+        if registration.checked_in_at is None:
+            db.session.refresh(registration)  # the winner's time and desk, whoever won
+        if registration.entry_version != credential.entry_version:  # cancelled or moved meanwhile
+            outcome = _stale(registration, credential.entry_version)
+        else:
+            outcome = _after_lost_update(registration, desk=desk, now=now, apart=apart)
+        log_scan(event_id, outcome.result, registration=outcome.registration, token=registration.entry_id,
+                 method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
+        return ScanOutcome(outcome.result, outcome.registration, outcome.admissions, **read), timezone
+    return ScanOutcome(result, registration, **read), timezone
 
 
 def _logged_name(credential: passes.EntryCredential | None, registration: Registration | None,
@@ -174,10 +264,15 @@ def check_in(registration: Registration, *, session_id: int | None, desk: str, n
         set_committed_value(registration, "checked_in_desk", desk[:50])
         return ScanOutcome(ScanResult.ok, registration)
     db.session.refresh(registration)  # the winner's time and desk, whoever won
+    return _after_lost_update(registration, desk=desk[:50], now=now, apart=apart)
+
+
+def _after_lost_update(registration: Registration, *, desk: str, now: datetime, apart: bool) -> ScanOutcome:
+    """The conditional check-in changed nothing; ``registration`` holds the row as it is now."""
     if RESULT_OF_STATUS[registration.status] != ScanResult.ok:  # changed between the read and the update
         return ScanOutcome(RESULT_OF_STATUS[registration.status], registration)
     if apart:
-        return _earliest_admission(registration, desk=desk[:50], at=now)
+        return _earliest_admission(registration, desk=desk, at=now)
     return ScanOutcome(ScanResult.already_checked_in, registration)
 
 

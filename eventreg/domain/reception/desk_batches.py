@@ -98,6 +98,9 @@ class Applied:
     conflict: CheckinConflict | None = None
     tasks: list[DeskTask] = field(default_factory=list)
     replayed: bool = False  # answered from the stored operation: nothing changed now
+    # What the scan read with the check-in (checkin.ScanOutcome), so the answer needs no query.
+    session: dict | None = None
+    list_sent: bool | None = None
 
 
 def skew_seconds(sent_at: datetime, received_at: datetime) -> int | None:
@@ -179,7 +182,8 @@ def _run(op: Operation, *, event: Event, batch: Batch, operation_id: int, at: da
     else:
         outcome = checkin.check_in_by_id(op.registration_id, session_id=op.session_id, method=ScanMethod.search,
                                          apart=op.admitted, **who)
-    applied = Applied(outcome.result.value, outcome.registration)
+    applied = Applied(outcome.result.value, outcome.registration, session=outcome.session,
+                      list_sent=outcome.list_sent)
     if outcome.admissions is not None:
         a = outcome.admissions
         applied.conflict = CheckinConflict(

@@ -84,7 +84,7 @@ V3_CONTEXT = b"eventreg pass v3\x00"
 _V3_SIGNED = struct.Struct(">III")  # event id, registration id, entry version
 _V3_MAX_DIGITS = 190  # 1 + 75 bytes (two 5-byte uleb128s and the signature) is 182 digits
 _UINT32 = 2**32 - 1
-_MAX_ID = 2**31 - 1  # the database's ids
+MAX_ID = 2**31 - 1  # the database's ids
 
 ER2_PREFIX = "ER2:"
 ER2_VERSION = 2
@@ -269,7 +269,7 @@ def find_entry(credential: EntryCredential) -> Registration | None:
     another event is found (the desk then says ``wrong_event``); a forged or altered one is not.
     """
     if credential.format == 3:
-        if not 1 <= credential.registration_id <= _MAX_ID:
+        if not 1 <= credential.registration_id <= MAX_ID:
             return None
         which = Registration.id == credential.registration_id
     else:

@@ -176,14 +176,15 @@ def errors_doc(*codes: str):
     return decorate
 
 
-def endpoint(capability: Capability, *codes: str, post: bool = False):
-    """Loads the event (``view(event, …)``), checks ``capability`` before anything is parsed
-    (so another event's URL is a 404 whatever the body), and documents the errors."""
+def endpoint(capability: Capability, *codes: str, post: bool = False, load: bool = True):
+    """Loads the event (``view(event, …)``; ``load=False``: ``view(event_id, …)``), checks
+    ``capability`` before anything is parsed (so another event's URL is a 404 whatever the body),
+    and documents the errors."""
 
     def decorate(view):
         documented = errors_doc(*(COMMON_POST if post else COMMON_GET), *codes)(view)
         documented = bp.doc(**{"x-capability": capability.value})(documented)
-        return api_event_access(capability)(documented)
+        return api_event_access(capability, load=load)(documented)
 
     return decorate
 

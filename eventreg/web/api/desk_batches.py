@@ -19,7 +19,7 @@ from ...domain.reception import desk_batches
 from ...domain.reception.desk_batches import Applied, Batch, Operation
 from ...extensions import db
 from ...models import Event, ScanMethod
-from ..checkin_json import duplicate_walk_in_message, roster_row
+from ..checkin_json import duplicate_walk_in_message, roster_row, session_json
 from ..desk_words import conflict_json, task_json
 from ..error_words import message
 from . import batch_schemas as b
@@ -108,6 +108,13 @@ def _result(client_id: str, applied: Applied, event: Event) -> dict:
     else:
         words = message(result)
     return {"id": client_id, "result": result, "message": words,
-            "registration": roster_row(registration, event) if registration is not None else None,
+            "registration": _row(applied, event) if registration is not None else None,
             "conflict": conflict_json(applied.conflict, event) if applied.conflict is not None else None,
             "task": task_json(applied.tasks[0], event) if applied.tasks else None}
+
+
+def _row(applied: Applied, event: Event) -> dict:
+    """The person as the desk keeps them, from what the scan read where it read it (no query)."""
+    unlisted = False if applied.list_sent is False else None
+    sessions = {applied.session["id"]: session_json(applied.session, event)} if applied.session else None
+    return roster_row(applied.registration, event, unlisted, sessions)

@@ -29,7 +29,7 @@ from ...domain.registration import passes
 from ...domain.registration.signup import Applicant
 from ...extensions import db
 from ...models import Event, EventSession, ScanMethod
-from ..checkin_json import duplicate_walk_in_message, outcome_json, registration_json
+from ..checkin_json import Zone, duplicate_walk_in_message, outcome_json, registration_json
 from ..error_words import message
 from ..filters import session_name
 from ..forms import WalkInForm
@@ -107,11 +107,11 @@ def lookup(event: Event, body: dict):
 
 
 @bp.route("/events/<int:event_id>/checkins", methods=["POST"], tags=TAGS)
-@endpoint(DESK, "invalid_input", post=True)
+@endpoint(DESK, "invalid_input", post=True, load=False)
 @bp.arguments(s.ScanHeaders, location="headers")
 @bp.arguments(s.ScanRequest, description="The scanned payload, optionally a session and desk name.")
 @bp.response(200, s.ScanOutcomeSchema, description="The outcome (also for passes that are not let in).")
-def scan(event: Event, headers: dict, body: dict):
+def scan(event_id: int, headers: dict, body: dict):
     """Check in the holder of a scanned pass
 
     Always logged. Every outcome answers 200 with a `result` (see ScanOutcome); only `ok` means
@@ -120,8 +120,15 @@ def scan(event: Event, headers: dict, body: dict):
     A pass whose entry version is older than the registration's answers `cancelled` (cancelled
     since) or `superseded` (moved to another session).
     """
-    outcome = checkin.scan(body["payload"], event=event, session_id=_session_id(event, body["session_id"]),
-                           method=_method(headers), desk=_desk(body), user_id=g.api_user.id, now=clock.utcnow())
+    who = {"method": _method(headers), "desk": _desk(body), "user_id": g.api_user.id, "now": clock.utcnow()}
+    if body["session_id"] is None:  # the usual scan: one statement, the event not loaded
+        done = checkin.scan_at(body["payload"], event_id=event_id, **who)
+        if done is not None:
+            return _commit(outcome_json(done[0], Zone(done[1])))
+    event = db.session.get(Event, event_id)
+    if event is None:  # deleted since the caller's role was read
+        raise ApiError(404, "not_found")
+    outcome = checkin.scan(body["payload"], event=event, session_id=_session_id(event, body["session_id"]), **who)
     return _commit(outcome_json(outcome, event))
 
 

@@ -1,0 +1,97 @@
+"""The desk's hot path on PostgreSQL: a pass checked in with one statement.
+
+"Find the entry, check its event and version, check in, log the scan" is one round trip: data-
+modifying CTEs. ``done`` is the guard: an UPDATE conditional on the event, the pass's version, the
+status, the session and ``checked_in_at IS NULL``; under READ COMMITTED it waits for a desk that
+is checking the same person in and re-checks its conditions on the row that desk committed.
+``cur`` reads the row as the statement's snapshot shows it, ``verdict`` names the outcome from it
+(the rule table is domain.reception.checkin's RESULT_OF_STATUS, written into the CASE below) and
+``logged`` writes the scan log row.
+
+Two refusals are not final here and are not logged: the snapshot shows the person not checked in
+although the UPDATE found them checked in (another desk committed after the snapshot was taken:
+domain.reception.checkin reads the row again for the winner's time and desk, or a status changed
+meanwhile), and an offline desk's admission of someone checked in (the earliest admission counts).
+
+The signature is checked before, in Python, with the event's key (domain.registration.passes);
+``ev`` checks in the same statement that the event still has the key seed it was checked with
+(``:seed``). If not (the seed was changed, the event is gone) the result is KEY_CHANGED: nothing
+is written and the caller decides again from the event read anew.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Integer, String, bindparam, column, text
+
+from eventreg.models import EventSession, Registration, ScanResult, Status
+from eventreg.models.base import UTCDateTime
+
+KEY_CHANGED = "key_changed"
+_COLUMNS = [c.name for c in Registration.__table__.columns]
+_session = EventSession.__table__.c
+# What the statement returns besides the registration's columns.
+EXTRA = (column("scan_result", String), column("session_title", _session.title.type),
+         column("session_starts_at", UTCDateTime()), column("session_ends_at", UTCDateTime()),
+         column("session_doors_at", UTCDateTime()), column("last_list_id", Integer),
+         column("event_timezone", String))
+
+
+def _status_case(result_of_status: dict[Status, ScanResult]) -> str:
+    whens = " ".join(f"WHEN '{status.value}' THEN '{result.value}'" for status, result in result_of_status.items())
+    return f"CASE cur.status {whens} END"
+
+
+def sql(result_of_status: dict[Status, ScanResult]) -> str:
+    return f"""
+WITH ev AS (
+    SELECT timezone FROM event WHERE id = :event_id AND pass_key = :seed
+), cur AS (
+    SELECT * FROM registration WHERE id = :rid
+), done AS (
+    UPDATE registration SET checked_in_at = :now, checked_in_desk = :desk, changed_us = :changed_us
+    WHERE id = :rid AND event_id = :event_id AND entry_version = :entry_version
+      AND status = '{Status.confirmed.value}' AND checked_in_at IS NULL
+      AND (CAST(:session_id AS INTEGER) IS NULL OR session_id = :session_id)
+      AND EXISTS (SELECT 1 FROM ev)
+    RETURNING id
+), verdict AS (
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM done) THEN '{ScanResult.ok.value}'
+        WHEN NOT EXISTS (SELECT 1 FROM ev) THEN '{KEY_CHANGED}'
+        WHEN cur.id IS NULL THEN '{ScanResult.unknown_pass.value}'
+        WHEN cur.event_id <> :event_id THEN '{ScanResult.wrong_event.value}'
+        WHEN :entry_version > cur.entry_version THEN '{ScanResult.unknown_pass.value}'
+        WHEN :entry_version < cur.entry_version THEN
+            CASE WHEN cur.status = '{Status.cancelled.value}' THEN '{ScanResult.cancelled.value}'
+                 ELSE '{ScanResult.superseded.value}' END
+        WHEN CAST(:session_id AS INTEGER) IS NOT NULL AND cur.session_id <> :session_id
+            THEN '{ScanResult.wrong_session.value}'
+        WHEN cur.status <> '{Status.confirmed.value}' THEN {_status_case(result_of_status)}
+        ELSE '{ScanResult.already_checked_in.value}'
+    END AS result
+    FROM (SELECT 1) AS one LEFT JOIN cur ON true
+), logged AS (
+    INSERT INTO scan (event_id, session_id, registration_id, token_hash, result, method, desk, user_id, at)
+    SELECT :event_id, :session_id, CASE WHEN cur.event_id = :event_id THEN cur.id END,
+           COALESCE(left(encode(sha256(convert_to(cur.entry_id, 'UTF8')), 'hex'), 12), :read_hash),
+           verdict.result, :method, :desk, :user_id, :now
+    FROM verdict LEFT JOIN cur ON true
+    WHERE verdict.result <> '{KEY_CHANGED}'
+      AND NOT (verdict.result = '{ScanResult.already_checked_in.value}' AND (:apart OR cur.checked_in_at IS NULL))
+)
+SELECT {", ".join(f"cur.{name}" for name in _COLUMNS)}, verdict.result AS scan_result,
+       s.title AS session_title, s.starts_at AS session_starts_at, s.ends_at AS session_ends_at,
+       s.doors_at AS session_doors_at,
+       (SELECT x.id FROM security_list_send x WHERE x.session_id = cur.session_id
+        ORDER BY x.seq DESC LIMIT 1) AS last_list_id,
+       (SELECT timezone FROM ev) AS event_timezone
+FROM verdict LEFT JOIN cur ON true LEFT JOIN event_session s ON s.id = cur.session_id
+"""
+
+
+def statement(result_of_status: dict[Status, ScanResult]):
+    """The statement, built once per process (domain.reception.checkin)."""
+    return text(sql(result_of_status)).bindparams(
+        bindparam("now", type_=UTCDateTime()), bindparam("session_id", type_=Integer()),
+        bindparam("apart", type_=Boolean()), bindparam("desk", type_=String()), bindparam("seed", type_=String()),
+    ).columns(*Registration.__table__.columns, *EXTRA)
