@@ -74,3 +74,16 @@ def test_a_pass_is_a_version_5_symbol_in_numeric_mode(payload, version):
     [result] = zxingcpp.read_barcodes(png_image(payload, 4))
     assert result.text == payload
     assert (result.extra["Version"], result.ec_level) == (version, "M")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_the_png_of_a_kept_code_is_its_symbol_module_for_module(payload):
+    """qr.png draws a kept code (size, path) one pixel a module: exactly the encoder's matrix,
+    and zxing-cpp reads it back once scaled up without smoothing (as typst draws it)."""
+    kept = qr.symbol(payload)
+    image = Image.open(io.BytesIO(qr.png(kept.size, kept.path)))
+    matrix = qr._code(payload).get_matrix()
+    assert image.size == (kept.size, kept.size) == (len(matrix), len(matrix))
+    assert [[image.getpixel((x, y)) == 0 for x in range(kept.size)] for y in range(kept.size)] == matrix
+    big = image.convert("L").resize((kept.size * 6,) * 2, Image.NEAREST)
+    assert [r.text for r in zxingcpp.read_barcodes(big)] == [payload]
