@@ -218,7 +218,9 @@ def weasyprint_sheet(ctxs: list[dict]) -> bytes:
     import base64
     from html import escape
 
-    from eventreg.adapters import badges, pdf, qr
+    import weasyprint
+
+    from eventreg.adapters import badges, qr
 
     def text(lines) -> str:
         return "\n".join(line if isinstance(line, str) else "".join(
@@ -240,7 +242,7 @@ def weasyprint_sheet(ctxs: list[dict]) -> bytes:
                 f'<img class="qr" src="data:image/png;base64,{png}"></div>')
         pages.append('<div class="page">' + "".join(cards) + "</div>")
     html = f'<!doctype html><html lang="ja"><meta charset="utf-8"><style>{WEASY_CSS}</style><body>{"".join(pages)}</body></html>'
-    return pdf.html_to_pdf(html)
+    return weasyprint.HTML(string=html).write_pdf()
 
 
 RENDERERS = {"typst": typst_sheet, "reportlab": reportlab_sheet, "weasyprint": weasyprint_sheet}

@@ -37,7 +37,7 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import clock
-from .adapters import ics, mail, pdf, qr
+from .adapters import ics, mail, qr
 from .domain.backoffice import exports, jobs, roster
 from .domain.communication import building_list, outbox
 from .domain.registration import pass_qr, passes
@@ -46,7 +46,7 @@ from .extensions import db
 from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, Registration, StoredFile
 from .outage import Outage
 from .sqlite import writing
-from .web import message_text
+from .web import documents, message_text
 from .web.links import registration_links
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ def _render(spec: dict, plan: dict, moment: datetime) -> mail.File:
     if spec["kind"] == "pass_pdf":
         code = plan["pass_code"]
         return mail.File("pass.pdf", "application/pdf",
-                         pdf.render_pass(plan["ctx"], qr.Symbol(code["size"], code["path"])))
+                         documents.pass_pdf(plan["ctx"], qr.Symbol(code["size"], code["path"])))
     if spec["kind"] == "ics":
         body = ics.session_event(plan["ctx"], now=moment, method=spec["method"],
                                  organizer_email=mail.sender().addr_spec)
@@ -476,7 +476,7 @@ def _reception_list(app: Flask, job: Job, report: Callable[..., None]) -> tuple[
     db.session.rollback()  # end the read before the slow part; touch no ORM object after this
     report(0, total=ctx["count"])
     with force_locale(ctx["language"]):
-        body = pdf.render_reception_list(ctx)
+        body = documents.reception_list_pdf(ctx)
     return f"reception-list-{slug}.pdf", "application/pdf", body
 
 

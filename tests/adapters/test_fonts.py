@@ -25,9 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventreg import create_app
-from eventreg.adapters import badges, fonts, pdf
+from eventreg.adapters import badges, fonts
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
+from eventreg.web import documents
 
 from . import font_cases
 from .pdf_checks import assert_drawn_by_the_chain, drawn_glyphs, make_ctx, missing_glyphs, run
@@ -202,10 +203,11 @@ logging.basicConfig(level=logging.WARNING)  # WeasyPrint's .notdef warning to st
 sys.path[:0] = [{root!r}, {tests!r}]
 from pdf_checks import make_ctx
 from eventreg import create_app
-from eventreg.adapters import badges, pdf
+from eventreg.adapters import badges
+from eventreg.web import documents
 with create_app({{"SQLALCHEMY_DATABASE_URI": "sqlite://"}}).app_context():
     ctx = make_ctx(attendee={{"full_name": "𠮷野 𩸽子", "organization": "Łódź Ștefan Nguyễn 김민준"}})
-    open(sys.argv[1], "wb").write(pdf.render_pass(ctx))
+    open(sys.argv[1], "wb").write(documents.pass_pdf(ctx))
     open(sys.argv[2], "wb").write(badges.render_badge(ctx))
 """
 
@@ -279,5 +281,5 @@ def test_whatever_the_form_accepts_prints_with_real_glyphs(app_ctx, value):
         name = accepted(value, 50)
     except DomainError:
         return
-    rendered = pdf.render_pass(make_ctx(attendee={"full_name": name}))
+    rendered = documents.pass_pdf(make_ctx(attendee={"full_name": name}))
     assert missing_glyphs(rendered) == []
