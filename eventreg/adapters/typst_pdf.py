@@ -86,9 +86,11 @@ def forget() -> None:
             compiler.compile(input=b"")
 
 
-def render(name: str, data) -> bytes:
-    """The PDF of templates/pdf/``name`` (a .typ file) with ``data`` (anything JSON can carry)."""
+def render(name: str, data, *, tags: bool = True) -> bytes:
+    """The PDF of templates/pdf/``name`` (a .typ file) with ``data`` (anything JSON can carry).
+    Without ``tags`` the PDF has no structure tree for screen readers (a print-only sheet): a
+    third smaller, and plain enough for pdf_join."""
     source = _source(name, (TEMPLATES / name).stat().st_mtime_ns)
     inputs = {"data": json.dumps(data, ensure_ascii=False, separators=(",", ":"))}
     with _lock:
-        return _compiler().compile(input=source, sys_inputs=inputs)
+        return _compiler().compile(input=source, sys_inputs=inputs, pdf_tags=tags)
