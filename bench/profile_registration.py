@@ -123,6 +123,8 @@ def main() -> None:
     os.environ["EVENTREG_ENV"] = "development"
     os.environ["EVENTREG_INSTANCE_PATH"] = str(workdir / "instance")
     os.environ["BARE_DATABASE_URI"] = uri
+    # One client address, as bench/registration.py: the limiter stays on, at a rate never reached.
+    os.environ["EVENTREG_RATELIMIT_SIGNUP_PER_ADDRESS"] = "10000000/hour"
     env = dict(os.environ)
     create_database(dbname)
     try:
@@ -145,7 +147,8 @@ def main() -> None:
 
         def post(n: int):
             email = f"prof{n}@example.org"
-            r = client.post(f"/e/{slug}", data={**form, "email": email, "email_confirm": email},
+            r = client.post(f"/e/{slug}", data={**form, "email": email, "email_confirm": email,
+                                                "signup_key": f"profile-key-{n:08d}"},
                             headers={"Cookie": cookie})
             assert r.status_code == 302 and "/r/" in r.headers["Location"], (r.status_code, r.get_data(as_text=True)[-1500:])
             return r

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from .rate_counters import SCHEME as PROCESS_COUNTERS  # importing it registers its scheme with limits
+
 DEV_SECRET_KEY = "dev-only-not-secret"
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 12  # distinct characters: refuses "aaaa…", "abababab…", "12341234…"
@@ -113,6 +115,9 @@ def finish(config) -> None:
     if not production and not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEV_SECRET_KEY
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE"]
+    if str(config["RATELIMIT_STORAGE"]).startswith("memory://"):
+        # This process's counters without limits' timer thread (eventreg/rate_counters.py).
+        config["RATELIMIT_STORAGE_URI"] = f"{PROCESS_COUNTERS}://"
     if str(config["RATELIMIT_STORAGE"]).startswith(("redis", "rediss", "valkey")):
         timeout = float(config["RATELIMIT_STORAGE_TIMEOUT"])
         config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_timeout": timeout, "socket_connect_timeout": timeout,

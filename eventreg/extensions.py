@@ -26,6 +26,6 @@ mail = Mail()
 babel = Babel()
 login_manager = LoginManager()
 # Public sign-ups are rate-limited (web/limits.py); storage from RATELIMIT_STORAGE_URI
-# (memory:// for one server, redis://… shared by several). No default limits: only the routes
-# that name a limit are limited.
+# (memory:// for one server, counted by rate_counters.WindowCounters; redis://… shared by
+# several). No default limits: only the routes that name a limit are limited.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

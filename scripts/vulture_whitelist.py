@@ -42,3 +42,6 @@ protocol_version, do_GET, do_POST, log_message
 
 # Issue 15 groundwork, used once its part lands (the lead removes this line).
 svg_markup  # noqa
+
+# limits' Storage interface, read by limits (eventreg/rate_counters.py)
+STORAGE_SCHEME, base_exceptions  # noqa

@@ -7,6 +7,7 @@ table is emptied after each test, so race tests and live-server tests see what u
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 from flask_migrate import upgrade
@@ -80,6 +81,45 @@ def _stop_processes():
     count = len(processes.running)
     yield
     processes.stop_started_since(count)
+
+
+# A test whose fixtures reach neither of these, in a module that never reads the database
+# settings itself, does the same on SQLite and on PostgreSQL.
+DATABASE_FIXTURES = {"app", "database_url"}
+DATABASE_WORDS = ("EVENTREG_TEST", "fresh_database", "postgres", "psycopg")
+
+
+def _reads_database_settings(path: str, cache: dict[str, bool]) -> bool:
+    if path not in cache:
+        with open(path, encoding="utf-8") as source:
+            text = source.read()
+        cache[path] = any(word in text for word in DATABASE_WORDS)
+    return cache[path]
+
+
+def pytest_collection_modifyitems(config, items):
+    """With EVENTREG_TEST_DATABASE_TESTS_ONLY=1 (scripts/test's PostgreSQL half) the tests that
+    use no database are left out: the SQLite half, running at the same time, runs each of them."""
+    if os.environ.get("EVENTREG_TEST_DATABASE_TESTS_ONLY") != "1":
+        return
+    cache: dict[str, bool] = {}
+    kept, left = [], []
+    for item in items:
+        uses_database = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (kept if uses_database or _reads_database_settings(str(item.fspath), cache) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
+def _interrupted(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def pytest_configure(config):
+    """SIGTERM (scripts/test passes Ctrl-C and a CI timeout on as SIGTERM) stops the run as Ctrl-C
+    does: fixtures tear down, the servers stop and the PostgreSQL database is dropped."""
+    signal.signal(signal.SIGTERM, _interrupted)
 
 
 def pytest_sessionfinish(session, exitstatus):

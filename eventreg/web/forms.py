@@ -8,6 +8,7 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -113,8 +114,8 @@ class RegistrationForm(KanaRule, PageForm):
         Optional(), Regexp(SIGNUP_KEY, message=_l("This form is damaged. Please reload the page and register again."))])
 
     def validate_email_confirm(self, field):
-        if self.email.errors or not field.data:
-            return
+        if self.email.errors or not field.data or field.data == self.email.data:
+            return  # typed as stored: the same address, no second normalisation
         try:
             same = text.normalize_email(field.data) == self.email.data
         except DomainError:
@@ -170,6 +171,22 @@ def session_label(s, tz: str) -> str:
     return " · ".join(part for part in (s.title, when(s, tz), str(state)) if part)
 
 
+class SessionChoice:
+    """A session's label (``session_label``), worked out only when a page shows it: the sign-up
+    that succeeds shows none, and its dates would cost a third of the form's making."""
+
+    __slots__ = ("session", "tz")
+
+    def __init__(self, session, tz: str):
+        self.session, self.tz = session, tz
+
+    def __str__(self) -> str:
+        return session_label(self.session, self.tz)
+
+    def __html__(self) -> str:
+        return escape(str(self))
+
+
 def registration_form(event: Event, sessions_open: list, formdata=None) -> RegistrationForm:
     """The form for one event: its own questions appended, its open sessions as choices."""
     # Frozen copies as the cache key: an edited question makes a new class.
@@ -178,7 +195,7 @@ def registration_form(event: Event, sessions_open: list, formdata=None) -> Regis
         for q in event.questions if not q.hidden  # a hidden question is no longer asked
     )
     form = _form_class(questions)(formdata=formdata)
-    form.session_id.choices = [(s.id, session_label(s, event.timezone)) for s in sessions_open]
+    form.session_id.choices = [(s.id, SessionChoice(s, event.timezone)) for s in sessions_open]
     if len(sessions_open) == 1 and form.session_id.data is None:
         form.session_id.data = sessions_open[0].id
     return form

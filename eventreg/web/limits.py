@@ -13,7 +13,7 @@ is given back (``give_back_email_count``).
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from ..domain.errors import DomainError
 from ..domain.people.text import normalize_email
@@ -29,10 +29,13 @@ def _switched_off() -> bool:
 
 
 def _email() -> str:
-    try:
-        return normalize_email(request.form.get("email", ""))
-    except (DomainError, ValueError):
-        return ""
+    """The form's email as stored, once per request (the key and the exemption both ask)."""
+    if "limited_email" not in g:
+        try:
+            g.limited_email = normalize_email(request.form.get("email", ""))
+        except (DomainError, ValueError):
+            g.limited_email = ""
+    return g.limited_email
 
 
 def _prefix() -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
+from types import SimpleNamespace
 
 from sqlalchemy import select, update
 
@@ -31,7 +32,7 @@ from eventreg import sqlite as sqlite_intent
 from eventreg.domain.reception import checkin, scan_statement
 from eventreg.domain.registration import capacity
 from eventreg.extensions import db
-from eventreg.models import EventSession, Registration, ScanResult, Status
+from eventreg.models import Event, EventSession, Registration, ScanResult, Status
 
 from .. import factories
 from .edge import at_once, pass_payload, scan_request
@@ -43,16 +44,18 @@ _seats = EventSession.__table__.c
 _reg = Registration.__table__.c
 
 
-def naive_take_seat(session_id: int, *_args, **_kwargs) -> bool:
-    """Reads the counter, checks it in Python, writes the value read + 1."""
-    taken, capacity_ = db.session.execute(
-        select(_seats.seats_taken, _seats.capacity).where(_seats.id == session_id)).one()
+def naive_take_seat(session_id: int, *_args, **_kwargs):
+    """Reads the counter, checks it in Python, writes the value read + 1. Answers as take_seat:
+    the event's confirmation settings, or None for no seat."""
+    taken, capacity_, confirm_email, hold_minutes = db.session.execute(
+        select(_seats.seats_taken, _seats.capacity, Event.confirm_email, Event.hold_minutes)
+        .join_from(EventSession, Event).where(_seats.id == session_id)).one()
     time.sleep(WINDOW)
     if taken >= capacity_:
-        return False
+        return None
     db.session.execute(update(EventSession.__table__).where(_seats.id == session_id)
                        .values(seats_taken=taken + 1))
-    return True
+    return SimpleNamespace(confirm_email=confirm_email, hold_minutes=hold_minutes)
 
 
 def naive_check_in(original):

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import Row, bindparam, exists, or_, select, update
 
 from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import deadlines
@@ -27,10 +27,19 @@ _events = Event.__table__.c
 # whatever its window says (staff paths such as walk-ins and promotions use _TAKE_ANY_TIME).
 _PUBLISHED = exists().where(_events.id == _seats.event_id, _events.status == EventStatus.published.value)
 _IN_WINDOW = (or_(_seats.opens_at.is_(None), _seats.opens_at <= _now), _seats.closes_at > _now, _PUBLISHED)
+
+def _event_setting(column):
+    return select(column).where(_events.id == _seats.event_id).scalar_subquery()
+
+
+# RETURNING the event's email-confirmation settings: the sign-up reads them with its seat, in the
+# same round trip (domain.registration.holds.hold_length).
 _TAKE = (
     update(EventSession.__table__)
     .where(_seats.id == bindparam("sid"), _seats.seats_taken < _seats.capacity, *_IN_WINDOW)
     .values(seats_taken=_seats.seats_taken + 1)
+    .returning(_event_setting(_events.confirm_email).label("confirm_email"),
+               _event_setting(_events.hold_minutes).label("hold_minutes"))
 )
 _TAKE_ANY_TIME = (
     update(EventSession.__table__)
@@ -70,10 +79,11 @@ class NoSeat(str, enum.Enum):
     gone = "event_changed"  # the session no longer exists
 
 
-def take_seat(session_id: int, now: datetime) -> bool:
+def take_seat(session_id: int, now: datetime) -> Row | None:
     """Takes one seat if one is left and registration is open at ``now``. Safe under any number
-    of concurrent callers."""
-    return db.session.execute(_TAKE, {"sid": session_id, "now": now}).rowcount == 1
+    of concurrent callers. The taken seat comes with the event's ``confirm_email`` and
+    ``hold_minutes`` as they are now; None: no seat was taken."""
+    return db.session.execute(_TAKE, {"sid": session_id, "now": now}).first()
 
 
 def take_seat_any_time(session_id: int) -> bool:

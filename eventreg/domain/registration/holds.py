@@ -43,11 +43,17 @@ _PROOF_CHARACTERS = 22  # 132 bits in base64url
 
 def hold_for(event_id: int) -> timedelta | None:
     """How long a new sign-up of the event is held unconfirmed; None: no email confirmation.
-    Read from the database at the moment of the sign-up, never from a cached event."""
+    Read from the database at the moment of the sign-up, never from a cached event (the seat
+    UPDATE reads the same two columns: ``capacity.take_seat``)."""
     row = db.session.execute(select(Event.confirm_email, Event.hold_minutes).where(Event.id == event_id)).first()
-    if row is None or not row.confirm_email:
+    return None if row is None else hold_length(row.confirm_email, row.hold_minutes)
+
+
+def hold_length(confirm_email: bool, hold_minutes: int | None) -> timedelta | None:
+    """The event's two settings as the time a sign-up is held; None: no email confirmation."""
+    if not confirm_email:
         return None
-    return timedelta(minutes=max(MIN_MINUTES, min(MAX_MINUTES, int(row.hold_minutes or 60))))
+    return timedelta(minutes=max(MIN_MINUTES, min(MAX_MINUTES, int(hold_minutes or 60))))
 
 
 def pending(registration: Registration) -> bool:

@@ -147,7 +147,8 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime,
     the insert found its unique constraint taken, or when no seat was taken.
     """
     session_id, event_id = session.id, session.event_id
-    seated = capacity.take_seat(session_id, now)
+    seat = capacity.take_seat(session_id, now)
+    seated = seat is not None
     if not seated:
         earlier = made_with(signup_key, event_id, applicant.email) if signup_key else None
         if earlier is not None:  # sent again after the window closed or the seats ran out
@@ -158,7 +159,8 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime,
             if existing is None:
                 raise DomainError(why.value)
             return _resend(existing, now)
-    hold = holds.hold_for(event_id)  # None: the event asks for no email confirmation
+    # None: the event asks for no email confirmation (read with the seat, or now when none was taken)
+    hold = holds.hold_length(seat.confirm_email, seat.hold_minutes) if seated else holds.hold_for(event_id)
     status = (Status.held if hold else Status.confirmed) if seated else Status.waitlisted
     token = passes.new_token()
     registration_id = insert_unless_active(dict(

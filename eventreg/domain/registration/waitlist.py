@@ -86,7 +86,7 @@ def switch_from_waitlist(registration: Registration, to_session: EventSession, *
         # A seat only for a confirmed address: else the sign-up page left open in the browser
         # would take a seat with a mistyped email, which email confirmation is there to stop.
         raise DomainError("email_not_confirmed")
-    if not capacity.take_seat(to_session.id, now):
+    if capacity.take_seat(to_session.id, now) is None:
         why = capacity.why_no_seat(to_session.id, now)
         raise DomainError("session_full" if why in (NoSeat.full, NoSeat.waitlisted) else why.value)
     try:
