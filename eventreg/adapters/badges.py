@@ -303,8 +303,8 @@ def render_badge_sheet(ctxs: list[dict], *, progress: Callable[[int], None] | No
     chunk of 50 ~15 MB. typst lays out a chunk on a second thread (it lets go of the GIL) while
     this one prepares the next chunk's cards, so a sheet uses two cores in one process. The
     chunks, untagged, are joined by pdf_join (each embeds its own font subsets: a few hundred KB
-    more for 1,000 badges; pypdf took ~0.4 CPU-s more to join them). ``progress(cards_done)`` is called after each chunk; an exception it raises
-    stops the rendering (the chunk being laid out is finished and dropped) and propagates.
+    more for 1,000 badges; pypdf took ~0.4 CPU-s more to join them). ``progress(cards_done)`` is
+    called after each chunk; an exception it raises stops the rendering (the chunk being laid out is finished and dropped) and propagates.
     """
     language = (ctxs[0]["event"].get("language") if ctxs else None) or "ja"
     if not ctxs:
