@@ -102,12 +102,12 @@ def favicon():
 @bp.route("/e/<slug>", methods=["GET", "POST"])
 @limits.signup
 def event_page(slug: str):
-    event = _event_or_404(slug)
     now = clock.utcnow()
     if request.method == "POST":
-        response = _register_at_once(event, now)
+        response = _register_at_once(slug, now)
         if response is not None:
             return response
+    event = _event_or_404(slug)
     # The page, or a POST the seat UPDATE refused: the words come from the sessions read now.
     # Seats, window and waiting list from the database on every request, never from the cache.
     sessions = capacity.availability(event.id, now)
@@ -154,13 +154,14 @@ def window_refusal(s, tz: str) -> str:
     return message(deadlines.REFUSALS.get(s.state, "registration_closed"))
 
 
-def _register_at_once(event: Event, now):
+def _register_at_once(slug: str, now):
     """A sign-up POST without reading the event's sessions first: the seat UPDATE checks the
     session's event, window, capacity and the event's status itself. The redirect, or None when
     anything was refused (the form, the seat, the key): nothing is kept, and the page decides
     again from the sessions read then, so every refusal reads as before."""
     asked = request.form.get("session_id", type=int)
-    if asked is None:
+    event = event_cache.published_copy(slug)  # display text only: the UPDATE checks the rules
+    if asked is None or event is None:
         return None
     form = registration_form(event, [], request.form)
     form.session_id.choices = [(asked, "")]  # which session is the seat UPDATE's to check
