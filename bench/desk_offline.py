@@ -389,9 +389,9 @@ def bare_two_desk_seconds(database_url: str, event_id: int, ids: list[list[int]]
     return time.monotonic() - started
 
 
-def drain_only(args, workdir: Path) -> dict:
-    """The two-desk drain of issue 14's outage test through the batch API, ``args.runs`` times,
-    each with its own 310 fresh operations, and its floor in the same run; no browser."""
+def serve_fresh_database(workdir: Path):
+    """A fresh PostgreSQL database and a gunicorn (not started yet) configured for it: the database
+    URL, its drop function, the secret key, the environment, the server and its base URL."""
     database_url, drop = fresh_database(prefix="eventreg_bench")
     secret = secrets.token_urlsafe(32)
     env = {**os.environ, "EVENTREG_ENV": "development", "EVENTREG_SQLALCHEMY_DATABASE_URI": database_url,
@@ -399,6 +399,13 @@ def drain_only(args, workdir: Path) -> dict:
            "EVENTREG_INSTANCE_PATH": str(workdir / "instance"), "EVENTREG_MAIL_PORT": "1"}
     server = Gunicorn(env, workdir)
     env["EVENTREG_BASE_URL"] = url = f"http://{HOST}:{server.port}"
+    return database_url, drop, secret, env, server, url
+
+
+def drain_only(args, workdir: Path) -> dict:
+    """The two-desk drain of issue 14's outage test through the batch API, ``args.runs`` times,
+    each with its own 310 fresh operations, and its floor in the same run; no browser."""
+    database_url, drop, secret, env, server, url = serve_fresh_database(workdir)
     figures: dict = {"drain_runs": [], "floor_runs": []}
     try:
         subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
@@ -446,13 +453,7 @@ def setup(database_url: str, secret: str, people: int, walk_in_seats: int = 10) 
 def run(args, workdir: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
-    database_url, drop = fresh_database(prefix="eventreg_bench")
-    secret = secrets.token_urlsafe(32)
-    env = {**os.environ, "EVENTREG_ENV": "development", "EVENTREG_SQLALCHEMY_DATABASE_URI": database_url,
-           "EVENTREG_SECRET_KEY": secret, "EVENTREG_RATELIMIT_ENABLED": "false",
-           "EVENTREG_INSTANCE_PATH": str(workdir / "instance"), "EVENTREG_MAIL_PORT": "1"}
-    server = Gunicorn(env, workdir)
-    env["EVENTREG_BASE_URL"] = url = f"http://{HOST}:{server.port}"
+    database_url, drop, secret, env, server, url = serve_fresh_database(workdir)
     figures: dict = {"people": args.people}
     try:
         subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,

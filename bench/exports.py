@@ -63,8 +63,8 @@ def main() -> None:
 
     from flask_babel import force_locale
 
-    from eventreg.adapters import pdf
     from eventreg.domain.backoffice import exports, roster
+    from eventreg.web import documents
     from tests import factories
 
     with migrated_app(args.db, WTF_CSRF_ENABLED=False) as app:
@@ -101,7 +101,7 @@ def main() -> None:
                 ctx = exports.reception_list(db.session.get(Event, small_id), roster.ListFilter(),
                                              now=datetime.now(timezone.utc))
                 with force_locale("ja"), app.test_request_context():
-                    return pdf.render_reception_list(ctx)
+                    return documents.reception_list_pdf(ctx)
 
             reception_pdf()  # imports and typst's fonts
             seconds, cpu, body = median_of(args.repeat, reception_pdf)

@@ -88,11 +88,12 @@ class Renderer:
         import typst
 
         from eventreg import create_app
-        from eventreg.adapters import fonts, pdf, qr, typst_pdf
+        from eventreg.adapters import fonts, qr, typst_pdf
         from eventreg.domain.registration.passes import new_token
+        from eventreg.web import documents
 
         self.app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-        self.pdf, self.qr, self.new_token = pdf, qr, new_token
+        self.documents, self.qr, self.new_token = documents, qr, new_token
         dirs = sorted({os.path.dirname(font.file) for font in fonts.chain_fonts()})
         self.bare = typst.Compiler(font_paths=dirs, ignore_system_fonts=True)
         self.bare_source = (typst_pdf.preamble() + BARE).encode()
@@ -114,7 +115,7 @@ class Renderer:
         with self.app.app_context():
             for ctx, code in self.passes(renders, name):
                 wall, cpu = time.perf_counter(), time.process_time()
-                size = len(self.pdf.render_pass(ctx, code))
+                size = len(self.documents.pass_pdf(ctx, code))
                 walls.append((time.perf_counter() - wall) * 1000)
                 cpus.append((time.process_time() - cpu) * 1000)
         return walls, cpus, size
@@ -124,7 +125,7 @@ class Renderer:
         walls = []
         with self.app.app_context():
             for ctx, code in self.passes(renders, name):
-                data = self.pdf.pass_data(ctx, code)
+                data = self.documents.pass_data(ctx, code)
                 lines = [*data["event"].values(), data["session_title"], data["when"], *data["attendee"].values()]
                 inputs = {"data": json.dumps({"lines": lines, "qr": data["qr"]}, ensure_ascii=False)}
                 wall = time.perf_counter()

@@ -58,10 +58,11 @@ def child(what: str, url: str, event_id: int) -> None:
     from flask_babel import force_locale
 
     from eventreg import create_app
-    from eventreg.adapters import fonts, pdf, typst_pdf
+    from eventreg.adapters import fonts, typst_pdf
     from eventreg.domain.backoffice import exports, roster
     from eventreg.extensions import db
     from eventreg.models import Event
+    from eventreg.web import documents
 
     app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "MAIL_PORT": 1})
     dirs = sorted({os.path.dirname(font.file) for font in fonts.chain_fonts()})
@@ -80,16 +81,16 @@ def child(what: str, url: str, event_id: int) -> None:
         other["groups"] = [{"heading": "さ行", "people": [
             {"kana": "シケン タロウ", "name": "試験 太郎", "organization": "前の名簿", "department": "", "session": ""}]}]
         with force_locale(other["language"]):
-            pdf.render_reception_list(other)
+            documents.reception_list_pdf(other)
         bare.compile(input=bare_source, sys_inputs={"data": json.dumps({"columns": ["a"] * 4, "cells": ["b"] * 4})})
         started, started_cpu = time.perf_counter(), time.process_time()
         if what == "figure":
             ctx = context()
             with force_locale(ctx["language"]):
-                size = len(pdf.render_reception_list(ctx))
+                size = len(documents.reception_list_pdf(ctx))
         else:
             with force_locale(other["language"]):
-                data = pdf.reception_list_data(context())
+                data = documents.reception_list_data(context())
             cells = [text for group in data["groups"] for person in group["people"]
                      for text in (group["heading"], *person[:3])]
             inputs = {"data": json.dumps({"columns": data["columns"][:4], "cells": cells}, ensure_ascii=False)}

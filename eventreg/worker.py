@@ -37,7 +37,7 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import clock
-from .adapters import ics, mail, pdf, qr
+from .adapters import ics, mail, qr
 from .domain.backoffice import exports, jobs, roster
 from .domain.communication import building_list, outbox
 from .domain.registration import pass_qr, passes
@@ -46,8 +46,8 @@ from .extensions import db
 from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, Registration, StoredFile
 from .outage import Outage
 from .sqlite import writing
-from .web import message_text
-from .web.links import masked_links, registration_links
+from .web import documents, message_text
+from .web.links import registration_links
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ def _render(spec: dict, plan: dict, moment: datetime) -> mail.File:
     if spec["kind"] == "pass_pdf":
         code = plan["pass_code"]
         return mail.File("pass.pdf", "application/pdf",
-                         pdf.render_pass(plan["ctx"], qr.Symbol(code["size"], code["path"])))
+                         documents.pass_pdf(plan["ctx"], qr.Symbol(code["size"], code["path"])))
     if spec["kind"] == "ics":
         body = ics.session_event(plan["ctx"], now=moment, method=spec["method"],
                                  organizer_email=mail.sender().addr_spec)
@@ -424,16 +424,41 @@ def run_job(app: Flask, *, worker_id: str, now: datetime | None = None) -> int |
 
 
 def _badge_contexts(app: Flask, event_id: int) -> tuple[str, list[dict]]:
+    """The people of the sheet as plain values, each with its pass's kept QR code (``qr_code``);
+    codes missing or stale are encoded and kept (committed here, best effort: see _keep_codes)."""
+    from .adapters import badges  # typst-backed: the compiler and its fonts load with the first job
+
     slug = db.session.get(Event, event_id).slug
-    ctxs = [passes.pass_context(r, masked_links(r)) for r in jobs.badge_sheet_people(event_id)]  # staff print it
+    people = jobs.badge_sheet_people(event_id)
+    codes = pass_qr.symbols(people, qr.symbol)
+    ctxs = []
+    for r in people:
+        ctx = passes.pass_context(r, badges.NO_LINKS)
+        ctx["qr_code"] = {"size": codes[r.id].size, "path": codes[r.id].path}
+        ctxs.append(ctx)
+    _keep_codes()
     return slug, ctxs
+
+
+def _keep_codes() -> None:
+    """Commits the codes pass_qr.symbols encoded, if any. They only spare later documents the
+    encoding: if another process kept the same pass's code first (the confirmation mail), ours is
+    dropped, the document uses it all the same (the same text makes the same code)."""
+    if not (db.session.new or db.session.dirty):
+        return
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        log.info("a pass's QR code was kept by another process first")
 
 
 def _badge_sheet(app: Flask, job: Job, report: Callable[..., None]) -> tuple[str, str, bytes]:
     """The A4 badge sheet of the job's event, in furigana order; progress counts badges."""
-    from .adapters import badges  # WeasyPrint-backed: loaded with the first job
+    from .adapters import badges
 
-    slug, ctxs = _badge_contexts(app, job.event_id)
+    with writing():  # encoding missing codes writes them: SQLite's write lock up front
+        slug, ctxs = _badge_contexts(app, job.event_id)
     db.session.rollback()  # end the read before the slow part; touch no ORM object after this
     report(0, total=len(ctxs))
     body = badges.render_badge_sheet(ctxs, progress=report)
@@ -451,7 +476,7 @@ def _reception_list(app: Flask, job: Job, report: Callable[..., None]) -> tuple[
     db.session.rollback()  # end the read before the slow part; touch no ORM object after this
     report(0, total=ctx["count"])
     with force_locale(ctx["language"]):
-        body = pdf.render_reception_list(ctx)
+        body = documents.reception_list_pdf(ctx)
     return f"reception-list-{slug}.pdf", "application/pdf", body
 
 

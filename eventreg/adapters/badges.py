@@ -4,43 +4,47 @@ A card fits a standard business-card name holder. The sheet places 2 × 5 cards 
 14 mm side and 11 mm top/bottom margins, the layout of common perforated A4 10-up card stock,
 with hairline cut guides; cards come in the order given (the caller sorts by furigana).
 
-WeasyPrint has no fit-text, so each text gets a font size from ``fit_text``: an estimate of its
-width (East Asian wide characters 1 em, others 0.55 em) wrapped greedily at its break
-opportunities, the largest size (in half points) that needs at most ``max_lines`` lines, never
-below a floor. Anything still too long is cut by the template's ``max-lines`` with an ellipsis,
-so nothing leaves the card.
+**Rendered with typst** (templates/pdf/badge.typ through adapters.typst_pdf), chosen by measuring
+the same 1,000 badges three ways in one run (bench/documents.py; docs/fonts.md has the figures and
+the reasons): typst lays out the sheet in ~1 CPU-second in one process and keeps every glyph of
+the font chain (𠮷 falls back to Noto Sans CJK JP); reportlab is about as fast but has no font
+fallback, no Japanese line breaking, and cannot embed Noto Sans CJK JP (CFF outlines);
+WeasyPrint needed ~16 CPU-seconds and ~200 MB more.
 
-HTML is rendered in the caller's process with Flask's ``render_template`` (an app context is
-needed, as for ``pdf.render_pass``); worker processes get plain HTML strings and never need Flask.
+**Text fitting stays in Python** (``fit_text``): an estimate of each text's width (East Asian wide
+characters 1 em, others 0.55 em) wrapped greedily at its break opportunities with kinsoku, the
+largest size (in half points) that needs at most ``max_lines`` lines, never below a floor. typst
+draws the lines chosen here when they break between words, and otherwise wraps the text itself
+at its real widths; it measures a text only when the estimate says even the floor is too big,
+to draw the ellipsis only if it is needed (measuring every text at each size doubled the layout
+time: docs/fonts.md).
+
+**The QR code** of each pass is its kept code (domain.registration.pass_qr, encoded once when the
+pass is issued): a context carries it as ``qr_code`` (size, SVG path data), drawn as a 1-bit PNG
+(adapters.qr.png), so a sheet encodes nothing. A context without one (a preview, a test) is
+encoded here.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import io
 import unicodedata
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from io import BytesIO
+from functools import lru_cache
 
-from flask import render_template
-
-from . import pdf, qr
+from . import qr, typst_pdf
 
 PT_PER_MM = 72 / 25.4
-BADGE_CSS = ("badge.css",)
+TEMPLATE = "badge.typ"
+# The links for passes.pass_context: a badge prints none (building the masked ones costs 0.4 ms a
+# person, 0.4 s of a 1,000-badge sheet).
+NO_LINKS = dict.fromkeys(("registration", "cancel", "pdf", "ics"), "")
 CARDS_PER_PAGE = 10  # 2 columns × 5 rows
-# Pages per worker task. WeasyPrint's cost per page grows with the document (measured, CPU per
-# page: 5 pages 0.118 s, 10 pages 0.128 s, 20 pages 0.143 s, 25 pages 0.157 s), small chunks keep
-# a worker's memory low, and 20 tasks for 1,000 attendees let 2 workers finish together.
-PAGES_PER_CHUNK = 5
-# One PNG pixel per QR module, scaled up by the PDF viewer without smoothing
-# (image-rendering: pixelated): the smallest image to decode and embed.
-QR_BOX_SIZE = 1
+CHUNK_PAGES = 5  # pages per typst document of a sheet: 10 pages held ~18 MB more at the peak of a 1,000-badge job
 
-# Widths inside the card, in mm; they must match badge.css.
+# Widths inside the card, in mm; they must match badge.typ.
 TEXT_WIDTH_MM = 58.0   # left column: kana, name, organization, department
 TITLE_WIDTH_MM = 83.0  # the event title across the top
 
@@ -100,9 +104,13 @@ def wrap(text: str, width_em: float, phrases: bool = False) -> list[str] | None:
     A piece wider than the box is cut anywhere (overflow-wrap: anywhere), or with ``phrases``,
     where no word may be cut, makes the text unfit: None.
     """
+    return _wrap(_segments(text, phrases), width_em, phrases)
+
+
+def _wrap(segments, width_em: float, phrases: bool) -> list[str] | None:
     lines: list[list] = []  # [text, width in em]
     used = 0.0
-    for piece, width, space in _segments(text, phrases):
+    for piece, width, space in segments:
         if lines and used + width <= width_em:
             lines[-1][0] += piece
             used += width + space
@@ -133,11 +141,12 @@ def _cut(piece: str, width_em: float) -> tuple[str, float]:
 @dataclass(frozen=True)
 class Fit:
     size_pt: float
-    lines: list[str]  # the estimated lines; with ``phrases`` the template breaks exactly there
+    lines: list[str]  # the estimated lines (shared by the cache: never changed by a caller)
     phrases: bool  # True: lines break only between space-separated words (no word is cut)
     fits: bool  # False: even at the floor it needs more than max lines (the template clips it)
 
 
+@lru_cache(maxsize=4096)  # a sheet repeats its title and many organizations
 def fit_text(text: str, width_mm: float, *, max_pt: float, min_pt: float, max_lines: int = 2,
              phrases: bool = True, slack: float = 0.94) -> Fit:
     """The font size for ``text`` in a box ``width_mm`` wide: the largest, in steps of 0.5 pt
@@ -149,12 +158,36 @@ def fit_text(text: str, width_mm: float, *, max_pt: float, min_pt: float, max_li
     width_pt = width_mm * PT_PER_MM * slack
     sizes = [max_pt - 0.5 * i for i in range(int((max_pt - min_pt) / 0.5) + 1)]
     for by_words in (True, False) if phrases else (False,):
-        for allowed in range(1, max_lines + 1):
-            for size in sizes:
-                lines = wrap(text, width_pt / size, by_words)
-                if lines is not None and len(lines) <= allowed:
-                    return Fit(size, lines, by_words, True)
+        fit = _largest_fitting(_segments(text, by_words), by_words, width_pt, sizes, max_lines)
+        if fit is not None:
+            return fit
     return Fit(min_pt, wrap(text, width_pt / min_pt), False, False)
+
+
+def _largest_fitting(segments, by_words: bool, width_pt: float, sizes: list[float],
+                     max_lines: int) -> Fit | None:
+    """fit_text for one way of breaking: fewest lines first, then the largest size (from
+    ``sizes``, largest first). Smaller sizes never need more lines, so each line count's largest
+    size is found by bisection, and each size is wrapped at most once."""
+    wrapped: dict[float, list[str] | None] = {}
+
+    def lines_at(size: float) -> list[str] | None:
+        if size not in wrapped:
+            wrapped[size] = _wrap(segments, width_pt / size, by_words)
+        return wrapped[size]
+
+    for allowed in range(1, max_lines + 1):
+        low, high = 0, len(sizes)
+        while low < high:
+            middle = (low + high) // 2
+            lines = lines_at(sizes[middle])
+            if lines is not None and len(lines) <= allowed:
+                high = middle
+            else:
+                low = middle + 1
+        if low < len(sizes):
+            return Fit(sizes[low], lines_at(sizes[low]), by_words, True)
+    return None
 
 
 def _fit(text: str | None, width_mm: float, spec: tuple[float, float, int], phrases=True) -> Fit:
@@ -163,131 +196,146 @@ def _fit(text: str | None, width_mm: float, spec: tuple[float, float, int], phra
                     phrases=phrases)
 
 
-# Vertical room of the text column and the line heights and gaps of badge.css, in mm.
+# Vertical room of the text column, and the line pitch (em) and gap above (mm) of each text in badge.typ.
 WHO_HEIGHT_MM = 40.0
-_LINE_HEIGHT = {"kana": 1.25, "name": 1.15, "org": 1.25, "dept": 1.25}
+_LINE_PITCH = {"kana": 1.25, "name": 1.15, "org": 1.25, "dept": 1.25}
 _GAP_MM = {"kana": 0.0, "name": 0.6, "org": 2.0, "dept": 0.3}
+_SPECS = {"kana": KANA_FIT, "name": NAME_FIT, "org": ORG_FIT, "dept": DEPT_FIT}
+ELLIPSIS = "…"
+
+
+@lru_cache(maxsize=4096)  # the title on every card, many organizations
+def _breakable(text: str, size_pt: float, width_mm: float = TEXT_WIDTH_MM) -> list:
+    """``text`` as one line for typst to wrap: its pieces, each piece too long for a box
+    ``width_mm`` wide at ``size_pt`` marked ``{"w": piece}``, which badge.typ lets break between
+    any two characters (CSS overflow-wrap: anywhere; typst itself never breaks inside a word,
+    it would run out of the box). Cached: never changed by a caller."""
+    width_em = width_mm * PT_PER_MM / size_pt
+    parts: list = []
+    for piece, width, _space in _segments(text):
+        if width > width_em:
+            parts.append({"w": piece})
+        elif parts and isinstance(parts[-1], str):
+            parts[-1] += piece
+        else:
+            parts.append(piece)
+    return [parts]
+
+
+def _drawn(text: str, fit: Fit, max_lines: int) -> dict:
+    """What badge.typ draws for a text: its size, its lines (the estimated lines when they break
+    between words, else the whole text for typst to wrap at its real widths, as a browser would)
+    and the most lines it may take; when the estimate says even the floor needs more, also the
+    estimated lines cut to ``max_lines`` with an ellipsis (``e``), which typst draws only if its
+    real wrapping needs more lines too (CSS line-clamp)."""
+    drawn: dict = {"s": fit.size_pt, "n": max_lines}
+    if fit.fits and fit.phrases:
+        drawn["l"] = fit.lines
+        return drawn
+    drawn["l"] = _breakable(text, fit.size_pt)
+    if not fit.fits:
+        lines = fit.lines[:max_lines]
+        drawn["e"] = [*lines[:-1], lines[-1][:-1].rstrip() + ELLIPSIS]
+    return drawn
 
 
 def card(ctx: dict) -> dict:
-    """What the template needs for one card: texts, their font sizes, the top padding that
-    centres the text column vertically, and the QR image."""
+    """What badge.typ needs for one card: each text's size, lines and most lines, the top
+    padding that centres the text column vertically, and the QR code as a PNG."""
     attendee, event = ctx["attendee"], ctx["event"]
-    texts = {
-        "kana": (attendee.get("full_kana") or "", KANA_FIT),
-        "name": (attendee["full_name"], NAME_FIT),
-        "org": (attendee.get("organization") or "", ORG_FIT),
-        "dept": (attendee.get("department") or "", DEPT_FIT),
-    }
-    size, lines_of, height = {}, {}, 0.0
-    for key, (text, spec) in texts.items():
-        fit = _fit(text, TEXT_WIDTH_MM, spec)
-        size[key] = fit.size_pt
-        # Breaks between words are placed by us (white-space: pre-line in the template): a
-        # <span> per word would cost a fifth of the sheet's layout time.
-        if fit.phrases and len(fit.lines) > 1:
-            lines_of[key] = fit.lines
-        if text or key == "name":
-            lines = min(len(fit.lines), spec[2])
-            height += _GAP_MM[key] + lines * fit.size_pt / PT_PER_MM * _LINE_HEIGHT[key]
-    size["title"] = _fit(event["title"], TITLE_WIDTH_MM, TITLE_FIT, phrases=False).size_pt
-    return {
-        "title": event["title"],
-        "kana": texts["kana"][0], "name": texts["name"][0],
-        "org": texts["org"][0], "dept": texts["dept"][0],
-        "lang": event.get("language") or "ja",
-        "size": size,
-        "lines": lines_of,
-        "pad_mm": round(max(0.0, (WHO_HEIGHT_MM - height) / 2), 1),
-        "qr_src": qr.png_data_uri(ctx["qr_payload"], box_size=QR_BOX_SIZE),
-    }
+    texts = {"kana": attendee.get("full_kana"), "name": attendee["full_name"],
+             "org": attendee.get("organization"), "dept": attendee.get("department")}
+    out, height = {}, 0.0
+    for key, text in texts.items():
+        if not text and key != "name":
+            out[key] = None
+            continue
+        max_lines = _SPECS[key][2]
+        fit = _fit(text, TEXT_WIDTH_MM, _SPECS[key])
+        out[key] = _drawn(text or "", fit, max_lines)
+        lines = min(max(len(fit.lines), 1), max_lines)
+        height += _GAP_MM[key] + lines * fit.size_pt / PT_PER_MM * _LINE_PITCH[key]
+    code = ctx.get("qr_code") or qr.symbol(ctx["qr_payload"])
+    size, path = (code["size"], code["path"]) if isinstance(code, dict) else (code.size, code.path)
+    title = _fit(event["title"], TITLE_WIDTH_MM, TITLE_FIT, phrases=False).size_pt
+    out.update(
+        title={"s": title, "l": _breakable(event["title"], title, TITLE_WIDTH_MM)},
+        pad=round(max(0.0, (WHO_HEIGHT_MM - height) / 2), 1),
+        qr=list(qr.png(size, path)),  # JSON has no bytes: typst reads them back with bytes(array)
+    )
+    return out
 
 
-def _open_print_dialog(document, pdf_file) -> None:
-    """WeasyPrint finisher: the viewer opens the print dialog (Chrome's and Firefox's PDF viewers
-    run this one call) and prints at 100 %, not shrunk to the printer's paper."""
-    import pydyf
+def _document(cards: list[dict], sheet: bool, language: str) -> bytes:
+    return typst_pdf.render(TEMPLATE, {"sheet": sheet, "lang": language, "cards": cards})
 
-    action = pydyf.Dictionary({
-        "Type": "/Action", "S": "/JavaScript",
-        "JS": pydyf.String("this.print({bUI: true, bSilent: false, bShrinkToFit: false});"),
-    })
-    pdf_file.add_object(action)
-    pdf_file.catalog["OpenAction"] = action.reference
-    pdf_file.catalog["ViewerPreferences"] = pydyf.Dictionary({"PrintScaling": "/None"})
+
+def _open_print_dialog(body: bytes) -> bytes:
+    """The viewer opens the print dialog on opening (Chrome's and Firefox's PDF viewers run this
+    one call) and prints at 100 %, not shrunk to the printer's paper."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=io.BytesIO(body))
+    action = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Action"), NameObject("/S"): NameObject("/JavaScript"),
+        NameObject("/JS"): TextStringObject("this.print({bUI: true, bSilent: false, bShrinkToFit: false});"),
+    }))
+    writer._root_object[NameObject("/OpenAction")] = action
+    writer._root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
+        {NameObject("/PrintScaling"): NameObject("/None")})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def render_badge(ctx: dict, *, print_dialog: bool = True) -> bytes:
     """One 91 × 55 mm page. With ``print_dialog`` the PDF asks its viewer to print on opening."""
-    html = render_template("pdf/badge.html", pages=[[card(ctx)]], sheet=False)
-    return pdf.html_to_pdf(html, stylesheets=BADGE_CSS,
-                           finisher=_open_print_dialog if print_dialog else None)
+    body = _document([card(ctx)], False, ctx["event"].get("language") or "ja")
+    return _open_print_dialog(body) if print_dialog else body
 
 
-def render_badge_sheet(ctxs: list[dict], *, workers: int | None = None,
-                       progress: Callable[[int], None] | None = None) -> bytes:
+def render_badge_sheet(ctxs: list[dict], *, progress: Callable[[int], None] | None = None) -> bytes:
     """A4 pages of 10 cards (2 columns × 5 rows), in the order of ``ctxs``.
 
-    ``progress(cards_done)`` is called after each chunk of PAGES_PER_CHUNK pages; an exception
-    it raises stops the rendering (chunks not started are dropped) and propagates.
+    Laid out in chunks of CHUNK_PAGES pages, typst's memoized work dropped after each
+    (typst_pdf.forget): one typst document of 1,000 cards holds ~150 MB while it is laid out, a
+    chunk of 50 ~15 MB. typst lays out a chunk on a second thread (it lets go of the GIL) while
+    this one prepares the next chunk's cards, so a sheet uses two cores in one process. The
+    chunks are joined with pypdf (each embeds its own font subsets: a few hundred KB more for
+    1,000 badges). ``progress(cards_done)`` is called after each chunk; an exception it raises
+    stops the rendering (the chunk being laid out is finished and dropped) and propagates.
     """
-    if len(ctxs) <= CARDS_PER_PAGE * PAGES_PER_CHUNK:  # one chunk: no pool, no merge
-        body = pdf.html_to_pdf(_sheet_html([card(c) for c in ctxs]), stylesheets=BADGE_CSS)
-        if progress:
-            progress(len(ctxs))
+    language = (ctxs[0]["event"].get("language") if ctxs else None) or "ja"
+    if not ctxs:
+        return _document([], True, language)
+    chunk = CARDS_PER_PAGE * CHUNK_PAGES
+
+    def lay_out(cards: list[dict]) -> bytes:
+        body = _document(cards, True, language)
+        typst_pdf.forget()
         return body
-    return _render_chunks(ctxs, workers or min(2, os.cpu_count() or 1), progress)
 
-
-def _sheet_html(cards: list[dict]) -> str:
-    pages = [cards[i:i + CARDS_PER_PAGE] for i in range(0, len(cards), CARDS_PER_PAGE)]
-    return render_template("pdf/badge.html", pages=pages, sheet=True)
-
-
-def _render_chunks(ctxs: list[dict], workers: int, progress: Callable[[int], None] | None = None) -> bytes:
-    """Chunks of PAGES_PER_CHUNK pages laid out in worker processes, joined with pypdf.
-
-    WeasyPrint's layout is the cost (about 0.12 s of CPU a page) and runs on one core, so it is
-    split across processes. Document.copy(pages) would join pages into one PDF with a single font
-    subset, but laid-out pages cannot leave the process that made them (they hold Pango
-    objects), so it cannot use the second core, and it keeps every page's layout in memory;
-    pypdf joins finished chunk PDFs instead (each embeds its own IPAexGothic subset: about
-    1.5 MB for 100 pages). The parent builds each chunk's cards (QR codes: ~5 ms each the first
-    time, then cached) and HTML while the workers lay out earlier chunks, keeping two chunks per
-    worker queued: chunks are joined (and ``progress`` reported) in order as they finish.
-    Workers are forked from a "forkserver": a clean process that imported WeasyPrint once, not a
-    fork of a possibly multi-threaded web process holding Pango and fontconfig state. It is
-    started with the first big sheet and stays for the life of the process; the workers end
-    with each sheet.
-    """
+    parts: list[bytes] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="badge-sheet") as typst_thread:
+        pending = None
+        for start in range(0, len(ctxs), chunk):
+            cards = [card(c) for c in ctxs[start:start + chunk]]
+            if pending is not None:
+                parts.append(pending.result())
+                if progress:
+                    progress(start)
+            pending = typst_thread.submit(lay_out, cards)
+        parts.append(pending.result())
+    if progress:
+        progress(len(ctxs))
+    if len(parts) == 1:
+        return parts[0]
     from pypdf import PdfWriter
 
-    chunk = CARDS_PER_PAGE * PAGES_PER_CHUNK
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["eventreg.adapters.pdf", "weasyprint"])
-    starts = iter(range(0, len(ctxs), chunk))
     writer = PdfWriter()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-
-        def submit_next(pending: deque) -> None:
-            start = next(starts, None)
-            if start is not None:
-                html = _sheet_html([card(c) for c in ctxs[start:start + chunk]])
-                pending.append((start, pool.submit(pdf.html_to_pdf, html, stylesheets=BADGE_CSS)))
-
-        try:
-            pending: deque = deque()
-            for _ in range(2 * workers):  # enough queued that no worker waits for the parent
-                submit_next(pending)
-            while pending:
-                start, future = pending.popleft()
-                submit_next(pending)  # the parent builds the next chunk while the workers lay out
-                writer.append(BytesIO(future.result()))
-                if progress:
-                    progress(min(start + chunk, len(ctxs)))
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    out = BytesIO()
+    for part in parts:
+        writer.append(io.BytesIO(part))
+    out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -1,50 +1,29 @@
-"""QR codes for passes: SVG path data for documents (kept per pass), an SVG for pages, a PNG data URI."""
+"""QR codes for passes: path data (kept per pass, domain.registration.pass_qr), drawn as an SVG
+(the pass page, the pass PDF) or a one-pixel-a-module PNG (badges)."""
 
 from __future__ import annotations
 
-import base64
-import io
+import struct
+import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 import qrcode
-import qrcode.image.pil
-import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
 QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 
 
-def _code(payload: str, box_size: int = 10) -> qrcode.QRCode:
+def _code(payload: str) -> qrcode.QRCode:
     # Level M survives a scuffed phone screen. A pass (domain.registration.passes) is ~161
     # decimal digits: the library puts an all-digit text in numeric mode (10 bits per 3 digits),
     # a version 5 symbol (37 modules; tests/adapters/test_qr.py reads the version back).
     # A fixed mask: trying all eight (the library's default) costs 5 ms a code, 5 s of a
     # 1,000-badge sheet; any mask is valid for decoders, and the tests decode every kind we draw.
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE, box_size=box_size,
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE,
                          mask_pattern=0)
     code.add_data(payload)
     code.make(fit=True)
     return code
-
-
-@lru_cache(maxsize=4096)
-def svg(payload: str) -> str:
-    """Inline SVG markup that scales to its container."""
-    image = _code(payload).make_image(image_factory=qrcode.image.svg.SvgPathImage)
-    return image.to_string(encoding="unicode")
-
-
-@lru_cache(maxsize=4096)
-def png_data_uri(payload: str, box_size: int = 8) -> str:
-    """A black-and-white PNG, ``box_size`` pixels per module, quiet zone included.
-
-    Draw it with ``image-rendering: pixelated`` so a PDF viewer scales it without smoothing.
-    """
-    image = _code(payload, box_size).make_image(image_factory=qrcode.image.pil.PilImage)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 @dataclass(frozen=True)
@@ -76,3 +55,36 @@ def svg_markup(size: int, path: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
             f'shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
             f'<path d="{path}"/></svg>')
+
+
+_PATH_LETTERS = str.maketrans("Mhvz-", "     ")
+
+
+def png(size: int, path: str) -> bytes:
+    """A kept code as a 1-bit PNG, one pixel per module (~300 bytes, ~0.1 ms): drawn scaled up
+    without smoothing (typst's ``scaling: "pixelated"``), it is the cheapest exact picture to lay
+    out and embed (an SVG costs typst ~0.7 ms a code to parse and write: bench/documents.py)."""
+    # The runs' numbers, five a run: x, y, width, 1, width ("M{x} {y}h{width}v1h-{width}z").
+    numbers = path.translate(_PATH_LETTERS).split()
+    dark = [0] * size  # each row's dark modules as the bits of an int, leftmost module highest
+    for x, y, width in zip(map(int, numbers[0::5]), map(int, numbers[1::5]), map(int, numbers[2::5]), strict=True):
+        dark[y] |= ((1 << width) - 1) << (size - x - width)
+    pad = -size % 8
+    row_bytes = (size + pad) // 8
+    light = (1 << size) - 1
+    raw = b"".join(b"\x00" + ((((~row) & light) << pad) | ((1 << pad) - 1)).to_bytes(row_bytes, "big")
+                   for row in dark)  # filter type 0, then the row; 1 is white
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", _stored(raw))
+            + chunk(b"IEND", b""))
+
+
+def _stored(data: bytes) -> bytes:
+    """``data`` as a zlib stream of one uncompressed block (up to 65,535 bytes): a code's ~300
+    bytes gain little from deflate, and zlib.compress sets up a 256 KB state each call (~0.4 ms)."""
+    return (b"\x78\x01\x01" + struct.pack("<HH", len(data), len(data) ^ 0xFFFF) + data
+            + struct.pack(">I", zlib.adler32(data)))

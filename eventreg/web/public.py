@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
-from ..adapters import ics, pdf, qr
+from ..adapters import ics, qr
 from ..domain.backoffice.roster import parse_id
 from ..domain.errors import DomainError
 from ..domain.registration import capacity, holds, pass_qr, passes, signup, waitlist
@@ -34,7 +34,7 @@ from ..domain.timing import deadlines
 from ..domain.timing.deadlines import DeadlineState
 from ..extensions import db
 from ..models import Event, EventSession, EventStatus, Status
-from . import event_cache, limits
+from . import documents, event_cache, limits
 from .error_words import message
 from .filters import moment
 from .forms import registration_form, session_label
@@ -263,7 +263,7 @@ def _attendee_action(token: str, do, done: str):
 @bp.get("/r/<token>/pass.pdf")
 def pass_pdf(token: str):
     registration = _usable_or_404(token)
-    body = pdf.render_pass(pass_context(registration, registration_links(registration)), _pass_code(registration))
+    body = documents.pass_pdf(pass_context(registration, registration_links(registration)), _pass_code(registration))
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": 'inline; filename="pass.pdf"'}
 

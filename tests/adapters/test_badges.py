@@ -18,7 +18,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from eventreg import create_app
-from eventreg.adapters import badges
+from eventreg.adapters import badges, qr
 from eventreg.domain.registration.passes import sign_pass
 
 from .pdf_checks import DEPARTMENT, KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, run, squeezed, text_of
@@ -321,16 +321,52 @@ def check_sheet(path, ctxs):
 
 
 def test_a_sheet_of_23_badges_has_3_a4_pages_in_the_order_given(render, monkeypatch):
-    # One page per chunk: the worker-process path and the pypdf join, with 3 chunks.
-    monkeypatch.setattr(badges, "PAGES_PER_CHUNK", 1)
+    # One page per chunk: three typst documents laid out on the second thread, joined with pypdf.
+    monkeypatch.setattr(badges, "CHUNK_PAGES", 1)
     ctxs = numbered(23)
     check_sheet(render(ctxs), ctxs)
 
 
-def test_a_small_sheet_renders_in_process(render, monkeypatch):
-    monkeypatch.setattr(badges, "_render_chunks", None)  # would fail if called
+def test_a_sheet_of_one_chunk_is_one_typst_document(render, monkeypatch):
+    import pypdf
+
+    monkeypatch.setattr(pypdf, "PdfWriter", None)  # a join would fail
     ctxs = numbered(12)
     check_sheet(render(ctxs), ctxs)
+
+
+def test_progress_is_reported_after_each_chunk_and_an_exception_stops_the_sheet(monkeypatch, badge_app):
+    monkeypatch.setattr(badges, "CHUNK_PAGES", 1)
+    seen = []
+
+    def progress(done):
+        seen.append(done)
+        if done >= 20:
+            raise RuntimeError("job taken over")
+
+    with pytest.raises(RuntimeError, match="taken over"):
+        badges.render_badge_sheet(numbered(35), progress=progress)
+    assert seen == [10, 20]
+
+
+def test_typst_lets_go_of_a_sheets_memoized_work(badge_app):
+    """typst-py keeps a compile's memoized work for ten more compiles: forget() ages it out, so a
+    worker does not hold a big sheet's layout after it (docs/fonts.md: memory)."""
+
+    def rss_mb() -> float:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+    def sheet(round_: int) -> list[dict]:  # new names each round: nothing memoized is reused
+        return [{**c, "attendee": {**c["attendee"], "full_name": f"{c['attendee']['full_name']} {round_}"}}
+                for c in ctxs]
+
+    ctxs = [{**c, "qr_code": qr.symbol(c["qr_payload"])} for c in numbered(300)]
+    badges.render_badge_sheet(sheet(0))  # warm: fonts, templates, the allocator's arenas
+    before = rss_mb()
+    for round_ in range(1, 4):  # without forget(), each sheet's ~75 MB of layouts would pile up
+        badges.render_badge_sheet(sheet(round_))
+    assert rss_mb() - before < 40
 
 
 def test_the_sheet_uses_one_font_and_the_card_size(render):

@@ -8,7 +8,7 @@ import pytest
 from flask_babel import force_locale
 
 from eventreg import create_app
-from eventreg.adapters import pdf
+from eventreg.web import documents
 
 from . import font_cases
 from .pdf_checks import assert_drawn_by_the_chain, make_ctx, missing_glyphs, utc
@@ -40,21 +40,21 @@ def reception_ctx(people: list[tuple[str, str, str]]) -> dict:
 @pytest.mark.parametrize("category", list(font_cases.SAMPLE_NAMES))
 def test_every_hard_character_prints_on_the_pass(app_ctx, category):
     name = font_cases.SAMPLE_NAMES[category]
-    rendered = pdf.render_pass(make_ctx(attendee={"full_name": name[:50], "organization": name}))
+    rendered = documents.pass_pdf(make_ctx(attendee={"full_name": name[:50], "organization": name}))
     assert_drawn_by_the_chain(rendered, name)
 
 
 def test_every_hard_character_prints_on_the_reception_list(app_ctx):
     names = list(font_cases.SAMPLE_NAMES.values())
-    rendered = pdf.render_reception_list(reception_ctx([("ヨシノ ホッケコ", n[:50], n) for n in names]))
+    rendered = documents.reception_list_pdf(reception_ctx([("ヨシノ ホッケコ", n[:50], n) for n in names]))
     for name in names:
         assert_drawn_by_the_chain(rendered, name)
 
 
 def test_a_character_no_font_has_is_caught_on_both(app_ctx):
     """The check above can fail: 𣒺 prints as the empty box (glyph 0) on the pass and the list."""
-    on_pass = pdf.render_pass(make_ctx(attendee={"full_name": f"{UNCOVERED}田 一"}))
-    on_list = pdf.render_reception_list(reception_ctx([("タ ハジメ", f"{UNCOVERED}田 一", "")]))
+    on_pass = documents.pass_pdf(make_ctx(attendee={"full_name": f"{UNCOVERED}田 一"}))
+    on_list = documents.reception_list_pdf(reception_ctx([("タ ハジメ", f"{UNCOVERED}田 一", "")]))
     for rendered in (on_pass, on_list):
         assert len(missing_glyphs(rendered)) == 1
         with pytest.raises(AssertionError):
@@ -74,7 +74,7 @@ def test_a_row_heading_never_ends_a_page(app_ctx):
             person["department"] = ""  # one-line rows: steps smaller than a heading and a row
         ctx["groups"].append({"heading": "か行", "people": [
             {"kana": "カトウ ハジメ", "name": "加藤 一", "organization": "", "department": "", "session": ""}] * 3})
-        with pymupdf.open(stream=pdf.render_reception_list(ctx), filetype="pdf") as document:
+        with pymupdf.open(stream=documents.reception_list_pdf(ctx), filetype="pdf") as document:
             body_bottom = document[0].rect.height - 16 / 25.4 * 72  # the bottom margin
             for page in document:
                 words = [w for w in page.get_text("words") if w[3] < body_bottom]

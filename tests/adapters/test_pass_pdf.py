@@ -6,8 +6,6 @@ No database: the context is built by hand, as domain.registration.passes.pass_co
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 import re
 import select
@@ -20,8 +18,8 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageFilter
 
 from eventreg import create_app
-from eventreg.adapters import pdf
 from eventreg.domain.registration.passes import sign_pass
+from eventreg.web import documents
 
 from .pdf_checks import KANA, NAME, ORGANIZATION, PAYLOAD, TITLE, make_ctx, page_count, run, squeezed, text_of
 
@@ -45,7 +43,7 @@ def render(pdf_app, tmp_path_factory):
 
     def render(ctx: dict):
         with pdf_app.app_context():
-            body = pdf.render_pass(ctx)
+            body = documents.pass_pdf(ctx)
         assert body.startswith(b"%PDF-")
         path = folder / f"pass-{next(count)}.pdf"
         path.write_bytes(body)
@@ -200,56 +198,3 @@ def test_markup_in_the_context_is_escaped_and_never_fetched(render, listener):
     assert squeezed(html) in squeezed(text_of(path))  # shown as text, not as an image
     assert f"<b>{port}</b>" in text_of(path)
     assert not connected()
-
-
-def test_the_fetcher_refuses_the_network_and_files_outside_templates_pdf(listener, tmp_path):
-    port, connected = listener
-    picture = tmp_path / "secret.png"
-    Image.new("RGB", (40, 40), "red").save(picture)
-    escape = "../" * 12 + str(picture).lstrip("/")
-    encoded_escape = escape.replace("..", "%2e%2e")
-    body = pdf.html_to_pdf(f"""<!doctype html><meta charset="utf-8">
-        <link rel="stylesheet" href="http://127.0.0.1:{port}/evil.css">
-        <img src="http://127.0.0.1:{port}/x.png"> <img src="{picture.as_uri()}">
-        <img src="{escape}"> <img src="{encoded_escape}"> <img src="file://localhost{picture}">
-        <p style="background: url(http://127.0.0.1:{port}/bg.png)">blocked</p>""")
-    path = tmp_path / "blocked.pdf"
-    path.write_bytes(body)
-    assert not connected()
-    images = run("pdfimages", "-list", str(path)).splitlines()[2:]
-    assert images == []
-
-
-def test_the_fetcher_still_allows_data_uris_and_the_stylesheet(tmp_path):
-    picture = Image.new("RGB", (40, 40), "red")
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    body = pdf.html_to_pdf(f'<img src="{uri}"><p>x</p>')
-    path = tmp_path / "allowed.pdf"
-    path.write_bytes(body)
-    assert len(run("pdfimages", "-list", str(path)).splitlines()[2:]) == 1
-    assert "IPAexGothic" in run("pdffonts", str(path))  # pdf.css applied: its font-family
-
-
-@pytest.mark.parametrize("url, allowed", [
-    (pdf.STYLESHEET.as_uri(), True),
-    (pdf.PDF_TEMPLATES.as_uri() + "/%2e%2e/pdf/pdf.css", True),
-    ("file://localhost" + str(pdf.STYLESHEET), True),
-    (pdf.PDF_TEMPLATES.as_uri() + "/../../pyproject.toml", False),
-    (pdf.PDF_TEMPLATES.as_uri() + "/%2e%2e/%2e%2e/pyproject.toml", False),
-    (pdf.PDF_TEMPLATES.as_uri() + "/nothing-here.css", False),
-    ("file:///etc/passwd", False),
-    ("file://evil.example/etc/passwd", False),
-    ("http://127.0.0.1:9/pdf.css", False),
-    ("https://example.org/pdf.css", False),
-])
-def test_fetcher_rule(url, allowed):
-    _weasyprint, fetcher_class = pdf._weasyprint()
-    if allowed:
-        response = fetcher_class().fetch(url)
-        assert b"IPAexGothic" in response.read()
-        response.close()
-    else:
-        with pytest.raises(ValueError, match="blocked resource"):
-            fetcher_class().fetch(url)

@@ -10,10 +10,10 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import update
 
-from eventreg.adapters import pdf
 from eventreg.domain.backoffice import exports, roster
 from eventreg.extensions import db
 from eventreg.models import Registration, Status
+from eventreg.web import documents
 
 from .. import factories
 from .pdf_checks import missing_glyphs, page_count, run, text_of
@@ -37,7 +37,7 @@ def rendered(app, tmp_path_factory):
         db.session.commit()
         ctx = exports.reception_list(event, roster.ListFilter(), now=datetime.now(timezone.utc))
         with force_locale("ja"):
-            body = pdf.render_reception_list(ctx)
+            body = documents.reception_list_pdf(ctx)
     path = tmp_path_factory.mktemp("rl") / "reception.pdf"
     path.write_bytes(body)
     return path, body, ctx

@@ -21,11 +21,11 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from eventreg.adapters.pdf import render_pass
 from eventreg.domain.registration import passes
 from eventreg.domain.registration.passes import pass_context
 from eventreg.extensions import db
 from eventreg.models import Registration, Scan, ScanResult, StaffUser
+from eventreg.web.documents import pass_pdf as render_pass
 
 from .. import factories
 from .conftest import watch

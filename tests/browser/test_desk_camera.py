@@ -20,12 +20,12 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from eventreg.adapters.pdf import render_pass
 from eventreg.domain.registration import passes
 from eventreg.domain.registration.passes import pass_context
 from eventreg.extensions import db
 from eventreg.models import Registration
 from eventreg.web.desk_vendor import VENDOR, vendor_url
+from eventreg.web.documents import pass_pdf as render_pass
 from eventreg.web.links import registration_links
 
 from .. import factories

@@ -175,11 +175,11 @@ def test_the_chunked_renderer_reports_progress_per_chunk(app):
                 "event": {"title": "進捗テスト", "language": "ja"},
                 "attendee": {"full_name": f"参加 {i}", "full_kana": "サンカ", "organization": "", "department": ""}}
 
-    chunk = badges.CARDS_PER_PAGE * badges.PAGES_PER_CHUNK
+    chunk = badges.CARDS_PER_PAGE * badges.CHUNK_PAGES
     seen = []
     with app.app_context():
         body = badges.render_badge_sheet([ctx(i) for i in range(2 * chunk + 3)], progress=seen.append)
     assert seen == [chunk, 2 * chunk, 2 * chunk + 3]
     from pypdf import PdfReader
 
-    assert len(PdfReader(io.BytesIO(body)).pages) == 2 * badges.PAGES_PER_CHUNK + 1
+    assert len(PdfReader(io.BytesIO(body)).pages) == 2 * badges.CHUNK_PAGES + 1
