@@ -30,12 +30,22 @@ def _cached(key: tuple, *where) -> Event | None:
     """The event, attached to the current database session, or None. Its sessions are not
     part of the copy: read them with domain.registration.capacity.availability."""
     ttl = float(current_app.config["EVENT_CACHE_SECONDS"])
+    if ttl <= 0:
+        return db.session.scalars(_statement(*where)).one_or_none()
+    event = _copy(key, ttl, *where)
+    return None if event is None else db.session.merge(event, load=False)
+
+
+def _statement(*where):
+    return select(Event).where(*where).options(selectinload(Event.questions))
+
+
+def _copy(key: tuple, ttl: float, *where) -> Event | None:
+    """This process's detached copy, loaded when missing or older than ``ttl``."""
     hit = _entries.get(key)
     if hit is not None and time.monotonic() - hit[0] < ttl:
-        return db.session.merge(hit[1], load=False)
-    statement = select(Event).where(*where).options(selectinload(Event.questions))
-    if ttl <= 0:
-        return db.session.scalars(statement).one_or_none()
+        return hit[1]
+    statement = _statement(*where)
     # Loaded in a session of its own, so the copy never takes an object from the request's.
     with Session(db.engine) as own:
         event = own.scalars(statement).one_or_none()
@@ -44,13 +54,23 @@ def _cached(key: tuple, *where) -> Event | None:
         return None
     if len(_entries) >= _MAX_ENTRIES:
         _entries.clear()
-    _entries[key] = (time.monotonic(), event)  # a detached copy; each request gets its own
-    return db.session.merge(event, load=False)
+    _entries[key] = (time.monotonic(), event)  # detached: a page merges its own, the POST reads it as is
+    return event
 
 
 def published_event(slug: str) -> Event | None:
     """For the public pages (display text)."""
     return _cached(("slug", slug), Event.slug == slug, Event.status != EventStatus.draft)
+
+
+def published_copy(slug: str) -> Event | None:
+    """The shared detached copy itself, for the sign-up POST: read only (id, slug, time zone,
+    questions), never changed and never added to a session. Session.merge costs more than the
+    rest of what the POST reads from it. The page (and a refused POST) uses ``published_event``."""
+    ttl = float(current_app.config["EVENT_CACHE_SECONDS"])
+    if ttl <= 0:
+        return published_event(slug)
+    return _copy(("slug", slug), ttl, Event.slug == slug, Event.status != EventStatus.draft)
 
 
 def forget(slug: str) -> None:

@@ -15,6 +15,8 @@ POST      /r/<token>/resend-confirmation  that mail again, to the same address
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -100,8 +102,13 @@ def favicon():
 @bp.route("/e/<slug>", methods=["GET", "POST"])
 @limits.signup
 def event_page(slug: str):
-    event = _event_or_404(slug)
     now = clock.utcnow()
+    if request.method == "POST":
+        response = _register_at_once(slug, now)
+        if response is not None:
+            return response
+    event = _event_or_404(slug)
+    # The page, or a POST the seat UPDATE refused: the words come from the sessions read now.
     # Seats, window and waiting list from the database on every request, never from the cache.
     sessions = capacity.availability(event.id, now)
     if not sessions or sessions[0].event_status == EventStatus.draft:
@@ -147,7 +154,32 @@ def window_refusal(s, tz: str) -> str:
     return message(deadlines.REFUSALS.get(s.state, "registration_closed"))
 
 
-def _register(event: Event, form, open_sessions, now):
+def _register_at_once(slug: str, now):
+    """A sign-up POST without reading the event's sessions first: the seat UPDATE checks the
+    session's event, window, capacity and the event's status itself. The redirect, or None when
+    anything was refused (the form, the seat, the key): nothing is kept, and the page decides
+    again from the sessions read then, so every refusal reads as before."""
+    asked = request.form.get("session_id", type=int)
+    event = event_cache.published_copy(slug)  # display text only: the UPDATE checks the rules
+    if asked is None or event is None:
+        return None
+    form = registration_form(event, [], request.form)
+    form.session_id.choices = [(asked, "")]  # which session is the seat UPDATE's to check
+    if not form.validate_on_submit():
+        return None
+    response, _refusal = _register(event, form, [_Chosen(asked, event.id)], now, at_once=True)
+    return response
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    """The session a POST names; signup.register reads only these two."""
+
+    id: int
+    event_id: int
+
+
+def _register(event: Event, form, open_sessions, now, at_once: bool = False):
     """The sign-up: (the redirect, None), or (None, a refusal for the top of the form) with the
     form's own field errors set."""
     session = next(s for s in open_sessions if s.id == form.session_id.data)
@@ -162,6 +194,8 @@ def _register(event: Event, form, open_sessions, now):
     except DomainError as exc:
         slug = event.slug  # read before the rollback expires it
         db.session.rollback()
+        if at_once:  # the page decides again, with the sessions (the words of every refusal)
+            return None, None
         if exc.code == "event_changed":  # the page showed a replaced version: show the new one
             event_cache.forget(slug)
             flash(message(exc.code), "error")

@@ -74,9 +74,13 @@ def test_the_waiting_list_is_refused_after_the_deadline_and_when_switched_off(ma
 def test_why_no_seat(make_event):
     event = make_event(capacity=0)
     sid = event.sessions[0].id
-    assert capacity.why_no_seat(sid, NOW) == NoSeat.waitlisted
-    assert capacity.why_no_seat(sid, NOW + timedelta(days=30)) == NoSeat.closed
-    assert capacity.why_no_seat(10**9, NOW) == NoSeat.gone
+    assert capacity.why_no_seat(sid, event.id, NOW) == NoSeat.waitlisted
+    assert capacity.why_no_seat(sid, event.id, NOW + timedelta(days=30)) == NoSeat.closed
+    assert capacity.why_no_seat(10**9, event.id, NOW) == NoSeat.gone
+    # Another event's session is none of this event's: the sign-up POST names it unchecked.
+    other = make_event(capacity=5)
+    assert capacity.why_no_seat(other.sessions[0].id, event.id, NOW) == NoSeat.gone
+    assert capacity.take_seat(other.sessions[0].id, event.id, NOW) is None
 
 
 def test_a_walk_in_has_no_deadline_but_the_database_counts_seats(make_event):

@@ -104,6 +104,17 @@ def test_forgetting_the_cache_on_one_process_does_not_matter(client, make_event,
     assert registrations() == []
 
 
+def test_a_post_naming_another_events_session_takes_no_seat_there(client, make_event):
+    # The sign-up POST reads no sessions before its seat UPDATE: the UPDATE checks the event.
+    event, other = make_event(), make_event(capacity=3)
+    open_page(client, event)
+    response = post_form(client, event, other.sessions[0].id)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/e/{event.slug}")
+    assert registrations() == []
+    db.session.expire_all()
+    assert db.session.get(EventSession, other.sessions[0].id).seats_taken == 0
+
+
 def scanner(client, make_event):
     """An event, its reception user and a bearer token that works now."""
     event = make_event()

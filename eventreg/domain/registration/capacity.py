@@ -34,9 +34,12 @@ def _event_setting(column):
 
 # RETURNING the event's email-confirmation settings: the sign-up reads them with its seat, in the
 # same round trip (domain.registration.holds.hold_length).
+# The session must belong to the event the caller names: the sign-up POST takes the session id
+# from the form without reading the event's sessions first.
 _TAKE = (
     update(EventSession.__table__)
-    .where(_seats.id == bindparam("sid"), _seats.seats_taken < _seats.capacity, *_IN_WINDOW)
+    .where(_seats.id == bindparam("sid"), _seats.event_id == bindparam("eid"),
+           _seats.seats_taken < _seats.capacity, *_IN_WINDOW)
     .values(seats_taken=_seats.seats_taken + 1)
     .returning(_event_setting(_events.confirm_email).label("confirm_email"),
                _event_setting(_events.hold_minutes).label("hold_minutes"))
@@ -62,7 +65,7 @@ _WHY = (
     select(_seats.opens_at, _seats.closes_at, _seats.seats_taken, _seats.capacity,
            Event.__table__.c.waitlist_enabled, Event.__table__.c.status)
     .join_from(EventSession.__table__, Event.__table__, Event.__table__.c.id == _seats.event_id)
-    .where(_seats.id == bindparam("sid"))
+    .where(_seats.id == bindparam("sid"), _seats.event_id == bindparam("eid"))
 )
 
 
@@ -79,11 +82,11 @@ class NoSeat(str, enum.Enum):
     gone = "event_changed"  # the session no longer exists
 
 
-def take_seat(session_id: int, now: datetime) -> Row | None:
-    """Takes one seat if one is left and registration is open at ``now``. Safe under any number
-    of concurrent callers. The taken seat comes with the event's ``confirm_email`` and
+def take_seat(session_id: int, event_id: int, now: datetime) -> Row | None:
+    """Takes one seat if one is left, registration is open at ``now`` and the session is one of
+    ``event_id``'s. Safe under any number of concurrent callers. The taken seat comes with the event's ``confirm_email`` and
     ``hold_minutes`` as they are now; None: no seat was taken."""
-    return db.session.execute(_TAKE, {"sid": session_id, "now": now}).first()
+    return db.session.execute(_TAKE, {"sid": session_id, "eid": event_id, "now": now}).first()
 
 
 def take_seat_any_time(session_id: int) -> bool:
@@ -107,10 +110,10 @@ def release_seat(session_id: int) -> None:
     db.session.execute(_RELEASE, {"sid": session_id})
 
 
-def why_no_seat(session_id: int, now: datetime) -> NoSeat:
+def why_no_seat(session_id: int, event_id: int, now: datetime) -> NoSeat:
     """After ``take_seat`` failed: one fresh query of the session's window and the event's
-    waiting-list switch decides."""
-    row = db.session.execute(_WHY, {"sid": session_id}).first()
+    waiting-list switch decides (``gone``: no such session in ``event_id``)."""
+    row = db.session.execute(_WHY, {"sid": session_id, "eid": event_id}).first()
     if row is None:
         return NoSeat.gone
     state = window(row.opens_at, row.closes_at, row.status, now)

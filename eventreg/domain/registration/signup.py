@@ -147,13 +147,13 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime,
     the insert found its unique constraint taken, or when no seat was taken.
     """
     session_id, event_id = session.id, session.event_id
-    seat = capacity.take_seat(session_id, now)
+    seat = capacity.take_seat(session_id, event_id, now)
     seated = seat is not None
     if not seated:
         earlier = made_with(signup_key, event_id, applicant.email) if signup_key else None
         if earlier is not None:  # sent again after the window closed or the seats ran out
             return earlier
-        why = capacity.why_no_seat(session_id, now)
+        why = capacity.why_no_seat(session_id, event_id, now)
         if why != NoSeat.waitlisted:
             existing = find_active(session_id, applicant.email) if why == NoSeat.full else None
             if existing is None:

@@ -86,8 +86,8 @@ def switch_from_waitlist(registration: Registration, to_session: EventSession, *
         # A seat only for a confirmed address: else the sign-up page left open in the browser
         # would take a seat with a mistyped email, which email confirmation is there to stop.
         raise DomainError("email_not_confirmed")
-    if capacity.take_seat(to_session.id, now) is None:
-        why = capacity.why_no_seat(to_session.id, now)
+    if capacity.take_seat(to_session.id, to_session.event_id, now) is None:
+        why = capacity.why_no_seat(to_session.id, to_session.event_id, now)
         raise DomainError("session_full" if why in (NoSeat.full, NoSeat.waitlisted) else why.value)
     try:
         result = db.session.execute(
