@@ -59,7 +59,9 @@ WITH ev AS (
         WHEN EXISTS (SELECT 1 FROM done) THEN '{ScanResult.ok.value}'
         WHEN NOT EXISTS (SELECT 1 FROM ev) THEN '{KEY_CHANGED}'
         WHEN cur.id IS NULL THEN '{ScanResult.unknown_pass.value}'
-        WHEN cur.event_id <> :event_id THEN '{ScanResult.wrong_event.value}'
+        -- Verified with this event's key but another event's person: a forgery, not that
+        -- event's pass (whose signature this key refuses, and which the caller calls wrong_event).
+        WHEN cur.event_id <> :event_id THEN '{ScanResult.unknown_pass.value}'
         WHEN :entry_version > cur.entry_version THEN '{ScanResult.unknown_pass.value}'
         WHEN :entry_version < cur.entry_version THEN
             CASE WHEN cur.status = '{Status.cancelled.value}' THEN '{ScanResult.cancelled.value}'
