@@ -129,7 +129,10 @@ AUTOCOMMIT: set[str] = set()
 def _authenticate():
     if request.endpoint == "api.openapi":
         return
-    g.autocommit = request.endpoint in AUTOCOMMIT and db.session.get_bind().dialect.name == "postgresql"
+    # Only on a connection not yet in use: a request that already read (a signed-in staff
+    # session checked before this hook) keeps its transaction, and _commit commits it as usual.
+    g.autocommit = (request.endpoint in AUTOCOMMIT and not db.session().in_transaction()
+                    and db.session.get_bind().dialect.name == "postgresql")
     if g.autocommit:  # its only write is one statement: no BEGIN and COMMIT round trips around it
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     header = request.headers.get("Authorization", "")
