@@ -40,8 +40,6 @@ app_ctx, no_env, without_unique_seq
 # http.server's handler interface, used by tests/test_dropping_proxy.py's small upstream server
 protocol_version, do_GET, do_POST, log_message
 
-# Issue 15 groundwork, used once its part lands (the lead removes this line).
-svg_markup  # noqa
 
 # limits' Storage interface, read by limits (eventreg/rate_counters.py)
 STORAGE_SCHEME, base_exceptions  # noqa
