@@ -51,6 +51,7 @@ def test_every_qr_of_a_1000_badge_sheet_is_a_valid_pass_of_the_person_on_its_car
     assert len(pages) == PEOPLE // 10
 
     found: dict[int, passes.EntryCredential] = {}
+    texts: dict[int, str] = {}
     for number, png in enumerate(pages):
         # QR only: zxing-cpp may also see a Micro QR code in the modules of a big one.
         for result in zxingcpp.read_barcodes(Image.open(png), formats=zxingcpp.BarcodeFormat.QRCode):
@@ -58,7 +59,10 @@ def test_every_qr_of_a_1000_badge_sheet_is_a_valid_pass_of_the_person_on_its_car
             x_mm = sum(p.x for p in corners) / 2 / DPI * 25.4
             y_mm = sum(p.y for p in corners) / 2 / DPI * 25.4
             index = number * 10 + slot_of(x_mm, y_mm)
-            assert index not in found, f"two codes on card {index}"
+            if index in found:  # zxing-cpp may report one symbol twice; two different codes fail
+                assert texts[index] == result.text, f"two codes on card {index}"
+                continue
+            texts[index] = result.text
             credential = passes.parse(result.text)
             assert credential is not None and passes.verify(credential, seed, event.id), index
             found[index] = credential
