@@ -76,6 +76,9 @@ export class Store {
 
   static async open(eventId) {
     const store = new Store(await openDatabase(), eventId);
+    // A sign-out in another tab deletes the database: stop using it at once (the desk goes on
+    // from memory), so no later write meets a closing connection.
+    store.db.onversionchange = () => store.forget();
     const found = await request(store.db.transaction("keys").objectStore("keys").get(eventId));
     if (found) { store.key = found.key; store.tag = found.tag; }
     return store;
@@ -153,6 +156,7 @@ export class Store {
     const sealedMeta = await this.seal(meta, `meta:${this.event}`);
     const sealedRows = await Promise.all(rows.map(async (row) => (
       { event: this.event, id: row.id, ...(await this.seal(row, `rows:${this.event}:${row.id}`)) })));
+    if (this.closed) return;  // wiped while sealing
     const tx = this.db.transaction(["meta", "rows"], "readwrite");
     const rowStore = tx.objectStore("rows");
     if (replace) rowStore.delete(IDBKeyRange.bound([this.event, -Infinity], [this.event, Infinity]));
@@ -165,6 +169,7 @@ export class Store {
     if (!this.key || this.closed || !rows.length) return;
     const sealed = await Promise.all(rows.map(async (row) => (
       { event: this.event, id: row.id, ...(await this.seal(row, `rows:${this.event}:${row.id}`)) })));
+    if (this.closed) return;  // wiped while sealing
     const tx = this.db.transaction("rows", "readwrite");
     sealed.forEach((record) => tx.objectStore("rows").put(record));
     await done(tx);
@@ -179,6 +184,7 @@ export class Store {
       const { kept: _kept, keepError: _error, ...plain } = op;
       return { event: this.event, seq: op.seq, id: op.id, ...(await this.seal(plain, `queue:${this.event}:${op.seq}`)) };
     }));
+    if (this.closed) throw new Error("the device's store was wiped");  // kept in memory by the caller
     const tx = this.db.transaction(["queue", "device"], "readwrite");
     sealed.forEach((record) => tx.objectStore("queue").put(record));
     tx.objectStore("device").put(device());  // read now: the highest number handed out so far
