@@ -333,7 +333,6 @@ def two_desk_queues(texts: list[str], session_id: int, run: int) -> list[list[di
 def two_desk_drain_seconds(url: str, event_id: int, token: str, queues: list[list[dict]]) -> float:
     """Both desks' queues posted at once, each in the page's batches of 50, one after the other:
     the server's time from the first request to the last answer."""
-    import threading
 
     errors: list[str] = []
 
@@ -350,13 +349,7 @@ def two_desk_drain_seconds(url: str, event_id: int, token: str, queues: list[lis
                 if bad:
                     errors.append(f"{name}: {bad}")
 
-    threads = [threading.Thread(target=desk, args=(f"受付{n + 1}", q)) for n, q in enumerate(queues)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.monotonic() - started
+    seconds = _seconds_at_once([(desk, (f"受付{n + 1}", q)) for n, q in enumerate(queues)])
     if errors:
         raise SystemExit(f"the two-desk drain failed: {errors}")
     return seconds
@@ -365,7 +358,6 @@ def two_desk_drain_seconds(url: str, event_id: int, token: str, queues: list[lis
 def bare_two_desk_seconds(database_url: str, event_id: int, ids: list[list[int]]) -> float:
     """Floor: the same check-ins as bare conditional UPDATEs plus a log INSERT, committed one by
     one, over two connections at once (what the batch API cannot do with less)."""
-    import threading
 
     import psycopg
 
@@ -380,7 +372,14 @@ def bare_two_desk_seconds(database_url: str, event_id: int, ids: list[list[int]]
                              "VALUES (%s, %s, '', 'ok', 'keyboard', %s, now())", (event_id, rid, name))
                 conn.commit()
 
-    threads = [threading.Thread(target=desk, args=(f"floor{n}", r)) for n, r in enumerate(ids)]
+    return _seconds_at_once([(desk, (f"floor{n}", r)) for n, r in enumerate(ids)])
+
+
+def _seconds_at_once(calls) -> float:
+    """Wall seconds for the (function, args) calls run in threads at once: two desks draining."""
+    import threading
+
+    threads = [threading.Thread(target=fn, args=args) for fn, args in calls]
     started = time.monotonic()
     for t in threads:
         t.start()
