@@ -55,7 +55,7 @@ def _cut(font: fonts.ChainFont, codes: list[int], part: int) -> bytes:
     name = f"EventregBadge{part}"
     out = io.BytesIO()
     # recalcTimestamp off: the same cut gives the same bytes in every process and on every server.
-    with TTFont(font.file, fontNumber=font.index, lazy=True, recalcTimestamp=False) as ttf:
+    with TTFont(font.file, fontNumber=font.index, lazy=True, recalcTimestamp=False, recalcBBoxes=False) as ttf:
         subsetter = ft_subset.Subsetter(options)
         subsetter.populate(unicodes=codes)
         subsetter.subset(ttf)
