@@ -107,6 +107,27 @@ def show(statements: list[str], title: str) -> None:
         print(f"  {i:>2}. {s[:150]}{'…' if len(s) > 150 else ''}")
 
 
+
+def profile(post, args) -> None:
+    """A pyinstrument profile of ``args.requests`` more POSTs (pyinstrument is imported only here:
+    ``--skip-profile`` runs without it)."""
+    from pyinstrument import Profiler
+    from pyinstrument.renderers import ConsoleRenderer
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for n in range(args.requests):
+        post(40_000 + n)
+    profiler.stop()
+    options = {"filter_threshold": args.threshold / 100}
+    print(profiler.output(ConsoleRenderer(unicode=True, color=False, show_all=args.show_all,
+                                          processor_options=options)))
+    print(profiler.output(ConsoleRenderer(unicode=True, color=False, flat=True, processor_options=options)))
+    if args.html:
+        args.html.parent.mkdir(parents=True, exist_ok=True)
+        args.html.write_text(profiler.output_html())
+        print(f"pyinstrument HTML: {args.html}")
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
@@ -177,26 +198,8 @@ def main() -> None:
             post(30_000 + n)
         phases.report(args.requests)
 
-        from pyinstrument import Profiler
-
-        profiled = 0 if args.skip_profile else args.requests
-        profiler = Profiler(interval=0.0005)
-        profiler.start()
-        for n in range(profiled):
-            post(40_000 + n)
-        profiler.stop()
-        from pyinstrument.renderers import ConsoleRenderer
-
-        options = {"filter_threshold": args.threshold / 100}
         if not args.skip_profile:
-            print(profiler.output(ConsoleRenderer(unicode=True, color=False, show_all=args.show_all,
-                                                  processor_options=options)))
-            print(profiler.output(ConsoleRenderer(unicode=True, color=False, flat=True,
-                                                  processor_options=options)))
-        if args.html and not args.skip_profile:
-            args.html.parent.mkdir(parents=True, exist_ok=True)
-            args.html.write_text(profiler.output_html())
-            print(f"pyinstrument HTML: {args.html}")
+            profile(post, args)
 
         # The bare app, same statement accounting.
         import psycopg

@@ -233,8 +233,11 @@ class Server:
     def __init__(self, name: str, app: str, port: int, env: dict, chdir: Path, log: Path):
         self.name, self.port = name, port
         self.log = open(log, "w")
+        # Both servers read the project's gunicorn.conf.py (its access log included): gunicorn
+        # would read it only from its working directory, which is bench/ for the bare app.
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-w", "2", "-b", f"{HOST}:{port}", "--chdir", str(chdir), app],
+            [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", "2", "-b", f"{HOST}:{port}",
+             "--chdir", str(chdir), app],
             cwd=chdir, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + 30
