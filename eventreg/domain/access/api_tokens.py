@@ -21,6 +21,13 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def hash_of(token) -> str | None:
+    """The stored hash a bearer token is looked up by; None for what cannot be a token."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    return _hash(token)
+
+
 def create_api_token(user: StaffUser, name: str, *, now: datetime, event: Event | None = None,
                      role: EventRole | None = None, actor=None) -> str:
     """A bearer token for ``user``; returns it once (only its hash is stored).
@@ -105,9 +112,10 @@ def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | N
     Returns (principal or None, the token's id when its last_used_at is due for ``touch``). Only
     reads: the caller writes last_used_at in a transaction of its own (SQLite's write intent).
     """
-    if not isinstance(token, str) or not token or len(token) > 200:
+    token_hash = hash_of(token)
+    if token_hash is None:
         return None, None
-    rows = db.session.execute(_PRINCIPAL, {"token_hash": _hash(token)}).all()
+    rows = db.session.execute(_PRINCIPAL, {"token_hash": token_hash}).all()
     if not rows or not rows[0][7]:
         return None, None
     token_id, last_used, token_event, token_role, user_id, name, role, active = rows[0][:8]
@@ -117,8 +125,24 @@ def principal_for_api_token(token: str, *, now: datetime) -> tuple[Principal | N
         if event_id is not None and (token_event is None or event_id == token_event)
     }
     who = Principal(user_id, name, role, grants, active)
-    due = last_used is None or now - last_used > LAST_USED_EVERY
-    return who, token_id if due else None
+    return who, token_id if touch_due(last_used, now) else None
+
+
+def touch_due(last_used: datetime | None, now: datetime) -> bool:
+    """Whether a token used at ``now`` should be ``touch``ed (at most once per LAST_USED_EVERY)."""
+    return last_used is None or now - last_used > LAST_USED_EVERY
+
+
+def grants_sql(capability: permissions.Capability) -> str:
+    """The rule of principal_for_api_token and accounts.can, as a condition for a statement that
+    checks the token itself (the desk's one-statement scan): the token ``t`` (hash :token_hash)
+    is not revoked, its user ``u`` is active, and the user's membership ``m`` (on :event_id)
+    gives ``capability``, and so does the token's own role, when it has one, on its event, if it
+    is limited to one. The roles come from permissions.GRANTS; tests/domain/test_api_tokens.py
+    checks that both ways agree for every role."""
+    roles = ", ".join(f"'{role.value}'" for role in EventRole if capability in permissions.capabilities(role))
+    return (f"t.token_hash = :token_hash AND t.revoked_at IS NULL AND u.active AND m.role IN ({roles})"
+            f" AND (t.event_id IS NULL OR t.event_id = :event_id) AND (t.role IS NULL OR t.role IN ({roles}))")
 
 
 def touch(token_id: int, now: datetime) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eventreg.domain.errors import DomainError
@@ -50,7 +51,8 @@ class Admissions:
 @dataclass
 class ScanOutcome:
     result: ScanResult
-    # Only for passes of this event: a desk never sees another event's attendee.
+    # Only for passes of this event: a desk never sees another event's attendee. A Registration,
+    # or (scan_by_token) the one statement's row, which has the same attribute names.
     registration: Registration | None = None
     admissions: Admissions | None = None  # for result conflict
     # Read with the check-in (PostgreSQL's one statement), so the answer needs no other query:
@@ -65,7 +67,7 @@ class ScanOutcome:
 
 
 # Core statements, built once: a scan is the desk's hot path.
-DESK_NAME_LENGTH = 50  # Scan.desk, Registration.checked_in_desk
+DESK_NAME_LENGTH = scan_statement.DESK_NAME_LENGTH
 
 
 def desk_name(value: str | None, *, default: str) -> str:
@@ -144,6 +146,25 @@ _AT_ONCE = None  # PostgreSQL's statement (domain.reception.scan_statement), bui
 _SEEDS: dict[int, str] = {}
 
 
+def _statements():
+    """(the statement loading a Registration, the same statement for plain rows)."""
+    global _AT_ONCE
+    if _AT_ONCE is None:
+        plain = scan_statement.statement(RESULT_OF_STATUS)
+        loading = select(Registration, *scan_statement.EXTRA).from_statement(plain)
+        _AT_ONCE = (loading.execution_options(populate_existing=True), plain)
+    return _AT_ONCE
+
+
+def _one_statement_pass(payload: str) -> passes.EntryCredential | None:
+    """The pass, if the one statement can check it in: a format 3 pass, on PostgreSQL."""
+    credential = passes.parse(payload or "")
+    if (credential is None or credential.format != 3 or not 1 <= credential.registration_id <= passes.MAX_ID
+            or db.session.get_bind().dialect.name != "postgresql"):
+        return None
+    return credential
+
+
 def scan_at(payload: str, *, event_id: int, method: ScanMethod, desk: str, user_id: int | None,
             now: datetime) -> tuple[ScanOutcome, str] | None:
     """``scan`` of an online desk without the event loaded: a pass of ``event_id`` is checked in
@@ -151,9 +172,8 @@ def scan_at(payload: str, *, event_id: int, method: ScanMethod, desk: str, user_
     does not apply (not PostgreSQL, not a format 3 pass signed with the key this process knows for
     the event, the event's key changed or the event is gone): the caller loads the event and calls
     ``scan``, which tells those cases apart."""
-    credential = passes.parse(payload or "")
-    if (credential is None or credential.format != 3 or not 1 <= credential.registration_id <= passes.MAX_ID
-            or db.session.get_bind().dialect.name != "postgresql"):
+    credential = _one_statement_pass(payload)
+    if credential is None:
         return None
     seed = _SEEDS.get(event_id)
     if seed is None:
@@ -170,45 +190,108 @@ def scan_at(payload: str, *, event_id: int, method: ScanMethod, desk: str, user_
     return done
 
 
+@dataclass(frozen=True)
+class TokenScan:
+    """What scan_by_token did, and the token's last use (the caller touches it when due)."""
+
+    outcome: ScanOutcome
+    timezone: str
+    token_id: int
+    token_last_used_at: datetime | None
+
+
+def scan_by_token(payload: str, *, token_hash: str, event_id: int, method: ScanMethod, desk: str,
+                  now: datetime) -> TokenScan | None:
+    """``scan_at`` for a scanner app whose bearer token the one statement checks itself (by its
+    hash, domain.access.api_tokens.grants_sql): the token, its user's role and the check-in in one
+    round trip. ``desk``: the desk's cleaned name, empty for the token user's name. The outcome's
+    registration is the statement's row (plain values, no Registration loaded) except after a lost
+    race. None when this does not apply (as scan_at, and for an event whose key seed this process
+    has not read: nothing is read before the token is checked) or when the token may not use the
+    desk here: then nothing was written, and the caller takes the step-by-step way."""
+    credential = _one_statement_pass(payload)
+    seed = _SEEDS.get(event_id)
+    if credential is None or seed is None or not passes.verify(credential, seed, event_id):
+        return None
+    row = db.session.connection().execute(_statements()[1], _parameters(
+        credential, payload, event_id=event_id, seed=seed, session_id=None, method=method,
+        desk=desk[:DESK_NAME_LENGTH], user_id=None, token_hash=token_hash, now=now, apart=False)).one()
+    if row.scan_result in (scan_statement.KEY_CHANGED, scan_statement.NOT_ALLOWED):
+        if row.scan_result == scan_statement.KEY_CHANGED:
+            _SEEDS.pop(event_id, None)
+        return None
+    result = ScanResult(row.scan_result)
+    if result in (ScanResult.unknown_pass, ScanResult.wrong_event):
+        outcome = ScanOutcome(result)
+    else:
+        read = _read_with(row, row.session_id)
+        outcome = ScanOutcome(result, row, **read)
+        if _not_final(result, row.checked_in_at, apart=False):
+            # The rare lost race: the row as a Registration (no query), read again as scan_at does.
+            registration = Registration(**{name: row._mapping[name] for name in scan_statement.COLUMNS})
+            make_transient_to_detached(registration)
+            db.session.add(registration)
+            outcome = _decide_again(registration, credential, event_id=event_id, session_id=None, method=method,
+                                    desk=row.scan_desk, user_id=row.scan_user_id, now=now, apart=False, read=read)
+    return TokenScan(outcome, row.event_timezone, row.token_id, row.token_last_used_at)
+
+
+def _parameters(credential: passes.EntryCredential, payload: str, *, event_id: int, seed: str,
+                session_id: int | None, method: ScanMethod, desk: str, user_id: int | None,
+                token_hash: str | None, now: datetime, apart: bool) -> dict:
+    return {
+        "rid": credential.registration_id, "event_id": event_id, "seed": seed, "entry_version": credential.entry_version,
+        "session_id": session_id, "now": now, "desk": desk, "changed_us": changed_now(), "method": ScanMethod(method).value,
+        "user_id": user_id, "token_hash": token_hash, "apart": apart,
+        "read_hash": passes.token_hash(_logged_name(credential, None, payload)),
+    }
+
+
+def _read_with(row, session_id: int) -> dict:
+    """What the statement read besides the registration: its session and whether a list was sent."""
+    session = {"id": session_id, "title": row.session_title, "doors_at": row.session_doors_at,
+               "starts_at": row.session_starts_at, "ends_at": row.session_ends_at}
+    return {"session": session, "list_sent": row.last_list_id is not None}
+
+
+def _not_final(result: ScanResult, checked_in_at: datetime | None, *, apart: bool) -> bool:
+    """Not logged by the statement (scan_statement): another desk won after our snapshot, or an
+    offline desk's admission of someone checked in, which the earliest admission decides."""
+    return result == ScanResult.already_checked_in and (apart or checked_in_at is None)
+
+
 def _scan_at_once(credential: passes.EntryCredential, payload: str, *, event_id: int, seed: str,
                   session_id: int | None, method: ScanMethod, desk: str, user_id: int | None, now: datetime,
                   apart: bool) -> tuple[ScanOutcome, str] | None:
     """(outcome, the event's time zone); None when the event no longer has the key ``seed``."""
-    global _AT_ONCE
-    if _AT_ONCE is None:
-        _AT_ONCE = select(Registration, *scan_statement.EXTRA).from_statement(
-            scan_statement.statement(RESULT_OF_STATUS)).execution_options(populate_existing=True)
-    changed = changed_now()
-    row = db.session.execute(_AT_ONCE, {
-        "rid": credential.registration_id, "event_id": event_id, "seed": seed, "entry_version": credential.entry_version,
-        "session_id": session_id, "now": now, "desk": desk, "changed_us": changed, "method": ScanMethod(method).value,
-        "user_id": user_id, "apart": apart, "read_hash": passes.token_hash(_logged_name(credential, None, payload)),
-    }).one()
+    row = db.session.execute(_statements()[0], _parameters(
+        credential, payload, event_id=event_id, seed=seed, session_id=session_id, method=method, desk=desk,
+        user_id=user_id, token_hash=None, now=now, apart=apart)).one()
     if row.scan_result == scan_statement.KEY_CHANGED:
         return None
     registration, result, timezone = row[0], ScanResult(row.scan_result), row.event_timezone
     if result in (ScanResult.unknown_pass, ScanResult.wrong_event):
         return ScanOutcome(result), timezone
-    if result == ScanResult.ok:  # the row holds exactly what we wrote
-        set_committed_value(registration, "checked_in_at", now)
-        set_committed_value(registration, "checked_in_desk", desk)
-        set_committed_value(registration, "changed_us", changed)
-    session = {"id": registration.session_id, "title": row.session_title, "doors_at": row.session_doors_at,
-               "starts_at": row.session_starts_at, "ends_at": row.session_ends_at}
-    read = {"session": session, "list_sent": row.last_list_id is not None}
-    if result == ScanResult.already_checked_in and (apart or registration.checked_in_at is None):
-        # Not logged yet (scan_statement): another desk won after our snapshot, or an offline desk's
-        # admission of someone checked in, which the earliest admission decides.
-        if registration.checked_in_at is None:
-            db.session.refresh(registration)  # the winner's time and desk, whoever won
-        if registration.entry_version != credential.entry_version:  # cancelled or moved meanwhile
-            outcome = _stale(registration, credential.entry_version)
-        else:
-            outcome = _after_lost_update(registration, desk=desk, now=now, apart=apart)
-        log_scan(event_id, outcome.result, registration=outcome.registration, token=registration.entry_id,
-                 method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
-        return ScanOutcome(outcome.result, outcome.registration, outcome.admissions, **read), timezone
+    read = _read_with(row, registration.session_id)
+    if _not_final(result, registration.checked_in_at, apart=apart):
+        return _decide_again(registration, credential, event_id=event_id, session_id=session_id, method=method,
+                             desk=desk, user_id=user_id, now=now, apart=apart, read=read), timezone
     return ScanOutcome(result, registration, **read), timezone
+
+
+def _decide_again(registration: Registration, credential: passes.EntryCredential, *, event_id: int,
+                  session_id: int | None, method: ScanMethod, desk: str, user_id: int | None, now: datetime,
+                  apart: bool, read: dict) -> ScanOutcome:
+    """After a refusal the statement did not log (_not_final): decided and logged step by step."""
+    if registration.checked_in_at is None:
+        db.session.refresh(registration)  # the winner's time and desk, whoever won
+    if registration.entry_version != credential.entry_version:  # cancelled or moved meanwhile
+        outcome = _stale(registration, credential.entry_version)
+    else:
+        outcome = _after_lost_update(registration, desk=desk, now=now, apart=apart)
+    log_scan(event_id, outcome.result, registration=outcome.registration, token=registration.entry_id,
+             method=method, desk=desk, user_id=user_id, session_id=session_id, now=now)
+    return ScanOutcome(outcome.result, outcome.registration, outcome.admissions, **read)
 
 
 def _logged_name(credential: passes.EntryCredential | None, registration: Registration | None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from eventreg.domain.reception import walk_ins
 
@@ -34,7 +35,7 @@ from ..error_words import message
 from ..filters import session_name
 from ..forms import WalkInForm
 from . import schemas as s
-from .core import AUTOCOMMIT, bp, endpoint
+from .core import AUTOCOMMIT, BY_TOKEN, bp, endpoint
 from .errors import ApiError, domain_error, not_of_this_event
 
 DESK = Capability.desk
@@ -56,10 +57,9 @@ def _desk(body: dict) -> str:
         raise ApiError(422, "invalid_input", fields={"desk": [str(message(exc.code))]}) from None
 
 
-def _method(headers: dict) -> ScanMethod:
+def _method(method: str | None, via: str) -> ScanMethod:
     """How the pass was read, from X-Scan-Method; anything else logs how the client authenticated."""
-    method = headers.get("scan_method")
-    return ScanMethod(method) if method in s.HEADER_SCAN_METHODS else ScanMethod(g.via)
+    return ScanMethod(method) if method in s.HEADER_SCAN_METHODS else ScanMethod(via)
 
 
 def _commit(body: dict, status: int = 200):
@@ -120,7 +120,8 @@ def scan(event_id: int, headers: dict, body: dict):
     A pass whose entry version is older than the registration's answers `cancelled` (cancelled
     since) or `superseded` (moved to another session).
     """
-    who = {"method": _method(headers), "desk": _desk(body), "user_id": g.api_user.id, "now": clock.utcnow()}
+    who = {"method": _method(headers.get("scan_method"), g.via), "desk": _desk(body), "user_id": g.api_user.id,
+           "now": clock.utcnow()}
     if body["session_id"] is None:  # the usual scan: one statement, the event not loaded
         done = checkin.scan_at(body["payload"], event_id=event_id, **who)
         if done is not None:
@@ -138,6 +139,33 @@ def scan(event_id: int, headers: dict, body: dict):
 # log row; the rare re-read after a lost race writes the log row alone), so the request runs in
 # autocommit and _commit's COMMIT sends nothing.
 AUTOCOMMIT.add("api.scan")
+_SCAN_PATH, _SCAN_HEADERS, _SCAN_REQUEST = s.EventPath(), s.ScanHeaders(), s.ScanRequest()
+
+
+def scan_by_token(token_hash: str, now):
+    """``scan`` of a scanner app's usual request (a bearer token, a pass, no session_id) with one
+    statement that checks the token too (checkin.scan_by_token), before flask-smorest's wrappers
+    run: the request is read by the same parser and schemas. Whatever it does not take (a body or
+    desk name refused, another session, a token that may not use the desk) goes on as before, so
+    a refused token is still 401/403/404 before anything about the body."""
+    parse = bp.ARGUMENTS_PARSER.parse
+    try:
+        body = parse(_SCAN_REQUEST, location="json")
+        desk = checkin.desk_name(body["desk"], default="")  # empty: the token user's name
+    except (ApiError, DomainError, HTTPException):  # answered after the token is checked
+        return None
+    if body["session_id"] is not None:
+        return None
+    method = _method(parse(_SCAN_HEADERS, location="headers").get("scan_method"), "api")
+    done = checkin.scan_by_token(body["payload"], token_hash=token_hash, event_id=parse(_SCAN_PATH, location="path")[
+        "event_id"], method=method, desk=desk, now=now)
+    if done is None:
+        return None
+    g.access_decision = "allowed"
+    return jsonify(outcome_json(done.outcome, Zone(done.timezone))), done.token_id, done.token_last_used_at
+
+
+BY_TOKEN["api.scan"] = scan_by_token
 
 
 @bp.route("/events/<int:event_id>/registrations/<int:registration_id>/checkin", methods=["POST"], tags=TAGS)

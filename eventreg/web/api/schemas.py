@@ -194,6 +194,13 @@ class WalkInRequest(RequestSchema):
     desk = _desk()
 
 
+class EventPath(RequestSchema):
+    """/events/<event_id>/…, for a view that reads its path before flask-smorest's wrappers run
+    (scanner.scan_by_token; the route's converter has made it an id already)."""
+
+    event_id = fields.Integer(required=True)
+
+
 class ScanHeaders(RequestSchema):
     # Any text: a scan is never refused over how the client says it read the pass.
     scan_method = fields.String(data_key="X-Scan-Method", metadata=_doc(
