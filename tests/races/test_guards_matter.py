@@ -82,8 +82,8 @@ def without_the_statement_guard(monkeypatch):
     """PostgreSQL's one-statement scan with an UPDATE that no longer asks whether the person is in."""
     real = scan_statement.sql
 
-    def unguarded(result_of_status):
-        text = real(result_of_status)
+    def unguarded(*args, **kwargs):
+        text = real(*args, **kwargs)
         assert text.count(CHECK_IN_GUARD) == 1  # the guard is where the test removes it
         return text.replace(CHECK_IN_GUARD, "")
 

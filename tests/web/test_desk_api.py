@@ -140,7 +140,8 @@ def test_without_the_statements_key_check_an_old_pass_gets_in(client, make_event
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite reads the event (and its key) at every scan")
     real = scan_statement.sql
-    monkeypatch.setattr(scan_statement, "sql", lambda table: real(table).replace("pass_key = :seed", ":seed = :seed"))
+    monkeypatch.setattr(scan_statement, "sql", lambda *args, **kwargs: real(*args, **kwargs).replace(
+        "pass_key = :seed", ":seed = :seed"))
     monkeypatch.setattr(checkin, "_AT_ONCE", None)
     answer = changed_key_scans(client, make_event)[0]
     assert answer["result"] == "ok"

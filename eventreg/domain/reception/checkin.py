@@ -147,11 +147,11 @@ _SEEDS: dict[int, str] = {}
 
 
 def _statements():
-    """(the statement loading a Registration, the same statement for plain rows)."""
+    """(the statement loading a Registration, the same statement for the answer's plain values)."""
     global _AT_ONCE
     if _AT_ONCE is None:
-        plain = scan_statement.statement(RESULT_OF_STATUS)
-        loading = select(Registration, *scan_statement.EXTRA).from_statement(plain)
+        loading = select(Registration, *scan_statement.EXTRA).from_statement(scan_statement.statement(RESULT_OF_STATUS))
+        plain = scan_statement.statement(RESULT_OF_STATUS, scan_statement.ANSWER_COLUMNS)
         _AT_ONCE = (loading.execution_options(populate_existing=True), plain)
     return _AT_ONCE
 
@@ -227,8 +227,9 @@ def scan_by_token(payload: str, *, token_hash: str, event_id: int, method: ScanM
         read = _read_with(row, row.session_id)
         outcome = ScanOutcome(result, row, **read)
         if _not_final(result, row.checked_in_at, apart=False):
-            # The rare lost race: the row as a Registration (no query), read again as scan_at does.
-            registration = Registration(**{name: row._mapping[name] for name in scan_statement.COLUMNS})
+            # The rare lost race: the row as a Registration (no query; what it lacks is loaded on
+            # first use), read again as scan_at does.
+            registration = Registration(**{name: row._mapping[name] for name in scan_statement.ANSWER_COLUMNS})
             make_transient_to_detached(registration)
             db.session.add(registration)
             outcome = _decide_again(registration, credential, event_id=event_id, session_id=None, method=method,

@@ -40,6 +40,12 @@ KEY_CHANGED = "key_changed"
 NOT_ALLOWED = "not_allowed"
 DESK_NAME_LENGTH = 50  # Scan.desk, Registration.checked_in_desk
 COLUMNS = [c.name for c in Registration.__table__.columns]
+# What a scanner app's answer needs of the registration (web/checkin_json.registration_json, and
+# the building list's marker: communication.building_list_sheet.person_values): the statement
+# that returns only these costs both ends less (checkin.scan_by_token).
+ANSWER_COLUMNS = ("id", "session_id", "status", "family_name", "given_name", "family_kana", "given_kana",
+                  "organization", "department", "email", "phone", "sector", "walk_in", "checked_in_at",
+                  "checked_in_desk")
 _WRITTEN = ("checked_in_at", "checked_in_desk", "changed_us")  # by ``done``
 _session = EventSession.__table__.c
 # What the statement returns besides the registration's columns.
@@ -55,7 +61,8 @@ def _status_case(result_of_status: dict[Status, ScanResult]) -> str:
     return f"CASE cur.status {whens} END"
 
 
-def sql(result_of_status: dict[Status, ScanResult]) -> str:
+def sql(result_of_status: dict[Status, ScanResult], columns=COLUMNS) -> str:
+    """The statement returning ``columns`` of the registration (all, or ANSWER_COLUMNS)."""
     return f"""
 WITH who AS (
     -- Who scans: the user and desk given, or the user of the bearer token allowed the desk on
@@ -108,7 +115,7 @@ WITH who AS (
 )
 -- The row as it is now: what this statement wrote, else the snapshot; nothing of it for a caller
 -- who may not use the desk (the caller answers as the step-by-step path does).
-SELECT {", ".join(_now_column(name) for name in COLUMNS)}, verdict.result AS scan_result,
+SELECT {", ".join(_now_column(name) for name in columns)}, verdict.result AS scan_result,
        s.title AS session_title, s.starts_at AS session_starts_at, s.ends_at AS session_ends_at,
        s.doors_at AS session_doors_at,
        (SELECT x.id FROM security_list_send x WHERE x.session_id = cur.session_id
@@ -130,10 +137,10 @@ def compact(sql_text: str) -> str:
     return " ".join(re.sub(r"--[^\n]*", "", sql_text).split())
 
 
-def statement(result_of_status: dict[Status, ScanResult]):
+def statement(result_of_status: dict[Status, ScanResult], columns=COLUMNS):
     """The statement, built once per process (domain.reception.checkin)."""
-    return text(compact(sql(result_of_status))).bindparams(
+    return text(compact(sql(result_of_status, columns))).bindparams(
         bindparam("now", type_=UTCDateTime()), bindparam("session_id", type_=Integer()),
         bindparam("apart", type_=Boolean()), bindparam("desk", type_=String()), bindparam("seed", type_=String()),
         bindparam("user_id", type_=Integer()), bindparam("token_hash", type_=String()),
-    ).columns(*Registration.__table__.columns, *EXTRA)
+    ).columns(*(Registration.__table__.c[name] for name in columns), *EXTRA)
