@@ -77,13 +77,18 @@ def take_seat_and_register(session_id: int, event_id: int, now, registration: di
 def _with_defaults(table, values: dict) -> dict:
     """``values`` with the Python-side column defaults an INSERT … SELECT does not apply
     (``changed_us``, ``answers``, ``attempts``...), as an INSERT … VALUES would."""
-    missing = {}
+    return {**values, **{name: make() for name, make in _defaults(table) if name not in values}}
+
+
+@lru_cache(maxsize=4)
+def _defaults(table) -> tuple:
+    """(column name, a function giving its default) for each column with a Python-side default."""
+    made = []
     for column in table.columns:
         default = column.default
-        if column.name in values or default is None:
-            continue
-        if default.is_scalar:
-            missing[column.name] = default.arg
-        elif default.is_callable:
-            missing[column.name] = default.arg(None)  # SQLAlchemy's wrapper takes the execution context
-    return {**values, **missing}
+        if default is not None and default.is_scalar:
+            made.append((column.name, lambda value=default.arg: value))
+        elif default is not None and default.is_callable:
+            # SQLAlchemy's wrapper takes the execution context, which these defaults do not read.
+            made.append((column.name, lambda make=default.arg: make(None)))
+    return tuple(made)
