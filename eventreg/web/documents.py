@@ -9,8 +9,22 @@ from __future__ import annotations
 from flask_babel import gettext
 
 from ..adapters import pdf, qr
+from ..domain.registration import pass_qr
+from ..extensions import db
 from .field_words import field_titles
 from .filters import day, hm, when
+
+
+def pass_symbol(registration) -> qr.Symbol:
+    """The pass's QR code as kept when its mail issued it (domain.registration.pass_qr). A pass
+    with none yet (its mail not sent yet, or issued before codes were kept) is encoded for this
+    answer only: a page or a document a GET asks for writes nothing (the mail and the badge
+    sheet job keep codes)."""
+    kept = pass_qr.symbol(registration, qr.symbol)
+    code = qr.Symbol(kept.size, kept.path)
+    if kept in db.session.new or kept in db.session.dirty:
+        db.session.expunge(kept)
+    return code
 
 
 def pass_data(ctx: dict, code: qr.Symbol | None = None) -> dict:

@@ -27,7 +27,7 @@ from .. import clock
 from ..adapters import ics, qr
 from ..domain.backoffice.roster import parse_id
 from ..domain.errors import DomainError
-from ..domain.registration import capacity, holds, pass_qr, passes, signup, signup_statement, waitlist
+from ..domain.registration import capacity, holds, passes, signup, signup_statement, waitlist
 from ..domain.registration.passes import pass_context
 from ..domain.registration.signup import Result
 from ..domain.timing import deadlines
@@ -63,17 +63,6 @@ def _usable_or_404(token: str):
     if not passes.usable(registration):
         abort(404)
     return registration
-
-
-def _pass_code(registration) -> qr.Symbol:
-    """The pass's QR code as kept when its mail issued it (domain.registration.pass_qr). A pass
-    with none yet (its mail not sent yet, or issued before codes were kept) is encoded for this
-    answer only: a GET writes nothing."""
-    kept = pass_qr.symbol(registration, qr.symbol)
-    code = qr.Symbol(kept.size, kept.path)
-    if kept in db.session.new or kept in db.session.dirty:
-        db.session.expunge(kept)
-    return code
 
 
 @bp.get("/")
@@ -247,7 +236,7 @@ def resent(slug: str):
 def registration(token: str):
     registration = _registration_or_404(token)
     # The QR carries the entry credential, never the management secret in this page's URL.
-    code = _pass_code(registration) if passes.usable(registration) else None
+    code = documents.pass_symbol(registration) if passes.usable(registration) else None
     svg = qr.svg_markup(code.size, code.path) if code else None
     position = waitlist.queue_position(registration)
     # A waiting person may switch to a session of the event that has a seat and is open.
@@ -286,7 +275,7 @@ def _attendee_action(token: str, do, done: str):
 @bp.get("/r/<token>/pass.pdf")
 def pass_pdf(token: str):
     registration = _usable_or_404(token)
-    body = documents.pass_pdf(pass_context(registration, registration_links(registration)), _pass_code(registration))
+    body = documents.pass_pdf(pass_context(registration, registration_links(registration)), documents.pass_symbol(registration))
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": 'inline; filename="pass.pdf"'}
 

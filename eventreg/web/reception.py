@@ -19,16 +19,15 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, render_template, request, send_from_directory, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..adapters import qr
 from ..domain.errors import DomainError
 from ..domain.people import gojuon
 from ..domain.reception import checkin
-from ..domain.registration import pass_qr, passes
+from ..domain.registration import passes
 from ..domain.registration.passes import pass_context
 from ..extensions import db
 from ..models import Event, Registration, ScanResult
+from . import documents
 from .auth import desk_access
 from .error_words import message
 
@@ -132,20 +131,8 @@ def badge_pdf(event: Event, registration_id: int):
 
     # The badge's QR is the entry credential (see domain.registration.passes: it opens nothing, shows nothing).
     ctx = pass_context(registration, badges.NO_LINKS)
-    code = pass_qr.symbol(registration, qr.symbol)  # kept when the pass was issued; else kept now
+    code = documents.pass_symbol(registration)
     ctx["qr_code"] = {"size": code.size, "path": code.path}
-    _keep_code()
     body = badges.render_badge(ctx)
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"'}
-
-
-def _keep_code() -> None:
-    """Commits a code pass_qr.symbol encoded, if it did. Best effort: a GET on SQLite holds no
-    write lock, and another process may keep the same code first; the badge prints either way."""
-    if not (db.session.new or db.session.dirty):
-        return
-    try:
-        db.session.commit()
-    except (IntegrityError, OperationalError):
-        db.session.rollback()
