@@ -36,6 +36,7 @@ class DroppingProxy:
         self.batches: list[Batch] = []
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
+        self._transports: set[asyncio.BaseTransport] = set()  # every socket it opened, both sides
         self._thread = threading.Thread(target=self._loop.run_forever, name="dropping-proxy", daemon=True)
         self._thread.start()
 
@@ -69,6 +70,12 @@ class DroppingProxy:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            # A transport closed without waiting releases its socket on a later turn of the loop:
+            # abort what is left and give the loop those turns, so that no socket outlives it.
+            for transport in self._transports:
+                transport.abort()
+            for _ in range(3):
+                await asyncio.sleep(0)
 
         self._run(end_connections())
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -76,6 +83,7 @@ class DroppingProxy:
         self._loop.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._transports.add(writer.transport)
         try:
             await self._relay(reader, writer)
         finally:  # whatever happened (cancelled at close, a request it cannot read): no socket left open
@@ -94,6 +102,7 @@ class DroppingProxy:
         except OSError:  # the server is down: the browser sees its connection fail
             writer.transport.abort()
             return
+        self._transports.add(up_writer.transport)
         try:
             up_writer.write(request)
             await up_writer.drain()

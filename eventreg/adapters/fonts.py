@@ -1,8 +1,9 @@
 """Which characters the PDFs can draw: the fonts of templates/pdf/pdf.css and what they cover.
 
-The font-family chain of pdf.css's ``html`` rule is the one source: WeasyPrint (through Pango
-and fontconfig) draws each character with the first font of the chain that has it, so a character
-that no font of the chain covers would print as a missing-glyph box. ``covers(ch)`` answers from
+The font-family chain of pdf.css's ``html`` rule is the one source: typst (adapters.typst_pdf,
+given exactly these fonts) draws each character with the first font of the chain that has it, as
+Pango and fontconfig did for WeasyPrint, so a character that no font of the chain covers would
+print as a missing-glyph box. ``covers(ch)`` answers from
 the union of the chain's character maps, read once per process from fontconfig's cache
 (``fc-match --format %{charset}``: the same coverage Pango uses to choose a font, equal to the
 fonts' cmap tables as fontTools reads them, ~15 ms instead of ~300 ms; tests/adapters/test_fonts.py
