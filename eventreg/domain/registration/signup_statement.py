@@ -33,7 +33,8 @@ _NO_CONFIRMATION = ~exists().where(_events.id == EventSession.__table__.c.event_
 
 
 def usable() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
+    # The app's one engine (Session.get_bind resolves binds per statement: a cost on every POST).
+    return db.engine.dialect.name == "postgresql"
 
 
 @lru_cache(maxsize=4)
