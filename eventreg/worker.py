@@ -34,6 +34,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import clock
@@ -181,21 +182,9 @@ def _pass_code(registration: Registration) -> dict:
 
 
 def _keep_pass_code(code: dict | None) -> None:
-    """Keeps the code a mail's pass was drawn with: the mail issued that pass. Joins the
-    transaction that records the sending, in a savepoint: another process keeping the same
-    pass's code first (the unique key) must not undo the record of a mail already sent."""
-    if not code or not code["new"]:
-        return
-    registration = db.session.get(Registration, code["registration_id"])
-    if registration is None:
-        return
-    drawn = qr.Symbol(code["size"], code["path"])
-    try:
-        with db.session.begin_nested():
-            # The pass may have changed since the mail was drawn: then the current one is kept.
-            pass_qr.symbol(registration, lambda payload: drawn if payload == code["payload"] else qr.symbol(payload))
-    except IntegrityError:
-        log.info("registration #%s: its pass code was kept by another process", registration.id)
+    """Keeps the code a mail's pass was drawn with: the mail issued that pass (see _keep_codes)."""
+    if code and code["new"]:
+        _keep_codes({code["registration_id"]: (code["payload"], qr.Symbol(code["size"], code["path"]))})
 
 
 def _plan(app: Flask, row: OutboxMessage) -> dict:
@@ -423,9 +412,10 @@ def run_job(app: Flask, *, worker_id: str, now: datetime | None = None) -> int |
         return job_id
 
 
-def _badge_contexts(app: Flask, event_id: int) -> tuple[str, list[dict]]:
-    """The people of the sheet as plain values, each with its pass's kept QR code (``qr_code``);
-    codes missing or stale are encoded and kept (committed here, best effort: see _keep_codes)."""
+def _badge_contexts(app: Flask, event_id: int) -> tuple[str, list[dict], dict[int, tuple[str, qr.Symbol]]]:
+    """The people of the sheet as plain values, each with its pass's kept QR code (``qr_code``),
+    and the codes that were missing or stale, encoded now, for _keep_codes. Only
+    reads: on SQLite nobody waits for the encoding (a second or more for a thousand new codes)."""
     from .adapters import badges  # typst-backed: the compiler and its fonts load with the first job
 
     slug = db.session.get(Event, event_id).slug
@@ -436,20 +426,23 @@ def _badge_contexts(app: Flask, event_id: int) -> tuple[str, list[dict]]:
         ctx = passes.pass_context(r, badges.NO_LINKS)
         ctx["qr_code"] = {"size": codes[r.id].size, "path": codes[r.id].path}
         ctxs.append(ctx)
-    _keep_codes()
-    return slug, ctxs
+    encoded = {row.registration_id: (row.payload, qr.Symbol(row.size, row.path)) for row in codes.values()
+               if row in db.session.new or row in db.session.dirty}
+    db.session.rollback()  # the read ends, writing nothing; touch no ORM object after this
+    return slug, ctxs, encoded
 
 
-def _keep_codes() -> None:
-    """Commits the codes pass_qr.symbols encoded, if any. They only spare later documents the
-    encoding: if another process kept the same pass's code first (the confirmation mail), ours is
-    dropped, the document uses it all the same (the same text makes the same code)."""
-    if not (db.session.new or db.session.dirty):
-        return
+def _keep_codes(drawn: dict[int, tuple[str, qr.Symbol]]) -> None:
+    """Keeps codes drawn for a mail or a sheet ({registration id: (pass text, code)}), in the
+    caller's transaction, in a savepoint. They only spare later documents the encoding: a pass
+    changed since is kept with its current code, and if another process kept the same code first
+    (the unique key), ours is dropped without undoing the caller's work (a mail recorded as sent)."""
+    by_text = dict(drawn.values())
+    registrations = db.session.scalars(select(Registration).where(Registration.id.in_(drawn))).all()
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            pass_qr.symbols(registrations, lambda payload: by_text.get(payload) or qr.symbol(payload))
     except IntegrityError:
-        db.session.rollback()
         log.info("a pass's QR code was kept by another process first")
 
 
@@ -457,9 +450,11 @@ def _badge_sheet(app: Flask, job: Job, report: Callable[..., None]) -> tuple[str
     """The A4 badge sheet of the job's event, in furigana order; progress counts badges."""
     from .adapters import badges
 
-    with writing():  # encoding missing codes writes them: SQLite's write lock up front
-        slug, ctxs = _badge_contexts(app, job.event_id)
-    db.session.rollback()  # end the read before the slow part; touch no ORM object after this
+    slug, ctxs, encoded = _badge_contexts(app, job.event_id)
+    if encoded:
+        with writing():  # SQLite's write lock up front, held only for the INSERTs
+            _keep_codes(encoded)
+            db.session.commit()
     report(0, total=len(ctxs))
     body = badges.render_badge_sheet(ctxs, progress=report)
     return f"badges-{slug}.pdf", "application/pdf", body
