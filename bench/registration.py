@@ -481,8 +481,7 @@ def emit_results(results: dict, levels: list[int], runs: int) -> None:
 def profile(app: Server, url: str, users: list[dict], args, workdir: Path, outdir: Path) -> None:
     """py-spy on both workers during one c=8 registration run (not part of the figures)."""
     outdir.mkdir(parents=True, exist_ok=True)
-    pyspy = VENV_BIN / "py-spy"
-    if not pyspy.exists():
+    if not (VENV_BIN / "py-spy").exists():
         print("py-spy is not installed in the venv; skipping the profile")
         return
     script = workdir / "profile.lua"

@@ -32,7 +32,7 @@ def _cached(key: tuple, *where) -> Event | None:
     ttl = float(current_app.config["EVENT_CACHE_SECONDS"])
     if ttl <= 0:
         return db.session.scalars(_statement(*where)).one_or_none()
-    event = _copy(key, ttl, *where)
+    event = _copy(key, ttl, lambda: where)
     return None if event is None else db.session.merge(event, load=False)
 
 
@@ -40,12 +40,13 @@ def _statement(*where):
     return select(Event).where(*where).options(selectinload(Event.questions))
 
 
-def _copy(key: tuple, ttl: float, *where) -> Event | None:
-    """This process's detached copy, loaded when missing or older than ``ttl``."""
+def _copy(key: tuple, ttl: float, where) -> Event | None:
+    """This process's detached copy, loaded when missing or older than ``ttl``. ``where`` makes
+    the query's conditions, on a miss only (a hit builds no SQL expression: the sign-up POST's path)."""
     hit = _entries.get(key)
     if hit is not None and time.monotonic() - hit[0] < ttl:
         return hit[1]
-    statement = _statement(*where)
+    statement = _statement(*where())
     # Loaded in a session of its own, so the copy never takes an object from the request's.
     with Session(db.engine) as own:
         event = own.scalars(statement).one_or_none()
@@ -70,7 +71,7 @@ def published_copy(slug: str) -> Event | None:
     ttl = float(current_app.config["EVENT_CACHE_SECONDS"])
     if ttl <= 0:
         return published_event(slug)
-    return _copy(("slug", slug), ttl, Event.slug == slug, Event.status != EventStatus.draft)
+    return _copy(("slug", slug), ttl, lambda: (Event.slug == slug, Event.status != EventStatus.draft))
 
 
 def forget(slug: str) -> None:

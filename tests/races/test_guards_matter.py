@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
+from functools import lru_cache
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import select, update
 
 from eventreg import sqlite as sqlite_intent
 from eventreg.domain.reception import checkin, scan_statement
-from eventreg.domain.registration import capacity
+from eventreg.domain.registration import capacity, signup_statement
 from eventreg.extensions import db
 from eventreg.models import Event, EventSession, Registration, ScanResult, Status
 
@@ -109,8 +111,16 @@ def scan_race(http_server, event, token, person, desks=16) -> list[str]:
     return at_once([scan_request(http_server, event.id, token, payload, f"desk {i}") for i in range(desks)])
 
 
-def test_the_naive_seat_update(http_server, make_event, monkeypatch, dialect):
+def naive_seats(monkeypatch):
+    """Seats taken by naive_take_seat. PostgreSQL's usual sign-up takes its seat in one statement
+    (signup_statement): off here, so every sign-up goes through take_seat (that statement's own
+    guard: test_the_seat_statement_unguarded)."""
     monkeypatch.setattr(capacity, "take_seat", naive_take_seat)
+    monkeypatch.setattr(signup_statement, "usable", lambda: False)
+
+
+def test_the_naive_seat_update(http_server, make_event, monkeypatch, dialect):
+    naive_seats(monkeypatch)
     event = make_event(capacity=CAPACITY)
     results = seat_race(http_server, event)
     found = counts(event.id)
@@ -122,6 +132,24 @@ def test_the_naive_seat_update(http_server, make_event, monkeypatch, dialect):
     else:
         # … and SQLite's write lock, taken up front, serialised the whole transactions.
         assert found == {"confirmed": CAPACITY, "waitlisted": SIGN_UPS - CAPACITY}
+
+
+def test_the_seat_statement_unguarded(http_server, make_event, monkeypatch, dialect):
+    """PostgreSQL's one-statement sign-up with a seat UPDATE that no longer asks for a seat left:
+    the database's CHECK (seats_taken <= capacity) still keeps the count, but people past the
+    capacity get an error instead of their place on the waiting list."""
+    if dialect != "postgresql":
+        pytest.skip("the one statement runs on PostgreSQL only")
+    monkeypatch.setattr(capacity, "TAKE", capacity._take_statement())  # without capacity.SEAT_LEFT
+    # A cache of its own for the statement built from it, dropped with the test.
+    monkeypatch.setattr(signup_statement, "_statement", lru_cache(signup_statement._statement.__wrapped__))
+    event = make_event(capacity=CAPACITY)
+    seat_race(http_server, event)
+    found = counts(event.id)
+    # With the guard: CAPACITY confirmed, the rest waitlisted (test_overbooking.py). Without it the
+    # UPDATE breaks the CHECK, and those past the capacity are sent back to the page instead.
+    assert found.get("confirmed") == CAPACITY, found
+    assert found.get("waitlisted", 0) < SIGN_UPS - CAPACITY, found
 
 
 def test_the_naive_check_in(http_server, make_event, scanner_token, monkeypatch, dialect):
@@ -142,7 +170,7 @@ def test_the_naive_check_in(http_server, make_event, scanner_token, monkeypatch,
 def test_naive_sign_ups_without_the_write_intent(http_server, make_event, monkeypatch, dialect):
     """The naive seat update, and transactions opened with plain BEGIN."""
     without_write_intent(monkeypatch)
-    monkeypatch.setattr(capacity, "take_seat", naive_take_seat)
+    naive_seats(monkeypatch)
     event = make_event(capacity=CAPACITY)
     results = seat_race(http_server, event)
     found = counts(event.id)

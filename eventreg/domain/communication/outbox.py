@@ -134,6 +134,15 @@ def _row(registration_id, kind: MailKind, now: datetime, *, to_address=None, to_
     }
 
 
+def attendee_values(kind: MailKind, now: datetime) -> dict:
+    """The values ``enqueue(registration_id, kind, now)`` inserts, less the registration id, for a
+    statement that supplies it (domain.registration.signup_statement)."""
+    kind = MailKind(kind)
+    values = _row(None, kind, now, attachments=ATTACHMENTS[kind])
+    del values["registration_id"]
+    return values
+
+
 def attendee_row(registration_id: int, kind: MailKind, now: datetime, *, idempotency_key: str,
                  language: str | None = None, context: dict | None = None) -> dict:
     """The values of one keyed attendee message with the kind's attachments, for ``insert_once``."""

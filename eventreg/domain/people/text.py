@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 import jaconv
 import regex
@@ -134,6 +135,7 @@ def normalize_kana(value: str | None, *, max_length: int = 50) -> str:
     return value
 
 
+@lru_cache(maxsize=256)  # a sign-up asks twice (its rate limit's key, then the form): one check
 def normalize_email(value: str | None) -> str:
     """An address our mail can deliver, stored lower-case with an internationalized domain in its
     ASCII (IDNA) form: ``山田@例え.jp`` is refused (email_not_ascii: a non-ASCII local part needs

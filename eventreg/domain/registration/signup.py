@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import person_keys
-from eventreg.domain.registration import capacity, holds, passes, waitlist
+from eventreg.domain.registration import capacity, holds, passes, signup_statement, waitlist
 from eventreg.domain.registration.capacity import NoSeat
 from eventreg.domain.timing import deadlines
 from eventreg.extensions import db
@@ -163,18 +163,7 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime,
     hold = holds.hold_length(seat.confirm_email, seat.hold_minutes) if seated else holds.hold_for(event_id)
     status = (Status.held if hold else Status.confirmed) if seated else Status.waitlisted
     token = passes.new_token()
-    registration_id = insert_unless_active(dict(
-        event_id=event_id,
-        session_id=session_id,
-        token=token,
-        entry_id=passes.new_entry_id(),
-        status=status,
-        created_at=now,
-        confirmed_at=now if status == Status.confirmed else None,
-        hold_expires_at=now + hold if hold else None,
-        signup_key=signup_key,
-        **vars(applicant),
-    ))
+    registration_id = insert_unless_active(_values(session_id, event_id, token, status, now, hold, signup_key, applicant))
     if registration_id is None:
         # A copy of this form won (the unique constraint decided); else the email's earlier sign-up.
         earlier = made_with(signup_key, event_id, applicant.email) if signup_key else None
@@ -192,6 +181,38 @@ def register(session: EventSession, applicant: Applicant, *, now: datetime,
     kind = MailKind.confirmation if seated else MailKind.waitlisted
     outbox.enqueue(registration_id, kind, now)
     return Outcome(registration_id, token, Result.confirmed if seated else Result.waitlisted)
+
+
+def _values(session_id: int, event_id: int, token: str, status: Status, now: datetime, hold, signup_key: str | None,
+            applicant: Applicant) -> dict:
+    """A new registration's row (insert_unless_active adds the search and sort keys)."""
+    return dict(
+        event_id=event_id,
+        session_id=session_id,
+        token=token,
+        entry_id=passes.new_entry_id(),
+        status=status,
+        created_at=now,
+        confirmed_at=now if status == Status.confirmed else None,
+        hold_expires_at=now + hold if hold else None,
+        signup_key=signup_key,
+        **vars(applicant),
+    )
+
+
+def register_confirmed(session: EventSession, applicant: Applicant, *, now: datetime,
+                       signup_key: str | None = None) -> Outcome | None:
+    """The usual sign-up on PostgreSQL in one statement (domain.registration.signup_statement):
+    a seat left, the window open, no email confirmation asked, the email and the form new. The
+    confirmed registration and its confirmation mail, as ``register`` writes them; None when
+    anything else holds: then nothing was written and ``register`` decides (a caller in a
+    transaction rolls back first: the statement may have failed on a unique index)."""
+    token = passes.new_token()
+    values = person_keys.with_keys(_values(session.id, session.event_id, token, Status.confirmed, now, None,
+                                           signup_key, applicant))
+    registration_id = signup_statement.take_seat_and_register(
+        session.id, session.event_id, now, values, outbox.attendee_values(MailKind.confirmation, now))
+    return None if registration_id is None else Outcome(registration_id, token, Result.confirmed)
 
 
 CANCEL_ATTEMPTS = 3  # a row changed under the cancel this often in a row: the person reloads
