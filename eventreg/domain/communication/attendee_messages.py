@@ -309,6 +309,27 @@ def delivery_counts(message_ids: list[int]) -> dict[int, dict[str, int]]:
     return out
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far a message has come, as its list row and its page say it."""
+
+    state: str  # draft | scheduled | cancelled, or for a queued message: sending | sent
+    sent: int  # outbox rows the SMTP server accepted
+    failed: int  # outbox rows given up on
+    total: int  # outbox rows made for it
+
+
+def progress(message: AttendeeMessage, counts: dict[str, int]) -> Progress:
+    """A queued message is ``sending`` while any of its outbox rows waits, ``sent`` once every one
+    is done (sent or failed); ``counts`` is its entry of ``delivery_counts``. Queuing the message
+    and inserting its rows is one transaction, so a queued message never shows 0/0 on its way."""
+    sent, failed, total = counts["sent"], counts["failed"], sum(counts.values())
+    state = message.status.value
+    if message.status == MessageStatus.queued:
+        state = "sending" if counts["pending"] else "sent"
+    return Progress(state, sent, failed, total)
+
+
 def deliveries(message_id: int, *, limit: int, offset: int = 0) -> list[tuple[OutboxMessage, Registration | None]]:
     """The message's outbox rows with their registration, in registration order (a page)."""
     return list(db.session.execute(

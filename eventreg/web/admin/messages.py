@@ -45,7 +45,9 @@ HELP = {
     "venue": _l("the venue and its address"), "pass_link": _l("the link to the attendee's entry pass"),
     "cancel_link": _l("the link to cancel the registration"),
 }
-MESSAGE_WORDS = {s.value: words for s, words in STATUS_WORDS[MessageStatus].items()}
+# A message's state as people read it: a queued one is 送信中 until its last outbox row is done.
+MESSAGE_WORDS = {**{s.value: words for s, words in STATUS_WORDS[MessageStatus].items()},
+                 "sending": _l("Sending"), "sent": STATUS_WORDS[MessageStatus][MessageStatus.queued]}
 
 
 def _message_event(kwargs: dict) -> int | None:
@@ -76,8 +78,9 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
 @event_access(Capability.view)
 def messages_list(event: Event):
     found = attendee_messages.event_messages(event.id)
-    return render_template("admin/messages.html", event=event, found=found, words=MESSAGE_WORDS,
-                           counts=attendee_messages.delivery_counts([m.id for m in found]))
+    counts = attendee_messages.delivery_counts([m.id for m in found])
+    return render_template("admin/messages.html", event=event, found=found, words=MESSAGE_WORDS, counts=counts,
+                           progress={m.id: attendee_messages.progress(m, counts[m.id]) for m in found})
 
 
 @bp.route("/events/<int:event_id>/messages/new", methods=["GET", "POST"])
@@ -148,6 +151,7 @@ def message_page(event: Event, msg: AttendeeMessage):
     pending = msg.status in (MessageStatus.draft, MessageStatus.scheduled)
     return render_template(
         "admin/message.html", event=event, msg=msg, flt=flt, words=MESSAGE_WORDS, counts=counts, rows=sent_rows,
+        progress=attendee_messages.progress(msg, counts),
         page=page, pages=max(1, -(-sum(counts.values()) // PER_PAGE)), now=now,
         count=attendee_messages.recipient_count(event, flt, now=now) if pending else msg.recipient_count,
         preview=_preview(event, msg, flt, now) if pending else None,
