@@ -154,6 +154,20 @@ def _check_address_header(message: EmailMessage, name: str, expected: str) -> No
         raise ValueError(f"the {name} header does not parse back to its one address")
 
 
+def _list_unsubscribe(message: EmailMessage, url: str | None) -> None:
+    """List-Unsubscribe (RFC 2369) with the caller's link; with an https link also
+    List-Unsubscribe-Post (RFC 8058), which lets a mail client unsubscribe with one POST. RFC 8058
+    requires https (a development site on http gets the link alone), and the DKIM signature that
+    mail providers want over both headers is the sending server's, not ours."""
+    if not url:
+        return
+    if any(char in url for char in "<>\r\n \t"):
+        raise ValueError("an unsubscribe link must be one URL")
+    message["List-Unsubscribe"] = f"<{url}>"
+    if url.startswith("https://"):
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+
 def build_message(*, kind: str, lang: str, values: dict, to: tuple[str, str], message_id_left: str,
                   date: datetime, reply_to: tuple[str, str] | None = None,
                   files: list[File] = ()) -> Outgoing:
@@ -173,6 +187,7 @@ def build_message(*, kind: str, lang: str, values: dict, to: tuple[str, str], me
     message["Date"] = format_datetime(date)
     message["Message-ID"] = f"<{message_id_left}@{_domain(From)}>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+    _list_unsubscribe(message, values.get("list_unsubscribe"))
     message.set_content(render_template(f"mail/{lang}/{kind}.txt", **values))
     message.add_alternative(render_template(f"mail/{lang}/{kind}.html", **values), subtype="html")
     for file in files:

@@ -11,7 +11,7 @@ from .event import (
                     ReminderRule,
                     SecurityFormat,
 )
-from .outbox import AttendeeMessage, MailKind, MessageStatus, OutboxMessage, OutboxStatus
+from .outbox import AttendeeMessage, MailKind, MessageOptOut, MessageStatus, OutboxMessage, OutboxStatus
 from .pass_qr import PassQr
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
@@ -22,7 +22,7 @@ __all__ = [
     "AuditEntry",
     "DEFAULT_SECURITY_COLUMNS", "Event", "EventSession", "EventStatus", "Question", "QuestionKind", "ReminderRule",
     "SecurityFormat",
-    "AttendeeMessage", "MailKind", "MessageStatus", "OutboxMessage", "OutboxStatus",
+    "AttendeeMessage", "MailKind", "MessageOptOut", "MessageStatus", "OutboxMessage", "OutboxStatus",
     "PassQr", "Registration", "Sector", "Status",
     "Scan", "ScanMethod", "ScanResult",
     "SecurityListSend",

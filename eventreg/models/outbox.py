@@ -123,3 +123,19 @@ class AttendeeMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     queued_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     recipient_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class MessageOptOut(db.Model):
+    """A person who asked for no more organizer messages of this event (domain.communication.opt_outs):
+    the unsubscribe link of a message, or its List-Unsubscribe one-click POST (RFC 8058).
+
+    One row per registration whose link was used; it stops organizer messages to that email
+    address within the event, and nothing else: the registration, its confirmation, reminders and
+    cancellation mail stay as they were. Gone with the registration.
+    """
+
+    __tablename__ = "message_opt_out"
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

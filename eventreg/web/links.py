@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 
+from ..domain.communication import opt_outs
 from ..domain.registration import holds
 from ..models import Registration
 
@@ -16,6 +17,11 @@ from ..models import Registration
 def confirmation_proof(token: str) -> str:
     """The proof the confirmation link carries (domain.registration.holds): in the mail only."""
     return holds.confirmation_proof(token, current_app.config["SECRET_KEY"])
+
+
+def unsubscribe_key(registration: Registration) -> str:
+    """The key of the registration's unsubscribe link (domain.communication.opt_outs): in its mail only."""
+    return opt_outs.key(registration, current_app.config["SECRET_KEY"])
 
 
 def _links(registration: Registration) -> dict[str, str]:
@@ -27,13 +33,15 @@ def _links(registration: Registration) -> dict[str, str]:
         "ics": url_for("public.calendar", token=token, _external=True),
         "confirm": url_for("public.confirm_email", token=token, proof=confirmation_proof(token), _external=True),
         "event": url_for("public.event_page", slug=registration.event.slug, _external=True),
+        "unsubscribe": url_for("public.unsubscribe", key=unsubscribe_key(registration), _external=True),
     }
 
 
 def registration_links(registration: Registration) -> dict[str, str]:
-    """The links ``domain.registration.passes.pass_context`` takes: registration, cancel, pdf, ics, event.
+    """The links ``domain.registration.passes.pass_context`` takes: registration, cancel, pdf, ics, event,
+    unsubscribe (organizer messages only).
 
-    The first four carry the management secret: they go into emails only, never onto a pass.
+    All but ``event`` carry a secret: they go into emails only, never onto a pass.
     """
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         return _links(registration)
@@ -48,6 +56,10 @@ def masked_links(registration: Registration) -> dict[str, str]:
     Staff read previews (a viewer too); the management secret cancels and switches the
     registration, so it is shown to nobody but the attendee's mailbox.
     """
-    proof = confirmation_proof(registration.token)
-    return {name: link.replace(registration.token, MASK).replace(proof, MASK)
-            for name, link in registration_links(registration).items()}
+    secrets = (registration.token, confirmation_proof(registration.token), unsubscribe_key(registration))
+    masked = {}
+    for name, link in registration_links(registration).items():
+        for secret in secrets:
+            link = link.replace(secret, MASK)
+        masked[name] = link
+    return masked

@@ -60,4 +60,5 @@ def for_row(attendee_message_id: int | None, ctx: dict, lang: str) -> dict:
     message = db.session.get(AttendeeMessage, attendee_message_id) if attendee_message_id else None
     if message is None:
         raise LookupError(f"attendee message #{attendee_message_id} is gone")
-    return filled(message.subject, message.body, ctx, lang)
+    # Organizer messages only carry List-Unsubscribe: mail about the registration itself still goes.
+    return {**filled(message.subject, message.body, ctx, lang), "list_unsubscribe": ctx["links"]["unsubscribe"]}

@@ -11,6 +11,8 @@ GET, POST /r/<token>/cancel        confirm, then cancel
 POST      /r/<token>/switch        a waiting person takes a free seat in another session
 GET, POST /r/<token>/confirm/<proof>  confirm the email address (the mail's link; a GET confirms nothing)
 POST      /r/<token>/resend-confirmation  that mail again, to the same address
+GET, POST /u/<key>                 stop the event's organizer messages (a GET asks; the POST, also
+                                   RFC 8058's one-click from the List-Unsubscribe header, does it)
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..adapters import ics, qr
 from ..domain.backoffice.roster import parse_id
+from ..domain.communication import opt_outs
 from ..domain.errors import DomainError
 from ..domain.registration import capacity, holds, passes, signup, signup_statement, waitlist
 from ..domain.registration.passes import pass_context
 from ..domain.registration.signup import Result
 from ..domain.timing import deadlines
 from ..domain.timing.deadlines import DeadlineState
-from ..extensions import db
+from ..extensions import csrf, db
 from ..models import Event, EventSession, EventStatus, Status
 from . import documents, event_cache, limits
 from .error_words import message
@@ -327,3 +330,20 @@ def resend_confirmation(token: str):
     registration = _registration_or_404(token)
     return _attendee_action(token, lambda: holds.resend_confirmation(registration, now=clock.utcnow()),
                             _("We sent the email again. Open the link in it to confirm your email address."))
+
+
+@bp.route("/u/<key>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: the mail provider's one-click POST carries no cookie; the key is the secret
+def unsubscribe(key: str):
+    """The unsubscribe link of an organizer's message (its footer and its List-Unsubscribe header).
+    GET asks (link scanners fetch links and stop nothing); POST stops the event's organizer
+    messages for this person and changes nothing else. The same POST again answers the same."""
+    registration = opt_outs.find(key, current_app.config["SECRET_KEY"])
+    if registration is None:
+        abort(404)
+    if request.method == "POST":
+        opt_outs.stop(registration, clock.utcnow())
+        db.session.commit()
+    stopped = opt_outs.stopped(registration)
+    db.session.rollback()
+    return render_template("public/unsubscribe.html", event=registration.event, stopped=stopped)

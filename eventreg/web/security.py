@@ -47,7 +47,7 @@ DEV_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 WASM_WORKERS = ("/static/desk/decoder-worker.js",)
 WASM_WORKER_IN_APP = re.compile(r"/desk/app/[0-9a-f]{12}/decoder-worker\.js")
 WASM_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
-NO_STORE_PREFIXES = ("/r/", "/invite/", "/staff", "/desk", "/admin", "/login", "/logout", "/api/")
+NO_STORE_PREFIXES = ("/r/", "/u/", "/invite/", "/staff", "/desk", "/admin", "/login", "/logout", "/api/")
 HSTS = "max-age=63072000; includeSubDomains"
 
 
@@ -127,8 +127,8 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 # ---- logs --------------------------------------------------------------------------------------
 
-# /r/<token>, /r/<token>/pass.pdf, ... : the token is a credential (the attendee's link); so is
-# /invite/<token> (a staff invitation). Matched as the server decodes the path: any character of
+# /r/<token>, /r/<token>/pass.pdf, ... : the token is a credential (the attendee's link); so are
+# /invite/<token> (a staff invitation) and /u/<key> (an organizer message's unsubscribe link). Matched as the server decodes the path: any character of
 # the prefix or of the token may be percent-encoded, once (``/%72/Ab%43…`` is served as
 # ``/r/AbC…``) or twice (``%252Fr%252F…`` inside an encoded ``?next=``), as in the language
 # switch's ``?next=%2Fr%2F<token>`` or the sign-in page's ``?next=%2Finvite%2F<token>``. The
@@ -144,7 +144,8 @@ _ENDS = "(?!2f|3f|26|23|20|09|0a|0d|22|27)"  # hex of what ends a path segment
 _TOKEN_CHARACTER = rf"(?:%25{_ENDS}[0-9a-f]{{2}}|%(?!25){_ENDS}[0-9a-f]{{2}}|[^/?&#%\s\"'])"
 _SLASH = _written_or_encoded("/")
 _PASS_PATH = re.compile(
-    rf"({_SLASH}(?:{''.join(map(_written_or_encoded, 'invite'))}|{_written_or_encoded('r')}){_SLASH})"
+    rf"({_SLASH}(?:{''.join(map(_written_or_encoded, 'invite'))}|{_written_or_encoded('r')}|{_written_or_encoded('u')})"
+    rf"{_SLASH})"
     rf"{_TOKEN_CHARACTER}+", re.IGNORECASE)
 REDACTED = "[redacted]"
 

@@ -16,12 +16,15 @@ from .. import factories
 from .conftest import csrf_token
 
 
-@pytest.fixture
-def world(ctx):
+def three_people_and_an_editor():
     event = factories.make_event()
     people = sorted((factories.register_person(event) for _ in range(3)), key=lambda r: r.id)
-    editor = factories.make_staff("editor", events=[event])
-    return event, people, editor
+    return event, people, factories.make_staff("editor", events=[event])
+
+
+@pytest.fixture
+def world(ctx):
+    return three_people_and_an_editor()
 
 
 def deliver_everything(app) -> None:

@@ -8,8 +8,9 @@ braces is never looked at again. ``problems(text)`` finds what would block savin
 placeholder (``{会社名}``) or a brace that opens or closes nothing.
 
 **Recipients** are the attendee list's filter (domain.backoffice.roster.ListFilter, stored on the message
-as its query arguments), minus registrations without an email address. The filter's own status
-rule already leaves out the cancelled unless it asks for them.
+as its query arguments), minus registrations without an email address and people who stopped the
+event's organizer messages (domain.communication.opt_outs). The filter's own status rule already
+leaves out the cancelled unless it asks for them.
 
 **Queuing is idempotent.** ``queue`` first moves the message to ``queued`` with a conditional
 UPDATE (``… WHERE status IN ('draft', 'scheduled')``): of two clicks or two workers, one wins and
@@ -28,7 +29,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from eventreg.domain.backoffice import audit, roster
-from eventreg.domain.communication import outbox
+from eventreg.domain.communication import opt_outs, outbox
 from eventreg.domain.errors import DomainError
 from eventreg.extensions import db
 from eventreg.models import AttendeeMessage, Event, MailKind, MessageStatus, OutboxMessage, OutboxStatus, Registration
@@ -116,12 +117,23 @@ def check(subject: str, body: str) -> tuple[str, str]:
 # --- recipients ---------------------------------------------------------------------------
 
 
-def _recipients(event: Event, flt: roster.ListFilter, now: datetime):
+def _with_address(event: Event, flt: roster.ListFilter, now: datetime):
     return roster.matching(event, flt, now=now).where(Registration.email.is_not(None), Registration.email != "")
+
+
+def _recipients(event: Event, flt: roster.ListFilter, now: datetime):
+    return _with_address(event, flt, now).where(opt_outs.receives_messages())
 
 
 def recipient_count(event: Event, flt: roster.ListFilter, *, now: datetime) -> int:
     query = _recipients(event, flt, now).order_by(None).with_only_columns(func.count(Registration.id))
+    return db.session.scalar(query) or 0
+
+
+def stopped_count(event: Event, flt: roster.ListFilter, *, now: datetime) -> int:
+    """How many the filter selects who stopped organizer messages (left out of recipient_count)."""
+    query = (_with_address(event, flt, now).where(~opt_outs.receives_messages()).order_by(None)
+             .with_only_columns(func.count(Registration.id)))
     return db.session.scalar(query) or 0
 
 

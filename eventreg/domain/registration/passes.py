@@ -348,6 +348,7 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
             "email": registration.email,
         },
         "links": {**{name: links[name] for name in ("registration", "cancel", "pdf", "ics")},
-                  "confirm": links.get("confirm", "")},  # the email confirmation (domain.registration.holds)
+                  "confirm": links.get("confirm", ""),  # the email confirmation (domain.registration.holds)
+                  "unsubscribe": links.get("unsubscribe", "")},  # organizer messages (communication.opt_outs)
         "hold_expires_at": registration.hold_expires_at,
     }

@@ -68,7 +68,8 @@ def _compose(event: Event, flt: ListFilter, subject: str, body: str, errors=None
     now = clock.utcnow()
     return render_template(
         "admin/messages_compose.html", event=event, flt=flt, subject=subject, body=body, errors=errors or {},
-        msg=msg, count=attendee_messages.recipient_count(event, flt, now=now), placeholders=attendee_messages.PLACEHOLDERS,
+        msg=msg, count=attendee_messages.recipient_count(event, flt, now=now),
+        stopped=attendee_messages.stopped_count(event, flt, now=now), placeholders=attendee_messages.PLACEHOLDERS,
         aliases={v: k for k, v in reversed(list(attendee_messages.ALIASES.items()))}, help=HELP,
         status_choices=STATUS_CHOICES, sectors=sector_names(),
     ), status
@@ -154,6 +155,7 @@ def message_page(event: Event, msg: AttendeeMessage):
         progress=attendee_messages.progress(msg, counts),
         page=page, pages=max(1, -(-sum(counts.values()) // PER_PAGE)), now=now,
         count=attendee_messages.recipient_count(event, flt, now=now) if pending else msg.recipient_count,
+        stopped=attendee_messages.stopped_count(event, flt, now=now) if pending else 0,
         preview=_preview(event, msg, flt, now) if pending else None,
         filter_words=_filter_words(event, flt), local_now=now.astimezone(ZoneInfo(event.timezone)),
     )

@@ -1,0 +1,84 @@
+"""Stopping an event's organizer messages: the unsubscribe link and who used it.
+
+Every organizer message (domain.communication.attendee_messages) carries a link of its own
+registration, ``/u/<key>``, in its footer and in its List-Unsubscribe header (RFC 8058 one-click).
+The key is ``<registration id>.<proof>``: the proof is an HMAC of the registration's management
+secret under the app's secret key, so it names one registration, cannot be guessed, and gives
+away nothing of the management secret (the link only stops messages; it cannot cancel). Nothing
+is stored for it: like the email-confirmation proof, it changes if the secret key does.
+
+Using it adds one ``message_opt_out`` row (``INSERT … ON CONFLICT DO NOTHING``: a second POST, a
+mail provider's retry, changes nothing). From then on the event's organizer messages leave out
+every registration of the event with that email address (``receives_messages``); the
+registration itself, its confirmation, reminders and cancellation mail are untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from eventreg.extensions import db
+from eventreg.models import MessageOptOut, Registration
+
+MAX_KEY = 80  # an id of at most 10 digits, a dot and 22 characters of proof; longer is no key
+
+
+def proof(token: str, secret: str) -> str:
+    """128 bits of HMAC-SHA256 of the management secret, URL-safe: the unsubscribe link's secret."""
+    digest = hmac.new(secret.encode(), b"unsubscribe:" + token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def key(registration: Registration, secret: str) -> str:
+    return f"{registration.id}.{proof(registration.token, secret)}"
+
+
+def find(value: str, secret: str) -> Registration | None:
+    """The registration a key names, or None for anything else (malformed, unknown, wrong proof)."""
+    if not isinstance(value, str) or len(value) > MAX_KEY:
+        return None
+    number, dot, given = value.partition(".")
+    if not dot or not number.isascii() or not number.isdigit() or len(number) > 10:
+        return None
+    registration = db.session.get(Registration, int(number))
+    if registration is None or not hmac.compare_digest(proof(registration.token, secret).encode(), given.encode()):
+        return None
+    return registration
+
+
+@lru_cache(maxsize=2)
+def _insert_once(dialect: str):
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return dialect_insert(MessageOptOut.__table__).on_conflict_do_nothing(index_elements=["registration_id"])
+
+
+def stop(registration: Registration, now: datetime) -> bool:
+    """No more organizer messages for this person in this event; True if that is new. Only the
+    opt-out row is written: asking again (a second click, a provider's retry) changes nothing."""
+    result = db.session.execute(_insert_once(db.session.get_bind().dialect.name),
+                                {"registration_id": registration.id, "created_at": now})
+    return result.rowcount == 1
+
+
+def stopped(registration: Registration) -> bool:
+    """Whether organizer messages of the event no longer go to this registration's address."""
+    return bool(db.session.scalar(select(~receives_messages()).where(Registration.id == registration.id)))
+
+
+def receives_messages():
+    """The condition on ``Registration`` of a query: nobody with this email address in this event
+    has stopped organizer messages. A registration without an address matches nobody's opt-out."""
+    other = aliased(Registration)
+    return ~exists(
+        select(MessageOptOut.registration_id)
+        .join(other, other.id == MessageOptOut.registration_id)
+        .where(other.event_id == Registration.event_id, other.email == Registration.email)
+    )
