@@ -7,3 +7,32 @@ document.querySelectorAll("[data-insert]").forEach(function (chip) {
     box.focus(); box.selectionStart = box.selectionEnd = start + text.length;
   });
 });
+
+// The compose page: the number of recipients follows the filter as it changes (the same count as
+// sending, from /messages/count). Without JavaScript the 「人数を更新」 button counts again.
+(function () {
+  var line = document.querySelector(".recipient-count[data-count-url]");
+  if (!line) { return; }
+  var box = line.closest("fieldset"), form = line.closest("form"), timer = null, asked = 0;
+  // Taken out, not hidden: a hidden first submit button would still be what Enter presses.
+  var button = box.querySelector("button[name=recount]");
+  if (button) { button.remove(); }
+  function recount() {
+    var query = new URLSearchParams();
+    ["session", "status", "sector", "walk_in", "q", "question", "answer"].forEach(function (name) {
+      var field = form.elements[name];
+      if (field && field.value) { query.set(name, field.value); }
+    });
+    var mine = ++asked;
+    fetch(line.getAttribute("data-count-url") + "?" + query.toString(), {credentials: "same-origin"})
+      .then(function (answer) { if (!answer.ok) { throw new Error(answer.status); } return answer.json(); })
+      .then(function (counted) { if (mine === asked) { line.textContent = counted.words; } })
+      .catch(function () { if (button && !button.isConnected) { line.after(button); } });  // then the button counts
+  }
+  box.addEventListener("change", recount);
+  box.addEventListener("input", function (event) {
+    if (event.target.name !== "q") { return; }
+    clearTimeout(timer);
+    timer = setTimeout(recount, 300);
+  });
+})();

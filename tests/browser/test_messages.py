@@ -38,6 +38,12 @@ def test_a_message_to_the_not_yet_arrived(app, live_server, desktop, phone, smtp
     page.wait_for_url("**/messages/new?*")
     assert page.locator("#f-status").input_value() == "not_arrived"
     assert "3名" in page.inner_text(".recipient-count")
+    # The count follows the filter before anything is sent (GET …/messages/count), and says who is left out.
+    assert page.locator("button[name=recount]").count() == 0  # the no-JS button gives way
+    page.select_option("#f-status", "")
+    page.wait_for_selector(".recipient-count:has-text('現在の該当者: 5名')")
+    page.select_option("#f-status", "not_arrived")
+    page.wait_for_selector(".recipient-count:has-text('現在の該当者: 3名')")
     page.fill("#m-subject", "【明日のご案内】{氏名}様")
     page.fill("#m-body", "{name} 様\n\n明日の{event}でお待ちしています。\n日時: {date}\n会場: {venue}\n入場証: ")
     page.click("button[data-insert='{pass_link}']")
@@ -52,6 +58,7 @@ def test_a_message_to_the_not_yet_arrived(app, live_server, desktop, phone, smtp
     assert send.count() == 1
     send.click()
     page.wait_for_selector("text=3名への送信を開始しました。")
+    assert " ".join(page.inner_text("h1 .msg-status").split()) == "送信中 0/3"
 
     total = 0
     while (sent := deliver_due(app, worker_id="browser-test")) > 0:
@@ -64,6 +71,7 @@ def test_a_message_to_the_not_yet_arrived(app, live_server, desktop, phone, smtp
     assert "明日の" in body and "/r/" in body
 
     page.reload()
+    assert " ".join(page.inner_text("h1 .msg-status").split()) == "送信済み 3/3"
     assert page.inner_text(".count-cards").replace("\n", " ").count("3") >= 2
     shot(page, "messages-history-desktop")
     sign_in(phone, live_server, organizer, then=f"/admin/events/{event_id}/messages/new?status=not_arrived")

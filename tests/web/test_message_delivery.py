@@ -1,15 +1,20 @@
 """An organizer's message delivered by the worker to a real SMTP server: its state as the list and
-its page show it (送信中 n/N until every outbox row is done, then 送信済み, failures said)."""
+its page show it (送信中 n/N until every outbox row is done, then 送信済み, failures said); the
+compose page's count as the filter changes (JSON, and the no-JS button), by the rule of sending."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from eventreg.domain.backoffice.roster import ListFilter
+from eventreg.domain.communication import attendee_messages, opt_outs
 from eventreg.extensions import db
-from eventreg.models import AttendeeMessage
+from eventreg.models import AttendeeMessage, OutboxMessage
 from eventreg.worker import deliver_due
 
 from .. import factories
@@ -78,3 +83,47 @@ def test_a_message_to_nobody_is_sent_at_once(app, world, client, login):
     login(editor)
     page = queue_message(client, event, 0, q="該当者なし")
     assert state(client.get(page).get_data(as_text=True)) == "送信済み 0/0"
+
+
+def test_the_count_follows_the_filter_by_the_rule_of_sending(app, ctx, client, login):
+    """GET …/messages/count answers what sending would do: the same count, the same words as the page."""
+    event = factories.make_event(capacity=2)
+    people = [factories.register_person(event) for _ in range(3)]  # the third waits
+    editor = factories.make_staff("editor", events=[event])
+    opt_outs.stop(people[0], datetime.now(timezone.utc))
+    db.session.commit()
+    login(editor)
+    url = f"/admin/events/{event.id}/messages/count"
+    for query, count, stopped in (("", 2, 1), ("?status=confirmed", 1, 1), ("?status=waitlisted", 1, 0),
+                                  ("?status=cancelled", 0, 0), (f"?q={people[1].email}", 1, 0)):
+        answer = client.get(url + query)
+        assert answer.status_code == 200 and answer.is_json
+        assert (answer.json["count"], answer.json["stopped"]) == (count, stopped), query
+        flt = ListFilter.from_args(dict(parse_qsl(query[1:])))
+        assert count == attendee_messages.recipient_count(event, flt, now=datetime.now(timezone.utc))
+        assert f"{count}名" in answer.json["words"]
+        compose = client.get(f"/admin/events/{event.id}/messages/new{query}").get_data(as_text=True)
+        assert answer.json["words"] in " ".join(compose.split())  # the words of the page itself
+    page = queue_message(client, event, 1, status="confirmed")  # and sending makes that many rows
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.attendee_message_id == int(page.rsplit("/", 1)[1]))) == 1
+    for bad in ("?status=%FF", "?session=abc", "?session=99999999999", "?walk_in=maybe", "?q=" + "x" * 5000):
+        assert client.get(url + bad).status_code in (200, 400)
+
+
+def test_a_viewer_gets_no_count(app, world, client, login):
+    event, _people, _editor = world
+    login(factories.make_staff("viewer", events=[event]))
+    assert client.get(f"/admin/events/{event.id}/messages/count").status_code == 403
+
+
+def test_without_javascript_the_button_counts_again_and_saves_nothing(app, world, client, login):
+    event, people, editor = world
+    login(editor)
+    url = f"/admin/events/{event.id}/messages/new"
+    answer = client.post(url, data={"csrf_token": csrf_token(client, url), "recount": "1", "q": people[0].email,
+                                    "subject": "書きかけの件名", "body": ""})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "現在の該当者: 1名" in html
+    assert "書きかけの件名" in html and 'name="recount"' in html
+    assert db.session.scalars(select(AttendeeMessage)).all() == []

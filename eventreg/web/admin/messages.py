@@ -2,6 +2,7 @@
 
 GET       /admin/events/<event_id>/messages                         every message, its status and counts
 GET, POST /admin/events/<event_id>/messages/new                     compose (the filter from the query string)
+GET       /admin/events/<event_id>/messages/count                   how many a filter selects now (JSON, for compose)
 GET       /admin/events/<event_id>/messages/<message_id>            preview and send (a draft), or its history
 GET, POST /admin/events/<event_id>/messages/<message_id>/edit       change a draft
 POST      /admin/events/<event_id>/messages/<message_id>/send       now, or at a time (event's time zone)
@@ -15,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, get_template_attribute, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -84,13 +85,25 @@ def messages_list(event: Event):
                            progress={m.id: attendee_messages.progress(m, counts[m.id]) for m in found})
 
 
+@bp.get("/events/<int:event_id>/messages/count")
+@event_access(Capability.manage_registrations)
+def message_count(event: Event):
+    """What the compose page says of its filter, as the filter changes: the same count as sending
+    (attendee_messages.recipient_count) and the same words as the page (messages_macros.html)."""
+    now, flt = clock.utcnow(), ListFilter.from_args(request.args)
+    count = attendee_messages.recipient_count(event, flt, now=now)
+    stopped = attendee_messages.stopped_count(event, flt, now=now)
+    words = get_template_attribute("admin/messages_macros.html", "recipient_words")(count, stopped)
+    return jsonify(count=count, stopped=stopped, words=" ".join(str(words).split()))
+
+
 @bp.route("/events/<int:event_id>/messages/new", methods=["GET", "POST"])
 @event_access(Capability.manage_registrations)
 def message_new(event: Event):
     source = request.form if request.method == "POST" else request.args
     flt = ListFilter.from_args(source)
     subject, body = source.get("subject", "")[:1000], source.get("body", "")[:40_000]
-    if request.method == "GET":
+    if request.method == "GET" or "recount" in request.form:  # without JavaScript: count again, save nothing
         return _compose(event, flt, subject, body)
     try:
         msg = attendee_messages.save_draft(event, subject=subject, body=body, flt=flt, actor=current_user, now=clock.utcnow())
@@ -110,6 +123,8 @@ def message_edit(event: Event, msg: AttendeeMessage):
         return _compose(event, attendee_messages.filter_of(msg), msg.subject, msg.body, msg=msg)
     flt = ListFilter.from_args(request.form)
     subject, body = request.form.get("subject", "")[:1000], request.form.get("body", "")[:40_000]
+    if "recount" in request.form:  # without JavaScript: count again, save nothing
+        return _compose(event, flt, subject, body, msg=msg)
     try:
         attendee_messages.save_draft(event, subject=subject, body=body, flt=flt, actor=current_user, now=clock.utcnow(),
                             message=msg)
