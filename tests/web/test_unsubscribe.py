@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain.communication import opt_outs
+from eventreg.domain.backoffice.roster import ListFilter
+from eventreg.domain.communication import attendee_messages, opt_outs
 from eventreg.domain.registration import signup
 from eventreg.extensions import db
 from eventreg.models import MessageOptOut, OutboxMessage, Registration
@@ -182,3 +183,15 @@ def test_an_http_site_sends_the_link_without_one_click(app, world, client, login
     assert all(m["List-Unsubscribe"].startswith("<http://testserver/u/") for m in sent)
     assert all(m["List-Unsubscribe-Post"] is None for m in sent)
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 6
+
+
+def test_an_opt_out_whose_address_is_gone_leaves_out_nobody_else(app, ctx):
+    """Retention blanks an address (NULL): ``x NOT IN (…, NULL)`` would then be true for nobody."""
+    event = factories.make_event()
+    gone, other = factories.register_person(event), factories.register_person(event)
+    opt_outs.stop(gone, datetime.now(timezone.utc))
+    db.session.execute(Registration.__table__.update().where(Registration.id == gone.id).values(email=None))
+    db.session.commit()
+    flt = ListFilter()
+    assert attendee_messages.recipient_count(event, flt, now=datetime.now(timezone.utc)) == 1
+    assert attendee_messages.recipient_ids(event, flt, now=datetime.now(timezone.utc)) == [other.id]

@@ -122,7 +122,7 @@ def _with_address(event: Event, flt: roster.ListFilter, now: datetime):
 
 
 def _recipients(event: Event, flt: roster.ListFilter, now: datetime):
-    return _with_address(event, flt, now).where(opt_outs.receives_messages())
+    return _with_address(event, flt, now).where(opt_outs.receives_messages(event.id))
 
 
 def recipient_count(event: Event, flt: roster.ListFilter, *, now: datetime) -> int:
@@ -132,7 +132,7 @@ def recipient_count(event: Event, flt: roster.ListFilter, *, now: datetime) -> i
 
 def stopped_count(event: Event, flt: roster.ListFilter, *, now: datetime) -> int:
     """How many the filter selects who stopped organizer messages (left out of recipient_count)."""
-    query = (_with_address(event, flt, now).where(~opt_outs.receives_messages()).order_by(None)
+    query = (_with_address(event, flt, now).where(~opt_outs.receives_messages(event.id)).order_by(None)
              .with_only_columns(func.count(Registration.id)))
     return db.session.scalar(query) or 0
 
