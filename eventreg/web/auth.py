@@ -26,6 +26,7 @@ from .. import clock
 from ..domain.access import accounts, invitations
 from ..domain.access.permissions import Capability
 from ..domain.errors import DomainError
+from ..domain.insight import counts
 from ..domain.people import text
 from ..extensions import db, login_manager
 from ..models import Event
@@ -99,9 +100,26 @@ def logout():
 @bp.get("/staff")
 @account_access()
 def home():
-    """Where staff land: the events they have a role on."""
-    events = sorted((m.event for m in current_user.memberships), key=lambda e: e.id, reverse=True)
-    return render_template("auth/home.html", events=events)
+    """Where staff land: the events they have a role on, upcoming first (soonest first), then
+    past (latest first), each with its counts (domain.insight.counts, the one rule)."""
+    now = clock.utcnow()
+    events = [m.event for m in current_user.memberships]
+    upcoming, past = _upcoming_then_past(events, now)
+    return render_template("auth/home.html", events=events, upcoming=upcoming, past=past,
+                           counts=counts.per_event([e.id for e in events], now=now), empty=counts.Counts())
+
+
+def _upcoming_then_past(events, now):
+    """An event is past once its last session has ended; one without sessions (a new draft) is
+    upcoming, after the dated ones."""
+    def last_end(event):
+        return max((s.ends_at for s in event.sessions), default=None)
+
+    upcoming = [e for e in events if last_end(e) is None or last_end(e) > now]
+    past = [e for e in events if e not in upcoming]
+    upcoming.sort(key=lambda e: (not e.sessions, min((s.starts_at for s in e.sessions), default=now), -e.id))
+    past.sort(key=last_end, reverse=True)
+    return upcoming, past
 
 
 def desk_access(view):
