@@ -157,6 +157,10 @@ def question_data(question: Question) -> dict:
 
 class CloneForm(PageForm):
     first_date = StringField(_l("Date of the first session"), render_kw={"type": "date", "required": True})
+    title = StringField(_l("Title"), render_kw={"maxlength": 200, "required": True})
+    slug = NewEventForm.slug
+    keep_team = BooleanField(_l("Keep the team: everyone with a role on this event gets the same role on the copy"),
+                             default=True)
 
 
 class DeleteForm(PageForm):

@@ -340,10 +340,11 @@ def event_status(event: Event):
 @bp.route("/events/<int:event_id>/clone", methods=["GET", "POST"])
 @event_access(Capability.edit_event, account=CREATES_EVENTS)  # the maker owns the copy
 def event_clone(event: Event):
-    form = CloneForm(request.form if request.method == "POST" else None)
+    form = CloneForm(request.form if request.method == "POST" else None, data={"title": event.title})
     if request.method == "POST":
         try:
-            copy = clone.clone_event(event, form.first_date.data, actor=current_user, now=clock.utcnow())
+            copy = clone.clone_event(event, form.first_date.data, actor=current_user, now=clock.utcnow(),
+                                     title=form.title.data, slug=form.slug.data, keep_team=bool(form.keep_team.data))
         except InvalidValues as exc:
             db.session.rollback()
             put_problems(form, exc)
