@@ -298,6 +298,7 @@ def test_worker_tick_reads_the_clock_each_time(app, clock_file):
 
 def production_config(tmp_path, **extra) -> dict:
     return {"ENV": "production", "SECRET_KEY": STRONG_SECRET, "BASE_URL": "https://events.example.org",
+            "MAIL_SERVER": "smtp.example.org", "MAIL_DEFAULT_SENDER": "Events <events@example.org>",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}", **extra}
 
 
