@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -185,10 +186,11 @@ def users():
 @click.option("--event", "slugs", multiple=True, help="Event slug to give the user a role on (repeatable).")
 @click.option("--event-role", type=click.Choice([r.value for r in EventRole]), default=None,
               help="The role on those events (default: owner for organizers, reception for staff).")
-@click.password_option(help="Prompted for when not given (or set EVENTREG_NEW_PASSWORD).",
-                       envvar="EVENTREG_NEW_PASSWORD")
+@click.option("--password", envvar="EVENTREG_NEW_PASSWORD",
+              help="Or set EVENTREG_NEW_PASSWORD; asked for at a terminal when neither is given.")
 def users_create(email, name, role, slugs, event_role, password):
     now = clock.utcnow()
+    password = _new_password(password)
     try:
         user = accounts.create_user(email, name, password, Role(role), now=now)
     except DomainError as exc:
@@ -197,6 +199,21 @@ def users_create(email, name, role, slugs, event_role, password):
         accounts.assign(user, event, _event_role(user, event_role), now=now)
     db.session.commit()
     click.echo(f"created {user.role.value} {user.email}" + (f" for {', '.join(slugs)}" if slugs else ""))
+
+
+def _terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _new_password(given: str | None) -> str:
+    """--password or EVENTREG_NEW_PASSWORD, else asked twice at a terminal. Without one (a
+    script, a pipe, ssh without -t) getpass would warn and read echoed input: say what to give."""
+    if given:
+        return given
+    if not _terminal():
+        raise click.UsageError("no password given and no terminal to ask for one: "
+                               "set EVENTREG_NEW_PASSWORD (kept out of the process list) or pass --password")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 def _event_role(user: StaffUser, value: str | None) -> EventRole:
@@ -220,9 +237,11 @@ def users_assign(email, slugs, event_role):
 
 @users.command("password")
 @click.argument("email")
-@click.password_option(envvar="EVENTREG_NEW_PASSWORD")
+@click.option("--password", envvar="EVENTREG_NEW_PASSWORD",
+              help="Or set EVENTREG_NEW_PASSWORD; asked for at a terminal when neither is given.")
 def users_password(email, password):
     user = _user(email)
+    password = _new_password(password)
     try:
         accounts.set_password(user, password)
     except DomainError as exc:
