@@ -97,7 +97,8 @@ def demo(if_missing: bool):
 
 @click.command("import-event")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--replace", is_flag=True, help="Replace an existing event with the same slug (deletes its registrations).")
+@click.option("--replace", is_flag=True, help="Replace an existing event with the same slug: deletes its "
+              "registrations, keeps its staff roles, invitations and event API tokens.")
 def import_event(path: Path, replace: bool):
     """Import an event from a YAML or TOML file (see docs/example-event.yaml)."""
     raw = path.read_text("utf-8")
