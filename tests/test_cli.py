@@ -32,12 +32,24 @@ def test_import_the_documented_example(app, ctx):
     assert result.exit_code == 0, result.output
     event = db.session.scalar(select(Event).where(Event.slug == "csr-npo-case-study"))
     [session] = event.sessions
-    assert session.starts_at.isoformat() == "2019-02-08T05:00:00+00:00"  # 14:00 JST
+    assert session.starts_at.isoformat() == "2030-02-08T05:00:00+00:00"  # 14:00 JST
     assert (event.deadline_days_before, event.deadline_time) == (1, "12:00")
     assert [q.kind for q in event.questions] == [QuestionKind.single, QuestionKind.text]
     assert event.security_email == "security@venue.example" and event.security_format.value == "xlsx"
     again = app.test_cli_runner().invoke(args=["import-event", str(EXAMPLE)])
     assert again.exit_code != 0 and "--replace" in again.output
+
+
+def test_the_documented_example_imports_open(app, ctx, client):
+    """Imported as it stands, the example takes sign-ups (when this fails, its date has passed:
+    move docs/example-event.yaml's date ahead)."""
+    from eventreg.models import Status
+
+    assert app.test_cli_runner().invoke(args=["import-event", str(EXAMPLE)]).exit_code == 0
+    event = db.session.scalar(select(Event).where(Event.slug == "csr-npo-case-study"))
+    page = client.get(f"/e/{event.slug}").get_data(as_text=True)
+    assert "申し込む" in page
+    assert factories.register_person(event).status == Status.confirmed
 
 
 def test_import_toml_and_reject_bad_files(app, ctx, tmp_path):
