@@ -22,6 +22,7 @@ from .domain.people import text
 from .domain.privacy import person_requests
 from .domain.registration import signup
 from .domain.registration.signup import Applicant
+from .domain.timing import periodic
 from .extensions import db
 from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
 
@@ -127,13 +128,37 @@ def worker(once: bool):
     run(current_app._get_current_object(), once=once)
 
 
+# What each outcome of the worker's tick (eventreg.worker.tick) means, for the `tick` command.
+TICK_WORDS = {
+    "done": "scheduled tasks done (reminders, deadline summaries, building-security lists queued to send)",
+    "skipped": "scheduled tasks with nothing to send (no confirmed person with an email, or no contact address)",
+    "missed": "scheduled tasks found too late (over {hours} hours after they were due, or after the session): "
+              "not sent",
+    "list": "building-security lists sent late (first sending)",
+    "difference": "building-security list differences sent (people added or removed since the last one)",
+    "message_queued": "scheduled messages to attendees queued to send",
+    "hold_expired": "seats released: email not confirmed in time (the next waiting person moves up)",
+    "retention": "retention purges (events past their retention period, old sign-ins and sent mail)",
+    "seats_recounted": "seat counts corrected to match the registrations (see the audit log)",
+    "error": "failed and stay due: see the log (tried again next tick)",
+}
+
+
+def tick_report(outcomes) -> list[str]:
+    """One line per outcome: its count, its name and what it means."""
+    hours = int(periodic.MISSED_AFTER.total_seconds() // 3600)
+    return [f"{n:>5}  {outcome}: {TICK_WORDS.get(outcome, '').format(hours=hours)}".rstrip(": ")
+            for outcome, n in sorted(outcomes.items()) if n]
+
+
 @click.command("tick")
 def tick():
     """Do the scheduled work that is due now (the worker does this every TICK_SECONDS)."""
     from .worker import tick as run_tick
 
     outcomes = run_tick(current_app._get_current_object())
-    click.echo(", ".join(f"{outcome}: {n}" for outcome, n in sorted(outcomes.items())) or "nothing due")
+    for line in tick_report(outcomes) or ["nothing due"]:
+        click.echo(line)
     if outcomes.get("error"):
         raise click.exceptions.Exit(1)
 
