@@ -193,9 +193,15 @@ def _events(slugs: tuple[str, ...]) -> list[Event]:
 
 
 def _fail(exc: DomainError):
+    """The code's words in English, as all command output is (the table's Japanese is for people
+    on the site; without a request the default language would be Japanese)."""
+    from flask_babel import force_locale
+
     from .web.error_words import message
 
-    raise click.ClickException(f"{message(exc.code)} ({exc.code})") from None
+    with force_locale("en"):
+        words = str(message(exc.code))
+    raise click.ClickException(f"{words} ({exc.code})") from None
 
 
 @click.group("users")

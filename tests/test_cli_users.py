@@ -61,3 +61,18 @@ def test_without_a_terminal_the_password_is_asked_for_by_name(app, ctx, monkeypa
     asked = runner.invoke(args=["users", "password", "z@example.org"], env={"EVENTREG_NEW_PASSWORD": ""},
                           input="another-long-password\nanother-long-password\n")
     assert asked.exit_code == 0 and "password changed" in asked.output, asked.output
+
+
+def test_refusals_are_in_english_like_the_rest_of_the_output(app, ctx):
+    """The words of a refusal come from the site's one table, in English at the command line
+    (the site's default language, Japanese, is for its pages)."""
+    import re
+
+    runner = app.test_cli_runner()
+    for args, words in ((["users", "create", "x@example.org", "--role", "organizer", "--password", "short"],
+                         "The password must have at least 10 characters. (password_too_short)"),
+                        (["users", "create", "not-an-email", "--role", "organizer", "--password", "a-good-long-password"],
+                         "Please enter a valid email address. (invalid_email)")):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0 and words in result.output, result.output
+        assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", result.output), result.output
