@@ -2,7 +2,7 @@
 
 Every setting can still be given on the command line (``-b``, ``-w``) or as ``GUNICORN_CMD_ARGS``.
 The access log never carries a pass token or an invitation link: ``/r/<token>...`` becomes
-``/r/[redacted]...`` (and ``/invite/<token>`` ``/invite/[redacted]``) in the request line, the path,
+``/r/[redacted]...`` (and ``/invite/<token>`` ``/invite/[redacted]``, ``/login/reset/<token>`` ``/login/reset/[redacted]``) in the request line, the path,
 the query string and the referrer, and in gunicorn's own error lines.
 """
 

@@ -2,7 +2,7 @@
 
 Every key below can be set from the environment as ``EVENTREG_<KEY>`` (Flask's
 ``from_prefixed_env``; values are parsed as JSON where possible, so ``EVENTREG_MAIL_PORT=2525``
-is an int and ``EVENTREG_MAIL_USE_TLS=true`` a bool). The README lists them all.
+is an int and ``EVENTREG_MAIL_USE_TLS=true`` a bool). docs/configuration.md lists them all.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_PREFIX": "eventreg",
     "RATELIMIT_SIGNUP_PER_ADDRESS": "30/hour",  # sign-up POSTs per client address
     "RATELIMIT_SIGNUP_PER_EMAIL": "5/hour",  # sign-up POSTs per (normalised) email address
-    # Proxies in front of the app that set X-Forwarded-For (nginx in the README: 1). 0 trusts
+    # Proxies in front of the app that set X-Forwarded-For (the nginx of docs/several-servers.md: 1). 0 trusts
     # no header: the client address is the socket's (the address the limits and sign-in count).
     "PROXY_COUNT": 0,
 }
@@ -256,5 +256,5 @@ def refusal(problems: list[str]) -> str:
                      "set EVENTREG_ENV=development (scripts/run does).")
     lines.append("eventreg will not start in production until these are set:")
     lines += [f"  - {problem}" for problem in problems]
-    lines.append("(docs/operations.md lists every setting.)")
+    lines.append("(docs/configuration.md lists every setting; docs/operations.md says what production needs.)")
     return "\n".join(lines)

@@ -43,3 +43,6 @@ protocol_version, do_GET, do_POST, log_message
 
 # limits' Storage interface, read by limits (eventreg/rate_counters.py)
 STORAGE_SCHEME, base_exceptions  # noqa
+
+# itsdangerous calls it when signing and checking a reset link (eventreg/domain/access/password_reset.py)
+get_timestamp

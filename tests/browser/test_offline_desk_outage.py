@@ -56,7 +56,7 @@ from ..smtp import free_port
 from .conftest import DESKTOP, watch
 
 # Not a skip of unfinished work: scripts/test runs the suite on PostgreSQL every time, and this
-# deployment (several processes on one database) is what SQLite is not for (README).
+# deployment (several processes on one database) is what SQLite is not for (docs/how-it-works.md).
 pytestmark = pytest.mark.skipif(
     os.environ.get("EVENTREG_TEST_DB", "sqlite") != "postgresql",
     reason="gunicorn processes and the test share one database over the network: PostgreSQL (see tests/multi)",

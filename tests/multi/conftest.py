@@ -16,7 +16,7 @@ def pooled_database():
     """``direct`` (PostgreSQL itself, for reading outcomes), ``url`` (through PgBouncer, for every
     process under test) and ``bouncer``. Both stop with the run."""
     if os.environ.get("EVENTREG_TEST_DB", "sqlite") != "postgresql":
-        pytest.skip("several app servers need PostgreSQL; SQLite is for one server (see the README)")
+        pytest.skip("several app servers need PostgreSQL; SQLite is for one server (see docs/several-servers.md)")
     direct, drop = fresh_database()
     bouncer = PgBouncer(direct)
     try:

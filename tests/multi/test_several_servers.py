@@ -13,7 +13,7 @@ instances, one instance (master and workers) is SIGKILLed mid-run, and the clien
 request that failed or timed out again, with the same form and the same one-time ``signup_key``,
 to the other instance. Then the killed instance comes back for the remaining tests.
 
-PostgreSQL only: SQLite is for one server (README), and these processes would share one file.
+PostgreSQL only: SQLite is for one server (docs/several-servers.md), and these processes would share one file.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ from ..pgbouncer import POOL_SIZE
 from ..races.edge import at_once, client, csrf_from, form, outcome, pass_payload, scan_request, signup_key_from
 from ..smtp import SMTPRecorder, free_port
 
-# Several servers share one database over the network; SQLite is a file for one server (README),
+# Several servers share one database over the network; SQLite is a file for one server (docs/several-servers.md),
 # so on the SQLite run there is nothing to prove. scripts/test runs this on PostgreSQL every time.
 pytestmark = pytest.mark.skipif(
     os.environ.get("EVENTREG_TEST_DB", "sqlite") != "postgresql",
-    reason="several app servers need PostgreSQL; SQLite is for one server (see the README)",
+    reason="several app servers need PostgreSQL; SQLite is for one server (see docs/several-servers.md)",
 )
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ Python with a few milliseconds between the read and the write (as a slow request
   rewrites without the condition;
 - SQLite's write intent (eventreg/sqlite.py: POSTs open their transaction with BEGIN IMMEDIATE).
 
-What each database proves (the README says the same):
+What each database proves (docs/race-tests.md says the same):
 - PostgreSQL (READ COMMITTED) runs the requests truly side by side: without the conditional
   UPDATEs it overbooks and lets one pass in twice. Its races prove the UPDATE guards.
 - SQLite lets one writer in at a time. With the write intent every POST holds the write lock from

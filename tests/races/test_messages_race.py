@@ -13,7 +13,7 @@ worker process that is killed with SIGKILL several times reaches every recipient
   times mid-delivery and started again. With a 2-second lease (EVENTREG_OUTBOX_LEASE_SECONDS) a
   dead worker's claims return quickly. In the end every address received the message; a
   duplicate is allowed only for a message whose send had started when the worker died (the
-  README's at-least-once case: at most one batch per kill), always with the same Message-ID; the
+  at-least-once case of docs/how-it-works.md: at most one batch per kill), always with the same Message-ID; the
   cancelled, the checked-in and the people of the other session received nothing.
 """
 
