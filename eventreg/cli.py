@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import tomllib
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ import click
 import yaml
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import clock
 from .domain.access import accounts
@@ -25,13 +27,37 @@ from .domain.registration.signup import Applicant
 from .domain.timing import periodic
 from .extensions import db
 from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
+from .outage import UPGRADE_COMMAND, schema_behind
 
 
 def register_cli(app: Flask) -> None:
     for command in (demo, import_event, worker, tick, mailcatcher, users, api_tokens, clock_command):
-        app.cli.add_command(command)
+        app.cli.add_command(_names_the_upgrade(command))
     for command in (retention_command, privacy_command):  # issue 8: retention and privacy
-        app.cli.add_command(command)
+        app.cli.add_command(_names_the_upgrade(command))
+
+
+def _names_the_upgrade(command: click.Command) -> click.Command:
+    """A command run before `db upgrade` (e.g. `users create` on a new server) says so in one
+    line instead of SQLAlchemy's traceback."""
+    for sub in getattr(command, "commands", {}).values():
+        _names_the_upgrade(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "names_the_upgrade", False):
+        return command
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            if not schema_behind(exc):
+                raise
+            raise click.ClickException(f"the database lacks eventreg's tables: run `{UPGRADE_COMMAND}` first") from None
+
+    run.names_the_upgrade = True  # register_cli runs once per app; the commands are shared
+    command.callback = run
+    return command
 
 
 def demo_specs(today) -> list[dict]:

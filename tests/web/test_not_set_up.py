@@ -60,3 +60,15 @@ def test_the_worker_names_the_command_too(caplog):
     with caplog.at_level(logging.ERROR):
         Outage("database", logging.getLogger("eventreg.worker"), first=1, cap=30).failed(no_table)
     assert [r.getMessage() for r in caplog.records if COMMAND in r.getMessage()]
+
+
+def test_commands_name_the_upgrade_too(empty_database, make_app):
+    """`users create` on a new server before `db upgrade`: one line, no traceback."""
+    app = make_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database, "MAIL_PORT": 1})
+    runner = app.test_cli_runner()
+    for args in (["users", "create", "a@example.org", "--role", "organizer", "--password", "a-good-long-password"],
+                 ["users", "list"], ["tick"]):
+        with app.app_context():  # as `flask` gives its commands
+            result = runner.invoke(args=args)
+        assert result.exit_code == 1 and f"run `{COMMAND}` first" in result.output, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
