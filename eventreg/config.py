@@ -100,7 +100,10 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_STORAGE_TIMEOUT": 0.3,
     # Start of every counter's key, read per request (several instances or tests on one Redis).
     "RATELIMIT_PREFIX": "eventreg",
-    "RATELIMIT_SIGNUP_PER_ADDRESS": "30/hour",  # sign-up POSTs per client address
+    # Sign-up POSTs (web/limits.py): per client address over all events, a ceiling an office NAT
+    # does not meet; per client address and event; per (normalised) email address.
+    "RATELIMIT_SIGNUP_PER_ADDRESS": "300/hour",
+    "RATELIMIT_SIGNUP_PER_EVENT": "20 per 10 minutes",
     "RATELIMIT_SIGNUP_PER_EMAIL": "5/hour",  # sign-up POSTs per (normalised) email address
     # Proxies in front of the app that set X-Forwarded-For (the nginx of docs/several-servers.md: 1). 0 trusts
     # no header: the client address is the socket's (the address the limits and sign-in count).

@@ -70,11 +70,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc: RateLimitExceeded):
-        # Flask-Limiter adds Retry-After and the X-RateLimit headers to this response.
-        if request.path.startswith("/api/"):
-            return _page(429, TEXTS[429])
-        text = _l("Too many sign-ups from your connection or with this email address. Nothing was registered. Please try again later.")
-        return render_template("errors.html", code=429, text=text, back=request.path), 429
+        # Flask-Limiter adds Retry-After and the X-RateLimit headers to this response. The sign-up
+        # form's own refusal (the form kept, when to try again) is public.signup_refused_for_now.
+        return _page(429, TEXTS[429])
 
     @app.errorhandler(UnreadableInput)
     def unreadable(exc: UnreadableInput):
