@@ -33,3 +33,16 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+def on_starting(server):
+    """Refuses unsafe production settings once, before any worker starts: otherwise every worker
+    prints the list (wsgi.py) before the master gives up."""
+    from flask import Config
+
+    from eventreg.config import UnsafeConfiguration, exit_refused, instance_path, load
+
+    try:
+        load(Config(os.getcwd()), None, instance_path())
+    except UnsafeConfiguration as refused:
+        exit_refused(refused)
