@@ -2,7 +2,7 @@
 
 Every setting can still be given on the command line (``-b``, ``-w``) or as ``GUNICORN_CMD_ARGS``.
 The access log never carries a pass token or an invitation link: ``/r/<token>...`` becomes
-``/r/[redacted]...`` (and ``/invite/<token>`` ``/invite/[redacted]``) in the request line, the path,
+``/r/[redacted]...`` (and ``/invite/<token>`` ``/invite/[redacted]``, ``/login/reset/<token>`` ``/login/reset/[redacted]``) in the request line, the path,
 the query string and the referrer, and in gunicorn's own error lines.
 """
 
@@ -33,3 +33,16 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+def on_starting(server):
+    """Refuses unsafe production settings once, before any worker starts: otherwise every worker
+    prints the list (wsgi.py) before the master gives up."""
+    from flask import Config
+
+    from eventreg.config import UnsafeConfiguration, exit_refused, instance_path, load
+
+    try:
+        load(Config(os.getcwd()), None, instance_path())
+    except UnsafeConfiguration as refused:
+        exit_refused(refused)

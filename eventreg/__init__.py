@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import DEFAULTS, check_production, finish
+from .config import instance_path, load
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,18 +17,10 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
-        instance_path=os.environ.get("EVENTREG_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_path=instance_path(),
     )
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env("EVENTREG")
-    app.config.update(config or {})
+    load(app.config, config, app.instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
-    if not app.config["SQLALCHEMY_DATABASE_URI"]:
-        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'eventreg.db'}"
-    if not app.config["MAILBOX_DIR"]:
-        app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mail")
-    finish(app.config)
-    check_production(app.config)
     from . import clock
 
     clock.configure(str(Path(app.instance_path) / "clock.json") if app.config["ENV"] == "development" else None,

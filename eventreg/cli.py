@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,6 +13,7 @@ import click
 import yaml
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import clock
 from .domain.access import accounts
@@ -21,15 +24,40 @@ from .domain.people import text
 from .domain.privacy import person_requests
 from .domain.registration import signup
 from .domain.registration.signup import Applicant
+from .domain.timing import periodic
 from .extensions import db
 from .models import ApiToken, Event, EventRole, EventSession, Role, StaffUser
+from .outage import UPGRADE_COMMAND, schema_behind
 
 
 def register_cli(app: Flask) -> None:
     for command in (demo, import_event, worker, tick, mailcatcher, users, api_tokens, clock_command):
-        app.cli.add_command(command)
+        app.cli.add_command(_names_the_upgrade(command))
     for command in (retention_command, privacy_command):  # issue 8: retention and privacy
-        app.cli.add_command(command)
+        app.cli.add_command(_names_the_upgrade(command))
+
+
+def _names_the_upgrade(command: click.Command) -> click.Command:
+    """A command run before `db upgrade` (e.g. `users create` on a new server) says so in one
+    line instead of SQLAlchemy's traceback."""
+    for sub in getattr(command, "commands", {}).values():
+        _names_the_upgrade(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "names_the_upgrade", False):
+        return command
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            if not schema_behind(exc):
+                raise
+            raise click.ClickException(f"the database lacks eventreg's tables: run `{UPGRADE_COMMAND}` first") from None
+
+    run.names_the_upgrade = True  # register_cli runs once per app; the commands are shared
+    command.callback = run
+    return command
 
 
 def demo_specs(today) -> list[dict]:
@@ -96,7 +124,8 @@ def demo(if_missing: bool):
 
 @click.command("import-event")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--replace", is_flag=True, help="Replace an existing event with the same slug (deletes its registrations).")
+@click.option("--replace", is_flag=True, help="Replace an existing event with the same slug: deletes its "
+              "registrations, keeps its staff roles, invitations and event API tokens.")
 def import_event(path: Path, replace: bool):
     """Import an event from a YAML or TOML file (see docs/example-event.yaml)."""
     raw = path.read_text("utf-8")
@@ -125,13 +154,37 @@ def worker(once: bool):
     run(current_app._get_current_object(), once=once)
 
 
+# What each outcome of the worker's tick (eventreg.worker.tick) means, for the `tick` command.
+TICK_WORDS = {
+    "done": "scheduled tasks done (reminders, deadline summaries, building-security lists queued to send)",
+    "skipped": "scheduled tasks with nothing to send (no confirmed person with an email, or no contact address)",
+    "missed": "scheduled tasks found too late (over {hours} hours after they were due, or after the session): "
+              "not sent",
+    "list": "building-security lists sent late (first sending)",
+    "difference": "building-security list differences sent (people added or removed since the last one)",
+    "message_queued": "scheduled messages to attendees queued to send",
+    "hold_expired": "seats released: email not confirmed in time (the next waiting person moves up)",
+    "retention": "retention purges (events past their retention period, old sign-ins and sent mail)",
+    "seats_recounted": "seat counts corrected to match the registrations (see the audit log)",
+    "error": "failed and stay due: see the log (tried again next tick)",
+}
+
+
+def tick_report(outcomes) -> list[str]:
+    """One line per outcome: its count, its name and what it means."""
+    hours = int(periodic.MISSED_AFTER.total_seconds() // 3600)
+    return [f"{n:>5}  {outcome}: {TICK_WORDS.get(outcome, '').format(hours=hours)}".rstrip(": ")
+            for outcome, n in sorted(outcomes.items()) if n]
+
+
 @click.command("tick")
 def tick():
     """Do the scheduled work that is due now (the worker does this every TICK_SECONDS)."""
     from .worker import tick as run_tick
 
     outcomes = run_tick(current_app._get_current_object())
-    click.echo(", ".join(f"{outcome}: {n}" for outcome, n in sorted(outcomes.items())) or "nothing due")
+    for line in tick_report(outcomes) or ["nothing due"]:
+        click.echo(line)
     if outcomes.get("error"):
         raise click.exceptions.Exit(1)
 
@@ -166,9 +219,15 @@ def _events(slugs: tuple[str, ...]) -> list[Event]:
 
 
 def _fail(exc: DomainError):
+    """The code's words in English, as all command output is (the table's Japanese is for people
+    on the site; without a request the default language would be Japanese)."""
+    from flask_babel import force_locale
+
     from .web.error_words import message
 
-    raise click.ClickException(f"{message(exc.code)} ({exc.code})") from None
+    with force_locale("en"):
+        words = str(message(exc.code))
+    raise click.ClickException(f"{words} ({exc.code})") from None
 
 
 @click.group("users")
@@ -185,10 +244,11 @@ def users():
 @click.option("--event", "slugs", multiple=True, help="Event slug to give the user a role on (repeatable).")
 @click.option("--event-role", type=click.Choice([r.value for r in EventRole]), default=None,
               help="The role on those events (default: owner for organizers, reception for staff).")
-@click.password_option(help="Prompted for when not given (or set EVENTREG_NEW_PASSWORD).",
-                       envvar="EVENTREG_NEW_PASSWORD")
+@click.option("--password", envvar="EVENTREG_NEW_PASSWORD",
+              help="Or set EVENTREG_NEW_PASSWORD; asked for at a terminal when neither is given.")
 def users_create(email, name, role, slugs, event_role, password):
     now = clock.utcnow()
+    password = _new_password(password)
     try:
         user = accounts.create_user(email, name, password, Role(role), now=now)
     except DomainError as exc:
@@ -197,6 +257,21 @@ def users_create(email, name, role, slugs, event_role, password):
         accounts.assign(user, event, _event_role(user, event_role), now=now)
     db.session.commit()
     click.echo(f"created {user.role.value} {user.email}" + (f" for {', '.join(slugs)}" if slugs else ""))
+
+
+def _terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _new_password(given: str | None) -> str:
+    """--password or EVENTREG_NEW_PASSWORD, else asked twice at a terminal. Without one (a
+    script, a pipe, ssh without -t) getpass would warn and read echoed input: say what to give."""
+    if given:
+        return given
+    if not _terminal():
+        raise click.UsageError("no password given and no terminal to ask for one: "
+                               "set EVENTREG_NEW_PASSWORD (kept out of the process list) or pass --password")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 def _event_role(user: StaffUser, value: str | None) -> EventRole:
@@ -220,9 +295,11 @@ def users_assign(email, slugs, event_role):
 
 @users.command("password")
 @click.argument("email")
-@click.password_option(envvar="EVENTREG_NEW_PASSWORD")
+@click.option("--password", envvar="EVENTREG_NEW_PASSWORD",
+              help="Or set EVENTREG_NEW_PASSWORD; asked for at a terminal when neither is given.")
 def users_password(email, password):
     user = _user(email)
+    password = _new_password(password)
     try:
         accounts.set_password(user, password)
     except DomainError as exc:

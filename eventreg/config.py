@@ -8,6 +8,8 @@ is an int and ``EVENTREG_MAIL_USE_TLS=true`` a bool). docs/configuration.md list
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from .rate_counters import SCHEME as PROCESS_COUNTERS  # importing it registers its scheme with limits
 
@@ -41,21 +43,24 @@ DEFAULTS: dict[str, object] = {
     # WEB_CONCURRENCY (gunicorn.conf.py's default, 2) on one server.
     "APP_PROCESSES": None,
     "WORKER_PROCESSES": 1,  # `flask worker` processes on all hosts (one connection each)
-    # Absolute base URL used in emails and passes, e.g. https://events.example.org
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Absolute base URL used in emails and passes, e.g. https://events.example.org. Production
+    # requires it; development falls back to DEVELOPMENT["BASE_URL"].
+    "BASE_URL": None,
     "DEFAULT_TIMEZONE": "Asia/Tokyo",
     # Seconds a web process reuses an event's display text (see web/event_cache.py: it decides
     # nothing); 0 turns it off.
     "EVENT_CACHE_SECONDS": 5,
     "BABEL_DEFAULT_LOCALE": "ja",
     "LANGUAGES": ["ja", "en"],
-    "MAIL_SERVER": "127.0.0.1",
-    "MAIL_PORT": 8025,
+    # Production requires MAIL_SERVER and MAIL_DEFAULT_SENDER (check_production); development
+    # falls back to DEVELOPMENT (the mail catcher). MAIL_PORT None: 465 with SSL, 587 with TLS, else 25.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": None,
     "MAIL_USE_TLS": False,
     "MAIL_USE_SSL": False,
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
-    "MAIL_DEFAULT_SENDER": "eventreg <no-reply@eventreg.localhost>",
+    "MAIL_DEFAULT_SENDER": None,
     # Outbox worker: seconds between polls, and how long a claimed message stays claimed (a
     # crashed worker's mail waits at most this long; each send is bounded to half of it).
     "OUTBOX_POLL_SECONDS": 2.0,
@@ -95,7 +100,10 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_STORAGE_TIMEOUT": 0.3,
     # Start of every counter's key, read per request (several instances or tests on one Redis).
     "RATELIMIT_PREFIX": "eventreg",
-    "RATELIMIT_SIGNUP_PER_ADDRESS": "30/hour",  # sign-up POSTs per client address
+    # Sign-up POSTs (web/limits.py): per client address over all events, a ceiling an office NAT
+    # does not meet; per client address and event; per (normalised) email address.
+    "RATELIMIT_SIGNUP_PER_ADDRESS": "300/hour",
+    "RATELIMIT_SIGNUP_PER_EVENT": "20 per 10 minutes",
     "RATELIMIT_SIGNUP_PER_EMAIL": "5/hour",  # sign-up POSTs per (normalised) email address
     # Proxies in front of the app that set X-Forwarded-For (the nginx of docs/several-servers.md: 1). 0 trusts
     # no header: the client address is the socket's (the address the limits and sign-in count).
@@ -103,8 +111,46 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+# What development uses for settings production must be given (scripts/run, the test suite):
+# mail goes to `flask mailcatcher` and shows at /_dev/mail.
+DEVELOPMENT: dict[str, object] = {
+    "BASE_URL": "http://127.0.0.1:5000",
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 8025,
+    "MAIL_DEFAULT_SENDER": "eventreg <no-reply@eventreg.localhost>",
+}
+
+
 class UnsafeConfiguration(RuntimeError):
-    pass
+    """Settings the app will not start with. ``str()`` is what to print: a short list of what to
+    set, read by a person at a terminal (wsgi.py prints it without a traceback)."""
+
+
+def instance_path() -> str:
+    """The folder of this instance's SQLite file, mailbox and clock (EVENTREG_INSTANCE_PATH)."""
+    return os.environ.get("EVENTREG_INSTANCE_PATH", str(Path(__file__).resolve().parent.parent / "instance"))
+
+
+def load(config, overrides: dict | None, instance: str) -> None:
+    """Fills ``config`` (a Flask Config): defaults, EVENTREG_* variables, ``overrides``, what
+    follows from them; raises UnsafeConfiguration for settings production must not run with."""
+    config.from_mapping(DEFAULTS)
+    config.from_prefixed_env("EVENTREG")
+    config.update(overrides or {})
+    if not config["SQLALCHEMY_DATABASE_URI"]:
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(instance) / 'eventreg.db'}"
+    if not config["MAILBOX_DIR"]:
+        config["MAILBOX_DIR"] = str(Path(instance) / "mail")
+    finish(config)
+    check_production(config)
+
+
+def exit_refused(refused: UnsafeConfiguration):
+    """Prints the refusal, the short list it is, without a traceback around it, and exits.
+    Status 4 is gunicorn's "App failed to load": its master stops rather than starting workers
+    again and again."""
+    print(refused, file=sys.stderr)
+    raise SystemExit(4) from None
 
 
 def finish(config) -> None:
@@ -114,6 +160,12 @@ def finish(config) -> None:
     production = config["ENV"] == "production"
     if not production and not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEV_SECRET_KEY
+    if not production:
+        for key, value in DEVELOPMENT.items():
+            if config.get(key) in (None, ""):
+                config[key] = value
+    if config.get("MAIL_PORT") in (None, ""):
+        config["MAIL_PORT"] = 465 if config["MAIL_USE_SSL"] else 587 if config["MAIL_USE_TLS"] else 25
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE"]
     if str(config["RATELIMIT_STORAGE"]).startswith("memory://"):
         # This process's counters without limits' timer thread (eventreg/rate_counters.py).
@@ -163,7 +215,8 @@ def weak_secret(secret) -> str | None:
 
 
 def check_production(config) -> None:
-    """Refuse to run a production app on development defaults."""
+    """Refuse to run a production app on development defaults: one exception listing every
+    setting to give, so a new server is set up in one round rather than one error at a time."""
     if config["ENV"] != "production":
         return
     problems = []
@@ -173,10 +226,38 @@ def check_production(config) -> None:
     if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite") and not os.environ.get(
         "EVENTREG_ALLOW_SQLITE"
     ):
-        problems.append("use PostgreSQL in production (or set EVENTREG_ALLOW_SQLITE=1 knowingly)")
+        problems.append("EVENTREG_SQLALCHEMY_DATABASE_URI: use PostgreSQL in production, e.g. "
+                        "postgresql+psycopg://eventreg@127.0.0.1/eventreg (or set EVENTREG_ALLOW_SQLITE=1 knowingly)")
     if config.get("CLOCK"):
-        problems.append("EVENTREG_CLOCK (the development clock) is for development and tests only")
-    if not str(config["BASE_URL"]).startswith("https://"):
+        problems.append("EVENTREG_CLOCK (the development clock) is for development and tests only: unset it")
+    if not config.get("MAIL_SERVER"):
+        problems.append("EVENTREG_MAIL_SERVER is not set: the SMTP server the worker delivers mail through "
+                        "(with EVENTREG_MAIL_PORT, EVENTREG_MAIL_USE_TLS, EVENTREG_MAIL_USERNAME, "
+                        "EVENTREG_MAIL_PASSWORD as it needs)")
+    sender = str(config.get("MAIL_DEFAULT_SENDER") or "")
+    if not sender:
+        problems.append('EVENTREG_MAIL_DEFAULT_SENDER is not set: the From of every email, e.g. '
+                        '"Events <events@example.org>"')
+    elif sender.rstrip(">").endswith("localhost"):
+        problems.append("EVENTREG_MAIL_DEFAULT_SENDER is a localhost address: mail from it is refused or "
+                        "lost; use an address of your domain")
+    if not config.get("BASE_URL"):
+        problems.append("EVENTREG_BASE_URL is not set: the https:// address people open, used in emails "
+                        "and passes, e.g. https://events.example.org")
+    elif not str(config["BASE_URL"]).startswith("https://"):
         problems.append("EVENTREG_BASE_URL must be an https:// URL in production")
     if problems:
-        raise UnsafeConfiguration("; ".join(problems))
+        raise UnsafeConfiguration(refusal(problems))
+
+
+def refusal(problems: list[str]) -> str:
+    """The message of a refused production start: the forgotten EVENTREG_ENV first (the usual
+    cause on a development machine), then one line per setting."""
+    lines = []
+    if not os.environ.get("EVENTREG_ENV"):
+        lines.append("EVENTREG_ENV is not set, so this is production. On a development machine, "
+                     "set EVENTREG_ENV=development (scripts/run does).")
+    lines.append("eventreg will not start in production until these are set:")
+    lines += [f"  - {problem}" for problem in problems]
+    lines.append("(docs/configuration.md lists every setting; docs/operations.md says what production needs.)")
+    return "\n".join(lines)

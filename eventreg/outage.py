@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import time
 
+from sqlalchemy.exc import DBAPIError
+
 
 def first_line(exc: BaseException) -> str:
     """The exception's class and the first line of its text: a driver's message, without the
@@ -17,6 +19,24 @@ def first_line(exc: BaseException) -> str:
     reason = getattr(exc, "orig", None) or exc
     lines = str(reason).strip().splitlines()
     return f"{type(reason).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+# Tables or columns the code expects are missing: `flask --app wsgi db upgrade` was not run on this
+# database (a new server), or not since the code was upgraded. PostgreSQL's undefined_table and
+# undefined_column, SQLite's words for the same.
+SCHEMA_SQLSTATES = ("42P01", "42703")
+SQLITE_SCHEMA_WORDS = ("no such table", "no such column")
+UPGRADE_COMMAND = "flask --app wsgi db upgrade"
+
+
+def schema_behind(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database lacks a table or column of the code's schema."""
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return False
+    if getattr(exc.orig, "sqlstate", None) in SCHEMA_SQLSTATES:  # psycopg
+        return True
+    return type(exc.orig).__module__.startswith("sqlite3") and any(
+        words in str(exc.orig).lower() for words in SQLITE_SCHEMA_WORDS)
 
 
 class Outage:
@@ -32,8 +52,9 @@ class Outage:
     def failed(self, exc: BaseException) -> float:
         if not self.failures:
             self.since = time.monotonic()
-            self.log.error("%s failing (%s); trying again with back-off, at most every %.0f s",
-                           self.what, first_line(exc), self.cap)
+            hint = f"; the database lacks eventreg's tables: run `{UPGRADE_COMMAND}`" if schema_behind(exc) else ""
+            self.log.error("%s failing (%s%s); trying again with back-off, at most every %.0f s",
+                           self.what, first_line(exc), hint, self.cap)
         delay = min(self.first * 2 ** min(self.failures, 30), self.cap)
         self.failures += 1
         return delay

@@ -16,7 +16,7 @@ _.login_view, _.login_message, _.session_protection  # Flask-Login settings (web
 DEFAULT_VALIDATION_STATUS, ARGUMENTS_PARSER, DEFAULT_ERROR_RESPONSE_NAME, ERROR_SCHEMA
 _.load_json, _.handle_error, error_status_code, error_headers
 _._register_error_handlers, _._register_pagination_header
-accesslog, errorlog, access_log_format  # gunicorn reads its settings by name (gunicorn.conf.py)
+accesslog, errorlog, access_log_format, on_starting  # gunicorn reads its settings and hooks by name (gunicorn.conf.py)
 executemany, dbapi_conn, proxy  # SQLAlchemy event listener signatures (tests, bench)
 _.sqlite_write_token  # set on flask.g, taken back by name with g.pop (web/__init__.py)
 exitstatus  # a pytest hook argument (tests/conftest.py)
@@ -43,3 +43,6 @@ protocol_version, do_GET, do_POST, log_message
 
 # limits' Storage interface, read by limits (eventreg/rate_counters.py)
 STORAGE_SCHEME, base_exceptions  # noqa
+
+# itsdangerous calls it when signing and checking a reset link (eventreg/domain/access/password_reset.py)
+get_timestamp

@@ -249,7 +249,7 @@ def test_flask_tick_runs_at_the_clocks_time(app, clock_file):
     assert _task_done(app, task_id) is None  # not due in real time
 
     clock.set_setting((due + timedelta(minutes=1)).isoformat())  # a minute past the deadline
-    assert "done: 1" in tick()
+    assert "    1  done: scheduled tasks done" in tick()
     assert _task_done(app, task_id) == due + timedelta(minutes=1)  # done at the clock's time
 
 
@@ -298,6 +298,7 @@ def test_worker_tick_reads_the_clock_each_time(app, clock_file):
 
 def production_config(tmp_path, **extra) -> dict:
     return {"ENV": "production", "SECRET_KEY": STRONG_SECRET, "BASE_URL": "https://events.example.org",
+            "MAIL_SERVER": "smtp.example.org", "MAIL_DEFAULT_SENDER": "Events <events@example.org>",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}", **extra}
 
 

@@ -11,7 +11,9 @@ from eventreg.config import DEV_SECRET_KEY, UnsafeConfiguration
 ROOT = Path(__file__).resolve().parents[1]
 STRONG = "kJ8v-2QxLr_9TzWm4NcYp7HbE1uSdFgA0oiZ"
 PRODUCTION = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x@127.0.0.1/none",
-              "BASE_URL": "https://events.example.org"}
+              "BASE_URL": "https://events.example.org", "MAIL_SERVER": "smtp.example.org",
+              "MAIL_DEFAULT_SENDER": "Events <events@example.org>"}
+PRODUCTION_ENV = {"EVENTREG_" + key: value for key, value in PRODUCTION.items()}
 
 
 @pytest.fixture
@@ -43,6 +45,8 @@ def test_environment_variables_are_read_with_the_prefix(no_env, monkeypatch):
     monkeypatch.setenv("EVENTREG_MAIL_PORT", "2525")
     monkeypatch.setenv("EVENTREG_SECRET_KEY", STRONG)
     monkeypatch.setenv("EVENTREG_BASE_URL", "https://events.example.org")
+    monkeypatch.setenv("EVENTREG_MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("EVENTREG_MAIL_DEFAULT_SENDER", "Events <events@example.org>")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x@127.0.0.1/none"})
     assert app.config["MAIL_PORT"] == 2525
     assert app.config["ENV"] == "production"
@@ -52,10 +56,49 @@ def test_environment_variables_are_read_with_the_prefix(no_env, monkeypatch):
     assert app.test_client().get("/_dev/mail").status_code == 404
 
 
+def test_production_lists_every_setting_to_give_at_once(no_env):
+    with pytest.raises(UnsafeConfiguration) as refused:
+        create_app()
+    lines = str(refused.value).splitlines()
+    # A development machine that forgot EVENTREG_ENV: the first line says so.
+    assert lines[0].startswith("EVENTREG_ENV is not set, so this is production") and "EVENTREG_ENV=development" in lines[0]
+    listed = [line for line in lines if line.startswith("  - ")]
+    assert [line.split()[1].rstrip(":") for line in listed] == [
+        "EVENTREG_SECRET_KEY", "EVENTREG_SQLALCHEMY_DATABASE_URI", "EVENTREG_MAIL_SERVER",
+        "EVENTREG_MAIL_DEFAULT_SENDER", "EVENTREG_BASE_URL"]
+    # With the mail and the URL given, only what is still missing is listed.
+    with pytest.raises(UnsafeConfiguration) as refused:
+        create_app({**PRODUCTION, "MAIL_SERVER": None})
+    assert [line.split()[1] for line in str(refused.value).splitlines() if line.startswith("  - ")] == [
+        "EVENTREG_SECRET_KEY", "EVENTREG_MAIL_SERVER"]
+
+
+@pytest.mark.parametrize("setting, value, why", [
+    ("MAIL_DEFAULT_SENDER", "eventreg <no-reply@eventreg.localhost>", "MAIL_DEFAULT_SENDER is a localhost address"),
+    ("BASE_URL", "http://events.example.org", "BASE_URL must be an https:// URL"),
+    ("BASE_URL", "", "BASE_URL is not set"),
+])
+def test_production_refuses_development_mail_and_addresses(no_env, setting, value, why):
+    with pytest.raises(UnsafeConfiguration, match=why):
+        create_app({**PRODUCTION, "SECRET_KEY": STRONG, setting: value})
+
+
+def test_mail_port_follows_the_transport_in_production(no_env):
+    production = {**PRODUCTION, "SECRET_KEY": STRONG}
+    assert create_app(production).config["MAIL_PORT"] == 25
+    assert create_app({**production, "MAIL_USE_TLS": True}).config["MAIL_PORT"] == 587
+    assert create_app({**production, "MAIL_USE_SSL": True}).config["MAIL_PORT"] == 465
+    assert create_app({**production, "MAIL_PORT": 2525}).config["MAIL_PORT"] == 2525
+
+
 def test_development_is_opt_in(no_env, monkeypatch):
     monkeypatch.setenv("EVENTREG_ENV", "development")
     app = create_app()
     assert app.config["SECRET_KEY"] == DEV_SECRET_KEY and "dev.mailbox" in app.view_functions
+    # Development mails the catcher (`flask mailcatcher`, /_dev/mail) and links to the local server.
+    assert (app.config["MAIL_SERVER"], app.config["MAIL_PORT"]) == ("127.0.0.1", 8025)
+    assert app.config["MAIL_DEFAULT_SENDER"].endswith("@eventreg.localhost>")
+    assert app.config["BASE_URL"] == "http://127.0.0.1:5000"
     assert app.config["SESSION_COOKIE_SECURE"] is False
     with pytest.raises(UnsafeConfiguration, match="production or development"):
         create_app({"ENV": "prod"})
@@ -99,7 +142,23 @@ def test_the_readme_server_line_refuses_to_start_without_a_real_secret(tmp_path)
     assert refused.returncode != 0 and "SECRET_KEY" in refused.stdout + refused.stderr
     dev_key = _gunicorn_check({**instance, "EVENTREG_SECRET_KEY": DEV_SECRET_KEY})
     assert dev_key.returncode != 0 and "development key" in dev_key.stdout + dev_key.stderr
-    started = _gunicorn_check({**instance, "EVENTREG_SECRET_KEY": STRONG,
-                               "EVENTREG_BASE_URL": "https://events.example.org",
-                               "EVENTREG_SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x@127.0.0.1/none"})
+    started = _gunicorn_check({**instance, **PRODUCTION_ENV, "EVENTREG_SECRET_KEY": STRONG})
     assert started.returncode == 0, started.stdout + started.stderr
+
+
+def test_a_refused_start_prints_the_list_without_a_traceback(tmp_path):
+    """`flask --app wsgi ...` and gunicorn (master and workers) on a machine that forgot
+    EVENTREG_ENV: the list of what to set, once, and no traceback."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("EVENTREG_")}
+    env = {**base, "EVENTREG_INSTANCE_PATH": str(tmp_path)}
+    flask = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "routes"], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=120)
+    gunicorn = subprocess.run([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
+                               "-b", "127.0.0.1:0", "wsgi:app"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+    for run in (flask, gunicorn):
+        out = run.stdout + run.stderr
+        assert run.returncode == 4, out
+        assert "Traceback" not in out and out.count("EVENTREG_ENV is not set") == 1, out
+        assert "EVENTREG_MAIL_SERVER is not set" in out and "EVENTREG_BASE_URL is not set" in out
+    assert flask.stderr.startswith("EVENTREG_ENV is not set")

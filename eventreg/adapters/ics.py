@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress
@@ -35,6 +35,37 @@ def _address(email: str, name: str, **params) -> vCalAddress:
     for key, value in params.items():
         address.params[key.replace("_", "-").upper()] = value
     return address
+
+
+def entry_text(ctx: dict) -> dict:
+    """What a calendar entry says, in one place for the .ics file and the Google Calendar link:
+    times in UTC, the title (with the session's), the place, and the description."""
+    event, session = ctx["event"], ctx["session"]
+    return {
+        "starts_at": session["starts_at"].astimezone(timezone.utc),
+        "ends_at": session["ends_at"].astimezone(timezone.utc),
+        "summary": event["title"] + (f" {session['title']}" if session["title"] else ""),
+        "location": " ".join(part for part in (event["venue_name"], event["venue_address"]) if part),
+        "description": "\n".join(part for part in (event["access_notes"], event["url"]) if part),
+    }
+
+
+GOOGLE = "https://calendar.google.com/calendar/render"
+_UTC_STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def google_calendar_url(ctx: dict) -> str:
+    """A link that opens Google Calendar's "new entry" page filled in with the .ics file's entry.
+    Its details also carry the registration page (the pass): the person's own calendar, as their
+    mailbox holds the same link; the downloadable file keeps to the public event page."""
+    what = entry_text(ctx)
+    details = "\n".join(part for part in (what["description"], ctx["links"]["registration"]) if part)
+    query = {
+        "action": "TEMPLATE", "text": what["summary"],
+        "dates": f"{what['starts_at'].strftime(_UTC_STAMP)}/{what['ends_at'].strftime(_UTC_STAMP)}",
+        "details": details, "location": what["location"],
+    }
+    return f"{GOOGLE}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
 def session_event(ctx: dict, *, now: datetime, method: str = "PUBLISH", organizer_email: str = "") -> bytes:
@@ -59,15 +90,14 @@ def session_event(ctx: dict, *, now: datetime, method: str = "PUBLISH", organize
     entry.add("uid", uid(ctx))
     entry.add("dtstamp", now.astimezone(timezone.utc))
     entry.add("sequence", int(session.get("sequence") or 0))
-    entry.add("dtstart", session["starts_at"].astimezone(timezone.utc))
-    entry.add("dtend", session["ends_at"].astimezone(timezone.utc))
-    entry.add("summary", event["title"] + (f" {session['title']}" if session["title"] else ""))
-    location = " ".join(part for part in (event["venue_name"], event["venue_address"]) if part)
-    if location:
-        entry.add("location", location)
-    description = "\n".join(part for part in (event["access_notes"], event["url"]) if part)
-    if description:
-        entry.add("description", description)
+    what = entry_text(ctx)
+    entry.add("dtstart", what["starts_at"])
+    entry.add("dtend", what["ends_at"])
+    entry.add("summary", what["summary"])
+    if what["location"]:
+        entry.add("location", what["location"])
+    if what["description"]:
+        entry.add("description", what["description"])
     entry.add("url", event["url"])
     entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     organizer = event["contact_email"] or organizer_email

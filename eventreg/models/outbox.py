@@ -25,6 +25,7 @@ class MailKind(str, enum.Enum):
     deadline_summary = "deadline_summary"  # to the event's contact when registration closes
     session_changed = "session_changed"  # to an attendee: their session's date or time changed
     invitation = "invitation"  # to a new member of an event's staff
+    password_reset = "password_reset"  # to a staff account: a link that sets a new password
     security_list = "security_list"  # to the venue: the building-security list, attached
     security_list_diff = "security_list_diff"  # to the venue: who was added / removed since
     # Issue 8: to an attendee (registration_id set).

@@ -6,12 +6,12 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
-from ..outage import first_line
+from ..outage import UPGRADE_COMMAND, first_line, schema_behind
 from .input_guard import UnreadableInput
 
 TEXTS = {
@@ -42,6 +42,11 @@ def database_outage(exc: BaseException) -> bool:
     return True  # PostgreSQL's OperationalError: connection, resources (disk, connections), shutdown
 
 
+NOT_SET_UP = _l("This site is not set up yet: its database has no tables. Please try again later. "
+                "If you run this site: run %(command)s on the server (docs/operations.md).",
+                command=UPGRADE_COMMAND)
+
+
 API_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
              429: "too_many_requests", 500: "server_error", 503: "unavailable"}
 
@@ -65,11 +70,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc: RateLimitExceeded):
-        # Flask-Limiter adds Retry-After and the X-RateLimit headers to this response.
-        if request.path.startswith("/api/"):
-            return _page(429, TEXTS[429])
-        text = _l("Too many sign-ups from your connection or with this email address. Nothing was registered. Please try again later.")
-        return render_template("errors.html", code=429, text=text, back=request.path), 429
+        # Flask-Limiter adds Retry-After and the X-RateLimit headers to this response. The sign-up
+        # form's own refusal (the form kept, when to try again) is public.signup_refused_for_now.
+        return _page(429, TEXTS[429])
 
     @app.errorhandler(UnreadableInput)
     def unreadable(exc: UnreadableInput):
@@ -80,9 +83,17 @@ def register(app: Flask) -> None:
         body, status = _page(exc.code or 500, TEXTS.get(exc.code, exc.description))
         return body, status, kept_headers(exc)
 
+    @app.errorhandler(ProgrammingError)
+    def database_not_set_up(exc):
+        if not schema_behind(exc):
+            raise exc  # a bug: Flask logs it and answers with the 500 page below
+        return _not_set_up(app, exc)
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def database_unavailable(exc):
+        if schema_behind(exc):  # SQLite says "no such table" with an OperationalError
+            return _not_set_up(app, exc)
         if not database_outage(exc):
             raise exc  # a bug: Flask logs it and answers with the 500 page below
         return _unavailable(app, exc)
@@ -101,6 +112,15 @@ def _rollback() -> None:
         db.session.rollback()
     except SQLAlchemyError:  # the connection is gone; the pool replaces it
         pass
+
+
+def _not_set_up(app: Flask, exc: Exception):
+    """503 in the visitor's language that says the site is not set up; one log line naming the
+    command that sets it up, no traceback."""
+    _rollback()
+    app.logger.error("the database lacks eventreg's tables: run `%s` (docs/operations.md); %s %s: %s",
+                     UPGRADE_COMMAND, request.method, request.path, first_line(exc))
+    return _page(503, NOT_SET_UP)
 
 
 def _unavailable(app: Flask, exc: Exception):

@@ -91,6 +91,13 @@ class PageForm(FlaskForm):
         csrf = False
 
 
+def _consent_field() -> BooleanField:
+    return BooleanField(
+        _l("I agree to the handling of my personal data described in the privacy notice."),
+        validators=[InputRequired(_l("Please agree to the privacy notice to register."))],
+    )
+
+
 class RegistrationForm(KanaRule, PageForm):
     session_id = RadioField(field_title("session"), coerce=int, validators=[InputRequired(_l("Please choose a session."))])
     family_name = StringField(field_title("family_name"), validators=[Normalized(checked("family_name"), True)])
@@ -103,10 +110,7 @@ class RegistrationForm(KanaRule, PageForm):
     department = StringField(field_title("department"), validators=[Normalized(checked("department"))])
     sector = RadioField(field_title("sector"), choices=SECTORS, validators=[InputRequired(_l("Please choose a sector."))])
     phone = StringField(field_title("phone"), validators=[Normalized(checked("phone"))])
-    consent = BooleanField(
-        _l("I agree to the handling of my personal data described in the privacy notice."),
-        validators=[InputRequired(_l("Please agree to the privacy notice to register."))],
-    )
+    consent = _consent_field()
     # The page's one-time key (domain.registration.signup.new_signup_key; the template writes a new
     # one on every page shown): the same POST sent twice makes one registration. Optional: a page
     # cached from before the key existed still works.
@@ -152,9 +156,11 @@ def _question_field(question: QuestionSpec):
 @lru_cache(maxsize=256)
 def _form_class(questions: tuple) -> type[RegistrationForm]:
     """One form class per set of question definitions, built once per process."""
-    return type("EventRegistrationForm", (RegistrationForm,), {
-        f"q_{q.id}": _question_field(q) for q in questions
-    })
+    fields_ = {f"q_{q.id}": _question_field(q) for q in questions}
+    # Made after the questions: WTForms orders fields as they were made, and the error summary
+    # lists them in that order, so the consent comes after the questions, as on the page.
+    fields_["consent"] = _consent_field()
+    return type("EventRegistrationForm", (RegistrationForm,), fields_)
 
 
 def session_label(s, tz: str) -> str:

@@ -26,14 +26,20 @@ def unsubscribe_key(registration: Registration) -> str:
 
 def _links(registration: Registration) -> dict[str, str]:
     token = registration.token
+    # A person who signed up in another language than the site's default gets links that open in
+    # it (web.i18n remembers it), also on a device whose browser prefers another.
+    lang = registration.language
+    carried = {"lang": lang} if lang in current_app.config["LANGUAGES"] and lang != current_app.config[
+        "BABEL_DEFAULT_LOCALE"] else {}
     return {
-        "registration": url_for("public.registration", token=token, _external=True),
-        "cancel": url_for("public.cancel", token=token, _external=True),
+        "registration": url_for("public.registration", token=token, _external=True, **carried),
+        "cancel": url_for("public.cancel", token=token, _external=True, **carried),
         "pdf": url_for("public.pass_pdf", token=token, _external=True),
         "ics": url_for("public.calendar", token=token, _external=True),
-        "confirm": url_for("public.confirm_email", token=token, proof=confirmation_proof(token), _external=True),
-        "event": url_for("public.event_page", slug=registration.event.slug, _external=True),
-        "unsubscribe": url_for("public.unsubscribe", key=unsubscribe_key(registration), _external=True),
+        "confirm": url_for("public.confirm_email", token=token, proof=confirmation_proof(token), _external=True,
+                           **carried),
+        "event": url_for("public.event_page", slug=registration.event.slug, _external=True, **carried),
+        "unsubscribe": url_for("public.unsubscribe", key=unsubscribe_key(registration), _external=True, **carried),
     }
 
 

@@ -17,11 +17,14 @@ GET, POST /u/<key>                 stop the event's organizer messages (a GET as
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -35,7 +38,7 @@ from ..domain.registration.passes import pass_context
 from ..domain.registration.signup import Result
 from ..domain.timing import deadlines
 from ..domain.timing.deadlines import DeadlineState
-from ..extensions import csrf, db
+from ..extensions import csrf, db, limiter
 from ..models import Event, EventSession, EventStatus, Status
 from . import documents, event_cache, limits
 from .error_words import message
@@ -99,17 +102,7 @@ def event_page(slug: str):
         response = _register_at_once(slug, now)
         if response is not None:
             return response
-    event = _event_or_404(slug)
-    # The page, or a POST the seat UPDATE refused: the words come from the sessions read now.
-    # Seats, window and waiting list from the database on every request, never from the cache.
-    sessions = capacity.availability(event.id, now)
-    if not sessions or sessions[0].event_status == EventStatus.draft:
-        # This process's copy is of a replaced or unpublished event: load the current one.
-        event_cache.forget(slug)
-        event = _event_or_404(slug)
-        sessions = capacity.availability(event.id, now)
-        if sessions and sessions[0].event_status == EventStatus.draft:
-            abort(404)
+    event, sessions = _event_and_sessions(slug, now)
     open_sessions = [s for s in sessions if s.state == DeadlineState.open]
     form = registration_form(event, open_sessions, request.form if request.method == "POST" else None)
     refusal = None
@@ -127,7 +120,26 @@ def event_page(slug: str):
             response, refusal = _register(event, form, open_sessions, now)
             if response is not None:
                 return response
-    status = 400 if request.method == "POST" else 200
+    return _show(event, sessions, form, refusal, 400 if request.method == "POST" else 200)
+
+
+def _event_and_sessions(slug: str, now):
+    """The event (display text, cached) and its sessions: the words of the page and of a refused
+    POST come from the sessions read now (seats, window and waiting list, never from the cache)."""
+    event = _event_or_404(slug)
+    sessions = capacity.availability(event.id, now)
+    if not sessions or sessions[0].event_status == EventStatus.draft:
+        # This process's copy is of a replaced or unpublished event: load the current one.
+        event_cache.forget(slug)
+        event = _event_or_404(slug)
+        sessions = capacity.availability(event.id, now)
+        if sessions and sessions[0].event_status == EventStatus.draft:
+            abort(404)
+    return event, sessions
+
+
+def _show(event: Event, sessions, form, refusal, status: int):
+    open_sessions = [s for s in sessions if s.state == DeadlineState.open]
     ended = bool(sessions) and sessions[0].event_status == EventStatus.closed  # fresh, not cached
     closed_note = None if open_sessions or not sessions else window_refusal(
         min((s for s in sessions if s.state == DeadlineState.not_open), key=lambda s: s.opens_at, default=None)
@@ -135,6 +147,21 @@ def event_page(slug: str):
     # A new one-time key on every page shown, also after a refusal: a copy of that POST changes nothing.
     return render_template("public/event.html", event=event, form=form, sessions=sessions, refusal=refusal,
                            ended=ended, closed_note=closed_note, signup_key=signup.new_signup_key()), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def signup_refused_for_now(exc: RateLimitExceeded):
+    """A sign-up POST over a limit (web/limits.py): the form again with what was typed, and when
+    to try again; 429, with Retry-After added by Flask-Limiter."""
+    now = clock.utcnow()
+    event, sessions = _event_and_sessions((request.view_args or {}).get("slug", ""), now)
+    form = registration_form(event, [s for s in sessions if s.state == DeadlineState.open], request.form)
+    counted = limiter.current_limit
+    retry_at = datetime.fromtimestamp(max(counted.reset_at if counted else 0, time.time() + 60), timezone.utc)
+    refusal = _("Too many sign-ups from your connection, for this event or with this email address, so this "
+                "one was not registered. What you typed is kept below: please send it again after %(when)s.",
+                when=moment(retry_at, event.timezone))
+    return _show(event, sessions, form, refusal, 429)
 
 
 def window_refusal(s, tz: str) -> str:
@@ -212,7 +239,7 @@ def _register(event: Event, form, open_sessions, now, at_once: bool = False):
         return None, None
     if outcome.result == Result.repeated:
         db.session.rollback()  # nothing of this copy is kept (a seat it took goes back)
-        limits.give_back_email_count()
+        limits.give_back_counts()
     else:
         db.session.commit()
     if outcome.result == Result.duplicate:
@@ -246,7 +273,9 @@ def registration(token: str):
     free = [s for s in capacity.availability(registration.event_id, clock.utcnow())
             if s.id != registration.session_id and s.state == DeadlineState.open and not s.full
             ] if position is not None else []
-    return render_template("public/registration.html", r=registration, qr_svg=svg,
+    google = ics.google_calendar_url(pass_context(registration, registration_links(registration))) if code else None
+    return render_template("public/registration.html", r=registration, qr_svg=svg, google_calendar=google,
+                           reference=passes.reference_number(registration.id),
                            welcome=request.args.get("welcome") == "1", position=position, free_sessions=free)
 
 

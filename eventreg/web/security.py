@@ -13,7 +13,7 @@ Every response gets them, error pages and JSON included, because ``after_request
 - ``Referrer-Policy: no-referrer`` everywhere: pass pages carry a secret in the URL, and a
   referrer is worth nothing to us elsewhere.
 - ``Cache-Control: no-store`` on pass pages (``/r/...``), invitations (``/invite/...``) and staff pages (``/staff``, ``/desk``,
-  ``/admin``, ``/login``, ``/api``): a shared computer's back button or a proxy must not keep them.
+  ``/admin``, ``/login`` with its password-reset pages, ``/api``): a shared computer's back button or a proxy must not keep them.
 - ``Strict-Transport-Security`` in production only (development runs on http://127.0.0.1).
 """
 
@@ -128,9 +128,10 @@ def safe_next(target: str | None, default: str = "/") -> str:
 # ---- logs --------------------------------------------------------------------------------------
 
 # /r/<token>, /r/<token>/pass.pdf, ... : the token is a credential (the attendee's link); so are
-# /invite/<token> (a staff invitation) and /u/<key> (an organizer message's unsubscribe link). Matched as the server decodes the path: any character of
-# the prefix or of the token may be percent-encoded, once (``/%72/Ab%43…`` is served as
-# ``/r/AbC…``) or twice (``%252Fr%252F…`` inside an encoded ``?next=``), as in the language
+# /invite/<token> (a staff invitation), /login/reset/<token> (a password-reset link) and /u/<key> (an
+# organizer message's unsubscribe link). Matched as the server decodes the path: any character of
+# the prefix or of the token may be percent-encoded, once (``/%72/Ab%43…`` is served as ``/r/AbC…``)
+# or twice (``%252Fr%252F…`` inside an encoded ``?next=``), as in the language
 # switch's ``?next=%2Fr%2F<token>`` or the sign-in page's ``?next=%2Finvite%2F<token>``. The
 # token ends where its path segment does: at /, ?, &, #, a space or a quote, written or encoded.
 
@@ -144,8 +145,8 @@ _ENDS = "(?!2f|3f|26|23|20|09|0a|0d|22|27)"  # hex of what ends a path segment
 _TOKEN_CHARACTER = rf"(?:%25{_ENDS}[0-9a-f]{{2}}|%(?!25){_ENDS}[0-9a-f]{{2}}|[^/?&#%\s\"'])"
 _SLASH = _written_or_encoded("/")
 _PASS_PATH = re.compile(
-    rf"({_SLASH}(?:{''.join(map(_written_or_encoded, 'invite'))}|{_written_or_encoded('r')}|{_written_or_encoded('u')})"
-    rf"{_SLASH})"
+    rf"({_SLASH}(?:{''.join(map(_written_or_encoded, 'invite'))}|{''.join(map(_written_or_encoded, 'login/reset'))}"
+    rf"|{_written_or_encoded('r')}|{_written_or_encoded('u')}){_SLASH})"
     rf"{_TOKEN_CHARACTER}+", re.IGNORECASE)
 REDACTED = "[redacted]"
 

@@ -55,7 +55,8 @@ def small_server():
 
 def _app(url: str, **config):
     return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://testserver",
-                       "MAIL_PORT": 1, "RATELIMIT_ENABLED": False, "EVENT_CACHE_SECONDS": 0,
+                       "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": 1, "MAIL_DEFAULT_SENDER": "Events <events@example.org>",
+                       "RATELIMIT_ENABLED": False, "EVENT_CACHE_SECONDS": 0,
                        "APP_PROCESSES": 1, "WORKER_PROCESSES": 0, **config})
 
 

@@ -314,7 +314,7 @@ def test_hidden_question_keeps_answers_and_is_no_longer_asked(client, organizer)
     event = the_event(event_id)
     question_id = event.questions[0].id
     person = factories.register_person(event, answers={str(question_id): "資料はもらえますか"})
-    delete = post(client, f"/admin/events/{event_id}/questions/{question_id}/delete", {}, page=f"/admin/events/{event_id}/edit")
+    delete = post(client, f"/admin/events/{event_id}/questions/{question_id}/delete", {"confirm": "yes"}, page=f"/admin/events/{event_id}/edit")
     assert "非表示" in client.get(delete.headers["Location"]).get_data(as_text=True)
     assert db.session.get(Question, question_id) is not None
     post(client, f"/admin/events/{event_id}/questions/{question_id}/hidden", {"hidden": "1"}, page=f"/admin/events/{event_id}/edit")
@@ -346,7 +346,7 @@ def test_choices_of_an_answered_question_can_grow_but_not_shrink(client, organiz
                       page=f"/admin/events/{event_id}/edit")
     assert unanswered.status_code == 303
     other = the_event(event_id).questions[1].id
-    post(client, f"/admin/events/{event_id}/questions/{other}/delete", {}, page=f"/admin/events/{event_id}/edit")
+    post(client, f"/admin/events/{event_id}/questions/{other}/delete", {"confirm": "yes"}, page=f"/admin/events/{event_id}/edit")
     assert db.session.get(Question, other) is None
 
 

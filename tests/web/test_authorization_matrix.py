@@ -63,6 +63,8 @@ PUBLIC = {
     "auth.login": "the staff sign-in form (rate-limited)",
     "auth.logout": "ends the session the cookie names, if any",
     "auth.invite": "an invitation to an event's staff: the link's 256-bit secret is the credential",
+    "auth.forgot_password": "asks for a password-reset link (the same answer for every address; rate-limited like sign-in)",
+    "auth.reset_password": "a new password from an emailed link: the signed link is the credential",
     "desk_vendor.file": "the desk's browser packages from npm (QR decoder and encoder, signature verifier), public libraries",
     "reception.desk_app": "the desk's ES modules, our public code (static/desk/)",
     "reception.service_worker": "the desk's service worker, public code (it caches only what the page loaded)",

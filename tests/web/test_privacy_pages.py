@@ -16,7 +16,7 @@ def test_the_privacy_page_saves_the_period_and_the_notice(client, login, make_ev
     login(factories.make_staff("owner", events=[event]))
     url = f"/admin/events/{event.id}/privacy"
     page = client.get(url).get_data(as_text=True)
-    assert "個人情報" in page and "registration" in page and "若者TECHプロジェクト" in page
+    assert "個人情報" in page and "受付の読み取り記録" in page and "若者TECHプロジェクト" in page
     bad = client.post(url, data={"csrf_token": csrf_token(client, url), "retention_days": "9999", "privacy_notice": ""})
     assert bad.status_code == 400 and "0〜3650" in bad.get_data(as_text=True)
     ok = client.post(url, data={"csrf_token": csrf_token(client, url), "retention_days": "30",

@@ -1,4 +1,5 @@
-"""Rate limits of public sign-ups: per address and per email, in memory and shared on Redis."""
+"""Rate limits of public sign-ups: per address, per address and event, per email, in memory and
+shared on Redis; form errors not counted; a refusal keeps the form and says when to try again."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_per_email_limit_in_memory_is_localized(app, make_app, make_event):
         assert _post(client, event, "Same@Example.org").status_code == 302
     refused = _post(client, event, " same@example.org")  # normalised: the same key
     assert refused.status_code == 429 and "Retry-After" in refused.headers
-    assert "お申し込みが多すぎます" in refused.get_data(as_text=True)
+    assert "お申し込みが多すぎるため" in refused.get_data(as_text=True)
     client.set_cookie("lang", "en")
     english = _post(client, event, "same@example.org")
     assert english.status_code == 429 and "Too many sign-ups" in english.get_data(as_text=True)
@@ -130,4 +131,52 @@ def test_the_production_default_is_real_protection():
     from eventreg.config import DEFAULTS
 
     assert DEFAULTS["RATELIMIT_ENABLED"] is True and DEFAULTS["RATELIMIT_STORAGE"] == "memory://"
-    assert DEFAULTS["RATELIMIT_SIGNUP_PER_EMAIL"] == "5/hour" and DEFAULTS["RATELIMIT_SIGNUP_PER_ADDRESS"] == "30/hour"
+    assert DEFAULTS["RATELIMIT_SIGNUP_PER_EMAIL"] == "5/hour"
+    assert DEFAULTS["RATELIMIT_SIGNUP_PER_EVENT"] == "20 per 10 minutes"
+    assert DEFAULTS["RATELIMIT_SIGNUP_PER_ADDRESS"] == "300/hour"
+
+
+def test_colleagues_behind_one_office_address_are_not_refused_with_the_defaults(app, make_app, make_event):
+    """20 colleagues of one company (one NAT address) sign up for the same seminar within minutes."""
+    event = make_event(capacity=50)
+    client = _app(make_app, app).test_client()
+    assert [_post(client, event, f"colleague{n}@example.org").status_code for n in range(20)] == [302] * 20
+
+
+def test_per_address_and_event_limit(app, make_app, make_event):
+    event, other = make_event(capacity=50), make_event(capacity=50)
+    client = _app(make_app, app, RATELIMIT_SIGNUP_PER_EVENT="2 per 10 minutes").test_client()
+    assert [_post(client, event, f"e{n}@example.org").status_code for n in range(3)] == [302, 302, 429]
+    assert _post(client, other, "e9@example.org").status_code == 302  # another event: its own count
+    assert _post(client, event, "e8@example.org", addr="192.0.2.99").status_code == 302  # another address
+
+
+def test_form_errors_do_not_count(app, make_app, make_event):
+    event = make_event(capacity=50)
+    client = _app(make_app, app, RATELIMIT_SIGNUP_PER_ADDRESS="2/hour", RATELIMIT_SIGNUP_PER_EMAIL="2/hour").test_client()
+    for _ in range(4):  # a person fighting the form: each answer is the form with its errors
+        page = client.get(f"/e/{event.slug}", environ_base={"REMOTE_ADDR": "192.0.2.10"})
+        token = CSRF.search(page.get_data(as_text=True)).group(1)
+        data = valid_form(email="typo@example.org", email_confirm="other@example.org",
+                          session_id=str(event.sessions[0].id), csrf_token=token)
+        assert client.post(f"/e/{event.slug}", data=data, environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code == 400
+    assert [_post(client, event, f"ok{n}@example.org").status_code for n in range(3)] == [302, 302, 429]
+
+
+def test_a_refusal_keeps_what_was_typed_and_says_when_to_try_again(app, make_app, make_event):
+    event = make_event(capacity=50)
+    client = _app(make_app, app, RATELIMIT_SIGNUP_PER_ADDRESS="1/hour").test_client()
+    assert _post(client, event, "first@example.org").status_code == 302
+    refused = _post(client, event, "second@example.org")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    wait = int(refused.headers["Retry-After"])
+    assert 0 < wait <= 3600
+    assert "入力内容は下に残してあります" in page and "以降にもう一度送信してください" in page
+    assert re.search(r"\d+月\d+日\(.\) \d\d:\d\d", page)  # when, in the event's time zone
+    assert 'value="second@example.org"' in page and 'value="認定NPO法人 育て上げネット"' in page
+    assert 'name="consent" type="checkbox" value="y" checked' in page or re.search(r'<input checked[^>]*name="consent"', page)
+    assert 'class="error"' not in page  # nothing in the form is wrong
+    client.set_cookie("lang", "en")
+    english = _post(client, event, "second@example.org").get_data(as_text=True)
+    assert "What you typed is kept below: please send it again after" in english

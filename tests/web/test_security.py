@@ -205,24 +205,29 @@ def test_redaction_of_a_path_with_percent_encoded_characters(client, ctx, make_e
     assert redact_path(f"/lang/en?next={_encoded(path, 5, form)}%3Fwelcome%3D1").endswith("%3Fwelcome%3D1")
 
 
-def test_gunicorn_access_log_redacts_pass_tokens(capsys):
-    import datetime
-
+def gunicorn_logger():
+    """gunicorn's logger as gunicorn.conf.py sets it up, and a response for its access lines."""
     from gunicorn.config import Config
 
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     cfg = Config()
     for key in ("accesslog", "access_log_format", "logger_class"):
         cfg.set(key, conf[key])
-    logger = cfg.logger_class(cfg)
 
     class Response:
         status, sent, headers = "200 OK", 10, []
 
+    return cfg.logger_class(cfg), Response()
+
+
+def test_gunicorn_access_log_redacts_pass_tokens(capsys):
+    import datetime
+
+    logger, response = gunicorn_logger()
     environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/r/SECRET-token_1/pass.pdf?x=1", "PATH_INFO":
                "/r/SECRET-token_1/pass.pdf", "QUERY_STRING": "x=1", "SERVER_PROTOCOL": "HTTP/1.1",
                "REMOTE_ADDR": "203.0.113.5", "HTTP_REFERER": "https://e.example/r/SECRET-token_1"}
-    logger.access(Response(), environ, environ, datetime.timedelta(milliseconds=3))
+    logger.access(response, environ, environ, datetime.timedelta(milliseconds=3))
     logger.error("Error handling request %s", "/r/SECRET-token_1")
     out = capsys.readouterr()
     text = out.out + out.err

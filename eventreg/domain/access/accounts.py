@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from werkzeug.security import generate_password_hash
 
 from eventreg.domain.access import permissions
@@ -42,11 +42,24 @@ def check_password(password: str) -> None:
         raise DomainError("password_too_long", str(MAX_PASSWORD_LENGTH))
 
 
-def set_password(user: StaffUser, password: str) -> None:
+def set_password(user: StaffUser, password: str, *, replacing: str | None = None) -> bool:
+    """A new password (the rules of ``check_password``). With ``replacing``, the hash the caller
+    decided from (a reset link's), it is one conditional UPDATE: False, and nothing changed, when
+    the password has changed since."""
     check_password(password)
-    user.password_hash = generate_password_hash(password)
+    new_hash = generate_password_hash(password)
+    if replacing is None:
+        user.password_hash = new_hash
+    else:
+        done = db.session.execute(update(StaffUser).where(
+            StaffUser.id == user.id, StaffUser.password_hash == replacing).values(password_hash=new_hash)
+            .execution_options(synchronize_session=False)).rowcount
+        if done != 1:
+            return False
+        db.session.expire(user, ["password_hash"])
     if user.id is not None:  # every browser signed in with the old password is signed out
         db.session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    return True
 
 
 def assign(user: StaffUser, event: Event, role: EventRole = EventRole.reception, *, now: datetime) -> None:

@@ -247,12 +247,30 @@ def clean_event(values: Mapping[str, Any], *, event: Event | None = None, unique
     out["registration_opens_at"] = _local_datetime(check, "registration_opens", values.get("registration_opens"), tz)
     out.update(_deadline(check, values.get("deadline"), tz))
     if values.get("slug") not in (None, ""):
-        out["slug"] = str(values["slug"]).strip()
-        if not _SLUG.match(out["slug"]):
-            check.bad("slug", "invalid_slug")
-        elif unique_slug and db.session.scalar(
-                select(Event.id).where(Event.slug == out["slug"], Event.id != (event.id if event else -1))):
-            check.bad("slug", "slug_taken")
+        out["slug"] = _slug(check, values["slug"], event=event, unique=unique_slug)
+    check.done()
+    return out
+
+
+def _slug(check: _Checker, raw, *, event: Event | None, unique: bool) -> str:
+    """The slug rule: a-z, 0-9, hyphens (at most 80); with ``unique``, no other event has it."""
+    slug = str(raw).strip()
+    if not _SLUG.match(slug):
+        check.bad("slug", "invalid_slug")
+    elif unique and db.session.scalar(
+            select(Event.id).where(Event.slug == slug, Event.id != (event.id if event else -1))):
+        check.bad("slug", "slug_taken")
+    return slug
+
+
+def clean_copy_names(values: Mapping[str, Any]) -> dict:
+    """A copy's ``title`` (required, as an event's) and ``slug`` (optional, the slug rule above;
+    empty: None, a random one is made). Raises InvalidValues."""
+    check = _Checker()
+    out = {"title": check.text("title", values.get("title"), max_length=TEXT_FIELDS["title"], required=True),
+           "slug": None}
+    if values.get("slug") not in (None, ""):
+        out["slug"] = _slug(check, values["slug"], event=None, unique=True)
     check.done()
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from eventreg.domain.backoffice import event_checks, events
 from eventreg.domain.communication import building_list_sheet, reminders
@@ -18,7 +18,7 @@ from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.domain.timing import rules, schedule
 from eventreg.extensions import db
-from eventreg.models import Event, EventStatus, SecurityFormat
+from eventreg.models import ApiToken, Event, EventMember, EventStatus, Invitation, SecurityFormat, StaffUser
 
 _TEXT_KEYS = (
     "title", "venue_name", "venue_address", "access_notes", "organizer",
@@ -159,13 +159,31 @@ def _security(event: Event, security) -> None:
 
 
 def replace_event(spec: dict, *, now: datetime | None = None) -> Event:
-    """Adds the event, first deleting an existing one with the same slug."""
+    """Adds the event, first deleting an existing one with the same slug (its registrations go
+    with it). Its team stays: staff roles, open invitations and API tokens limited to it move to
+    the new event, so nobody has to be invited and accept again."""
     event = build_event(spec, now=now)
     old = db.session.scalar(select(Event).where(Event.slug == event.slug))
     if old is not None:
-        db.session.delete(old)
+        old.slug = f"~replaced-{old.id}"  # frees the unique slug until the old event is gone below
         db.session.flush()
     db.session.add(event)
     db.session.flush()
+    if old is not None:
+        _move_team(old, event)
+        db.session.delete(old)
+        db.session.flush()
     schedule.reschedule(event)
     return event
+
+
+def _move_team(old: Event, new: Event) -> None:
+    for model in (EventMember, Invitation, ApiToken):
+        db.session.execute(update(model).where(model.event_id == old.id).values(event_id=new.id)
+                           .execution_options(synchronize_session=False))
+    # Roles already loaded (a user's memberships) would still name the old event: read them again.
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, EventMember):
+            db.session.expunge(obj)
+        elif isinstance(obj, StaffUser):
+            db.session.expire(obj, ["memberships"])

@@ -136,6 +136,11 @@ def of_event(event_id: int, *, now: datetime, session_id: int | None = None) -> 
     return summed(grouped(Registration.session_id, where=where, now=now).values())
 
 
+def per_event(event_ids, *, now: datetime) -> dict[int, Counts]:
+    """Counts of each of ``event_ids`` that has registrations (the staff home's cards)."""
+    return grouped(Registration.event_id, where=[Registration.event_id.in_(list(event_ids))], now=now)
+
+
 def per_session(event_id: int, *, now: datetime) -> dict[int, Counts]:
     """Counts of each session of the event that has registrations."""
     return grouped(Registration.session_id, where=[Registration.event_id == event_id], now=now)

@@ -11,6 +11,8 @@ Definitions (docs/statistics.md says the same in words):
   ``scope`` (an event whose first session started before this one's); an anonymised row (no
   email left) counts by its stored ``repeat_attendee`` flag.
 - arrivals: ``checked_in_at`` of confirmed registrations in clock-aligned bins of ``BIN_MINUTES``.
+- choice answers: per single- or multiple-choice question, how many of the people still registered
+  (counts' ``active``: confirmed, held, waiting) chose each choice, and how many gave no answer.
 
 Times are grouped in SQL into UTC buckets of 15 minutes (every time zone's offset is a multiple
 of 15 minutes), and the buckets are put on local days here: exact in every zone, on both databases.
@@ -31,7 +33,7 @@ from eventreg.domain.access.permissions import Capability
 from eventreg.domain.insight import counts
 from eventreg.domain.insight.counts import Counts
 from eventreg.extensions import db
-from eventreg.models import Event, EventSession, Registration, Scan, Sector, Status
+from eventreg.models import Event, EventSession, QuestionKind, Registration, Scan, Sector, Status
 
 BIN_MINUTES = 5
 _QUARTER = 900
@@ -80,6 +82,7 @@ class EventStats:
     repeat: dict  # {"attendees", "repeat", "anonymised_repeat"}
     scans: dict[str, int]  # scan result -> count
     totals: Counts = field(default_factory=Counts)
+    choices: list[dict] = field(default_factory=list)  # {"id", "label", "counts": [(choice, n)], "unanswered"}
 
     @property
     def capacity(self) -> int:
@@ -104,7 +107,27 @@ def event_stats(event: Event, *, now: datetime, scope: list[int] | None = None) 
     return EventStats(
         event.id, event.timezone, sessions, _days(event.id, zone), _sectors(event.id, now),
         _arrivals(event.id), _cancellations(event.id), _repeat(event, scope or [event.id]),
-        _scans(event.id), counts.summed(s.counts for s in sessions))
+        _scans(event.id), counts.summed(s.counts for s in sessions), _choices(event))
+
+
+def _choices(event: Event) -> list[dict]:
+    """Answers to the choice questions (hidden ones too: their answers stay), tallied here from the
+    JSON column (one read of it; JSON functions differ between the two databases)."""
+    asked = [q for q in event.questions if q.kind in (QuestionKind.single, QuestionKind.multiple)]
+    if not asked:
+        return []
+    tally = {q.id: Counter() for q in asked}
+    unanswered = Counter()
+    rows = db.session.scalars(select(Registration.answers).where(
+        Registration.event_id == event.id, Registration.status != Status.cancelled))
+    for answers in rows:
+        for q in asked:
+            value = (answers or {}).get(str(q.id))
+            chosen = value if isinstance(value, list) else [value] if value else []
+            tally[q.id].update(c for c in chosen if c in q.choices)
+            unanswered[q.id] += not chosen
+    return [{"id": q.id, "label": q.label, "counts": [(c, tally[q.id][c]) for c in q.choices], "unanswered": unanswered[q.id]}
+            for q in asked]
 
 
 def _days(event_id: int, zone: ZoneInfo) -> list[dict]:

@@ -313,6 +313,12 @@ def usable(registration: Registration) -> bool:
     return registration.status == Status.confirmed
 
 
+def reference_number(registration_id: int) -> str:
+    """The 受付番号 a person quotes on the phone: the registration's id, six digits at least.
+    Derived, never stored: stable for the registration, and the number staff find it by."""
+    return f"{registration_id:06d}"
+
+
 def pass_context(registration: Registration, links: dict[str, str]) -> dict:
     """Plain values describing a registration, for the pass page, PDF, badge, .ics and emails.
 
@@ -323,6 +329,7 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
     event, session = registration.event, registration.session
     return {
         "registration_id": registration.id,
+        "reference": reference_number(registration.id),
         "qr_payload": qr_payload(registration),
         "status": registration.status.value,
         # The language the person signed up in: their emails, pass and badge are in it.

@@ -157,6 +157,10 @@ def question_data(question: Question) -> dict:
 
 class CloneForm(PageForm):
     first_date = StringField(_l("Date of the first session"), render_kw={"type": "date", "required": True})
+    title = StringField(_l("Title"), render_kw={"maxlength": 200, "required": True})
+    slug = NewEventForm.slug
+    keep_team = BooleanField(_l("Keep the team: everyone with a role on this event gets the same role on the copy"),
+                             default=True)
 
 
 class DeleteForm(PageForm):
@@ -192,6 +196,7 @@ ACTION_WORDS = {
     "reminder_added": _l("Reminder added"), "reminder_removed": _l("Reminder removed"),
     "seats_recounted": _l("Seats taken recounted (the counter differed from the registrations)"),
     "desk_task_done": _l("Desk task marked as done"),
+    "staff_password_reset": _l("Password reset through the emailed link"),
     "capacity_raised_by_walk_in": _l("Capacity raised by one: an offline desk registered a walk-in when no seat was left"),
 }
 FIELD_WORDS = {

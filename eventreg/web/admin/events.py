@@ -5,11 +5,11 @@ GET       /admin/events/<id>                              overview: status, sess
 GET, POST /admin/events/<id>/edit                         the event's fields (+ "preview" of the Markdown)
 POST      /admin/events/<id>/sessions                     add a session
 GET, POST /admin/events/<id>/sessions/<sid>               change a session (times: attendees are told)
-POST      /admin/events/<id>/sessions/<sid>/delete        remove a session nobody registered for
+GET, POST /admin/events/<id>/sessions/<sid>/delete        confirm, then remove a session nobody registered for
 POST      /admin/events/<id>/questions                    add a question
 GET, POST /admin/events/<id>/questions/<qid>              change a question
 POST      /admin/events/<id>/questions/<qid>/hidden       hide / show it again
-POST      /admin/events/<id>/questions/<qid>/delete       delete a question without answers
+GET, POST /admin/events/<id>/questions/<qid>/delete       confirm, then delete a question without answers
 POST      /admin/events/<id>/status                       publish / close / reopen / back to draft
 GET, POST /admin/events/<id>/clone                        copy to a new first date -> the copy's edit page
 GET, POST /admin/events/<id>/delete                       confirm, then delete (nobody registered)
@@ -231,12 +231,25 @@ def session_edit(event: Event, session_id: int):
     return _back(event, "sessions")
 
 
-@bp.post("/events/<int:event_id>/sessions/<int:session_id>/delete")
+@bp.route("/events/<int:event_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
 @event_access(Capability.edit_event)
 def session_delete(event: Event, session_id: int):
     session = _session_of(event, session_id)
+    if not _confirmed():
+        return _confirm_page(event, _("Remove this session?"), session.title or _("Session without a name"),
+                             _("Remove"), "sessions", when=session)
     return _apply(event, lambda: sessions.remove_session(session, actor=current_user, now=clock.utcnow()),
                   _("The session was removed."), "sessions")
+
+
+def _confirmed() -> bool:
+    """A delete happens only from its confirmation page's button (a page, so it works without JS)."""
+    return request.method == "POST" and request.form.get("confirm") == "yes"
+
+
+def _confirm_page(event: Event, question: str, what: str, button: str, anchor: str, when=None):
+    return render_template("admin/confirm_delete.html", event=event, question=question, what=what, when=when,
+                           button=button, back=url_for("admin.event_edit", event_id=event.id, _anchor=anchor))
 
 
 def _apply(event: Event, change, done: str, anchor: str):
@@ -309,10 +322,12 @@ def question_hide(event: Event, question_id: int):
                   else _("The question is asked again."), "questions")
 
 
-@bp.post("/events/<int:event_id>/questions/<int:question_id>/delete")
+@bp.route("/events/<int:event_id>/questions/<int:question_id>/delete", methods=["GET", "POST"])
 @event_access(Capability.edit_event)
 def question_delete(event: Event, question_id: int):
     question = _question_of(event, question_id)
+    if not _confirmed():
+        return _confirm_page(event, _("Delete this question?"), question.label, _("Delete"), "questions")
     return _apply(event, lambda: questions.delete_question(question, actor=current_user, now=clock.utcnow()),
                   _("The question was deleted."), "questions")
 
@@ -340,10 +355,11 @@ def event_status(event: Event):
 @bp.route("/events/<int:event_id>/clone", methods=["GET", "POST"])
 @event_access(Capability.edit_event, account=CREATES_EVENTS)  # the maker owns the copy
 def event_clone(event: Event):
-    form = CloneForm(request.form if request.method == "POST" else None)
+    form = CloneForm(request.form if request.method == "POST" else None, data={"title": event.title})
     if request.method == "POST":
         try:
-            copy = clone.clone_event(event, form.first_date.data, actor=current_user, now=clock.utcnow())
+            copy = clone.clone_event(event, form.first_date.data, actor=current_user, now=clock.utcnow(),
+                                     title=form.title.data, slug=form.slug.data, keep_team=bool(form.keep_team.data))
         except InvalidValues as exc:
             db.session.rollback()
             put_problems(form, exc)

@@ -13,6 +13,7 @@ import json
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import clock
@@ -24,10 +25,20 @@ from ...domain.privacy import person_requests, retention
 from ...extensions import db
 from ...models import Event, Registration
 from ..access import event_access
+from ..status_words import registration_words
 from . import bp
 from .registrations import _registration_event
 
 MAX_NOTICE = 5000
+
+# What the purge counts (domain.privacy.retention.purge's keys, table names) in people's words;
+# tests/web/test_backoffice_words.py checks that every key has them.
+PURGE_WORDS = {
+    "registration": _l("Registrations"), "scan": _l("Check-in scans"),
+    "security_list_send": _l("Building-security lists sent"), "stored_file": _l("Stored files"),
+    "job": _l("Background jobs"), "outbox_message": _l("Emails"), "invitation": _l("Staff invitations"),
+    "audit_entry": _l("Change history entries"), "attendee_message": _l("Messages to attendees"),
+}
 
 
 def default_notice(event: Event) -> str:
@@ -65,7 +76,8 @@ def privacy(event: Event):
     preview = None if event.purged_at else retention.purge(event.id, clock.utcnow(), dry_run=True)
     db.session.rollback()
     return render_template("admin/privacy.html", event=event, values=values, errors=errors, preview=preview,
-                           purge_at=retention.purge_at(event), suggestion=default_notice(event)), 400 if errors else 200
+                           purge_at=retention.purge_at(event), suggestion=default_notice(event),
+                           purge_words=PURGE_WORDS), 400 if errors else 200
 
 
 def _allowed(capability: Capability) -> set[int]:
@@ -99,7 +111,8 @@ def person_delete(event: Event, reg: Registration):
         abort(404)
     if request.method == "GET":
         found = person_requests.export_person(reg.email, event_ids=_allowed(Capability.manage_registrations))["registrations"]
-        return render_template("admin/person_delete.html", event=event, r=reg, found=found)
+        return render_template("admin/person_delete.html", event=event, r=reg, found=found,
+                               states=registration_words())
     counts = person_requests.delete_person(reg.email, clock.utcnow(), actor=current_user,
                                     event_ids=_allowed(Capability.manage_registrations))
     db.session.commit()

@@ -297,7 +297,7 @@ WORDS = {
     "mails": {
         "confirmation": _l("Confirmation"), "waitlisted": _l("Waiting list"), "promoted": _l("Seat offered from the waiting list"),
         "cancelled": _l("Cancellation"), "pass_resent": _l("Pass sent again"), "session_changed": _l("Session changed"),
-        "message": _l("Message from the organizer"),
+        "message": _l("Message from the organizer"), "reminder": _l("Reminder"),
         "confirm_email": _l("Please confirm your email"), "hold_expired": _l("Not confirmed in time"),
     },
     "mail_status": {s.value: words for s, words in STATUS_WORDS[OutboxStatus].items()},

@@ -2,6 +2,7 @@
 
 GET /admin/events/<event_id>/statistics                 charts, each with its table
 GET /admin/events/<event_id>/statistics/<table>.csv     one chart's numbers (UTF-8 with BOM)
+GET /admin/events/<event_id>/statistics/choice-<qid>.csv  the answers to one choice question
 GET /admin/statistics                                   the events the user may view, side by side
                                                           (?event=<id>… picks some; ?organizer=… a series)
 GET /admin/statistics/<table>.csv                       one of those tables
@@ -63,7 +64,12 @@ def event_tables(event: Event, st: stats.EventStats) -> dict[str, dict]:
     for s in st.sessions:
         for b in st.arrivals.get(s.id, []):
             arrivals.append([_session_title(s), _local(b["at"], zone), str(b["count"]), str(b["total"])])
-    return {
+    choices = {f"choice-{c['id']}": {"title": _("Answers: %(question)s", question=c["label"]),
+                                     "header": [_("Choice"), _("People")],
+                                     "rows": [[choice, str(n)] for choice, n in c["counts"]]
+                                     + [[_("No answer"), str(c["unanswered"])]]}
+               for c in st.choices}
+    return choices | {
         "signups": {"title": _("Sign-ups over time"), "header": [
             _("Day"), _("Sign-ups"), _("Cancellations"), _("Sign-ups so far"), _("Still registered")],
             "rows": [[d["day"].isoformat(), *(str(d[k]) for k in ("signups", "cancellations", "total", "net"))]
@@ -112,6 +118,13 @@ def _event_charts(event: Event, st: stats.EventStats, tables: dict, width: int) 
             series=[(count_word(n), [s.counts[n] for s in st.sessions])
                     for n in ("checked_in", "not_arrived", "waitlisted", "cancelled")],
             marks=[s.capacity for s in st.sessions], marks_label=_("Capacity"), width=width)
+    for c in st.choices:
+        key = f"choice-{c['id']}"
+        out[key] = charts.bar_chart(
+            uid=f"{uid}-{key}", title=tables[key]["title"],
+            desc=_("People still registered per choice; the table below has the numbers."),
+            categories=[choice for choice, _n in c["counts"]],
+            series=[(_("People"), [n for _choice, n in c["counts"]])], width=width)
     names = sector_names()
     out["sectors"] = charts.bar_chart(
         uid=f"{uid}-sectors", title=tables["sectors"]["title"],
@@ -172,9 +185,13 @@ def statistics(event: Event):
 
 
 @bp.get("/events/<int:event_id>/statistics/<any(signups,sessions,sectors,arrivals,cancellations):table>.csv")
+@bp.get("/events/<int:event_id>/statistics/choice-<int:question_id>.csv")
 @event_access(Capability.view)
-def statistics_csv(event: Event, table: str):
+def statistics_csv(event: Event, table: str = "", question_id: int | None = None):
     _st, tables = _event_numbers(event)
+    table = table or f"choice-{question_id}"
+    if table not in tables:  # not a choice question of this event
+        abort(404)
     return _csv(tables[table], table, f"event-{event.id}-statistics-{table}.csv")
 
 
