@@ -5,13 +5,11 @@ that keeps what was typed and says when to try again. Screenshots of each."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from contextlib import contextmanager
 
 import pytest
-from werkzeug.serving import make_server
 
+from ..threaded_server import served
 from .test_registration_flow import assert_no_horizontal_overflow, fill_registration, new_event
 
 pytestmark = pytest.mark.browser
@@ -44,26 +42,13 @@ def test_jump_to_the_form_then_the_page_after_signing_up(app, live_server, phone
     shot(desktop, "signed-up-desktop")
 
 
-@contextmanager
-def _served(limited):
-    server = make_server("127.0.0.1", 0, limited, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="limited-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
 def test_a_sign_up_over_the_limit_keeps_the_form_and_says_when(app, make_app, phone, shot):
     slug, _ = new_event(app)
     limited = make_app({  # the app with the limits on (the suite's app has them off), same database
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "BASE_URL": "http://testserver", "MAIL_PORT": 1, "RATELIMIT_ENABLED": True,
         "RATELIMIT_PREFIX": f"browser-{uuid.uuid4().hex}", "RATELIMIT_SIGNUP_PER_ADDRESS": "1/hour"})
-    with _served(limited) as base:
+    with served(limited) as base:
         phone.goto(f"{base}/e/{slug}")
         fill_registration(phone, email="first@example.org")
         phone.click("form button.primary[type=submit]")

@@ -8,10 +8,7 @@ session and connection, and POSTs declare their write intent exactly as in produ
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from eventreg import clock
 from eventreg.domain.access import accounts, api_tokens
@@ -19,29 +16,15 @@ from eventreg.extensions import db
 from eventreg.models import EventRole
 
 from .. import factories
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):  # hundreds of request lines would bury a failure
-        pass
+from ..threaded_server import served
 
 
 @pytest.fixture
 def http_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    server.daemon_threads = True
-    # shutdown() waits for the loop's next poll: 0.5 s by default, on every race test.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="race-server",
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
+    with served(app) as base:
+        yield base
+    with app.app_context():
+        db.session.remove()
 
 
 @pytest.fixture
