@@ -4,6 +4,7 @@ a row that says so, and a bench over its time limit is stopped with everything i
 import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from bench import targets
@@ -78,7 +79,16 @@ def test_a_bench_over_its_time_limit_is_stopped_with_what_it_started(tmp_path, c
     """)
     lines = table(capsys, "--only", "slow", "--timeout", "6", "--command", spec)  # time to start, even on a busy machine
     assert "no RESULT line (stopped after" in lines[2] and "(time limit): serving)" in lines[2]
-    assert not alive(int(pid_file.read_text()))
+    assert not alive_after(int(pid_file.read_text()), 5)
+
+
+def alive_after(pid: int, seconds: float) -> bool:
+    """Whether ``pid`` still lives ``seconds`` from now: a SIGKILL is delivered, not waited for,
+    so the process may show as running for a moment after the kill was sent."""
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive(pid)
 
 
 def alive(pid: int) -> bool:

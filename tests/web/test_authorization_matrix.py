@@ -58,6 +58,7 @@ PUBLIC = {
     "public.switch": "a waiting attendee takes a free seat in another session (secret in the URL)",
     "public.favicon": "redirect to the SVG favicon",
     "public.confirm_email": "the attendee's email confirmation (secret and the mail's proof in the URL; POST confirms)",
+    "public.unsubscribe": "stop organizer messages (RFC 8058 one-click; a key derived from the registration's secret in the URL)",
     "public.resend_confirmation": "the confirmation mail again, to the address given (secret in the URL)",
     "i18n.switch": "sets the language cookie",
     "auth.login": "the staff sign-in form (rate-limited)",

@@ -74,7 +74,7 @@ def test_passes_usable_gates_the_page_pdf_calendar_and_badge(client, login, make
 
 
 def test_the_links_in_the_context_come_from_the_edge(app, make_event):
-    from eventreg.web.links import confirmation_proof, registration_links
+    from eventreg.web.links import confirmation_proof, registration_links, unsubscribe_key
 
     event = make_event()
     person = factories.register_person(event)
@@ -86,11 +86,12 @@ def test_the_links_in_the_context_come_from_the_edge(app, make_event):
         "ics": f"http://testserver/r/{person.token}/calendar.ics",
         "confirm": f"http://testserver/r/{person.token}/confirm/{confirmation_proof(person.token)}",
         "event": f"http://testserver/e/{event.slug}",
+        "unsubscribe": f"http://testserver/u/{unsubscribe_key(person)}",
     }
     ctx = passes.pass_context(person, links)
     assert ctx["registration_id"] == person.id and ctx["session"]["sequence"] == 0
     assert ctx["qr_payload"] == passes.qr_payload(person) and ctx["event"]["url"] == links["event"]
-    assert set(ctx["links"]) == {"registration", "cancel", "pdf", "ics", "confirm"}
+    assert set(ctx["links"]) == {"registration", "cancel", "pdf", "ics", "confirm", "unsubscribe"}
     assert "token" not in ctx
 
 
