@@ -707,7 +707,7 @@ signOut.addEventListener("submit", async (e) => {
 // ---- The shell for offline starts --------------------------------------------------------------
 
 async function keepShell() {
-  if (!("serviceWorker" in navigator) || !("caches" in window)) return;
+  if (!("serviceWorker" in navigator) || !("caches" in window)) return true;  // nothing this browser can keep
   try {
     await navigator.serviceWorker.register(CFG.urls.sw, { scope: CFG.urls.sw_scope });
     await navigator.serviceWorker.ready;
@@ -740,7 +740,18 @@ async function keepShell() {
       if (parts[1] === "desk" && parts[2] === "app" && parts[3] !== version) await cache.delete(request);
     }
     document.body.dataset.deskShell = "kept";  // for tests: the desk can now start without the server
+    return true;
   } catch (_e) { /* no worker or no cache: the desk works, only not from a cold offline start */ }
+  return false;
+}
+
+/** keepShell again while it fails (a busy or restarting server refused one of the files): a
+ * desk whose shell was never kept cannot start offline. */
+async function keepShellUntilKept(attempts = 6) {
+  for (let n = 0; n < attempts; n += 1) {
+    if (await keepShell()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
 }
 
 /** wipe_after has passed (hours after the event's end): the database goes, and the desk keeps
@@ -802,7 +813,7 @@ async function start() {
   // them and a badge prints offline (badge.js).
   const badges = import("./badge.js").then((m) => m.prepareBadges()).catch(() => null);
   await Promise.race([badges, new Promise((resolve) => setTimeout(resolve, 10000))]);
-  keepShell();
+  keepShellUntilKept();
 }
 
 start();
