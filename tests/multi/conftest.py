@@ -15,6 +15,7 @@ from ..pgbouncer import PgBouncer
 def pooled_database():
     """``direct`` (PostgreSQL itself, for reading outcomes), ``url`` (through PgBouncer, for every
     process under test) and ``bouncer``. Both stop with the run."""
+    # Not unfinished: scripts/test runs the PostgreSQL half every time; SQLite is one file for one server.
     if os.environ.get("EVENTREG_TEST_DB", "sqlite") != "postgresql":
         pytest.skip("several app servers need PostgreSQL; SQLite is for one server (see docs/several-servers.md)")
     direct, drop = fresh_database()

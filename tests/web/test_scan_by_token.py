@@ -185,6 +185,8 @@ def test_the_statement_and_the_principal_agree_on_every_role(client, make_event,
     """grants_sql (the one statement) and principal_for_api_token + accounts.can (every other
     request) let the same tokens use the desk: a member of each role, with a token of each role
     (or none) limited to this event."""
+    # Not unfinished: SQLite never runs the one statement (it checks the token step by step, the
+    # path every other test of this file covers on both databases); scripts/test runs PostgreSQL too.
     if dialect != "postgresql":
         pytest.skip("the one statement is PostgreSQL's")
     event = make_event(capacity=10)
@@ -194,6 +196,8 @@ def test_the_statement_and_the_principal_agree_on_every_role(client, make_event,
     user = factories.make_staff(member_role.value, events=[event])
     db.session.commit()
     if token_role is not None and not permissions.capabilities(token_role) <= permissions.capabilities(member_role):
+        # Not unfinished: such a token may not be made (api_tokens.create_api_token: a token grants
+        # nothing its user's role does not), so this pair of roles has no token to compare.
         pytest.skip("a token may not be made with more than its user's role")
     limit = {"event": event, "role": token_role} if token_role is not None else {}
     token = api_tokens.create_api_token(db.session.get(type(user), user.id), "t", now=NOW, **limit)
