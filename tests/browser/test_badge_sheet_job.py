@@ -19,6 +19,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from eventreg.adapters import badges
 from eventreg.domain.backoffice import jobs
 from eventreg.domain.registration.passes import qr_payload
 from eventreg.worker import run_job
@@ -49,7 +50,23 @@ def worker_thread(app, stop: threading.Event, ran: list) -> threading.Thread:
     return thread
 
 
-def test_the_badge_sheet_is_a_job_with_a_progress_bar(app, live_server, desktop, shot, tmp_path):
+def hold_midway(monkeypatch, shown: threading.Event) -> None:
+    """The sheet is now laid out in about two seconds, faster than the page polls (once a
+    second): the worker pauses after its first stored, partial progress until the page has
+    shown it (30 s at most), so the test sees the bar mid-way rather than racing the renderer."""
+    real = badges.render_badge_sheet
+
+    def render(ctxs, *, progress=None):
+        def report(done: int) -> None:
+            progress(done)  # stored and committed before the pause
+            if 0 < done < len(ctxs):
+                shown.wait(30)
+        return real(ctxs, progress=report if progress else None)
+
+    monkeypatch.setattr(badges, "render_badge_sheet", render)
+
+
+def test_the_badge_sheet_is_a_job_with_a_progress_bar(app, live_server, desktop, shot, tmp_path, monkeypatch):
     with database(app):
         event = factories.make_event(capacity=PEOPLE, title="名札シート作成テスト 2026")
         names = factories.bulk_confirmed(event.sessions[0], PEOPLE)
@@ -65,7 +82,8 @@ def test_the_badge_sheet_is_a_job_with_a_progress_bar(app, live_server, desktop,
     page.click("form button[type=submit]")
     page.wait_for_url(f"**{badges_url}")
 
-    stop, ran = threading.Event(), []
+    stop, ran, shown = threading.Event(), [], threading.Event()
+    hold_midway(monkeypatch, shown)
     worker = worker_thread(app, stop, ran)
     try:
         page.click("form button.primary")
@@ -82,6 +100,7 @@ def test_the_badge_sheet_is_a_job_with_a_progress_bar(app, live_server, desktop,
                 screenshot = shot(page, "badge-sheet-job")
                 mid_text = page.locator("#job-state").inner_text()
                 assert page.locator("#job-download").is_hidden()  # no link before the file exists
+                shown.set()
             if status in ("done", "failed"):
                 break
             time.sleep(0.1)
@@ -99,6 +118,7 @@ def test_the_badge_sheet_is_a_job_with_a_progress_bar(app, live_server, desktop,
         assert download.value.suggested_filename == f"badges-{slug}.pdf"
         assert page.js_errors == []
     finally:
+        shown.set()
         stop.set()
         worker.join(timeout=120)
     assert len(ran) == 1 and isinstance(ran[0], int), ran

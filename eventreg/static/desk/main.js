@@ -698,7 +698,7 @@ signOut.addEventListener("submit", async (e) => {
   if (queue && queue.size) await queue.flush();
   if (queue && queue.size && !window.confirm(fmt(T.signout_unsent, { n: queue.size }))) return;
   roster && (roster.running = false);
-  if (store) store.close();
+  if (store) store.forget();
   await wipe();
   if ("caches" in window) await caches.delete(CFG.shell_cache);
   signOut.submit();

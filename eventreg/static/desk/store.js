@@ -84,9 +84,10 @@ export class Store {
     return store;
   }
 
-  close() { this.db.close(); }
-
-  /** After a wipe: nothing more is written (the desk goes on from memory). */
+  /** At sign-out or after a wipe: nothing more is read or written (the desk goes on from
+   * memory). Every method checks ``closed`` right before it opens a transaction, because a roster
+   * poll or a scan still in flight would otherwise meet the closing connection (an uncaught
+   * InvalidStateError, seen in CI's outage test at sign-out). */
   forget() {
     this.closed = true;
     this.key = null;
@@ -102,6 +103,7 @@ export class Store {
     if (tag === this.tag && this.key) return null;
     const key = await crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
     raw.fill(0);
+    if (this.closed) return null;  // wiped while importing
     const old = this.key;
     const tx = this.db.transaction("keys", "readwrite");
     tx.objectStore("keys").put({ event: this.event, key, tag });
@@ -127,6 +129,8 @@ export class Store {
   /** Everything kept for this event, decrypted: {meta, rows, queue} (queue in seq order).
    * Records that do not decrypt (a key lost with its session) are left out and counted. */
   async load() {
+    const out = { meta: null, cursor: null, wipeAfter: null, rows: [], queue: [], unreadable: 0 };
+    if (this.closed) return out;
     const tx = this.db.transaction(["meta", "rows", "queue"]);
     const range = IDBKeyRange.bound([this.event, -Infinity], [this.event, Infinity]);
     const [metaRecord, rowRecords, queueRecords] = await Promise.all([
@@ -134,7 +138,6 @@ export class Store {
       request(tx.objectStore("rows").getAll(range)),
       request(tx.objectStore("queue").getAll(range)),
     ]);
-    const out = { meta: null, cursor: null, wipeAfter: null, rows: [], queue: [], unreadable: 0 };
     if (metaRecord) { out.cursor = metaRecord.cursor; out.wipeAfter = metaRecord.wipe_after; }
     if (!this.key) { out.unreadable = rowRecords.length + queueRecords.length; return out; }
     const attempt = (p) => p.catch(() => { out.unreadable += 1; return null; });
@@ -200,9 +203,10 @@ export class Store {
 
   /** This browser's id and the last operation number used: {name, id, seq}. */
   async device() {
-    const found = await request(this.db.transaction("device").objectStore("device").get("device"));
+    const found = this.closed ? null : await request(this.db.transaction("device").objectStore("device").get("device"));
     if (found) return found;
     const made = { name: "device", id: crypto.randomUUID(), seq: 0 };
+    if (this.closed) return made;  // wiped: numbers are kept in memory only
     const tx = this.db.transaction("device", "readwrite");
     tx.objectStore("device").put(made);
     await done(tx);
