@@ -1,10 +1,15 @@
-"""deploy/ as docs/deploy.md installs it, checked without the programs it configures: nginx's
-access log redacts the same paths as the app's own logs, and logs nothing else that can hold a link.
-(The unit files and the environment file are run for real by test_restore_drill.py.)"""
+"""deploy/ as docs/deploy.md installs it: nginx's access log redacts the same paths as the app's own
+logs and logs nothing else that can hold a link (checked on the map itself: the tests do not run
+nginx); the environment file holds every setting production requires, and each one left empty is
+named by the production check, as a new server's gunicorn unit prints it. The units and the
+environment file are run for real by test_restore_drill.py."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -51,3 +56,63 @@ def test_nothing_else_in_the_log_can_carry_a_link():
     assert access_logs and all(log.endswith(" eventreg_redacted") or log == "off" for log in access_logs)
     # Error lines about the upstream carry the request line: only "crit" leaves them out.
     assert re.findall(r"error_log \S+ (\w+);", NGINX) == ["crit"]
+
+
+# ---- the environment file and the units: what production refuses, as a new server meets it ----
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+REFUSALS = {  # what the production check prints for each required setting left empty (eventreg/config.py)
+    "EVENTREG_SECRET_KEY": 'EVENTREG_SECRET_KEY is not set (make one with: python3 -c "import secrets; '
+                           'print(secrets.token_urlsafe(48))")',
+    "EVENTREG_SQLALCHEMY_DATABASE_URI": "EVENTREG_SQLALCHEMY_DATABASE_URI: use PostgreSQL in production",
+    "EVENTREG_MAIL_SERVER": "EVENTREG_MAIL_SERVER is not set: the SMTP server the worker delivers mail through",
+    "EVENTREG_MAIL_DEFAULT_SENDER": "EVENTREG_MAIL_DEFAULT_SENDER is not set: the From of every email",
+    "EVENTREG_BASE_URL": "EVENTREG_BASE_URL is not set: the https:// address people open",
+}
+
+
+@pytest.fixture
+def shipped_settings(monkeypatch, tmp_path):
+    """deploy/eventreg.env in this process's environment (a strong key in place of the empty one),
+    nothing else of EVENTREG_*; returns a function that empties one setting."""
+    from .test_restore_drill import read_env_file
+
+    for key in [k for k in os.environ if k.startswith("EVENTREG_")]:
+        monkeypatch.delenv(key)
+    values = read_env_file(DEPLOY / "eventreg.env")
+    assert set(REFUSALS) <= set(values), "deploy/eventreg.env lacks a setting production requires"
+    values.update(EVENTREG_SECRET_KEY="x7Rq2LmN9vBc4TzK8wYp3HsD6fJg1QaE5uVo", EVENTREG_INSTANCE_PATH=str(tmp_path))
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return lambda key: monkeypatch.setenv(key, "")
+
+
+def test_the_shipped_settings_start_and_each_required_one_left_empty_is_named(shipped_settings):
+    from eventreg import create_app
+    from eventreg.config import UnsafeConfiguration
+    from eventreg.extensions import db
+
+    app = create_app()  # the example's PostgreSQL need not answer: the start only logs that
+    assert app.config["ENV"] == "production" and app.config["PROXY_COUNT"] == 1
+    with app.app_context():
+        db.engine.dispose()
+    for key, words in REFUSALS.items():
+        shipped_settings(key)
+        with pytest.raises(UnsafeConfiguration) as refused:
+            create_app()
+        assert f"  - {words}" in str(refused.value), str(refused.value)
+
+
+def test_the_web_unit_as_shipped_stops_at_the_empty_secret_and_is_not_restarted(tmp_path):
+    """deploy/eventreg.env ships without a secret key: the unit's ExecStart prints the line to fix
+    and exits with 4, the status both units do not restart on."""
+    from .test_restore_drill import APP_DIR, ROOT, read_env_file, unit
+
+    web = unit("eventreg-web")
+    argv = [word.replace(APP_DIR, str(ROOT)) for word in shlex.split(web["ExecStart"])]
+    env = {"PATH": os.environ["PATH"], **read_env_file(DEPLOY / "eventreg.env"), "EVENTREG_INSTANCE_PATH": str(tmp_path)}
+    done = subprocess.run(argv + ["-b", "127.0.0.1:0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode == 4, out
+    assert REFUSALS["EVENTREG_SECRET_KEY"] in out and "Traceback" not in out
+    assert web["RestartPreventExitStatus"] == unit("eventreg-worker")["RestartPreventExitStatus"] == "4"
