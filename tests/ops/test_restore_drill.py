@@ -25,7 +25,6 @@ import re
 import secrets
 import shlex
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
