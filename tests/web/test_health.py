@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from eventreg.extensions import db
 
-from ..pg import fresh_database
 from ..smtp import free_port
+from .test_not_set_up import empty_database  # noqa: F401  (a fixture: an empty database of the run's kind)
 
 
 def settings(url: str) -> dict:
@@ -49,17 +49,7 @@ def test_a_schema_newer_than_the_code_is_healthy_and_an_older_one_is_not(app, sc
     assert answer.headers["Retry-After"] == "15"
 
 
-@pytest.fixture
-def empty_database(tmp_path):
-    if os.environ.get("EVENTREG_TEST_DB", "sqlite") == "postgresql":
-        url, drop = fresh_database()
-        yield url
-        drop()
-    else:
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-
-
-def test_a_database_without_tables_is_not_healthy(empty_database, make_app):
+def test_a_database_without_tables_is_not_healthy(empty_database, make_app):  # noqa: F811 (the fixture)
     answer = make_app(settings(empty_database)).test_client().get("/healthz")
     assert answer.status_code == 503 and answer.json == {"status": "unavailable", "reason": "schema_behind"}
 
