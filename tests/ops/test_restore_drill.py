@@ -1,8 +1,9 @@
 """The restore drill: docs/deploy.md followed on a fresh database, from nothing to a restored backup.
 
 Every command comes from the guide itself: the blocks marked ``<!-- drill: NAME -->`` are run line by
-line (``sudo -u postgres …`` with the test's PostgreSQL, ``sudo eventreg …`` through deploy/eventreg,
-``sudo systemctl start|stop`` as the units' ``ExecStart=`` lines, ``curl …/healthz``), the settings
+line (the secret key's ``sudo sed`` on the test's copy of the environment file, ``sudo -u postgres …``
+with the test's PostgreSQL, ``sudo eventreg …`` through deploy/eventreg, ``sudo systemctl start|stop``
+as the units' ``ExecStart=`` lines, ``curl …/healthz``), the settings
 are deploy/eventreg.env with the test's values filled in (a setting the file lacks is not added, so
 production refuses to start if the file forgets one), and gunicorn and the worker are started from
 deploy/eventreg-web.service and deploy/eventreg-worker.service. What only the test provides: the
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shlex
 import subprocess
 import time
@@ -55,7 +55,7 @@ NAME_WORD = re.compile(r"(?<![\w/.-])eventreg(?![\w/.-])")  # the database and r
 def drill_blocks() -> dict[str, list[str]]:
     found = {name: [line for line in body.splitlines() if line.strip()]
              for name, body in DRILL.findall(GUIDE.read_text("utf-8"))}
-    assert {"setup-postgresql", "first-start", "backup", "restore-postgresql", "restore-sqlite"} <= set(found)
+    assert {"secret-key", "setup-postgresql", "first-start", "backup", "restore-postgresql", "restore-sqlite"} <= set(found)
     return found
 
 
@@ -96,8 +96,7 @@ class Deployment:
         database = (f"postgresql+psycopg://{self.name}@{self.pg['PGHOST']}:{self.pg['PGPORT']}/{self.name}"
                     if kind == "postgresql" else f"sqlite:///{self.instance / 'eventreg.db'}")
         self.database_url = database
-        filled = {
-            "EVENTREG_SECRET_KEY": secrets.token_urlsafe(48),  # as section 3's sed line makes it
+        filled = {  # the secret key is left as shipped (empty): the guide's secret-key block makes it
             "EVENTREG_SQLALCHEMY_DATABASE_URI": database,
             "EVENTREG_MAIL_SERVER": "127.0.0.1",
             "EVENTREG_MAIL_PORT": str(smtp_port),
@@ -134,6 +133,11 @@ class Deployment:
         if words[:2] == ["sudo", "systemctl"]:
             assert set(words[3:]) == {"eventreg-web", "eventreg-worker"}, line
             {"stop": self.stop, "start": self.start}[words[2]]()
+            return ""
+        if words[:2] == ["sudo", "sed"]:  # a shell line ($(...)), on the environment file
+            done = subprocess.run(["sh", "-c", line.removeprefix("sudo ").replace(ENV_FILE, str(self.env_file))],
+                                  env=self.clean_env(), capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, f"{line}\n{done.stderr}"
             return ""
         if words[0] == "curl":
             return self.healthy(urlsplit(words[-1]).path)
@@ -272,6 +276,9 @@ def deployment(tmp_path):
 def test_the_guide_from_nothing_to_a_restored_backup(deployment):
     started = time.monotonic()
     blocks = drill_blocks()
+    for line in blocks["secret-key"]:
+        deployment.run(line)
+    assert len(read_env_file(deployment.env_file)["EVENTREG_SECRET_KEY"]) >= 48
     if deployment.kind == "postgresql":
         for line in blocks["setup-postgresql"]:
             deployment.run(line)
