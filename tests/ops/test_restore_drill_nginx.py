@@ -21,11 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eventreg.extensions import db
-
 from .. import factories, processes
+from ..races.conftest import http_server  # noqa: F401  (a fixture: the test app on a loopback port)
 from ..smtp import free_port
-from ..threaded_server import served
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf").read_text("utf-8")
 
@@ -85,19 +83,11 @@ def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 15) -> 
             time.sleep(0.1)
 
 
-@pytest.fixture
-def app_server(app):
-    with served(app) as base:
-        yield base
-    with app.app_context():
-        db.session.remove()
-
-
-def test_the_shipped_nginx_serves_over_tls_and_logs_no_link(app, app_server, tmp_path):
+def test_the_shipped_nginx_serves_over_tls_and_logs_no_link(app, http_server, tmp_path):  # noqa: F811
     with app.app_context():
         token = factories.register_person(factories.make_event()).token
     https_port, http_port = free_port(), free_port()
-    main = configured(tmp_path, https_port, http_port, app_server.removeprefix("http://"))
+    main = configured(tmp_path, https_port, http_port, http_server.removeprefix("http://"))
     self_signed(tmp_path)
     nginx = nginx_binary()
     checked = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(main), "-e", "stderr"],
