@@ -175,11 +175,13 @@ def _read_row(event: Event, number: int, cells: list[str], options: Options, cov
     if any(word in status for word in CANCELLED):
         return Row(number, "skipped", problems=[Problem("status", "cancelled_in_source", raw["status"])])
     values = {name: raw.get(name, "") for name in PERSON}
+    unsplit: set[str] = set()  # the parts of a whole name that could not be split: said once, as the whole's
     for whole, family, given in (("full_name", "family_name", "given_name"), ("full_kana", "family_kana", "given_kana")):
         if whole in raw:
             parts = _split(raw[whole], kana=whole == "full_kana")
             if parts is None:
                 row.problems.append(Problem(whole, "name_not_split"))
+                unsplit.update((family, given))
             else:
                 values[family] = values[family] or parts[0]
                 values[given] = values[given] or parts[1]
@@ -188,7 +190,8 @@ def _read_row(event: Event, number: int, cells: list[str], options: Options, cov
     try:
         row.person = fields.clean_person(values, covers=covers)
     except fields.InvalidFields as exc:
-        row.problems.extend(Problem(name, e.code, e.detail or "") for name, e in exc.errors.items())
+        row.problems.extend(Problem(name, e.code, e.detail or "") for name, e in exc.errors.items()
+                            if name not in unsplit or e.code not in ("required", "kana_required"))
     answers = _answers(event, raw)
     try:
         fields.clean_answers(event.questions, answers, complete=True)
