@@ -170,10 +170,10 @@ def _read_row(event: Event, number: int, cells: list[str], options: Options, cov
     raw = {target: cell for target, cell in zip(options.mapping, cells, strict=True) if target != IGNORE}
     row = Row(number, "create")
     status = key(raw.get("status", ""))
-    if any(word in status for word in WAITING):
-        return Row(number, "skipped", problems=[Problem("status", "waiting_in_source", raw["status"])])
-    if any(word in status for word in CANCELLED):
-        return Row(number, "skipped", problems=[Problem("status", "cancelled_in_source", raw["status"])])
+    for words, code in ((WAITING, "waiting_in_source"), (CANCELLED, "cancelled_in_source")):
+        if any(word in status for word in words):
+            shown = {"family_name": raw.get("family_name") or raw.get("full_name", ""), "given_name": raw.get("given_name", "")}
+            return Row(number, "skipped", person=shown, problems=[Problem("status", code, raw["status"])])
     values = {name: raw.get(name, "") for name in PERSON}
     unsplit: set[str] = set()  # the parts of a whole name that could not be split: said once, as the whole's
     for whole, family, given in (("full_name", "family_name", "given_name"), ("full_kana", "family_kana", "given_kana")):
