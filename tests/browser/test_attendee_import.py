@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
-from urllib.parse import quote
 
 from openpyxl import load_workbook
 
 from eventreg.extensions import db
 
 from .. import factories
+from .test_attendee_list import sign_in
 
 PEATIX = ["購入ID", "チケットID", "チケット名", "申込日時", "氏名", "お名前(カナ)", "メールアドレス", "会社名", "電話番号"]
 CONNPASS = ["参加枠名", "ユーザー名", "表示名", "利用開始日", "コメント", "参加ステータス", "出欠ステータス", "出席日時",
@@ -46,14 +46,6 @@ def connpass_rows():
         rows.append([frame, user, shown, "2026/01/04 20:00", "", status, "", "", kana, mail, org,
                      "2026/01/05 08:00", str(9000 + n)])
     return rows
-
-
-def sign_in(page, live_server, email, url):
-    page.goto(f"{live_server}/login?next={quote(url, safe='')}")
-    page.fill("#email", email)
-    page.fill("#password", factories.PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"**{url}")
 
 
 def upload(page, path):

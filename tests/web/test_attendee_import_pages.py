@@ -82,7 +82,7 @@ def test_the_export_escapes_what_the_file_held_as_a_formula(client, login, event
     page = client.get(f"/admin/events/{event.id}/import/preview?upload={key}").get_data(as_text=True)
     commit(client, event, key, page)
     exported = client.get(f"/admin/events/{event.id}/exports/attendees.csv").get_data()
-    assert "'=HYPERLINK".encode() in exported and "佐藤".encode() in exported
+    assert b"'=HYPERLINK" in exported and "佐藤".encode() in exported
 
 
 def test_the_mapping_can_be_changed_on_the_preview(client, login, event):

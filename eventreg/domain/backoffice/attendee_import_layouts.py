@@ -49,8 +49,6 @@ CONTAINS = (
     (("氏名", "お名前", "name"), "full_name"),
 )
 
-LAYOUTS = {"connpass": CONNPASS, "peatix": PEATIX}
-
 
 def key(header: str) -> str:
     """A header as it is compared: NFKC (full-width brackets and letters folded), lower case,

@@ -122,33 +122,36 @@ def _gone(event: Event):
 @bp.get("/events/<int:event_id>/import/preview")
 @event_access(Capability.manage_registrations)
 def import_preview(event: Event):
-    stored, table = _loaded(event, request.args)
-    if stored is None:
-        return _gone(event)
-    options = _options(event, table, request.args)
-    try:
-        plan = attendee_import.plan(event, table.rows, options, covers=fonts.covers)
-    except DomainError:
-        abort(400)
-    return render_template("admin/import_preview.html", **_page(event, stored, table, options, plan))
+    return _with_upload(event, request.args, "admin/import_preview.html",
+                        lambda table, options, stored: attendee_import.plan(event, table.rows, options, covers=fonts.covers))
 
 
 @bp.post("/events/<int:event_id>/import/commit")
 @event_access(Capability.manage_registrations)
 def import_commit(event: Event):
-    stored, table = _loaded(event, request.form)
-    if stored is None:
-        return _gone(event)
-    options = _options(event, table, request.form)
-    try:
+    def run(table, options, stored):
         result = attendee_import.run(event, table.rows, options, actor=current_user, now=clock.utcnow(),
                                      filename=attendee_import_uploads.original_name(stored), covers=fonts.covers)
+        attendee_import_uploads.forget(stored)
+        db.session.commit()
+        return result
+
+    return _with_upload(event, request.form, "admin/import_done.html", run)
+
+
+def _with_upload(event: Event, values, template: str, action):
+    """The kept upload and the choices in ``values``, given to ``action``; its plan shown with
+    ``template``. Choices that are not the page's (a field that does not exist …) are a 400."""
+    stored, table = _loaded(event, values)
+    if stored is None:
+        return _gone(event)
+    options = _options(event, table, values)
+    try:
+        plan = action(table, options, stored)
     except DomainError:
         db.session.rollback()
         abort(400)
-    attendee_import_uploads.forget(stored)
-    db.session.commit()
-    return render_template("admin/import_done.html", **_page(event, stored, table, options, result))
+    return render_template(template, **_page(event, stored, table, options, plan))
 
 
 def _page(event: Event, stored, table, options, plan) -> dict:
