@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-MAX_ROWS = 2000  # people in one file (a row more is refused, not cut)
+MAX_ROWS = 1000  # people in one file (a row more is refused, not cut); ~10 s of import on PostgreSQL (docs/import.md)
 MAX_COLUMNS = 200
 MAX_CELL = 5000  # characters in one cell (csv's own limit is 131,072)
 MAX_XLSX_UNPACKED = 30 * 1024 * 1024  # a workbook that unpacks to more is refused (zip bomb)

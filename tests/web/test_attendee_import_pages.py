@@ -115,7 +115,7 @@ def test_an_upload_of_another_event_is_not_found(client, login, event):
     (b"", "ファイルが空です"),
     (bytes(range(256)) * 8, "文字として読めません"),
     (b"PK\x03\x04" + b"\x00" * 100, "開けません"),
-    (("a,b\r\n" + "x,y\r\n" * 2001).encode(), "2000行"),
+    (("a,b\r\n" + "x,y\r\n" * 1001).encode(), "1000行"),
 ])
 def test_a_file_that_is_no_table_is_refused_with_words(client, login, event, data, words):
     login(factories.make_staff("owner", [event]))
@@ -152,6 +152,22 @@ def test_an_old_upload_is_gone(client, login, event):
     assert answer.status_code == 303
     upload(client, event, peatix_file())  # the next upload removes the old one
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 1
+
+
+def test_an_excel_workbook_is_imported_like_a_csv(client, login, event):
+    from openpyxl import Workbook
+
+    login(factories.make_staff("owner", [event]))
+    book = Workbook()
+    book.active.append(["姓", "名", "セイ", "メイ", "メールアドレス", "電話番号"])
+    book.active.append(["吉田", "智恵", "ヨシダ", "チエ", "chie@example.org", "090-1111-2222"])
+    out = io.BytesIO()
+    book.save(out)
+    key = key_of(upload(client, event, out.getvalue(), name="名簿.xlsx"))
+    page = client.get(f"/admin/events/{event.id}/import/preview?upload={key}").get_data(as_text=True)
+    assert "XLSX" in page and re.search(r'id="count-create">1<', page)
+    commit(client, event, key, page)
+    assert [(r.family_name, r.phone) for r in people(event)] == [("吉田", "090-1111-2222")]
 
 
 def test_the_attendee_list_links_to_the_import(client, login, event):

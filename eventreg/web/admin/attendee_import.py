@@ -106,7 +106,7 @@ def _loaded(event: Event, values):
 def _options(event: Event, table, values) -> attendee_import.Options:
     """The organizer's choices from ``values`` (the query or the form), or the first guesses."""
     mapping = values.getlist("col") or guess(table.headers, [(q.id, q.label) for q in event.questions])
-    session_id = values.get("session", type=int) or event.sessions[0].id
+    session_id = values.get("session", type=int) or (event.sessions[0].id if event.sessions else 0)  # none: a 400
     sector = values.get("sector", Sector.other.value)
     return attendee_import.Options(
         mapping=list(mapping), session_id=session_id, sector=sector, merge=values.get("duplicates") == "merge",
