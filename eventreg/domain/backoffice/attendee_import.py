@@ -151,7 +151,10 @@ def run(event: Event, rows: list[list[str]], options: Options, *, actor, now: da
                     registration_edits.edit(reg, row.fills, actor=actor, now=now, covers=covers,
                                             note="merged_from_import", params={**params, "row": row.number})
             row.registration_id = reg.id
-        except DomainError as exc:
+        except fields.InvalidFields as exc:  # checked by the plan already: only if the event changed meanwhile
+            row.action = "error"
+            row.problems.extend(Problem(name.replace("answers.", "q:"), e.code, e.detail or "") for name, e in exc.errors.items())
+        except DomainError as exc:  # session_full (the last seat went meanwhile), email_taken (registered meanwhile)
             row.action = "error"
             row.problems.append(Problem("session" if exc.code == "session_full" else "email", exc.code))
     db.session.flush()
