@@ -90,6 +90,8 @@ def test_an_organizer_imports_peatix_and_connpass_files(app, live_server, deskto
     desktop.click("#import-run")
     desktop.wait_for_url("**/import/commit")
     assert counts(desktop, "done") == {"create": 2, "duplicate": 0, "error": 1}
+    assert "鈴木 美咲" in desktop.inner_text("#import-refused")
+    shot(desktop, "import-done")
 
     # The corrected file again: the two already added are duplicates, 鈴木 is added.
     desktop.goto(f"{live_server}{attendees}")

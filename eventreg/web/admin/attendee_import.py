@@ -77,7 +77,7 @@ def problem_words(problem: attendee_import.Problem) -> str:
 
 @bp.route("/events/<int:event_id>/import", methods=["GET", "POST"])
 @event_access(Capability.manage_registrations)
-def import_upload(event: Event):
+def attendees_import(event: Event):
     if request.method == "GET":
         return render_template("admin/import.html", event=event, error=None)
     upload = request.files.get("file")
@@ -89,7 +89,7 @@ def import_upload(event: Event):
         return render_template("admin/import.html", event=event, error=error), 400
     key = attendee_import_uploads.keep(event.id, upload.filename or "", data, clock.utcnow())
     db.session.commit()
-    return redirect(url_for("admin.import_preview", event_id=event.id, upload=key), 303)
+    return redirect(url_for("admin.attendees_import_preview", event_id=event.id, upload=key), 303)
 
 
 def _loaded(event: Event, values):
@@ -116,19 +116,19 @@ def _options(event: Event, table, values) -> attendee_import.Options:
 def _gone(event: Event):
     flash(_("The uploaded file is no longer kept (it is kept for two hours, until it is imported). Please upload it again."),
           "error")
-    return redirect(url_for("admin.import_upload", event_id=event.id), 303)
+    return redirect(url_for("admin.attendees_import", event_id=event.id), 303)
 
 
 @bp.get("/events/<int:event_id>/import/preview")
 @event_access(Capability.manage_registrations)
-def import_preview(event: Event):
+def attendees_import_preview(event: Event):
     return _with_upload(event, request.args, "admin/import_preview.html",
                         lambda table, options, stored: attendee_import.plan(event, table.rows, options, covers=fonts.covers))
 
 
 @bp.post("/events/<int:event_id>/import/commit")
 @event_access(Capability.manage_registrations)
-def import_commit(event: Event):
+def attendees_import_commit(event: Event):
     def run(table, options, stored):
         result = attendee_import.run(event, table.rows, options, actor=current_user, now=clock.utcnow(),
                                      filename=attendee_import_uploads.original_name(stored), covers=fonts.covers)
