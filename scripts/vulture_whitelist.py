@@ -46,3 +46,6 @@ STORAGE_SCHEME, base_exceptions  # noqa
 
 # itsdangerous calls it when signing and checking a reset link (eventreg/domain/access/password_reset.py)
 get_timestamp
+
+# an import row going above the capacity: read by templates/admin/_import_rows.html
+above_capacity  # noqa

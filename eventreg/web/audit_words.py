@@ -35,6 +35,9 @@ NOTE_WORDS = {
     "message_number": _l("Message #%(message)s"),
     "message_send_at": _l("Message #%(message)s, to be sent %(send_at)s"),
     "message_recipients": _l("Message #%(message)s, queued for %(recipients)s people"),
+    # Attendee import (domain.backoffice.attendee_import)
+    "imported_row": _l("Imported from %(file)s, row %(row)s"),
+    "merged_from_import": _l("Empty fields filled from %(file)s, row %(row)s"),
 }
 
 # What a purge removed or blanked (domain.privacy.retention.purge_event's counts), by table.

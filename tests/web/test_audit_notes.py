@@ -41,6 +41,7 @@ SAMPLES = {
     "message_send_at": {"message": 7, "send_at": "2026-03-01T01:00:00+00:00"},
     "message_recipients": {"message": 7, "recipients": 12},
 }
+SAMPLES.update({"imported_row": {"file": "peatix.csv", "row": 2}, "merged_from_import": {"file": "peatix.csv", "row": 3}})
 
 
 def _written_notes() -> tuple[dict[str, str], list[str]]:

@@ -392,6 +392,7 @@ def test_every_staff_route_for_every_actor(app, actors):
     assert {"auth.home", "auth.password", "admin.team", "admin.tokens", "reception.desk", "api.counts", "admin.event_clone",
             "api.scan", "admin.job_page", "admin.statistics", "admin.statistics_csv", "admin.cross_statistics",
             "admin.cross_statistics_csv"} <= walked
+    assert {"admin.attendees_import", "admin.attendees_import_preview", "admin.attendees_import_commit"} <= walked  # the attendee import
 
 
 def test_the_matrix_sees_a_route_that_lets_too_much_through(app, actors):

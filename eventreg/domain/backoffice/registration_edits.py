@@ -62,11 +62,13 @@ def _other_active(session_id: int, email: str | None, registration_id: int | Non
     ) is not None
 
 
-def edit(reg: Registration, values: dict, *, actor, now: datetime, covers: Covers = None) -> dict:
+def edit(reg: Registration, values: dict, *, actor, now: datetime, covers: Covers = None, note: str = "",
+         params: dict | None = None) -> dict:
     """Changes the person's fields and answers given in ``values`` (PERSON names, and
     ``answers``: {question id: answer}, merged into the stored answers), checked as the public
     form checks them (hidden questions are never required). A walk-in may have no email.
     Returns the changes ``{field: [old, new]}`` (empty: nothing changed, nothing logged).
+    ``note``/``params``: the audit entry's note (an import names its file and row).
 
     DomainError: ``invalid_fields`` (fields.InvalidFields, with each field's error),
     ``email_taken`` (another active registration of the session has that email),
@@ -109,7 +111,7 @@ def edit(reg: Registration, values: dict, *, actor, now: datetime, covers: Cover
     except IntegrityError:  # an active registration with that email appeared meanwhile; caller rolls back
         raise DomainError("email_taken") from None
     audit.record(reg.event_id, "registration_edited", actor=actor, now=now, registration_id=reg.id,
-                 changed=changed)
+                 changed=changed, note=note, params=params)
     db.session.flush()
     return changed
 
@@ -132,12 +134,14 @@ def _take_seat(session_id: int, *, override_capacity: bool, waitlist: bool) -> t
 
 def add_by_hand(session: EventSession, applicant: Applicant, *, actor, now: datetime,
                 override_capacity: bool = False, send_confirmation: bool = True, waitlist: bool = False,
-                covers: Covers = None) -> Registration:
+                covers: Covers = None, note: str | None = None, params: dict | None = None) -> Registration:
     """Registers someone as the public form does (same checks, confirmation email through the
     outbox unless ``send_confirmation`` is False), at any time: the registration window does
     not apply to staff. A full session is refused (``session_full``), unless ``waitlist`` (the
     person waits) or ``override_capacity`` (the capacity is raised by one, logged as
     ``capacity_override``). ``email_taken``: the email holds an active registration there.
+    ``note``/``params``: the audit entry's note instead of the default (an import names its
+    file and row).
     """
     values = fields.clean_person(vars(applicant), covers=covers)
     answers = fields.clean_answers(session.event.questions, applicant.answers or {}, complete=True)
@@ -157,8 +161,10 @@ def add_by_hand(session: EventSession, applicant: Applicant, *, actor, now: date
         outbox.enqueue(reg.id, MailKind.confirmation if status == Status.confirmed else MailKind.waitlisted, now)
     added = {key: [None, value] for key, value in snapshot(reg).items() if value not in (None, "", [], False)}
     added.update(status=[None, status.value], session_id=[None, session.id])
+    if note is None:
+        note = "" if send_confirmation else "no_confirmation_email"
     audit.record(reg.event_id, "registration_added", actor=actor, now=now, registration_id=reg.id,
-                 changed=added, note="" if send_confirmation else "no_confirmation_email")
+                 changed=added, note=note, params=params)
     if raised is not None:
         audit.record(reg.event_id, "capacity_override", actor=actor, now=now, registration_id=reg.id,
                      changed={"capacity": raised, "seats_taken": [raised[0], raised[1]]},

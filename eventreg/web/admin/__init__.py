@@ -12,6 +12,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 # usual pattern for a blueprint split over modules), so the names are unused (F401) and the
 # imports cannot stand at the top (E402).
 from . import (  # noqa: E402
+    attendee_import,  # noqa: F401
     attendees,  # noqa: F401
     building_list,  # noqa: F401
     event_day,  # noqa: F401
