@@ -225,6 +225,15 @@ def _deadline(check: _Checker, value, tz: ZoneInfo | None) -> dict:
     return deadlines.event_columns(rule if ok else None)
 
 
+def clean_deadline(value, tz_name: str):
+    """An event's deadline (text or parts) as a TimeRule, None for none; raises InvalidValues.
+    For the deadline editor's preview: the same reading as ``clean_event``'s."""
+    check = _Checker()
+    ok, rule = _deadline_rule(check, value, ZoneInfo(tz_name))
+    check.done()
+    return rule if ok else None
+
+
 def _session_deadline(check: _Checker, value, tz: ZoneInfo) -> dict:
     """A session's own deadline → its columns. Empty text or kind "event": it follows the event's
     rule; kind "none": until the session starts, whatever the event's rule (stored as "0h")."""

@@ -85,6 +85,17 @@ def deadline_for(event: Event, session: EventSession) -> datetime:
     return closes_at(deadline_rule(event, session), session.starts_at, event.timezone)
 
 
+def resolved(event: Event, rule: TimeRule | None, sessions) -> list[tuple[EventSession, datetime, bool]]:
+    """What the event's deadline ``rule`` (a candidate, not stored) gives each of ``sessions``:
+    (session, closes_at, whether the session's own deadline decides instead). The deadline
+    editor shows this before anything is saved; ``resolve_window`` stores the same on saving."""
+    out = []
+    for session in sessions:
+        own = session_rule(session)
+        out.append((session, closes_at(own or rule, session.starts_at, event.timezone), own is not None))
+    return out
+
+
 def resolve_window(event: Event, session: EventSession) -> None:
     """Stores the session's registration window, resolved from its own rule or the event's, on
     the session row: the seat UPDATE checks it. Call after any change to the rule or the session's times."""

@@ -14,6 +14,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 from . import (  # noqa: E402
     attendees,  # noqa: F401
     building_list,  # noqa: F401
+    deadline_preview,  # noqa: F401
     event_day,  # noqa: F401
     events,  # noqa: F401
     exports,  # noqa: F401
