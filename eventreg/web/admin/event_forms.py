@@ -46,7 +46,7 @@ def put_problems(form, exc: InvalidValues, rename: dict | None = None) -> None:
 LANGUAGE_CHOICES = [("ja", "日本語"), ("en", "English")]
 DEADLINE_KINDS = [
     ("days_before", _l("Days before the start, at a time")),
-    ("business_days_before", _l("Business days before, at a time (weekends, Japanese holidays and 29 Dec – 3 Jan skipped)")),
+    ("business_days_before", _l("Business days before, at a time")),
     ("hours_before", _l("Hours before the start")),
     ("absolute", _l("A date and time")),
     ("none", _l("No deadline: until the session starts")),

@@ -25,6 +25,7 @@ from dataclasses import replace
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from eventreg.domain.backoffice import clone, event_checks, questions, sessions
@@ -158,7 +159,7 @@ def _edit_page(event: Event, *, form=None, session_form=None, question_form=None
     return render_template(
         "admin/event_edit.html", event=event, form=form,
         session_form=session_form or SessionForm(), question_form=question_form or QuestionForm(),
-        deadline_resolved=render_template("admin/_deadline_resolved.html", **resolved_for_event(event, form)),
+        deadline_resolved=Markup(render_template("admin/_deadline_resolved.html", **resolved_for_event(event, form))),
         preview_html=preview_html, rule_words=rule_words, waiting=_waiting(event),
         registrations=events.registration_count(event.id), EventStatus=EventStatus,
     ), status
@@ -235,7 +236,7 @@ def session_edit(event: Event, session_id: int):
 
 
 def _session_page(event: Event, session: EventSession, form: SessionForm, status: int = 200):
-    resolved = render_template("admin/_deadline_resolved.html", **resolved_for_session(event, form))
+    resolved = Markup(render_template("admin/_deadline_resolved.html", **resolved_for_session(event, form)))
     return render_template("admin/event_session.html", event=event, session=session, form=form,
                            session_resolved=resolved), status
 
