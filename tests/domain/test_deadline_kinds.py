@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from eventreg.domain.backoffice import event_checks, sessions
+from eventreg.domain.backoffice import clone, event_checks, sessions
 from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import signup
 from eventreg.domain.timing import business_days, deadlines, rules
@@ -117,11 +117,7 @@ def test_rules_as_people_write_them(typed, text):
     assert rules.parse(text) == rules.parse(typed)
 
 
-@pytest.mark.parametrize("typed", ["0bd@12:00", "100bd", "前日25:00", "3営業日前の17:60", "12時", "明日"])
-def test_what_is_not_a_rule(typed):
-    with pytest.raises(DomainError) as caught:
-        rules.parse(typed)
-    assert caught.value.code == "invalid_rule"
+# What is not a rule (0bd, 前日25:00, 12時 …): tests/domain/test_rules.py's table of bad text.
 
 
 @pytest.mark.parametrize("kind, parts, text", [
@@ -215,3 +211,18 @@ def test_the_stored_window_follows_the_sessions_own_deadline_and_the_seat_update
                         now=session.starts_at - timedelta(hours=3))
     assert caught.value.code == "registration_closed"
     db.session.rollback()
+
+
+def test_a_copy_keeps_each_kind_and_the_sessions_own_deadline(ctx):
+    event = factories.make_event(start=factories.in_days(10), deadline="3bd@17:00")
+    session = event.sessions[0]
+    session.deadline_at = session.starts_at - timedelta(days=2)
+    deadlines.resolve_window(event, session)
+    db.session.commit()
+    first = (session.starts_at + timedelta(days=28)).astimezone(TOKYO).date()
+    copy = clone.clone_event(event, first.isoformat(), actor=None, now=datetime.now(UTC))
+    db.session.commit()
+    assert (copy.deadline_days_before, copy.deadline_time, copy.deadline_business_days) == (3, "17:00", True)
+    [copied] = copy.sessions
+    assert copied.deadline_at == session.deadline_at + timedelta(days=28)  # moved with its session
+    assert copied.closes_at == copied.deadline_at

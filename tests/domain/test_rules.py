@@ -42,7 +42,8 @@ def test_text_form_round_trips(text):
     assert rules.parse(rule.text()) == rule
 
 
-@pytest.mark.parametrize("text", ["", "1d@24:00", "-1h", "yesterday", "2019-02-07T12:00", "1d@12:60"])
+@pytest.mark.parametrize("text", ["", "1d@24:00", "-1h", "yesterday", "2019-02-07T12:00", "1d@12:60",
+                                  "0bd@12:00", "100bd", "前日25:00", "3営業日前の17:60", "12時", "明日"])
 def test_bad_text_is_a_domain_error(text):
     with pytest.raises(DomainError) as caught:
         rules.parse(text)

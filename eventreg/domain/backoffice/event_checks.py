@@ -245,16 +245,6 @@ def _session_deadline(check: _Checker, value, tz: ZoneInfo) -> dict:
     return deadlines.session_columns(rule if ok else None)
 
 
-def deadline_text(event: Event) -> str:
-    """The event's deadline rule as text: "1d@12:00", "3bd@17:00", "2h", a local date-time, or ""."""
-    rule = deadlines.event_rule(event)
-    if rule is None:
-        return ""
-    if rule.kind == "absolute":
-        return rule.at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M")
-    return rule.text()
-
-
 def clean_event(values: Mapping[str, Any], *, event: Event | None = None, unique_slug: bool = True) -> dict:
     """The event's own fields, checked: model attribute values. Raises InvalidValues.
 

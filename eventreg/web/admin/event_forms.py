@@ -119,14 +119,7 @@ class EventForm(PageForm):
                                description=_l("%(min)s to %(max)s minutes.", min=holds.MIN_MINUTES, max=holds.MAX_MINUTES))
     registration_opens = StringField(_l("Registration opens"), render_kw={"type": "datetime-local"},
                                      description=_l("Local time of the event. Empty: open as soon as the event is published."))
-    # The deadline editor (templates/admin/_deadline_fields.html): a kind and its parts.
-    deadline_kind = RadioField(_l("Registration deadline"), choices=DEADLINE_KINDS, default="none")
-    deadline_days = StringField(_l("Days before"), default="1", render_kw=_NUMBER)
-    deadline_days_at = StringField(_l("Time"), default="12:00", render_kw=_TIME)
-    deadline_business_days = StringField(_l("Business days before"), default="3", render_kw=_NUMBER)
-    deadline_business_at = StringField(_l("Time"), default="17:00", render_kw=_TIME)
-    deadline_hours = StringField(_l("Hours before"), default="2", render_kw={**_NUMBER, "inputmode": "decimal"})
-    deadline_when = StringField(_l("Date and time"), render_kw={"type": "datetime-local"})
+    # The deadline editor's fields (deadline_kind, deadline_days, …) are added below the class.
     # A rule as text ("1d@12:00", 「前日12:00」), for a scripted post without the editor's parts.
     deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40})
     problem_fields = {"deadline": "deadline_kind"}
@@ -174,16 +167,28 @@ class SessionForm(PageForm):
     end = StringField(_l("End"), render_kw={"type": "time", "required": True})
     capacity = StringField(_l("Capacity"), render_kw={"type": "number", "min": 0, "max": event_checks.MAX_CAPACITY,
                                                        "inputmode": "numeric", "required": True})
-    # The session's own deadline (optional): the same editor, with "as the event's" first. Its
-    # own names: the edit page holds the event's editor too.
-    session_deadline_kind = RadioField(_l("Deadline of this session"), choices=SESSION_DEADLINE_KINDS, default="event")
-    session_deadline_days = StringField(_l("Days before"), default="1", render_kw=_NUMBER)
-    session_deadline_days_at = StringField(_l("Time"), default="12:00", render_kw=_TIME)
-    session_deadline_business_days = StringField(_l("Business days before"), default="3", render_kw=_NUMBER)
-    session_deadline_business_at = StringField(_l("Time"), default="17:00", render_kw=_TIME)
-    session_deadline_hours = StringField(_l("Hours before"), default="2", render_kw={**_NUMBER, "inputmode": "decimal"})
-    session_deadline_when = StringField(_l("Date and time"), render_kw={"type": "datetime-local"})
+    # The session's own deadline (optional): the same editor, with "as the event's" first, added
+    # below the class under its own names (the edit page holds the event's editor too).
     problem_fields = {"deadline": "session_deadline_kind"}
+
+
+def _add_deadline_editor(form_class, prefix: str, label, choices, default: str) -> None:
+    """The deadline editor's fields on ``form_class``: ``<prefix>_kind`` and its parts."""
+    fields = {
+        "kind": RadioField(label, choices=choices, default=default),
+        "days": StringField(_l("Days before"), default="1", render_kw=_NUMBER),
+        "days_at": StringField(_l("Time"), default="12:00", render_kw=_TIME),
+        "business_days": StringField(_l("Business days before"), default="3", render_kw=_NUMBER),
+        "business_at": StringField(_l("Time"), default="17:00", render_kw=_TIME),
+        "hours": StringField(_l("Hours before"), default="2", render_kw={**_NUMBER, "inputmode": "decimal"}),
+        "when": StringField(_l("Date and time"), render_kw={"type": "datetime-local"}),
+    }
+    for suffix, unbound in fields.items():
+        setattr(form_class, f"{prefix}_{suffix}", unbound)  # WTForms' FormMeta takes fields added so
+
+
+_add_deadline_editor(EventForm, "deadline", _l("Registration deadline"), DEADLINE_KINDS, "none")
+_add_deadline_editor(SessionForm, "session_deadline", _l("Deadline of this session"), SESSION_DEADLINE_KINDS, "event")
 
 
 def session_values(form: SessionForm) -> dict:
