@@ -130,7 +130,7 @@ def live_server(app):
 @pytest.fixture(scope="session")
 def _playwright():
     if not os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/setup (browser tests are never skipped)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/setup --test (browser tests are never skipped)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

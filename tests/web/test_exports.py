@@ -110,7 +110,7 @@ def _organizer_client(app):
 @pytest.fixture(scope="module")
 def files(app, tmp_path_factory):
     """The attendee export in the three formats, and what LibreOffice reads from each."""
-    assert SOFFICE, "LibreOffice is missing: scripts/setup installs libreoffice-calc-nogui"
+    assert SOFFICE, "LibreOffice is missing: scripts/test (scripts/setup --test) installs libreoffice-calc-nogui"
     tmp = tmp_path_factory.mktemp("lo")
     with app.app_context():
         event = factories.make_event(questions=QUESTIONS)

@@ -19,7 +19,7 @@ from eventreg.domain.backoffice.roster import ListFilter
 from eventreg.domain.communication import attendee_messages, opt_outs
 from eventreg.domain.registration import signup
 from eventreg.extensions import db
-from eventreg.models import MessageOptOut, OutboxMessage, Registration
+from eventreg.models import AuditEntry, MessageOptOut, OutboxMessage, Registration
 from eventreg.web import links
 from eventreg.web.security import REDACTED, RedactFilter, redact_path
 from eventreg.worker import deliver_due
@@ -121,6 +121,23 @@ def test_the_page_asks_first_and_its_button_stops(app, world, client):
     assert opt_outs.stopped(person)
     again = client.get(path_of(url)).get_data(as_text=True)
     assert 'method="post"' not in again and "お送りしません" in again
+
+
+def test_staff_see_the_stop_on_the_registration_once(app, world, client, login):
+    event, people, editor = world
+    person = people[0]
+    url = path_of(links.registration_links(person)["unsubscribe"])
+    for _ in range(2):  # a mail provider's retry adds nothing
+        assert client.post(url, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.registration_id == person.id,
+                                                          AuditEntry.action == "messages_stopped")).all()
+    assert len(entries) == 1 and entries[0].actor_id is None
+    login(editor)
+    page = client.get(f"/admin/events/{event.id}/registrations/{person.id}").get_data(as_text=True)
+    assert 'id="messages-stopped"' in page
+    assert "主催者からのお知らせの配信停止" in page  # the history line, in words
+    other = client.get(f"/admin/events/{event.id}/registrations/{people[1].id}").get_data(as_text=True)
+    assert 'id="messages-stopped"' not in other
 
 
 @pytest.mark.parametrize("key", ["1", "x.y", "99999.abc", "1.", ".abc", "１.abc", "1" * 100, "-1.abc",

@@ -25,6 +25,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
+from eventreg.domain.backoffice import audit
 from eventreg.extensions import db
 from eventreg.models import MessageOptOut, Registration
 
@@ -57,15 +58,21 @@ def find(value: str, secret: str) -> Registration | None:
 @lru_cache(maxsize=2)
 def _insert_once(dialect: str):
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return dialect_insert(MessageOptOut.__table__).on_conflict_do_nothing(index_elements=["registration_id"])
+    # RETURNING tells a new row from a conflict: psycopg reports rowcount -1 for this statement.
+    return (dialect_insert(MessageOptOut.__table__).on_conflict_do_nothing(index_elements=["registration_id"])
+            .returning(MessageOptOut.__table__.c.registration_id))
 
 
 def stop(registration: Registration, now: datetime) -> bool:
     """No more organizer messages for this person in this event; True if that is new. Only the
     opt-out row is written: asking again (a second click, a provider's retry) changes nothing."""
-    result = db.session.execute(_insert_once(db.session.get_bind().dialect.name),
-                                {"registration_id": registration.id, "created_at": now})
-    return result.rowcount == 1
+    added = db.session.execute(_insert_once(db.session.get_bind().dialect.name),
+                               {"registration_id": registration.id, "created_at": now}).scalar()
+    if added is None:
+        return False
+    # In the registration's history, so staff can answer "why did they not get our message?"
+    audit.record(registration.event_id, "messages_stopped", actor=None, now=now, registration_id=registration.id)
+    return True
 
 
 def stopped(registration: Registration) -> bool:

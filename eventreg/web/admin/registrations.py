@@ -28,7 +28,7 @@ from ...adapters import fonts
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import registration_edits
 from ...domain.backoffice.roster import parse_id
-from ...domain.communication import attendee_messages
+from ...domain.communication import attendee_messages, opt_outs
 from ...domain.errors import DomainError
 from ...domain.people import fields
 from ...domain.registration import capacity
@@ -147,6 +147,7 @@ def registration(event: Event, reg: Registration):
     subjects = attendee_messages.subjects(m.attendee_message_id for m in mails)  # an organizer's message
     return render_template("admin/registration.html", event=event, r=reg, mails=mails, scans=scans, subjects=subjects,
                            entries=entries, sessions=sessions, labels=_labels(event), words=WORDS, sectors=sector_names(),
+                           messages_stopped=opt_outs.stopped(reg),
                            current=next((s for s in sessions if s.id == reg.session_id), None))
 
 
@@ -293,6 +294,7 @@ WORDS = {
         "promoted": _l("Confirmed from the waiting list"), "pass_resent": _l("Pass emailed again"),
         "capacity_override": _l("Added above capacity"),
         "email_confirmed": _l("Email address confirmed"), "hold_expired": _l("Not confirmed in time: cancelled"),
+        "messages_stopped": _l("Stopped the organizer's messages (unsubscribe link)"),
     },
     "mails": {
         "confirmation": _l("Confirmation"), "waitlisted": _l("Waiting list"), "promoted": _l("Seat offered from the waiting list"),
