@@ -12,6 +12,8 @@ A business day is a Monday to Friday that is neither
 
 The calendar is Japan's whatever the event's time zone (eventreg's organizers work in Japan);
 the dates themselves are the event's local dates (domain.timing.rules resolves in that zone).
+The package knows Japan's holidays from 1949 to 2099 (the forms accept dates up to 2100; in 2100
+only weekends and the year-end closing would be skipped).
 """
 
 from __future__ import annotations
