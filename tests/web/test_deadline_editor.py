@@ -244,3 +244,17 @@ def test_a_bad_imported_deadline_is_refused(ctx, deadline, words):
     with pytest.raises(DomainError) as caught:
         event_import.build_event(factories.event_spec_dict(deadline=deadline))
     assert words in caught.value.detail or words == "invalid_deadline" and "deadline:" in caught.value.detail
+
+
+def test_a_post_without_the_editor_keeps_the_sessions_own_deadline(client, organizer):  # noqa: F811
+    """A script changing a session's capacity (no session_deadline_* fields) changes nothing else."""
+    event_id = create(client)
+    day = future(30)
+    assert post(client, f"/admin/events/{event_id}/sessions",
+                session_form(day, session_deadline_kind="hours_before", session_deadline_hours="4"),
+                page=f"/admin/events/{event_id}/edit").status_code == 303
+    session = one_session(event_id)
+    plain = {k: v for k, v in session_form(day, capacity="35").items() if not k.startswith("session_deadline")}
+    assert post(client, f"/admin/events/{event_id}/sessions/{session.id}", plain).status_code == 303
+    session = one_session(event_id)
+    assert (session.capacity, session.deadline_rule, local(session.closes_at)) == (35, "4h", f"{day} 15:00")

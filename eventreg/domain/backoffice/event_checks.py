@@ -321,7 +321,8 @@ def clean_session(values: Mapping[str, Any], tz_name: str) -> dict:
     """One session's values, checked: ``title``, ``date`` (YYYY-MM-DD), ``doors`` (HH:MM,
     empty: the start), ``start``, ``end``, ``capacity`` (0 … MAX_CAPACITY); times are local to
     ``tz_name``; optionally ``deadline``, the session's own (see _session_deadline). Returns title,
-    doors_at, starts_at, ends_at (aware UTC), capacity, deadline_at and deadline_rule."""
+    doors_at, starts_at, ends_at (aware UTC), capacity, and deadline_at and deadline_rule when
+    ``deadline`` was given."""
     check = _Checker()
     tz = ZoneInfo(tz_name)
     title = check.text("title", values.get("title"), max_length=200)
@@ -353,7 +354,9 @@ def clean_session(values: Mapping[str, Any], tz_name: str) -> dict:
         check.bad("capacity", "capacity_negative")
     elif capacity is not None and capacity > MAX_CAPACITY:
         check.bad("capacity", "capacity_too_large", max=MAX_CAPACITY)
-    out = {"title": title, "capacity": capacity, **_session_deadline(check, values.get("deadline"), tz)}
+    out = {"title": title, "capacity": capacity}
+    if "deadline" in values:  # absent: the session's own deadline is not part of this change
+        out.update(_session_deadline(check, values["deadline"], tz))
     if day is not None and all(times.get(n) for n in ("doors", "start", "end")):
         at = {name: datetime.combine(day, t, tzinfo=tz).astimezone(timezone.utc) for name, t in times.items()}
         if at["end"] <= at["start"]:

@@ -39,7 +39,7 @@ def resolved_for_session(event: Event, form: SessionForm) -> dict:
         return {"problem": problem_words(exc.problems[0]), "items": [], "tz": event.timezone}
     # A session that is never added to the database: only its times and own deadline are read.
     candidate = EventSession(title=cleaned["title"], starts_at=cleaned["starts_at"],
-                             deadline_at=cleaned["deadline_at"], deadline_rule=cleaned["deadline_rule"])
+                             deadline_at=cleaned.get("deadline_at"), deadline_rule=cleaned.get("deadline_rule"))
     own = deadlines.session_rule(candidate) is not None
     return {"problem": None, "items": [(candidate, deadlines.deadline_for(event, candidate), own)], "tz": event.timezone}
 

@@ -192,8 +192,11 @@ _add_deadline_editor(SessionForm, "session_deadline", _l("Deadline of this sessi
 
 
 def session_values(form: SessionForm) -> dict:
+    """The session form's values; its own deadline only when the editor was sent (a post without
+    it, e.g. a script changing the capacity, leaves the session's own deadline as it is)."""
     values = {name: form[name].data for name in ("title", "date", "doors", "start", "end", "capacity")}
-    values["deadline"] = deadline_parts(form, "session_deadline")
+    if form.session_deadline_kind.raw_data != []:
+        values["deadline"] = deadline_parts(form, "session_deadline")
     return values
 
 
