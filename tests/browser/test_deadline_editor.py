@@ -83,6 +83,13 @@ def test_a_sessions_own_deadline_and_the_phone_layout(app, live_server, desktop,
     _no_sideways_scroll(phone)
     box = phone.locator("#deadline_kind-field").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= phone.viewport_size["width"]
+    phone.goto(edit_url)
+    phone.click("#sessions a:has-text('変更')")
+    phone.locator("#session_deadline_kind-field").scroll_into_view_if_needed()  # open: the session has its own
+    assert phone.is_checked("input[name=session_deadline_kind][value=hours_before]")
+    _no_sideways_scroll(phone)
+    shot(phone, "deadline-session-390")
+    phone.goto(edit_url)
     page_shot = shot(phone, "deadline-editor-page-390")  # the whole settings page …
     phone.locator("#deadline_kind-field").screenshot(path=str(page_shot.with_name("deadline-editor-390.png")))  # … and the editor
     assert phone.js_errors == []
