@@ -35,6 +35,7 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(_names_the_upgrade(command))
     for command in (retention_command, privacy_command):  # issue 8: retention and privacy
         app.cli.add_command(_names_the_upgrade(command))
+    app.cli.add_command(backup_command)  # issue 16: docs/deploy.md
 
 
 def _names_the_upgrade(command: click.Command) -> click.Command:
@@ -498,3 +499,70 @@ def privacy_delete(email: str, yes: bool):
         counts = person_requests.delete_person(email, clock.utcnow())
         db.session.commit()
     click.echo("removed " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+
+
+# ---- backup (docs/deploy.md) -------------------------------------------------------------------
+
+BACKUP_KEEP_ALSO = (
+    "Keep with it, stored elsewhere: the environment file (/etc/eventreg/eventreg.env): without its "
+    "EVENTREG_SECRET_KEY, the links already mailed that it signs (email confirmation, unsubscribe, password reset) "
+    "stop working, and staff must sign in again. "
+    "Everything else eventreg keeps (registrations, passes, generated badge sheets and lists, the outbox) "
+    "is in the database; the instance folder holds only the SQLite file (when SQLite is used) and, "
+    "in development, the mail catcher's .eml files and the development clock."
+)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup_command(path: Path, force: bool):
+    """A consistent copy of the database, taken while the site runs: PostgreSQL through pg_dump
+    (custom format, for pg_restore), SQLite through its online backup API (a database file)."""
+    import os
+    import sqlite3
+    import subprocess
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists: give another name or --force")
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # renamed when complete
+    os.close(handle)
+    try:
+        if url.get_backend_name() == "sqlite":
+            source = sqlite3.connect(f"file:{url.database}?mode=ro", uri=True)
+            target = sqlite3.connect(partial)
+            try:
+                with target:
+                    source.backup(target)  # page by page, restarting when a writer changes a page
+                check = target.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                source.close()
+                target.close()
+            if check != "ok":
+                raise click.ClickException(f"the copy fails SQLite's integrity check: {check}")
+            how = "SQLite online backup"
+        elif url.get_backend_name() == "postgresql":
+            env = {**os.environ, "PGPASSWORD": url.password or os.environ.get("PGPASSWORD", "")}
+            target_url = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+            try:
+                done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={partial}",
+                                       f"--dbname={target_url}"], env=env, capture_output=True, text=True)
+            except FileNotFoundError:
+                raise click.ClickException("pg_dump is not installed: apt-get install postgresql-client") from None
+            if done.returncode:
+                raise click.ClickException(f"pg_dump failed: {done.stderr.strip()}")
+            how = "pg_dump, custom format: restore with pg_restore"
+        else:
+            raise click.ClickException(f"no backup for {url.get_backend_name()} databases")
+        os.chmod(partial, 0o600)  # it holds every attendee's personal data
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    click.echo(f"backup written: {path} ({path.stat().st_size:,} bytes; {how})")
+    click.echo(BACKUP_KEEP_ALSO)

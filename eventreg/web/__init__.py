@@ -25,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
         dev,
         errors,
         filters,
+        health,
         i18n,
         input_guard,
         public,
@@ -35,7 +36,7 @@ def register_blueprints(app: Flask) -> None:
     # Before any route is added: every <int:...> of every blueprint is an id.
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["id"] = IdConverter
-    for blueprint in (public.bp, i18n.bp, auth.bp, reception.bp, desk_badge.bp, desk_vendor.bp, api.bp, admin.bp):
+    for blueprint in (public.bp, i18n.bp, auth.bp, reception.bp, desk_badge.bp, desk_vendor.bp, api.bp, admin.bp, health.bp):
         app.register_blueprint(blueprint)
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)

@@ -76,6 +76,7 @@ PUBLIC = {
     "dev.clock_change": "moving the development clock (development only)",
     "dev.message": "one caught message (development only)",
     "dev.raw": "one caught message as .eml (development only)",
+    "health.check": "the health check: 200 or 503 and a fixed word, nothing of anyone's (web/health.py)",
 }
 
 ANON, DEACTIVATED, OTHER = "anonymous", "deactivated owner", "staff of another event only"

@@ -1,0 +1,1 @@
+"""Operations: the deployment guide (docs/deploy.md) run as a test."""
