@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, false
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -63,11 +63,15 @@ class Event(db.Model):
         default=EventStatus.published, server_default="published",
     )
     # Registration window. The deadline is a rule resolved per session by domain.timing.deadlines:
-    # an absolute time, or "N days before the session starts, at HH:MM local time".
+    # an absolute time, "N (business) days before the session starts, at HH:MM local time", or
+    # "N hours before the start"; all NULL: until the session starts. A session may have its own.
     registration_opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     deadline_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     deadline_days_before: Mapped[Optional[int]]
     deadline_time: Mapped[Optional[str]] = mapped_column(String(5))  # "HH:MM", local time
+    # deadline_days_before counts business days (domain.timing.business_days) rather than days.
+    deadline_business_days: Mapped[bool] = mapped_column(default=False, server_default=false())
+    deadline_hours_before: Mapped[Optional[float]] = mapped_column(Float)  # elapsed hours before the start
     # Seed of the event's Ed25519 key that signs entry passes (domain.registration.passes); never shown.
     pass_key: Mapped[str] = mapped_column(String(64))
     # The building-security list (入館者リスト): who receives it, which columns, which file, and
@@ -129,6 +133,11 @@ class EventSession(db.Model):
     # Recomputed whenever the event, its rule or the session's times change.
     opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The session's own deadline, overriding the event's rule (both NULL: the event's): a fixed
+    # time, or a relative rule's text (domain.timing.rules, e.g. "2h", "3bd@17:00", "0h" = until
+    # the start). closes_at above is what counts; these say how it was reached.
+    deadline_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    deadline_rule: Mapped[Optional[str]] = mapped_column(String(40))
     # iCalendar SEQUENCE: grows each time the session's times change.
     sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 

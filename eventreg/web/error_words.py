@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..domain.access import accounts, sign_in
 from ..domain.communication import reminders
+from ..domain.timing import rules
 
 WORDS = {
     "control_characters": _l("Please remove invisible or control characters."),
@@ -132,8 +133,15 @@ WORDS = {
     "invalid_date": _l("Enter a date, e.g. 2026-03-05."),
     "invalid_time": _l("Enter a time, e.g. 14:00."),
     "date_out_of_range": _l("Enter a date between the years 2000 and 2100."),
-    "invalid_deadline": _l("Enter the rule as 1d@12:00 (days before, at a time), a date and time such as 2026-03-04 12:00, or leave it empty."),
-    "deadline_hours": _l("A deadline in hours before the start is not available yet: use 1d@12:00 or a date and time."),
+    "invalid_deadline": _l("Enter the rule as 1d@12:00 (days before, at a time), 3bd@17:00 (business days before), "
+                           "2h (hours before the start), 前日12:00, a date and time such as 2026-03-04 12:00, or leave it empty."),
+    # The deadline editor's parts (domain.timing.rules.from_parts)
+    "deadline_kind": _l("Please choose when registration closes."),
+    "deadline_days": _l("Enter the days before the start as a whole number from 0 to %(max)s."),
+    "deadline_business_days": _l("Enter the business days before the start as a whole number from 1 to %(max)s."),
+    "deadline_time": _l("Enter the time of day as HH:MM, for example 12:00."),
+    "deadline_hours": _l("Enter the hours before the start as a number from 0 to %(max)s, for example 2 or 1.5."),
+    "deadline_datetime": _l("Enter the date and time of the deadline, e.g. 2026-03-04 12:00."),
     "not_a_number": _l("Enter a whole number."),
     "capacity_negative": _l("The capacity cannot be negative."),
     "capacity_too_large": _l("The capacity can be at most %(max)s."),
@@ -185,6 +193,9 @@ RULE_PARAMS = {
     "reminder_hours": lambda: {"max_hours": reminders.MAX_HOURS},
     "reminder_too_early": lambda: {"max_days": reminders.MAX_DAYS, "max_hours": reminders.MAX_HOURS},
     "too_many_reminders": lambda: {"max": reminders.MAX_RULES},
+    "deadline_days": lambda: {"max": rules.MAX_DAYS},
+    "deadline_business_days": lambda: {"max": rules.MAX_BUSINESS_DAYS},
+    "deadline_hours": lambda: {"max": rules.MAX_HOURS},
 }
 
 

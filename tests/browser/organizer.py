@@ -11,6 +11,7 @@ import re
 from datetime import date
 from urllib.parse import quote
 
+from eventreg.domain.timing import rules
 from eventreg.extensions import db
 
 from .. import factories
@@ -57,7 +58,25 @@ def start_new_event(page, values: dict) -> None:
     """From the staff home: 新しいイベント, then the event's own fields (not saved yet)."""
     page.click("text=新しいイベント")
     for name, value in values.items():
-        page.fill(f"#{name}", value)
+        if name == "deadline":
+            set_deadline(page, value)
+        else:
+            page.fill(f"#{name}", value)
+
+
+def set_deadline(page, text: str, prefix: str = "deadline") -> None:
+    """Chooses the deadline in the editor as a person would: the kind, then its parts (``text`` is a
+    rule as domain.timing.rules reads it, e.g. "1d@12:00" = 「開始の [1] 日前の [12:00]」)."""
+    rule = rules.parse(text)
+    page.check(f"input[name={prefix}_kind][value={rule.kind}]")
+    if rule.kind == "days_before":
+        page.fill(f"#{prefix}_days", str(rule.days))
+        page.fill(f"#{prefix}_days_at", rule.hhmm or "")
+    elif rule.kind == "business_days_before":
+        page.fill(f"#{prefix}_business_days", str(rule.days))
+        page.fill(f"#{prefix}_business_at", rule.hhmm or "")
+    elif rule.kind == "hours_before":
+        page.fill(f"#{prefix}_hours", f"{rule.hours:g}")
 
 
 def save_draft(page) -> str:

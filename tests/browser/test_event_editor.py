@@ -36,7 +36,8 @@ def test_create_the_seed_seminar_in_the_browser(app, live_server, desktop, phone
     assert "80席中0席埋まり" in page.inner_text("#sessions")
     add_question(page, **SEED_QUESTION)
     page.goto(edit_url)
-    assert "前日12:00" in page.inner_text(".rule-words")
+    assert page.is_checked("input[name=deadline_kind][value=days_before]")  # 前日12:00, in the deadline editor
+    assert "締切: " in page.inner_text("#deadline_kind-field .deadline-resolved")
     shot(page, "event-editor-1280")
     page.goto(edit_url.replace("/edit", "/preview"))
     assert "プレビュー(未公開)" in page.inner_text(".preview-banner")

@@ -116,7 +116,8 @@ def test_the_organizers_whole_journey(app, live_server, smtp_server, desktop, ph
     add_session(page, day, doors="13:30", start="14:00", end="17:00", capacity=80)
     add_question(page, **SEED_QUESTION)
     page.goto(seminar_edit)
-    assert "前日12:00" in page.inner_text(".rule-words")
+    assert page.is_checked("input[name=deadline_kind][value=days_before]")  # 前日12:00, in the deadline editor
+    assert "締切: " in page.inner_text("#deadline_kind-field .deadline-resolved")
     shot(page, "issue7-event-editor-1280")
     seminar = event_id(seminar_edit)
     page.goto(f"{live_server}/admin/events/{seminar}/security")

@@ -42,7 +42,8 @@ def test_text_form_round_trips(text):
     assert rules.parse(rule.text()) == rule
 
 
-@pytest.mark.parametrize("text", ["", "1d@24:00", "-1h", "yesterday", "2019-02-07T12:00", "1d@12:60"])
+@pytest.mark.parametrize("text", ["", "1d@24:00", "-1h", "yesterday", "2019-02-07T12:00", "1d@12:60",
+                                  "0bd@12:00", "100bd", "前日25:00", "3営業日前の17:60", "12時", "明日"])
 def test_bad_text_is_a_domain_error(text):
     with pytest.raises(DomainError) as caught:
         rules.parse(text)
@@ -72,10 +73,11 @@ def test_a_local_time_is_read_in_the_zone_it_is_given():
         rules.parse("2019-02-07 12:00")  # no zone, no offset: which noon?
 
 
-@pytest.mark.parametrize("typed", ["1d@12:00", "１ｄ＠１２：００", "1d@9:00", "1d", "2019-02-07T12:00", "2h", "1d@24:00", "tomorrow"])
+@pytest.mark.parametrize("typed", ["1d@12:00", "１ｄ＠１２：００", "1d@9:00", "1d", "2019-02-07T12:00", "2h", "1d@24:00", "tomorrow",
+                                   "前日12:00", "3bd@17:00", "3営業日前の17:00", "開始2時間前"])
 def test_the_event_form_reads_the_deadline_as_the_rule_reader_does(ctx, typed):
     """The deadline field, the reminders and the visitor list's send rule share rules.parse: the event
-    form accepts exactly what it accepts (hours before have no deadline column and get their own message)."""
+    form accepts exactly what it accepts, every kind stored (hours before too, since issue 16)."""
     from eventreg.domain.backoffice import event_checks
 
     values = {"title": "T", "organizer": "O", "contact_email": "o@example.org", "timezone": "Asia/Tokyo",
@@ -92,9 +94,10 @@ def test_the_event_form_reads_the_deadline_as_the_rule_reader_does(ctx, typed):
     if rule is None:
         assert problems == [("deadline", "invalid_deadline")]
     elif rule.kind == "hours_before":
-        assert problems == [("deadline", "deadline_hours")]
-    elif rule.kind == "days_before":
+        assert out["deadline_hours_before"] == rule.hours
+    elif rule.kind in ("days_before", "business_days_before"):
         assert (out["deadline_days_before"], out["deadline_time"]) == (rule.days, rule.hhmm)
+        assert out["deadline_business_days"] == (rule.kind == "business_days_before")
     else:
         assert out["deadline_at"] == rule.at.astimezone(timezone.utc)
 

@@ -165,7 +165,7 @@ def test_markdown_preview_is_sanitized_and_saves_nothing(client, organizer):
     ("title", "x" * 201, "200"),
     ("timezone", "Mars/Olympus", "タイムゾーン"),
     ("deadline", "tomorrow-ish", "1d@12:00"),
-    ("deadline", "2h", "1d@12:00"),
+    ("deadline", "0bd@12:00", "1d@12:00"),  # business days start at 1 ("2h" is a deadline since issue 16)
     ("contact_email", "not-an-email", "メールアドレス"),
     ("registration_opens", "2026-13-45T99:99", "日時"),
     ("language", "fr", "日本語"),

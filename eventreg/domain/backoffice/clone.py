@@ -57,6 +57,7 @@ def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | N
     values = {name: getattr(event, name) for name in (*TEXT_FIELDS, "contact_email", "language", "timezone",
                                                       "waitlist_enabled", "confirm_email", "hold_minutes",
                                                       "deadline_days_before", "deadline_time",
+                                                      "deadline_business_days", "deadline_hours_before",
                                                       "security_email", "security_format", "security_send_rule")}
     values["title"] = names["title"]
     copy = Event(
@@ -68,7 +69,8 @@ def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | N
     for s in event.sessions:
         copy.sessions.append(EventSession(
             title=s.title, doors_at=_shift(s.doors_at, days, zone), starts_at=_shift(s.starts_at, days, zone),
-            ends_at=_shift(s.ends_at, days, zone), capacity=s.capacity, seats_taken=0, sequence=0))
+            ends_at=_shift(s.ends_at, days, zone), capacity=s.capacity, seats_taken=0, sequence=0,
+            deadline_at=_shift(s.deadline_at, days, zone), deadline_rule=s.deadline_rule))
     for q in event.questions:
         copy.questions.append(Question(position=q.position, kind=q.kind, label=q.label, help=q.help,
                                        choices=list(q.choices or []), required=q.required, hidden=q.hidden))

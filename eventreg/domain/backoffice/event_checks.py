@@ -22,7 +22,7 @@ from sqlalchemy import select
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people.text import clean
 from eventreg.domain.registration import holds
-from eventreg.domain.timing import rules
+from eventreg.domain.timing import deadlines, rules
 from eventreg.extensions import db
 from eventreg.models import Event, QuestionKind
 
@@ -56,8 +56,13 @@ ENGLISH = {
     "invalid_date": "is not a date (YYYY-MM-DD)",
     "invalid_time": "is not a time (HH:MM)",
     "date_out_of_range": "must be between 2000 and 2100",
-    "invalid_deadline": "must be empty, Nd@HH:MM (N days before at a time) or a date and time",
-    "deadline_hours": "hours before the start cannot be stored for the registration deadline; use Nd@HH:MM or a date and time",
+    "invalid_deadline": "must be empty, Nd@HH:MM (N days before at a time), Nbd@HH:MM (N business days before), Nh (N hours before) or a date and time",
+    "deadline_kind": "kind must be none, days_before, business_days_before, hours_before or absolute",
+    "deadline_days": "days before must be a whole number from 0 to 999",
+    "deadline_business_days": "business days before must be a whole number from 1 to 99",
+    "deadline_time": "the time must be HH:MM",
+    "deadline_hours": "hours before must be a number from 0 to 9999 (at most two decimals)",
+    "deadline_datetime": "is not a date and time (YYYY-MM-DD HH:MM)",
     "not_a_number": "must be a whole number",
     "capacity_negative": "must not be negative",
     "capacity_too_large": "must be at most {max}",
@@ -183,39 +188,61 @@ def _local_datetime(check: _Checker, name: str, value, tz: ZoneInfo | None) -> d
     return moment.replace(second=0, microsecond=0).astimezone(timezone.utc)
 
 
+def _deadline_rule(check: _Checker, value, tz: ZoneInfo | None, *, field: str = "deadline"):
+    """A deadline as rule text (the import, the CLI, a scripted post: domain.timing.rules.parse,
+    the one reader) or as a structured form's parts (a mapping: kind, days, at, hours, when;
+    rules.from_parts). Returns (ok, rule or None); a problem lands on ``field``."""
+    if isinstance(value, Mapping):
+        try:
+            rule = rules.from_parts(str(value.get("kind") or "none"), days=str(value.get("days") or ""),
+                                    at=str(value.get("at") or ""), hours=str(value.get("hours") or ""),
+                                    when=str(value.get("when") or ""), zone=tz or timezone.utc)
+        except DomainError as exc:
+            check.bad(field, exc.code)
+            return False, None
+    else:
+        text = str(value or "").strip()
+        if not text:
+            return True, None
+        try:
+            rule = rules.parse(text, zone=tz or timezone.utc)
+        except DomainError:
+            check.bad(field, "invalid_deadline")
+            return False, None
+    if rule is not None and rule.kind == "absolute":
+        if tz is None:
+            return False, None  # the time zone is wrong already: one message is enough
+        if not in_range(rule.at.date()):
+            check.bad(field, "date_out_of_range")
+            return False, None
+        rule = rules.TimeRule.absolute(rule.at.replace(second=0, microsecond=0))
+    return True, rule
+
+
 def _deadline(check: _Checker, value, tz: ZoneInfo | None) -> dict:
-    """The deadline rule's text (domain.timing.rules, the one reader) → the event's three deadline columns.
-    Hours before the start have no column: refused with their own message."""
-    none = {"deadline_at": None, "deadline_days_before": None, "deadline_time": None}
-    text = str(value or "").strip()
-    if not text:
-        return none
-    try:
-        rule = rules.parse(text, zone=tz or timezone.utc)
-    except DomainError:
-        check.bad("deadline", "invalid_deadline")
-        return none
-    if rule.kind == "hours_before":
-        check.bad("deadline", "deadline_hours")
-        return none
-    if rule.kind == "days_before":
-        return {**none, "deadline_days_before": rule.days, "deadline_time": rule.hhmm}
-    if tz is None:
-        return none  # the time zone is wrong already: one message is enough
-    if not in_range(rule.at.date()):
-        check.bad("deadline", "date_out_of_range")
-        return none
-    return {**none, "deadline_at": rule.at.replace(second=0, microsecond=0).astimezone(timezone.utc)}
+    """The event's deadline (text or parts, see _deadline_rule) → the event's deadline columns."""
+    ok, rule = _deadline_rule(check, value, tz)
+    return deadlines.event_columns(rule if ok else None)
 
 
-def deadline_text(event: Event) -> str:
-    """The event's deadline rule as the form shows it: "1d@12:00", "1d", a local date-time, or ""."""
-    if event.deadline_at is not None:
-        return event.deadline_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M")
-    if event.deadline_days_before is not None:
-        suffix = f"@{event.deadline_time}" if event.deadline_time else ""
-        return f"{event.deadline_days_before}d{suffix}"
-    return ""
+def clean_deadline(value, tz_name: str):
+    """An event's deadline (text or parts) as a TimeRule, None for none; raises InvalidValues.
+    For the deadline editor's preview: the same reading as ``clean_event``'s."""
+    check = _Checker()
+    ok, rule = _deadline_rule(check, value, ZoneInfo(tz_name))
+    check.done()
+    return rule if ok else None
+
+
+def _session_deadline(check: _Checker, value, tz: ZoneInfo) -> dict:
+    """A session's own deadline → its columns. Empty text or kind "event": it follows the event's
+    rule; kind "none": until the session starts, whatever the event's rule (stored as "0h")."""
+    if isinstance(value, Mapping) and value.get("kind") in (None, "", "event"):
+        return deadlines.session_columns(None)
+    if isinstance(value, Mapping) and value.get("kind") == "none":
+        return deadlines.session_columns(rules.TimeRule.hours_before(0))
+    ok, rule = _deadline_rule(check, value, tz)
+    return deadlines.session_columns(rule if ok else None)
 
 
 def clean_event(values: Mapping[str, Any], *, event: Event | None = None, unique_slug: bool = True) -> dict:
@@ -223,8 +250,9 @@ def clean_event(values: Mapping[str, Any], *, event: Event | None = None, unique
 
     Keys: the TEXT_FIELDS, ``contact_email``, ``language``, ``timezone``, ``waitlist_enabled``,
     ``registration_opens`` (local to the time zone, or aware; empty: open from the start),
-    ``deadline`` (rule text: "1d@12:00", "1d" = N days before at the start time, a local date-time,
-    or empty: until the session starts) and optionally ``slug`` (a-z, 0-9, hyphens; with
+    ``deadline`` (rule text: "1d@12:00", "1d" = N days before at the start time, "3bd@17:00",
+    "2h", 「前日12:00」, a local date-time, or empty: until the session starts; or a structured
+    form's parts as a mapping, see _deadline_rule) and optionally ``slug`` (a-z, 0-9, hyphens; with
     ``unique_slug``, no other event may have it).
     """
     check = _Checker()
@@ -292,7 +320,9 @@ def _hold_minutes(check: _Checker, raw) -> int:
 def clean_session(values: Mapping[str, Any], tz_name: str) -> dict:
     """One session's values, checked: ``title``, ``date`` (YYYY-MM-DD), ``doors`` (HH:MM,
     empty: the start), ``start``, ``end``, ``capacity`` (0 … MAX_CAPACITY); times are local to
-    ``tz_name``. Returns title, doors_at, starts_at, ends_at (aware UTC) and capacity."""
+    ``tz_name``; optionally ``deadline``, the session's own (see _session_deadline). Returns title,
+    doors_at, starts_at, ends_at (aware UTC), capacity, and deadline_at and deadline_rule when
+    ``deadline`` was given."""
     check = _Checker()
     tz = ZoneInfo(tz_name)
     title = check.text("title", values.get("title"), max_length=200)
@@ -325,6 +355,8 @@ def clean_session(values: Mapping[str, Any], tz_name: str) -> dict:
     elif capacity is not None and capacity > MAX_CAPACITY:
         check.bad("capacity", "capacity_too_large", max=MAX_CAPACITY)
     out = {"title": title, "capacity": capacity}
+    if "deadline" in values:  # absent: the session's own deadline is not part of this change
+        out.update(_session_deadline(check, values["deadline"], tz))
     if day is not None and all(times.get(n) for n in ("doors", "start", "end")):
         at = {name: datetime.combine(day, t, tzinfo=tz).astimezone(timezone.utc) for name, t in times.items()}
         if at["end"] <= at["start"]:

@@ -37,22 +37,38 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _deadline(deadline) -> str:
-    """The file's ``deadline`` mapping as rule text ("1d@12:00", a local date-time, or "")."""
-    if not deadline:
+def _deadline(deadline, where: str = "deadline") -> str:
+    """The file's ``deadline`` as rule text for the checks (domain.timing.rules reads it): a rule
+    as typed ("1d@12:00", "3bd@17:00", "2h", 「前日12:00」), or a mapping with ``at`` (a local
+    date-time), ``days_before`` or ``business_days_before`` (with ``time``), or ``hours_before``;
+    omitted: "" (until the start)."""
+    if deadline is None or deadline == "":
         return ""
+    if isinstance(deadline, (str, datetime)):
+        return _text(deadline)
     if not isinstance(deadline, dict):
-        raise _bad("deadline: must be a mapping with days_before (and time) or at")
+        raise _bad(f"{where}: must be a rule such as 1d@12:00, or a mapping with days_before "
+                   "(and time), business_days_before (and time), hours_before or at")
     if "at" in deadline:
         return _text(deadline["at"])
-    if "days_before" in deadline:
-        days = deadline["days_before"]
-        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 999:
-            raise _bad("deadline.days_before: must be a whole number from 0 to 999")
-        hhmm = deadline.get("time", "00:00")
-        if isinstance(hhmm, int) and not isinstance(hhmm, bool):  # YAML 1.1: 12:00 unquoted is 720
-            hhmm = f"{hhmm // 60:02d}:{hhmm % 60:02d}"
-        return f"{days}d@{_text(hhmm)}"
+    if "hours_before" in deadline:
+        hours = deadline["hours_before"]
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 <= hours <= rules.MAX_HOURS:
+            raise _bad(f"{where}.hours_before: must be a number from 0 to {rules.MAX_HOURS}")
+        return rules.TimeRule.hours_before(hours).text()
+    for key, low, high in (("days_before", 0, rules.MAX_DAYS), ("business_days_before", 1, rules.MAX_BUSINESS_DAYS)):
+        if key in deadline:
+            days = deadline[key]
+            if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+                raise _bad(f"{where}.{key}: must be a whole number from {low} to {high}")
+            hhmm = deadline.get("time", "00:00")
+            if isinstance(hhmm, int) and not isinstance(hhmm, bool):  # YAML 1.1: 12:00 unquoted is 720
+                hhmm = f"{hhmm // 60:02d}:{hhmm % 60:02d}"
+            try:
+                parts = rules.from_parts(key, days=str(days), at=_text(hhmm))
+            except DomainError:
+                raise _bad(f"{where}.time: must be HH:MM") from None
+            return parts.text()
     return ""
 
 
@@ -95,6 +111,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
         sessions.append(_checked(f"session {i}: ", event_checks.clean_session, {
             "title": s.get("title", ""), "date": s["date"], "doors": s.get("doors", s["start"]),
             "start": s["start"], "end": s["end"], "capacity": s["capacity"],
+            "deadline": _deadline(s.get("deadline"), f"session {i}: deadline"),
         }, event_values["timezone"]))
     questions = []
     for i, q in enumerate(spec.get("questions") or [], 1):

@@ -76,7 +76,7 @@ def snapshot(obj, names) -> dict:
 
 
 _EVENT_FIELDS = (*TEXT_FIELDS, "contact_email", "language", "timezone", "waitlist_enabled", "confirm_email", "hold_minutes",
-                 "registration_opens_at", "deadline_at", "deadline_days_before", "deadline_time", "slug")
+                 "registration_opens_at", *deadlines.NO_EVENT_RULE, "slug")
 
 
 def create_event(values: Mapping[str, Any], *, actor, now: datetime, sessions: list = (),
@@ -133,7 +133,7 @@ def update_event(event: Event, values: Mapping[str, Any], *, actor, now: datetim
     changed = audit.changes(before, snapshot(event, _EVENT_FIELDS))
     if not changed:
         return {}
-    if changed.keys() & {"timezone", "registration_opens_at", "deadline_at", "deadline_days_before", "deadline_time"}:
+    if changed.keys() & {"timezone", "registration_opens_at", *deadlines.NO_EVENT_RULE}:
         _resolve_all(event)
     audit.record(event.id, "event_edited", actor=actor, now=now, changed=changed)
     db.session.flush()

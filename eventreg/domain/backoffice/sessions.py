@@ -27,7 +27,7 @@ from eventreg.domain.timing import deadlines, schedule
 from eventreg.extensions import db
 from eventreg.models import Event, EventSession, EventStatus, MailKind, Registration, Status
 
-_SESSION_FIELDS = ("title", "doors_at", "starts_at", "ends_at", "capacity")
+_SESSION_FIELDS = ("title", "doors_at", "starts_at", "ends_at", "capacity", "deadline_at", "deadline_rule")
 
 
 def add_session(event: Event, values: Mapping[str, Any], *, actor, now: datetime) -> EventSession:
@@ -73,11 +73,12 @@ def update_session(session: EventSession, values: Mapping[str, Any], *, actor, n
     changed = audit.changes(before, snapshot(session, _SESSION_FIELDS))
     if not changed:
         return {}
-    if moved:
-        session.sequence += 1
+    if moved or changed.keys() & {"deadline_at", "deadline_rule"}:
         deadlines.resolve_window(event, session)
         db.session.flush()
         schedule.reschedule(event)
+    if moved:
+        session.sequence += 1
         if notify:
             changed["notified"] = [None, _notify_moved(session, now)]
     audit.record(event.id, "session_edited", actor=actor, now=now, changed={"session_id": [session.id, session.id],

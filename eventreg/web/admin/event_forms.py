@@ -10,17 +10,18 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import Field
 
 from eventreg.domain.backoffice import event_checks
 from eventreg.domain.backoffice.event_checks import InvalidValues, Problem
 from eventreg.domain.registration import holds
+from eventreg.domain.timing import deadlines
 
 from ...models import Event, EventSession, Question
 from ..error_words import message, words
-from ..filters import hm, moment
 from ..forms import PageForm
+from ..rule_words import rule_words as words_for_rule
 
 
 def refusal(exc) -> str:
@@ -33,8 +34,9 @@ def problem_words(problem: Problem) -> str:
 
 
 def put_problems(form, exc: InvalidValues, rename: dict | None = None) -> None:
-    """Shows each problem under its field (unknown fields: on the form's first field)."""
-    rename = rename or {}
+    """Shows each problem under its field (unknown fields: on the form's first field). A form's
+    ``problem_fields`` says where a problem of a field it does not show goes (the deadline editor)."""
+    rename = {**getattr(form, "problem_fields", {}), **(rename or {})}
     for problem in exc.problems:
         name = rename.get(problem.field, problem.field)
         target: Field = form[name] if name in form else next(iter(form))
@@ -42,6 +44,53 @@ def put_problems(form, exc: InvalidValues, rename: dict | None = None) -> None:
 
 
 LANGUAGE_CHOICES = [("ja", "日本語"), ("en", "English")]
+DEADLINE_KINDS = [
+    ("days_before", _l("Days before the start, at a time")),
+    ("business_days_before", _l("Business days before, at a time")),
+    ("hours_before", _l("Hours before the start")),
+    ("absolute", _l("A date and time")),
+    ("none", _l("No deadline: until the session starts")),
+]
+SESSION_DEADLINE_KINDS = [("event", _l("As the event's deadline")), *DEADLINE_KINDS]
+_NUMBER = {"inputmode": "numeric", "maxlength": 6, "size": 4, "autocomplete": "off"}
+_TIME = {"type": "time", "maxlength": 5}
+# The editor's parts per kind: (kind, days, at, hours, when) field name suffixes.
+_PARTS = {"days_before": ("days", "days_at"), "business_days_before": ("business_days", "business_at"),
+          "hours_before": ("hours",), "absolute": ("when",)}
+_PART_KEYS = {"days": "days", "days_at": "at", "business_days": "days", "business_at": "at", "hours": "hours",
+              "when": "when"}
+
+
+def deadline_parts(form, prefix: str = "deadline") -> dict | str:
+    """What the deadline editor sent, as the parts domain.backoffice.event_checks reads: the kind
+    and only the inputs of that kind. Without a kind (a scripted post): the text field's rule."""
+    kind_field = form[f"{prefix}_kind"]
+    if prefix in form and form[prefix].raw_data and not kind_field.raw_data:
+        return form[prefix].data or ""
+    kind = kind_field.data or ""
+    parts = {"kind": kind}
+    for suffix in _PARTS.get(kind, ()):
+        parts[_PART_KEYS[suffix]] = form[f"{prefix}_{suffix}"].data or ""
+    return parts
+
+
+def deadline_form_data(rule, tz: str, prefix: str = "deadline", none: str = "none") -> dict:
+    """The editor's initial values for ``rule`` (None: ``none``, the "no rule" kind)."""
+    if rule is None:
+        return {f"{prefix}_kind": none}
+    if rule.kind == "hours_before" and rule.hours == 0:
+        return {f"{prefix}_kind": "none"}
+    data = {f"{prefix}_kind": rule.kind}
+    if rule.kind == "absolute":
+        data[f"{prefix}_when"] = rule.at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+    elif rule.kind == "hours_before":
+        data[f"{prefix}_hours"] = f"{rule.hours:g}"
+    else:
+        part = "days" if rule.kind == "days_before" else "business"
+        data[f"{prefix}_{'days' if part == 'days' else 'business_days'}"] = str(rule.days)
+        if rule.hhmm:
+            data[f"{prefix}_{part}_at"] = rule.hhmm
+    return data
 
 
 class EventForm(PageForm):
@@ -70,10 +119,10 @@ class EventForm(PageForm):
                                description=_l("%(min)s to %(max)s minutes.", min=holds.MIN_MINUTES, max=holds.MAX_MINUTES))
     registration_opens = StringField(_l("Registration opens"), render_kw={"type": "datetime-local"},
                                      description=_l("Local time of the event. Empty: open as soon as the event is published."))
-    deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40, "spellcheck": "false"},
-                           description=_l("1d@12:00 = the day before at 12:00 (前日12:00); 2d@17:00 = two days before "
-                                          "at 17:00; or a date and time such as 2026-03-04 12:00; empty = until the "
-                                          "session starts."))
+    # The deadline editor's fields (deadline_kind, deadline_days, …) are added below the class.
+    # A rule as text ("1d@12:00", 「前日12:00」), for a scripted post without the editor's parts.
+    deadline = StringField(_l("Registration deadline"), render_kw={"maxlength": 40})
+    problem_fields = {"deadline": "deadline_kind"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,8 +135,9 @@ class NewEventForm(EventForm):
 
 
 def event_values(form: EventForm) -> dict:
-    names = [*event_checks.TEXT_FIELDS, "contact_email", "language", "timezone", "registration_opens", "deadline"]
+    names = [*event_checks.TEXT_FIELDS, "contact_email", "language", "timezone", "registration_opens"]
     values = {name: form[name].data for name in names}
+    values["deadline"] = deadline_parts(form)
     values["waitlist_enabled"] = bool(form.waitlist_enabled.data)
     values["confirm_email"] = bool(form.confirm_email.data)
     values["hold_minutes"] = form.hold_minutes.data
@@ -103,7 +153,7 @@ def event_data(event: Event) -> dict:
     data["hold_minutes"] = str(event.hold_minutes)
     opens = event.registration_opens_at
     data["registration_opens"] = opens.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M") if opens else ""
-    data["deadline"] = event_checks.deadline_text(event)
+    data.update(deadline_form_data(deadlines.event_rule(event), event.timezone))
     return data
 
 
@@ -117,17 +167,45 @@ class SessionForm(PageForm):
     end = StringField(_l("End"), render_kw={"type": "time", "required": True})
     capacity = StringField(_l("Capacity"), render_kw={"type": "number", "min": 0, "max": event_checks.MAX_CAPACITY,
                                                        "inputmode": "numeric", "required": True})
+    # The session's own deadline (optional): the same editor, with "as the event's" first, added
+    # below the class under its own names (the edit page holds the event's editor too).
+    problem_fields = {"deadline": "session_deadline_kind"}
+
+
+def _add_deadline_editor(form_class, prefix: str, label, choices, default: str) -> None:
+    """The deadline editor's fields on ``form_class``: ``<prefix>_kind`` and its parts."""
+    fields = {
+        "kind": RadioField(label, choices=choices, default=default),
+        "days": StringField(_l("Days before"), default="1", render_kw=_NUMBER),
+        "days_at": StringField(_l("Time"), default="12:00", render_kw=_TIME),
+        "business_days": StringField(_l("Business days before"), default="3", render_kw=_NUMBER),
+        "business_at": StringField(_l("Time"), default="17:00", render_kw=_TIME),
+        "hours": StringField(_l("Hours before"), default="2", render_kw={**_NUMBER, "inputmode": "decimal"}),
+        "when": StringField(_l("Date and time"), render_kw={"type": "datetime-local"}),
+    }
+    for suffix, unbound in fields.items():
+        setattr(form_class, f"{prefix}_{suffix}", unbound)  # WTForms' FormMeta takes fields added so
+
+
+_add_deadline_editor(EventForm, "deadline", _l("Registration deadline"), DEADLINE_KINDS, "none")
+_add_deadline_editor(SessionForm, "session_deadline", _l("Deadline of this session"), SESSION_DEADLINE_KINDS, "event")
 
 
 def session_values(form: SessionForm) -> dict:
-    return {name: form[name].data for name in ("title", "date", "doors", "start", "end", "capacity")}
+    """The session form's values; its own deadline only when the editor was sent (a post without
+    it, e.g. a script changing the capacity, leaves the session's own deadline as it is)."""
+    values = {name: form[name].data for name in ("title", "date", "doors", "start", "end", "capacity")}
+    if form.session_deadline_kind.raw_data != []:
+        values["deadline"] = deadline_parts(form, "session_deadline")
+    return values
 
 
 def session_data(session: EventSession, tz: str) -> dict:
     local = {name: getattr(session, f"{name}_at").astimezone(ZoneInfo(tz)) for name in ("doors", "starts", "ends")}
     return {"title": session.title, "date": local["starts"].date().isoformat(), "doors": local["doors"].strftime("%H:%M"),
             "start": local["starts"].strftime("%H:%M"), "end": local["ends"].strftime("%H:%M"),
-            "capacity": str(session.capacity)}
+            "capacity": str(session.capacity),
+            **deadline_form_data(deadlines.session_rule(session), tz, "session_deadline", none="event")}
 
 
 KIND_CHOICES = [
@@ -168,19 +246,12 @@ class DeleteForm(PageForm):
 
 
 def rule_words(event: Event, session: EventSession | None = None) -> str:
-    """The deadline rule in words: 「前日12:00」, 「3日前の17:00」, 「開始時刻まで」, a date."""
-    if event.deadline_at is not None:
-        return moment(event.deadline_at, event.timezone)
-    days, at = event.deadline_days_before, event.deadline_time
-    if days is None:
-        return _("until the session starts")
-    if at is None:
-        at = hm(session.starts_at, event.timezone) if session else _("the start time")
-    if days == 0:
-        return _("on the day at %(time)s", time=at)
-    if days == 1:
-        return _("the day before at %(time)s", time=at)
-    return _("%(days)s days before at %(time)s", days=days, time=at)
+    """The deadline rule in words: 「前日12:00」, 「3営業日前の17:00」, 「開始2時間前」, 「開始時刻まで」, a
+    date: the session's own when it has one, else the event's."""
+    rule = deadlines.deadline_rule(event, session) if session else deadlines.event_rule(event)
+    if rule is not None and rule.kind == "hours_before" and rule.hours == 0:
+        rule = None  # a session's "until the start" (stored as "0h")
+    return words_for_rule(rule, event.timezone, session.starts_at if session else None)
 
 
 ACTION_WORDS = {
@@ -208,6 +279,8 @@ FIELD_WORDS = {
     "confirm_email": _l("Ask people to confirm their email address"), "hold_minutes": _l("Minutes to confirm"),
     "registration_opens_at": _l("Registration opens"), "deadline_at": _l("Registration deadline"),
     "deadline_days_before": _l("Registration deadline"), "deadline_time": _l("Registration deadline"),
+    "deadline_business_days": _l("Registration deadline"), "deadline_hours_before": _l("Registration deadline"),
+    "deadline_rule": _l("Deadline of this session"),
     "doors_at": _l("Doors open"), "starts_at": _l("Start"), "ends_at": _l("End"), "capacity": _l("Capacity"),
     "status": _l("Status"), "label": _l("Question"), "kind": _l("Kind"), "choices": _l("Choices, one per line"),
     "required": _l("An answer is required"), "help": _l("Help text"), "hidden": _l("Hide"),

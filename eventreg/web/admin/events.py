@@ -25,6 +25,7 @@ from dataclasses import replace
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from eventreg.domain.backoffice import clone, event_checks, questions, sessions
@@ -48,6 +49,7 @@ from ..filters import render_markdown
 from ..forms import registration_form
 from ..status_words import status_word
 from . import bp
+from .deadline_preview import resolved_for_event, resolved_for_session
 from .event_forms import (
     KIND_CHOICES,
     CloneForm,
@@ -157,6 +159,7 @@ def _edit_page(event: Event, *, form=None, session_form=None, question_form=None
     return render_template(
         "admin/event_edit.html", event=event, form=form,
         session_form=session_form or SessionForm(), question_form=question_form or QuestionForm(),
+        deadline_resolved=Markup(render_template("admin/_deadline_resolved.html", **resolved_for_event(event, form))),
         preview_html=preview_html, rule_words=rule_words, waiting=_waiting(event),
         registrations=events.registration_count(event.id), EventStatus=EventStatus,
     ), status
@@ -168,6 +171,8 @@ def event_edit(event: Event):
     if request.method == "GET":
         return _edit_page(event)
     form = EventForm(request.form)
+    if request.form.get("action") == "deadline_preview":  # "check the deadlines" without JavaScript: nothing saved
+        return _edit_page(event, form=form)
     if request.form.get("action") == "preview":
         preview_html = _preview(form)
         return _edit_page(event, form=form, preview_html=preview_html, status=200 if preview_html is not None else 400)
@@ -209,19 +214,18 @@ def session_add(event: Event):
 def session_edit(event: Event, session_id: int):
     session = _session_of(event, session_id)
     if request.method == "GET":
-        form = SessionForm(data=session_data(session, event.timezone))
-        return render_template("admin/event_session.html", event=event, session=session, form=form)
+        return _session_page(event, session, SessionForm(data=session_data(session, event.timezone)))
     form = SessionForm(request.form)
     try:
         changed = sessions.update_session(session, session_values(form), actor=current_user, now=clock.utcnow())
     except InvalidValues as exc:
         db.session.rollback()
         put_problems(form, exc)
-        return render_template("admin/event_session.html", event=event, session=session, form=form), 400
+        return _session_page(event, session, form, 400)
     except DomainError as exc:
         db.session.rollback()
         form.capacity.errors = [refusal(exc)]
-        return render_template("admin/event_session.html", event=event, session=session, form=form), 400
+        return _session_page(event, session, form, 400)
     db.session.commit()
     if "notified" in changed:
         flash(_("The session was changed; %(n)s registered people will be emailed the new time.",
@@ -229,6 +233,12 @@ def session_edit(event: Event, session_id: int):
     else:
         flash(_("The session was changed.") if changed else _("Nothing was changed."))
     return _back(event, "sessions")
+
+
+def _session_page(event: Event, session: EventSession, form: SessionForm, status: int = 200):
+    resolved = Markup(render_template("admin/_deadline_resolved.html", **resolved_for_session(event, form)))
+    return render_template("admin/event_session.html", event=event, session=session, form=form,
+                           session_resolved=resolved), status
 
 
 @bp.route("/events/<int:event_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"])

@@ -21,33 +21,23 @@ from ...domain.backoffice.roster import parse_id
 from ...domain.communication import outbox, reminders
 from ...domain.errors import DomainError
 from ...domain.registration import passes
-from ...domain.timing.rules import TimeRule, parse
+from ...domain.timing.rules import parse
 from ...extensions import db
 from ...models import Event, Status
 from ..access import event_access
 from ..error_words import message
 from ..links import masked_links
+from ..rule_words import rule_words
 from . import bp
 
 # Which field of the form a refusal belongs to.
 _FIELD = {"reminder_days": "days", "reminder_time": "at", "reminder_hours": "hours"}
 
 
-def rule_words(rule: TimeRule) -> str:
-    """「前日10:00」「3日前の17:00」「当日8:00」「開始2時間前」."""
-    if rule.kind == "hours_before":
-        return _("%(hours)s hours before the start", hours=f"{rule.hours:g}")
-    if rule.days == 0:
-        return _("on the day at %(time)s", time=rule.hhmm)
-    if rule.days == 1:
-        return _("the day before at %(time)s", time=rule.hhmm)
-    return _("%(days)s days before at %(time)s", days=rule.days, time=rule.hhmm)
-
-
 def _page(event: Event, values: dict | None = None, errors: dict | None = None, status: int = 200):
     values = values or {"kind": "days", "days": "1", "at": "10:00", "hours": "2"}
     return render_template("admin/reminders.html", event=event, rules=reminders.overview(event),
-                           words=rule_words, values=values, errors=errors or {},
+                           words=lambda rule: rule_words(rule, event.timezone), values=values, errors=errors or {},
                            max_rules=reminders.MAX_RULES), status
 
 
@@ -69,7 +59,7 @@ def reminder_add(event: Event):
         db.session.rollback()
         return _page(event, values, {_FIELD.get(exc.code, "kind"): message(exc.code)}, 422)
     db.session.commit()
-    flash(_("The reminder was added: %(rule)s.", rule=rule_words(parse(text))))
+    flash(_("The reminder was added: %(rule)s.", rule=rule_words(parse(text), event.timezone)))
     return redirect(url_for("admin.reminders_page", event_id=event.id), 303)
 
 
@@ -83,7 +73,7 @@ def reminder_delete(event: Event, rule_id: int):
         abort(404)
     db.session.commit()
     flash(_("The reminder %(rule)s was removed; what it sent stays in the history.",
-            rule=rule_words(parse(text))))
+            rule=rule_words(parse(text), event.timezone)))
     return redirect(url_for("admin.reminders_page", event_id=event.id), 303)
 
 
