@@ -3,6 +3,7 @@ from .building_list import SecurityListSend
 from .desk_sync import CheckinConflict, DeskOperation, DeskTask
 from .event import (
                     DEFAULT_SECURITY_COLUMNS,
+                    AttendanceMode,
                     Event,
                     EventSession,
                     EventStatus,
@@ -20,7 +21,7 @@ from .work import Job, JobKind, JobStatus, ScheduledTask, StoredFile, TaskKind
 
 __all__ = [
     "AuditEntry",
-    "DEFAULT_SECURITY_COLUMNS", "Event", "EventSession", "EventStatus", "Question", "QuestionKind", "ReminderRule",
+    "AttendanceMode", "DEFAULT_SECURITY_COLUMNS", "Event", "EventSession", "EventStatus", "Question", "QuestionKind", "ReminderRule",
     "SecurityFormat",
     "AttendeeMessage", "MailKind", "MessageOptOut", "MessageStatus", "OutboxMessage", "OutboxStatus",
     "PassQr", "Registration", "Sector", "Status",

@@ -20,6 +20,15 @@ class QuestionKind(str, enum.Enum):
     checkbox = "checkbox"
 
 
+class AttendanceMode(str, enum.Enum):
+    """How a session is attended. A hybrid date is two sessions: the on-site one and its online
+    twin (``hybrid_of_id``), so each mode has its own capacity, seats, waiting list and deadline,
+    and the guarded seat, move and cancel code serves both unchanged."""
+
+    onsite = "onsite"
+    online = "online"
+
+
 class EventStatus(str, enum.Enum):
     draft = "draft"  # only its staff see it (and its preview); nobody can sign up
     published = "published"  # listed, open for sign-up within its window
@@ -138,6 +147,15 @@ class EventSession(db.Model):
     # the start). closes_at above is what counts; these say how it was reached.
     deadline_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     deadline_rule: Mapped[Optional[str]] = mapped_column(String(40))
+    attendance_mode: Mapped[AttendanceMode] = mapped_column(
+        db.Enum(AttendanceMode, native_enum=False, length=10, validate_strings=True),
+        default=AttendanceMode.onsite, server_default="onsite",
+    )
+    # Online sessions: the meeting's address. A secret until the join window opens: only the join
+    # redirect (/j/<key>) reads it; no page, mail, .ics, export, log or API answer carries it.
+    meeting_url: Mapped[Optional[str]] = mapped_column(Text)
+    # An online session that is the twin of an on-site one (same date and times): NULL otherwise.
+    hybrid_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
     # iCalendar SEQUENCE: grows each time the session's times change.
     sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
