@@ -30,6 +30,9 @@ class ScanResult(str, enum.Enum):
     # Admitted at a desk that could not see an earlier admission at another desk (offline): the
     # earliest device time is the check-in, the other is a CheckinConflict. Never counted.
     conflict = "conflict"
+    # An online registrant's join link (domain.registration.join_links) opened outside its window.
+    too_early = "too_early"  # before doors_at: the countdown page
+    join_ended = "join_ended"  # at or after ends_at: "this session has ended"
 
 
 class ScanMethod(str, enum.Enum):
@@ -42,6 +45,7 @@ class ScanMethod(str, enum.Enum):
     desk = "desk"  # the desk page (staff session) without a more precise method
     walk_in = "walk_in"  # registered at the desk
     undo = "undo"  # a check-in taken back
+    join = "join"  # an online registrant's join link opened (domain.registration.join_links); never a desk's
 
 
 class Scan(db.Model):

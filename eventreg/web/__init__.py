@@ -40,6 +40,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
+    from . import join  # issue 17: the online registrant's join link
+
+    app.register_blueprint(join.bp)
     _declare_writes(app)
     from ..domain.access.permissions import CREATES_EVENTS, Capability
     from .access import may

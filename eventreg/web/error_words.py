@@ -181,6 +181,10 @@ WORDS = {
     # The command line (event files, retention)
     "invalid_event_file": _l("The event file is not valid: %(detail)s"),
     "invalid_retention_days": _l("Enter the number of days to keep personal data as a whole number."),
+    # Hybrid sessions and the join link (domain.backoffice.hybrid, domain.registration.join_links)
+    "meeting_url_invalid": _l("Enter the meeting URL as a full address beginning with https://."),
+    "too_early": _l("The join link does not open the meeting yet (before doors open)."),
+    "join_ended": _l("The join link was opened after the session ended."),
 }
 
 

@@ -167,14 +167,18 @@ def session_label(s, tz: str) -> str:
     """A session as a choice: its title, date and seat state 「満席（キャンセル待ち）」
     「残りわずか（残り3席）」「受付中」 (capacity.Availability.nearly_full decides "nearly")."""
     from .filters import when  # filters imports messages, like this module
+    from .status_words import status_word
 
     if s.full:
         state = _("Full (waiting list)") if s.waitlist_enabled else _("Full")
     elif s.nearly_full:
         state = _("Few seats left (%(n)s left)", n=s.seats_left)
+    elif getattr(s, "shows_mode", False):  # 会場 / オンライン side by side: the seats of each
+        state = _("%(n)s seats left", n=s.seats_left)
     else:
         state = _("Open for registration")
-    return " · ".join(part for part in (s.title, when(s, tz), str(state)) if part)
+    mode = status_word(s.attendance_mode) if getattr(s, "shows_mode", False) else ""
+    return " · ".join(part for part in (s.title, when(s, tz), mode, str(state)) if part)
 
 
 class SessionChoice:

@@ -47,7 +47,7 @@ DEV_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 WASM_WORKERS = ("/static/desk/decoder-worker.js",)
 WASM_WORKER_IN_APP = re.compile(r"/desk/app/[0-9a-f]{12}/decoder-worker\.js")
 WASM_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
-NO_STORE_PREFIXES = ("/r/", "/u/", "/invite/", "/staff", "/desk", "/admin", "/login", "/logout", "/api/")
+NO_STORE_PREFIXES = ("/r/", "/u/", "/j/", "/invite/", "/staff", "/desk", "/admin", "/login", "/logout", "/api/")
 HSTS = "max-age=63072000; includeSubDomains"
 
 
@@ -128,9 +128,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
 # ---- logs --------------------------------------------------------------------------------------
 
 # /r/<token>, /r/<token>/pass.pdf, ... : the token is a credential (the attendee's link); so are
-# /invite/<token> (a staff invitation), /login/reset/<token> (a password-reset link) and /u/<key> (an
-# organizer message's unsubscribe link). Matched as the server decodes the path: any character of
-# the prefix or of the token may be percent-encoded, once (``/%72/Ab%43…`` is served as ``/r/AbC…``)
+# /invite/<token> (a staff invitation), /login/reset/<token> (a password-reset link), /u/<key> (an
+# organizer message's unsubscribe link) and /j/<key> (an online registrant's join link). Matched as
+# the server decodes the path: any character of the prefix or of the token may be percent-encoded, once (``/%72/Ab%43…`` is served as ``/r/AbC…``)
 # or twice (``%252Fr%252F…`` inside an encoded ``?next=``), as in the language
 # switch's ``?next=%2Fr%2F<token>`` or the sign-in page's ``?next=%2Finvite%2F<token>``. The
 # token ends where its path segment does: at /, ?, &, #, a space or a quote, written or encoded.
@@ -146,7 +146,7 @@ _TOKEN_CHARACTER = rf"(?:%25{_ENDS}[0-9a-f]{{2}}|%(?!25){_ENDS}[0-9a-f]{{2}}|[^/
 _SLASH = _written_or_encoded("/")
 _PASS_PATH = re.compile(
     rf"({_SLASH}(?:{''.join(map(_written_or_encoded, 'invite'))}|{''.join(map(_written_or_encoded, 'login/reset'))}"
-    rf"|{_written_or_encoded('r')}|{_written_or_encoded('u')}){_SLASH})"
+    rf"|{_written_or_encoded('r')}|{_written_or_encoded('u')}|{_written_or_encoded('j')}){_SLASH})"
     rf"{_TOKEN_CHARACTER}+", re.IGNORECASE)
 REDACTED = "[redacted]"
 

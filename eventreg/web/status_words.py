@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import EventStatus, MessageStatus, OutboxStatus, Status
+from ..models import AttendanceMode, EventStatus, MessageStatus, OutboxStatus, Status
 from .count_words import COUNT_WORDS
 
 STATUS_WORDS = {
@@ -23,6 +23,8 @@ STATUS_WORDS = {
                     MessageStatus.queued: _l("Sent"), MessageStatus.cancelled: _l("Cancelled")},
     EventStatus: {EventStatus.draft: _l("Draft"), EventStatus.published: _l("Published"),
                   EventStatus.closed: _l("Closed")},
+    # How a registration attends: its session's mode (the attendee list, exports, API, the public form)
+    AttendanceMode: {AttendanceMode.onsite: _l("On site"), AttendanceMode.online: _l("Online")},
 }
 CHECKED_IN = COUNT_WORDS["checked_in"]  # a confirmed registration whose person has arrived
 

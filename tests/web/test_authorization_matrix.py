@@ -77,6 +77,7 @@ PUBLIC = {
     "dev.message": "one caught message (development only)",
     "dev.raw": "one caught message as .eml (development only)",
     "health.check": "the health check: 200 or 503 and a fixed word, nothing of anyone's (web/health.py)",
+    "join.join": "an online registrant's join link: the key (HMAC of the registration's secret and entry version) is the credential",
 }
 
 ANON, DEACTIVATED, OTHER = "anonymous", "deactivated owner", "staff of another event only"

@@ -440,8 +440,10 @@ def test_scan_results_match_the_model():
     from eventreg.models import ScanResult
 
     documented = SPEC["components"]["schemas"]["ScanOutcome"]["properties"]["result"]["enum"]
-    # undone and walk_in come from their own endpoints; conflict only from offline desks' batches.
-    assert set(documented) == {r.value for r in ScanResult} - {"undone", "walk_in", "conflict"}
+    # undone and walk_in come from their own endpoints; conflict only from offline desks' batches;
+    # too_early and join_ended only from an online registrant's join link (web/join.py).
+    assert set(documented) == {r.value for r in ScanResult} - {"undone", "walk_in", "conflict", "too_early",
+                                                               "join_ended"}
 
 
 # --- real responses against the document -----------------------------------------------------

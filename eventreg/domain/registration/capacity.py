@@ -18,7 +18,7 @@ from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import deadlines
 from eventreg.domain.timing.deadlines import DeadlineState
 from eventreg.extensions import db
-from eventreg.models import Event, EventSession, EventStatus
+from eventreg.models import AttendanceMode, Event, EventSession, EventStatus
 
 _seats = EventSession.__table__.c
 _now = bindparam("now", type_=_seats.closes_at.type)
@@ -154,6 +154,11 @@ class Availability:
     waitlist_enabled: bool
     event_status: EventStatus  # read with the seats: the page never takes it from a cache
     state: DeadlineState
+    # Hybrid dates (domain.backoffice.hybrid): the session's mode, and whether the page names it
+    # (an online session, or an on-site one with an online twin: the choice is 会場 / オンライン).
+    attendance_mode: AttendanceMode = AttendanceMode.onsite
+    hybrid_of_id: int | None = None
+    shows_mode: bool = False
 
     @property
     def seats_left(self) -> int:
@@ -171,7 +176,8 @@ class Availability:
 
 _AVAILABILITY = (
     select(_seats.id, _seats.event_id, _seats.title, _seats.doors_at, _seats.starts_at, _seats.ends_at, _seats.capacity,
-           _seats.seats_taken, _seats.opens_at, _seats.closes_at, Event.__table__.c.waitlist_enabled,
+           _seats.seats_taken, _seats.opens_at, _seats.closes_at, _seats.attendance_mode, _seats.hybrid_of_id,
+           Event.__table__.c.waitlist_enabled,
            Event.__table__.c.status.label("event_status"))
     .join_from(EventSession.__table__, Event.__table__, Event.__table__.c.id == _seats.event_id)
     .where(_seats.event_id == bindparam("eid"))
@@ -182,8 +188,12 @@ _AVAILABILITY = (
 def availability(event_id: int, now: datetime) -> list[Availability]:
     """The event's sessions with seats, window and waiting-list switch: one cheap query, never
     a cached copy."""
+    rows = db.session.execute(_AVAILABILITY, {"eid": event_id}).all()
+    twinned = {row.hybrid_of_id for row in rows if row.hybrid_of_id is not None}
     return [
-        Availability(**{**row._mapping, "event_status": EventStatus(row.event_status)},
-                     state=window(row.opens_at, row.closes_at, row.event_status, now))
-        for row in db.session.execute(_AVAILABILITY, {"eid": event_id})
+        Availability(**{**row._mapping, "event_status": EventStatus(row.event_status),
+                        "attendance_mode": AttendanceMode(row.attendance_mode)},
+                     state=window(row.opens_at, row.closes_at, row.event_status, now),
+                     shows_mode=row.attendance_mode == AttendanceMode.online or row.id in twinned)
+        for row in rows
     ]

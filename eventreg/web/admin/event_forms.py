@@ -13,15 +13,16 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import Field
 
-from eventreg.domain.backoffice import event_checks
+from eventreg.domain.backoffice import event_checks, hybrid
 from eventreg.domain.backoffice.event_checks import InvalidValues, Problem
 from eventreg.domain.registration import holds
 from eventreg.domain.timing import deadlines
 
-from ...models import Event, EventSession, Question
+from ...models import AttendanceMode, Event, EventSession, Question
 from ..error_words import message, words
 from ..forms import PageForm
 from ..rule_words import rule_words as words_for_rule
+from ..status_words import STATUS_WORDS
 
 
 def refusal(exc) -> str:
@@ -167,6 +168,18 @@ class SessionForm(PageForm):
     end = StringField(_l("End"), render_kw={"type": "time", "required": True})
     capacity = StringField(_l("Capacity"), render_kw={"type": "number", "min": 0, "max": event_checks.MAX_CAPACITY,
                                                        "inputmode": "numeric", "required": True})
+    # How people attend (domain.backoffice.hybrid): "both" makes an online twin with its own seats.
+    mode = RadioField(_l("Attendance"), default="onsite",
+                      choices=[(m.value, w) for m, w in STATUS_WORDS[AttendanceMode].items()]
+                      + [("both", _l("Both (on site and online)"))])
+    online_capacity = StringField(_l("Online capacity"), default="300",
+                                  render_kw={"type": "number", "min": 0, "max": event_checks.MAX_CAPACITY,
+                                             "inputmode": "numeric"},
+                                  description=_l("For “both”: the online seats; the capacity above is the venue's."))
+    # Never filled in from the stored value: the meeting URL is a secret staff replace, not read.
+    meeting_url = StringField(_l("Meeting URL"), render_kw={"type": "url", "autocomplete": "off", "maxlength": 2000},
+                              description=_l("Sent to nobody: each online registrant's join link opens it from doors-open "
+                                             "to the end. Empty: keep the one set."))
     # The session's own deadline (optional): the same editor, with "as the event's" first, added
     # below the class under its own names (the edit page holds the event's editor too).
     problem_fields = {"deadline": "session_deadline_kind"}
@@ -194,7 +207,8 @@ _add_deadline_editor(SessionForm, "session_deadline", _l("Deadline of this sessi
 def session_values(form: SessionForm) -> dict:
     """The session form's values; its own deadline only when the editor was sent (a post without
     it, e.g. a script changing the capacity, leaves the session's own deadline as it is)."""
-    values = {name: form[name].data for name in ("title", "date", "doors", "start", "end", "capacity")}
+    values = {name: form[name].data for name in ("title", "date", "doors", "start", "end", "capacity",
+                                                 "mode", "online_capacity", "meeting_url")}
     if form.session_deadline_kind.raw_data != []:
         values["deadline"] = deadline_parts(form, "session_deadline")
     return values
@@ -204,7 +218,8 @@ def session_data(session: EventSession, tz: str) -> dict:
     local = {name: getattr(session, f"{name}_at").astimezone(ZoneInfo(tz)) for name in ("doors", "starts", "ends")}
     return {"title": session.title, "date": local["starts"].date().isoformat(), "doors": local["doors"].strftime("%H:%M"),
             "start": local["starts"].strftime("%H:%M"), "end": local["ends"].strftime("%H:%M"),
-            "capacity": str(session.capacity),
+            "capacity": str(session.capacity), "mode": hybrid.mode_of(session),
+            "online_capacity": str(twin.capacity) if (twin := hybrid.twin_of(session)) is not None else "300",
             **deadline_form_data(deadlines.session_rule(session), tz, "session_deadline", none="event")}
 
 

@@ -28,7 +28,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from eventreg.domain.backoffice import clone, event_checks, questions, sessions
+from eventreg.domain.backoffice import clone, event_checks, hybrid, questions, sessions
 from eventreg.domain.backoffice.event_checks import InvalidValues
 
 from ... import clock
@@ -199,7 +199,9 @@ def event_edit(event: Event):
 def session_add(event: Event):
     form = SessionForm(request.form)
     try:
-        sessions.add_session(event, session_values(form), actor=current_user, now=clock.utcnow())
+        values, now = session_values(form), clock.utcnow()
+        added = sessions.add_session(event, values, actor=current_user, now=now)
+        hybrid.apply_mode(added, values, actor=current_user, now=now)
     except InvalidValues as exc:
         db.session.rollback()
         put_problems(form, exc)
@@ -213,18 +215,30 @@ def session_add(event: Event):
 @event_access(Capability.edit_event)
 def session_edit(event: Event, session_id: int):
     session = _session_of(event, session_id)
+    if session.hybrid_of_id is not None:  # an online twin is changed with its on-site session
+        return redirect(url_for("admin.session_edit", event_id=event.id, session_id=session.hybrid_of_id), 303)
     if request.method == "GET":
         return _session_page(event, session, SessionForm(data=session_data(session, event.timezone)))
     form = SessionForm(request.form)
     try:
-        changed = sessions.update_session(session, session_values(form), actor=current_user, now=clock.utcnow())
+        values, now = session_values(form), clock.utcnow()
+        was = (hybrid.mode_of(session), hybrid.meeting_url_set(session))
+        changed = sessions.update_session(session, values, actor=current_user, now=now)
+        hybrid.apply_mode(session, values, actor=current_user, now=now)
+        if not changed and (was != (hybrid.mode_of(session), hybrid.meeting_url_set(session))
+                            or (values.get("meeting_url") or "").strip()):
+            changed = {"attendance": True}
     except InvalidValues as exc:
         db.session.rollback()
         put_problems(form, exc)
         return _session_page(event, session, form, 400)
     except DomainError as exc:
         db.session.rollback()
-        form.capacity.errors = [refusal(exc)]
+        # The twin cannot go once people signed up online; its seats are the online capacity's.
+        target = {"session_has_registrations": form.mode, "capacity_below_taken": form.capacity}.get(exc.code, form.capacity)
+        if exc.code == "capacity_below_taken" and form.mode.data == "both" and session.seats_taken <= int(form.capacity.data or 0):
+            target = form.online_capacity
+        target.errors = [refusal(exc)]
         return _session_page(event, session, form, 400)
     db.session.commit()
     if "notified" in changed:
@@ -238,7 +252,7 @@ def session_edit(event: Event, session_id: int):
 def _session_page(event: Event, session: EventSession, form: SessionForm, status: int = 200):
     resolved = Markup(render_template("admin/_deadline_resolved.html", **resolved_for_session(event, form)))
     return render_template("admin/event_session.html", event=event, session=session, form=form,
-                           session_resolved=resolved), status
+                           session_resolved=resolved, meeting_url_set=hybrid.meeting_url_set(session)), status
 
 
 @bp.route("/events/<int:event_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"])

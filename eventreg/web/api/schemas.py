@@ -18,7 +18,7 @@ from .errors import ERRORS
 
 # The values a client may send in X-Scan-Method: how the pass was read. Made from the model's
 # enum (walk_in and undo are written by their own endpoints, never claimed by a client).
-HEADER_SCAN_METHODS = tuple(m.value for m in ScanMethod if m not in (ScanMethod.walk_in, ScanMethod.undo))
+HEADER_SCAN_METHODS = tuple(m.value for m in ScanMethod if m not in (ScanMethod.walk_in, ScanMethod.undo, ScanMethod.join))
 
 # Outcomes of a check-in (HTTP 200). "ok" is the only one that let someone in.
 SCAN_RESULTS = {
