@@ -144,10 +144,10 @@ def _row(table, family):
 
 def test_the_export_holds_every_column_and_answer(files):
     table = files["table"]
-    assert table[0] == ["ID", "状態", "参加する回", "姓", "名", "セイ(フリガナ)", "メイ(フリガナ)", "メールアドレス", "電話番号",
+    assert table[0] == ["ID", "状態", "参加する回", "参加形態", "姓", "名", "セイ(フリガナ)", "メイ(フリガナ)", "メールアドレス", "電話番号",
                         "会社名・団体名", "部署・役職", "所属区分", "当日参加", "申込日時", "キャンセル日時",
                         "受付日時", "受付", "参加の動機", "参加方法", "懇親会に参加する", "旧い質問"]
-    assert [r[3] for r in table[1:]] == ["伊藤", "Smith", "髙橋", "山田"]  # 五十音: イ ス タ ヤ; 加藤 cancelled
+    assert [r[4] for r in table[1:]] == ["伊藤", "Smith", "髙橋", "山田"]  # 五十音: イ ス タ ヤ; 加藤 cancelled
     yamada = _row(table, "山田")
     assert yamada["電話番号"] == "0312345678"
     assert yamada["会社名・団体名"] == "'" + FORMULAS["organization"]
@@ -157,6 +157,7 @@ def test_the_export_holds_every_column_and_answer(files):
     assert yamada["懇親会に参加する"] == "はい"
     assert yamada["旧い質問"] == "非表示の回答"  # a hidden question's answers stay in the export
     assert yamada["状態"] == "申し込み完了" and yamada["所属区分"] == "NPO・NGO"
+    assert yamada["参加形態"] == "会場"  # the session's attendance mode (issue 17)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", yamada["申込日時"])
     ito = _row(table, "伊藤")
     assert (ito["受付日時"], ito["受付"], ito["所属区分"]) == ("2026-12-02 14:07", "受付A", "行政・自治体")
@@ -217,7 +218,7 @@ def test_openpyxl_sees_only_strings(files):
     cells = [list(row) for row in sheet.iter_rows()]
     assert [[c.value for c in row] for row in cells] == _unguarded(files["table"])
     assert {c.data_type for row in cells for c in row} == {"s"}
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:U{len(files['table'])}"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:V{len(files['table'])}"
 
 
 # ---- the page, the report, the rules ----------------------------------------------------------
@@ -281,7 +282,7 @@ def test_the_attendee_list_filter_is_carried_over(client, login, make_event):
     assert f'href="/admin/events/{event.id}/exports/attendees.csv?q=%E3%82%84%E3%81%BE%E3%81%A0"' in page
     data = client.get(f"/admin/events/{event.id}/exports/attendees.csv?q=%E3%82%84%E3%81%BE%E3%81%A0").data
     table = _cells(data, "utf-8-sig")
-    assert [r[3] for r in table[1:]] == ["山田"]
+    assert [r[4] for r in table[1:]] == ["山田"]
     # Nonsense in the query string falls back to the defaults, never a 500.
     assert client.get(f"/admin/events/{event.id}/exports/attendees.csv?session=x&status=%01&walk_in=7").status_code == 200
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_
 
-from eventreg.domain.backoffice import roster
+from eventreg.domain.backoffice import hybrid_rules, roster
 from eventreg.domain.insight import counts
 from eventreg.domain.people import gojuon
 from eventreg.domain.timing.session_name import session_name
@@ -43,13 +43,13 @@ PERSONAL_SETS = ("attendees", "arrivals", "reception")
 FIXED = (
     "id", "status", "session", "family_name", "given_name", "family_kana", "given_kana",
     "name", "kana", "email", "phone", "organization", "department", "sector", "walk_in",
-    "created_at", "cancelled_at", "checked_in_at", "checked_in_desk", "kana_row",
+    "created_at", "cancelled_at", "checked_in_at", "checked_in_desk", "kana_row", "mode",
 )
 SET_COLUMNS = {
-    "attendees": ("id", "status", "session", "family_name", "given_name", "family_kana", "given_kana",
+    "attendees": ("id", "status", "session", "mode", "family_name", "given_name", "family_kana", "given_kana",
                   "email", "phone", "organization", "department", "sector", "walk_in",
                   "created_at", "cancelled_at", "checked_in_at", "checked_in_desk"),
-    "arrivals": ("sector", "name", "kana", "organization", "department", "session", "walk_in",
+    "arrivals": ("sector", "name", "kana", "organization", "department", "session", "mode", "walk_in",
                  "checked_in_at"),
     "reception": ("kana_row", "kana", "name", "organization", "session"),
 }
@@ -92,8 +92,9 @@ def selection(event: Event, which: str, flt: roster.ListFilter, *, now: datetime
     sector afterwards: ``people``)."""
     if which == "arrivals":
         flt = flt.but(status="checked_in", sort="kana")
-    elif which == "reception":
-        flt = flt.but(status="confirmed", sort="kana")
+    elif which == "reception":  # the desk's paper list: people who come in person
+        return roster.matching(event, flt.but(status="confirmed", sort="kana"), now=now).where(
+            hybrid_rules.at_the_venue())
     return roster.matching(event, flt, now=now)
 
 
@@ -179,6 +180,9 @@ def _cell_function(event: Event, c: Column, labels: Mapping[str, str]) -> Callab
     if key == "session":
         titles = _session_names(event, labels)
         return lambda reg: titles.get(reg.session_id, "")
+    if key == "mode":  # on site / online: the session's (a hybrid date is two sessions)
+        modes = {s.id: labels.get(f"mode.{s.attendance_mode.value}", s.attendance_mode.value) for s in event.sessions}
+        return lambda reg: modes.get(reg.session_id, "")
     if key == "name":
         return lambda reg: f"{reg.family_name} {reg.given_name}"
     if key == "kana":

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from eventreg.domain.backoffice import roster
+from eventreg.domain.backoffice import hybrid_rules, roster
 from eventreg.extensions import db
 from eventreg.models import Event, Job, JobKind, JobStatus, Registration, Status, StoredFile
 
@@ -37,10 +37,11 @@ def queue(kind: JobKind, now: datetime, *, event_id: int | None = None, requeste
 
 
 def badge_sheet_people(event_id: int) -> list[Registration]:
-    """Who gets a badge on the sheet: confirmed registrations, in 五十音 order."""
+    """Who gets a badge on the sheet: confirmed registrations of on-site sessions, in 五十音 order."""
     return list(db.session.scalars(
         select(Registration)
-        .where(Registration.event_id == event_id, Registration.status == Status.confirmed)
+        .where(Registration.event_id == event_id, Registration.status == Status.confirmed,
+               hybrid_rules.at_the_venue())
         .order_by(Registration.sort_key, Registration.id)
         .options(selectinload(Registration.session), selectinload(Registration.event))
     ))
@@ -48,7 +49,7 @@ def badge_sheet_people(event_id: int) -> list[Registration]:
 
 def queue_badge_sheet(event_id: int, now: datetime, *, requested_by: int | None = None) -> Job:
     total = db.session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.event_id == event_id, Registration.status == Status.confirmed))
+        Registration.event_id == event_id, Registration.status == Status.confirmed, hybrid_rules.at_the_venue()))
     return queue(JobKind.badge_sheet, now, event_id=event_id, requested_by=requested_by, total=total)
 
 

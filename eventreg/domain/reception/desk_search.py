@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from eventreg.domain.backoffice import hybrid_rules
 from eventreg.domain.communication import building_list
 from eventreg.domain.people import gojuon, search
 from eventreg.extensions import db
@@ -19,7 +20,7 @@ def find(event_id: int, query: str = "", *, kana_row: str | None = None, session
          limit: int = LIMIT) -> list[Registration]:
     """Active registrations of the event by name, furigana (カナ or ひらがな, partial), organization
     or email, optionally only those whose reading starts in ``kana_row`` ("a", "ka" … "wa")."""
-    where = [Registration.event_id == event_id, Registration.status != Status.cancelled,
+    where = [Registration.event_id == event_id, Registration.status != Status.cancelled, hybrid_rules.at_the_venue(),
              *search.conditions(query)]
     if session_id is not None:
         where.append(Registration.session_id == session_id)

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select
 
+from eventreg.domain.backoffice import hybrid_rules
 from eventreg.domain.reception import desk_followups, desk_search
 from eventreg.extensions import db
 from eventreg.models import CheckinConflict, DeskTask, Event, Registration, SecurityListSend
@@ -103,13 +104,15 @@ def roster(event: Event, since: str | None, *, now_us: int) -> Roster:
     cursor = Cursor.parse(since)
     full = needs_full(cursor, now)
     sessions = list(event.sessions)  # loaded once: each row's session comes from the identity map
-    where = [Registration.event_id == event.id]
+    # On-site people only: a person moved online leaves the next delta, so the device's count
+    # differs from ``total`` and it fetches the whole roster again (web/api/desk_roster.py).
+    where = [Registration.event_id == event.id, hybrid_rules.at_the_venue()]
     if not full:
         where.append(Registration.changed_us > cursor.at_us - OVERLAP_US)
     rows = list(db.session.scalars(select(Registration).where(*where)
                                    .order_by(Registration.sort_key, Registration.id)))
     total = len(rows) if full else db.session.scalar(
-        select(func.count(Registration.id)).where(Registration.event_id == event.id))
+        select(func.count(Registration.id)).where(Registration.event_id == event.id, hybrid_rules.at_the_venue()))
     ends_at = max((s.ends_at for s in sessions), default=None)
     return Roster(
         event=event, full=full, cursor=now, total=total, rows=rows,

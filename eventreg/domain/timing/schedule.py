@@ -29,6 +29,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from eventreg.domain.backoffice import hybrid_rules
 from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import deadlines
 from eventreg.domain.timing.rules import TimeRule, parse
@@ -95,6 +96,8 @@ def wanted(event: Event, session: EventSession) -> dict[tuple[TaskKind, int], da
     """(kind, ref_id) -> due time of every task ``session`` should have now."""
     found = {}
     for kind, rule in RULES.items():
+        if kind == TaskKind.security_list and not hybrid_rules.on_site(session):
+            continue  # the venue's visitor list: nobody of an online session comes in
         if APPLIES.get(kind, lambda _event: True)(event):
             found[(kind, 0)] = _at(rule(event, session), event, session)
     for kind, refs in PER_REF.items():

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from eventreg.domain.backoffice import hybrid_rules
 from eventreg.domain.communication import building_list_sheet
 
 from ... import clock
@@ -43,7 +44,8 @@ FORMATS = [
 
 def _session_of(event: Event, session_id: int) -> EventSession:
     session = db.session.get(EventSession, session_id)
-    if session is None or session.event_id != event.id:
+    # An online session has no visitor list: nobody of it comes into the building.
+    if session is None or session.event_id != event.id or not hybrid_rules.on_site(session):
         abort(404)
     return session
 
@@ -55,7 +57,8 @@ def _page(event: Event, values: dict | None = None, errors: dict | None = None, 
     }
     order = values["columns"] + [c for c in building_list_sheet.COLUMNS if c not in values["columns"]]
     sessions = [{"session": s, "send_time": building_list.send_time(event, s),
-                 "history": building_list.history(s.id)} for s in event.sessions]
+                 "history": building_list.history(s.id)} for s in event.sessions
+                if hybrid_rules.on_site(s)]
     return render_template("admin/building_list.html", event=event, values=values, errors=errors or {},
                            order=order, names=building_list_sheet.labels(event.language), formats=FORMATS, sessions=sessions,
                            label=building_list_sheet.session_label), status

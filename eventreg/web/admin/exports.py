@@ -29,11 +29,11 @@ from ...adapters import sheets
 from ...domain.access.permissions import Capability
 from ...domain.backoffice import audit, exports, jobs, roster
 from ...extensions import db
-from ...models import Event, Job, JobKind
+from ...models import AttendanceMode, Event, Job, JobKind
 from ..access import event_access
 from ..count_words import COUNT_WORDS
 from ..field_words import field_titles, page_language, sector_names
-from ..status_words import registration_words
+from ..status_words import STATUS_WORDS, registration_words
 from . import bp
 
 FORMATS = {
@@ -47,7 +47,7 @@ REPORT_LIMIT = 500  # problem characters listed on the page; the count is always
 COLUMN_TITLES = {
     "id": _l("ID"), "status": _l("Status"), "walk_in": _l("Walk-in"), "created_at": _l("Signed up at"),
     "cancelled_at": _l("Cancelled at"), "checked_in_at": _l("Checked in at"), "checked_in_desk": _l("Desk"),
-    "kana_row": _l("Kana row"),
+    "kana_row": _l("Kana row"), "mode": _l("On site or online"),
 }
 SET_TITLES = {
     "attendees": _l("Attendees: everything, with every question's answers"),
@@ -63,6 +63,7 @@ def export_labels() -> dict[str, str]:
     labels |= {f"column.{key}": title for key, title in field_titles().items()}
     labels |= {f"sector.{code}": name for code, name in sector_names().items()}
     labels |= {f"status.{code}": words for code, words in registration_words().items()}
+    labels |= {f"mode.{mode.value}": str(words) for mode, words in STATUS_WORDS[AttendanceMode].items()}
     labels |= {f"count.{name}": str(words) for name, words in COUNT_WORDS.items()}  # the summary's
     labels |= {"yes": _("Yes"), "no": "", "total": _("Total"), "language": page_language()}
     return labels

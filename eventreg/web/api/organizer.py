@@ -57,7 +57,8 @@ def _personal(event: Event) -> bool:
 
 
 def _sessions(event: Event) -> dict[int, dict]:
-    return {x.id: {"id": x.id, "title": x.title, "when": when(x, event.timezone)} for x in event.sessions}
+    return {x.id: {"id": x.id, "title": x.title, "when": when(x, event.timezone), "mode": x.attendance_mode.value}
+            for x in event.sessions}
 
 
 def _attendee(reg: Registration, sessions: dict[int, dict], personal: bool) -> dict:

@@ -13,7 +13,7 @@ from marshmallow import ValidationError, fields, validate
 
 from ...domain.backoffice import roster
 from ...domain.people import gojuon
-from ...models import QuestionKind, ScanMethod, Sector, Status
+from ...models import AttendanceMode, QuestionKind, ScanMethod, Sector, Status
 from .errors import ERRORS
 
 # The values a client may send in X-Scan-Method: how the pass was read. Made from the model's
@@ -251,6 +251,9 @@ class SessionSchema(ResponseSchema):
     id = fields.Integer(required=True)
     title = fields.String(required=True, metadata=_doc("May be empty for a one-session event."))
     when = fields.String(required=True, metadata=_doc("Date, times and doors, formatted for people."))
+    mode = fields.String(validate=validate.OneOf([m.value for m in AttendanceMode]), metadata=_doc(
+        "How the session is attended: `onsite` or `online` (a hybrid date is two sessions). In the "
+        "organizer API's registrations; never the meeting's address."))
 
 
 def _nullable(field_class, text: str, **kwargs):
