@@ -41,11 +41,14 @@ def entry_text(ctx: dict) -> dict:
     """What a calendar entry says, in one place for the .ics file and the Google Calendar link:
     times in UTC, the title (with the session's), the place, and the description."""
     event, session = ctx["event"], ctx["session"]
+    # An online session's place is the registrant's own join link (never the meeting's address).
+    join = ctx.get("links", {}).get("join", "") if session.get("online") else ""
     return {
         "starts_at": session["starts_at"].astimezone(timezone.utc),
         "ends_at": session["ends_at"].astimezone(timezone.utc),
         "summary": event["title"] + (f" {session['title']}" if session["title"] else ""),
-        "location": " ".join(part for part in (event["venue_name"], event["venue_address"]) if part),
+        "location": join or " ".join(part for part in (event["venue_name"], event["venue_address"]) if part),
+        "url": join or event["url"],
         "description": "\n".join(part for part in (event["access_notes"], event["url"]) if part),
     }
 
@@ -98,7 +101,7 @@ def session_event(ctx: dict, *, now: datetime, method: str = "PUBLISH", organize
         entry.add("location", what["location"])
     if what["description"]:
         entry.add("description", what["description"])
-    entry.add("url", event["url"])
+    entry.add("url", what["url"])
     entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     organizer = event["contact_email"] or organizer_email
     if organizer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from ..domain.communication import opt_outs
-from ..domain.registration import holds
+from ..domain.registration import holds, join_links
 from ..models import Registration
 
 
@@ -22,6 +22,19 @@ def confirmation_proof(token: str) -> str:
 def unsubscribe_key(registration: Registration) -> str:
     """The key of the registration's unsubscribe link (domain.communication.opt_outs): in its mail only."""
     return opt_outs.key(registration, current_app.config["SECRET_KEY"])
+
+
+def join_key(registration: Registration) -> str:
+    """The key of an online registrant's join link (domain.registration.join_links): mail and the attendee's page only."""
+    return join_links.key(registration, current_app.config["SECRET_KEY"])
+
+
+def join_link(registration: Registration) -> str:
+    """The absolute join link of an online registrant, "" for anyone else (an on-site seat has none)."""
+    if not join_links.is_online(registration):
+        return ""
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        return url_for("join.join", key=join_key(registration), _external=True)
 
 
 def _links(registration: Registration) -> dict[str, str]:
@@ -40,6 +53,9 @@ def _links(registration: Registration) -> dict[str, str]:
                            **carried),
         "event": url_for("public.event_page", slug=registration.event.slug, _external=True, **carried),
         "unsubscribe": url_for("public.unsubscribe", key=unsubscribe_key(registration), _external=True, **carried),
+        # Online registrants only: opens the meeting from doors-open to the end (never the meeting URL itself)
+        "join": url_for("join.join", key=join_key(registration), _external=True)
+        if join_links.is_online(registration) else "",
     }
 
 
@@ -62,7 +78,8 @@ def masked_links(registration: Registration) -> dict[str, str]:
     Staff read previews (a viewer too); the management secret cancels and switches the
     registration, so it is shown to nobody but the attendee's mailbox.
     """
-    secrets = (registration.token, confirmation_proof(registration.token), unsubscribe_key(registration))
+    secrets = (registration.token, confirmation_proof(registration.token), unsubscribe_key(registration),
+               join_key(registration))
     masked = {}
     for name, link in registration_links(registration).items():
         for secret in secrets:

@@ -44,7 +44,7 @@ from . import documents, event_cache, limits
 from .error_words import message
 from .filters import moment
 from .forms import registration_form, session_label
-from .links import registration_links
+from .links import join_link, registration_links
 
 bp = Blueprint("public", __name__)
 
@@ -276,7 +276,8 @@ def registration(token: str):
     google = ics.google_calendar_url(pass_context(registration, registration_links(registration))) if code else None
     return render_template("public/registration.html", r=registration, qr_svg=svg, google_calendar=google,
                            reference=passes.reference_number(registration.id),
-                           welcome=request.args.get("welcome") == "1", position=position, free_sessions=free)
+                           welcome=request.args.get("welcome") == "1", position=position, free_sessions=free,
+                           join=join_link(registration) if registration.status == Status.confirmed else "")
 
 
 @bp.post("/r/<token>/switch")

@@ -77,7 +77,7 @@ from sqlalchemy.orm import joinedload
 
 from eventreg.domain.people import names
 from eventreg.extensions import db
-from eventreg.models import Event, Registration, Status
+from eventreg.models import AttendanceMode, Event, Registration, Status
 
 FORMAT_DIGIT = "3"  # the first digit of a format 3 pass
 V3_CONTEXT = b"eventreg pass v3\x00"
@@ -346,6 +346,8 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
         "session": {
             "id": session.id, "title": session.title, "doors_at": session.doors_at,
             "starts_at": session.starts_at, "ends_at": session.ends_at, "sequence": session.sequence,
+            # An online session (a hybrid date's twin): no venue, a join link instead of a pass at a desk.
+            "online": session.attendance_mode == AttendanceMode.online,
         },
         "attendee": {
             "full_name": names.display_name(registration.family_name, registration.given_name,
@@ -356,6 +358,7 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
         },
         "links": {**{name: links[name] for name in ("registration", "cancel", "pdf", "ics")},
                   "confirm": links.get("confirm", ""),  # the email confirmation (domain.registration.holds)
-                  "unsubscribe": links.get("unsubscribe", "")},  # organizer messages (communication.opt_outs)
+                  "unsubscribe": links.get("unsubscribe", ""),  # organizer messages (communication.opt_outs)
+                  "join": links.get("join", "")},  # online registrants (domain.registration.join_links)
         "hold_expires_at": registration.hold_expires_at,
     }
