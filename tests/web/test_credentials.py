@@ -87,6 +87,7 @@ def test_the_links_in_the_context_come_from_the_edge(app, make_event):
         "confirm": f"http://testserver/r/{person.token}/confirm/{confirmation_proof(person.token)}",
         "event": f"http://testserver/e/{event.slug}",
         "unsubscribe": f"http://testserver/u/{unsubscribe_key(person)}",
+        "join": "",  # an on-site seat has no join link (issue 17: online registrants only)
     }
     ctx = passes.pass_context(person, links)
     assert ctx["registration_id"] == person.id and ctx["session"]["sequence"] == 0
