@@ -92,7 +92,7 @@ def test_the_links_in_the_context_come_from_the_edge(app, make_event):
     ctx = passes.pass_context(person, links)
     assert ctx["registration_id"] == person.id and ctx["session"]["sequence"] == 0
     assert ctx["qr_payload"] == passes.qr_payload(person) and ctx["event"]["url"] == links["event"]
-    assert set(ctx["links"]) == {"registration", "cancel", "pdf", "ics", "confirm", "unsubscribe"}
+    assert set(ctx["links"]) == {"registration", "cancel", "pdf", "ics", "confirm", "unsubscribe", "join"}
     assert "token" not in ctx
 
 
