@@ -19,7 +19,7 @@ from ..domain.timing import session_name as session_names
 from .count_words import count_word
 from .error_words import message
 from .field_words import field_titles, sector_names
-from .status_words import registration_state, registration_words, status_word
+from .status_words import mode_words, registration_state, registration_words, status_word
 
 _ALLOWED_TAGS = {
     "p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4",
@@ -123,7 +123,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(field_titles=field_titles, sector_names=sector_names)
     # The words for every state shown to people: one table (status_words).
     app.jinja_env.globals.update(status_word=status_word, registration_words=registration_words,
-                                 registration_state=registration_state)
+                                 registration_state=registration_state, mode_words=mode_words)
     # Numbers the pages state, from where each rule lives: {{ _("… %(days)s days", days=rule_numbers.invitation_days) }}
     app.jinja_env.globals["rule_numbers"] = {"invitation_days": invitations.LIFETIME.days,
                                       "missed_hours": int(periodic.MISSED_AFTER.total_seconds() // 3600)}

@@ -41,6 +41,11 @@ def registration_state(registration) -> str:
     return Status(registration.status).value
 
 
+def mode_words() -> dict[str, str]:
+    """Attendance mode value ("onsite", "online") -> words: 会場 / オンライン."""
+    return {mode.value: status_word(mode) for mode in AttendanceMode}
+
+
 def registration_words() -> dict[str, str]:
     """registration_state -> words, for templates and exports (and the desk's script)."""
     return {s.value: status_word(s) for s in Status} | {"checked_in": str(CHECKED_IN)}

@@ -146,5 +146,16 @@ def per_session(event_id: int, *, now: datetime) -> dict[int, Counts]:
     return grouped(Registration.session_id, where=[Registration.event_id == event_id], now=now)
 
 
+def per_mode(event_ids, *, now: datetime) -> dict[int, dict[str, Counts]]:
+    """Event id -> attendance mode ("onsite", "online") -> counts: on-site and online attendance
+    apart (a hybrid date is two sessions; "came" is checked_in in both modes: an online
+    registrant's first join is their check-in)."""
+    out: dict[int, dict[str, Counts]] = {}
+    for (event_id, mode), found in grouped(Registration.event_id, EventSession.attendance_mode,
+                                           where=[Registration.event_id.in_(list(event_ids))], now=now).items():
+        out.setdefault(event_id, {})[getattr(mode, "value", mode)] = found
+    return out
+
+
 def summed(parts) -> Counts:
     return sum(parts, Counts())

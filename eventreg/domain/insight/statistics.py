@@ -83,6 +83,7 @@ class EventStats:
     scans: dict[str, int]  # scan result -> count
     totals: Counts = field(default_factory=Counts)
     choices: list[dict] = field(default_factory=list)  # {"id", "label", "counts": [(choice, n)], "unanswered"}
+    modes: dict[str, Counts] = field(default_factory=dict)  # "onsite" / "online" -> counts (counts.per_mode)
 
     @property
     def capacity(self) -> int:
@@ -107,7 +108,8 @@ def event_stats(event: Event, *, now: datetime, scope: list[int] | None = None) 
     return EventStats(
         event.id, event.timezone, sessions, _days(event.id, zone), _sectors(event.id, now),
         _arrivals(event.id), _cancellations(event.id), _repeat(event, scope or [event.id]),
-        _scans(event.id), counts.summed(s.counts for s in sessions), _choices(event))
+        _scans(event.id), counts.summed(s.counts for s in sessions), _choices(event),
+        counts.per_mode([event.id], now=now).get(event.id, {}))
 
 
 def _choices(event: Event) -> list[dict]:
@@ -245,10 +247,12 @@ def cross_stats(event_ids: list[int], *, now: datetime) -> CrossStats:
             .group_by(Registration.event_id, Registration.sector)):
         sectors[event_id][sector.value if isinstance(sector, Sector) else sector] = n
     returning = _returning(order, starts)
+    modes = counts.per_mode(order, now=now)
     rows = []
     for i in order:
         rows.append({"id": i, "title": events[i].title, "starts_at": starts.get(i), "timezone": events[i].timezone,
-                     "counts": per_event.get(i, Counts()), "returning": returning.get(i, 0)})
+                     "counts": per_event.get(i, Counts()), "returning": returning.get(i, 0),
+                     "modes": modes.get(i, {})})
     returners, frequency = _people(order)
     return CrossStats(rows, sectors, returners, frequency)
 
