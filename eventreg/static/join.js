@@ -3,8 +3,7 @@
 (function () {
   "use strict";
   var el = document.getElementById("join-countdown");
-  var left = document.getElementById("join-left");
-  if (!el || !left) return;
+  if (!el) return;
   var remaining = Date.parse(el.dataset.opens) - Date.parse(el.dataset.now);
   var started = Date.now();
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -17,7 +16,7 @@
   function tick() {
     var ms = remaining - (Date.now() - started);
     if (ms <= 0) { el.textContent = el.dataset.ready; return; }
-    left.textContent = text(ms);
+    el.textContent = el.dataset.template.replace("@", text(ms));
     setTimeout(tick, ms % 1000 || 1000);
   }
   tick();
