@@ -32,7 +32,7 @@ class Meeting(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 - http.server's name
         Meeting.referers.append((self.path, self.headers.get("Referer")))
-        body = "<!doctype html><title>meeting</title><h1 id='room'>MEETING ROOM</h1>".encode()
+        body = b"<!doctype html><title>meeting</title><h1 id='room'>MEETING ROOM</h1>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
