@@ -98,3 +98,20 @@ def test_no_meeting_url_yet_says_so(client, make_event, at):
 def test_the_path_is_redacted_in_logs():
     assert redact_path("GET /j/12.abcDEF_-x HTTP/1.1") == "GET /j/[redacted] HTTP/1.1"
     assert redact_path("/%6a/12.abc") == "/%6a/[redacted]"
+
+
+def test_openings_are_in_the_check_in_log_next_to_desk_arrivals(client, make_event, at, login):
+    from eventreg.domain.reception import checkin
+
+    event, person, link = person_and_link(make_event)
+    here = register(event.sessions[0])
+    at(person.session.doors_at + timedelta(minutes=1))
+    assert client.get(link).status_code == 303
+    checkin.check_in_by_id(here.id, event=event, method=ScanMethod.search, desk="受付1", user_id=None,
+                           now=clock.utcnow())
+    db.session.commit()
+    login(factories.make_staff("organizer", events=[event]))
+    page = client.get(f"/admin/events/{event.id}/checkins").get_data(as_text=True)
+    assert 'data-method="join"' in page and "参加用リンク(オンライン)" in page
+    assert 'data-method="search"' in page
+    assert MEETING not in page
