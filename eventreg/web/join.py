@@ -24,8 +24,8 @@ from ..sqlite import writing
 
 bp = Blueprint("join", __name__)
 
-# Pages of the join link: a refusal is final, the others change with the time.
-TEMPLATES = {"too_early": "public/join.html", "join_ended": "public/join_ended.html"}
+# The join link's answers that are pages of their own, not refusals (410).
+PAGES = ("too_early", "join_ended")
 
 
 def materials_url(event) -> str | None:
@@ -67,8 +67,7 @@ def join(key: str):
                                             event=event, now=now, state="no_meeting", countdown=countdown))
         # No body: werkzeug's redirect() would repeat the URL in an HTML page.
         return _private(Response(status=303, headers={"Location": meeting}))
-    template = TEMPLATES.get(opening.result, "public/join_refused.html")
-    status = 200 if opening.result in TEMPLATES else 410
-    return _private(render_template(template, registration=registration, session=session, event=event, now=now,
+    status = 200 if opening.result in PAGES else 410
+    return _private(render_template("public/join.html", registration=registration, session=session, event=event, now=now,
                                     state=opening.result, materials_url=materials_url(event),
                                     countdown=countdown), status)
