@@ -262,7 +262,7 @@ def session_delete(event: Event, session_id: int):
     if not _confirmed():
         return _confirm_page(event, _("Remove this session?"), session.title or _("Session without a name"),
                              _("Remove"), "sessions", when=session)
-    return _apply(event, lambda: sessions.remove_session(session, actor=current_user, now=clock.utcnow()),
+    return _apply(event, lambda: hybrid.remove(session, actor=current_user, now=clock.utcnow()),
                   _("The session was removed."), "sessions")
 
 
