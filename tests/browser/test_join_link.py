@@ -135,3 +135,30 @@ def test_hybrid_join_link_on_a_phone(app, live_server, phone, shot, dev_clock):
         assert answer.status == 410 and page.locator("section.join-refused").is_visible()
         assert meeting_url not in page.content()
         shot(page, "join-refused-phone")
+
+
+def test_the_session_form_on_a_desktop(app, live_server, desktop, shot):
+    """The organizer chooses 両方 and types the meeting URL; saved, the page says one is set and never shows it."""
+    from .organizer import make_organizer, sign_in
+
+    email = make_organizer(app)
+    with database(app) as s:
+        event = factories.make_event(capacity=30)
+        from eventreg.domain.access import accounts
+        from eventreg.models import EventRole, StaffUser
+
+        accounts.assign(s.scalar(select(StaffUser).where(StaffUser.email == email)), event, EventRole.owner,
+                        now=clock.utcnow())
+        s.commit()
+        path = f"/admin/events/{event.id}/sessions/{event.sessions[0].id}"
+    page = desktop
+    sign_in(page, live_server, email, then=path)
+    page.locator("label.choice:has(input[name='mode'][value='both'])").click()
+    page.fill("#online_capacity", "300")
+    page.fill("#meeting_url", "https://meet.example.net/j/1234?pwd=desktopcanary")
+    page.click("form.editor button.primary[type=submit]")
+    page.goto(f"{live_server}{path}")
+    assert "desktopcanary" not in page.content()
+    assert page.locator(".meeting-url-state").is_visible()
+    assert page.is_checked("input[name=mode][value=both]")
+    shot(page, "session-form-hybrid-desktop")

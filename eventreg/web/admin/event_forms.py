@@ -177,7 +177,7 @@ class SessionForm(PageForm):
                                              "inputmode": "numeric"},
                                   description=_l("For “both”: the online seats; the capacity above is the venue's."))
     # Never filled in from the stored value: the meeting URL is a secret staff replace, not read.
-    meeting_url = StringField(_l("Meeting URL"), render_kw={"type": "url", "autocomplete": "off", "maxlength": 2000},
+    meeting_url = StringField(_l("Meeting URL"), render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false", "maxlength": 2000},
                               description=_l("Sent to nobody: each online registrant's join link opens it from doors-open "
                                              "to the end. Empty: keep the one set."))
     # The session's own deadline (optional): the same editor, with "as the event's" first, added
