@@ -1,5 +1,6 @@
 from .audit import AuditEntry
 from .building_list import SecurityListSend
+from .certificate import Certificate
 from .desk_sync import CheckinConflict, DeskOperation, DeskTask
 from .event import (
                     DEFAULT_SECURITY_COLUMNS,
@@ -30,4 +31,5 @@ __all__ = [
     "CheckinConflict", "DeskOperation", "DeskTask",
     "ApiToken", "EventMember", "EventRole", "Invitation", "LoginAttempt", "Role", "StaffSession", "StaffUser",
     "Job", "JobKind", "JobStatus", "ScheduledTask", "StoredFile", "TaskKind",
+    "Certificate",
 ]

@@ -181,6 +181,8 @@ WORDS = {
     # The command line (event files, retention)
     "invalid_event_file": _l("The event file is not valid: %(detail)s"),
     "invalid_retention_days": _l("Enter the number of days to keep personal data as a whole number."),
+    # Certificates of attendance (domain.registration.certificates)
+    "certificate_not_attended": _l("A certificate of attendance is only issued to a person who came (checked in)."),
 }
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, literal, or_, select, update
 from eventreg.domain.backoffice import audit
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import person_keys
-from eventreg.domain.registration import passes
+from eventreg.domain.registration import certificates, passes
 from eventreg.extensions import db
 from eventreg.models import (
     AttendeeMessage,
@@ -185,6 +185,7 @@ def _repeat_flags(regs: list[Registration]) -> dict[int, bool]:
 
 def anonymise(regs: list[Registration], now: datetime) -> int:
     flags = _repeat_flags(regs)
+    certificates.forget_holders([r.id for r in regs])  # the name printed on a certificate goes too
     for r in regs:
         for name, value in BLANK.items():
             setattr(r, name, value)
