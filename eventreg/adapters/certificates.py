@@ -44,9 +44,8 @@ def render_certificates(pages: list[dict], words_of: Callable[[str], dict], *,
     if not pages:
         return _document([], words_of("ja"), "ja", False)
 
-    def lay_out(chunk: list[dict]) -> bytes:
-        lang = chunk[0]["lang"]
-        body = _document(chunk, words_of(lang), lang, False, tags=False)
+    def lay_out(chunk: list[dict], words: dict) -> bytes:
+        body = _document(chunk, words, chunk[0]["lang"], False, tags=False)
         typst_pdf.forget()
         return body
 
@@ -65,7 +64,7 @@ def render_certificates(pages: list[dict], words_of: Callable[[str], dict], *,
                 parts.append(pending.result())
                 if progress:
                     progress(done)
-            pending = typst_thread.submit(lay_out, ready)
+            pending = typst_thread.submit(lay_out, ready, words_of(chunk[0]["lang"]))  # words: here, with the app
             done += len(chunk)
         parts.append(pending.result())
     if progress:

@@ -77,6 +77,8 @@ PUBLIC = {
     "dev.message": "one caught message (development only)",
     "dev.raw": "one caught message as .eml (development only)",
     "health.check": "the health check: 200 or 503 and a fixed word, nothing of anyone's (web/health.py)",
+    "verify.form": "the form to check a certificate of attendance's code (rate-limited)",
+    "verify.certificate": "a certificate of attendance checked by its printed code: name, event, date only (rate-limited)",
 }
 
 ANON, DEACTIVATED, OTHER = "anonymous", "deactivated owner", "staff of another event only"

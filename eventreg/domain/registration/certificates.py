@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
-from eventreg.models import AttendanceMode, Certificate, Registration
+from eventreg.models import AttendanceMode, Certificate, Job, JobKind, Registration
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32
 LENGTH = 12
@@ -158,3 +158,13 @@ def forget_holders(registration_ids: list[int]) -> int:
         return 0
     return db.session.execute(update(Certificate).where(Certificate.registration_id.in_(registration_ids))
                               .values(holder_name="").execution_options(synchronize_session=False)).rowcount
+
+
+def queue_job(event_id: int, now: datetime, *, requested_by: int | None = None) -> Job:
+    """The job that issues every attendee's certificate and makes one PDF of all, for printing."""
+    from sqlalchemy import func
+
+    from eventreg.domain.backoffice import jobs
+
+    total = db.session.scalar(select(func.count()).select_from(attendees(event_id).subquery()))
+    return jobs.queue(JobKind.certificates, now, event_id=event_id, requested_by=requested_by, total=total)
