@@ -16,15 +16,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from . import pdf_join, qr, typst_pdf
+from . import badges, pdf_join, qr, typst_pdf
 
 TEMPLATE = "certificate.typ"
 CHUNK = 50  # pages per typst document of a batch
 
+# The boxes of certificate.typ (width in mm) and, per number of lines, the largest size (pt) whose
+# lines fit the box's height; the badge's text fitting (adapters.badges.fit_text) picks the size.
+NAME_BOX = (200.0, ((1, 26.0), (2, 15.0)), 11.0)
+TITLE_BOX = (220.0, ((1, 20.0), (2, 15.0), (3, 11.0)), 8.0)
+
+
+def size_for(text: str, box) -> float:
+    """The largest size at which ``text`` fits ``box`` in the fewest lines (the floor: it wraps
+    and the box clips)."""
+    width, steps, floor = box
+    for lines, max_pt in steps:
+        fit = badges.fit_text(text, width, max_pt=max_pt, min_pt=floor, max_lines=lines, phrases=False)
+        if fit.fits:
+            return fit.size_pt
+    return floor
+
 
 def _page(page: dict) -> dict:
     code = qr.symbol(page["url"])
-    return {**page, "qr": list(qr.png(code.size, code.path))}  # JSON has no bytes: typst reads an array
+    return {**page, "qr": list(qr.png(code.size, code.path)),  # JSON has no bytes: typst reads an array
+            "name_size": size_for(page["name"], NAME_BOX), "title_size": size_for(page["title"], TITLE_BOX)}
 
 
 def _document(pages: list[dict], words: dict, lang: str, sample: bool, tags: bool = True) -> bytes:
