@@ -28,9 +28,8 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "bench")]
 
-from documents import PeakPss, _kib  # noqa: E402 - the bench folder on the path first
+from documents import emit_job, measured_job  # noqa: E402 - the bench folder on the path first
 
-TARGETS = {"job_wall": 2.0, "job_pss": 200.0}  # s, MB: the badge sheet's budget (docs/benchmarks.md)
 TITLE = "NPO法人のための会計・税務実務セミナー ―― 新しい寄附税制をわかりやすく解説します"
 ORGANIZER = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ"
 
@@ -58,33 +57,10 @@ def setup_event(url: str, people: int) -> int:
 
 def job_child(url: str, event_id: int) -> dict:
     """In a fresh worker process: the PSS at rest, then the certificates job with its peak PSS."""
-    from eventreg import create_app
-    from eventreg.adapters import certificates, typst_pdf  # noqa: F401 - loaded as the worker loads them
+    from eventreg.adapters import certificates  # noqa: F401 - loaded as the worker loads it
     from eventreg.domain.registration import certificates as issuing
-    from eventreg.extensions import db
-    from eventreg.models import Event, Job
-    from eventreg.worker import run_job
 
-    app = create_app({"ENV": "development", "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        db.session.get(Event, event_id)  # connected
-        job_id = issuing.queue_job(event_id, datetime.now(timezone.utc)).id
-        db.session.commit()
-        db.session.remove()
-    typst_pdf._compiler()  # a worker at rest has typst and its fonts loaded
-    rest = _kib("Pss") / 1024
-    sampler = PeakPss()
-    sampler.start()
-    wall, cpu = time.perf_counter(), time.process_time()
-    assert run_job(app, worker_id="bench") == job_id
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak = sampler.finish()
-    with app.app_context():
-        job = db.session.get(Job, job_id)
-        assert job.status.value == "done", (job.status, job.error)
-        size, pages = len(job.result_file.data), job.total
-        db.session.remove()
-    return {"wall": wall, "cpu": cpu, "rest_pss": rest, "peak_pss": peak, "bytes": size, "pages": pages}
+    return measured_job(url, event_id, lambda: issuing.queue_job(event_id, datetime.now(timezone.utc)))
 
 
 def ready_pages(people: int) -> list[dict]:
@@ -157,7 +133,6 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     from in_process import database
-    from result import emit
 
     from eventreg import create_app
 
@@ -184,16 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"one certificate PDF {one:.1f} ms (floor: a bare compile of the ready page {bare:.1f} ms)")
     print(f"load average {os.getloadavg()[0]:.2f} at end\n")
 
-    wall = statistics.median(r["wall"] for r in runs)
-    pss = statistics.median(r["peak_pss"] for r in runs)
-    rest = statistics.median(r["rest_pss"] for r in runs)
-    emit("certificates job, 1,000 certificates issued and drawn (wall)", wall, "s", floor=floor,
-         floor_what="typst compile of the same 1,000 pages from ready data", target="<= 2 s",
-         met=wall <= TARGETS["job_wall"], runs=args.runs)
-    emit("certificates job, 1,000 certificates (peak PSS)", pss, "MB", floor=rest,
-         floor_what="the worker process at rest (app, database, typst and fonts loaded)", target="< 200 MB",
-         met=pss < TARGETS["job_pss"], runs=args.runs)
-
+    emit_job("certificates job, 1,000 certificates issued and drawn", runs, floor,
+             "typst compile of the same 1,000 pages from ready data")
 
 if __name__ == "__main__":
     main()

@@ -49,3 +49,6 @@ get_timestamp
 
 # an import row going above the capacity: read by templates/admin/_import_rows.html
 above_capacity  # noqa
+
+# a template global (bp.app_template_global): read by templates/admin/_certificate_panel.html
+issued_certificate  # noqa

@@ -29,9 +29,11 @@ import unicodedata
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
+from eventreg.domain.backoffice import jobs
 from eventreg.domain.errors import DomainError
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
@@ -135,8 +137,6 @@ def attendees(event_id: int):
 def issue_all(event_id: int, now: datetime) -> list[Certificate]:
     """Every attendee's certificate (issued now for those without one), in 五十音 order. One
     INSERT … ON CONFLICT DO NOTHING for all, so a concurrent issue() or job costs nothing twice."""
-    from sqlalchemy.orm import selectinload
-
     people = db.session.scalars(attendees(event_id).options(
         selectinload(Registration.session), selectinload(Registration.event))).all()
     have = set(db.session.scalars(select(Certificate.registration_id).where(Certificate.event_id == event_id)))
@@ -162,9 +162,5 @@ def forget_holders(registration_ids: list[int]) -> int:
 
 def queue_job(event_id: int, now: datetime, *, requested_by: int | None = None) -> Job:
     """The job that issues every attendee's certificate and makes one PDF of all, for printing."""
-    from sqlalchemy import func
-
-    from eventreg.domain.backoffice import jobs
-
     total = db.session.scalar(select(func.count()).select_from(attendees(event_id).subquery()))
     return jobs.queue(JobKind.certificates, now, event_id=event_id, requested_by=requested_by, total=total)
