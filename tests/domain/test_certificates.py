@@ -119,3 +119,16 @@ def test_the_purge_removes_the_name_and_keeps_the_rest(make_event):
     db.session.commit()
     kept = certificates.find(issued.code)
     assert kept.holder_name == "" and kept.event_title == event.title
+
+
+def test_an_online_attendee_s_certificate_says_online(make_event):
+    from eventreg.models import AttendanceMode
+    from eventreg.web import certificates as documents
+
+    event = make_event(venue_name="千葉市文化センター")
+    event.sessions[0].attendance_mode = AttendanceMode.online
+    db.session.commit()
+    issued = certificates.issue(came(event), NOW)
+    assert issued.online and issued.venue == ""
+    page = documents.page_data({name: getattr(issued, name) for name in documents.COLUMNS}, "X", "")
+    assert page["venue"] == "オンライン"
