@@ -17,6 +17,7 @@ from .pass_qr import PassQr
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
 from .staff import ApiToken, EventMember, EventRole, Invitation, LoginAttempt, Role, StaffSession, StaffUser
+from .survey import Survey, SurveyAnswer, SurveyKind, SurveyQuestion, SurveyResponse
 from .work import Job, JobKind, JobStatus, ScheduledTask, StoredFile, TaskKind
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "CheckinConflict", "DeskOperation", "DeskTask",
     "ApiToken", "EventMember", "EventRole", "Invitation", "LoginAttempt", "Role", "StaffSession", "StaffUser",
     "Job", "JobKind", "JobStatus", "ScheduledTask", "StoredFile", "TaskKind",
+    "Survey", "SurveyAnswer", "SurveyKind", "SurveyQuestion", "SurveyResponse",
 ]
