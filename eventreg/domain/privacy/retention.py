@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, literal, or_, select, update
 
 from eventreg.domain.backoffice import audit
 from eventreg.domain.errors import DomainError
+from eventreg.domain.insight import surveys_privacy
 from eventreg.domain.people import person_keys
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
@@ -240,6 +241,7 @@ def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, i
         counts["attendee_message"] = len(messages)
         return counts
     anonymise(regs, now)
+    counts["survey_answer"] = surveys_privacy.purge_free_text(event_id)  # the scales and choices stay
     db.session.execute(update(Scan).where(Scan.event_id == event_id).values(registration_id=None, token_hash="")
                        .execution_options(synchronize_session=False))
     for send in sends:
