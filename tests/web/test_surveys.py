@@ -192,3 +192,34 @@ def test_a_survey_is_created_from_the_results_page(client, login, ctx):
     assert made.status_code == 303
     assert len(surveys.survey_of(event.id).questions) == 4
     assert clock.utcnow() < surveys.survey_of(event.id).closes_at
+
+
+def test_the_statistics_pages_show_the_surveys_rates_and_scores_by_sector(client, world, login):
+    _post(client, world["keys"]["came"], _answers(world["survey"]))
+    event = world["event"]
+    second = factories.make_event(start=factories.in_days(2), title="第2回 セミナー")
+    surveys.create_survey(second, with_defaults=True, title="第2回アンケート", actor=None, now=NOW)
+    db.session.commit()
+    viewer = factories.make_staff("viewer", events=[event, second])
+    login(viewer)
+    page = client.get(f"/admin/events/{event.id}/statistics").get_data(as_text=True)
+    assert 'id="survey-events"' in page and "50%" in page and "4.00" in page
+    cross = client.get("/admin/statistics").get_data(as_text=True)
+    assert "第2回 セミナー" in cross and 'id="survey-sectors-' in cross and "<svg" in cross
+    npo = cross.split(f'id="survey-sectors-{event.id}"')[1].split("</table>")[0]
+    assert "NPO" in npo and "100%" in npo  # the one NPO attendee answered
+
+
+def test_roles_see_the_survey_pages_their_capability_allows(client, world, login):
+    event = world["event"]
+    base = f"/admin/events/{event.id}/survey"
+    expected = {"viewer": {base: 200, f"{base}/edit": 403, f"{base}/responses.csv": 403},
+                "reception": {base: 403, f"{base}/edit": 403, f"{base}/responses.csv": 403},
+                "editor": {base: 200, f"{base}/edit": 200, f"{base}/responses.csv": 200}}
+    for role, urls in expected.items():
+        login(factories.make_staff(role, events=[event]))
+        assert {url: client.get(url).status_code for url in urls} == urls, role
+        client.get("/logout")
+    stranger = factories.make_staff("owner", events=[factories.make_event()])
+    login(stranger)
+    assert client.get(base).status_code == 404

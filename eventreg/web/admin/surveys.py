@@ -36,7 +36,7 @@ from ...extensions import db
 from ...models import Event, SurveyKind, SurveyQuestion
 from ..access import event_access, may
 from ..error_words import message, words
-from ..field_words import sector_names
+from ..field_words import field_titles, sector_names
 from . import bp
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -277,3 +277,44 @@ def survey_export(event: Event, fmt: str):
     response.headers["Content-Type"] = FORMATS[fmt]
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# --- on the statistics pages (web/admin/stats.py) ------------------------------------------------
+
+def _survey_rows(item: dict, sectors: dict) -> list[list[str]]:
+    return [[sectors[part["key"]], str(part["came"]), str(part["responded"]), _pct(part["rate"]),
+             _number(part["satisfaction"])] for part in item["sectors"]]
+
+
+def survey_stats_tables(event_ids: list[int], titles: dict[int, str]) -> dict[str, dict]:
+    """The survey's numbers for the statistics pages, as (title, header, rows) tables: per event
+    (response rate, satisfaction — the first 1–5 question's average —, NPS) and per event by sector.
+    Counts and averages only, no names: the view capability is enough."""
+    items = [i for i in surveys_results.cross_event(event_ids) if i["has_survey"]]
+    if not items:
+        return {}
+    sectors = sector_names()
+    header = [_("Came"), _("Responses"), _("Response rate"), _("Satisfaction (average of 1–5)")]
+    tables = {"survey-events": {
+        "title": _("Survey: response rate and scores per event"),
+        "header": [_("Event"), *header, "NPS"],
+        "rows": [[titles.get(i["event_id"], ""), str(i["rates"]["overall"]["came"]),
+                  str(i["rates"]["overall"]["responded"]), _pct(i["rates"]["overall"]["rate"]),
+                  _number(i["satisfaction"]), _number(i["nps"], 0)] for i in items]}}
+    for i in items:
+        tables[f"survey-sectors-{i['event_id']}"] = {
+            "title": _("Survey by sector: %(event)s", event=titles.get(i["event_id"], "")),
+            "header": [field_titles()["sector"], *header], "rows": _survey_rows(i, sectors)}
+    return tables
+
+
+def survey_stats_chart(tables: dict, width: int) -> str:
+    """Response rate per event (the series' 第1回, 第2回 … side by side)."""
+    table = tables.get("survey-events")
+    if not table or len(table["rows"]) < 2:
+        return ""
+    return charts.bar_chart(
+        uid=f"sv{width}", title=table["title"], desc=_("Response rate per event, in percent; the table has the numbers."),
+        categories=[row[0] for row in table["rows"]],
+        series=[(_("Response rate"), [float(row[3].rstrip("%")) if row[3] != "—" else 0 for row in table["rows"]])],
+        width=width)
