@@ -7,7 +7,8 @@ before it goes) and removes everything else that names a person: the registratio
 furigana, email, phone, organization, department and answers (their link secret and entry id are
 replaced by random values, so old links and passes open nothing), the building-security list
 snapshots, the event's stored files, job parameters, the event's outbox rows, the scan log's
-links and pass hashes, the personal values in the audit log, and invitations never accepted.
+links and pass hashes, the personal values in the audit log, invitations never accepted, and
+the free-text survey answers (domain.insight.surveys_privacy: the scores stay).
 
 Exactly once: the purge starts with ``UPDATE event SET purged_at = now WHERE id = … AND purged_at
 IS NULL``; of two workers, one updates the row and does the work, the other does nothing.
