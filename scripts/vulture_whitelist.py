@@ -49,3 +49,6 @@ get_timestamp
 
 # an import row going above the capacity: read by templates/admin/_import_rows.html
 above_capacity  # noqa
+
+# the survey invitation link: called by the post-event loop (issue 17, domain/communication/followups) and the tests
+survey_link  # noqa

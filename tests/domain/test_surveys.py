@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from eventreg.domain.backoffice import exports
 from eventreg.domain.backoffice.event_checks import InvalidValues
 from eventreg.domain.backoffice.roster import ListFilter
+from eventreg.domain.communication import opt_outs
 from eventreg.domain.errors import DomainError
 from eventreg.domain.insight import surveys, surveys_results
 from eventreg.domain.privacy import person_requests, retention
@@ -63,8 +64,9 @@ def test_the_key_names_one_registration_and_nothing_else(make_event):
     number, proof = key.split(".")
     other = f"{regs[1].id}.{proof}"  # one person's proof on another's id
     for bad in (other, key + "x", key[:-1], "", ".", f"{number}.", "x" * 200, f"-{key}", key.replace(".", ""),
-                surveys.invitation_key(regs[0], "another-secret")):
+                surveys.invitation_key(regs[0], "another-secret"), opt_outs.key(regs[0], SECRET)):
         assert surveys.find_by_key(bad, SECRET) is None
+    assert opt_outs.find(key, SECRET) is None  # the survey's key stops no messages either
 
 
 def test_only_people_who_came_may_answer_and_only_while_open(make_event):

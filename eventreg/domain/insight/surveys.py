@@ -13,9 +13,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -25,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from eventreg.domain.backoffice import audit
 from eventreg.domain.backoffice.event_checks import InvalidValues, Problem
+from eventreg.domain.communication import opt_outs
 from eventreg.domain.errors import DomainError
 from eventreg.domain.insight import counts
 from eventreg.domain.people.text import clean
@@ -32,7 +30,6 @@ from eventreg.extensions import db
 from eventreg.models import Event, Registration, Survey, SurveyAnswer, SurveyKind, SurveyQuestion, SurveyResponse
 
 CLOSE_AFTER_DAYS = 14  # a new survey closes this many days after the event's last session ends
-MAX_KEY = 80
 MAX_CHOICES = 30
 MAX_TEXT = 2000  # a free-text answer
 SCALES = {SurveyKind.scale5: range(1, 6), SurveyKind.nps: range(0, 11)}
@@ -55,27 +52,15 @@ DEFAULT_QUESTIONS = [
 
 # --- the personal link ---------------------------------------------------------------------------
 
-def _proof(token: str, secret: str) -> str:
-    digest = hmac.new(secret.encode(), b"survey:" + token.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
-
-
 def invitation_key(registration: Registration, secret: str) -> str:
-    """The key of the registration's survey link (in the invitation mail only)."""
-    return f"{registration.id}.{_proof(registration.token, secret)}"
+    """The key of the registration's survey link (in the invitation mail only): the unsubscribe
+    link's scheme (domain.communication.opt_outs) with its own purpose."""
+    return f"{registration.id}.{opt_outs.proof(registration.token, secret, 'survey')}"
 
 
 def find_by_key(value: str, secret: str) -> Registration | None:
     """The registration a key names; None for anything else (malformed, unknown, wrong proof)."""
-    if not isinstance(value, str) or len(value) > MAX_KEY:
-        return None
-    number, _dot, given = value.partition(".")
-    if not (number.isascii() and number.isdigit() and 0 < len(number) <= 10 and given):
-        return None
-    registration = db.session.get(Registration, int(number))
-    if registration is None or not hmac.compare_digest(_proof(registration.token, secret).encode(), given.encode()):
-        return None
-    return registration
+    return opt_outs.find(value, secret, purpose="survey")
 
 
 # --- the survey and its questions (staff) --------------------------------------------------------
