@@ -223,3 +223,23 @@ def test_roles_see_the_survey_pages_their_capability_allows(client, world, login
     stranger = factories.make_staff("owner", events=[factories.make_event()])
     login(stranger)
     assert client.get(base).status_code == 404
+
+
+def test_the_survey_settings_refuse_bad_times_with_words(client, world, login):
+    event, survey = world["event"], world["survey"]
+    login(factories.make_staff("editor", events=[event]))
+    url = f"/admin/events/{event.id}/survey/edit"
+    token = csrf_token(client, url)
+    closes = survey.closes_at
+    for opens_at, closes_at in (("0001-01-01T00:00", "2030-01-01T10:00"), ("x", "2030-01-01T10:00"),
+                                ("2030-01-02T10:00", "2030-01-01T10:00"), ("", "")):
+        answer = client.post(url, data={"csrf_token": token, "title": "t", "intro": "", "opens_at": opens_at,
+                                        "closes_at": closes_at})
+        assert answer.status_code == 400
+    db.session.expire_all()
+    assert survey.closes_at == closes
+    saved = client.post(url, data={"csrf_token": token, "title": "新しい題", "intro": "ご協力ください",
+                                   "opens_at": "", "closes_at": "2030-01-01T10:00"})
+    assert saved.status_code == 303
+    db.session.expire_all()
+    assert survey.title == "新しい題" and survey.closes_at == datetime(2030, 1, 1, 1, 0, tzinfo=timezone.utc)

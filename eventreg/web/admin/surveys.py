@@ -134,7 +134,10 @@ def _parse_local(text: str, zone: str) -> datetime | None:
         return None
     if len(text) > 20 or not text.isascii():
         raise ValueError(text)
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=ZoneInfo(zone))
+    value = datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=ZoneInfo(zone))
+    if not 2000 <= value.year <= 2100:  # year 1 in Tokyo is before the first UTC datetime
+        raise ValueError(text)
+    return value
 
 
 def _builder(event: Event, survey, *, values=None, errors=None, question_values=None, question_errors=None,
