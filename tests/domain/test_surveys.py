@@ -17,7 +17,7 @@ from eventreg.domain.insight import surveys, surveys_results
 from eventreg.domain.privacy import person_requests, retention
 from eventreg.domain.reception import checkin
 from eventreg.extensions import db
-from eventreg.models import Sector, SurveyAnswer, SurveyKind, SurveyResponse
+from eventreg.models import AttendanceMode, Sector, SurveyAnswer, SurveyKind, SurveyResponse
 
 from .. import factories
 
@@ -195,3 +195,26 @@ def test_a_persons_download_and_deletion_include_their_answers(make_event):
     assert counts["survey_response"] == 1
     assert db.session.scalar(select(func.count()).select_from(SurveyResponse)) == 1
     assert surveys_results.response_rates(event.id, survey.id)["overall"]["responded"] == 1
+
+
+def test_the_rate_by_attendance_mode_counts_online_check_ins(make_event):
+    start = factories.in_days(1)
+    event = make_event(start=start, sessions=[
+        {"date": start.date().isoformat(), "doors": "13:30", "start": "14:00", "end": "17:00", "capacity": 30},
+        {"date": start.date().isoformat(), "doors": "13:30", "start": "14:00", "end": "17:00", "capacity": 300}])
+    onsite, online = event.sessions
+    online.attendance_mode, online.hybrid_of_id = AttendanceMode.online, onsite.id
+    survey = surveys.create_survey(event, with_defaults=True, title="アンケート", actor=None, now=NOW)
+    db.session.commit()
+    here = [factories.register_person(event, 0) for _ in range(2)]
+    there = [factories.register_person(event, 1) for _ in range(3)]
+    for r in here + there:
+        _came(r)
+    for r in (here[0], there[0], there[1]):
+        surveys.submit(survey, r, _form(survey), now=NOW, language="ja")
+    db.session.commit()
+    modes = {p["key"]: (p["came"], p["responded"]) for p in surveys_results.response_rates(event.id, survey.id)["modes"]}
+    assert modes == {"onsite": (2, 1), "online": (3, 2)}
+    columns, rows = surveys_results.export_rows(survey, event.timezone)
+    mode = columns.index("attendance_mode")
+    assert sorted(row[mode] for row in rows) == ["online", "online", "onsite"]
