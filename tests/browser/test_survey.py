@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy import select
+
+from eventreg.domain.access import accounts
 from eventreg.domain.insight import surveys
 from eventreg.domain.reception import checkin
 from eventreg.extensions import db
-from eventreg.models import Sector
+from eventreg.models import EventRole, Sector, StaffUser
+from eventreg.web.links import survey_link
 
 from .. import factories
 from .organizer import sign_in
@@ -94,3 +98,38 @@ def test_ten_people_answer_on_a_phone_and_the_results_agree(app, live_server, ph
         desktop.click("a:has-text('CSVをダウンロード')")
     rows = Path(download.value.path()).read_text("utf-8-sig").strip().splitlines()
     assert len(rows) == 1 + 10
+
+
+def test_an_english_registrant_answers_in_english_and_the_series_is_compared(app, live_server, phone, desktop, shot):
+    event_id, keys, organizer = _world(app, answered=2)
+    with app.app_context():
+        now = datetime.now(timezone.utc)
+        second = factories.make_event(start=factories.in_days(2), title="第2回 協働セミナー")
+        surveys.create_survey(second, with_defaults=True, title="第2回アンケート", actor=None, now=now)
+        english = factories.register_person(second, family_name="Smith", given_name="Jo", family_kana="スミス",
+                                            given_kana="ジョー", language="en", sector=Sector.university)
+        checkin.check_in(english, session_id=None, desk="受付1", now=now)
+        db.session.commit()
+        link = survey_link(english)
+        factories.make_staff("viewer", events=[second], email="viewer2@example.org")
+        owner = db.session.scalar(select(StaffUser).where(StaffUser.email == organizer))
+        accounts.assign(owner, second, EventRole.owner, now=now)
+        db.session.commit()
+        db.session.remove()
+    assert link.startswith(live_server + "/s/") and link.endswith("?lang=en")
+    phone.goto(link)
+    assert "How satisfied were you with today's seminar?" in phone.inner_text("main")
+    assert axe_violations(phone) == []
+    phone.locator(".scale-scale5 .scale-point", has_text="5").click()
+    phone.locator(".choice", has_text="Yes").click()
+    phone.click("button[type=submit]")
+    phone.wait_for_selector("text=Your answers are saved")
+    shot(phone, "survey-english-saved-phone")
+    for key in keys[:2]:
+        _answer(phone, f"{live_server}/s/{key}", scale="4", nps="8")
+    sign_in(desktop, live_server, organizer, then="/admin/statistics")
+    assert desktop.locator("#survey-events tbody tr").count() == 2
+    assert desktop.locator("#stat-survey svg").count() >= 1
+    assert axe_violations(desktop) == []
+    desktop.locator("#stat-survey").scroll_into_view_if_needed()
+    shot(desktop, "survey-cross-statistics-desktop")
