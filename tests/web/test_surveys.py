@@ -132,6 +132,7 @@ def test_the_results_page_shows_names_only_with_the_personal_data_capability(cli
     page = client.get(f"/admin/events/{event.id}/survey").get_data(as_text=True)
     assert 'id="survey-came">2<' in page and 'id="survey-responded">1<' in page and "50%" in page
     assert "事例が具体的" not in page and "来田" not in page
+    assert "/survey/preview" not in page and "/survey/edit" not in page  # links a viewer could not open
     assert client.get(f"/admin/events/{event.id}/survey/responses.csv").status_code == 403
     client.get("/logout")
     login(editor)
