@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import clock
+from eventreg.domain.access.permissions import GRANTS
 from eventreg.domain.insight import surveys
 from eventreg.domain.reception import checkin
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Sector, SurveyAnswer, SurveyKind, SurveyQuestion, SurveyResponse
+from eventreg.models import AuditEntry, EventRole, Sector, SurveyAnswer, SurveyKind, SurveyQuestion, SurveyResponse
 
 from .. import factories
 from .conftest import csrf_token
@@ -244,3 +245,26 @@ def test_the_survey_settings_refuse_bad_times_with_words(client, world, login):
     assert saved.status_code == 303
     db.session.expire_all()
     assert survey.title == "新しい題" and survey.closes_at == datetime(2030, 1, 1, 1, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("role", ["owner", "editor", "reception", "viewer"])
+def test_every_survey_route_answers_each_role_as_its_capability_says(app, client, world, login, role):
+    """Walks the app's survey routes (read from the url map: a new one is walked too) with the
+    survey in place; a refused POST changes nothing, so it is sent too."""
+    event, survey = world["event"], world["survey"]
+    login(factories.make_staff(role, events=[event]))
+    token = csrf_token(client, "/staff")
+    granted = GRANTS[EventRole(role)]
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.survey")]
+    assert len(rules) >= 9
+    for rule in rules:
+        needs = app.view_functions[rule.endpoint].access
+        values = {"event_id": event.id, "survey_question_id": survey.questions[0].id, "fmt": "csv"}
+        url = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if method == "POST" and needs in granted:
+                continue  # allowed POSTs change the survey: the tests above send them
+            answer = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+            expected = 403 if needs not in granted else None
+            assert (answer.status_code == expected) if expected else answer.status_code in (200, 303), (url, method, role)
+    assert len(surveys.survey_of(event.id).questions) == 4
