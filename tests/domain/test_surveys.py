@@ -173,6 +173,7 @@ def test_the_purge_removes_free_text_and_keeps_the_scores(make_event):
     event, survey, regs = _world(make_event, people=2, come=2)
     surveys.submit(survey, regs[0], _form(survey, text="鬼頭さんの話が良かった"), now=NOW, language="ja")
     db.session.commit()
+    assert retention.purge(event.id, NOW, dry_run=True)["survey_answer"] == 1  # the privacy page's preview
     counts = retention.purge(event.id, NOW)
     db.session.commit()
     assert counts["survey_answer"] == 1

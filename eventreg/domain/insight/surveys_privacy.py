@@ -10,18 +10,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from eventreg.domain.insight.surveys import answers_of
 from eventreg.extensions import db
 from eventreg.models import Survey, SurveyAnswer, SurveyKind, SurveyQuestion, SurveyResponse
 
 
+def _free_text_questions(event_id: int):
+    return (select(SurveyQuestion.id).join(Survey, Survey.id == SurveyQuestion.survey_id)
+            .where(Survey.event_id == event_id, SurveyQuestion.kind == SurveyKind.text))
+
+
+def free_text_count(event_id: int) -> int:
+    """How many free-text answers the purge would delete (the privacy page's preview)."""
+    return db.session.scalar(select(func.count()).select_from(SurveyAnswer)
+                             .where(SurveyAnswer.question_id.in_(_free_text_questions(event_id)))) or 0
+
+
 def purge_free_text(event_id: int) -> int:
     """Deletes the event's free-text answers; returns how many went."""
-    questions = (select(SurveyQuestion.id).join(Survey, Survey.id == SurveyQuestion.survey_id)
-                 .where(Survey.event_id == event_id, SurveyQuestion.kind == SurveyKind.text))
-    return db.session.execute(delete(SurveyAnswer).where(SurveyAnswer.question_id.in_(questions))
+    return db.session.execute(delete(SurveyAnswer).where(SurveyAnswer.question_id.in_(_free_text_questions(event_id)))
                               .execution_options(synchronize_session=False)).rowcount
 
 

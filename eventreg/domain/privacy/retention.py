@@ -240,6 +240,7 @@ def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, i
     if dry_run:
         counts["audit_entry"] = sum(1 for e in entries if e.changes or e.note or e.note_params)
         counts["attendee_message"] = len(messages)
+        counts["survey_answer"] = surveys_privacy.free_text_count(event_id)
         return counts
     anonymise(regs, now)
     counts["survey_answer"] = surveys_privacy.purge_free_text(event_id)  # the scales and choices stay
