@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.domain.backoffice import exports
+from eventreg.domain.backoffice import events, exports
 from eventreg.domain.backoffice.event_checks import InvalidValues
 from eventreg.domain.backoffice.roster import ListFilter
 from eventreg.domain.communication import opt_outs
@@ -17,7 +17,7 @@ from eventreg.domain.insight import surveys, surveys_results
 from eventreg.domain.privacy import person_requests, retention
 from eventreg.domain.reception import checkin
 from eventreg.extensions import db
-from eventreg.models import AttendanceMode, Sector, SurveyAnswer, SurveyKind, SurveyResponse
+from eventreg.models import AttendanceMode, Sector, Survey, SurveyAnswer, SurveyKind, SurveyQuestion, SurveyResponse
 
 from .. import factories
 
@@ -219,3 +219,11 @@ def test_the_rate_by_attendance_mode_counts_online_check_ins(make_event):
     columns, rows = surveys_results.export_rows(survey, event.timezone)
     mode = columns.index("attendance_mode")
     assert sorted(row[mode] for row in rows) == ["online", "online", "onsite"]
+
+
+def test_deleting_an_event_deletes_its_survey(make_event):
+    event, _survey, _regs = _world(make_event, people=0, come=0)
+    events.delete_event(event, actor=None, now=NOW)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Survey)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SurveyQuestion)) == 0
