@@ -18,6 +18,7 @@ from .pass_qr import PassQr
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
 from .staff import ApiToken, EventMember, EventRole, Invitation, LoginAttempt, Role, StaffSession, StaffUser
+from .survey import Survey, SurveyAnswer, SurveyKind, SurveyQuestion, SurveyResponse
 from .work import Job, JobKind, JobStatus, ScheduledTask, StoredFile, TaskKind
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "ApiToken", "EventMember", "EventRole", "Invitation", "LoginAttempt", "Role", "StaffSession", "StaffUser",
     "Job", "JobKind", "JobStatus", "ScheduledTask", "StoredFile", "TaskKind",
     "Certificate",
+    "Survey", "SurveyAnswer", "SurveyKind", "SurveyQuestion", "SurveyResponse",
 ]

@@ -40,6 +40,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     from . import verify  # certificates of attendance: /verify (issue 17)
     app.register_blueprint(verify.bp)
+    from . import survey  # issue 17: the survey's answer page (/s/<key>)
+
+    app.register_blueprint(survey.bp)
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
     _declare_writes(app)

@@ -25,5 +25,6 @@ from . import (  # noqa: E402
     registrations,  # noqa: F401
     reminders,  # noqa: F401
     stats,  # noqa: F401
+    surveys,  # noqa: F401
     team,  # noqa: F401
 )
