@@ -185,6 +185,18 @@ WORDS = {
     "meeting_url_invalid": _l("Enter the meeting URL as a full address beginning with https://."),
     "too_early": _l("The join link does not open the meeting yet (before doors open)."),
     "join_ended": _l("The join link was opened after the session ended."),
+    # Certificates of attendance (domain.registration.certificates)
+    "certificate_not_attended": _l("A certificate of attendance is only issued to a person who came (checked in)."),
+    # Surveys (domain.insight.surveys)
+    "survey_exists": _l("This event already has a survey."),
+    "survey_closes_before_opening": _l("The survey must close after it opens."),
+    "survey_choices_en_count": _l("Give an English word for every choice, one per line, or none at all."),
+    "survey_answer_required": _l("Please answer this question."),
+    "survey_invalid_choice": _l("Please choose one of the answers shown."),
+    "survey_not_attended": _l("This survey is for the people who attended the event."),
+    "survey_not_open": _l("The survey is not open yet."),
+    "survey_closed": _l("The survey has closed: answers can no longer be changed."),
+    "survey_no_survey": _l("There is no survey for this event."),
 }
 
 
