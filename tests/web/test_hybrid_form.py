@@ -53,3 +53,22 @@ def test_the_form_makes_keeps_and_refuses(client, ctx, login, make_event):
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(EventSession).where(EventSession.event_id == event.id)) == 2
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
+
+
+def test_the_desk_is_on_site(client, ctx, make_event):
+    """A walk-in cannot be put into the online twin; the desk's roster holds on-site people only."""
+    from ..domain.test_join_links import hybrid_event
+    from .test_desk_api import get, post, token_for
+
+    event = hybrid_event(make_event)
+    twin = hybrid.twin_of(event.sessions[0])
+    here, away = register(event.sessions[0]), register(twin)
+    token = token_for(event)
+    walk_in = {"family_name": "当日", "given_name": "一郎", "family_kana": "トウジツ", "given_kana": "イチロウ",
+               "sector": "individual"}
+    assert post(client, token, f"/events/{event.id}/walk-ins", {**walk_in, "session_id": twin.id}).status_code == 422
+    assert post(client, token, f"/events/{event.id}/walk-ins",
+                {**walk_in, "session_id": event.sessions[0].id}).status_code == 201
+    roster = get(client, token, f"/events/{event.id}/roster").get_json()
+    ids = {row["id"] for row in roster["rows"]}
+    assert here.id in ids and away.id not in ids and roster["total"] == len(ids) == 2

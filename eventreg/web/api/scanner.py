@@ -23,6 +23,7 @@ from eventreg.domain.reception import walk_ins
 
 from ... import clock
 from ...domain.access.permissions import Capability
+from ...domain.backoffice import hybrid_rules
 from ...domain.errors import DomainError
 from ...domain.insight.counts import of_event
 from ...domain.reception import checkin, desk_search
@@ -207,7 +208,8 @@ def read_walk_in(event: Event, body: dict) -> tuple[EventSession, Applicant]:
     the public form checks them; ApiError 422 invalid_input with the fields it refuses."""
     form = WalkInForm(formdata=None)
     form.process(formdata=MultiDict({k: v for k, v in body.items() if k in form and v is not None}))
-    form.session_id.choices = [(x.id, session_name(x, event.timezone)) for x in event.sessions]
+    # A walk-in is at the venue: on-site sessions only (an online twin is joined by its link)
+    form.session_id.choices = [(x.id, session_name(x, event.timezone)) for x in event.sessions if hybrid_rules.on_site(x)]
     if not form.validate():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         raise ApiError(422, "invalid_input", message("invalid_request"), fields=fields)
