@@ -181,6 +181,15 @@ WORDS = {
     # The command line (event files, retention)
     "invalid_event_file": _l("The event file is not valid: %(detail)s"),
     "invalid_retention_days": _l("Enter the number of days to keep personal data as a whole number."),
+    # The post-event loop (domain.communication.followups)
+    "followup_rule": _l("Enter a time after the end of the session, such as “end+30m”, “end+2h” or 「終了1時間後」 (at most 30 days)."),
+    "materials_url": _l("Enter one web address starting with https:// or http://, or leave it empty."),
+    "noshow_text_too_long": _l("Please enter at most %(max)s characters."),
+    "followup_part": _l("There is no such part of the post-event mail."),
+    "followup_not_confirmed": _l("Only a confirmed registration gets the post-event mail."),
+    "followup_attended": _l("This person came: the note for people who did not come does not go to them."),
+    "followup_not_attended": _l("This person has not checked in: the survey and the certificate go only to people who came."),
+    "followup_unavailable": _l("This part is not ready for this event yet (no survey, or no certificates)."),
 }
 
 

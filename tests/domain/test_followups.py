@@ -144,9 +144,9 @@ def test_resend_sends_one_more_to_that_person_only(seminar):
     db.session.commit()
     assert rows(MailKind.followup_noshow) == Counter({people[2].id: 3, people[3].id: 1})
     assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.registration_id == people[2].id)
-                             .order_by(AuditEntry.id.desc()).limit(1)) == "followup_resent"
-    for registration, part, code in [(people[0], "noshow", "attended"), (waiting, "noshow", "not_confirmed"),
-                                     (people[2], "certificate", "not_attended"), (people[2], "what", "followup_part")]:
+                             .order_by(AuditEntry.id.desc()).limit(1)) == "followup_noshow_resent"
+    for registration, part, code in [(people[0], "noshow", "followup_attended"), (waiting, "noshow", "followup_not_confirmed"),
+                                     (people[2], "certificate", "followup_not_attended"), (people[2], "what", "followup_part")]:
         with pytest.raises(DomainError) as refused:
             followups.resend(registration, part, actor=None, now=NOW)
         assert refused.value.code == code

@@ -196,20 +196,20 @@ def queue(event: Event, session: EventSession, now: datetime) -> dict[str, int]:
 
 def resend(registration: Registration, part: str, *, actor, now: datetime) -> None:
     """One more copy of ``part`` to this one person (staff, from the registration page).
-    DomainError: ``followup_part`` (no such part), ``no_email``, ``not_confirmed``, ``not_attended``
-    (a survey or certificate for someone who did not come), ``attended`` (a no-show note to
+    DomainError: ``followup_part`` (no such part), ``no_email``, ``followup_not_confirmed``, ``followup_not_attended``
+    (a survey or certificate for someone who did not come), ``followup_attended`` (a no-show note to
     someone who came), ``followup_unavailable`` (no survey / certificates yet)."""
     if part not in PARTS:
         raise DomainError("followup_part", str(part)[:20])
     if registration.status != Status.confirmed:
-        raise DomainError("not_confirmed")
+        raise DomainError("followup_not_confirmed")
     if not registration.email:
         raise DomainError("no_email")
     came = registration.checked_in_at is not None
     if part == "noshow" and came:
-        raise DomainError("attended")
+        raise DomainError("followup_attended")
     if part != "noshow" and not came:
-        raise DomainError("not_attended")
+        raise DomainError("followup_not_attended")
     if (part == "survey" and not survey_ready(registration.event)) or (part == "certificate" and certificates is None):
         raise DomainError("followup_unavailable")
     if part == "certificate":
@@ -218,8 +218,8 @@ def resend(registration: Registration, part: str, *, actor, now: datetime) -> No
         OutboxMessage.idempotency_key.startswith(key(part, registration.id) + ":resend:"))) or 0
     outbox.enqueue(registration.id, KINDS[part], now, context={"session_id": registration.session_id, "resent": True},
                    idempotency_key=f"{key(part, registration.id)}:resend:{earlier + 1}")
-    audit.record(registration.event_id, "followup_resent", actor=actor, now=now, registration_id=registration.id,
-                 note="followup_" + part)
+    audit.record(registration.event_id, f"followup_{part}_resent", actor=actor, now=now,
+                 registration_id=registration.id)
     db.session.flush()
 
 
