@@ -8,8 +8,10 @@ and unsubscribe links are placeholders (web.links.MASK).
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import select
 
 from ..domain.communication import followups
+from ..extensions import db
 from ..models import Event, MailKind, Registration
 from . import links
 
@@ -17,6 +19,12 @@ try:  # helper `survey`'s link (issue 17); until main has it, no survey invitati
     from .links import survey_link
 except ImportError:  # pragma: no cover - gone once main has merged it
     survey_link = None
+try:  # helper `certs`' pages and PDF (issue 17); until main has them, no certificate is queued
+    from ..adapters import certificates as drawn_certificates
+    from ..models import Certificate
+    from . import certificates as certificate_pages
+except ImportError:  # pragma: no cover - gone once main has merged it
+    certificate_pages = drawn_certificates = Certificate = None
 
 KIND_NAMES = {kind.value: part for part, kind in followups.KINDS.items()}
 
@@ -48,11 +56,19 @@ def is_followup(kind: MailKind | str) -> bool:
     return (kind.value if isinstance(kind, MailKind) else kind) in KIND_NAMES
 
 
+
 def certificate_page(registration: Registration, lang: str) -> dict:
-    """The certificate's page as plain values, read at delivery (helper `certs`' web.certificates)."""
-    raise LookupError("certificates are not on this installation yet")
+    """The certificate's page as plain values, read at delivery from the certificate the loop
+    issued when it queued the mail (web.certificates, helper `certs`). LookupError when there is
+    none: the message is retried, never sent without its certificate."""
+    if certificate_pages is None:
+        raise LookupError("certificates are not on this installation yet")
+    issued = db.session.scalar(select(Certificate).where(Certificate.registration_id == registration.id))
+    if issued is None:
+        raise LookupError(f"registration #{registration.id} has no certificate")
+    return certificate_pages.pages([issued])[0]
 
 
 def certificate_pdf(page: dict) -> bytes:
-    """The certificate PDF of one page (adapters.certificates through helper `certs`' words)."""
-    raise LookupError("certificates are not on this installation yet")
+    """The certificate PDF of one page (adapters.certificates, in the certificate's language)."""
+    return drawn_certificates.render_certificate(page, certificate_pages.words(page["lang"]), page["lang"])
