@@ -13,6 +13,9 @@ several times, which is what the guards prevent. On SQLite the write lock serial
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -29,12 +32,13 @@ from eventreg.extensions import db
 from eventreg.models import MailKind, OutboxMessage, ScheduledTask, TaskKind
 from eventreg.worker import tick
 
-from .. import factories
+from .. import factories, processes
 from .test_periodic_once import tick_together
 from .test_reminders_once import naive_mark_done
 
 PEOPLE = 12
 CAME = 5
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture
@@ -97,6 +101,26 @@ def test_three_workers_send_each_noshow_the_note_once(app, due, effects):
     db.session.commit()
     assert tick(app, now=now + timedelta(hours=1))["done"] == 0  # a restart, the next tick: nothing
     assert per_person() == Counter({registration_id: 1 for registration_id in noshows})
+
+
+def test_three_worker_processes_send_each_noshow_the_note_once(app, database_url, due, tmp_path):
+    """Three real processes (``flask tick``, what the worker loop runs each minute), started together
+    with the development clock fixed a minute after the loop is due."""
+    noshows, now = due
+    environment = dict(os.environ, EVENTREG_ENV="development", EVENTREG_INSTANCE_PATH=str(tmp_path),
+                       EVENTREG_SQLALCHEMY_DATABASE_URI=database_url, EVENTREG_CLOCK=now.isoformat(),
+                       EVENTREG_MAIL_PORT="1")
+    started = [processes.spawn([sys.executable, "-m", "flask", "--app", "wsgi", "tick"], cwd=ROOT, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(3)]
+    try:
+        outputs = [process.communicate(timeout=120)[0] for process in started]
+    finally:
+        processes.stop(*started)
+    assert [process.returncode for process in started] == [0, 0, 0], outputs
+    assert per_person() == Counter({registration_id: 1 for registration_id in noshows})
+    db.session.expire_all()
+    task = db.session.scalar(select(ScheduledTask).where(ScheduledTask.kind == TaskKind.followup))
+    assert (task.done_at, task.outcome) == (now, "done")
 
 
 def test_without_the_conditional_update_the_keys_still_hold_it_to_one_each(app, database_url, due, effects,
