@@ -11,7 +11,7 @@ Organizers only: the page and previews need edit_event, a resend manage_registra
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -97,7 +97,15 @@ def followup_preview(event: Event, part: str):
         built = None
     return render_template("admin/followup_preview.html", **shown, subject=built.message["Subject"] if built else "",
                            body=built.message.get_body(("plain",)).get_content() if built else "",
-                           goes=registration.id in followups.recipients(event, registration.session_id, part))
+                           goes=registration.id in followups.recipients(event, registration.session_id, part),
+                           sample=_sample_certificate(event, registration) if part == "certificate" else None)
+
+
+def _sample_certificate(event: Event, registration: Registration) -> str | None:
+    """The certificate's own preview (helper `certs`' tab: marked SAMPLE, issues nothing), if any."""
+    if "admin.certificate_preview" not in current_app.view_functions:
+        return None
+    return url_for("admin.certificate_preview", event_id=event.id, registration_id=registration.id)
 
 
 def _registration_event(kwargs: dict) -> int | None:
