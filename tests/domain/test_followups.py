@@ -173,3 +173,16 @@ def test_the_materials_link_is_one_web_address(url, ok):
     else:
         with pytest.raises(DomainError):
             followups.check_url(url)
+
+
+def test_a_copy_keeps_the_loop_but_not_the_materials_link(make_event):
+    from eventreg.domain.backoffice import clone
+
+    event = make_event(sessions=SESSIONS[:1])
+    turn_on(event, rule="end+2h", survey=True, text="次回もどうぞ。")
+    copy = clone.clone_event(event, "2030-04-10", actor=None, now=NOW)
+    db.session.commit()
+    assert (copy.followup_rule, copy.followup_noshow, copy.followup_survey, copy.noshow_text, copy.materials_url) == (
+        "end+2h", True, True, "次回もどうぞ。", "")
+    task = next(t for t in loop_tasks() if t.session_id == copy.sessions[0].id)
+    assert task.due_at == datetime(2030, 4, 10, 18, 0, tzinfo=JST)
