@@ -186,3 +186,18 @@ def test_a_copy_keeps_the_loop_but_not_the_materials_link(make_event):
         "end+2h", True, True, "次回もどうぞ。", "")
     task = next(t for t in loop_tasks() if t.session_id == copy.sessions[0].id)
     assert task.due_at == datetime(2030, 4, 10, 18, 0, tzinfo=JST)
+
+
+def test_sending_what_is_missing_never_sends_twice_and_never_before_the_end(seminar):
+    event, people, _waiting, _cancelled = seminar
+    turn_on(event)
+    task = loop_tasks()[0]
+    periodic.do_task(task.id, task.due_at)
+    with pytest.raises(DomainError) as refused:
+        followups.send_missing(event, event.sessions[0], actor=None, now=END - timedelta(minutes=1))
+    assert refused.value.code == "followup_too_early"
+    late = factories.register_person(event, 1)  # another session: not this one's
+    assert followups.send_missing(event, event.sessions[0], actor=None, now=task.due_at) == 0
+    db.session.commit()
+    assert rows(MailKind.followup_noshow) == Counter({people[2].id: 1, people[3].id: 1})
+    assert late.id not in rows(MailKind.followup_noshow)

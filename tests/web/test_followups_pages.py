@@ -129,3 +129,17 @@ def test_the_noshow_note_arrives_once_with_the_words_and_the_materials(app, smtp
     text = notes[0].get_body(("plain",)).get_content()
     assert "次回は3月です。" in text and "https://example.org/slides.pdf" in text
     assert "/u/" in text and notes[0]["List-Unsubscribe"]  # an organizer message: it can be stopped
+
+
+def test_send_what_has_not_gone_refuses_before_the_end_and_names_a_session_of_the_event(client, login, seminar,
+                                                                                       make_event):
+    login(factories.make_staff("editor", [seminar]))
+    save(client, seminar, noshow="y")
+    url = f"{page(seminar)}/{seminar.sessions[0].id}/send"
+    refused = client.post(url, data={"csrf_token": csrf_token(client, page(seminar))}, follow_redirects=True)
+    assert "まだ終わっていません" in refused.get_data(as_text=True)
+    other = make_event()
+    assert client.post(f"{page(seminar)}/{other.sessions[0].id}/send",
+                       data={"csrf_token": csrf_token(client, page(seminar))}).status_code == 404
+    db.session.expire_all()
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == MailKind.followup_noshow)).all() == []

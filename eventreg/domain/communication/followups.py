@@ -194,6 +194,20 @@ def queue(event: Event, session: EventSession, now: datetime) -> dict[str, int]:
     return added
 
 
+def send_missing(event: Event, session: EventSession, *, actor, now: datetime) -> int:
+    """After the session has ended: queues each part that is on for whoever it goes to and has
+    not had it yet (a part turned on after the loop ran, a late check-in), keyed as the loop's own
+    rows, so nobody gets a second copy; returns how many were queued. DomainError
+    ``followup_too_early`` before the session's end (the loop itself will send)."""
+    if now < session.ends_at:
+        raise DomainError("followup_too_early")
+    added = sum(queue(event, session, now).values())
+    if added:
+        audit.record(event.id, "followup_sent_by_hand", actor=actor, now=now,
+                     changed={"session_id": [None, session.id], "queued": [None, added]})
+    return added
+
+
 def resend(registration: Registration, part: str, *, actor, now: datetime) -> None:
     """One more copy of ``part`` to this one person (staff, from the registration page).
     DomainError: ``followup_part`` (no such part), ``no_email``, ``followup_not_confirmed``, ``followup_not_attended``

@@ -2,6 +2,7 @@
 
 GET  /admin/events/<event_id>/followups                          the rule, resolved per session; parts; n/N sent
 POST /admin/events/<event_id>/followups                          save the rule, the parts, the no-show text, materials link
+POST /admin/events/<event_id>/followups/<session_id>/send        after the end: send what has not gone yet
 GET  /admin/events/<event_id>/followups/preview/<part>           one part's email as a person would get it (no secrets)
 POST /admin/events/<event_id>/registrations/<registration_id>/followups/<part>/resend   one more copy to one person
 
@@ -25,7 +26,7 @@ from ...domain.errors import DomainError
 from ...domain.registration import passes
 from ...domain.timing import schedule
 from ...extensions import db
-from ...models import Event, Registration
+from ...models import Event, EventSession, Registration
 from .. import followup_values
 from ..access import event_access
 from ..error_words import message
@@ -47,7 +48,7 @@ def _values(event: Event) -> dict:
 
 
 def _page(event: Event, values: dict | None = None, errors: dict | None = None, status: int = 200):
-    return render_template("admin/followups.html", event=event, loops=followups.overview(event),
+    return render_template("admin/followups.html", event=event, loops=followups.overview(event), now=clock.utcnow(),
                            rule=schedule.followup_rule(event), words=lambda rule: rule_words(rule, event.timezone),
                            values=values or _values(event), errors=errors or {}, part_names=PART_NAMES,
                            survey_ready=followups.survey_ready(event),
@@ -75,6 +76,23 @@ def followups_save(event: Event):
         return _page(event, values, {_FIELD.get(exc.code, "rule"): message(exc.code, exc.detail)}, 422)
     db.session.commit()
     flash(_("Saved.") if changed else _("Nothing was changed."))
+    return redirect(url_for("admin.followups_page", event_id=event.id), 303)
+
+
+@bp.post("/events/<int:event_id>/followups/<int:session_id>/send")
+@event_access(Capability.edit_event)
+def followups_send(event: Event, session_id: int):
+    session = db.session.get(EventSession, session_id)
+    if session is None or session.event_id != event.id:
+        abort(404)
+    try:
+        added = followups.send_missing(event, session, actor=current_user, now=clock.utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(message(exc.code, exc.detail), "error")
+    else:
+        db.session.commit()
+        flash(_("%(count)s emails queued.", count=added) if added else _("Everyone has had what is on: nothing to send."))
     return redirect(url_for("admin.followups_page", event_id=event.id), 303)
 
 
