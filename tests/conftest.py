@@ -13,7 +13,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from eventreg import create_app
+from eventreg import clock, create_app
 from eventreg.extensions import db
 
 from . import factories, processes
@@ -56,6 +56,17 @@ def app(database_url, tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()  # before the database is dropped: no connection is left to the collector
+
+
+@pytest.fixture(autouse=True)
+def clock_kept():
+    """create_app points the process's clock at its instance (eventreg.clock.configure): a test
+    that makes a production app in this process switches the development clock off for every
+    later test (CI saw the building-list races fail so after tests/ops). Put back after each test."""
+    kept = clock._file
+    yield
+    if clock._file != kept:
+        clock.configure(kept)
 
 
 @pytest.fixture

@@ -156,6 +156,16 @@ def test_the_badge_fonts_are_for_the_events_staff_only(app, client, login):
     assert font.status_code == 200 and font.mimetype == "font/woff2" and font.data[:4] == b"wOF2"
     assert client.get(re.sub(r"[0-9a-f]{20}\.woff2", "0" * 20 + ".woff2", urls[0])).status_code == 404
 
+    # A walk-in adds characters after the page read the stylesheet: every face it names is still
+    # served, now cut with the new characters too, and the new stylesheet names a new version.
+    with database(app) as s:
+        factories.register_person(s.get(Event, event_id), family_name="鷗外", given_name="麤")
+    for url in urls:
+        again = client.get(url)
+        assert again.status_code == 200 and again.data[:4] == b"wOF2", url
+    newer = re.findall(r'url\("([^"]+)"\)', client.get(f"/desk/{event_id}/badge-fonts.css").get_data(as_text=True))
+    assert [u.split("?")[0] for u in newer] == [u.split("?")[0] for u in urls] and newer != urls
+
 
 def test_the_desks_print_badge_button_prints_the_card_from_the_page(app, live_server, phone, tmp_path):
     """On a phone, 名札を印刷 after a scan prints the card (with the scanned pass's QR) from the desk

@@ -15,7 +15,7 @@
 const CACHE = "eventreg-desk-shell-v1";
 const PAGE_DEADLINE_MS = 3000;
 const DESK_PAGE = /^\/desk\/\d+$/;
-const VERSIONED = /^\/desk\/app\/|^\/desk\/\d+\/badge-font\//;  // badge faces are named by their hash
+const VERSIONED = /^\/desk\/app\/|^\/desk\/\d+\/badge-font\//;  // badge faces: ?v= is the hash of their characters
 const BADGE_FONTS_CSS = /^\/desk\/\d+\/badge-fonts\.css$/;
 
 self.addEventListener("install", () => self.skipWaiting());
