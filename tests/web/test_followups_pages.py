@@ -143,3 +143,29 @@ def test_send_what_has_not_gone_refuses_before_the_end_and_names_a_session_of_th
                        data={"csrf_token": csrf_token(client, page(seminar))}).status_code == 404
     db.session.expire_all()
     assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == MailKind.followup_noshow)).all() == []
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("part", ["survey", "noshow", "certificate"])
+def test_every_mail_renders_in_both_languages_with_subject_and_words(seminar, lang, part):
+    from eventreg import clock
+    from eventreg.adapters import mail
+    from eventreg.domain.registration import passes
+    from eventreg.web import followup_values
+    from eventreg.web.links import masked_links
+
+    followups.update(seminar, rule="end+30m", parts={}, noshow_text="Next: March.", materials_url="https://example.org/m",
+                     actor=None, now=seminar.sessions[0].starts_at)
+    registration = db.session.scalar(select(followups.Registration).where(followups.Registration.family_name == "山田"))
+    ctx = passes.pass_context(registration, masked_links(registration))
+    ctx.update(followup_values.values(registration, followups.KINDS[part].value, ctx, preview=True))
+    built = mail.build_message(kind=followups.KINDS[part].value, lang=lang, values=ctx,
+                               to=("山田 花子", registration.email), message_id_left="t", date=clock.utcnow())
+    subject = str(built.message["Subject"])
+    text = built.message.get_body(("plain",)).get_content()
+    html = built.message.get_body(("html",)).get_content()
+    assert seminar.title in subject and subject.strip() != seminar.title
+    assert {"survey": "/s/", "noshow": "Next: March.", "certificate": "certificate.pdf"}[part] in text
+    assert ("Dear" in text) == (lang == "en") and ("様" in text) == (lang == "ja")
+    assert "<html" in html
+    assert bool(built.message["List-Unsubscribe"]) == (part != "certificate")
