@@ -56,6 +56,8 @@ BENCHES = [
     Bench("registration", "{python} bench/registration.py --levels 8,32 --runs {runs}",
           "sign-up with the limiter on (>= 0.65 of the bare insert at c=8, >= 0.6 at c=32)"),
     Bench("desk_offline", "{python} bench/desk_offline.py --runs {runs}", "two-desk drain of 310 operations (<= 5 s)"),
+    Bench("certificates", "{python} bench/certificates.py --runs {runs}",
+          "1,000 certificates of attendance as a worker job (issue 17: the badge sheet's <= 2 s, < 200 MB)"),
 ]
 
 # The earlier figures docs/benchmarks.md keeps current (--all, or by name); their own --repeat.

@@ -481,7 +481,24 @@ def _reception_list(app: Flask, job: Job, report: Callable[..., None]) -> tuple[
     return f"reception-list-{slug}.pdf", "application/pdf", body
 
 
-_RUNNERS = {JobKind.badge_sheet: _badge_sheet, JobKind.reception_list: _reception_list}
+def _certificates(app: Flask, job: Job, report: Callable[..., None]) -> tuple[str, str, bytes]:
+    """Every attendee's certificate of attendance in one PDF, in furigana order: issued now for
+    those without one (domain.registration.certificates.issue_all), then drawn; progress counts pages."""
+    from .domain.registration import certificates
+    from .web import certificates as certificate_pages
+
+    slug = db.session.get(Event, job.event_id).slug
+    db.session.rollback()
+    with writing():  # the write lock for the one INSERT and the read of the rows
+        pages = certificate_pages.pages(certificates.issue_all(job.event_id, clock.utcnow()))
+        db.session.commit()
+    report(0, total=len(pages))
+    body = certificate_pages.certificates_pdf(pages, progress=report)
+    return f"certificates-{slug}.pdf", "application/pdf", body
+
+
+_RUNNERS = {JobKind.badge_sheet: _badge_sheet, JobKind.reception_list: _reception_list,
+            JobKind.certificates: _certificates}
 
 
 def run(app: Flask, *, once: bool = False) -> None:

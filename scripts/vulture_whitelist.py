@@ -55,3 +55,8 @@ online  # noqa
 attendance_mode  # noqa
 meeting_url  # noqa
 hybrid_of_id  # noqa
+
+# a template global (bp.app_template_global): read by templates/admin/_certificate_panel.html
+issued_certificate  # noqa
+# the survey invitation link: called by the post-event loop (issue 17, domain/communication/followups) and the tests
+survey_link  # noqa

@@ -1,5 +1,6 @@
 from .audit import AuditEntry
 from .building_list import SecurityListSend
+from .certificate import Certificate
 from .desk_sync import CheckinConflict, DeskOperation, DeskTask
 from .event import (
                     DEFAULT_SECURITY_COLUMNS,
@@ -17,6 +18,7 @@ from .pass_qr import PassQr
 from .registration import Registration, Sector, Status
 from .scan import Scan, ScanMethod, ScanResult
 from .staff import ApiToken, EventMember, EventRole, Invitation, LoginAttempt, Role, StaffSession, StaffUser
+from .survey import Survey, SurveyAnswer, SurveyKind, SurveyQuestion, SurveyResponse
 from .work import Job, JobKind, JobStatus, ScheduledTask, StoredFile, TaskKind
 
 __all__ = [
@@ -30,4 +32,6 @@ __all__ = [
     "CheckinConflict", "DeskOperation", "DeskTask",
     "ApiToken", "EventMember", "EventRole", "Invitation", "LoginAttempt", "Role", "StaffSession", "StaffUser",
     "Job", "JobKind", "JobStatus", "ScheduledTask", "StoredFile", "TaskKind",
+    "Certificate",
+    "Survey", "SurveyAnswer", "SurveyKind", "SurveyQuestion", "SurveyResponse",
 ]

@@ -35,6 +35,7 @@ class StoredFile(db.Model):
 class JobKind(str, enum.Enum):
     badge_sheet = "badge_sheet"  # the A4 badge sheet of an event
     reception_list = "reception_list"  # the desk's 受付名簿 PDF
+    certificates = "certificates"  # every attendee's certificate of attendance, one PDF for printing
 
 
 class JobStatus(str, enum.Enum):

@@ -38,6 +38,11 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     for blueprint in (public.bp, i18n.bp, auth.bp, reception.bp, desk_badge.bp, desk_vendor.bp, api.bp, admin.bp, health.bp):
         app.register_blueprint(blueprint)
+    from . import verify  # certificates of attendance: /verify (issue 17)
+    app.register_blueprint(verify.bp)
+    from . import survey  # issue 17: the survey's answer page (/s/<key>)
+
+    app.register_blueprint(survey.bp)
     if app.config["ENV"] != "production":
         app.register_blueprint(dev.bp)
     _declare_writes(app)

@@ -38,6 +38,8 @@ NOTE_WORDS = {
     # Attendee import (domain.backoffice.attendee_import)
     "imported_row": _l("Imported from %(file)s, row %(row)s"),
     "merged_from_import": _l("Empty fields filled from %(file)s, row %(row)s"),
+    # Surveys (domain.insight.surveys)
+    "answers_deleted": _l("%(answers)s answers were deleted with it."),
 }
 
 # What a purge removed or blanked (domain.privacy.retention.purge_event's counts), by table.

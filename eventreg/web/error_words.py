@@ -181,6 +181,18 @@ WORDS = {
     # The command line (event files, retention)
     "invalid_event_file": _l("The event file is not valid: %(detail)s"),
     "invalid_retention_days": _l("Enter the number of days to keep personal data as a whole number."),
+    # Certificates of attendance (domain.registration.certificates)
+    "certificate_not_attended": _l("A certificate of attendance is only issued to a person who came (checked in)."),
+    # Surveys (domain.insight.surveys)
+    "survey_exists": _l("This event already has a survey."),
+    "survey_closes_before_opening": _l("The survey must close after it opens."),
+    "survey_choices_en_count": _l("Give an English word for every choice, one per line, or none at all."),
+    "survey_answer_required": _l("Please answer this question."),
+    "survey_invalid_choice": _l("Please choose one of the answers shown."),
+    "survey_not_attended": _l("This survey is for the people who attended the event."),
+    "survey_not_open": _l("The survey is not open yet."),
+    "survey_closed": _l("The survey has closed: answers can no longer be changed."),
+    "survey_no_survey": _l("There is no survey for this event."),
     # The post-event loop (domain.communication.followups)
     "followup_rule": _l("Enter a time after the end of the session, such as “end+30m”, “end+2h” or 「終了1時間後」 (at most 30 days)."),
     "materials_url": _l("Enter one web address starting with https:// or http://, or leave it empty."),

@@ -69,3 +69,16 @@ def masked_links(registration: Registration) -> dict[str, str]:
             link = link.replace(secret, MASK)
         masked[name] = link
     return masked
+
+
+def survey_link(registration: Registration) -> str:
+    """The registration's personal survey link (/s/<key>: domain.insight.surveys), for the invitation
+    mail only; it opens in the language the person signed up in."""
+    from ..domain.insight import surveys  # appended part (issue 17): its import stays with it
+
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        lang = registration.language
+        carried = {"lang": lang} if lang in current_app.config["LANGUAGES"] and lang != current_app.config[
+            "BABEL_DEFAULT_LOCALE"] else {}
+        return url_for("survey.answer", key=surveys.invitation_key(registration, current_app.config["SECRET_KEY"]),
+                       _external=True, **carried)

@@ -10,13 +10,13 @@
   "this session has ended"); "" when there are none.
 
 Revision ID: 0015
-Revises: 0012 (main re-chains it after 0013 and 0014 at merge)
+Revises: 0013 (after 0014 certificates and 0013 surveys)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -42,6 +42,7 @@ SAMPLES = {
     "message_recipients": {"message": 7, "recipients": 12},
 }
 SAMPLES.update({"imported_row": {"file": "peatix.csv", "row": 2}, "merged_from_import": {"file": "peatix.csv", "row": 3}})
+SAMPLES.update({"answers_deleted": {"answers": 3}})  # issue 17: a survey question deleted with its answers
 
 
 def _written_notes() -> tuple[dict[str, str], list[str]]:

@@ -77,6 +77,9 @@ PUBLIC = {
     "dev.message": "one caught message (development only)",
     "dev.raw": "one caught message as .eml (development only)",
     "health.check": "the health check: 200 or 503 and a fixed word, nothing of anyone's (web/health.py)",
+    "verify.form": "the form to check a certificate of attendance's code (rate-limited)",
+    "verify.certificate": "a certificate of attendance checked by its printed code: name, event, date only (rate-limited)",
+    "survey.answer": "the attendee's survey (a key derived from the registration's secret in the URL; only who came may answer)",
 }
 
 ANON, DEACTIVATED, OTHER = "anonymous", "deactivated owner", "staff of another event only"
@@ -127,7 +130,18 @@ FILLERS = {
     "message_id": lambda w, users: w.message_id,
     "task_id": lambda w, users: w.task_id,
     "name": lambda w, users: "0" * 20 + ".woff2",  # a badge font face (web/desk_badge.py): 404 after the check
+    "survey_question_id": lambda w, users: _survey_question_id(w),  # event A's survey, made on first use
 }
+
+
+def _survey_question_id(world) -> int:
+    """A question of event A's survey (created with the default questions the first time)."""
+    from eventreg.domain.insight import surveys
+
+    survey = surveys.survey_of(world.event.id) or surveys.create_survey(
+        world.event, with_defaults=True, title="matrix", actor=None, now=datetime.now(timezone.utc))
+    db.session.commit()
+    return survey.questions[0].id
 
 
 def make_world(users: dict) -> World:

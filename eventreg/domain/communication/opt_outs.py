@@ -32,9 +32,11 @@ from eventreg.models import MessageOptOut, Registration
 MAX_KEY = 80  # an id of at most 10 digits, a dot and 22 characters of proof; longer is no key
 
 
-def proof(token: str, secret: str) -> str:
-    """128 bits of HMAC-SHA256 of the management secret, URL-safe: the unsubscribe link's secret."""
-    digest = hmac.new(secret.encode(), b"unsubscribe:" + token.encode(), hashlib.sha256).digest()
+def proof(token: str, secret: str, purpose: str = "unsubscribe") -> str:
+    """128 bits of HMAC-SHA256 of the management secret, URL-safe: the unsubscribe link's secret.
+    Another link of the same kind names its own ``purpose`` (the survey's: "survey"), so one
+    link's key never opens another."""
+    digest = hmac.new(secret.encode(), purpose.encode() + b":" + token.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
@@ -42,7 +44,7 @@ def key(registration: Registration, secret: str) -> str:
     return f"{registration.id}.{proof(registration.token, secret)}"
 
 
-def find(value: str, secret: str) -> Registration | None:
+def find(value: str, secret: str, purpose: str = "unsubscribe") -> Registration | None:
     """The registration a key names, or None for anything else (malformed, unknown, wrong proof)."""
     if not isinstance(value, str) or len(value) > MAX_KEY:
         return None
@@ -50,7 +52,8 @@ def find(value: str, secret: str) -> Registration | None:
     if not dot or not number.isascii() or not number.isdigit() or len(number) > 10:
         return None
     registration = db.session.get(Registration, int(number))
-    if registration is None or not hmac.compare_digest(proof(registration.token, secret).encode(), given.encode()):
+    if registration is None or not hmac.compare_digest(proof(registration.token, secret, purpose).encode(),
+                                                       given.encode()):
         return None
     return registration
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from eventreg.domain.backoffice import audit
+from eventreg.domain.insight import surveys_privacy
 from eventreg.domain.people import text
 from eventreg.domain.privacy.retention import PERSONAL, anonymise, personal_strings, scrub, scrub_audit, scrub_messages
 from eventreg.domain.registration import signup
@@ -66,6 +67,7 @@ def export_person(email: str, *, event_ids=None) -> dict:
                 for s in db.session.scalars(select(SecurityListSend).where(
                     SecurityListSend.session_id == r.session_id).order_by(SecurityListSend.seq))
                 if str(r.id) in (s.people or {})],
+            "survey_responses": surveys_privacy.person_answers(r.id),
         })
     return {"email": text.normalize_email(email), "registrations": out}
 
@@ -88,6 +90,7 @@ def delete_person(email: str, now: datetime, *, actor=None, event_ids=None) -> d
         return counts
     counts["outbox_message"] = db.session.execute(delete(OutboxMessage).where(OutboxMessage.registration_id.in_(ids))
                                                   .execution_options(synchronize_session=False)).rowcount
+    counts["survey_response"] = surveys_privacy.delete_responses(ids)
     counts["scan"] = db.session.execute(update(Scan).where(Scan.registration_id.in_(ids))
                                         .values(registration_id=None, token_hash="")
                                         .execution_options(synchronize_session=False)).rowcount

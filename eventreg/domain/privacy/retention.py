@@ -7,7 +7,8 @@ before it goes) and removes everything else that names a person: the registratio
 furigana, email, phone, organization, department and answers (their link secret and entry id are
 replaced by random values, so old links and passes open nothing), the building-security list
 snapshots, the event's stored files, job parameters, the event's outbox rows, the scan log's
-links and pass hashes, the personal values in the audit log, and invitations never accepted.
+links and pass hashes, the personal values in the audit log, invitations never accepted, and
+the free-text survey answers (domain.insight.surveys_privacy: the scores stay).
 
 Exactly once: the purge starts with ``UPDATE event SET purged_at = now WHERE id = … AND purged_at
 IS NULL``; of two workers, one updates the row and does the work, the other does nothing.
@@ -27,8 +28,9 @@ from sqlalchemy import delete, func, literal, or_, select, update
 
 from eventreg.domain.backoffice import audit
 from eventreg.domain.errors import DomainError
+from eventreg.domain.insight import surveys_privacy
 from eventreg.domain.people import person_keys
-from eventreg.domain.registration import passes
+from eventreg.domain.registration import certificates, passes
 from eventreg.extensions import db
 from eventreg.models import (
     AttendeeMessage,
@@ -185,6 +187,7 @@ def _repeat_flags(regs: list[Registration]) -> dict[int, bool]:
 
 def anonymise(regs: list[Registration], now: datetime) -> int:
     flags = _repeat_flags(regs)
+    certificates.forget_holders([r.id for r in regs])  # the name printed on a certificate goes too
     for r in regs:
         for name, value in BLANK.items():
             setattr(r, name, value)
@@ -238,8 +241,10 @@ def purge(event_id: int, now: datetime, *, dry_run: bool = False) -> dict[str, i
     if dry_run:
         counts["audit_entry"] = sum(1 for e in entries if e.changes or e.note or e.note_params)
         counts["attendee_message"] = len(messages)
+        counts["survey_answer"] = surveys_privacy.free_text_count(event_id)
         return counts
     anonymise(regs, now)
+    counts["survey_answer"] = surveys_privacy.purge_free_text(event_id)  # the scales and choices stay
     db.session.execute(update(Scan).where(Scan.event_id == event_id).values(registration_id=None, token_hash="")
                        .execution_options(synchronize_session=False))
     for send in sends:

@@ -15,6 +15,7 @@ from . import (  # noqa: E402
     attendee_import,  # noqa: F401
     attendees,  # noqa: F401
     building_list,  # noqa: F401
+    certificates,  # noqa: F401
     deadline_preview,  # noqa: F401
     event_day,  # noqa: F401
     events,  # noqa: F401
@@ -25,5 +26,6 @@ from . import (  # noqa: E402
     registrations,  # noqa: F401
     reminders,  # noqa: F401
     stats,  # noqa: F401
+    surveys,  # noqa: F401
     team,  # noqa: F401
 )

@@ -91,6 +91,8 @@ def start_badge_sheet(event: Event):
 def job_page(event: Event, job: Job):
     if job.kind == JobKind.reception_list:
         title, back = _("Reception list"), url_for("admin.exports_page", event_id=event.id, **job.params.get("filter", {}))
+    elif job.kind == JobKind.certificates:
+        title, back = _("Certificates of attendance"), url_for("admin.certificates_page", event_id=event.id)
     else:
         title, back = _("Badge sheet"), url_for("admin.badge_sheet", event_id=event.id)
     return render_template("admin/job.html", job=job, event=event, state=job_state(job), title=title, back=back)
@@ -119,6 +121,10 @@ def job_state(job: Job) -> dict:
     total = job.total
     if job.status == JobStatus.queued:
         text = _("Waiting for a worker to start…")
+    elif job.status == JobStatus.running and job.kind == JobKind.certificates:
+        text = _("%(done)s of %(total)s certificates done…", done=job.progress, total=total)
+    elif job.status == JobStatus.done and job.kind == JobKind.certificates:
+        text = _("Ready: %(total)s certificates.", total=total)
     elif job.status == JobStatus.running and job.kind == JobKind.reception_list:
         text = _("Making the reception list of %(total)s people…", total=total)
     elif job.status == JobStatus.running:

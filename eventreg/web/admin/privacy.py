@@ -38,6 +38,7 @@ PURGE_WORDS = {
     "security_list_send": _l("Building-security lists sent"), "stored_file": _l("Stored files"),
     "job": _l("Background jobs"), "outbox_message": _l("Emails"), "invitation": _l("Staff invitations"),
     "audit_entry": _l("Change history entries"), "attendee_message": _l("Messages to attendees"),
+    "survey_answer": _l("Free-text survey answers (the scores stay)"),
 }
 
 

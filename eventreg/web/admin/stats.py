@@ -34,6 +34,7 @@ from ..access import account_access, event_access
 from ..count_words import count_word
 from ..field_words import field_titles, sector_names
 from . import bp
+from .surveys import survey_stats_chart, survey_stats_tables
 
 # The counters (domain.insight.counts) each table shows; every chart's series is one of its table's.
 SESSION_COLUMNS = ("confirmed", "checked_in", "not_arrived", "walk_ins", "held", "waitlisted", "cancelled")
@@ -180,8 +181,9 @@ def _event_numbers(event: Event):
 def statistics(event: Event):
     st, tables = _event_numbers(event)
     wide, narrow = _event_charts(event, st, tables, 720), _event_charts(event, st, tables, 360)
+    survey_tables = survey_stats_tables([event.id], {event.id: event.title})  # issue 17: the survey's numbers
     return render_template("admin/stats.html", event=event, st=st, tables=tables, wide=wide, narrow=narrow,
-                           rate=_pct(st.totals.no_show_rate))
+                           rate=_pct(st.totals.no_show_rate), survey_tables=survey_tables, survey_chart=None)
 
 
 @bp.get("/events/<int:event_id>/statistics/<any(signups,sessions,sectors,arrivals,cancellations):table>.csv")
@@ -266,7 +268,14 @@ def cross_statistics():
     ordered = sorted(events, key=lambda e: e.sessions[0].starts_at.timestamp() if e.sessions else 0, reverse=True)
     return render_template("admin/stats_cross.html", events=ordered, chosen=set(chosen), organizer=organizer,
                            organizers=organizers, cs=cs, tables=tables, wide=_cross_charts(cs, tables, 720),
-                           narrow=_cross_charts(cs, tables, 360), frequency=cs.frequency)
+                           narrow=_cross_charts(cs, tables, 360), frequency=cs.frequency,
+                           **_survey_parts(cs))
+
+
+def _survey_parts(cs: stats.CrossStats) -> dict:
+    """Issue 17: the survey's response rate and scores per event and by sector (web/admin/surveys.py)."""
+    tables = survey_stats_tables([e["id"] for e in cs.events], {e["id"]: e["title"] for e in cs.events})
+    return {"survey_tables": tables, "survey_chart": (survey_stats_chart(tables, 720), survey_stats_chart(tables, 360))}
 
 
 @bp.get("/statistics/<any(events,sectors,returners):table>.csv")
