@@ -201,7 +201,7 @@ WORDS = {
     "followup_not_confirmed": _l("Only a confirmed registration gets the post-event mail."),
     "followup_attended": _l("This person came: the note for people who did not come does not go to them."),
     "followup_not_attended": _l("This person has not checked in: the survey and the certificate go only to people who came."),
-    "followup_unavailable": _l("This part is not ready for this event yet (no survey, or no certificates)."),
+    "followup_unavailable": _l("This event has no survey yet: create it on the Survey tab first."),
     "followup_too_early": _l("This session has not ended yet: the post-event mail goes out by itself at its time."),
 }
 

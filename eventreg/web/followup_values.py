@@ -10,21 +10,12 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from ..adapters import certificates as drawn_certificates
 from ..domain.communication import followups
 from ..extensions import db
-from ..models import Event, MailKind, Registration
+from ..models import Certificate, Event, MailKind, Registration
+from . import certificates as certificate_pages
 from . import links
-
-try:  # helper `survey`'s link (issue 17); until main has it, no survey invitation is queued
-    from .links import survey_link
-except ImportError:  # pragma: no cover - gone once main has merged it
-    survey_link = None
-try:  # helper `certs`' pages and PDF (issue 17); until main has them, no certificate is queued
-    from ..adapters import certificates as drawn_certificates
-    from ..models import Certificate
-    from . import certificates as certificate_pages
-except ImportError:  # pragma: no cover - gone once main has merged it
-    certificate_pages = drawn_certificates = Certificate = None
 
 KIND_NAMES = {kind.value: part for part, kind in followups.KINDS.items()}
 
@@ -44,12 +35,10 @@ def values(registration: Registration, kind: str, ctx: dict, *, preview: bool = 
 
 
 def _survey_link(registration: Registration, preview: bool) -> str:
-    if not preview and survey_link is None:
-        raise LookupError("no survey link on this installation")  # never send a dead link
     if preview:
         base = current_app.config["BASE_URL"].rstrip("/")
         return f"{base}/s/{links.MASK}"
-    return survey_link(registration)
+    return links.survey_link(registration)
 
 
 def is_followup(kind: MailKind | str) -> bool:
@@ -61,8 +50,6 @@ def certificate_page(registration: Registration, lang: str) -> dict:
     """The certificate's page as plain values, read at delivery from the certificate the loop
     issued when it queued the mail (web.certificates, helper `certs`). LookupError when there is
     none: the message is retried, never sent without its certificate."""
-    if certificate_pages is None:
-        raise LookupError("certificates are not on this installation yet")
     issued = db.session.scalar(select(Certificate).where(Certificate.registration_id == registration.id))
     if issued is None:
         raise LookupError(f"registration #{registration.id} has no certificate")

@@ -158,11 +158,10 @@ def test_without_both_guards_people_get_the_note_several_times(app, database_url
 
 def test_three_workers_send_all_three_parts_once_each(app, make_event):
     """Survey invitation and certificate to each who came, the note to each who did not: once each,
-    one certificate each. Needs helper survey's and helper certs' modules (on main once merged:
-    skipped before that, run from the merge on)."""
-    surveys = pytest.importorskip("eventreg.domain.insight.surveys", reason="helper survey's module, on main once merged")
-    certificates = pytest.importorskip("eventreg.domain.registration.certificates",
-                                       reason="helper certs' module, on main once merged")
+    one certificate each."""
+    from eventreg.domain.insight import surveys
+    from eventreg.models import Certificate
+
     now = datetime.now(timezone.utc)
     event = make_event(capacity=PEOPLE)
     confirmed = [factories.register_person(event) for _ in range(PEOPLE)]
@@ -182,4 +181,4 @@ def test_three_workers_send_all_three_parts_once_each(app, make_event):
     expected.update({(i, MailKind.followup_certificate): 1 for i in came})
     expected.update({(i, MailKind.followup_noshow): 1 for i in noshows})
     assert sent == expected
-    assert sorted(db.session.scalars(select(certificates.Certificate.registration_id))) == came
+    assert sorted(db.session.scalars(select(Certificate.registration_id))) == came

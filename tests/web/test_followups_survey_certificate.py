@@ -1,10 +1,7 @@
 """Parts (a) and (c) of the post-event loop end to end, at the SMTP server: the survey invitation
 carries the person's own link (it opens their survey and nobody else's) and goes to those who came,
 not to those who stopped organizer messages; the certificate goes to those who came, opt-outs
-included (it is about their own registration), with its PDF attached, issued once.
-
-They need helper `survey`'s domain.insight.surveys and helper `certs`' certificates: until main has
-merged them these tests are skipped (importorskip below), and they run from the merge on."""
+included (it is about their own registration), with its PDF attached, issued once."""
 
 from __future__ import annotations
 
@@ -15,16 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.domain.communication import followups, opt_outs
+from eventreg.domain.insight import surveys
 from eventreg.domain.reception import checkin
 from eventreg.extensions import db
-from eventreg.models import MailKind, OutboxMessage
+from eventreg.models import Certificate, MailKind, OutboxMessage
 from eventreg.worker import deliver_due, tick
 
 from .. import factories
-
-surveys = pytest.importorskip("eventreg.domain.insight.surveys", reason="helper survey's module: on main once merged")
-certificates = pytest.importorskip("eventreg.domain.registration.certificates",
-                                   reason="helper certs' module: on main once merged")
 
 
 @pytest.fixture
@@ -71,7 +65,7 @@ def test_each_part_goes_to_the_right_people_once(app, smtp_server, seminar):
     for registration in noshows:
         assert sent[(registration.id, MailKind.followup_noshow)] == 1
         assert sent[(registration.id, MailKind.followup_survey)] == sent[(registration.id, MailKind.followup_certificate)] == 0
-    assert db.session.scalar(select(func.count()).select_from(certificates.Certificate)) == 3
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 3
     assert len([m for m in smtp_server.messages if "アンケート" in m["Subject"]]) == 2
     assert len([m for m in smtp_server.messages if "参加証明書" in m["Subject"]]) == 3
     assert len([m for m in smtp_server.messages if "資料と次回" in m["Subject"]]) == 2

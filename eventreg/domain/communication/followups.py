@@ -41,6 +41,8 @@ from sqlalchemy import func, select
 from eventreg.domain.backoffice import audit
 from eventreg.domain.communication import opt_outs, outbox
 from eventreg.domain.errors import DomainError
+from eventreg.domain.insight import surveys
+from eventreg.domain.registration import certificates
 from eventreg.domain.timing import schedule
 from eventreg.domain.timing.rules import parse
 from eventreg.extensions import db
@@ -55,15 +57,6 @@ from eventreg.models import (
     Status,
     TaskKind,
 )
-
-try:  # helper `survey`'s module (issue 17); part (a) sends nothing until it is on main
-    from eventreg.domain.insight import surveys
-except ImportError:  # pragma: no cover - gone once main has merged it
-    surveys = None
-try:  # helper `certs`'s module (issue 17); part (c) sends nothing until it is on main
-    from eventreg.domain.registration import certificates
-except ImportError:  # pragma: no cover - gone once main has merged it
-    certificates = None
 
 PARTS = ("survey", "noshow", "certificate")
 KINDS = {"survey": MailKind.followup_survey, "noshow": MailKind.followup_noshow,
@@ -139,18 +132,14 @@ def _who(event_id: int, session_id: int, part: str) -> tuple:
 
 def survey_ready(event: Event) -> bool:
     """Whether the event has a survey to invite people to."""
-    return surveys is not None and surveys.survey_of(event.id) is not None
+    return surveys.survey_of(event.id) is not None
 
 
 def available(event: Event, part: str) -> bool:
     """Whether ``part`` can be sent for this event now (on, and what it needs exists)."""
     if not enabled(event, part):
         return False
-    if part == "survey":
-        return survey_ready(event)
-    if part == "certificate":
-        return certificates is not None
-    return True
+    return survey_ready(event) if part == "survey" else True
 
 
 def recipients(event: Event, session_id: int, part: str) -> list[int]:
@@ -212,7 +201,7 @@ def resend(registration: Registration, part: str, *, actor, now: datetime) -> No
     """One more copy of ``part`` to this one person (staff, from the registration page).
     DomainError: ``followup_part`` (no such part), ``no_email``, ``followup_not_confirmed``, ``followup_not_attended``
     (a survey or certificate for someone who did not come), ``followup_attended`` (a no-show note to
-    someone who came), ``followup_unavailable`` (no survey / certificates yet)."""
+    someone who came), ``followup_unavailable`` (a survey invitation when the event has no survey)."""
     if part not in PARTS:
         raise DomainError("followup_part", str(part)[:20])
     if registration.status != Status.confirmed:
@@ -224,7 +213,7 @@ def resend(registration: Registration, part: str, *, actor, now: datetime) -> No
         raise DomainError("followup_attended")
     if part != "noshow" and not came:
         raise DomainError("followup_not_attended")
-    if (part == "survey" and not survey_ready(registration.event)) or (part == "certificate" and certificates is None):
+    if part == "survey" and not survey_ready(registration.event):
         raise DomainError("followup_unavailable")
     if part == "certificate":
         certificates.issue(registration, now)

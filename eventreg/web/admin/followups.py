@@ -12,7 +12,7 @@ Organizers only: the page and previews need edit_event, a resend manage_registra
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -51,8 +51,7 @@ def _page(event: Event, values: dict | None = None, errors: dict | None = None, 
     return render_template("admin/followups.html", event=event, loops=followups.overview(event), now=clock.utcnow(),
                            rule=schedule.followup_rule(event), words=lambda rule: rule_words(rule, event.timezone),
                            values=values or _values(event), errors=errors or {}, part_names=PART_NAMES,
-                           survey_ready=followups.survey_ready(event),
-                           certificates_ready=followups.certificates is not None), status
+                           survey_ready=followups.survey_ready(event)), status
 
 
 @bp.get("/events/<int:event_id>/followups")
@@ -119,10 +118,8 @@ def followup_preview(event: Event, part: str):
                            sample=_sample_certificate(event, registration) if part == "certificate" else None)
 
 
-def _sample_certificate(event: Event, registration: Registration) -> str | None:
-    """The certificate's own preview (helper `certs`' tab: marked SAMPLE, issues nothing), if any."""
-    if "admin.certificate_preview" not in current_app.view_functions:
-        return None
+def _sample_certificate(event: Event, registration: Registration) -> str:
+    """The certificate's own preview (the Certificates tab's: marked SAMPLE, issues nothing)."""
     return url_for("admin.certificate_preview", event_id=event.id, registration_id=registration.id)
 
 
