@@ -47,6 +47,7 @@ def test_turn_on_preview_and_resend(live_server, ctx, desktop, phone, shot):
     shot(desktop, "followups-1280")
 
     desktop.get_by_role("link", name="来場されなかった方へのご案内").click()
+    desktop.wait_for_url("**/preview/noshow")
     body = desktop.content()
     assert "【資料と次回のご案内】" in body and "勅使河原" in body and "次回(第3回)は3月10日です。" in body
     assert missed.token not in body and MASK in body
@@ -54,6 +55,12 @@ def test_turn_on_preview_and_resend(live_server, ctx, desktop, phone, shot):
     desktop.goto(f"{page_url}/preview/survey")
     assert f"/s/{MASK}" in desktop.content() and came.token not in desktop.content()
     shot(desktop, "followup-preview-survey-1280")
+    desktop.goto(f"{page_url}/preview/certificate")
+    assert "参加証明書" in desktop.content() and came.token not in desktop.content()
+    sample = desktop.get_by_role("link", name="証明書の見本(SAMPLE入り)を開く").get_attribute("href")
+    answer = desktop.request.get(f"{live_server}{sample}")
+    assert answer.status == 200 and answer.headers["content-type"].startswith("application/pdf")
+    shot(desktop, "followup-preview-certificate-1280")
 
     desktop.goto(f"{live_server}/admin/events/{event.id}/registrations/{missed.id}")
     desktop.get_by_role("button", name="欠席の方へのご案内を再送する").click()
