@@ -47,7 +47,7 @@ from .extensions import db
 from .models import Event, EventSession, Job, JobKind, MailKind, OutboxMessage, Registration, StoredFile
 from .outage import Outage
 from .sqlite import writing
-from .web import documents, message_text
+from .web import documents, followup_values, message_text
 from .web.links import registration_links
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,10 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
             plan["pass_code"] = _pass_code(row.registration)
         if row.kind == MailKind.message:  # an organizer's message, filled in for this person
             ctx.update(message_text.for_row(row.attendee_message_id, ctx, plan["lang"]))
+        if followup_values.is_followup(row.kind):  # the post-event loop: survey link, no-show words
+            ctx.update(followup_values.values(row.registration, row.kind.value, ctx))
+        if any(spec["kind"] == "certificate" for spec in plan["attachments"]):
+            plan["certificate"] = followup_values.certificate_page(row.registration, plan["lang"])
     else:
         values = {key: _datetime(key, value) for key, value in (row.context or {}).items()}
         values.setdefault("recipient_name", row.to_name)
@@ -263,6 +267,8 @@ def _render(spec: dict, plan: dict, moment: datetime) -> mail.File:
         code = plan["pass_code"]
         return mail.File("pass.pdf", "application/pdf",
                          documents.pass_pdf(plan["ctx"], qr.Symbol(code["size"], code["path"])))
+    if spec["kind"] == "certificate":
+        return mail.File("certificate.pdf", "application/pdf", followup_values.certificate_pdf(plan["certificate"]))
     if spec["kind"] == "ics":
         body = ics.session_event(plan["ctx"], now=moment, method=spec["method"],
                                  organizer_email=mail.sender().addr_spec)

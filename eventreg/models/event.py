@@ -101,6 +101,17 @@ class Event(db.Model):
     # (domain.privacy.retention); purged_at says when it was, and the counts the statistics need stay.
     retention_days: Mapped[int] = mapped_column(default=90, server_default="90")
     purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The post-event loop (domain.communication.followups): when it runs for each session, a
+    # domain.timing.rules text such as "end+30m" (NULL: 30 minutes after the session ends), and
+    # its three parts, each on or off: the survey invitation to those who came, a note to
+    # confirmed no-shows (noshow_text: the organizer's words), the certificate of attendance.
+    followup_rule: Mapped[Optional[str]] = mapped_column(String(40))
+    followup_survey: Mapped[bool] = mapped_column(default=False, server_default=false())
+    followup_noshow: Mapped[bool] = mapped_column(default=False, server_default=false())
+    followup_certificate: Mapped[bool] = mapped_column(default=False, server_default=false())
+    noshow_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The slides / handouts after the event (the no-show note, the join page once it ended); "".
+    materials_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     @property
     def published(self) -> bool:

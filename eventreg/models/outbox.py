@@ -33,6 +33,10 @@ class MailKind(str, enum.Enum):
     reminder = "reminder"  # a reminder before the session (context: reminder rule id)
     confirm_email = "confirm_email"  # "click to confirm your email and keep your seat"
     hold_expired = "hold_expired"  # the hold lapsed unconfirmed; the seat was released
+    # Issue 17, the post-event loop (domain.communication.followups): to an attendee.
+    followup_survey = "followup_survey"  # the survey invitation, to those who came
+    followup_noshow = "followup_noshow"  # a note to confirmed no-shows (materials, next time)
+    followup_certificate = "followup_certificate"  # the certificate of attendance, attached
 
 
 class OutboxStatus(str, enum.Enum):

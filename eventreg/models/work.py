@@ -79,6 +79,7 @@ class TaskKind(str, enum.Enum):
     deadline_summary = "deadline_summary"  # tell the event's contact that registration closed
     security_list = "security_list"  # send the building-security list of a session to the venue
     reminder = "reminder"  # remind a session's attendees (ref_id: the ReminderRule)
+    followup = "followup"  # the post-event loop of a session (domain.communication.followups)
 
 
 class ScheduledTask(db.Model):

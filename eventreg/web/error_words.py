@@ -197,6 +197,16 @@ WORDS = {
     "survey_not_open": _l("The survey is not open yet."),
     "survey_closed": _l("The survey has closed: answers can no longer be changed."),
     "survey_no_survey": _l("There is no survey for this event."),
+    # The post-event loop (domain.communication.followups)
+    "followup_rule": _l("Enter a time after the end of the session, such as “end+30m”, “end+2h” or 「終了1時間後」 (at most 30 days)."),
+    "materials_url": _l("Enter one web address starting with https:// or http://, or leave it empty."),
+    "noshow_text_too_long": _l("Please enter at most %(max)s characters."),
+    "followup_part": _l("There is no such part of the post-event mail."),
+    "followup_not_confirmed": _l("Only a confirmed registration gets the post-event mail."),
+    "followup_attended": _l("This person came: the note for people who did not come does not go to them."),
+    "followup_not_attended": _l("This person has not checked in: the survey and the certificate go only to people who came."),
+    "followup_unavailable": _l("This event has no survey yet: create it on the Survey tab first."),
+    "followup_too_early": _l("This session has not ended yet: the post-event mail goes out by itself at its time."),
 }
 
 

@@ -21,6 +21,13 @@ def rule_words(rule: TimeRule | None, tz: str, starts_at: datetime | None = None
         return moment(rule.at, tz)
     if rule.kind == "hours_before":
         return _("%(hours)s hours before the start", hours=f"{rule.hours:g}")
+    if rule.kind == "after_end":
+        hours, minutes = divmod(round(rule.hours * 60), 60)
+        if hours and minutes:
+            return _("%(hours)s h %(minutes)s min after the end", hours=hours, minutes=minutes)
+        if hours:
+            return _("%(hours)s hours after the end", hours=hours)
+        return _("%(minutes)s minutes after the end", minutes=minutes)
     at = rule.hhmm or (hm(starts_at, tz) if starts_at else _("the start time"))
     if rule.kind == "business_days_before":
         return _("%(days)s business days before at %(time)s", days=rule.days, time=at)

@@ -58,7 +58,10 @@ def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | N
                                                       "waitlist_enabled", "confirm_email", "hold_minutes",
                                                       "deadline_days_before", "deadline_time",
                                                       "deadline_business_days", "deadline_hours_before",
-                                                      "security_email", "security_format", "security_send_rule")}
+                                                      "security_email", "security_format", "security_send_rule",
+                                                      # the post-event loop; not its materials link
+                                                      "followup_rule", "followup_survey", "followup_noshow",
+                                                      "followup_certificate", "noshow_text")}
     values["title"] = names["title"]
     copy = Event(
         slug=names["slug"] or new_slug(), status=EventStatus.draft, pass_key=secrets.token_urlsafe(32),

@@ -46,6 +46,10 @@ ATTACHMENTS = {
     MailKind.confirm_email: (),  # no pass until the email is confirmed
     MailKind.hold_expired: (),
     MailKind.message: (),  # an organizer's message (domain.communication.attendee_messages)
+    # The post-event loop (domain.communication.followups): the certificate PDF is rendered at delivery.
+    MailKind.followup_survey: (),
+    MailKind.followup_noshow: (),
+    MailKind.followup_certificate: ({"kind": "certificate"},),
 }
 # Attachments that show a seat: sent only while the registration is confirmed.
 _NEEDS_SEAT = ("pass_pdf", "ics:REQUEST")
@@ -70,6 +74,8 @@ def _check_attachment(item: dict) -> dict:
         return {"kind": "pass_pdf"}
     if kind == "ics" and item.get("method") in ("REQUEST", "CANCEL") and len(item) == 2:
         return {"kind": "ics", "method": item["method"]}
+    if kind == "certificate" and len(item) == 1:  # the registration's certificate of attendance
+        return {"kind": "certificate"}
     if kind == "file" and isinstance(item.get("file_id"), int) and len(item) == 2:
         return {"kind": "file", "file_id": item["file_id"]}
     # A building-security list, rendered from its frozen SecurityListSend row at delivery.

@@ -26,7 +26,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from eventreg.domain.communication import attendee_messages, building_list, building_list_changes, outbox, reminders
+from eventreg.domain.communication import (
+    attendee_messages,
+    building_list,
+    building_list_changes,
+    followups,
+    outbox,
+    reminders,
+)
 from eventreg.domain.privacy import retention
 from eventreg.domain.registration import holds, seat_count
 from eventreg.extensions import db
@@ -136,6 +143,17 @@ def changed_security_lists(now: datetime) -> list[int]:
     return building_list_changes.changed_sessions(now)
 
 
+def _has_followups(event: Event, session: EventSession | None) -> bool:
+    return followups.has_work(event, session)
+
+
+def _send_followups(event: Event, session: EventSession, now: datetime, _task=None) -> None:
+    """The post-event loop: one outbox row per person and part, keyed (domain.communication.followups).
+    More than MISSED_AFTER late it is missed: an upgrade or an imported past event never mails
+    the attendees of a session long over."""
+    followups.queue(event, session, now)
+
+
 # kind -> (whether there is anything to do, the effect, whether it is too late). The effect,
 # effect(event, session, now, task), runs only for the worker whose conditional UPDATE marked
 # the task done, in the same transaction.
@@ -143,6 +161,7 @@ _KINDS = {
     TaskKind.deadline_summary: (_has_contact, _send_deadline_summary, _late),
     TaskKind.security_list: (_has_security_contact, _send_security_list, _session_over),
     TaskKind.reminder: (_has_recipients, _send_reminder, _reminder_too_late),
+    TaskKind.followup: (_has_followups, _send_followups, _late),
 }
 
 

@@ -12,6 +12,8 @@ A rule is one of:
 - ``hours_before``: N hours (may be fractional) before the session starts: elapsed time, so
   "2h" before a 01:00 start is 23:00 the day before, and a DST change in between is counted as
   the clock really moves.
+- ``after_end``: N hours (elapsed, may be fractional) after the session *ends*: the post-event
+  loop (domain.communication.followups), "end+30m" by default. ``resolve`` needs the end for it.
 
 The registration deadline, the deadline summary and (later) reminders and security lists all use
 it. ``resolve`` gives aware UTC. Rules are also written as short text, for files and forms:
@@ -40,7 +42,12 @@ _HOURS = re.compile(r"^(\d{1,4}(?:\.\d{1,2})?)h$")
 _JA_TIME = r"(?:の?(\d{1,2})(?::(\d{2})|時(?:(\d{1,2})分)?))?"
 _JA_DAYS = re.compile(r"^(?:開始の?)?(前日|当日|(\d{1,3})(営業)?日前)" + _JA_TIME + r"(?:まで)?$")
 _JA_HOURS = re.compile(r"^(?:開始の?)?(\d{1,4}(?:\.\d{1,2})?)時間前(?:まで)?$")
-KINDS = ("absolute", "days_before", "business_days_before", "hours_before")
+# After the end: "end+30m", "end+2h", "30m after the end", 「終了30分後」「終了後2時間」「終了の1時間30分後」.
+_AFTER = re.compile(r"^end\+(?:(\d{1,3})h)?(?:(\d{1,4})m)?$")
+_AFTER_EN = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:in)?after(?:the)?end$")
+_JA_AFTER = re.compile(r"^終了(?:の|後)?(?:(\d{1,3})時間)?(?:(\d{1,4})分)?後?$")
+KINDS = ("absolute", "days_before", "business_days_before", "hours_before", "after_end")
+MAX_AFTER_HOURS = 720  # 30 days after the end: later is no follow-up
 MAX_DAYS = 999
 MAX_BUSINESS_DAYS = 99
 MAX_HOURS = 9999
@@ -82,8 +89,19 @@ class TimeRule:
             raise ValueError("hours must not be negative")
         return cls("hours_before", hours=float(hours))
 
-    def resolve(self, starts_at: datetime, tz: str) -> datetime:
-        """The instant this rule names for a session starting at ``starts_at`` (aware UTC)."""
+    @classmethod
+    def after_end(cls, hours: float) -> TimeRule:
+        if not 0 <= hours <= MAX_AFTER_HOURS:
+            raise ValueError("hours after the end out of range")
+        return cls("after_end", hours=float(hours))
+
+    def resolve(self, starts_at: datetime, tz: str, ends_at: datetime | None = None) -> datetime:
+        """The instant this rule names for a session starting at ``starts_at`` (aware UTC);
+        an ``after_end`` rule needs the session's ``ends_at``."""
+        if self.kind == "after_end":
+            if ends_at is None:
+                raise ValueError("an after-the-end rule needs the session's end")
+            return ends_at.astimezone(timezone.utc) + timedelta(hours=self.hours)
         if self.kind == "absolute":
             return self.at.astimezone(timezone.utc)
         if self.kind in ("days_before", "business_days_before"):
@@ -106,6 +124,10 @@ class TimeRule:
         if self.kind in ("days_before", "business_days_before"):
             unit = "bd" if self.kind == "business_days_before" else "d"
             return f"{self.days}{unit}@{self.hhmm}" if self.hhmm else f"{self.days}{unit}"
+        if self.kind == "after_end":
+            minutes = round(self.hours * 60)
+            hours, rest = divmod(minutes, 60)
+            return "end+" + (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
         return f"{self.hours:g}h"
 
 
@@ -126,10 +148,11 @@ def _days_rule(days: int, business: bool, hhmm: str | None, typed: str) -> TimeR
     return TimeRule.days_before(days, hhmm)
 
 
-def parse(value: str, *, zone: ZoneInfo | None = None) -> TimeRule:
+def parse(value: str, *, zone: ZoneInfo | None = None, after_end: bool = False) -> TimeRule:
     """A rule from the text people type (NFKC first: full-width １ｄ＠１２：００ reads as 1d@12:00).
     A date-time without its UTC offset is read in ``zone`` when given. DomainError("invalid_rule")
-    when the text is none of the three kinds."""
+    when the text is none of the three kinds. An ``after_end`` rule ("end+30m") is read only when
+    the caller asks for it (the post-event loop): a deadline or a reminder is never after the end."""
     value = unicodedata.normalize("NFKC", value or "").strip()
     compact = value.replace(" ", "")
     if match := _DAYS.match(compact):
@@ -141,6 +164,14 @@ def parse(value: str, *, zone: ZoneInfo | None = None) -> TimeRule:
         return _days_rule(int(match.group(2)) if days is None else days, bool(match.group(3)), hhmm, value)
     if match := _HOURS.match(compact) or _JA_HOURS.match(compact):
         return TimeRule.hours_before(float(match.group(1)))
+    if after_end and (match := _AFTER.match(compact.lower()) or _AFTER_EN.match(compact.lower())
+                      or _JA_AFTER.match(compact)):
+        if match.group(1) is None and match.group(2) is None:
+            raise DomainError("invalid_rule", value[:40])
+        hours = int(match.group(1) or 0) + int(match.group(2) or 0) / 60
+        if hours > MAX_AFTER_HOURS:
+            raise DomainError("invalid_rule", value[:40])
+        return TimeRule.after_end(hours)
     try:
         at = datetime.fromisoformat(value) if len(value) <= 40 else None
     except ValueError:

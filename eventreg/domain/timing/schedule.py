@@ -10,6 +10,10 @@ event's time zone, the same rule type as the registration deadline. The kinds:
   Only events with a ``security_email`` have this task; removing the address removes the
   pending tasks (a list sent stays sent).
 
+- ``followup``: the post-event loop (domain.communication.followups) at the event's
+  ``followup_rule`` ("end+30m" after the session *ends*, the default), for events with at least
+  one of its parts on. Turning every part off removes the pending tasks.
+
 - ``reminder``: one task per session and ReminderRule of the event (``ref_id`` = the rule's id),
   due at the rule ("1d@10:00"); see domain.communication.reminders. Removing a rule removes its pending tasks.
 
@@ -53,10 +57,28 @@ def _security_list(event: Event, session: EventSession) -> TimeRule:
     return _deadline_summary(event, session)
 
 
-# One rule per kind: (event, session) -> when, relative to the session's start.
+FOLLOWUP_DEFAULT = "end+30m"
+
+
+def followup_rule(event: Event, _session: EventSession | None = None) -> TimeRule:
+    """When the post-event loop runs: the event's rule, or 30 minutes after the session ends.
+    The settings page refuses a bad rule; one that slipped in some other way is the default."""
+    try:
+        return parse(event.followup_rule or FOLLOWUP_DEFAULT, after_end=True)
+    except DomainError:
+        return parse(FOLLOWUP_DEFAULT, after_end=True)
+
+
+def followup_on(event: Event) -> bool:
+    """Whether any part of the event's post-event loop is on (else its sessions have no task)."""
+    return event.followup_survey or event.followup_noshow or event.followup_certificate
+
+
+# One rule per kind: (event, session) -> when, relative to the session's start (or end).
 RULES: dict[TaskKind, Callable[[Event, EventSession], TimeRule]] = {
     TaskKind.deadline_summary: _deadline_summary,
     TaskKind.security_list: _security_list,
+    TaskKind.followup: followup_rule,
 }
 
 # Kinds with several tasks per session: event -> [(ref_id, rule)], e.g. one per reminder rule.
@@ -78,11 +100,14 @@ PER_REF: dict[TaskKind, Callable[[Event], list[tuple[int, TimeRule]]]] = {
 # Kinds that only some events have: event -> whether its sessions get a task of the kind.
 APPLIES: dict[TaskKind, Callable[[Event], bool]] = {
     TaskKind.security_list: lambda event: bool((event.security_email or "").strip()),
+    TaskKind.followup: followup_on,
 }
 
 
 def _at(rule: TimeRule, event: Event, session: EventSession) -> datetime:
-    # Nothing scheduled about a session is due after it starts (as with the deadline:
+    if rule.kind == "after_end":  # the post-event loop: after the session, by its nature
+        return rule.resolve(session.starts_at, event.timezone, ends_at=session.ends_at)
+    # Nothing else scheduled about a session is due after it starts (as with the deadline:
     # domain.timing.deadlines.deadline_for).
     return min(rule.resolve(session.starts_at, event.timezone), session.starts_at)
 

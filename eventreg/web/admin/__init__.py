@@ -20,6 +20,7 @@ from . import (  # noqa: E402
     event_day,  # noqa: F401
     events,  # noqa: F401
     exports,  # noqa: F401
+    followups,  # noqa: F401
     messages,  # noqa: F401
     privacy,  # noqa: F401
     registrations,  # noqa: F401
