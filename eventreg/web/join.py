@@ -29,9 +29,8 @@ PAGES = ("too_early", "join_ended")
 
 
 def materials_url(event) -> str | None:
-    """The event's materials link for the "ended" page. Hook: the post-event loop adds
-    ``Event.materials_url`` (migration 0015); until then no event has one."""
-    return getattr(event, "materials_url", None) or None
+    """The event's materials link (the post-event loop's ``Event.materials_url``) for the "ended" page."""
+    return event.materials_url or None
 
 
 def countdown(left: timedelta) -> str:

@@ -57,7 +57,10 @@ def test_before_inside_after(client, make_event, at):
     assert came.checked_in_desk == "online" and came.checked_in_at is not None
 
     at(session.ends_at + timedelta(minutes=1))
+    event.materials_url = "https://example.org/materials/seminar.pdf"
+    db.session.commit()
     after = client.get(link)
+    assert 'href="https://example.org/materials/seminar.pdf"' in after.get_data(as_text=True)
     assert after.status_code == 200 and MEETING not in after.get_data(as_text=True)
     assert "終了しました" in after.get_data(as_text=True)
     methods = db.session.scalars(select(Scan.method).where(Scan.registration_id == person.id)).all()
