@@ -50,12 +50,6 @@ get_timestamp
 # an import row going above the capacity: read by templates/admin/_import_rows.html
 above_capacity  # noqa
 
-# issue 17's schema (migration 0012), ahead of the code that reads it (the hybrid seminar work)
-online  # noqa
-attendance_mode  # noqa
-meeting_url  # noqa
-hybrid_of_id  # noqa
-
 # a template global (bp.app_template_global): read by templates/admin/_certificate_panel.html
 issued_certificate  # noqa
 # the survey invitation link: called by the post-event loop (issue 17, domain/communication/followups) and the tests
