@@ -51,6 +51,27 @@ def _session_form(event, session, **overrides):
     return data
 
 
+def back_office_paths(values: dict):
+    """Every GET path of the back office for one event: ``values`` fills event_id, session_id and
+    registration_id; routes that need another id (a job, a message, a question, a sent list: none
+    holds the meeting URL) are left out; each list, export format and statistics table is named."""
+    for rule in current_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin.") or "GET" not in rule.methods:
+            continue
+        if set(rule.arguments) - set(values) - {"which", "fmt", "table"}:
+            continue
+        for which in ({"which": w} for w in ("attendees", "arrivals", "reception")) if "which" in rule.arguments else [{}]:
+            for fmt in ({"fmt": f} for f in ("csv", "xlsx")) if "fmt" in rule.arguments else [{}]:
+                for table in ([{"table": t} for t in ("signups", "sessions", "sectors", "arrivals", "cancellations",
+                                                      "events", "returners")] if "table" in rule.arguments else [{}]):
+                    args = {k: v for k, v in values.items() if k in rule.arguments} | which | fmt | table
+                    try:
+                        path = rule.build(args, append_unknown=False)[1]
+                    except Exception:  # noqa: BLE001 - a converter's value that does not fit this rule
+                        continue
+                    yield path
+
+
 def test_the_meeting_url_appears_nowhere_before_its_window(app, ctx, client, login, smtp_server, caplog):
     caplog.set_level(logging.DEBUG)
     seen: list[tuple[str, str]] = []
@@ -134,25 +155,12 @@ def test_the_meeting_url_appears_nowhere_before_its_window(app, ctx, client, log
 
     # Every GET page of the back office for this event (signed in again: the clock's jump ended the session).
     login(owner)
-    statuses: dict[str, int] = {}
     values = {"event_id": event.id, "session_id": onsite.id, "registration_id": people["online"].id}
-    for rule in current_app.url_map.iter_rules():
-        if not rule.endpoint.startswith("admin.") or "GET" not in rule.methods:
-            continue
-        if set(rule.arguments) - set(values) - {"which", "fmt", "table"}:
-            continue  # a job, message, question or sent list: none of them holds the URL
-        for which in ({"which": w} for w in ("attendees", "arrivals", "reception")) if "which" in rule.arguments else [{}]:
-            for fmt in ({"fmt": f} for f in ("csv", "xlsx")) if "fmt" in rule.arguments else [{}]:
-                for table in ([{"table": t} for t in ("signups", "sessions", "sectors", "arrivals", "cancellations",
-                                                      "events", "returners")] if "table" in rule.arguments else [{}]):
-                    args = {k: v for k, v in values.items() if k in rule.arguments} | which | fmt | table
-                    try:
-                        path = rule.build(args, append_unknown=False)[1]
-                    except Exception:  # noqa: BLE001 - a converter's value that does not fit this rule
-                        continue
-                    response = client.get(path)
-                    statuses[path] = response.status_code
-                    check(path, _body(response))
+    statuses: dict[str, int] = {}
+    for path in back_office_paths(values):
+        response = client.get(path)
+        statuses[path] = response.status_code
+        check(path, _body(response))
     assert statuses[f"/admin/events/{event.id}/exports/attendees.xlsx"] == 200
     assert statuses[f"/admin/events/{event.id}/attendees"] == 200
     assert any(where.endswith(f"/sessions/{onsite.id}") for where, _ in seen)
