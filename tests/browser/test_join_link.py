@@ -102,10 +102,14 @@ def test_hybrid_join_link_on_a_phone(app, live_server, phone, shot, dev_clock):
         dev_clock(doors - timedelta(hours=2, minutes=5))
         page.goto(join)
         countdown = page.locator("#join-countdown")
-        assert countdown.is_visible() and "02:05:0" in countdown.inner_text()
+        # The development clock runs on from the moment it was set: on a busy machine the page
+        # may be a second or two later than that.
+        shown = re.search(r"02:0(5:00|4:5\d)", countdown.inner_text())
+        assert countdown.is_visible() and shown, countdown.inner_text()
         assert "山田 花子" in page.locator(".join-owner").inner_text()
         page.wait_for_timeout(1500)
-        assert "02:04:5" in countdown.inner_text()  # the script counts down
+        later = re.search(r"02:0(5:00|4:[45]\d)", countdown.inner_text())
+        assert later and later.group(0) < shown.group(0), countdown.inner_text()  # the script counts down
         assert meeting_url not in page.content() and "browsercanary" not in page.content()
         assert_no_horizontal_overflow(page)
         shot(page, "join-countdown-phone")
