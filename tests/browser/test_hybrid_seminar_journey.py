@@ -324,5 +324,16 @@ def test_a_hybrid_seminar_from_sign_up_to_survey_results(app, live_server, clien
                            r'<td>([^<]*)</td>', statistics, re.S)
     assert survey_row and survey_row.groups() == ("27", "10", "37%"), survey_row and survey_row.groups()
     lap("results, CSV and statistics")
+    # After the window too (the contract: the meeting URL is never shown): the check-in log with
+    # the 12 openings, the lists and exports with the arrivals, the API.
+    for path in paths:
+        check(f"{path} after the event", _body(client.get(path)))
+    check("the API list after the event",
+          client.get(f"/api/v1/events/{event_id}/registrations", headers=headers).get_data(as_text=True))
+    checkins = client.get(f"/admin/events/{event_id}/checkins").get_data(as_text=True)
+    methods = Counter(re.findall(r'data-method="([a-z_]+)"', checkins))
+    # Every opening of a join link is in the log: the 12 joins, the two countdowns, the refused one.
+    assert methods["join"] == CAME_ONLINE + 2 + 1 and sum(methods.values()) == CAME_ONSITE + 15, methods
+    lap("leak search after the event")
     assert len(seen) > 100, len(seen)
 
