@@ -38,7 +38,7 @@ def axe_violations(page) -> list[str]:
 def _world(app, answered: int):
     with app.app_context():
         now = datetime.now(timezone.utc)
-        event = factories.make_event(start=factories.in_days(1))
+        event = factories.make_event(start=factories.in_days(2))
         surveys.create_survey(event, with_defaults=True, title="セミナーアンケート", actor=None, now=now)
         people = [factories.register_person(event, sector=(Sector.npo, Sector.company, Sector.government)[i % 3])
                   for i in range(answered + 2)]
@@ -104,7 +104,7 @@ def test_an_english_registrant_answers_in_english_and_the_series_is_compared(app
     event_id, keys, organizer = _world(app, answered=2)
     with app.app_context():
         now = datetime.now(timezone.utc)
-        second = factories.make_event(start=factories.in_days(2), title="第2回 協働セミナー")
+        second = factories.make_event(start=factories.in_days(3), title="第2回 協働セミナー")
         surveys.create_survey(second, with_defaults=True, title="第2回アンケート", actor=None, now=now)
         english = factories.register_person(second, family_name="Smith", given_name="Jo", family_kana="スミス",
                                             given_kana="ジョー", language="en", sector=Sector.university)
