@@ -32,7 +32,7 @@ def _came(registration):
 
 
 def _world(make_event, *, people=4, come=3, sectors=(Sector.npo, Sector.company, Sector.npo, Sector.government)):
-    event = make_event(start=factories.in_days(1))
+    event = make_event(start=factories.in_days(2))
     survey = surveys.create_survey(event, with_defaults=True, title="アンケート", actor=None, now=NOW)
     db.session.commit()
     regs = [factories.register_person(event, sector=sectors[i % len(sectors)]) for i in range(people)]
@@ -199,7 +199,7 @@ def test_a_persons_download_and_deletion_include_their_answers(make_event):
 
 
 def test_the_rate_by_attendance_mode_counts_online_check_ins(make_event):
-    start = factories.in_days(1)
+    start = factories.in_days(2)
     event = make_event(start=start, sessions=[
         {"date": start.date().isoformat(), "doors": "13:30", "start": "14:00", "end": "17:00", "capacity": 30},
         {"date": start.date().isoformat(), "doors": "13:30", "start": "14:00", "end": "17:00", "capacity": 300}])

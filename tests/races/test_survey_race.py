@@ -24,7 +24,7 @@ DEVICES = 8
 
 def test_many_devices_at_once_leave_one_whole_response(app, http_server, make_event):
     now = datetime.now(timezone.utc)
-    event = make_event(start=factories.in_days(1))
+    event = make_event(start=factories.in_days(2))
     survey = surveys.create_survey(event, with_defaults=True, title="アンケート", actor=None, now=now)
     multi = surveys.add_question(survey, {"kind": "multi", "label": "関心", "choices": "a\nb\nc\nd"}, actor=None, now=now)
     person = factories.register_person(event)

@@ -25,7 +25,7 @@ NOW = datetime.now(timezone.utc)
 
 @pytest.fixture
 def world(app, ctx):
-    event = factories.make_event(start=factories.in_days(1))
+    event = factories.make_event(start=factories.in_days(2))
     survey = surveys.create_survey(event, with_defaults=True, title="セミナーアンケート", actor=None, now=NOW)
     db.session.commit()
     came = factories.register_person(event, family_name="来田", given_name="花子", sector=Sector.npo)
@@ -199,7 +199,7 @@ def test_a_survey_is_created_from_the_results_page(client, login, ctx):
 def test_the_statistics_pages_show_the_surveys_rates_and_scores_by_sector(client, world, login):
     _post(client, world["keys"]["came"], _answers(world["survey"]))
     event = world["event"]
-    second = factories.make_event(start=factories.in_days(2), title="第2回 セミナー")
+    second = factories.make_event(start=factories.in_days(3), title="第2回 セミナー")
     surveys.create_survey(second, with_defaults=True, title="第2回アンケート", actor=None, now=NOW)
     db.session.commit()
     viewer = factories.make_staff("viewer", events=[event, second])
