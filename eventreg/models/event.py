@@ -118,8 +118,10 @@ class Event(db.Model):
         """Whether the public can see the event page (published or closed)."""
         return self.status != EventStatus.draft
 
+    # By start, then id: a hybrid date's online twin starts with its on-site session and is made
+    # after it, so the on-site one always comes first (PostgreSQL gave equal starts in any order).
     sessions: Mapped[list[EventSession]] = relationship(
-        back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
+        back_populates="event", order_by="(EventSession.starts_at, EventSession.id)", cascade="all, delete-orphan"
     )
     questions: Mapped[list[Question]] = relationship(
         back_populates="event", order_by="Question.position", cascade="all, delete-orphan"
