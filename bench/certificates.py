@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -28,7 +27,7 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "bench")]
 
-from documents import emit_job, measured_job  # noqa: E402 - the bench folder on the path first
+from documents import child, emit_job, measured_job  # noqa: E402 - the bench folder on the path first
 
 TITLE = "NPO法人のための会計・税務実務セミナー ―― 新しい寄附税制をわかりやすく解説します"
 ORGANIZER = "特定非営利活動法人 ちば市民活動・市民事業サポートクラブ"
@@ -116,11 +115,6 @@ def floors(people: int) -> tuple[float, float, float]:
     return statistics.median(times), statistics.median(one), statistics.median(bare)
 
 
-def child(args: list[str]) -> dict:
-    return json.loads(subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True,
-                                     text=True).stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -143,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.runs):
         url, drop = database(args.db)
         try:
-            runs.append(child(["--job-child", url, str(setup_event(url, n))]))
+            runs.append(child(["--job-child", url, str(setup_event(url, n))], __file__))
         finally:
             drop()
         r = runs[-1]
@@ -159,8 +153,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"one certificate PDF {one:.1f} ms (floor: a bare compile of the ready page {bare:.1f} ms)")
     print(f"load average {os.getloadavg()[0]:.2f} at end\n")
 
-    emit_job("certificates job, 1,000 certificates issued and drawn", runs, floor,
-             "typst compile of the same 1,000 pages from ready data")
+    emit_job(f"certificates job, {n:,} certificates issued and drawn", runs, floor,
+             f"typst compile of the same {n:,} pages from ready data")
+
 
 if __name__ == "__main__":
     main()

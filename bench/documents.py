@@ -380,8 +380,9 @@ def emit_job(what: str, runs: list[dict], floor: float, floor_what: str) -> None
          met=pss < TARGETS["job_pss"], runs=len(runs))
 
 
-def child(args: list[str]) -> dict:
-    return json.loads(subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True,
+def child(args: list[str], script: str = __file__) -> dict:
+    """Runs ``script`` (this bench, or another that imports this) in a fresh process: its last line, as JSON."""
+    return json.loads(subprocess.run([sys.executable, script, *args], check=True, capture_output=True,
                                      text=True).stdout.strip().splitlines()[-1])
 
 
