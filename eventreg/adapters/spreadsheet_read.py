@@ -111,7 +111,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
                 raise Unreadable("too_many_rows", str(MAX_ROWS))
     except Unreadable:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - read-only mode parses lazily: a damaged sheet fails only here
         raise Unreadable("damaged") from None
     finally:
         workbook.close()
