@@ -23,6 +23,7 @@ from eventreg.models import (
     Registration,
     ScheduledTask,
     Status,
+    TaskKind,
 )
 
 from .. import factories
@@ -106,6 +107,33 @@ def test_the_import_uses_the_same_checks(ctx):
     with pytest.raises(DomainError) as exc:
         event_import.build_event(spec)
     assert "question 1: choices" in exc.value.detail
+
+
+def test_a_new_event_ends_with_the_whole_post_event_loop(ctx):
+    """The form and a YAML file without ``after_event`` make an event with all three parts on and
+    its loop task scheduled; ``after_event`` turns parts off and sets the rest, with the 開催後
+    tab's checks; a bad value names the key and nothing is made."""
+    made = events.create_event(base_values(), actor=None, now=NOW, sessions=[a_session(date(2030, 2, 8))])
+    assert (made.followup_survey, made.followup_noshow, made.followup_certificate) == (True, True, True)
+    assert db.session.scalar(select(func.count()).select_from(ScheduledTask).where(
+        ScheduledTask.event_id == made.id, ScheduledTask.kind == TaskKind.followup)) == 1
+    spec = factories.event_spec_dict()
+    del spec["after_event"]
+    imported = event_import.build_event(spec)
+    assert (imported.followup_survey, imported.followup_noshow, imported.followup_certificate) == (True, True, True)
+    spec["after_event"] = {"rule": "終了1時間後", "certificate": False, "noshow_text": " 資料はこちら ",
+                           "materials_url": "https://example.org/m"}
+    imported = event_import.build_event(spec)
+    assert (imported.followup_survey, imported.followup_noshow, imported.followup_certificate) == (True, True, False)
+    assert (imported.followup_rule, imported.noshow_text, imported.materials_url) == (
+        "end+1h", "資料はこちら", "https://example.org/m")
+    for bad, named in ((["survey"], "after_event: must be a mapping"), ({"survey": "yes"}, "after_event.survey"),
+                       ({"rule": "1d@10:00"}, "after_event.rule"), ({"materials_url": "ftp://x"}, "after_event.materials_url"),
+                       ({"noshow_text": "あ" * 5001}, "after_event.noshow_text")):
+        spec["after_event"] = bad
+        with pytest.raises(DomainError) as exc:
+            event_import.build_event(spec)
+        assert exc.value.code == "invalid_event_file" and named in exc.value.detail, (bad, exc.value.detail)
 
 
 def test_question_choices_from_lines(ctx):

@@ -207,11 +207,11 @@ def test_the_tick_command(app, make_event, tmp_path):
     held_in_2019.write_text(re.sub(r"date: 20\d\d-", "date: 2019-", example.read_text("utf-8")), "utf-8")
     assert runner.invoke(args=["import-event", str(held_in_2019)]).exit_code == 0
     result = runner.invoke(args=["tick"])
-    # Held in 2019: its deadline summary, its building-security list and its reminder are all
-    # long missed; and its retention period ran out long ago, so its personal data is purged.
+    # Held in 2019: its deadline summary, its building-security list, its reminder and its
+    # post-event loop (on, as for every new event) are all long missed; and its retention period ran out long ago, so its personal data is purged.
     assert result.exit_code == 0
     assert result.output.splitlines() == [
-        "    3  missed: scheduled tasks found too late (over 48 hours after they were due, or after the session): "
+        "    4  missed: scheduled tasks found too late (over 48 hours after they were due, or after the session): "
         "not sent",
         "    1  retention: retention purges (events past their retention period, old sign-ins and sent mail)"]
     assert runner.invoke(args=["tick"]).output.strip() == "nothing due"

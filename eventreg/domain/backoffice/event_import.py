@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from sqlalchemy import select, update
 
 from eventreg.domain.backoffice import event_checks, events
-from eventreg.domain.communication import building_list_sheet, reminders
+from eventreg.domain.communication import building_list_sheet, followups, reminders
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import text
 from eventreg.domain.timing import rules, schedule
@@ -125,6 +125,7 @@ def build_event(spec: dict, *, now: datetime | None = None) -> Event:
     event = events.build(event_values, sessions, questions, status=status,
                          reminder_rules=_reminders(spec.get("reminders", [reminders.DEFAULT_RULE])), now=now)
     _security(event, spec.get("security"))
+    _after_event(event, spec.get("after_event"))
     return event
 
 
@@ -173,6 +174,35 @@ def _security(event: Event, security) -> None:
             event.security_send_rule = rules.parse(_text(security["send_rule"])).text()
         except DomainError:
             raise _bad("security.send_rule: a rule such as 1d@12:00 or 2h") from None
+
+
+def _after_event(event: Event, after) -> None:
+    """The file's ``after_event`` mapping: the post-event loop's rule, its three parts (absent:
+    on, as for any new event), the no-show note's text and the materials link, with the 開催後
+    tab's checks (domain.communication.followups)."""
+    if after is None:
+        return
+    if not isinstance(after, dict):
+        raise _bad("after_event: must be a mapping with rule, survey, noshow, certificate, noshow_text, materials_url")
+    for part in followups.PARTS:
+        if part in after:
+            if not isinstance(after[part], bool):
+                raise _bad(f"after_event.{part}: must be true or false")
+            setattr(event, f"followup_{part}", after[part])
+    if after.get("rule"):
+        try:
+            rule = followups.check_rule(_text(after["rule"]))
+        except DomainError:
+            raise _bad("after_event.rule: a time after the end, such as end+30m") from None
+        event.followup_rule = None if rule == schedule.FOLLOWUP_DEFAULT else rule
+    try:
+        event.materials_url = followups.check_url(_text(after.get("materials_url", "")))
+    except DomainError:
+        raise _bad("after_event.materials_url: one http(s) link") from None
+    text = _text(after.get("noshow_text", "")).strip()
+    if len(text) > followups.MAX_NOSHOW_TEXT:
+        raise _bad(f"after_event.noshow_text: at most {followups.MAX_NOSHOW_TEXT} characters")
+    event.noshow_text = text
 
 
 def replace_event(spec: dict, *, now: datetime | None = None) -> Event:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from eventreg.domain.access import accounts
 from eventreg.domain.backoffice import audit
 from eventreg.domain.backoffice.event_checks import TEXT_FIELDS, clean_event, clean_question, clean_session
-from eventreg.domain.communication import reminders
+from eventreg.domain.communication import followups, reminders
 from eventreg.domain.errors import DomainError
 from eventreg.domain.timing import deadlines, schedule
 from eventreg.extensions import db
@@ -42,10 +42,11 @@ def build(event_values: dict, sessions: list[dict], questions: list[dict], *,
           status: EventStatus = EventStatus.draft, reminder_rules=(reminders.DEFAULT_RULE,),
           now: datetime | None = None) -> Event:
     """A new, unsaved Event from values that ``clean_*`` returned; windows resolved. It gets
-    the reminder rules given (by default one: the day before at 10:00, domain.communication.reminders),
+    the reminder rules given (by default one: the day before at 10:00, domain.communication.reminders)
+    and the post-event loop's parts on unless the values say (followups.NEW_EVENT_PARTS),
     created at ``now`` (None, from a caller that has no time to give: the rules' creation time is
     then unknown and stored as 1970-01-01, ``UNKNOWN_TIME``)."""
-    values = dict(event_values)
+    values = {**{f"followup_{part}": on for part, on in followups.NEW_EVENT_PARTS.items()}, **event_values}
     slug = values.pop("slug", None) or new_slug()
     event = Event(slug=slug, status=status, pass_key=secrets.token_urlsafe(32), **values)
     for s in sessions:

@@ -59,6 +59,11 @@ from eventreg.models import (
 )
 
 PARTS = ("survey", "noshow", "certificate")
+# A new event has every part on (events.build): the loop is what a seminar ends with, and the
+# organizer turns off what this one does not need on the 開催後 tab (or ``after_event`` in a
+# YAML file). Events made before the loop existed keep all three off (migration 0015): their
+# attendees were never told of a survey or a certificate.
+NEW_EVENT_PARTS = {part: True for part in PARTS}
 KINDS = {"survey": MailKind.followup_survey, "noshow": MailKind.followup_noshow,
          "certificate": MailKind.followup_certificate}
 # Parts that are organizer messages: left out for people who stopped them.
