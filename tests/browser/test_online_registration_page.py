@@ -8,31 +8,20 @@ from __future__ import annotations
 
 import pytest
 
-from eventreg import clock
 from eventreg.domain.backoffice import hybrid
-from eventreg.extensions import db
 
 from .. import factories
+from ..domain.test_join_links import MEETING, hybrid_event
 from .test_join_link import sign_up
 from .test_registration_flow import assert_no_horizontal_overflow, database
 
 pytestmark = pytest.mark.browser
 
-MEETING = "https://meet.example.net/j/1234567890?pwd=phonecanary"
-
 
 def test_an_online_registrants_page_on_a_phone(app, live_server, phone, shot):
     with database(app):
-        event = factories.make_event(capacity=30)
+        event = hybrid_event(factories.make_event, onsite=30, online=300)
         onsite = event.sessions[0]
-        zone = factories.JST
-        hybrid.apply_mode(onsite, {"title": "", "date": onsite.starts_at.astimezone(zone).date().isoformat(),
-                                   "doors": onsite.doors_at.astimezone(zone).strftime("%H:%M"),
-                                   "start": onsite.starts_at.astimezone(zone).strftime("%H:%M"),
-                                   "end": onsite.ends_at.astimezone(zone).strftime("%H:%M"), "capacity": "30",
-                                   "mode": "both", "online_capacity": "300", "meeting_url": MEETING},
-                          actor=None, now=clock.utcnow())
-        db.session.commit()
         slug, onsite_id, online_id = event.slug, onsite.id, hybrid.twin_of(onsite).id
         venue, address = event.venue_name, event.venue_address
 
