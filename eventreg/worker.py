@@ -195,6 +195,8 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
         # Why this mail goes out, for kinds sent for several reasons (pass_resent: "duplicate"
         # sign-up, "moved" to another session, "staff" resend).
         ctx["reason"] = (row.context or {}).get("reason", "")
+        # A "moved" one between on site and online (domain.registration.signup.move): the mail says so.
+        ctx["mode_changed"] = bool((row.context or {}).get("mode_changed"))
         event = ctx["event"]
         address = row.to_address or ctx["attendee"]["email"]
         if not address:
@@ -204,7 +206,8 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
             lang=outbox.language(ctx["language"], row.language, event["language"]),
             to=(row.to_name or ctx["attendee"]["full_name"], address),
             reply_to=(event["contact_name"] or event["organizer"], event["contact_email"]),
-            attachments=outbox.deliverable_attachments(row.attachments, ctx["status"]),
+            attachments=outbox.deliverable_attachments(row.attachments, ctx["status"],
+                                                       entry_pass=ctx["entry_pass"]),
         )
         if any(spec["kind"] == "pass_pdf" for spec in plan["attachments"]):
             plan["pass_code"] = _pass_code(row.registration)

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from icalendar import Calendar, Event, vCalAddress
 
 METHODS = ("PUBLISH", "REQUEST", "CANCEL")
@@ -41,15 +42,22 @@ def entry_text(ctx: dict) -> dict:
     """What a calendar entry says, in one place for the .ics file and the Google Calendar link:
     times in UTC, the title (with the session's), the place, and the description."""
     event, session = ctx["event"], ctx["session"]
-    # An online session's place is the registrant's own join link (never the meeting's address).
-    join = ctx.get("links", {}).get("join", "") if session.get("online") else ""
+    online = bool(session.get("online"))
+    # An online session's place is the registrant's own join link (never the meeting's address),
+    # else the word "Online": never the venue, and no reception-desk notes in the description.
+    join = ctx.get("links", {}).get("join", "") if online else ""
+    if online:
+        with force_locale(ctx.get("language") or event["language"]):
+            place = join or gettext("Online")
+    else:
+        place = " ".join(part for part in (event["venue_name"], event["venue_address"]) if part)
     return {
         "starts_at": session["starts_at"].astimezone(timezone.utc),
         "ends_at": session["ends_at"].astimezone(timezone.utc),
         "summary": event["title"] + (f" {session['title']}" if session["title"] else ""),
-        "location": join or " ".join(part for part in (event["venue_name"], event["venue_address"]) if part),
+        "location": place,
         "url": join or event["url"],
-        "description": "\n".join(part for part in (event["access_notes"], event["url"]) if part),
+        "description": "\n".join(part for part in ("" if online else event["access_notes"], event["url"]) if part),
     }
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..adapters import ics, qr
+from ..domain.backoffice import hybrid_rules
 from ..domain.backoffice.roster import parse_id
 from ..domain.communication import opt_outs
 from ..domain.errors import DomainError
@@ -265,16 +266,20 @@ def resent(slug: str):
 @bp.get("/r/<token>")
 def registration(token: str):
     registration = _registration_or_404(token)
-    # The QR carries the entry credential, never the management secret in this page's URL.
-    code = documents.pass_symbol(registration) if passes.usable(registration) else None
+    # The QR carries the entry credential, never the management secret in this page's URL; an
+    # online registrant has none (their join link instead: domain.backoffice.hybrid_rules).
+    entry_pass = hybrid_rules.entry_pass(registration)
+    code = documents.pass_symbol(registration) if passes.usable(registration) and entry_pass else None
     svg = qr.svg_markup(code.size, code.path) if code else None
     position = waitlist.queue_position(registration)
     # A waiting person may switch to a session of the event that has a seat and is open.
     free = [s for s in capacity.availability(registration.event_id, clock.utcnow())
             if s.id != registration.session_id and s.state == DeadlineState.open and not s.full
             ] if position is not None else []
-    google = ics.google_calendar_url(pass_context(registration, registration_links(registration))) if code else None
+    google = (ics.google_calendar_url(pass_context(registration, registration_links(registration)))
+              if passes.usable(registration) else None)
     return render_template("public/registration.html", r=registration, qr_svg=svg, google_calendar=google,
+                           entry_pass=entry_pass,
                            reference=passes.reference_number(registration.id),
                            welcome=request.args.get("welcome") == "1", position=position, free_sessions=free,
                            join=join_link(registration) if registration.status == Status.confirmed else "")
@@ -308,6 +313,8 @@ def _attendee_action(token: str, do, done: str):
 @bp.get("/r/<token>/pass.pdf")
 def pass_pdf(token: str):
     registration = _usable_or_404(token)
+    if not hybrid_rules.entry_pass(registration):
+        abort(404)  # an online registrant joins by link: no entry pass to print
     body = documents.pass_pdf(pass_context(registration, registration_links(registration)), documents.pass_symbol(registration))
     return body, 200, {"Content-Type": "application/pdf",
                        "Content-Disposition": 'inline; filename="pass.pdf"'}

@@ -31,7 +31,8 @@ LANGUAGES = ("ja", "en")
 
 # What each attendee mail carries, when the caller does not say (attachments=None). Decided
 # here, when the message is queued, and recorded on the row: the worker attaches what the row
-# says (minus a pass the registration no longer holds, see deliverable_attachments).
+# says (minus a pass the registration no longer holds, or never gets because its session is
+# online: see deliverable_attachments).
 PASS_PDF = {"kind": "pass_pdf"}
 ICS_REQUEST = {"kind": "ics", "method": "REQUEST"}
 ICS_CANCEL = {"kind": "ics", "method": "CANCEL"}
@@ -170,11 +171,17 @@ def insert_once(rows: list[dict]) -> int:
     return len(result.all())
 
 
-def deliverable_attachments(attachments: list, registration_status: str | None) -> list:
+def deliverable_attachments(attachments: list, registration_status: str | None, *,
+                            entry_pass: bool) -> list:
     """The row's attachments that may go out now: a pass or an active calendar entry only
-    while the registration holds a seat (it may have been cancelled since it was queued)."""
+    while the registration holds a seat (it may have been cancelled since it was queued), and
+    a pass only if the registration gets one (``entry_pass``: domain.backoffice.hybrid_rules;
+    an online registrant joins by link). Both are read at delivery: a registration moved
+    between on site and online since the row was queued gets what its session now calls for."""
     def key(item):
         return item["kind"] if item["kind"] != "ics" else f"ics:{item['method']}"
+    if not entry_pass:
+        attachments = [item for item in attachments if item["kind"] != PASS_PDF["kind"]]
     if registration_status is None or registration_status == Status.confirmed.value:
         return list(attachments)
     return [item for item in attachments if key(item) not in _NEEDS_SEAT]

@@ -24,10 +24,11 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
+from eventreg.domain.backoffice import hybrid_rules
 from eventreg.domain.reception import checkin
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
-from eventreg.models import AttendanceMode, Registration, ScanMethod, ScanResult, Status
+from eventreg.models import Registration, ScanMethod, ScanResult, Status
 
 MAX_KEY = 80  # an id of at most 10 digits, a dot and 22 characters of proof; longer is no key
 ONLINE_DESK = "online"  # checked_in_desk of an online check-in
@@ -69,7 +70,8 @@ def find(value: str, secret: str) -> Found | None:
 
 
 def is_online(registration: Registration) -> bool:
-    return registration.session.attendance_mode == AttendanceMode.online
+    """Whether the registration joins by link: exactly those who get no entry pass."""
+    return not hybrid_rules.entry_pass(registration)
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from eventreg.domain.backoffice import hybrid_rules
 from eventreg.domain.people import names
 from eventreg.extensions import db
-from eventreg.models import AttendanceMode, Event, Registration, Status
+from eventreg.models import Event, Registration, Status
 
 FORMAT_DIGIT = "3"  # the first digit of a format 3 pass
 V3_CONTEXT = b"eventreg pass v3\x00"
@@ -332,6 +333,8 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
         "reference": reference_number(registration.id),
         "qr_payload": qr_payload(registration),
         "status": registration.status.value,
+        # On site: a pass (QR, pass.pdf) and the desk's words; online: the join link instead (one rule).
+        "entry_pass": hybrid_rules.entry_pass(registration),
         # The language the person signed up in: their emails, pass and badge are in it.
         "language": registration.language if registration.language in ("ja", "en") else event.language,
         "event": {
@@ -347,7 +350,7 @@ def pass_context(registration: Registration, links: dict[str, str]) -> dict:
             "id": session.id, "title": session.title, "doors_at": session.doors_at,
             "starts_at": session.starts_at, "ends_at": session.ends_at, "sequence": session.sequence,
             # An online session (a hybrid date's twin): no venue, a join link instead of a pass at a desk.
-            "online": session.attendance_mode == AttendanceMode.online,
+            "online": not hybrid_rules.on_site(session),
         },
         "attendee": {
             "full_name": names.display_name(registration.family_name, registration.given_name,

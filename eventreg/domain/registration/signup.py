@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from eventreg.domain.backoffice import hybrid_rules
 from eventreg.domain.communication import outbox
 from eventreg.domain.errors import DomainError
 from eventreg.domain.people import person_keys
@@ -273,6 +274,8 @@ def move(registration: Registration, to_session: EventSession, *, now: datetime)
     if not capacity.take_seat_any_time(to_session.id):
         raise DomainError("session_full")
     old_session_id = registration.session_id
+    # Between on site and online: the mail says the pass became a join link, or the other way.
+    mode_changed = hybrid_rules.on_site(registration.session) != hybrid_rules.on_site(to_session)
     try:
         result = db.session.execute(
             update(Registration)
@@ -287,6 +290,7 @@ def move(registration: Registration, to_session: EventSession, *, now: datetime)
     if result.rowcount != 1:
         raise DomainError("not_confirmed")  # cancelled or moved meanwhile; the caller rolls back
     db.session.refresh(registration)
-    outbox.enqueue(registration.id, MailKind.pass_resent, now, context={"reason": "moved"})
+    outbox.enqueue(registration.id, MailKind.pass_resent, now,
+                   context={"reason": "moved", **({"mode_changed": True} if mode_changed else {})})
     capacity.release_seat(old_session_id)
     return waitlist.promote_waiting(old_session_id, now=now)
