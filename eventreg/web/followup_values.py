@@ -46,13 +46,21 @@ def is_followup(kind: MailKind | str) -> bool:
 
 
 
+class CertificateWithdrawn(LookupError):
+    """The mail's certificate was withdrawn after the mail was queued: it is never sent (the worker
+    gives the message up at once instead of retrying it)."""
+
+
 def certificate_page(registration: Registration, lang: str) -> dict:
     """The certificate's page as plain values, read at delivery from the certificate the loop
     issued when it queued the mail (web.certificates, helper `certs`). LookupError when there is
-    none: the message is retried, never sent without its certificate."""
+    none: the message is retried, never sent without its certificate; CertificateWithdrawn when it
+    was withdrawn since (domain.registration.certificates.withdraw)."""
     issued = db.session.scalar(select(Certificate).where(Certificate.registration_id == registration.id))
     if issued is None:
         raise LookupError(f"registration #{registration.id} has no certificate")
+    if issued.revoked_at is not None:
+        raise CertificateWithdrawn(f"registration #{registration.id}'s certificate was withdrawn")
     return certificate_pages.pages([issued])[0]
 
 
