@@ -212,7 +212,7 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
         if row.kind == MailKind.message:  # an organizer's message, filled in for this person
             ctx.update(message_text.for_row(row.attendee_message_id, ctx, plan["lang"]))
         if followup_values.is_followup(row.kind):  # the post-event loop: survey link, no-show words
-            ctx.update(followup_values.values(row.registration, row.kind.value, ctx))
+            ctx.update(followup_values.values(row.registration, row.kind.value, ctx, lang=plan["lang"]))
         if any(spec["kind"] == "certificate" for spec in plan["attachments"]):
             plan["certificate"] = followup_values.certificate_page(row.registration, plan["lang"])
     else:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..adapters import certificates as drawn_certificates
 from ..domain.communication import followups
+from ..domain.insight import surveys
 from ..extensions import db
 from ..models import Certificate, Event, MailKind, Registration
 from . import certificates as certificate_pages
@@ -20,15 +21,18 @@ from . import links
 KIND_NAMES = {kind.value: part for part, kind in followups.KINDS.items()}
 
 
-def values(registration: Registration, kind: str, ctx: dict, *, preview: bool = False) -> dict:
-    """The extra template values of a ``followup_*`` mail of ``registration``; ``ctx`` is its
-    pass_context (its ``links`` masked for a preview)."""
+def values(registration: Registration, kind: str, ctx: dict, *, lang: str, preview: bool = False) -> dict:
+    """The extra template values of a ``followup_*`` mail of ``registration`` in ``lang`` (the
+    mail's language); ``ctx`` is its pass_context (its ``links`` masked for a preview)."""
     event: Event = registration.event
     part = KIND_NAMES[kind]
     found = {"followup": {"part": part, "noshow_text": event.noshow_text or "",
                           "materials_url": event.materials_url or ""}}
     if part == "survey":
         found["survey_link"] = _survey_link(registration, preview)
+        survey = surveys.survey_of(event.id)
+        # The survey's title in the mail's language: its English for an English mail when set.
+        found["survey_title"] = surveys.in_language(survey.title, survey.title_en, lang) if survey else ""
     if part in followups.ORGANIZER_MESSAGES:  # organizer messages: the unsubscribe link and header
         found["list_unsubscribe"] = ctx["links"]["unsubscribe"]
     return found
