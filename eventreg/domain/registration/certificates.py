@@ -154,12 +154,14 @@ def issue_all(event_id: int, now: datetime) -> list[Certificate]:
 
 
 def forget_holders(registration_ids: list[int]) -> int:
-    """Blanks the holder's name on the certificates of these registrations (the purge, a
-    deletion request): the code still verifies as issued for the event, naming nobody."""
+    """Blanks the holder's name (and a withdrawal's reason: staff's words about the person) on the
+    certificates of these registrations (the purge, a deletion request): the code still verifies
+    as issued (or withdrawn) for the event, naming nobody."""
     if not registration_ids:
         return 0
     return db.session.execute(update(Certificate).where(Certificate.registration_id.in_(registration_ids))
-                              .values(holder_name="").execution_options(synchronize_session=False)).rowcount
+                              .values(holder_name="", revoked_reason="")
+                              .execution_options(synchronize_session=False)).rowcount
 
 
 def queue_job(event_id: int, now: datetime, *, requested_by: int | None = None) -> Job:
