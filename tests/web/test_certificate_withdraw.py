@@ -199,3 +199,24 @@ def test_a_mail_queued_before_the_withdrawal_is_given_up(app, smtp_server, make_
     row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == MailKind.followup_certificate))
     assert row.status == OutboxStatus.failed and "withdrawn" in row.last_error and row.attempts == 1
     assert [m for m in smtp_server.messages if "参加証明書" in m["Subject"]] == []
+
+
+def test_the_print_job_leaves_a_withdrawn_certificate_out(app, make_event):
+    import pymupdf
+
+    from eventreg.models import Job, StoredFile
+    from eventreg.worker import run_job
+
+    event = make_event()
+    issued(event, family_name="青木", given_name="花子")
+    _, withdrawn = issued(event, family_name="渡邊", given_name="真由美")
+    certificates.withdraw(withdrawn, reason="", actor=None, now=NOW)
+    job_id = certificates.queue_job(event.id, NOW).id
+    db.session.commit()
+    assert run_job(app, worker_id="test") == job_id
+    db.session.rollback()
+    stored = db.session.get(StoredFile, db.session.get(Job, job_id).result_file_id)
+    with pymupdf.open(stream=stored.data, filetype="pdf") as document:
+        text = "".join(page.get_text() for page in document).replace(" ", "").replace("\n", "")
+        assert document.page_count == 1
+    assert "青木花子" in text and "渡邊" not in text
