@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import markdown
@@ -62,7 +63,7 @@ def zone(value: datetime, tz: str, lang: str | None = None) -> str:
     """
     local_value = local(value, tz)
     if _lang(lang) == "ja":
-        name = get_timezone_name(ZoneInfo(tz), width="long", locale="ja", zone_variant="generic")
+        name = _generic_name_ja(tz)
         if "不明" not in name:
             return name
     abbreviation = local_value.tzname() or ""
@@ -72,6 +73,12 @@ def zone(value: datetime, tz: str, lang: str | None = None) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
 
 
+@lru_cache(maxsize=64)
+def _generic_name_ja(tz: str) -> str:
+    # Babel reads its locale data on every call; a zone's name does not change while we run.
+    return get_timezone_name(ZoneInfo(tz), width="long", locale="ja", zone_variant="generic")
+
+
 def when(session, tz: str, lang: str | None = None) -> str:
     """「2019年2月8日(金) 14:00–17:00 日本時間(13:30開場)」 /
     "Fri, 8 Feb 2019, 14:00–17:00 JST (doors open 13:30)".
@@ -79,10 +86,16 @@ def when(session, tz: str, lang: str | None = None) -> str:
     ``session`` is a model or the plain dict of domain.registration.passes.pass_context.
     """
     get = session.get if isinstance(session, dict) else lambda name: getattr(session, name)
-    starts = get("starts_at")
-    times = f"{hm(starts, tz)}–{hm(get('ends_at'), tz)} {zone(starts, tz, lang)}"
-    doors = hm(get("doors_at"), tz)
-    if _lang(lang) == "ja":
+    return _when(get("starts_at"), get("ends_at"), get("doors_at"), tz, _lang(lang))
+
+
+# Every scan's answer and every list of people words its session's times: the words depend on
+# these five values alone, and a desk repeats the same few sessions all day.
+@lru_cache(maxsize=1024)
+def _when(starts: datetime, ends: datetime, doors_at: datetime, tz: str, lang: str) -> str:
+    times = f"{hm(starts, tz)}–{hm(ends, tz)} {zone(starts, tz, lang)}"
+    doors = hm(doors_at, tz)
+    if lang == "ja":
         return f"{day(starts, tz, 'ja')} {times}({doors}開場)"
     return f"{day(starts, tz, 'en')}, {times} (doors open {doors})"
 

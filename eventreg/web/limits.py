@@ -23,6 +23,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import current_app, g, request
+from flask_limiter.util import get_qualified_name
 
 from ..domain.errors import DomainError
 from ..domain.people.text import normalize_email
@@ -37,6 +38,24 @@ def _switched_off() -> bool:
     and one storage per process (the last app bound); a process serves one app, but tests make
     several, and one with limits on must not switch them on for the others."""
     return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+@limiter.request_filter
+def _names_no_limit() -> bool:
+    """Only a few routes name a limit (the sign-up, /verify). For every other one Flask-Limiter
+    would still work out, on each request, that none applies: about 5 % of a scanner check-in's
+    time (bench/profile_checkin.py). Whether a route has a limit is fixed once the app is built,
+    so it is asked once per endpoint, of the limiter's own records, and kept with the app."""
+    endpoint = request.endpoint
+    known = current_app.extensions.setdefault("eventreg.unlimited", {})
+    if endpoint not in known:
+        view = current_app.view_functions.get(endpoint or "")
+        manager = limiter.limit_manager
+        known[endpoint] = view is not None and not (
+            manager.default_limits or manager.application_limits or manager.has_hints(endpoint or "")
+            or manager.decorated_limits(get_qualified_name(view))
+            or manager.blueprint_limits(current_app, request.blueprint))
+    return known[endpoint]
 
 
 def _email() -> str:

@@ -180,3 +180,26 @@ def test_a_refusal_keeps_what_was_typed_and_says_when_to_try_again(app, make_app
     client.set_cookie("lang", "en")
     english = _post(client, event, "second@example.org").get_data(as_text=True)
     assert "What you typed is kept below: please send it again after" in english
+
+
+def test_only_the_routes_without_a_limit_skip_the_limiter(app, make_app, make_event):
+    """The shortcut for routes that name no limit (limits._names_no_limit) asks the limiter's own
+    records: it must skip the scanner API and the event page, and never the sign-up or /verify."""
+    from eventreg.web.limits import _names_no_limit
+
+    limited = _app(make_app, app)
+    event = make_event()
+    asked = {
+        "/api/v1/events/1/checkins": ("POST", True),
+        f"/e/{event.slug}": ("POST", False),  # the sign-up: three limits
+        "/verify": ("GET", False),
+        "/verify/ABCD-EFGH-JKMN": ("GET", False),
+        "/": ("GET", True),
+    }
+    for path, (method, skipped) in asked.items():
+        with limited.test_request_context(path, method=method):
+            assert _names_no_limit() is skipped, path
+    # and the limits it keeps still count: the third /verify lookup within the minute is refused
+    verify = _app(make_app, app, RATELIMIT_VERIFY="2/minute").test_client()
+    statuses = [verify.get("/verify/ABCD-EFGH-JKMN").status_code for _ in range(4)]
+    assert statuses[-1] == 429, statuses
