@@ -132,7 +132,8 @@ def _deliver_one(app: Flask, message_id: int, worker_id: str, now: datetime | No
     except Exception as exc:  # a stored file gone, a registration without an address
         db.session.rollback()
         log.error("%s could not be prepared: %s at %s", described, type(exc).__name__, _where(exc))
-        _failed(app, message_id, worker_id, moment, f"{type(exc).__name__}: {exc}")
+        _failed(app, message_id, worker_id, moment, f"{type(exc).__name__}: {exc}",
+                permanent=isinstance(exc, followup_values.CertificateWithdrawn))  # never to be sent
         return False
     db.session.rollback()  # end the read before the slow part; touch no ORM object after this
     try:
@@ -214,7 +215,7 @@ def _plan(app: Flask, row: OutboxMessage) -> dict:
         if row.kind == MailKind.message:  # an organizer's message, filled in for this person
             ctx.update(message_text.for_row(row.attendee_message_id, ctx, plan["lang"]))
         if followup_values.is_followup(row.kind):  # the post-event loop: survey link, no-show words
-            ctx.update(followup_values.values(row.registration, row.kind.value, ctx))
+            ctx.update(followup_values.values(row.registration, row.kind.value, ctx, lang=plan["lang"]))
         if any(spec["kind"] == "certificate" for spec in plan["attachments"]):
             plan["certificate"] = followup_values.certificate_page(row.registration, plan["lang"])
     else:
@@ -493,7 +494,8 @@ def _certificates(app: Flask, job: Job, report: Callable[..., None]) -> tuple[st
     slug = db.session.get(Event, job.event_id).slug
     db.session.rollback()
     with writing():  # the write lock for the one INSERT and the read of the rows
-        pages = certificate_pages.pages(certificates.issue_all(job.event_id, clock.utcnow()))
+        pages = certificate_pages.pages([c for c in certificates.issue_all(job.event_id, clock.utcnow())
+                                         if c.revoked_at is None])  # a withdrawn one is not printed
         db.session.commit()
     report(0, total=len(pages))
     body = certificate_pages.certificates_pdf(pages, progress=report)

@@ -46,7 +46,9 @@ class Certificate(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Withdrawn by the organizer: /verify says so instead of confirming it.
+    # Withdrawn by the organizer: /verify says so instead of confirming it, and it is never mailed
+    # again (domain.registration.certificates.withdraw).
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")  # staff's words, optional
 
     registration: Mapped[Registration] = relationship()

@@ -36,8 +36,11 @@ class Survey(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), unique=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))  # in the event's language
     intro: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Optional English versions: English registrants read them when set (surveys.in_language).
+    title_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    intro_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     # NULL: answerable as soon as the person has checked in. closes_at: answers are read-only after.
     opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)

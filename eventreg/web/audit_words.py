@@ -38,6 +38,9 @@ NOTE_WORDS = {
     # Attendee import (domain.backoffice.attendee_import)
     "imported_row": _l("Imported from %(file)s, row %(row)s"),
     "merged_from_import": _l("Empty fields filled from %(file)s, row %(row)s"),
+    # Certificates of attendance (domain.registration.certificates.withdraw)
+    "certificate_withdrawn": _l("Certificate %(code)s."),
+    "certificate_withdrawn_reason": _l("Certificate %(code)s. Reason: %(reason)s"),
     # Surveys (domain.insight.surveys)
     "answers_deleted": _l("%(answers)s answers were deleted with it."),
 }

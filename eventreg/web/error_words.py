@@ -187,6 +187,8 @@ WORDS = {
     "join_ended": _l("The join link was opened after the session ended."),
     # Certificates of attendance (domain.registration.certificates)
     "certificate_not_attended": _l("A certificate of attendance is only issued to a person who came (checked in)."),
+    "certificate_withdrawn": _l("This certificate of attendance was withdrawn: it is not issued, printed or emailed again."),
+    "certificate_already_withdrawn": _l("This certificate had already been withdrawn (perhaps at the same moment by someone else). Nothing was changed."),
     # Surveys (domain.insight.surveys)
     "survey_exists": _l("This event already has a survey."),
     "survey_closes_before_opening": _l("The survey must close after it opens."),

@@ -23,10 +23,17 @@ from .error_words import message, words
 bp = Blueprint("survey", __name__)
 
 
+@bp.app_template_global("in_language")
+def in_language(own: str, english: str | None, reader: str) -> tuple[str, str]:
+    """For templates: the words a reader of ``reader`` sees (domain.insight.surveys.in_language, the
+    one rule) and their language, for the ``lang`` attribute ("en", or "" for the event's own)."""
+    shown = surveys.in_language(own, english, reader)
+    return shown, "en" if shown != own else ""
+
+
 def _page(survey, registration, *, state: str, answers: dict, problems: dict | None = None, status: int = 200):
-    english = str(get_locale()) == "en"
     html = render_template("public/survey.html", survey=survey, event=registration.event, state=state,
-                           answers=answers, problems=problems or {}, english=english,
+                           answers=answers, problems=problems or {}, reader=str(get_locale()),
                            saved=request.args.get("saved") == "1")
     return html, status, {"Cache-Control": "no-store"}
 

@@ -132,3 +132,22 @@ def test_an_online_attendee_s_certificate_says_online(make_event):
     assert issued.online and issued.venue == ""
     page = documents.page_data({name: getattr(issued, name) for name in documents.COLUMNS}, "X", "")
     assert page["venue"] == "オンライン"
+
+
+def test_a_withdrawal_takes_once_and_the_purge_removes_its_reason(make_event):
+    event = make_event()
+    person = came(event)
+    issued = certificates.issue(person, NOW)
+    assert certificates.withdraw(issued, reason="  別の方の受付でした  ", actor=None, now=NOW) is True
+    assert certificates.withdraw(issued, reason="二回目", actor=None, now=NOW + timedelta(minutes=1)) is False
+    db.session.commit()
+    kept = certificates.find(issued.code)
+    assert kept.revoked_at == NOW and kept.revoked_reason == "別の方の受付でした"
+    with pytest.raises(DomainError) as refused:  # bad words: refused before anything is written
+        certificates.withdraw(certificates.issue(came(event), NOW), reason="x" * 501, actor=None, now=NOW)
+    assert refused.value.code == "too_long"
+    db.session.rollback()
+    retention.anonymise([person], NOW)
+    db.session.commit()
+    kept = certificates.find(issued.code)
+    assert kept.revoked_at == NOW and kept.revoked_reason == "" and kept.holder_name == ""

@@ -43,6 +43,8 @@ SAMPLES = {
 }
 SAMPLES.update({"imported_row": {"file": "peatix.csv", "row": 2}, "merged_from_import": {"file": "peatix.csv", "row": 3}})
 SAMPLES.update({"answers_deleted": {"answers": 3}})  # issue 17: a survey question deleted with its answers
+SAMPLES.update({"certificate_withdrawn": {"code": "ABCD-EFGH-JKMN", "reason": ""},  # issue 17: a certificate withdrawn
+                "certificate_withdrawn_reason": {"code": "ABCD-EFGH-JKMN", "reason": "受付の誤り"}})
 
 
 def _written_notes() -> tuple[dict[str, str], list[str]]:

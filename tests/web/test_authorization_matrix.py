@@ -132,7 +132,22 @@ FILLERS = {
     "task_id": lambda w, users: w.task_id,
     "name": lambda w, users: "0" * 20 + ".woff2",  # a badge font face (web/desk_badge.py): 404 after the check
     "survey_question_id": lambda w, users: _survey_question_id(w),  # event A's survey, made on first use
+    "certificate_id": lambda w, users: _certificate_id(w),  # event A's certificate, made on first use
 }
+
+
+def _certificate_id(world) -> int:
+    """A certificate of event A's registration (written as issued the first time; nobody checked in)."""
+    from eventreg.domain.registration import certificates
+    from eventreg.models import Certificate
+
+    found = db.session.scalar(select(Certificate).where(Certificate.registration_id == world.registration.id))
+    if found is None:
+        found = Certificate(**certificates.as_printed(world.registration), code=certificates.new_code(),
+                            issued_at=datetime.now(timezone.utc))
+        db.session.add(found)
+        db.session.commit()
+    return found.id
 
 
 def _survey_question_id(world) -> int:

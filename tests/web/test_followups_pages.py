@@ -159,7 +159,7 @@ def test_every_mail_renders_in_both_languages_with_subject_and_words(seminar, la
                      actor=None, now=seminar.sessions[0].starts_at)
     registration = db.session.scalar(select(followups.Registration).where(followups.Registration.email == "yamada@example.org"))
     ctx = passes.pass_context(registration, masked_links(registration))
-    ctx.update(followup_values.values(registration, followups.KINDS[part].value, ctx, preview=True))
+    ctx.update(followup_values.values(registration, followups.KINDS[part].value, ctx, lang=lang, preview=True))
     built = mail.build_message(kind=followups.KINDS[part].value, lang=lang, values=ctx,
                                to=("山田 花子", registration.email), message_id_left="t", date=clock.utcnow())
     subject = str(built.message["Subject"])

@@ -20,6 +20,7 @@ from eventreg.domain.backoffice.event_checks import (
 from eventreg.domain.backoffice.events import new_slug, save_new
 from eventreg.domain.communication import reminders
 from eventreg.domain.errors import DomainError
+from eventreg.domain.insight import surveys
 from eventreg.domain.timing import deadlines
 from eventreg.extensions import db
 from eventreg.models import Event, EventMember, EventSession, EventStatus, Question
@@ -35,10 +36,10 @@ def _shift(moment: datetime | None, days: int, zone: ZoneInfo) -> datetime | Non
 
 def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | None = None,
                 title: str | None = None, keep_team: bool = False) -> Event:
-    """A new draft copy (sessions, questions, settings; no registrations, a new pass key) whose
-    first session falls on ``first_date``; every date moves by the same number of days on the
-    event's calendar, so 14:00 stays 14:00 and 前日12:00 stays 前日12:00, also across a DST
-    change. ``actor`` becomes its owner. ``title`` (None: the same) and ``slug`` (None or empty:
+    """A new draft copy (sessions, questions, settings, the survey's definition; no registrations,
+    no survey answers, a new pass key) whose first session falls on ``first_date``; every date
+    moves by the same number of days on the event's calendar, so 14:00 stays 14:00 and 前日12:00
+    stays 前日12:00, also across a DST change. ``actor`` becomes its owner. ``title`` (None: the same) and ``slug`` (None or empty:
     a random one) are checked like an event's; with ``keep_team`` everyone with a role on the
     event has the same role on the copy (pending invitations are not copied)."""
     day = parse_date(first_date)
@@ -82,6 +83,9 @@ def clone_event(event: Event, first_date, *, actor, now: datetime, slug: str | N
     copy.reminders.extend(reminders.new_rules([r.rule for r in event.reminders], now))
     copy = save_new(copy, "event_cloned", {"cloned_from": [None, event.id], "days_shifted": [None, days]},
                     actor=actor, now=now)
+    survey = surveys.survey_of(event.id)
+    if survey is not None:  # its definition only: never a response
+        surveys.copy_definition(survey, copy, shift=lambda moment: _shift(moment, days, zone), actor=actor, now=now)
     if keep_team:
         for member in db.session.scalars(select(EventMember).where(EventMember.event_id == event.id)).all():
             if member.user_id != getattr(actor, "id", None):

@@ -17,7 +17,7 @@ the task once: its conditional "done" UPDATE runs in the same transaction as ``q
   materials link if the event has one.
 - ``certificate``: the certificate of attendance (PDF attached), to those who came; it is
   issued here (domain.registration.certificates.issue, once per registration) and rendered by
-  the worker at delivery.
+  the worker at delivery. Never to someone whose certificate was withdrawn (nor resent to them).
 
 **Opt-outs.** The survey invitation and the no-show note are organizer messages: people who
 stopped the event's organizer messages (domain.communication.opt_outs) do not get them. The
@@ -132,6 +132,8 @@ def _who(event_id: int, session_id: int, part: str) -> tuple:
     conditions.append(~came if part == "noshow" else came)
     if part in ORGANIZER_MESSAGES:
         conditions.append(opt_outs.receives_messages(event_id))
+    if part == "certificate":  # a withdrawn certificate is never mailed again
+        conditions.append(certificates.not_withdrawn())
     return tuple(conditions)
 
 
@@ -206,7 +208,8 @@ def resend(registration: Registration, part: str, *, actor, now: datetime) -> No
     """One more copy of ``part`` to this one person (staff, from the registration page).
     DomainError: ``followup_part`` (no such part), ``no_email``, ``followup_not_confirmed``, ``followup_not_attended``
     (a survey or certificate for someone who did not come), ``followup_attended`` (a no-show note to
-    someone who came), ``followup_unavailable`` (a survey invitation when the event has no survey)."""
+    someone who came), ``followup_unavailable`` (a survey invitation when the event has no survey),
+    ``certificate_withdrawn`` (the person's certificate was withdrawn: never mailed again)."""
     if part not in PARTS:
         raise DomainError("followup_part", str(part)[:20])
     if registration.status != Status.confirmed:
@@ -220,8 +223,8 @@ def resend(registration: Registration, part: str, *, actor, now: datetime) -> No
         raise DomainError("followup_not_attended")
     if part == "survey" and not survey_ready(registration.event):
         raise DomainError("followup_unavailable")
-    if part == "certificate":
-        certificates.issue(registration, now)
+    if part == "certificate" and certificates.issue(registration, now).revoked_at is not None:
+        raise DomainError("certificate_withdrawn")
     earlier = db.session.scalar(select(func.count()).where(
         OutboxMessage.idempotency_key.startswith(key(part, registration.id) + ":resend:"))) or 0
     outbox.enqueue(registration.id, KINDS[part], now, context={"session_id": registration.session_id, "resent": True},

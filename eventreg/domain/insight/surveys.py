@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -65,6 +65,13 @@ def find_by_key(value: str, secret: str) -> Registration | None:
 
 # --- the survey and its questions (staff) --------------------------------------------------------
 
+def in_language(own: str, english: str | None, language: str) -> str:
+    """The one rule for a survey's words (its title, introduction, a question, a choice): the
+    English version for a reader of English when it is set, else the words as written (in the
+    event's language). Used by the answer page and the invitation mail alike."""
+    return english if language == "en" and english else own
+
+
 def survey_of(event_id: int) -> Survey | None:
     return db.session.scalar(select(Survey).where(Survey.event_id == event_id))
 
@@ -106,21 +113,47 @@ def create_survey(event: Event, *, with_defaults: bool, title: str, actor, now: 
     return survey
 
 
+def copy_definition(survey: Survey, event: Event, *, shift: Callable[[datetime | None], datetime | None],
+                    actor, now: datetime) -> Survey:
+    """A copy of ``survey``'s definition for ``event`` (a copied event without a survey, domain
+    .backoffice.clone): title, introduction (and their English), questions with their kind,
+    required flag, choices (and their English) in the same order. Never a response or an answer.
+    The opening and closing times move by ``shift`` (the copy's days). A survey has no published
+    state of its own: it is answerable only by people who came to its event, and the copy's event
+    is a draft nobody can register for yet."""
+    copy = Survey(event_id=event.id, title=survey.title, intro=survey.intro, title_en=survey.title_en,
+                  intro_en=survey.intro_en, opens_at=shift(survey.opens_at), closes_at=shift(survey.closes_at),
+                  created_at=now)
+    for q in survey.questions:
+        copy.questions.append(SurveyQuestion(position=q.position, kind=q.kind, label=q.label, label_en=q.label_en,
+                                             required=q.required, choices=list(q.choices or []),
+                                             choices_en=list(q.choices_en or [])))
+    db.session.add(copy)
+    db.session.flush()
+    audit.record(event.id, "survey_created", actor=actor, now=now,
+                 changed={"survey_id": [None, copy.id], "copied_from": [None, survey.id]})
+    db.session.flush()
+    return copy
+
+
 def update_survey(survey: Survey, values: Mapping, *, actor, now: datetime) -> None:
-    """Title, intro, opening and closing time (aware datetimes; opens may be None)."""
+    """Title, intro (and their optional English), opening and closing time (aware datetimes; opens may be None)."""
     problems: list[Problem] = []
-    title = _text(problems, "title", values.get("title"), 200, required=True)
-    intro = _text(problems, "intro", values.get("intro"), 2000, multiline=True)
-    opens, closes = values.get("opens_at"), values.get("closes_at")
+    after = {"title": _text(problems, "title", values.get("title"), 200, required=True),
+             "intro": _text(problems, "intro", values.get("intro"), 2000, multiline=True),
+             "title_en": _text(problems, "title_en", values.get("title_en"), 200),
+             "intro_en": _text(problems, "intro_en", values.get("intro_en"), 2000, multiline=True),
+             "opens_at": values.get("opens_at"), "closes_at": values.get("closes_at")}
+    opens, closes = after["opens_at"], after["closes_at"]
     if closes is None:
         problems.append(Problem("closes_at", "required"))
     elif opens is not None and opens >= closes:
         problems.append(Problem("closes_at", "survey_closes_before_opening"))
     if problems:
         raise InvalidValues(problems)
-    before = {"title": survey.title, "intro": survey.intro, "opens_at": survey.opens_at, "closes_at": survey.closes_at}
-    survey.title, survey.intro, survey.opens_at, survey.closes_at = title, intro, opens, closes
-    after = {"title": title, "intro": intro, "opens_at": opens, "closes_at": closes}
+    before = {name: getattr(survey, name) for name in after}
+    for name, value in after.items():
+        setattr(survey, name, value)
     changed = {k: [_plain(before[k]), _plain(after[k])] for k in before if before[k] != after[k]}
     if changed:
         audit.record(survey.event_id, "survey_edited", actor=actor, now=now, changed=changed)

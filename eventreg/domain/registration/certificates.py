@@ -29,12 +29,13 @@ import unicodedata
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from eventreg.domain.backoffice import jobs
+from eventreg.domain.backoffice import audit, jobs
 from eventreg.domain.errors import DomainError
+from eventreg.domain.people.text import clean
 from eventreg.domain.registration import passes
 from eventreg.extensions import db
 from eventreg.models import AttendanceMode, Certificate, Job, JobKind, Registration
@@ -48,6 +49,7 @@ NOT_ATTENDED = "certificate_not_attended"
 _SEPARATORS = dict.fromkeys(map(ord, " -\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\u3000\u00ad_."), None)
 _LOOK_ALIKES = str.maketrans("OIL", "011")
 MAX_TYPED = 64  # longer than any way of typing a code: refused before any work
+MAX_REASON = 500  # the organizer's words when withdrawing (models.certificate.revoked_reason)
 
 
 def new_code() -> str:
@@ -152,15 +154,42 @@ def issue_all(event_id: int, now: datetime) -> list[Certificate]:
 
 
 def forget_holders(registration_ids: list[int]) -> int:
-    """Blanks the holder's name on the certificates of these registrations (the purge, a
-    deletion request): the code still verifies as issued for the event, naming nobody."""
+    """Blanks the holder's name (and a withdrawal's reason: staff's words about the person) on the
+    certificates of these registrations (the purge, a deletion request): the code still verifies
+    as issued (or withdrawn) for the event, naming nobody."""
     if not registration_ids:
         return 0
     return db.session.execute(update(Certificate).where(Certificate.registration_id.in_(registration_ids))
-                              .values(holder_name="").execution_options(synchronize_session=False)).rowcount
+                              .values(holder_name="", revoked_reason="")
+                              .execution_options(synchronize_session=False)).rowcount
 
 
 def queue_job(event_id: int, now: datetime, *, requested_by: int | None = None) -> Job:
     """The job that issues every attendee's certificate and makes one PDF of all, for printing."""
     total = db.session.scalar(select(func.count()).select_from(attendees(event_id).subquery()))
     return jobs.queue(JobKind.certificates, now, event_id=event_id, requested_by=requested_by, total=total)
+
+
+def not_withdrawn():
+    """The condition on Registration: it has no withdrawn certificate (the mail of one goes nowhere)."""
+    return ~exists().where(Certificate.registration_id == Registration.id, Certificate.revoked_at.is_not(None))
+
+
+def withdraw(certificate: Certificate, *, reason: str, actor, now: datetime) -> bool:
+    """Withdraws an issued certificate: /verify/<code> says so from now on. One conditional UPDATE
+    on "not withdrawn yet"; True when this call withdrew it, False when it already was (a double
+    click, another staff member at the same moment): nothing is changed then. ``reason`` (optional)
+    is kept for staff, never shown at /verify; DomainError from the text cleaner for a bad one
+    (``too_long``, ``control_characters``). Writes an audit entry; flushes, the caller commits."""
+    reason = clean(reason, max_length=MAX_REASON, multiline=True, fold=False)
+    took = db.session.execute(
+        update(Certificate).where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason).execution_options(synchronize_session=False)).rowcount == 1
+    db.session.expire(certificate, ["revoked_at", "revoked_reason"])
+    if took:
+        audit.record(certificate.event_id, "certificate_withdrawn", actor=actor, now=now,
+                     registration_id=certificate.registration_id,
+                     note="certificate_withdrawn_reason" if reason else "certificate_withdrawn",
+                     params={"code": formatted(certificate.code), "reason": reason})
+        db.session.flush()
+    return took

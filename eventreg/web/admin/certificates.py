@@ -5,16 +5,20 @@ GET  /admin/events/<event_id>/certificates/preview.pdf        a preview (SAMPLE 
                                                               verifies nothing): a made-up attendee, or
                                                               ?registration_id= one of the event's people
 POST /admin/events/<event_id>/certificates                    every attendee's certificate as one PDF: a job
+GET, POST /admin/events/<event_id>/certificates/<certificate_id>/withdraw  confirm (with an optional
+                                                              reason), then withdraw one certificate
 POST /admin/events/<event_id>/registrations/<registration_id>/certificate      issue it (once), then download
 GET  /admin/events/<event_id>/registrations/<registration_id>/certificate.pdf  the issued certificate
 
 A certificate names a person: the export_personal capability, as the badges. Previews write
-nothing; issuing is a POST (domain.registration.certificates.issue, idempotent).
+nothing; issuing is a POST (domain.registration.certificates.issue, idempotent). A withdrawn
+certificate (domain.registration.certificates.withdraw) is not issued, downloaded or printed again.
 """
 
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -36,9 +40,10 @@ from .registrations import _registration_event
 def issued_certificate(registration: Registration) -> dict | None:
     """For the registration page (templates/admin/_certificate_panel.html): its certificate's
     issue time and printed code, or None."""
-    row = db.session.execute(select(Certificate.issued_at, Certificate.code)
+    row = db.session.execute(select(Certificate.issued_at, Certificate.code, Certificate.revoked_at)
                              .where(Certificate.registration_id == registration.id)).first()
-    return {"issued_at": row.issued_at, "code": certificates.formatted(row.code)} if row else None
+    return {"issued_at": row.issued_at, "code": certificates.formatted(row.code),
+            "revoked_at": row.revoked_at} if row else None
 
 
 def _pdf(body: bytes, filename: str):
@@ -56,8 +61,46 @@ def certificates_page(event: Event):
     issued = db.session.scalar(select(func.count()).select_from(Certificate).where(Certificate.event_id == event.id))
     recent = db.session.scalars(select(Job).where(Job.event_id == event.id, Job.kind == JobKind.certificates)
                                 .order_by(Job.id.desc()).limit(10)).all()
+    issued_list = db.session.scalars(select(Certificate).where(Certificate.event_id == event.id)
+                                     .order_by(Certificate.issued_at, Certificate.id)).all()
     return render_template("admin/certificates.html", event=event, came=came, issued=issued, jobs=recent,
-                           state=job_state)
+                           state=job_state, certificates=issued_list, formatted=certificates.formatted)
+
+
+def _certificate_event(kwargs: dict) -> int | None:
+    """A certificate's pages are its event's; one of another event is a 404."""
+    found = db.session.get(Certificate, kwargs.pop("certificate_id"))
+    event_id = kwargs.pop("event_id")
+    if found is None or found.event_id != event_id:
+        abort(404)
+    kwargs["certificate"] = found
+    return event_id
+
+
+@bp.route("/events/<int:event_id>/certificates/<int:certificate_id>/withdraw", methods=["GET", "POST"])
+@event_access(Capability.export_personal, via=_certificate_event)
+def withdraw_certificate(event: Event, certificate: Certificate):
+    back = url_for("admin.certificates_page", event_id=event.id)
+    reason = request.form.get("reason", "")
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        try:
+            took = certificates.withdraw(certificate, reason=reason, actor=current_user, now=clock.utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            return _withdraw_page(event, certificate, reason, message(exc.code, exc.detail), 400)
+        db.session.commit()
+        if took:
+            flash(_("Certificate %(code)s was withdrawn.", code=certificates.formatted(certificate.code)))
+        else:
+            flash(message("certificate_already_withdrawn"), "error")
+        return redirect(back, 303)
+    return _withdraw_page(event, certificate, reason, "", 200)
+
+
+def _withdraw_page(event: Event, certificate: Certificate, reason: str, problem: str, status: int):
+    return render_template("admin/certificate_withdraw.html", event=event, certificate=certificate,
+                           code=certificates.formatted(certificate.code), reason=reason, problem=problem,
+                           max_reason=certificates.MAX_REASON), status
 
 
 @bp.get("/events/<int:event_id>/certificates/preview.pdf")
@@ -84,7 +127,8 @@ def start_certificates(event: Event):
 @event_access(Capability.export_personal, via=_registration_event)
 def issue_certificate(event: Event, reg: Registration):
     try:
-        certificates.issue(reg, clock.utcnow())
+        if certificates.issue(reg, clock.utcnow()).revoked_at is not None:
+            raise DomainError("certificate_withdrawn")
     except DomainError as exc:
         db.session.rollback()
         flash(message(exc.code), "error")
@@ -97,6 +141,6 @@ def issue_certificate(event: Event, reg: Registration):
 @event_access(Capability.export_personal, via=_registration_event)
 def certificate_pdf(event: Event, reg: Registration):
     issued = db.session.scalar(select(Certificate).where(Certificate.registration_id == reg.id))
-    if issued is None:
+    if issued is None or issued.revoked_at is not None:  # a withdrawn one is not handed out again
         abort(404)
     return _pdf(documents.certificate_pdf(issued), f"certificate-{certificates.formatted(issued.code)}.pdf")

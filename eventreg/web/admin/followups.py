@@ -105,9 +105,10 @@ def followup_preview(event: Event, part: str):
     if registration is None:
         return render_template("admin/followup_preview.html", **shown), (404 if asked else 200)
     ctx = passes.pass_context(registration, masked_links(registration))
-    ctx.update(followup_values.values(registration, followups.KINDS[part].value, ctx, preview=True))
+    lang = outbox.language(ctx["language"])
+    ctx.update(followup_values.values(registration, followups.KINDS[part].value, ctx, lang=lang, preview=True))
     try:
-        built = mail.build_message(kind=followups.KINDS[part].value, lang=outbox.language(ctx["language"]), values=ctx,
+        built = mail.build_message(kind=followups.KINDS[part].value, lang=lang, values=ctx,
                                    to=(registration.full_name, registration.email or "nobody@invalid"),
                                    message_id_left="preview", date=clock.utcnow())
     except ValueError:  # an address that is not one (a hand-made walk-in): nothing goes there

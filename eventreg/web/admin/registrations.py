@@ -298,6 +298,7 @@ WORDS = {
         "followup_survey_resent": _l("Survey invitation emailed again"),
         "followup_noshow_resent": _l("Note for people who did not come emailed again"),
         "followup_certificate_resent": _l("Certificate of attendance emailed again"),
+        "certificate_withdrawn": _l("Certificate of attendance withdrawn"),
     },
     "mails": {
         "confirmation": _l("Confirmation"), "waitlisted": _l("Waiting list"), "promoted": _l("Seat offered from the waiting list"),

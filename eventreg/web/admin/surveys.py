@@ -142,8 +142,8 @@ def _parse_local(text: str, zone: str) -> datetime | None:
 
 def _builder(event: Event, survey, *, values=None, errors=None, question_values=None, question_errors=None,
              status: int = 200):
-    values = values or {"title": survey.title, "intro": survey.intro,
-                        "opens_at": _local_input(survey.opens_at, event.timezone),
+    values = values or {"title": survey.title, "intro": survey.intro, "title_en": survey.title_en,
+                        "intro_en": survey.intro_en, "opens_at": _local_input(survey.opens_at, event.timezone),
                         "closes_at": _local_input(survey.closes_at, event.timezone)}
     answered = {q.id: surveys.answer_count(q) for q in survey.questions}
     return render_template("admin/survey_edit.html", event=event, survey=survey, values=values, errors=errors or {},
@@ -157,7 +157,8 @@ def survey_edit(event: Event):
     survey = _survey_or_404(event)
     if request.method == "GET":
         return _builder(event, survey)
-    values = {name: request.form.get(name, "") for name in ("title", "intro", "opens_at", "closes_at")}
+    values = {name: request.form.get(name, "") for name in ("title", "intro", "title_en", "intro_en",
+                                                            "opens_at", "closes_at")}
     errors = {}
     times = {}
     for name in ("opens_at", "closes_at"):
@@ -259,7 +260,8 @@ def survey_question_delete(event: Event, survey_question_id: int):
 def survey_preview(event: Event):
     survey = _survey_or_404(event)
     return render_template("public/survey.html", survey=survey, event=event, state="open", answers={}, problems={},
-                           english=request.args.get("lang") == "en", saved=False, preview=True)
+                           reader="en" if request.args.get("lang") == "en" else event.language, saved=False,
+                           preview=True)
 
 
 # --- export --------------------------------------------------------------------------------------
