@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eventreg.domain.errors import DomainError
@@ -156,11 +156,11 @@ def _statements():
     return _AT_ONCE
 
 
-def _one_statement_pass(payload: str) -> passes.EntryCredential | None:
+def _one_statement_pass(payload: str, dialect: str) -> passes.EntryCredential | None:
     """The pass, if the one statement can check it in: a format 3 pass, on PostgreSQL."""
     credential = passes.parse(payload or "")
     if (credential is None or credential.format != 3 or not 1 <= credential.registration_id <= passes.MAX_ID
-            or db.session.get_bind().dialect.name != "postgresql"):
+            or dialect != "postgresql"):
         return None
     return credential
 
@@ -172,7 +172,7 @@ def scan_at(payload: str, *, event_id: int, method: ScanMethod, desk: str, user_
     does not apply (not PostgreSQL, not a format 3 pass signed with the key this process knows for
     the event, the event's key changed or the event is gone): the caller loads the event and calls
     ``scan``, which tells those cases apart."""
-    credential = _one_statement_pass(payload)
+    credential = _one_statement_pass(payload, db.session.get_bind().dialect.name)
     if credential is None:
         return None
     seed = _SEEDS.get(event_id)
@@ -200,20 +200,23 @@ class TokenScan:
     token_last_used_at: datetime | None
 
 
-def scan_by_token(payload: str, *, token_hash: str, event_id: int, method: ScanMethod, desk: str,
-                  now: datetime) -> TokenScan | None:
+def scan_by_token(payload: str, *, connection: Connection, token_hash: str, event_id: int, method: ScanMethod,
+                  desk: str, now: datetime) -> TokenScan | None:
     """``scan_at`` for a scanner app whose bearer token the one statement checks itself (by its
     hash, domain.access.api_tokens.grants_sql): the token, its user's role and the check-in in one
-    round trip. ``desk``: the desk's cleaned name, empty for the token user's name. The outcome's
-    registration is the statement's row (plain values, no Registration loaded) except after a lost
-    race. None when this does not apply (as scan_at, and for an event whose key seed this process
-    has not read: nothing is read before the token is checked) or when the token may not use the
-    desk here: then nothing was written, and the caller takes the step-by-step way."""
-    credential = _one_statement_pass(payload)
+    round trip, on ``connection`` (the caller's, in autocommit: no ORM session is opened for the
+    usual scan). ``desk``: the desk's cleaned name, empty for the token user's name. The outcome's
+    registration is the statement's row (plain values, no Registration loaded). None when this
+    does not apply (as scan_at, and for an event whose key seed this process has not read: nothing
+    is read before the token is checked), when the token may not use the desk here, or when
+    another desk checked the person in after the statement's snapshot (the statement then logs
+    nothing: the step-by-step way decides again from the committed state, as scan_at does). In
+    every None case nothing was written, and the caller takes the step-by-step way."""
+    credential = _one_statement_pass(payload, connection.dialect.name)
     seed = _SEEDS.get(event_id)
     if credential is None or seed is None or not passes.verify(credential, seed, event_id):
         return None
-    row = db.session.connection().execute(_statements()[1], _parameters(
+    row = connection.execute(_statements()[1], _parameters(
         credential, payload, event_id=event_id, seed=seed, session_id=None, method=method,
         desk=desk[:DESK_NAME_LENGTH], user_id=None, token_hash=token_hash, now=now, apart=False)).one()
     if row.scan_result in (scan_statement.KEY_CHANGED, scan_statement.NOT_ALLOWED):
@@ -223,17 +226,10 @@ def scan_by_token(payload: str, *, token_hash: str, event_id: int, method: ScanM
     result = ScanResult(row.scan_result)
     if result in (ScanResult.unknown_pass, ScanResult.wrong_event):
         outcome = ScanOutcome(result)
+    elif _not_final(result, row.checked_in_at, apart=False):
+        return None
     else:
-        read = _read_with(row, row.session_id)
-        outcome = ScanOutcome(result, row, **read)
-        if _not_final(result, row.checked_in_at, apart=False):
-            # The rare lost race: the row as a Registration (no query; what it lacks is loaded on
-            # first use), read again as scan_at does.
-            registration = Registration(**{name: row._mapping[name] for name in scan_statement.ANSWER_COLUMNS})
-            make_transient_to_detached(registration)
-            db.session.add(registration)
-            outcome = _decide_again(registration, credential, event_id=event_id, session_id=None, method=method,
-                                    desk=row.scan_desk, user_id=row.scan_user_id, now=now, apart=False, read=read)
+        outcome = ScanOutcome(result, row, **_read_with(row, row.session_id))
     return TokenScan(outcome, row.event_timezone, row.token_id, row.token_last_used_at)
 
 

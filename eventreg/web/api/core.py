@@ -130,20 +130,20 @@ AUTOCOMMIT: set[str] = set()
 def _authenticate():
     if request.endpoint == "api.openapi":
         return
+    header = request.headers.get("Authorization", "")
+    bearer = header[7:].strip() if header.startswith("Bearer ") else None
+    if bearer and request.endpoint in BY_TOKEN and db.engine.dialect.name == "postgresql":
+        answer = _answer_by_token(bearer)
+        if answer is not None:
+            return answer
     # Only on a connection not yet in use: a request that already read (a signed-in staff
     # session checked before this hook) keeps its transaction, and _commit commits it as usual.
     g.autocommit = (request.endpoint in AUTOCOMMIT and not db.session().in_transaction()
                     and db.session.get_bind().dialect.name == "postgresql")
     if g.autocommit:  # its only write is one statement: no BEGIN and COMMIT round trips around it
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        token = header[7:].strip()
-        if g.autocommit and request.endpoint in BY_TOKEN:
-            answer = _answer_by_token(token)
-            if answer is not None:
-                return answer
-        g.api_user, g.via = _bearer_user(token), "api"
+    if bearer is not None:
+        g.api_user, g.via = _bearer_user(bearer), "api"
     elif current_user.is_authenticated:
         if request.method not in ("GET", "HEAD"):
             csrf.protect()
@@ -153,15 +153,21 @@ def _authenticate():
 
 
 # Endpoints that answer a bearer token's usual request with one statement that checks the token
-# itself (each names why): ``answer(token_hash, now)`` returns (response, token id, its
-# last_used_at), or None having written nothing, and the request goes the usual way (the token
-# looked up, 401/403/404, the view): every refusal is answered in one place.
+# itself (each names why), on PostgreSQL: ``answer(connection, token_hash, now)`` returns
+# (response, token id, its last_used_at), or None having written nothing, and the request goes
+# the usual way (the token looked up, 401/403/404, the view): every refusal is answered in one
+# place. The connection is a Core one in autocommit, taken before the ORM session is ever
+# opened: the statement is the whole request's database work, and the session's own set-up and
+# teardown cost about as much as the check-in's answer (bench/profile_checkin.py).
 BY_TOKEN: dict[str, Callable] = {}
 
 
 def _answer_by_token(token: str):
     token_hash, now = api_tokens.hash_of(token), clock.utcnow()
-    done = BY_TOKEN[request.endpoint](token_hash, now) if token_hash else None
+    if not token_hash:
+        return None
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        done = BY_TOKEN[request.endpoint](connection, token_hash, now)
     if done is None:
         return None
     answer, token_id, last_used = done

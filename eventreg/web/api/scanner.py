@@ -143,7 +143,7 @@ AUTOCOMMIT.add("api.scan")
 _SCAN_PATH, _SCAN_HEADERS, _SCAN_REQUEST = s.EventPath(), s.ScanHeaders(), s.ScanRequest()
 
 
-def scan_by_token(token_hash: str, now):
+def scan_by_token(connection, token_hash: str, now):
     """``scan`` of a scanner app's usual request (a bearer token, a pass, no session_id) with one
     statement that checks the token too (checkin.scan_by_token), before flask-smorest's wrappers
     run: the request is read by the same parser and schemas. Whatever it does not take (a body or
@@ -158,8 +158,9 @@ def scan_by_token(token_hash: str, now):
     if body["session_id"] is not None:
         return None
     method = _method(parse(_SCAN_HEADERS, location="headers").get("scan_method"), "api")
-    done = checkin.scan_by_token(body["payload"], token_hash=token_hash, event_id=parse(_SCAN_PATH, location="path")[
-        "event_id"], method=method, desk=desk, now=now)
+    done = checkin.scan_by_token(body["payload"], connection=connection, token_hash=token_hash,
+                                 event_id=parse(_SCAN_PATH, location="path")["event_id"], method=method, desk=desk,
+                                 now=now)
     if done is None:
         return None
     g.access_decision = "allowed"
