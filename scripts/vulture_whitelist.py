@@ -42,15 +42,13 @@ protocol_version, do_GET, do_POST, log_message
 
 
 # limits' Storage interface, read by limits (eventreg/rate_counters.py)
-STORAGE_SCHEME, base_exceptions  # noqa
+STORAGE_SCHEME, base_exceptions
 
 # itsdangerous calls it when signing and checking a reset link (eventreg/domain/access/password_reset.py)
 get_timestamp
 
 # an import row going above the capacity: read by templates/admin/_import_rows.html
-above_capacity  # noqa
+above_capacity
 
 # a template global (bp.app_template_global): read by templates/admin/_certificate_panel.html
-issued_certificate  # noqa
-# the survey invitation link: called by the post-event loop (issue 17, domain/communication/followups) and the tests
-survey_link  # noqa
+issued_certificate

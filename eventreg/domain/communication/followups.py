@@ -223,8 +223,8 @@ def resend(registration: Registration, part: str, *, actor, now: datetime) -> No
         raise DomainError("followup_not_attended")
     if part == "survey" and not survey_ready(registration.event):
         raise DomainError("followup_unavailable")
-    if part == "certificate" and certificates.issue(registration, now).revoked_at is not None:
-        raise DomainError("certificate_withdrawn")
+    if part == "certificate":
+        certificates.to_hand_out(registration, now)
     earlier = db.session.scalar(select(func.count()).where(
         OutboxMessage.idempotency_key.startswith(key(part, registration.id) + ":resend:"))) or 0
     outbox.enqueue(registration.id, KINDS[part], now, context={"session_id": registration.session_id, "resent": True},

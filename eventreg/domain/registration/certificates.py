@@ -130,6 +130,15 @@ def issue(registration: Registration, now: datetime) -> Certificate:
     raise RuntimeError("no free certificate code after 5 tries")  # pragma: no cover - 2^-290
 
 
+def to_hand_out(registration: Registration, now: datetime) -> Certificate:
+    """``issue``, for handing the certificate to its holder (a download, a resent mail): a
+    withdrawn one is DomainError("certificate_withdrawn"), never handed out again."""
+    certificate = issue(registration, now)
+    if certificate.revoked_at is not None:
+        raise DomainError("certificate_withdrawn")
+    return certificate
+
+
 def attendees(event_id: int):
     """The event's people who came, in 五十音 order (the certificate job's order)."""
     return (select(Registration).where(Registration.event_id == event_id, Registration.checked_in_at.is_not(None))

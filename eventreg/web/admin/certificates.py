@@ -127,8 +127,7 @@ def start_certificates(event: Event):
 @event_access(Capability.export_personal, via=_registration_event)
 def issue_certificate(event: Event, reg: Registration):
     try:
-        if certificates.issue(reg, clock.utcnow()).revoked_at is not None:
-            raise DomainError("certificate_withdrawn")
+        certificates.to_hand_out(reg, clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         flash(message(exc.code), "error")
