@@ -178,9 +178,7 @@ def queue(event: Event, session: EventSession, now: datetime) -> dict[str, int]:
         people = db.session.execute(select(Registration.id, Registration.language)
                                     .where(*_who(event.id, session.id, part)).order_by(Registration.id)).all()
         if part == "certificate":
-            for registration in db.session.scalars(select(Registration).where(
-                    Registration.id.in_([registration_id for registration_id, _ in people]))):
-                certificates.issue(registration, now)
+            certificates.issue_for([registration_id for registration_id, _ in people], now)
         rows = [outbox.attendee_row(registration_id, KINDS[part], now,
                                     language=lang if lang in outbox.LANGUAGES else None,
                                     context={"session_id": session.id}, idempotency_key=key(part, registration_id))

@@ -150,12 +150,27 @@ def issue_all(event_id: int, now: datetime) -> list[Certificate]:
     INSERT … ON CONFLICT DO NOTHING for all, so a concurrent issue() or job costs nothing twice."""
     people = db.session.scalars(attendees(event_id).options(
         selectinload(Registration.session), selectinload(Registration.event))).all()
-    have = set(db.session.scalars(select(Certificate.registration_id).where(Certificate.event_id == event_id)))
+    return _issue_each(people, Certificate.event_id == event_id, now)
+
+
+def issue_for(registration_ids: list[int], now: datetime) -> None:
+    """The certificates of these registrations of people who came (the post-event loop's
+    recipients), issued as issue_all does: one INSERT for all, not one issue() each."""
+    people = db.session.scalars(select(Registration).where(
+        Registration.id.in_(registration_ids), Registration.checked_in_at.is_not(None)).options(
+        selectinload(Registration.session), selectinload(Registration.event))).all()
+    _issue_each(people, Certificate.registration_id.in_([r.id for r in people]), now)
+
+
+def _issue_each(people: list[Registration], theirs, now: datetime) -> list[Certificate]:
+    """``people``'s certificates in their order; ``theirs``: a condition on Certificate that
+    takes in at least theirs (their event's, or their ids)."""
+    have = set(db.session.scalars(select(Certificate.registration_id).where(theirs)))
     rows = [{**as_printed(r), "code": new_code(), "issued_at": now} for r in people if r.id not in have]
     if rows:
         _insert(rows)
     by_registration = {c.registration_id: c for c in db.session.scalars(
-        select(Certificate).where(Certificate.event_id == event_id).execution_options(populate_existing=True))}
+        select(Certificate).where(theirs).execution_options(populate_existing=True))}
     missing = [r for r in people if r.id not in by_registration]
     for r in missing:  # a code clash in the bulk insert (about 1 in 10^14 for 1,000): one at a time
         by_registration[r.id] = issue(r, now)
