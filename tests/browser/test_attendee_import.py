@@ -60,7 +60,7 @@ def counts(page, prefix="count"):
 
 
 FITS_PHONE = ("() => document.documentElement.scrollWidth <= screen.width && [...document.querySelectorAll('body *')]"
-              ".every(e => e.getBoundingClientRect().right <= screen.width + 0.5 || e.closest('.table-wrap, .admin-tabs'))")
+              ".every(e => e.getBoundingClientRect().right <= screen.width + 0.5 || e.closest('.table-scroll, .admin-tabs'))")
 
 
 def test_an_organizer_imports_peatix_and_connpass_files(app, live_server, desktop, phone, shot, tmp_path):
